@@ -1,0 +1,117 @@
+"""Value objects of the contact file: who acts, and the terms of a restriction per channel."""
+
+from __future__ import annotations
+
+from datetime import time
+from enum import Enum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class Value(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Role(str, Enum):
+    GUARD = "guard"
+    CASEWORKER = "caseworker"
+    LEADER = "leader"
+    LEGAL = "legal"
+    TELEPHONY = "telephony"
+    MANAGEMENT = "management"
+    ADMIN = "admin"
+
+
+class Actor(Value):
+    """Who recorded a fact: the authenticated user, by id, name and role."""
+
+    user_id: ShortText
+    name: ShortText
+    role: Role
+
+
+class Official(Value):
+    """The responsible official named on a decision: a real name and title, never anonymous."""
+
+    user_id: ShortText
+    name: ShortText
+    title: ShortText
+
+
+class Channel(str, Enum):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    WRITTEN = "written"
+
+
+class InPersonRule(str, Enum):
+    OPEN = "open"
+    BY_APPOINTMENT = "by_appointment"
+    GUARD_PRESENT = "guard_present"
+    BANNED = "banned"
+
+
+class PhoneRule(str, Enum):
+    OPEN = "open"
+    NAMED_CONTACT_ONLY = "named_contact_only"
+    TIME_WINDOW = "time_window"
+    BANNED = "banned"
+
+
+class WrittenRule(str, Enum):
+    # No "banned": new applications in writing must always be received and decided (FOB 05-584).
+    OPEN = "open"
+    SINGLE_POINT_OF_CONTACT = "single_point_of_contact"
+    NO_REPLY_ON_CLOSED_TOPIC = "no_reply_on_closed_topic"
+
+
+class Weekday(str, Enum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
+class TimeWindow(Value):
+    """When calls are taken: weekdays and a local (Europe/Copenhagen) time span."""
+
+    days: tuple[Weekday, ...] = Field(min_length=1)
+    start: time
+    end: time
+
+
+class InPersonTerms(Value):
+    rule: InPersonRule = InPersonRule.OPEN
+    instructions: Text | None = None
+
+
+class PhoneTerms(Value):
+    rule: PhoneRule = PhoneRule.OPEN
+    contact: ShortText | None = None
+    windows: tuple[TimeWindow, ...] = ()
+
+
+class WrittenTerms(Value):
+    rule: WrittenRule = WrittenRule.OPEN
+    contact: ShortText | None = None
+
+
+class ScopeKind(str, Enum):
+    ADMINISTRATION = "administration"
+    CENTRE = "centre"
+    CASE = "case"
+
+
+class Scope(Value):
+    """Where a restriction applies: the whole administration, one centre, or one case."""
+
+    kind: ScopeKind = ScopeKind.ADMINISTRATION
+    centre: ShortText | None = None
+    case: ShortText | None = None
