@@ -48,6 +48,12 @@ class Vaern(Application[UUID]):
         self.clock = clock
         key = self.env.get("CITIZEN_KEY")
         self._citizen_key = key.encode("utf-8") if key else None
+        self.on_saved: list[Callable[[int], None]] = []  # called with the last position of each save
+
+    def _notify(self, recordings: list[Any]) -> None:
+        if recordings:
+            for listener in self.on_saved:
+                listener(recordings[-1].notification.id)
 
     def citizen_ref(self, cpr: Cpr) -> UUID:
         if self._citizen_key is None:

@@ -1,0 +1,1 @@
+"""Plumbing: settings, databases, the event store, the command line."""

@@ -1,0 +1,154 @@
+"""The database that holds views and tracked positions: PostgreSQL in production, SQLite embedded.
+
+SQL is written once with %s placeholders; the SQLite side translates them. Timestamps are declared
+TIMESTAMPTZ: PostgreSQL stores them natively, SQLite as fixed-width UTC ISO text that sorts right.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from psycopg_pool import ConnectionPool
+
+_UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+
+
+def _adapt_datetime(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not stored")
+    return value.astimezone(timezone.utc).strftime(_UTC_FORMAT)
+
+
+def _convert_timestamptz(raw: bytes) -> datetime:
+    return datetime.fromisoformat(raw.decode("ascii"))
+
+
+sqlite3.register_adapter(datetime, _adapt_datetime)
+sqlite3.register_converter("TIMESTAMPTZ", _convert_timestamptz)
+
+
+class Cursor(ABC):
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
+
+    @abstractmethod
+    def fetchone(self) -> tuple[Any, ...] | None: ...
+
+    @abstractmethod
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+
+    @property
+    @abstractmethod
+    def rowcount(self) -> int: ...
+
+
+class Database(ABC):
+    """Transactions on the view database; `dialect` is "postgresql" or "sqlite"."""
+
+    dialect: str
+
+    @abstractmethod
+    def transaction(self, write: bool = True) -> Any:
+        """A context manager yielding a Cursor; commits on success, rolls back on error."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class PostgresDatabase(Database):
+    dialect = "postgresql"
+
+    def __init__(self, url: str, pool_size: int = 10, application_name: str = "vaern") -> None:
+        self.url = url
+        self.pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"application_name": application_name},
+            open=True,
+            check=ConnectionPool.check_connection,
+        )
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Cursor]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            yield cur  # type: ignore[misc]
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+class _SqliteCursor(Cursor):
+    dialect = "sqlite"
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _SqliteCursor:
+        self._cursor.execute(sql.replace("%s", "?"), tuple(params))
+        return self
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._cursor.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+class SqliteDatabase(Database):
+    dialect = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, detect_types=sqlite3.PARSE_DECLTYPES, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Cursor]:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield _SqliteCursor(conn.cursor())
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+
+
+def open_database(url: str | None, sqlite_path: Path, pool_size: int = 10, name: str = "vaern") -> Database:
+    """PostgreSQL when a URL is given, else the embedded SQLite file."""
+    if url:
+        return PostgresDatabase(url, pool_size=pool_size, application_name=name)
+    return SqliteDatabase(sqlite_path)

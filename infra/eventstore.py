@@ -1,0 +1,129 @@
+"""The event store: building the Vaern application from settings, and following its log.
+
+Followers (view runners, the Kafka relay) read the log in batches after a tracked position. They
+are woken by PostgreSQL NOTIFY (which the store sends on every insert), by saves in this process,
+and at worst by a periodic poll, so a lost notification delays them but never stalls them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from domain.application import Vaern
+from infra.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def event_store_env(settings: Settings) -> dict[str, str]:
+    """The eventsourcing library's configuration for these settings (never os.environ)."""
+    env = {"CITIZEN_KEY": settings.citizen_key.get_secret_value()}
+    if settings.database_url:
+        info = psycopg.conninfo.conninfo_to_dict(settings.database_url)
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.postgres",
+            POSTGRES_DBNAME=str(info.get("dbname", "postgres")),
+            POSTGRES_HOST=str(info.get("host", "127.0.0.1")),
+            POSTGRES_PORT=str(info.get("port", "5432")),
+            POSTGRES_USER=str(info.get("user", "postgres")),
+            POSTGRES_PASSWORD=str(info.get("password", "")),
+            POSTGRES_LOCK_TIMEOUT="5",
+            POSTGRES_PRE_PING="y",
+            POSTGRES_POOL_SIZE="5",
+            POSTGRES_MAX_OVERFLOW="10",
+        )
+    else:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.sqlite",
+            SQLITE_DBNAME=str(settings.sqlite_path),
+            SQLITE_LOCK_TIMEOUT="10",
+        )
+    return env
+
+
+def build_application(settings: Settings) -> Vaern:
+    return Vaern(env=event_store_env(settings))
+
+
+class Wakeup:
+    """A generation counter that followers wait on; anything that may have added events bumps it."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.generation = 0
+
+    def bump(self, *_: Any) -> None:
+        with self._cond:
+            self.generation += 1
+            self._cond.notify_all()
+
+    def wait_past(self, generation: int, timeout: float) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self.generation != generation, timeout=timeout)
+
+
+class EventLog:
+    """Reads the application's notification log in order; positions are notification ids."""
+
+    def __init__(self, app: Vaern, settings: Settings | None = None) -> None:
+        self.app = app
+        self.wakeup = Wakeup()
+        app.on_saved.append(self.wakeup.bump)
+        self._listener: _PostgresListener | None = None
+        if settings is not None and settings.database_url:
+            channel = app.recorder.channel_name  # type: ignore[attr-defined]
+            self._listener = _PostgresListener(settings.database_url, channel, self.wakeup)
+            self._listener.start()
+
+    def read(self, after: int, limit: int) -> list[tuple[int, Any]]:
+        notifications = self.app.recorder.select_notifications(start=after, limit=limit, inclusive_of_start=False)
+        return [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
+
+    def head(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
+        if self.wakeup.bump in self.app.on_saved:
+            self.app.on_saved.remove(self.wakeup.bump)
+
+
+class _PostgresListener(threading.Thread):
+    """LISTENs on the event table's channel; reconnects after a failure."""
+
+    def __init__(self, url: str, channel: str, wakeup: Wakeup) -> None:
+        super().__init__(name=f"listen-{channel}", daemon=True)
+        self.url, self.channel, self.wakeup = url, channel, wakeup
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._listen()
+            except psycopg.Error as error:
+                log.warning("event log listener lost its connection (%s); reconnecting", type(error).__name__)
+                self.wakeup.bump()  # catch up on whatever happened while disconnected
+                self._stopping.wait(1.0)
+
+    def _listen(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+            self.wakeup.bump()
+            while not self._stopping.is_set():
+                for _ in _notifies(conn, timeout=1.0):
+                    self.wakeup.bump()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+
+def _notifies(conn: psycopg.Connection[Any], timeout: float) -> Iterable[Any]:
+    return conn.notifies(timeout=timeout, stop_after=1)

@@ -1,0 +1,65 @@
+"""Vaern's settings, read from VAERN_* environment variables when an entry point starts."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_PREFIX = "change-me"
+MIN_SECRET_LENGTH = 32
+
+
+class Environment(str, Enum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Everything configurable. With no settings at all, Vaern runs on a local SQLite file."""
+
+    model_config = SettingsConfigDict(env_prefix="VAERN_", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Field(Path(".vaern"), description="where the embedded SQLite database lives")
+    database_url: str | None = Field(None, description="postgresql://... to use PostgreSQL")
+    kafka_bootstrap_servers: str | None = Field(None, description="host:port[,host:port]; turns the relay on")
+    topic_prefix: str = "vaern"
+    token_secret: SecretStr = SecretStr(PLACEHOLDER_PREFIX + "-development-token-secret")
+    citizen_key: SecretStr = SecretStr(PLACEHOLDER_PREFIX + "-development-citizen-key")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    read_wait_timeout: float = Field(5.0, description="longest a read waits for a requested position (s)")
+    database_pool_size: int = 10
+    telephony_database_url: str | None = Field(
+        None, description="the reference telephony consumer's own table (default: a SQLite file)"
+    )
+    telephony_group_id: str = "vaern-telephony-reference"
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_outside_development(self) -> Settings:
+        if self.environment is Environment.DEVELOPMENT:
+            return self
+        for name in ("token_secret", "citizen_key"):
+            value = getattr(self, name).get_secret_value()
+            if value.startswith(PLACEHOLDER_PREFIX) or len(value) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"VAERN_{name.upper()} is a placeholder or shorter than {MIN_SECRET_LENGTH} characters; "
+                    f"set a real secret outside development"
+                )
+        return self
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.database_url)
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "vaern.sqlite"
+
+    @property
+    def restrictions_topic(self) -> str:
+        return f"{self.topic_prefix}.contact-restrictions.v1"

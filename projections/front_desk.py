@@ -1,0 +1,132 @@
+"""FrontDeskView: may this citizen come in, and on what terms? Terms only, never the reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from domain.contact_file import ContactFile
+from domain.values import InPersonRule, Scope
+from infra.database import Cursor, Database
+from projections.positions import read_position
+
+NAME = "front_desk"
+
+# The strictest rule in force is the headline when restrictions in several scopes overlap.
+SEVERITY = {
+    InPersonRule.OPEN: 0,
+    InPersonRule.BY_APPOINTMENT: 1,
+    InPersonRule.GUARD_PRESENT: 2,
+    InPersonRule.BANNED: 3,
+}
+
+
+@dataclass(frozen=True)
+class InPersonTerms:
+    restriction_id: UUID
+    rule: InPersonRule
+    instructions: str | None
+    contact_point: str
+    scope: Scope
+    valid_from: datetime
+    valid_until: datetime
+
+
+@dataclass(frozen=True)
+class FrontDeskAnswer:
+    on_file: bool
+    in_force: list[InPersonTerms]  # strictest first
+    position: int
+
+    @property
+    def headline(self) -> InPersonTerms | None:
+        return self.in_force[0] if self.in_force else None
+
+
+class FrontDeskView:
+    """The table guards' lookups read, filled from restriction events."""
+
+    name = NAME
+
+    def create_tables(self, cur: Cursor) -> None:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS front_desk_files (citizen_ref TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+        )
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS front_desk_restrictions ("
+            " restriction_id TEXT PRIMARY KEY,"
+            " citizen_ref TEXT NOT NULL,"
+            " rule TEXT NOT NULL,"
+            " instructions TEXT,"
+            " contact_point TEXT NOT NULL,"
+            " scope TEXT NOT NULL,"
+            " valid_from TIMESTAMPTZ NOT NULL,"
+            " valid_until TIMESTAMPTZ NOT NULL,"
+            " lifted_at TIMESTAMPTZ,"
+            " position BIGINT NOT NULL)"
+        )
+        cur.execute(
+            "CREATE INDEX IF NOT EXISTS front_desk_restrictions_citizen ON front_desk_restrictions (citizen_ref)"
+        )
+
+    def apply(self, cur: Cursor, event: Any, position: int) -> None:
+        if isinstance(event, ContactFile.Opened):
+            cur.execute(
+                "INSERT INTO front_desk_files (citizen_ref, position) VALUES (%s, %s)",
+                (str(event.originator_id), position),
+            )
+        elif isinstance(event, ContactFile.RestrictionDecided):
+            terms = event.terms
+            cur.execute(
+                "INSERT INTO front_desk_restrictions (restriction_id, citizen_ref, rule, instructions,"
+                " contact_point, scope, valid_from, valid_until, position)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    str(event.restriction_id),
+                    str(event.originator_id),
+                    terms.in_person.rule.value,
+                    terms.in_person.instructions,
+                    terms.contact_point,
+                    terms.scope.model_dump_json(),
+                    terms.valid_from,
+                    terms.valid_until,
+                    position,
+                ),
+            )
+        elif isinstance(event, ContactFile.RestrictionLifted):
+            cur.execute(
+                "UPDATE front_desk_restrictions SET lifted_at = %s, position = %s WHERE restriction_id = %s",
+                (event.effective_at, position, str(event.restriction_id)),
+            )
+
+    def lookup(self, db: Database, citizen_ref: UUID, at: datetime) -> FrontDeskAnswer:
+        """The in-person terms in force for the citizen at `at`, as the view knows them."""
+        with db.transaction(write=False) as cur:
+            position = read_position(cur, NAME)
+            on_file = cur.execute(
+                "SELECT 1 FROM front_desk_files WHERE citizen_ref = %s", (str(citizen_ref),)
+            ).fetchone()
+            rows = cur.execute(
+                "SELECT restriction_id, rule, instructions, contact_point, scope, valid_from, valid_until"
+                " FROM front_desk_restrictions"
+                " WHERE citizen_ref = %s AND rule <> 'open' AND valid_from <= %s AND valid_until > %s"
+                " AND (lifted_at IS NULL OR lifted_at > %s)",
+                (str(citizen_ref), at, at, at),
+            ).fetchall()
+        in_force = sorted((_terms(row) for row in rows), key=lambda t: (-SEVERITY[t.rule], t.valid_until))
+        return FrontDeskAnswer(on_file=on_file is not None, in_force=in_force, position=position)
+
+
+def _terms(row: tuple[Any, ...]) -> InPersonTerms:
+    restriction_id, rule, instructions, contact_point, scope, valid_from, valid_until = row
+    return InPersonTerms(
+        restriction_id=UUID(str(restriction_id)),
+        rule=InPersonRule(rule),
+        instructions=instructions,
+        contact_point=contact_point,
+        scope=Scope.model_validate_json(scope),
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
