@@ -1,0 +1,1 @@
+"""Vaern's HTTP API (FastAPI)."""

@@ -1,0 +1,38 @@
+"""create_app: the FastAPI application over a set of services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import problems
+from api.routers import contact_files, health, lookups
+from infra.services import Services
+from infra.settings import Settings
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    """The API. Builds its services at startup unless given them (as `vaern serve` and tests do)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        app.state.services = services or Services.build(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.services.close()
+
+    app = FastAPI(
+        title="Vaern",
+        version="0.1.0",
+        summary="Harassment cases and citizen contact restrictions for a job-centre administration",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    for module in (lookups, contact_files, health):
+        app.include_router(module.router)
+    return app

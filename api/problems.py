@@ -1,0 +1,90 @@
+"""One table from errors to HTTP problem details (RFC 9457); no route catches errors itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.security import InvalidToken
+from domain.errors import NotFound, RuleViolation, VersionConflict
+from infra.services import ViewNotCaughtUp
+
+PROBLEM = "application/problem+json"
+
+
+class Forbidden(Exception):
+    """The caller's role may not do this."""
+
+
+class BadPrecondition(Exception):
+    """An If-Match header that is not a version we issued."""
+
+
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "header", "path")]
+    return ".".join(parts) or "body"
+
+
+async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    # The submitted values are never echoed back: they may hold a CPR or phone number.
+    errors = [{"field": _field(tuple(e["loc"])), "reason": e["msg"]} for e in exc.errors()]
+    detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+    return problem(422, "Invalid input", detail, errors=errors)
+
+
+async def _rule(_: Request, exc: RuleViolation) -> JSONResponse:
+    return problem(422, "Refused by a rule", f"{exc.field}: {exc.reason}", errors=[{"field": exc.field, "reason": exc.reason}])
+
+
+async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+    return problem(404, "Not found", str(exc))
+
+
+async def _conflict(_: Request, exc: VersionConflict) -> JSONResponse:
+    return problem(
+        409, "Version conflict", str(exc), headers={"ETag": f'"{exc.actual}"'}, current_version=exc.actual
+    )
+
+
+async def _unauthorised(_: Request, exc: InvalidToken) -> JSONResponse:
+    return problem(401, "Not authenticated", "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+    return problem(403, "Forbidden", str(exc))
+
+
+async def _precondition(_: Request, exc: BadPrecondition) -> JSONResponse:
+    return problem(422, "Invalid input", str(exc), errors=[{"field": "If-Match", "reason": str(exc)}])
+
+
+async def _not_caught_up(_: Request, exc: ViewNotCaughtUp) -> JSONResponse:
+    return problem(503, "View not caught up", str(exc), headers={"Retry-After": "1"}, position=exc.reached)
+
+
+async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=getattr(exc, "headers", None))
+
+
+def install(app: FastAPI) -> None:
+    for error, handler in (
+        (RequestValidationError, _validation),
+        (RuleViolation, _rule),
+        (NotFound, _not_found),
+        (VersionConflict, _conflict),
+        (InvalidToken, _unauthorised),
+        (Forbidden, _forbidden),
+        (BadPrecondition, _precondition),
+        (ViewNotCaughtUp, _not_caught_up),
+        (StarletteHTTPException, _http),
+    ):
+        app.add_exception_handler(error, handler)  # type: ignore[arg-type]

@@ -1,0 +1,62 @@
+"""The two lookups people act on: the front desk's and the telephony integration's."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import Guard, MinPosition, ServicesDep, Telephony
+from api.schemas import CprBody, FrontDeskOut, InPersonOut, PhoneNumberBody, PhoneRoutingOut
+from domain.application import utc_now
+from domain.identity import Cpr, normalise_phone_number
+from domain.values import InPersonRule
+from projections.front_desk import InPersonTerms
+
+router = APIRouter(tags=["lookups"])
+
+
+def _in_person(terms: InPersonTerms) -> InPersonOut:
+    return InPersonOut(
+        rule=terms.rule,
+        instructions=terms.instructions,
+        contact_point=terms.contact_point,
+        valid_until=terms.valid_until,
+        scope=terms.scope,
+    )
+
+
+@router.post("/front-desk/lookup", response_model=FrontDeskOut)
+def front_desk_lookup(body: CprBody, caller: Guard, services: ServicesDep, min_position: MinPosition = None) -> FrontDeskOut:
+    """May this person come in, and on what terms? Terms only: never the reasons."""
+    ref = services.app.citizen_ref(Cpr.parse(body.cpr))
+    services.wait_for(services.front_desk.name, min_position)
+    now = utc_now()
+    answer = services.front_desk.lookup(services.db, ref, now)
+    headline = _in_person(answer.headline) if answer.headline else InPersonOut(rule=InPersonRule.OPEN)
+    return FrontDeskOut(
+        on_file=answer.on_file,
+        in_person=headline,
+        also_in_force=[_in_person(t) for t in answer.in_force[1:]],
+        checked_at=now,
+        position=answer.position,
+    )
+
+
+@router.post("/phone-routing/lookup", response_model=PhoneRoutingOut)
+def phone_routing_lookup(
+    body: PhoneNumberBody, caller: Telephony, services: ServicesDep, min_position: MinPosition = None
+) -> PhoneRoutingOut:
+    """How to route a call from this number now. Routing only: never who or why."""
+    number = normalise_phone_number(body.number)
+    services.wait_for(services.phone_routing.name, min_position)
+    now = utc_now()
+    answer = services.phone_routing.lookup(services.db, number, now)
+    routing = answer.routing
+    return PhoneRoutingOut(
+        rule=routing.rule,
+        contact=routing.contact,
+        windows=list(routing.windows),
+        valid_until=routing.valid_until,
+        known_number=answer.known_number,
+        checked_at=now,
+        position=answer.position,
+    )

@@ -1,0 +1,55 @@
+"""Bearer tokens: signed (HS256) claims naming the user, their role and, for officials, their title."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import jwt
+
+from domain.values import Actor, Official, Role
+
+ISSUER = "vaern"
+DEFAULT_TITLES = {Role.LEADER: "Leder", Role.CASEWORKER: "Sagsbehandler", Role.LEGAL: "Jurist"}
+
+
+class InvalidToken(Exception):
+    """The bearer token is missing, malformed, expired or not signed by us."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller."""
+
+    user_id: str
+    name: str
+    role: Role
+    title: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(user_id=self.user_id, name=self.name, role=self.role)
+
+    @property
+    def official(self) -> Official:
+        return Official(user_id=self.user_id, name=self.name, title=self.title or DEFAULT_TITLES.get(self.role, "Medarbejder"))
+
+
+def issue_token(
+    secret: str, role: Role, user_id: str, name: str, title: str | None = None, lifetime: timedelta = timedelta(hours=12)
+) -> str:
+    now = datetime.now(timezone.utc)
+    claims = {"iss": ISSUER, "sub": user_id, "name": name, "role": role.value, "iat": now, "exp": now + lifetime}
+    if title:
+        claims["title"] = title
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def read_token(secret: str, token: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=["HS256"], issuer=ISSUER, options={"require": ["exp", "sub", "role", "name"]}
+        )
+        return Principal(user_id=claims["sub"], name=claims["name"], role=Role(claims["role"]), title=claims.get("title"))
+    except (jwt.PyJWTError, ValueError, KeyError) as error:
+        raise InvalidToken(type(error).__name__) from None

@@ -1,0 +1,146 @@
+"""The `vaern` command: the service and each of its long-running parts, and development tokens."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from datetime import timedelta
+from typing import Annotated, Optional
+
+import typer
+
+from infra.settings import Settings
+
+cli = typer.Typer(help="Vaern: harassment cases and citizen contact restrictions.", no_args_is_help=True)
+log = logging.getLogger("vaern")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return settings
+
+
+def _until_signalled() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def _uvicorn(app: object, settings: Settings) -> None:
+    import uvicorn
+
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+
+
+@cli.command()
+def serve() -> None:
+    """API, views and (with Kafka configured) the relay, in one process: the embedded default."""
+    from api.app import create_app
+    from infra.services import Services
+
+    settings = _settings()
+    services = Services.build(settings)
+    services.start_views()
+    if settings.kafka_bootstrap_servers:
+        services.start_relay()
+    store = "PostgreSQL" if settings.uses_postgres else f"SQLite at {settings.sqlite_path}"
+    print(f"Vaern is serving at http://{settings.host}:{settings.port} (events and views in {store})", flush=True)
+    try:
+        _uvicorn(create_app(settings, services), settings)
+    finally:
+        services.close()
+
+
+@cli.command()
+def api() -> None:
+    """The HTTP API alone; views, relay and consumers run as their own processes."""
+    from api.app import create_app
+
+    settings = _settings()
+    print(f"Vaern API at http://{settings.host}:{settings.port}", flush=True)
+    _uvicorn(create_app(settings), settings)
+
+
+@cli.command()
+def projection(name: Annotated[str, typer.Argument(help="front_desk or phone_routing")]) -> None:
+    """Runs one view, resuming from its tracked position, until stopped."""
+    from infra.services import Services
+
+    settings = _settings()
+    services = Services.build(settings)
+    if name not in services.views:
+        raise typer.BadParameter(f"unknown view {name!r}; known: {', '.join(services.views)}")
+    runner = services.runner(name)
+    stop = _until_signalled()
+    threading.Thread(target=lambda: (stop.wait(), runner.stop()), daemon=True).start()
+    try:
+        runner.run()
+    finally:
+        services.close()
+
+
+@cli.command()
+def relay() -> None:
+    """Publishes restriction events to Kafka from the relay's tracked position, until stopped."""
+    from consumers.relay import Relay
+    from infra.services import Services
+
+    settings = _settings()
+    if not settings.kafka_bootstrap_servers:
+        raise typer.BadParameter("set VAERN_KAFKA_BOOTSTRAP_SERVERS to run the relay")
+    services = Services.build(settings)
+    relay = Relay.from_settings(settings, services.app, services.events, services.db)
+    stop = _until_signalled()
+    threading.Thread(target=lambda: (stop.wait(), relay.stop()), daemon=True).start()
+    try:
+        relay.run()
+    finally:
+        services.close()
+
+
+@cli.command("telephony-consumer")
+def telephony_consumer() -> None:
+    """The telephony reference consumer: keeps its routing table from the restrictions topic."""
+    from consumers.telephony import TelephonyConsumer
+
+    settings = _settings()
+    if not settings.kafka_bootstrap_servers:
+        raise typer.BadParameter("set VAERN_KAFKA_BOOTSTRAP_SERVERS to run the consumer")
+    consumer = TelephonyConsumer.from_settings(settings)
+    stop = _until_signalled()
+    threading.Thread(target=lambda: (stop.wait(), consumer.stop()), daemon=True).start()
+    try:
+        consumer.run()
+    finally:
+        consumer.close()
+
+
+@cli.command()
+def token(
+    role: Annotated[str, typer.Option(help="guard, caseworker, leader, legal, telephony, management or admin")],
+    user: Annotated[str, typer.Option(help="the user's id")],
+    name: Annotated[str, typer.Option(help="the user's full name")],
+    title: Annotated[Optional[str], typer.Option(help="job title, named on decisions")] = None,  # noqa: UP007
+    hours: Annotated[int, typer.Option(help="validity in hours")] = 12,
+) -> None:
+    """Prints a signed development token on standard output, and nothing else there."""
+    from api.security import issue_token
+    from domain.values import Role
+
+    settings = Settings()
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise typer.BadParameter(f"unknown role {role!r}") from None
+    secret = settings.token_secret.get_secret_value()
+    print(issue_token(secret, chosen, user, name, title, timedelta(hours=hours)))
+
+
+def main() -> None:
+    cli()
