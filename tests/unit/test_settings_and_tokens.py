@@ -1,0 +1,75 @@
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from api.security import InvalidToken, issue_token, read_token
+from domain.values import Role
+from infra.eventstore import event_store_env
+from infra.settings import Settings
+
+REAL_SECRET = "x" * 40
+
+
+def test_with_no_settings_vaern_keeps_events_in_a_local_sqlite_file(tmp_path):
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    env = event_store_env(settings)
+    assert env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
+    assert env["SQLITE_DBNAME"] == str(tmp_path / "vaern.sqlite")
+    assert settings.kafka_bootstrap_servers is None
+
+
+def test_a_database_url_switches_the_store_to_postgresql():
+    settings = Settings(database_url="postgresql://vaern:pw@db.internal:6432/cases")
+    env = event_store_env(settings)
+    assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == ("db.internal", "6432", "cases")
+    assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("vaern", "pw")
+    assert env["POSTGRES_LOCK_TIMEOUT"] == "5"
+
+
+def test_settings_are_read_from_vaern_variables(monkeypatch):
+    monkeypatch.setenv("VAERN_KAFKA_BOOTSTRAP_SERVERS", "k1:9092")
+    monkeypatch.setenv("VAERN_TOPIC_PREFIX", "kk")
+    settings = Settings()
+    assert settings.kafka_bootstrap_servers == "k1:9092"
+    assert settings.restrictions_topic == "kk.contact-restrictions.v1"
+
+
+@pytest.mark.parametrize("field", ["token_secret", "citizen_key"])
+def test_a_placeholder_secret_is_refused_outside_development(field):
+    others = {"token_secret": REAL_SECRET, "citizen_key": REAL_SECRET}
+    others.pop(field)
+    with pytest.raises(ValidationError, match=f"VAERN_{field.upper()}"):
+        Settings(environment="production", **others)
+    Settings(environment="production", token_secret=REAL_SECRET, citizen_key=REAL_SECRET)
+
+
+def test_a_short_secret_is_refused_outside_development():
+    with pytest.raises(ValidationError):
+        Settings(environment="production", token_secret="short", citizen_key=REAL_SECRET)
+
+
+def test_a_token_round_trips_the_user_role_and_title():
+    token = issue_token(REAL_SECRET, Role.LEADER, "l1", "Lone Hansen", "Afdelingsleder")
+    principal = read_token(REAL_SECRET, token)
+    assert (principal.user_id, principal.name, principal.role, principal.title) == ("l1", "Lone Hansen", Role.LEADER, "Afdelingsleder")
+    assert principal.official.title == "Afdelingsleder"
+
+
+def test_a_leader_without_a_title_is_named_with_the_default_title():
+    principal = read_token(REAL_SECRET, issue_token(REAL_SECRET, Role.LEADER, "l1", "Lone Hansen"))
+    assert principal.official.name == "Lone Hansen" and principal.official.title == "Leder"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        issue_token("another-secret-of-sufficient-length!!", Role.GUARD, "g1", "Gitte"),
+        issue_token(REAL_SECRET, Role.GUARD, "g1", "Gitte", lifetime=timedelta(seconds=-1)),
+        "not.a.token",
+    ],
+)
+def test_a_forged_expired_or_malformed_token_is_refused(token):
+    with pytest.raises(InvalidToken):
+        read_token(REAL_SECRET, token)
