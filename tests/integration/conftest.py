@@ -1,0 +1,50 @@
+"""Services and an HTTP client over them, on the embedded SQLite store and on real PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.security import issue_token
+from domain.values import Role
+from infra.services import Services
+from infra.settings import Settings
+
+SECRET = "integration-token-secret-0123456789abcdef"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def settings(request, tmp_path):
+    """Settings for one isolated store: a SQLite file, or a fresh PostgreSQL database."""
+    database_url = request.getfixturevalue("database_url") if request.param == "postgres" else None
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        token_secret=SECRET,
+        citizen_key="integration-citizen-key",
+        read_wait_timeout=5.0,
+    )
+
+
+@pytest.fixture
+def services(settings):
+    built = Services.build(settings)
+    built.start_views()
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def client(settings, services):
+    with TestClient(create_app(settings, services)) as http:
+        yield http
+
+
+def bearer(role: Role, user: str = "u1", name: str = "Test Person", title: str | None = None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(SECRET, role, user, name, title)}"}
+
+
+@pytest.fixture
+def as_role():
+    return bearer
