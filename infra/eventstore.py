@@ -92,6 +92,7 @@ class EventLog:
     def close(self) -> None:
         if self._listener is not None:
             self._listener.stop()
+            self._listener.join(timeout=5)
         if self.wakeup.bump in self.app.on_saved:
             self.app.on_saved.remove(self.wakeup.bump)
 

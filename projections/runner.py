@@ -67,6 +67,7 @@ class ViewRunner:
         self.batch_size, self.poll_interval = batch_size, poll_interval
         self.watch = watch or PositionWatch()
         self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
         register(db, view.name)
         with db.transaction() as cur:
@@ -117,9 +118,12 @@ class ViewRunner:
             raise
 
     def start(self) -> threading.Thread:
-        thread = threading.Thread(target=self._run_quietly, name=f"view-{self.view.name}", daemon=True)
-        thread.start()
-        return thread
+        """Follows the log in a background thread (one per runner, however often called)."""
+        if self._thread is not None and self._thread.is_alive():
+            return self._thread
+        self._thread = threading.Thread(target=self._run_quietly, name=f"view-{self.view.name}", daemon=True)
+        self._thread.start()
+        return self._thread
 
     def _run_quietly(self) -> None:
         try:
@@ -127,6 +131,9 @@ class ViewRunner:
         except BaseException:  # recorded in self.error and reported on /health
             pass
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stops following, and waits for a batch in progress to finish."""
         self._stopping.set()
         self.events.wakeup.bump()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)

@@ -1,0 +1,152 @@
+"""View runners on SQLite and real PostgreSQL: resume after restart, one apply per event, loud stops."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+from domain.contact_file import ContactFile
+from domain.identity import Cpr
+from domain.restrictions import RestrictionTerms
+from domain.values import Actor, Official, Role
+from infra.database import open_database
+from projections.front_desk import FrontDeskView
+from projections.runner import ProjectionFailed, ViewRunner
+from infra.services import Services
+from infra.settings import Settings
+
+ACTOR = Actor(user_id="l1", name="Lone Hansen", role=Role.LEADER)
+OFFICIAL = Official(user_id="l1", name="Lone Hansen", title="Afdelingsleder")
+
+
+def cpr(n: int) -> Cpr:
+    return Cpr.parse(f"0101{n % 100:02d}-{1000 + n // 100:04d}")
+
+
+def restrict(services: Services, ref, rule="banned"):
+    now = datetime.now(timezone.utc)
+    terms = RestrictionTerms.model_validate(
+        {
+            "in_person": {"rule": rule},
+            "open_channel": "written",
+            "contact_point": "Team Nord",
+            "valid_from": now - timedelta(minutes=1),
+            "valid_until": now + timedelta(days=30),
+            "reasons": "Trusler",
+        }
+    )
+    return services.app.decide_restriction(ref, terms, OFFICIAL, ACTOR)
+
+
+def open_files(services: Services, start: int, count: int):
+    return [services.app.open_contact_file(cpr(n), ACTOR).citizen_ref for n in range(start, start + count)]
+
+
+def rows(services: Services, table: str) -> int:
+    with services.db.transaction(write=False) as cur:
+        return cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_a_view_resumes_after_a_restart_and_applies_each_event_once(settings):
+    first = Services.build(settings)
+    refs = open_files(first, 0, 5)
+    restrict(first, refs[0])
+    assert first.runner("front_desk").catch_up() == 6
+    first.close()
+
+    second = Services.build(settings)
+    restrict(second, refs[1])
+    open_files(second, 5, 2)
+    runner = second.runner("front_desk")
+    assert runner.position == 6
+    assert runner.catch_up() == 3  # only what came after the restart
+    assert rows(second, "front_desk_files") == 7 and rows(second, "front_desk_restrictions") == 2
+    assert runner.position == second.events.head()
+    second.close()
+
+
+def test_a_running_view_follows_new_events_as_they_are_written(services):
+    (ref,) = open_files(services, 0, 1)
+    receipt = restrict(services, ref, rule="by_appointment")
+    services.wait_for("front_desk", receipt.position)
+    answer = services.front_desk.lookup(services.db, ref, datetime.now(timezone.utc))
+    assert answer.headline.rule.value == "by_appointment"
+
+
+def test_two_instances_of_one_view_never_apply_an_event_twice(database_url, tmp_path):
+    # PostgreSQL only: on SQLite, BEGIN IMMEDIATE serialises the two instances outright.
+    settings = Settings(database_url=database_url, data_dir=tmp_path, citizen_key="k")
+    services = Services.build(settings)
+    other_db = open_database(settings.database_url, settings.sqlite_path)
+    rivals = [services.runner("front_desk"), ViewRunner(FrontDeskView(), services.events, other_db, batch_size=3)]
+    threads = [threading.Thread(target=r.run, daemon=True) for r in rivals]
+    for thread in threads:
+        thread.start()
+    refs = open_files(services, 0, 40)
+    last = restrict(services, refs[0])
+    services.wait_for("front_desk", last.position)
+    for runner in rivals:
+        runner.stop()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert [r.error for r in rivals] == [None, None]
+    assert rows(services, "front_desk_files") == 40 and rows(services, "front_desk_restrictions") == 1
+    other_db.close()
+    services.close()
+
+
+class BreaksOnRestrictions(FrontDeskView):
+    """A view with a bug: it cannot apply a decided restriction."""
+
+    def apply(self, cur, event, position):
+        if isinstance(event, ContactFile.RestrictionDecided):
+            raise ValueError("cannot handle this")
+        super().apply(cur, event, position)
+
+
+def test_an_event_a_view_cannot_apply_stops_it_loudly_at_that_event(settings):
+    services = Services.build(settings)
+    refs = open_files(services, 0, 3)
+    bad = restrict(services, refs[1])
+    open_files(services, 3, 1)
+    runner = ViewRunner(BreaksOnRestrictions(), services.events, services.db, batch_size=2)
+    thread = runner.start()
+    thread.join(timeout=10)
+    assert isinstance(runner.error, ProjectionFailed)
+    assert runner.error.position == bad.position
+    assert f"stopped at event {bad.position}" in str(runner.error)
+    stopped_at = runner.position
+    assert stopped_at < bad.position  # nothing after the failing event was applied or skipped
+    services.runners["front_desk"] = runner
+    health = services.status()["views"]["front_desk"]
+    assert health["error"] and health["lag"] > 0
+
+    fixed = ViewRunner(FrontDeskView(), services.events, services.db)
+    assert fixed.catch_up() == services.events.head() - stopped_at
+    assert rows(services, "front_desk_restrictions") == 1
+    services.close()
+
+
+def test_status_reports_the_position_and_lag_of_each_view(settings):
+    services = Services.build(settings)
+    open_files(services, 0, 3)
+    before = services.status()
+    assert before["event_log"]["head"] == 3 and before["views"]["front_desk"]["lag"] == 3
+    services.runner("front_desk").catch_up()
+    after = services.status()["views"]
+    assert after["front_desk"] == {"position": 3, "lag": 0, "error": None}
+    assert after["phone_routing"]["lag"] == 3
+    services.close()
+
+
+def test_a_view_wakes_within_moments_of_a_write_from_another_process(settings, services):
+    writer = Services.build(settings)  # another application instance: as from another process
+    try:
+        (ref,) = open_files(writer, 0, 1)
+        receipt = restrict(writer, ref)
+        started = time.monotonic()
+        services.wait_for("front_desk", receipt.position)
+        assert time.monotonic() - started < 2.0
+    finally:
+        writer.close()
