@@ -1,0 +1,232 @@
+"""The external message contract: a citizen's phone routing on Kafka, as CloudEvents 1.0 (JSON).
+
+Declared here once and versioned; type names never come from Python class paths. Every message
+carries the citizen's complete phone-routing state after the change (event-carried state), so a
+consumer can apply the newest sequence per citizen and drop older ones, and the topic can be
+compacted by key. Routing data only: no reasons, no officials, no in-person terms, no CPR number.
+A restriction whose phone rule is open changes no routing, so neither it nor its decision or lift
+is published: telling the phone system that a citizen has some other restriction would disclose
+more than it needs to act (FOB 06.310).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import time
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+from domain.contact_file import ContactFile
+from domain.values import PhoneRule, TimeWindow
+
+SPEC_VERSION = "1.0"
+SOURCE = "urn:vaern:contact-files"
+CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
+DATA_CONTENT_TYPE = "application/json"
+
+RESTRICTION_DECIDED = "dk.kk.vaern.restriction.decided.v1"
+RESTRICTION_LIFTED = "dk.kk.vaern.restriction.lifted.v1"
+PHONE_NUMBER_REGISTERED = "dk.kk.vaern.phone-number.registered.v1"
+
+MESSAGE_TYPES: dict[type, str] = {
+    ContactFile.RestrictionDecided: RESTRICTION_DECIDED,
+    ContactFile.RestrictionLifted: RESTRICTION_LIFTED,
+    ContactFile.PhoneNumberRegistered: PHONE_NUMBER_REGISTERED,
+}
+PUBLISHED_EVENTS = tuple(MESSAGE_TYPES)
+
+# The contract's own names for the phone rules: a new domain rule must be added here on purpose.
+RULES: dict[PhoneRule, str] = {
+    PhoneRule.OPEN: "open",
+    PhoneRule.NAMED_CONTACT_ONLY: "named_contact_only",
+    PhoneRule.TIME_WINDOW: "time_window",
+    PhoneRule.BANNED: "banned",
+}
+
+Rule = Literal["open", "named_contact_only", "time_window", "banned"]
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+MessageType = Literal[
+    "dk.kk.vaern.restriction.decided.v1",
+    "dk.kk.vaern.restriction.lifted.v1",
+    "dk.kk.vaern.phone-number.registered.v1",
+]
+E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
+Contact = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class MalformedMessage(ValueError):
+    """A message that is not a valid routing update of this contract. Says what, never the data."""
+
+
+class UnknownMessageType(MalformedMessage):
+    """A message of a type this contract does not declare."""
+
+
+class _Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Window(_Contract):
+    """When calls are taken: weekdays and a local (Europe/Copenhagen) time span."""
+
+    days: tuple[Day, ...] = Field(min_length=1)
+    start: time
+    end: time
+
+
+class RestrictionRouting(_Contract):
+    """The phone terms of one restriction that is not lifted, with its period."""
+
+    restriction_id: UUID
+    rule: Rule
+    contact: Contact | None
+    windows: tuple[Window, ...]
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime
+
+
+class Change(_Contract):
+    """Which restriction a decided or lifted message is about."""
+
+    restriction_id: UUID
+
+
+class RoutingState(_Contract):
+    """A citizen's complete phone routing after the change: `data` of every message."""
+
+    citizen_ref: UUID
+    sequence: int = Field(ge=1)
+    position: int = Field(ge=1)
+    numbers: tuple[E164, ...]
+    restrictions: tuple[RestrictionRouting, ...]
+    change: Change | None = Field(default=None, exclude_if=lambda change: change is None)
+
+
+class RoutingUpdate(_Contract):
+    """One message: the CloudEvents envelope around a citizen's routing state."""
+
+    specversion: Literal["1.0"]
+    id: str
+    source: Literal["urn:vaern:contact-files"]
+    type: MessageType
+    subject: str
+    time: AwareDatetime
+    datacontenttype: Literal["application/json"]
+    data: RoutingState
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RoutingUpdate:
+        if self.subject != str(self.data.citizen_ref):
+            raise ValueError("subject is not data.citizen_ref")
+        if self.id != message_id(self.data.citizen_ref, self.data.sequence):
+            raise ValueError("id is not <citizen_ref>:<sequence>")
+        if (self.data.change is None) != (self.type == PHONE_NUMBER_REGISTERED):
+            raise ValueError(f"data.change must be present exactly on restriction messages, not on {self.type}")
+        return self
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A message ready for a Kafka producer."""
+
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+def message_id(citizen_ref: UUID, sequence: int) -> str:
+    """The same for every delivery of one change, so consumers can spot redeliveries."""
+    return f"{citizen_ref}:{sequence}"
+
+
+def to_message(event: Any, file: ContactFile, position: int) -> OutboundMessage | None:
+    """The message for `event` (at log `position`) given the file at its version; None if not published."""
+    kind = _published_type(event, file)
+    if kind is None:
+        return None
+    if file.id != event.originator_id or file.version != event.originator_version:
+        raise ValueError("the contact file is not at the event's version")
+    change = Change(restriction_id=event.restriction_id) if kind != PHONE_NUMBER_REGISTERED else None
+    update = RoutingUpdate(
+        specversion=SPEC_VERSION,
+        id=message_id(file.id, file.version),
+        source=SOURCE,
+        type=kind,
+        subject=str(file.id),
+        time=event.effective_at,
+        datacontenttype=DATA_CONTENT_TYPE,
+        data=routing_state(file, position, change),
+    )
+    return OutboundMessage(
+        key=str(file.id).encode("utf-8"),
+        value=update.model_dump_json().encode("utf-8"),
+        headers=[("content-type", CONTENT_TYPE.encode("ascii"))],
+    )
+
+
+def routing_state(file: ContactFile, position: int, change: Change | None = None) -> RoutingState:
+    """The file's phone routing in contract form; restrictions that leave the phone open are left out."""
+    routing = file.phone_routing()
+    return RoutingState(
+        citizen_ref=file.id,
+        sequence=file.version,
+        position=position,
+        numbers=routing.numbers,
+        restrictions=tuple(
+            RestrictionRouting(
+                restriction_id=r.restriction_id,
+                rule=RULES[r.phone.rule],
+                contact=r.phone.contact,
+                windows=tuple(_window(w) for w in r.phone.windows),
+                valid_from=r.valid_from,
+                valid_until=r.valid_until,
+            )
+            for r in routing.restrictions
+            if r.phone.rule is not PhoneRule.OPEN
+        ),
+        change=change,
+    )
+
+
+def _window(window: TimeWindow) -> Window:
+    return Window(days=tuple(day.value for day in window.days), start=window.start, end=window.end)
+
+
+def _published_type(event: Any, file: ContactFile) -> str | None:
+    kind = MESSAGE_TYPES.get(type(event))
+    if kind in (RESTRICTION_DECIDED, RESTRICTION_LIFTED):
+        restriction = file.restrictions.get(event.restriction_id)
+        if restriction is None or restriction.terms.phone.rule is PhoneRule.OPEN:
+            return None
+    return kind
+
+
+def parse_message(value: bytes, key: bytes | None = None) -> RoutingUpdate:
+    """Validates a message strictly; raises MalformedMessage (or UnknownMessageType) saying why."""
+    try:
+        raw = json.loads(value)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise MalformedMessage("the value is not UTF-8 JSON") from None
+    if not isinstance(raw, dict):
+        raise MalformedMessage("the value is not a JSON object")
+    kind = raw.get("type")
+    if kind not in MESSAGE_TYPES.values():
+        raise UnknownMessageType(f"unknown message type {str(kind)[:100]!r}")
+    try:
+        update = RoutingUpdate.model_validate_json(value)
+    except ValidationError as error:
+        raise MalformedMessage(f"{kind}: {_describe(error)}") from None
+    if key is not None and key != update.subject.encode("utf-8"):
+        raise MalformedMessage(f"{kind}: the key is not the subject")
+    return update
+
+
+def _describe(error: ValidationError) -> str:
+    # Field paths and reasons only: the input itself may hold phone numbers.
+    return "; ".join(
+        f"{'.'.join(str(part) for part in e['loc']) or 'value'}: {e['msg']}"
+        for e in error.errors(include_input=False, include_url=False)
+    )
