@@ -18,6 +18,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from consumers.messages import PUBLISHED_EVENTS, OutboundMessage, to_message
+from consumers.topics import ensure_topic
 from domain.application import Vaern
 from domain.contact_file import ContactFile
 from infra.database import Database
@@ -66,6 +67,8 @@ class Relay:
             **(producer_config or {}),
         }
         self._producer: KafkaProducer | None = None
+        self._bootstrap_servers = bootstrap_servers
+        self._topic_ready = False
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -132,6 +135,9 @@ class Relay:
             raise PublishFailed(f"{len(messages)} messages not confirmed: {type(error).__name__}") from error
 
     def _connected_producer(self) -> KafkaProducer:
+        if not self._topic_ready:
+            ensure_topic(self._bootstrap_servers, self.topic, timeout=self.timeout)
+            self._topic_ready = True
         if self._producer is None:
             self._producer = KafkaProducer(**self._producer_config)
         return self._producer

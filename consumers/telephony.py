@@ -27,7 +27,7 @@ from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database, open_database
 from infra.settings import Settings
 from projections.phone_routing import SEVERITY
-from projections.phone_routing import PhoneRouting as Routing
+from projections.phone_routing import CallRouting as Routing
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,8 @@ class TelephonyConsumer:
             "auto_offset_reset": "earliest",
             # A joining member waits about half the session timeout on Tansu (23 s at the default 45 s).
             "session_timeout_ms": 10000,
+            # Notice a topic created after subscribing within seconds, not kafka-python's 5 minutes.
+            "metadata_max_age_ms": 10000,
             **(consumer_config or {}),
         }
         self._consumer: KafkaConsumer | None = None

@@ -22,6 +22,9 @@ def _settings() -> Settings:
     logging.basicConfig(
         level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # kafka-python logs every refused connection as an error; the relay reports outages itself.
+    logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLogger().level))
+    logging.getLogger("kafka.conn").setLevel(logging.CRITICAL)
     return settings
 
 

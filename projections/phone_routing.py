@@ -26,7 +26,7 @@ SEVERITY = {
 
 
 @dataclass(frozen=True)
-class PhoneRouting:
+class CallRouting:
     rule: PhoneRule
     contact: str | None = None
     windows: tuple[TimeWindow, ...] = ()
@@ -36,7 +36,7 @@ class PhoneRouting:
 @dataclass(frozen=True)
 class PhoneRoutingAnswer:
     known_number: bool
-    routing: PhoneRouting
+    routing: CallRouting
     position: int
 
 
@@ -111,13 +111,13 @@ class PhoneRoutingView:
                 (number, at, at, at),
             ).fetchall()
         routings = sorted((_routing(row) for row in rows), key=lambda r: -SEVERITY[r.rule])
-        routing = routings[0] if routings else PhoneRouting(rule=PhoneRule.OPEN)
+        routing = routings[0] if routings else CallRouting(rule=PhoneRule.OPEN)
         return PhoneRoutingAnswer(known_number=bool(citizens), routing=routing, position=position)
 
 
-def _routing(row: tuple[Any, ...]) -> PhoneRouting:
+def _routing(row: tuple[Any, ...]) -> CallRouting:
     rule, contact, windows, valid_until = row
-    return PhoneRouting(
+    return CallRouting(
         rule=PhoneRule(rule),
         contact=contact,
         windows=tuple(TimeWindow.model_validate(w) for w in json.loads(windows)),
