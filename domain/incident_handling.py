@@ -1,0 +1,279 @@
+"""The handling of an incident: informing a leader, follow-ups, corrections, closing and reopening."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+from domain.errors import NotFound, RuleViolation
+from domain.incident_values import (
+    Person,
+    SupportAnswer,
+    SupportKind,
+    TakedownAddressee,
+    TakedownOutcome,
+    check_facts,
+    corrected_facts,
+    local_day,
+)
+from domain.values import Actor
+
+if TYPE_CHECKING:
+    from domain.incident import Incident
+
+# Absence beyond the day of the incident must reach the Working Environment Authority within 9 days.
+NOTIFY_AUTHORITY_WITHIN = timedelta(days=9)
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
+_LINK = re.compile(r"^https?://\S+$")
+
+
+class IncidentHandling:
+    """The commands that handle an incident after its report, and the checks they share (mixed into `Incident`)."""
+
+    def inform_leader(self: Incident, leader: Person, actor: Actor, now: datetime, at: datetime | None = None) -> None:
+        """Records that a leader was told about the incident (once per leader)."""
+        if any(notice.leader.user_id == leader.user_id for notice in self.leader_notices):
+            raise RuleViolation("leader", "this leader is already recorded as informed")
+        self.trigger_event(self.LeaderInformed, leader=leader, actor=actor, effective_at=self.moment(at, now))
+
+    def correct(self: Incident, changes: dict[str, Any], reason: str, actor: Actor, now: datetime) -> None:
+        """Records new values for some facts, with the reason; the old values stay in the history."""
+        self.check_handling()
+        if not reason.strip():
+            raise RuleViolation("reason", "a correction states its reason")
+        facts, fields = corrected_facts(self.facts, changes)
+        if not fields:
+            raise RuleViolation("changes", "the correction changes nothing")
+        check_facts(facts, now)
+        self.trigger_event(
+            self.Corrected, fields=fields, facts=facts, reason=reason.strip(), actor=actor, effective_at=now
+        )
+
+    def close(self: Incident, reason: str | None, actor: Actor, now: datetime) -> None:
+        """Closes the incident; it must be open and a leader must have been informed."""
+        self.check_handling()
+        if not self.leader_informed:
+            raise RuleViolation("leader", "an incident is closed only once a leader has been informed")
+        text = reason.strip() if reason else None
+        self.trigger_event(self.Closed, reason=text or None, actor=actor, effective_at=now)
+
+    def reopen(self: Incident, reason: str, actor: Actor, now: datetime) -> None:
+        """Reopens a closed incident, with the reason."""
+        if not self.is_closed:
+            raise RuleViolation("status", "only a closed incident can be reopened")
+        if not reason.strip():
+            raise RuleViolation("reason", "a reopening states its reason")
+        self.trigger_event(self.Reopened, reason=reason.strip(), actor=actor, effective_at=now)
+
+    def offer_support(
+        self: Incident, employee_id: str, kind: SupportKind, actor: Actor, now: datetime, at: datetime | None = None
+    ) -> None:
+        """Records support of one kind offered to an affected employee."""
+        self.check_handling()
+        self.check_affected(employee_id)
+        offer = self.support.get((employee_id, kind))
+        if offer is not None and offer.answer is not SupportAnswer.DECLINED:
+            raise RuleViolation("kind", f"{kind.value} is already offered to {employee_id}")
+        self.trigger_event(
+            self.SupportOffered, employee_id=employee_id, kind=kind, actor=actor, effective_at=self.moment(at, now)
+        )
+
+    def accept_support(
+        self: Incident, employee_id: str, kind: SupportKind, actor: Actor, now: datetime, at: datetime | None = None
+    ) -> None:
+        """Records that the employee accepted the support offered."""
+        self._answer_support(self.SupportAccepted, employee_id, kind, actor, now, at)
+
+    def decline_support(
+        self: Incident, employee_id: str, kind: SupportKind, actor: Actor, now: datetime, at: datetime | None = None
+    ) -> None:
+        """Records that the employee declined the support offered."""
+        self._answer_support(self.SupportDeclined, employee_id, kind, actor, now, at)
+
+    def hold_debriefing(
+        self: Incident, employee_ids: tuple[str, ...], summary: str, actor: Actor, now: datetime, at: datetime | None = None
+    ) -> None:
+        """Records a debriefing with affected employees, written up."""
+        self.check_handling()
+        self.check_employees(employee_ids)
+        if not summary.strip():
+            raise RuleViolation("summary", "a debriefing is written up")
+        self.trigger_event(
+            self.DebriefingHeld,
+            employee_ids=employee_ids,
+            summary=summary.strip(),
+            actor=actor,
+            effective_at=self.moment(at, now),
+        )
+
+    def add_note(self: Incident, text: str, actor: Actor, now: datetime, at: datetime | None = None) -> None:
+        """Records information given orally, as of when it was given."""
+        if not text.strip():
+            raise RuleViolation("text", "a note has a text")
+        self.trigger_event(self.NoteAdded, text=text.strip(), actor=actor, effective_at=self.moment(at, now))
+
+    def attach_evidence(
+        self: Incident, sha256: str, media_type: str, size: int, description: str, actor: Actor, now: datetime
+    ) -> None:
+        """Records a file kept elsewhere, by the SHA-256 of its content."""
+        digest, media = sha256.strip().lower(), media_type.strip().lower()
+        if not _SHA256.match(digest):
+            raise RuleViolation("sha256", "a SHA-256 digest is 64 hexadecimal digits")
+        if digest in self.evidence:
+            raise RuleViolation("sha256", "this file is already attached")
+        if not _MEDIA_TYPE.match(media):
+            raise RuleViolation("media_type", "a media type is written type/subtype, e.g. image/png")
+        if size < 1:
+            raise RuleViolation("size", "a file has at least one byte")
+        if not description.strip():
+            raise RuleViolation("description", "evidence says what it shows")
+        self.trigger_event(
+            self.EvidenceAttached,
+            sha256=digest,
+            media_type=media,
+            size=size,
+            description=description.strip(),
+            actor=actor,
+            effective_at=now,
+        )
+
+    def request_takedown(
+        self: Incident,
+        addressee: TakedownAddressee,
+        platform: str,
+        link: str,
+        actor: Actor,
+        now: datetime,
+        at: datetime | None = None,
+    ) -> UUID:
+        """Records a request to the platform or the citizen that a post be taken down."""
+        self.check_handling()
+        if not self.facts.involves_social_media:
+            raise RuleViolation("link", "takedowns are requested only for incidents on social media")
+        if not platform.strip():
+            raise RuleViolation("platform", "a takedown names the platform")
+        if not _LINK.match(link.strip()):
+            raise RuleViolation("link", "a takedown links to the post (http or https)")
+        takedown_id = uuid4()
+        self.trigger_event(
+            self.TakedownRequested,
+            takedown_id=takedown_id,
+            addressee=addressee,
+            platform=platform.strip(),
+            link=link.strip(),
+            actor=actor,
+            effective_at=self.moment(at, now),
+        )
+        return takedown_id
+
+    def record_post_removed(
+        self: Incident, takedown_id: UUID, actor: Actor, now: datetime, at: datetime | None = None
+    ) -> None:
+        """Records that the post a takedown asked for was removed."""
+        moment = self._settled_at(takedown_id, now, at)
+        self.trigger_event(self.PostRemoved, takedown_id=takedown_id, actor=actor, effective_at=moment)
+
+    def record_takedown_refused(
+        self: Incident, takedown_id: UUID, reason: str | None, actor: Actor, now: datetime, at: datetime | None = None
+    ) -> None:
+        """Records that a takedown was refused, with the reason given if any."""
+        moment = self._settled_at(takedown_id, now, at)
+        text = reason.strip() if reason else None
+        self.trigger_event(self.TakedownRefused, takedown_id=takedown_id, reason=text or None, actor=actor, effective_at=moment)
+
+    def record_absence(
+        self: Incident, employee_id: str, first_day: date, days: int, actor: Actor, now: datetime
+    ) -> None:
+        """Records an affected employee's absence: the first day and how many days."""
+        self.check_affected(employee_id)
+        if days < 1:
+            raise RuleViolation("days", "an absence lasts at least one day")
+        if first_day < self.incident_day:
+            raise RuleViolation("first_day", "may not lie before the day of the incident")
+        if first_day > local_day(now):
+            raise RuleViolation("first_day", "may not lie in the future")
+        self.trigger_event(
+            self.AbsenceRecorded, employee_id=employee_id, first_day=first_day, days=days, actor=actor, effective_at=now
+        )
+
+    @property
+    def incident_day(self: Incident) -> date:
+        return local_day(self.facts.occurred_at)
+
+    def authority_notification_due(self: Incident) -> dict[str, date]:
+        """Per employee with absence beyond the day of the incident: the last day to notify the authority."""
+        due: dict[str, date] = {}
+        for absence in self.absences:
+            if absence.first_day == self.incident_day and absence.days < 2:
+                continue  # the day of the incident alone is not notifiable
+            deadline = absence.first_day + NOTIFY_AUTHORITY_WITHIN
+            due[absence.employee_id] = min(deadline, due.get(absence.employee_id, deadline))
+        return due
+
+    def answer_support(self: Incident, employee_id: str, kind: SupportKind, answer: SupportAnswer, at: datetime) -> None:
+        offer = self.support[(employee_id, kind)]
+        self.support[(employee_id, kind)] = offer.model_copy(update={"answer": answer, "answered_at": at})
+
+    def settle_takedown(self: Incident, takedown_id: UUID, outcome: TakedownOutcome, at: datetime, reason: str | None) -> None:
+        takedown = self.takedowns[takedown_id]
+        update = {"outcome": outcome, "outcome_at": at, "outcome_reason": reason}
+        self.takedowns[takedown_id] = takedown.model_copy(update=update)
+
+    def _answer_support(
+        self: Incident,
+        event: type[Incident.Event],
+        employee_id: str,
+        kind: SupportKind,
+        actor: Actor,
+        now: datetime,
+        at: datetime | None,
+    ) -> None:
+        self.check_handling()
+        offer = self.support.get((employee_id, kind))
+        if offer is None:
+            raise RuleViolation("kind", f"{kind.value} has not been offered to {employee_id}")
+        if offer.answer is not None:
+            raise RuleViolation("kind", f"{employee_id} has already answered the offer of {kind.value}")
+        moment = self.moment(at, now, after=offer.offered_at)
+        self.trigger_event(event, employee_id=employee_id, kind=kind, actor=actor, effective_at=moment)
+
+    def _settled_at(self: Incident, takedown_id: UUID, now: datetime, at: datetime | None) -> datetime:
+        self.check_handling()
+        takedown = self.takedowns.get(takedown_id)
+        if takedown is None:
+            raise NotFound(f"no takedown request {takedown_id} on this incident")
+        if takedown.outcome is not None:
+            raise RuleViolation("takedown_id", f"the takedown request is already {takedown.outcome.value}")
+        return self.moment(at, now, after=takedown.requested_at)
+
+    def check_handling(self: Incident) -> None:
+        if self.is_closed:
+            raise RuleViolation("status", "the incident is closed; reopen it first")
+
+    def check_affected(self: Incident, employee_id: str, field: str = "employee_id") -> None:
+        if not self.facts.affects(employee_id):
+            raise RuleViolation(field, f"{employee_id} is not an affected employee of this incident")
+
+    def check_employees(self: Incident, employee_ids: tuple[str, ...], field: str = "employee_ids") -> None:
+        """At least one employee, none twice, each affected by this incident."""
+        if not employee_ids:
+            raise RuleViolation(field, "names at least one affected employee")
+        if len(set(employee_ids)) != len(employee_ids):
+            raise RuleViolation(field, "an employee is named twice")
+        for employee_id in employee_ids:
+            self.check_affected(employee_id, field)
+
+    def moment(self: Incident, at: datetime | None, now: datetime, field: str = "at", after: datetime | None = None) -> datetime:
+        """When a fact took effect: `at`, or now; never in the future or before the incident (or `after`)."""
+        moment = now if at is None else at
+        if moment.tzinfo is None:
+            raise RuleViolation(field, "a time needs its time zone")
+        if moment > now:
+            raise RuleViolation(field, "may not lie in the future")
+        earliest = after if after is not None else self.facts.occurred_at
+        if moment < earliest:
+            raise RuleViolation(field, f"may not lie before {earliest.isoformat()}")
+        return moment
