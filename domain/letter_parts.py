@@ -1,0 +1,123 @@
+"""What a letter is, and the checks every letter passes: a lawful signer, no CPR number, text present.
+
+Every letter names a responsible official who is not one of the employees affected by the incidents
+it relies on (Ankestyrelsen: a letter identifies its official unambiguously; the lawful way to
+protect a harassed employee is that a leader or another official signs). The citizen is addressed
+at dispatch, so a letter holds no CPR number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Collection, Iterable
+from enum import Enum
+from uuid import UUID
+
+from domain import letter_texts as texts
+from domain.errors import RuleViolation
+from domain.values import Official, Value
+
+# DDMMYY-SSSS or ten digits with a real day and month in front; phone numbers have eight digits.
+_CPR_LIKE = re.compile(r"(?<!\d)(0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])\d{2}[- ]?\d{4}(?!\d)")
+
+
+class LetterKind(str, Enum):
+    HEARING = "hearing"
+    WARNING = "warning"
+    DECISION = "decision"
+    CONTINUATION = "continuation"
+    AMENDMENT = "amendment"
+    LIFT = "lift"
+
+
+class Section(Value):
+    """One part of a letter: a heading, its paragraphs, then any listed items."""
+
+    heading: str
+    paragraphs: tuple[str, ...] = ()
+    items: tuple[str, ...] = ()
+
+
+class Letter(Value):
+    """A composed, signed letter to a citizen, ready to render; it holds no CPR number."""
+
+    kind: LetterKind
+    title: str
+    date: dt.date
+    reference: str
+    sections: tuple[Section, ...]
+    signed_by: Official
+    sender: str = texts.SENDER
+    closing: str = texts.CLOSING
+
+    def text(self) -> str:
+        """All the words of the letter as plain text, in reading order."""
+        lines = [self.sender, texts.long_date(self.date), f"Vores reference: {self.reference}", self.title]
+        for section in self.sections:
+            lines += [section.heading, *section.paragraphs, *section.items]
+        return "\n".join([*lines, self.closing, self.signed_by.name, self.signed_by.title])
+
+
+def check_signer(signed_by: Official | None, affected_employee_ids: Collection[str]) -> Official:
+    """Refuses a letter with no named official, or signed by an employee the incidents affected."""
+    if signed_by is None or not signed_by.name.strip() or not signed_by.title.strip():
+        raise RuleViolation("signed_by", "every letter names a responsible official with name and title")
+    if signed_by.user_id in affected_employee_ids:
+        raise RuleViolation(
+            "signed_by",
+            "the signer is an employee affected by the incidents the letter relies on; "
+            "a leader or another official must sign",
+        )
+    return signed_by
+
+
+def check_names_absent(letter: Letter, names: Iterable[str]) -> None:
+    """Refuses a letter whose text names one of `names` (the employees the incidents affected)."""
+    body = letter.text().casefold()
+    for name in names:
+        if name.strip() and name.strip().casefold() in body:
+            raise RuleViolation("behaviour", "describe the behaviour without naming the employees affected")
+
+
+def descriptions(field: str, values: Iterable[str], required: str | None = None) -> tuple[str, ...]:
+    """Cleaned free-text lines; refuses anything shaped like a CPR number, and none when `required` says why."""
+    cleaned = tuple(value.strip() for value in values if value and value.strip())
+    if required and not cleaned:
+        raise RuleViolation(field, required)
+    for value in cleaned:
+        if _CPR_LIKE.search(value):
+            raise RuleViolation(field, "a letter never contains a CPR number; the citizen is addressed at dispatch")
+    return cleaned
+
+
+def text_value(field: str, value: str | None) -> str:
+    """One required free-text value, cleaned and checked like a description."""
+    return descriptions(field, [value or ""], required="must not be empty")[0]
+
+
+def build_letter(
+    kind: LetterKind,
+    title: str,
+    reference: UUID | str,
+    sections: Iterable[Section],
+    signed_by: Official,
+    issued_on: dt.date,
+) -> Letter:
+    """A letter with its reference checked; the composer has checked the signer first."""
+    return Letter(
+        kind=kind,
+        title=title,
+        date=issued_on,
+        reference=_reference(reference),
+        sections=tuple(sections),
+        signed_by=signed_by,
+    )
+
+
+def _reference(reference: UUID | str) -> str:
+    # Not checked for CPR shapes: a system-made UUID can hold ten digits in a row by chance.
+    text = str(reference).strip()
+    if not text:
+        raise RuleViolation("reference", "a letter refers to the restriction or warning it concerns")
+    return text

@@ -1,0 +1,216 @@
+"""Letters to a citizen, composed in Danish: hearing, warning, decision, continuation, amendment, lift.
+
+Composing is pure: plain inputs in, a `Letter` out, or a RuleViolation naming the input at fault.
+Each composer first checks the signer: a named official (name and title) who is not one of the
+employees affected by the incidents the letter relies on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import date, datetime
+from uuid import UUID
+
+from domain import letter_sections as sections
+from domain import letter_texts as texts
+from domain.errors import RuleViolation
+from domain.letter_parts import (
+    Letter,
+    LetterKind,
+    Section,
+    build_letter,
+    check_names_absent,
+    check_signer,
+    descriptions,
+    text_value,
+)
+from domain.restrictions import RestrictionTerms
+from domain.values import Official
+
+__all__ = [
+    "Letter",
+    "LetterKind",
+    "Section",
+    "check_names_absent",
+    "check_signer",
+    "compose_amendment_letter",
+    "compose_continuation_letter",
+    "compose_decision_letter",
+    "compose_hearing_letter",
+    "compose_lift_letter",
+    "compose_warning_letter",
+]
+
+TITLES = {
+    LetterKind.HEARING: "Partshøring: Vi overvejer at begrænse din adgang til at kontakte os",
+    LetterKind.WARNING: "Vi beder dig stoppe en bestemt adfærd",
+    LetterKind.DECISION: "Afgørelse om begrænsning af din adgang til at kontakte os",
+    LetterKind.CONTINUATION: "Afgørelse om forlængelse af begrænsningen af din adgang til at kontakte os",
+    LetterKind.AMENDMENT: "Afgørelse om ændring af begrænsningen af din adgang til at kontakte os",
+    LetterKind.LIFT: "Begrænsningen af din adgang til at kontakte os er ophævet",
+}
+NO_BEHAVIOUR = "describe the behaviour relied on; a letter states the actual behaviour it rests on"
+
+
+def compose_decision_letter(
+    terms: RestrictionTerms,
+    *,
+    reference: UUID | str,
+    review_date: date | datetime,
+    behaviour: Iterable[str],
+    signed_by: Official | None,
+    affected_employee_ids: Collection[str],
+    issued_on: date,
+    legal_basis: str | None = None,
+) -> Letter:
+    """A decision restricting contact: terms per channel and scope, open channel, period, reasons, law, complaint."""
+    official = check_signer(signed_by, affected_employee_ids)
+    grounds = descriptions("behaviour", behaviour, required=NO_BEHAVIOUR)
+    opening = Section(
+        heading="Afgørelse",
+        paragraphs=(
+            f"Vi har besluttet at begrænse {texts.ACCESS}.",
+            "I dette brev kan du læse, hvad begrænsningen betyder for dig, hvordan du fortsat kan kontakte os, "
+            "hvorfor vi har truffet afgørelsen, og hvordan du kan klage.",
+        ),
+    )
+    why = sections.reasons(text_value("reasons", terms.reasons), "Vi har lagt vægt på følgende:", grounds)
+    body = sections.decision_body(terms, _review(terms, review_date), why, _basis(legal_basis))
+    kind = LetterKind.DECISION
+    return build_letter(kind, TITLES[kind], reference, (opening, *body), official, issued_on)
+
+
+def compose_continuation_letter(
+    terms: RestrictionTerms,
+    *,
+    reference: UUID | str,
+    review_date: date | datetime,
+    fresh_grounds: Iterable[str],
+    signed_by: Official | None,
+    affected_employee_ids: Collection[str],
+    issued_on: date,
+    legal_basis: str | None = None,
+) -> Letter:
+    """A new decision continuing a restriction for a new period, on grounds newer than the last decision."""
+    official = check_signer(signed_by, affected_employee_ids)
+    grounds = descriptions(
+        "fresh_grounds", fresh_grounds, required="a continuation rests on fresh grounds since the last decision"
+    )
+    opening = Section(
+        heading="Afgørelse",
+        paragraphs=(
+            f"Vi har genovervejet begrænsningen af {texts.ACCESS}, og vi har besluttet at forlænge den.",
+            "Forlængelsen er en ny afgørelse. Den bygger på forhold, der er sket siden vores seneste afgørelse.",
+        ),
+    )
+    lead_in = "Siden vores seneste afgørelse har vi lagt vægt på følgende:"
+    why = sections.reasons(text_value("reasons", terms.reasons), lead_in, grounds)
+    body = sections.decision_body(terms, _review(terms, review_date), why, _basis(legal_basis))
+    kind = LetterKind.CONTINUATION
+    return build_letter(kind, TITLES[kind], reference, (opening, *body), official, issued_on)
+
+
+def compose_amendment_letter(
+    before: RestrictionTerms,
+    after: RestrictionTerms,
+    *,
+    reference: UUID | str,
+    review_date: date | datetime,
+    reasons: Iterable[str],
+    signed_by: Official | None,
+    affected_employee_ids: Collection[str],
+    issued_on: date,
+    changes_from: date | datetime | None = None,
+    legal_basis: str | None = None,
+) -> Letter:
+    """A decision changing a restriction: what changes and from when, then the restriction as it now reads."""
+    official = check_signer(signed_by, affected_employee_ids)
+    why_changed = descriptions("reasons", reasons, required="an amendment says why the restriction changes")
+    changed = sections.changes(before, after)
+    if not changed:
+        raise RuleViolation("after", "the amended terms are the same as before; nothing changes")
+    opening = Section(
+        heading="Afgørelse",
+        paragraphs=(
+            f"Vi har besluttet at ændre begrænsningen af {texts.ACCESS}. "
+            f"Ændringerne gælder fra {texts.day_or_moment(changes_from or issued_on)}.",
+        ),
+    )
+    what_changes = Section(heading="Hvad der ændres", items=changed)
+    why = sections.reasons(text_value("reasons", after.reasons), "Vi ændrer begrænsningen, fordi:", why_changed)
+    body = sections.decision_body(after, _review(after, review_date), why, _basis(legal_basis))
+    kind = LetterKind.AMENDMENT
+    return build_letter(kind, TITLES[kind], reference, (opening, what_changes, *body), official, issued_on)
+
+
+def compose_lift_letter(
+    terms: RestrictionTerms,
+    *,
+    reference: UUID | str,
+    lifted_at: datetime,
+    reason: str,
+    signed_by: Official | None,
+    affected_employee_ids: Collection[str],
+    issued_on: date,
+) -> Letter:
+    """The restriction no longer applies from a given moment; contact is normal again."""
+    official = check_signer(signed_by, affected_employee_ids)
+    body = sections.lifted(terms, lifted_at, text_value("reason", reason))
+    kind = LetterKind.LIFT
+    return build_letter(kind, TITLES[kind], reference, body, official, issued_on)
+
+
+def compose_hearing_letter(
+    terms: RestrictionTerms,
+    *,
+    reference: UUID | str,
+    behaviour: Iterable[str],
+    comment_deadline: date,
+    signed_by: Official | None,
+    affected_employee_ids: Collection[str],
+    issued_on: date,
+    reply_to: str | None = None,
+) -> Letter:
+    """Partshøring before a decision: the intended restriction, what it would rest on, and how to comment by when."""
+    official = check_signer(signed_by, affected_employee_ids)
+    grounds = descriptions("behaviour", behaviour, required=NO_BEHAVIOUR)
+    if comment_deadline <= issued_on:
+        raise RuleViolation("comment_deadline", "the deadline to comment must lie after the letter's date")
+    lead_in, heading = "Vi lægger vægt på følgende:", "Det, vi lægger vægt på"
+    why = sections.reasons(text_value("reasons", terms.reasons), lead_in, grounds, heading)
+    body = (*sections.hearing_opening(terms), why, sections.comment_by(terms, comment_deadline, reply_to))
+    kind = LetterKind.HEARING
+    return build_letter(kind, TITLES[kind], reference, body, official, issued_on)
+
+
+def compose_warning_letter(
+    *,
+    reference: UUID | str,
+    behaviour_to_stop: str,
+    incidents: Iterable[str],
+    contact_point: str,
+    signed_by: Official | None,
+    affected_employee_ids: Collection[str],
+    issued_on: date,
+    consequence: str | None = None,
+) -> Letter:
+    """A request to stop a named behaviour, with the incidents it rests on and what may follow."""
+    official = check_signer(signed_by, affected_employee_ids)
+    episodes = descriptions("incidents", incidents, required=NO_BEHAVIOUR)
+    stop = text_value("behaviour_to_stop", behaviour_to_stop)
+    follows = text_value("consequence", consequence) if consequence else texts.WARNING_CONSEQUENCE
+    body = sections.warning(stop, episodes, follows, text_value("contact_point", contact_point))
+    kind = LetterKind.WARNING
+    return build_letter(kind, TITLES[kind], reference, body, official, issued_on)
+
+
+def _review(terms: RestrictionTerms, review_date: date | datetime) -> date:
+    """The review date as a Copenhagen calendar day; it must fall within the restriction's period."""
+    review = texts.local_date(review_date)
+    if not texts.local(terms.valid_from).date() <= review <= texts.last_day(terms.valid_until):
+        raise RuleViolation("review_date", "the review date must fall within the restriction's period")
+    return review
+
+
+def _basis(legal_basis: str | None) -> str:
+    return text_value("legal_basis", legal_basis) if legal_basis and legal_basis.strip() else texts.DEFAULT_LEGAL_BASIS
