@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
@@ -16,14 +16,15 @@ from infra.services import Services
 _bearer = HTTPBearer(auto_error=False, description="a token from `vaern token`")
 
 
-def get_services(request: Request) -> Services:
+# The dependencies are async: they never block, and sync ones would each cost a thread-pool hop.
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_principal(
+async def get_principal(
     services: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     if credentials is None:
@@ -31,11 +32,11 @@ def get_principal(
     return read_token(services.settings.token_secret.get_secret_value(), credentials.credentials)
 
 
-def require(*roles: Role) -> Callable[[Principal], Principal]:
+def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that admits only callers with one of `roles`."""
     allowed = ", ".join(r.value for r in roles)
 
-    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if principal.role not in roles:
             raise Forbidden(f"this needs the role {allowed}")
         return principal

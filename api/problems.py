@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.security import InvalidToken
+from infra.blobs import BlobCorrupted
 from domain.errors import NotFound, RuleViolation, VersionConflict
 from infra.services import ViewNotCaughtUp
 
@@ -71,6 +72,10 @@ async def _not_caught_up(_: Request, exc: ViewNotCaughtUp) -> JSONResponse:
     return problem(503, "View not caught up", str(exc), headers={"Retry-After": "1"}, position=exc.reached)
 
 
+async def _corrupted(_: Request, exc: BlobCorrupted) -> JSONResponse:
+    return problem(500, "Stored document corrupted", "the stored bytes no longer match their hash")
+
+
 async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=getattr(exc, "headers", None))
 
@@ -85,6 +90,7 @@ def install(app: FastAPI) -> None:
         (Forbidden, _forbidden),
         (BadPrecondition, _precondition),
         (ViewNotCaughtUp, _not_caught_up),
+        (BlobCorrupted, _corrupted),
         (StarletteHTTPException, _http),
     ):
         app.add_exception_handler(error, handler)  # type: ignore[arg-type]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class DomainError(Exception):
     """A command was refused; nothing was recorded."""
@@ -27,3 +30,12 @@ class VersionConflict(DomainError):
         super().__init__(f"expected version {expected}, but the current version is {actual}")
         self.expected = expected
         self.actual = actual
+
+
+@contextmanager
+def within(prefix: str) -> Iterator[None]:
+    """Names a refused field by its place in the command, e.g. `terms.valid_until`."""
+    try:
+        yield
+    except RuleViolation as violation:
+        raise RuleViolation(f"{prefix}.{violation.field}", violation.reason) from None

@@ -1,18 +1,17 @@
-"""The terms of a contact restriction and the rules every restriction must satisfy."""
+"""The terms of a contact restriction, what it rests on, and the rules every restriction must satisfy."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from domain.errors import RuleViolation
 from domain.values import (
     Channel,
     InPersonRule,
     InPersonTerms,
-    Official,
     PhoneRule,
     PhoneTerms,
     Scope,
@@ -36,7 +35,11 @@ class RestrictionTerms(Value):
     scope: Scope = Scope()
     valid_from: AwareDatetime
     valid_until: AwareDatetime
+    review_at: AwareDatetime | None = Field(None, description="when it is reviewed; default: the policy's interval")
     reasons: Text
+    adjustment_override: Text | None = Field(
+        None, description="why a channel the citizen relies on for a recorded adjustment need is restricted anyway"
+    )
 
     def rule_of(self, channel: Channel) -> InPersonRule | PhoneRule | WrittenRule:
         return {
@@ -55,24 +58,37 @@ class RestrictionTerms(Value):
         return self.valid_from < other.valid_until and other.valid_from < self.valid_until
 
 
-class Restriction(Value):
-    """A decided restriction on a contact file, and whether (and when) it was lifted."""
+class Grounds(Value):
+    """What a restriction rests on: incidents, and the milder measures tried (or why none were)."""
 
-    restriction_id: UUID
-    terms: RestrictionTerms
-    decided_by: Official
-    decided_at: datetime
-    lifted_at: datetime | None = None
-    lifted_by: Official | None = None
+    incident_ids: tuple[UUID, ...] = Field(min_length=1)
+    warning_ids: tuple[UUID, ...] = ()
+    milder_measures: tuple[ShortText, ...] = ()
+    why_no_milder_measures: Text | None = None
+    continues: UUID | None = Field(None, description="the restriction this one continues past its period")
 
-    def in_force_at(self, moment: datetime) -> bool:
-        if self.lifted_at is not None and self.lifted_at <= moment:
-            return False
-        return self.terms.valid_from <= moment < self.terms.valid_until
+
+class IncidentBasis(Value):
+    """What the restriction rules need to know of an incident relied on."""
+
+    incident_id: UUID
+    citizen_ref: UUID | None
+    occurred_at: datetime
+    affected_employee_ids: frozenset[str]
+    breach_of_restriction: bool = False
+    summary: str = ""
+
+
+class RestrictionPolicy(Value):
+    """The configurable limits: longest period, review interval, how recent the grounds must be."""
+
+    max_months: int = Field(12, ge=1)
+    review_months: int = Field(6, ge=1)
+    grounds_window_months: int = Field(12, ge=1)
 
 
 class PhoneRestriction(Value):
-    """The phone terms of one restriction that is not lifted, with its period."""
+    """The phone terms of one restriction in force or to come, with its period."""
 
     restriction_id: UUID
     phone: PhoneTerms
@@ -98,6 +114,8 @@ def check_terms(terms: RestrictionTerms) -> None:
         )
     if terms.valid_until <= terms.valid_from:
         raise RuleViolation("valid_until", "must lie after valid_from")
+    if terms.review_at is not None and not terms.valid_from < terms.review_at <= terms.valid_until:
+        raise RuleViolation("review_at", "must lie within the restriction's period")
     _check_phone_terms(terms.phone)
     _check_scope(terms.scope)
 

@@ -50,6 +50,7 @@ def serve() -> None:
     settings = _settings()
     services = Services.build(settings)
     services.start_views()
+    services.start_scheduler()
     if settings.kafka_bootstrap_servers:
         services.start_relay()
     store = "PostgreSQL" if settings.uses_postgres else f"SQLite at {settings.sqlite_path}"
@@ -107,8 +108,33 @@ def relay() -> None:
         services.close()
 
 
+@cli.command()
+def scheduler() -> None:
+    """Records restriction expiries when their periods end (safe to run twice), until stopped."""
+    from infra.scheduler import ExpiryScheduler
+    from infra.services import Services
+
+    settings = _settings()
+    services = Services.build(settings)
+    ticker = ExpiryScheduler(services)
+    stop = _until_signalled()
+    threading.Thread(target=lambda: (stop.wait(), ticker.stop()), daemon=True).start()
+    try:
+        ticker.run()
+    finally:
+        services.close()
+
+
 @cli.command("telephony-consumer")
-def telephony_consumer() -> None:
+def telephony_consumer(
+    port: Annotated[Optional[int], typer.Option(help="also serve POST /routing/lookup and GET /health")] = None,  # noqa: UP007
+    host: Annotated[str, typer.Option(help="the address to serve on; keep it inside the telephony network")] = "127.0.0.1",
+    resync_from_topic: Annotated[bool, typer.Option(help="empty the table first and read the whole topic")] = False,
+    snapshot: Annotated[
+        Optional[str],  # noqa: UP007
+        typer.Option(help="a file saved from GET /phone-routing/snapshot: empty the table, load it, read the topic"),
+    ] = None,
+) -> None:
     """The telephony reference consumer: keeps its routing table from the restrictions topic."""
     from consumers.telephony import TelephonyConsumer
 
@@ -116,10 +142,24 @@ def telephony_consumer() -> None:
     if not settings.kafka_bootstrap_servers:
         raise typer.BadParameter("set VAERN_KAFKA_BOOTSTRAP_SERVERS to run the consumer")
     consumer = TelephonyConsumer.from_settings(settings)
-    stop = _until_signalled()
-    threading.Thread(target=lambda: (stop.wait(), consumer.stop()), daemon=True).start()
     try:
-        consumer.run()
+        if snapshot is not None:
+            with open(snapshot, "rb") as saved:
+                log.info("loaded %d routing states from the snapshot", consumer.resync_from_snapshot(saved.read()))
+        elif resync_from_topic:
+            consumer.resync_from_topic()
+        if port is None:
+            stop = _until_signalled()
+            threading.Thread(target=lambda: (stop.wait(), consumer.stop()), daemon=True).start()
+            consumer.run()
+        else:
+            import uvicorn
+
+            from consumers.telephony_http import create_app
+
+            consumer.start()
+            print(f"Telephony consumer at http://{host}:{port}", flush=True)
+            uvicorn.run(create_app(consumer), host=host, port=port, log_level=settings.log_level.lower())
     finally:
         consumer.close()
 

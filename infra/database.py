@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from psycopg_pool import ConnectionPool
 
 _UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
@@ -59,6 +60,10 @@ class Database(ABC):
         """A context manager yielding a Cursor; commits on success, rolls back on error."""
 
     @abstractmethod
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of one read-only statement."""
+
+    @abstractmethod
     def close(self) -> None: ...
 
 
@@ -67,19 +72,32 @@ class PostgresDatabase(Database):
 
     def __init__(self, url: str, pool_size: int = 10, application_name: str = "vaern") -> None:
         self.url = url
+        # Autocommit connections: a transaction block is opened only where asked for, so a read
+        # that is one statement costs one round trip. A connection found broken is replaced by the
+        # pool; reads retry once on it (see `read`).
         self.pool = ConnectionPool(
             url,
             min_size=1,
             max_size=pool_size,
-            kwargs={"application_name": application_name},
+            kwargs={"application_name": application_name, "autocommit": True},
             open=True,
-            check=ConnectionPool.check_connection,
         )
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[Cursor]:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             yield cur  # type: ignore[misc]
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Runs one statement outside a transaction block (one consistent snapshot) and returns its rows."""
+        for attempt in (1, 2):
+            try:
+                with self.pool.connection() as conn:
+                    return conn.execute(sql, params).fetchall()
+            except psycopg.OperationalError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self.pool.close()
@@ -139,6 +157,10 @@ class SqliteDatabase(Database):
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.transaction(write=False) as cur:
+            return cur.execute(sql, params).fetchall()
 
     def close(self) -> None:
         with self._lock:

@@ -111,6 +111,8 @@ case "$cmd" in
         ;;
     test)
         setup
+        # Letters embed DejaVu Sans; the PDF tests check the embedded font is there.
+        [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_install fonts-dejavu-core
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     -h|--help|help)

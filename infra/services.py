@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.application import Vaern
+from infra.blobs import BlobStore
 from infra.database import Database, open_database
+from infra.letters import LetterDesk
 from infra.eventstore import EventLog, build_application
 from infra.settings import Settings
 from projections.front_desk import FrontDeskView
 from projections.phone_routing import PhoneRoutingView
 from projections.positions import current_position, register
+from projections.restriction_schedule import RestrictionScheduleView
 from projections.runner import PositionWatch, ViewRunner
 
 log = logging.getLogger(__name__)
@@ -37,15 +40,21 @@ class Services:
     events: EventLog
     front_desk: FrontDeskView = field(default_factory=FrontDeskView)
     phone_routing: PhoneRoutingView = field(default_factory=PhoneRoutingView)
+    schedule: RestrictionScheduleView = field(default_factory=RestrictionScheduleView)
     watch: PositionWatch = field(default_factory=PositionWatch)
     runners: dict[str, ViewRunner] = field(default_factory=dict)
     relay: Any = None
+    scheduler: Any = None
+    blobs: Any = None
+    letters: Any = None
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
         app = build_application(settings)
         db = open_database(settings.database_url, settings.sqlite_path, settings.database_pool_size)
         services = cls(settings=settings, app=app, db=db, events=EventLog(app, settings))
+        services.blobs = BlobStore(db)
+        services.letters = LetterDesk(app, services.blobs)
         for view in services.views.values():
             register(db, view.name)
             with db.transaction() as cur:
@@ -54,7 +63,7 @@ class Services:
 
     @property
     def views(self) -> dict[str, Any]:
-        return {v.name: v for v in (self.front_desk, self.phone_routing)}
+        return {v.name: v for v in (self.front_desk, self.phone_routing, self.schedule)}
 
     def runner(self, name: str) -> ViewRunner:
         if name not in self.runners:
@@ -70,6 +79,12 @@ class Services:
 
         self.relay = Relay.from_settings(self.settings, self.app, self.events, self.db)
         self.relay.start()
+
+    def start_scheduler(self, interval: float = 15.0) -> None:
+        from infra.scheduler import ExpiryScheduler
+
+        self.scheduler = ExpiryScheduler(self, interval)
+        self.scheduler.start()
 
     def wait_for(self, view: str, position: int | None) -> None:
         """Returns once `view` reflects `position`, or raises ViewNotCaughtUp after the wait limit."""
@@ -96,9 +111,13 @@ class Services:
         status: dict[str, Any] = {"event_log": {"head": head}, "views": views}
         if self.relay is not None:
             status["relay"] = self.relay.status()
+        if self.scheduler is not None:
+            status["scheduler"] = {"error": str(self.scheduler.error) if self.scheduler.error else None}
         return status
 
     def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
         for runner in self.runners.values():
             runner.stop()
         if self.relay is not None:

@@ -10,7 +10,6 @@ from uuid import UUID
 from domain.contact_file import ContactFile
 from domain.values import InPersonRule, Scope
 from infra.database import Cursor, Database
-from projections.positions import read_position
 
 NAME = "front_desk"
 
@@ -64,7 +63,7 @@ class FrontDeskView:
             " scope TEXT NOT NULL,"
             " valid_from TIMESTAMPTZ NOT NULL,"
             " valid_until TIMESTAMPTZ NOT NULL,"
-            " lifted_at TIMESTAMPTZ,"
+            " ended_at TIMESTAMPTZ,"
             " position BIGINT NOT NULL)"
         )
         cur.execute(
@@ -77,46 +76,56 @@ class FrontDeskView:
                 "INSERT INTO front_desk_files (citizen_ref, position) VALUES (%s, %s)",
                 (str(event.originator_id), position),
             )
-        elif isinstance(event, ContactFile.RestrictionDecided):
-            terms = event.terms
+        elif isinstance(event, (ContactFile.RestrictionDecided, ContactFile.RestrictionAmended)):
+            self._store_terms(cur, event, position)
+        elif isinstance(event, (ContactFile.RestrictionLifted, ContactFile.RestrictionExpired)):
             cur.execute(
-                "INSERT INTO front_desk_restrictions (restriction_id, citizen_ref, rule, instructions,"
-                " contact_point, scope, valid_from, valid_until, position)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    str(event.restriction_id),
-                    str(event.originator_id),
-                    terms.in_person.rule.value,
-                    terms.in_person.instructions,
-                    terms.contact_point,
-                    terms.scope.model_dump_json(),
-                    terms.valid_from,
-                    terms.valid_until,
-                    position,
-                ),
-            )
-        elif isinstance(event, ContactFile.RestrictionLifted):
-            cur.execute(
-                "UPDATE front_desk_restrictions SET lifted_at = %s, position = %s WHERE restriction_id = %s",
+                "UPDATE front_desk_restrictions SET ended_at = %s, position = %s WHERE restriction_id = %s",
                 (event.effective_at, position, str(event.restriction_id)),
             )
 
+    def _store_terms(self, cur: Cursor, event: Any, position: int) -> None:
+        terms = event.terms
+        cur.execute(
+            "INSERT INTO front_desk_restrictions (restriction_id, citizen_ref, rule, instructions,"
+            " contact_point, scope, valid_from, valid_until, position)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (restriction_id) DO UPDATE SET rule = excluded.rule, instructions = excluded.instructions,"
+            " contact_point = excluded.contact_point, scope = excluded.scope, valid_from = excluded.valid_from,"
+            " valid_until = excluded.valid_until, position = excluded.position",
+            (
+                str(event.restriction_id),
+                str(event.originator_id),
+                terms.in_person.rule.value,
+                terms.in_person.instructions,
+                terms.contact_point,
+                terms.scope.model_dump_json(),
+                terms.valid_from,
+                terms.valid_until,
+                position,
+            ),
+        )
+
     def lookup(self, db: Database, citizen_ref: UUID, at: datetime) -> FrontDeskAnswer:
-        """The in-person terms in force for the citizen at `at`, as the view knows them."""
-        with db.transaction(write=False) as cur:
-            position = read_position(cur, NAME)
-            on_file = cur.execute(
-                "SELECT 1 FROM front_desk_files WHERE citizen_ref = %s", (str(citizen_ref),)
-            ).fetchone()
-            rows = cur.execute(
-                "SELECT restriction_id, rule, instructions, contact_point, scope, valid_from, valid_until"
-                " FROM front_desk_restrictions"
-                " WHERE citizen_ref = %s AND rule <> 'open' AND valid_from <= %s AND valid_until > %s"
-                " AND (lifted_at IS NULL OR lifted_at > %s)",
-                (str(citizen_ref), at, at, at),
-            ).fetchall()
-        in_force = sorted((_terms(row) for row in rows), key=lambda t: (-SEVERITY[t.rule], t.valid_until))
-        return FrontDeskAnswer(on_file=on_file is not None, in_force=in_force, position=position)
+        """The in-person terms in force for the citizen at `at`, as the view knows them (one statement)."""
+        rows = db.read(
+            "SELECT p.position, f.citizen_ref, r.restriction_id, r.rule, r.instructions, r.contact_point, r.scope,"
+            " r.valid_from, r.valid_until"
+            " FROM vaern_positions p"
+            " LEFT JOIN front_desk_files f ON f.citizen_ref = %s"
+            " LEFT JOIN front_desk_restrictions r ON r.citizen_ref = f.citizen_ref AND r.rule <> 'open'"
+            " AND r.valid_from <= %s AND r.valid_until > %s AND (r.ended_at IS NULL OR r.ended_at > %s)"
+            " WHERE p.name = %s",
+            (str(citizen_ref), at, at, at, NAME),
+        )
+        if not rows:
+            return FrontDeskAnswer(on_file=False, in_force=[], position=0)
+        in_force = sorted((_terms(row[2:]) for row in rows if row[2] is not None), key=_strictest_first)
+        return FrontDeskAnswer(on_file=rows[0][1] is not None, in_force=in_force, position=int(rows[0][0]))
+
+
+def _strictest_first(terms: InPersonTerms) -> tuple[int, datetime]:
+    return -SEVERITY[terms.rule], terms.valid_until
 
 
 def _terms(row: tuple[Any, ...]) -> InPersonTerms:

@@ -11,7 +11,6 @@ from uuid import UUID
 from domain.contact_file import ContactFile
 from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database
-from projections.positions import read_position
 
 NAME = "phone_routing"
 
@@ -60,7 +59,7 @@ class PhoneRoutingView:
             " windows TEXT NOT NULL,"
             " valid_from TIMESTAMPTZ NOT NULL,"
             " valid_until TIMESTAMPTZ NOT NULL,"
-            " lifted_at TIMESTAMPTZ,"
+            " ended_at TIMESTAMPTZ,"
             " position BIGINT NOT NULL)"
         )
         cur.execute(
@@ -74,45 +73,50 @@ class PhoneRoutingView:
                 "INSERT INTO phone_routing_numbers (number, citizen_ref, position) VALUES (%s, %s, %s)",
                 (event.number, str(event.originator_id), position),
             )
-        elif isinstance(event, ContactFile.RestrictionDecided):
-            phone = event.terms.phone
+        elif isinstance(event, (ContactFile.RestrictionDecided, ContactFile.RestrictionAmended)):
+            self._store_terms(cur, event, position)
+        elif isinstance(event, (ContactFile.RestrictionLifted, ContactFile.RestrictionExpired)):
             cur.execute(
-                "INSERT INTO phone_routing_restrictions (restriction_id, citizen_ref, rule, contact, windows,"
-                " valid_from, valid_until, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    str(event.restriction_id),
-                    str(event.originator_id),
-                    phone.rule.value,
-                    phone.contact,
-                    json.dumps([w.model_dump(mode="json") for w in phone.windows]),
-                    event.terms.valid_from,
-                    event.terms.valid_until,
-                    position,
-                ),
-            )
-        elif isinstance(event, ContactFile.RestrictionLifted):
-            cur.execute(
-                "UPDATE phone_routing_restrictions SET lifted_at = %s, position = %s WHERE restriction_id = %s",
+                "UPDATE phone_routing_restrictions SET ended_at = %s, position = %s WHERE restriction_id = %s",
                 (event.effective_at, position, str(event.restriction_id)),
             )
 
+    def _store_terms(self, cur: Cursor, event: Any, position: int) -> None:
+        phone = event.terms.phone
+        cur.execute(
+            "INSERT INTO phone_routing_restrictions (restriction_id, citizen_ref, rule, contact, windows,"
+            " valid_from, valid_until, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (restriction_id) DO UPDATE SET rule = excluded.rule, contact = excluded.contact,"
+            " windows = excluded.windows, valid_from = excluded.valid_from, valid_until = excluded.valid_until,"
+            " position = excluded.position",
+            (
+                str(event.restriction_id),
+                str(event.originator_id),
+                phone.rule.value,
+                phone.contact,
+                json.dumps([w.model_dump(mode="json") for w in phone.windows]),
+                event.terms.valid_from,
+                event.terms.valid_until,
+                position,
+            ),
+        )
+
     def lookup(self, db: Database, number: str, at: datetime) -> PhoneRoutingAnswer:
-        """The routing for a call from `number` (E.164) at `at`."""
-        with db.transaction(write=False) as cur:
-            position = read_position(cur, NAME)
-            citizens = cur.execute(
-                "SELECT citizen_ref FROM phone_routing_numbers WHERE number = %s", (number,)
-            ).fetchall()
-            rows = cur.execute(
-                "SELECT r.rule, r.contact, r.windows, r.valid_until FROM phone_routing_restrictions r"
-                " JOIN phone_routing_numbers n ON n.citizen_ref = r.citizen_ref"
-                " WHERE n.number = %s AND r.rule <> 'open' AND r.valid_from <= %s AND r.valid_until > %s"
-                " AND (r.lifted_at IS NULL OR r.lifted_at > %s)",
-                (number, at, at, at),
-            ).fetchall()
-        routings = sorted((_routing(row) for row in rows), key=lambda r: -SEVERITY[r.rule])
+        """The routing for a call from `number` (E.164) at `at` (one statement)."""
+        rows = db.read(
+            "SELECT p.position, n.citizen_ref, r.rule, r.contact, r.windows, r.valid_until"
+            " FROM vaern_positions p"
+            " LEFT JOIN phone_routing_numbers n ON n.number = %s"
+            " LEFT JOIN phone_routing_restrictions r ON r.citizen_ref = n.citizen_ref AND r.rule <> 'open'"
+            " AND r.valid_from <= %s AND r.valid_until > %s AND (r.ended_at IS NULL OR r.ended_at > %s)"
+            " WHERE p.name = %s",
+            (number, at, at, at, NAME),
+        )
+        if not rows:
+            return PhoneRoutingAnswer(known_number=False, routing=CallRouting(rule=PhoneRule.OPEN), position=0)
+        routings = sorted((_routing(row[2:]) for row in rows if row[2] is not None), key=lambda r: -SEVERITY[r.rule])
         routing = routings[0] if routings else CallRouting(rule=PhoneRule.OPEN)
-        return PhoneRoutingAnswer(known_number=bool(citizens), routing=routing, position=position)
+        return PhoneRoutingAnswer(known_number=rows[0][1] is not None, routing=routing, position=int(rows[0][0]))
 
 
 def _routing(row: tuple[Any, ...]) -> CallRouting:

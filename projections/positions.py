@@ -42,13 +42,9 @@ def read_position(cur: Cursor, name: str, lock: bool = False) -> int:
 
 
 def current_position(db: Database, name: str) -> int:
-    with db.transaction(write=False) as cur:
-        return read_position(cur, name)
+    rows = db.read("SELECT position FROM vaern_positions WHERE name = %s", (name,))
+    return int(rows[0][0]) if rows else 0
 
-
-def all_positions(db: Database) -> dict[str, int]:
-    with db.transaction(write=False) as cur:
-        return {name: int(pos) for name, pos in cur.execute("SELECT name, position FROM vaern_positions").fetchall()}
 
 
 def advance_position(cur: Cursor, name: str, start: int, end: int) -> None:

@@ -1,4 +1,4 @@
-"""Contact files: opening one, registering phone numbers, deciding and lifting restrictions."""
+"""Contact files: opening one, phone numbers, adjustment needs and warnings."""
 
 from __future__ import annotations
 
@@ -8,22 +8,20 @@ from fastapi import APIRouter, Response, status
 
 from api.deps import Caseworker, ExpectedVersion, FileOpener, FileReader, Leader, ServicesDep
 from api.schemas import (
+    AdjustmentNeedBody,
     ContactFileOut,
     CprBody,
-    DecideRestrictionBody,
-    LiftRestrictionBody,
     PhoneNumberBody,
-    RestrictionOut,
+    WarningBody,
     WriteReceipt,
 )
-from domain.application import Receipt, utc_now
+from domain.application import Receipt
 from domain.identity import Cpr
-from domain.restrictions import RestrictionTerms
 
 router = APIRouter(prefix="/contact-files", tags=["contact files"])
 
 
-def _receipt(response: Response, receipt: Receipt) -> WriteReceipt:
+def receipt_out(response: Response, receipt: Receipt) -> WriteReceipt:
     response.headers["ETag"] = f'"{receipt.version}"'
     response.headers["Location"] = f"/contact-files/{receipt.citizen_ref}"
     return WriteReceipt(**receipt.__dict__)
@@ -35,74 +33,53 @@ def open_contact_file(body: CprBody, caller: FileOpener, services: ServicesDep, 
     receipt = services.app.open_contact_file(Cpr.parse(body.cpr), caller.actor)
     if receipt.position is None:
         response.status_code = status.HTTP_200_OK
-    return _receipt(response, receipt)
+    return receipt_out(response, receipt)
 
 
 @router.get("/{citizen_ref}", response_model=ContactFileOut)
 def get_contact_file(citizen_ref: UUID, caller: FileReader, services: ServicesDep, response: Response) -> ContactFileOut:
-    """The contact file as it stands: numbers and restrictions with their grounds."""
+    """The contact file as it stands: numbers, needs, warnings, restrictions with grounds, letters."""
     file = services.app.get_contact_file(citizen_ref)
-    now = utc_now()
     response.headers["ETag"] = f'"{file.version}"'
     return ContactFileOut(
         citizen_ref=citizen_ref,
         version=file.version,
         phone_numbers=list(file.phone_numbers),
-        restrictions=[
-            RestrictionOut(
-                restriction_id=r.restriction_id,
-                terms=r.terms,
-                decided_by={"name": r.decided_by.name, "title": r.decided_by.title},
-                decided_at=r.decided_at,
-                lifted_at=r.lifted_at,
-                in_force=r.in_force_at(now),
-            )
-            for r in file.restrictions.values()
-        ],
+        adjustment_needs=list(file.adjustment_needs.values()),
+        warnings=list(file.warnings.values()),
+        restrictions=list(file.restrictions.values()),
+        letters=list(file.letters.values()),
     )
 
 
 @router.post("/{citizen_ref}/phone-numbers", response_model=WriteReceipt)
 def register_phone_number(
-    citizen_ref: UUID,
-    body: PhoneNumberBody,
-    caller: Caseworker,
-    services: ServicesDep,
-    version: ExpectedVersion,
-    response: Response,
+    citizen_ref: UUID, body: PhoneNumberBody, caller: Caseworker, services: ServicesDep,
+    version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Records a phone number as the citizen's (normalised to E.164); a known number changes nothing."""
-    receipt = services.app.register_phone_number(citizen_ref, body.number, caller.actor, version)
-    return _receipt(response, receipt)
+    return receipt_out(response, services.app.register_phone_number(citizen_ref, body.number, caller.actor, version))
 
 
-@router.post("/{citizen_ref}/restrictions", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED)
-def decide_restriction(
-    citizen_ref: UUID,
-    body: DecideRestrictionBody,
-    caller: Leader,
-    services: ServicesDep,
-    version: ExpectedVersion,
-    response: Response,
+@router.post("/{citizen_ref}/adjustment-needs", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED)
+def record_adjustment_need(
+    citizen_ref: UUID, body: AdjustmentNeedBody, caller: FileOpener, services: ServicesDep,
+    version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
-    """Decides a restriction on the citizen's contact; the caller is the named deciding official."""
-    terms = RestrictionTerms.model_validate(body.model_dump())
-    receipt = services.app.decide_restriction(citizen_ref, terms, caller.official, caller.actor, version)
-    return _receipt(response, receipt)
-
-
-@router.post("/{citizen_ref}/restrictions/{restriction_id}/lift", response_model=WriteReceipt)
-def lift_restriction(
-    citizen_ref: UUID,
-    restriction_id: UUID,
-    body: LiftRestrictionBody,
-    caller: Leader,
-    services: ServicesDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> WriteReceipt:
-    """Lifts a restriction from now on, with the reason; the caller is the named official."""
-    receipt = services.app.lift_restriction(
-        citizen_ref, restriction_id, body.reason, caller.official, caller.actor, version
+    """Records a need (e.g. dyslexia) that makes the citizen rely on certain channels."""
+    receipt = services.app.record_adjustment_need(
+        citizen_ref, body.description, tuple(body.relies_on), caller.actor, version
     )
-    return _receipt(response, receipt)
+    return receipt_out(response, receipt)
+
+
+@router.post("/{citizen_ref}/warnings", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED)
+def issue_warning(
+    citizen_ref: UUID, body: WarningBody, caller: Leader, services: ServicesDep,
+    version: ExpectedVersion, response: Response,
+) -> WriteReceipt:
+    """Records a warning asking the citizen to stop a named behaviour; the caller is the named official."""
+    receipt = services.app.issue_warning(
+        citizen_ref, body.behaviour, body.contact_point, body.incident_ids, caller.official, caller.actor, version
+    )
+    return receipt_out(response, receipt)

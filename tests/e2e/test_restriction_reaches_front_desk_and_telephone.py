@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -21,6 +21,7 @@ from consumers.telephony import TelephonyConsumer
 from domain.values import PhoneRule, Role
 from infra.database import SqliteDatabase
 from tests.support import free_port, tail, wait_until
+from tests.support.cases import decide_over_http
 
 SECRET = "e2e-token-secret-0123456789abcdefghij"
 VAERN = str(Path(sys.executable).with_name("vaern"))
@@ -92,21 +93,11 @@ def test_a_restriction_decided_over_http_reaches_the_front_desk_and_the_telephon
 
     ref = http.post("/contact-files", json={"cpr": "211062-5629"}, headers=caseworker).json()["citizen_ref"]
     assert http.post(f"/contact-files/{ref}/phone-numbers", json={"number": "20 30 40 50"}, headers=caseworker).is_success
-    now = datetime.now(timezone.utc)
-    decided = http.post(
-        f"/contact-files/{ref}/restrictions",
-        headers=leader,
-        json={
-            "in_person": {"rule": "guard_present", "instructions": "Vagt til stede"},
-            "phone": {"rule": "named_contact_only", "contact": "Team Nord"},
-            "open_channel": "written",
-            "contact_point": "Team Nord, 33 17 33 17",
-            "valid_from": (now - timedelta(minutes=1)).isoformat(),
-            "valid_until": (now + timedelta(days=90)).isoformat(),
-            "reasons": "Gentagne trusler mod sagsbehandler",
-        },
+    decided = decide_over_http(
+        http, ref, leader, caseworker,
+        in_person={"rule": "guard_present", "instructions": "Vagt til stede"},
+        phone={"rule": "named_contact_only", "contact": "Team Nord"},
     )
-    assert decided.status_code == 201, decided.text
 
     def front_desk(position: int) -> dict:
         answer = http.post(
@@ -115,7 +106,7 @@ def test_a_restriction_decided_over_http_reaches_the_front_desk_and_the_telephon
         assert answer.status_code == 200, answer.text
         return answer.json()["in_person"]
 
-    assert front_desk(decided.json()["position"])["rule"] == "guard_present"
+    assert front_desk(decided["position"])["rule"] == "guard_present"
 
     # The consumer runs in its own process; read its table the way its lookup function does.
     telephony = TelephonyConsumer(SqliteDatabase(system["telephony_db"]), "unused:9092", "unused", "unused")
@@ -126,7 +117,7 @@ def test_a_restriction_decided_over_http_reaches_the_front_desk_and_the_telephon
     wait_until(lambda: routing() is PhoneRule.NAMED_CONTACT_ONLY, timeout=30, message=system["consumer"].output)
     assert telephony.lookup("+4520304050", datetime.now(timezone.utc)).contact == "Team Nord"
 
-    restriction_id = decided.json()["restriction_id"]
+    restriction_id = decided["restriction_id"]
     lifted = http.post(
         f"/contact-files/{ref}/restrictions/{restriction_id}/lift", json={"reason": "Adfærden er ophørt"}, headers=leader
     )

@@ -8,6 +8,8 @@ import pytest
 
 from domain.values import Role
 from tests.integration.conftest import bearer
+from tests.support import wait_until
+from tests.support.cases import decide_over_http, incident_facts, terms_body
 
 CPR = "211062-5629"
 LEADER = bearer(Role.LEADER, "l1", "Lone Hansen", "Afdelingsleder")
@@ -20,29 +22,23 @@ def iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
-def restriction(**overrides):
-    now = datetime.now(timezone.utc)
-    body = {
-        "in_person": {"rule": "guard_present", "instructions": "Vagt til stede; ring til teamleder"},
-        "phone": {"rule": "named_contact_only", "contact": "Team Nord"},
-        "open_channel": "written",
-        "contact_point": "Team Nord, 33 17 33 17",
-        "valid_from": iso(now - timedelta(minutes=1)),
-        "valid_until": iso(now + timedelta(days=90)),
-        "reasons": "Gentagne trusler mod sagsbehandler",
-    }
-    body.update(overrides)
-    return body
-
-
 def open_file(client, cpr=CPR):
     response = client.post("/contact-files", json={"cpr": cpr}, headers=CASEWORKER)
     assert response.status_code in (200, 201), response.text
     return response.json()
 
 
-def decide(client, ref, headers=LEADER, **overrides):
-    return client.post(f"/contact-files/{ref}/restrictions", json=restriction(**overrides), headers=headers)
+def decide(client, ref, **terms):
+    return decide_over_http(client, ref, LEADER, CASEWORKER, **terms)
+
+
+def propose(client, ref, headers=LEADER, grounds=None, **terms):
+    """A proposal resting on a fresh incident (unless `grounds` are given); the raw response."""
+    if grounds is None:
+        incident_id = client.post("/incidents", json=incident_facts(ref), headers=CASEWORKER).json()["incident_id"]
+        grounds = {"incident_ids": [incident_id], "milder_measures": ["Mundtlig advarsel"]}
+    body = {"terms": terms_body(**terms), "grounds": grounds}
+    return client.post(f"/contact-files/{ref}/restrictions", json=body, headers=headers)
 
 
 def front_desk(client, position=None, cpr=CPR):
@@ -70,10 +66,7 @@ def test_opening_a_file_twice_returns_the_same_reference(client):
 def test_a_decided_restriction_reaches_the_front_desk_and_the_phone_routing(client):
     ref = open_file(client)["citizen_ref"]
     client.post(f"/contact-files/{ref}/phone-numbers", json={"number": "20 30 40 50"}, headers=CASEWORKER)
-    decided = decide(client, ref)
-    assert decided.status_code == 201, decided.text
-    receipt = decided.json()
-    assert decided.headers["ETag"] == f'"{receipt["version"]}"'
+    receipt = decide(client, ref)
 
     seen = front_desk(client, receipt["position"])
     assert seen["position"] >= receipt["position"]
@@ -88,10 +81,17 @@ def test_a_decided_restriction_reaches_the_front_desk_and_the_phone_routing(clie
     assert (routed["rule"], routed["contact"], routed["known_number"]) == ("named_contact_only", "Team Nord", True)
 
 
+def test_a_proposed_restriction_is_not_shown_until_decided(client):
+    ref = open_file(client)["citizen_ref"]
+    proposed = propose(client, ref)
+    assert proposed.status_code == 201, proposed.text
+    assert front_desk(client, proposed.json()["position"])["in_person"]["rule"] == "open"
+
+
 def test_a_lifted_restriction_is_shown_as_lifted(client):
     ref = open_file(client)["citizen_ref"]
     client.post(f"/contact-files/{ref}/phone-numbers", json={"number": "20304050"}, headers=CASEWORKER)
-    restriction_id = decide(client, ref).json()["restriction_id"]
+    restriction_id = decide(client, ref)["restriction_id"]
     lifted = client.post(
         f"/contact-files/{ref}/restrictions/{restriction_id}/lift", json={"reason": "Adfærden er ophørt"}, headers=LEADER
     )
@@ -105,18 +105,21 @@ def test_a_lifted_restriction_is_shown_as_lifted(client):
 def test_lookups_are_time_aware_without_any_expiry_event(client):
     ref = open_file(client)["citizen_ref"]
     now = datetime.now(timezone.utc)
-    ended = decide(client, ref, valid_from=iso(now - timedelta(days=30)), valid_until=iso(now - timedelta(seconds=1)))
-    future = decide(client, ref, valid_from=iso(now + timedelta(days=1)), valid_until=iso(now + timedelta(days=30)))
-    assert (ended.status_code, future.status_code) == (201, 201)
-    answer = front_desk(client, future.json()["position"])
-    assert answer["in_person"]["rule"] == "open" and answer["on_file"] is True
+    ending = decide(client, ref, valid_from=iso(now - timedelta(days=30)), valid_until=iso(now + timedelta(seconds=2)))
+    future = decide(
+        client, ref, valid_from=iso(now + timedelta(days=1)), valid_until=iso(now + timedelta(days=30)),
+        scope={"kind": "centre", "centre": "JKA"},
+    )
+    assert front_desk(client, future["position"])["in_person"]["rule"] == "guard_present"
+    wait_until(lambda: front_desk(client)["in_person"]["rule"] == "open", timeout=10, message="still shown in force")
+    assert ending["position"] < future["position"]
 
 
 def test_the_strictest_in_person_rule_in_force_is_the_headline(client):
     ref = open_file(client)["citizen_ref"]
     decide(client, ref, in_person={"rule": "by_appointment"})
     last = decide(client, ref, in_person={"rule": "banned"}, scope={"kind": "centre", "centre": "JKI"})
-    answer = front_desk(client, last.json()["position"])
+    answer = front_desk(client, last["position"])
     assert answer["in_person"]["rule"] == "banned" and answer["in_person"]["scope"]["centre"] == "JKI"
     assert [t["rule"] for t in answer["also_in_force"]] == ["by_appointment"]
 
@@ -142,9 +145,10 @@ def test_without_a_token_the_answer_is_401(client):
         ("post", "/front-desk/lookup", {"cpr": CPR}, TELEPHONY),
         ("post", "/phone-routing/lookup", {"number": "20304050"}, GUARD),
         ("post", "/contact-files", {"cpr": CPR}, GUARD),
-        ("post", "/contact-files/{ref}/restrictions", restriction(), CASEWORKER),
+        ("post", "/contact-files/{ref}/restrictions", {"terms": terms_body(), "grounds": {"incident_ids": []}}, GUARD),
         ("post", "/contact-files/{ref}/phone-numbers", {"number": "20304050"}, LEADER),
         ("get", "/contact-files/{ref}", None, GUARD),
+        ("get", "/restrictions/reviews", None, CASEWORKER),
     ],
 )
 def test_a_wrong_role_gets_403_and_changes_nothing(client, method, path, body, headers):
@@ -160,24 +164,31 @@ def test_a_wrong_role_gets_403_and_changes_nothing(client, method, path, body, h
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"valid_until": "2020-01-01T00:00:00+00:00", "valid_from": "2021-01-01T00:00:00+00:00"}, "valid_until"),
-        ({"in_person": {"rule": "banned"}, "phone": {"rule": "banned"}, "open_channel": "phone"}, "open_channel"),
-        ({"written": {"rule": "banned"}}, "written.rule"),
-        ({"valid_from": "2026-01-01T00:00:00"}, "valid_from"),
-        ({"in_person": {"rule": "open"}, "phone": {"rule": "open"}}, "in_person"),
-        ({"phone": {"rule": "named_contact_only"}}, "phone.contact"),
-        ({"reasons": ""}, "reasons"),
-        ({"surprise": 1}, "surprise"),
+        ({"valid_until": "2020-01-01T00:00:00+00:00", "valid_from": "2021-01-01T00:00:00+00:00"}, "terms.valid_until"),
+        ({"in_person": {"rule": "banned"}, "phone": {"rule": "banned"}, "open_channel": "phone"}, "terms.open_channel"),
+        ({"written": {"rule": "banned"}}, "terms.written.rule"),
+        ({"valid_from": "2026-01-01T00:00:00"}, "terms.valid_from"),
+        ({"in_person": {"rule": "open"}, "phone": {"rule": "open"}}, "terms.in_person"),
+        ({"phone": {"rule": "named_contact_only"}}, "terms.phone.contact"),
+        ({"reasons": ""}, "terms.reasons"),
+        ({"surprise": 1}, "terms.surprise"),
     ],
 )
 def test_bad_input_gets_422_naming_the_field_and_changes_nothing(client, overrides, field):
     ref = open_file(client)["citizen_ref"]
-    response = decide(client, ref, **overrides)
+    response = propose(client, ref, **overrides)
     assert response.status_code == 422, response.text
     problem = response.json()
     assert response.headers["content-type"].startswith("application/problem+json")
     assert field in [error["field"] for error in problem["errors"]]
     assert client.get(f"/contact-files/{ref}", headers=LEADER).json()["version"] == 1
+
+
+def test_grounds_without_a_known_incident_are_refused(client):
+    ref = open_file(client)["citizen_ref"]
+    response = propose(client, ref, grounds={"incident_ids": [ref], "milder_measures": ["Advarsel"]})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "grounds.incident_ids", "reason": f"no incident {ref}"}]
 
 
 @pytest.mark.parametrize(
@@ -200,21 +211,23 @@ def test_bad_identifiers_get_422_without_echoing_them(client, path, body, header
 
 def test_a_stale_if_match_gets_409_and_changes_nothing(client):
     ref = open_file(client)["citizen_ref"]
-    first = decide(client, ref, headers={**LEADER, "If-Match": '"1"'})
-    assert first.status_code == 201
+    client.post(f"/contact-files/{ref}/phone-numbers", json={"number": "20304050"}, headers={**CASEWORKER, "If-Match": '"1"'})
     stale = client.post(
-        f"/contact-files/{ref}/phone-numbers", json={"number": "20304050"}, headers={**CASEWORKER, "If-Match": '"1"'}
+        f"/contact-files/{ref}/phone-numbers", json={"number": "20304051"}, headers={**CASEWORKER, "If-Match": '"1"'}
     )
     assert stale.status_code == 409
     assert stale.json()["current_version"] == 2 and stale.headers["ETag"] == '"2"'
-    assert client.get(f"/contact-files/{ref}", headers=LEADER).json()["phone_numbers"] == []
+    assert client.get(f"/contact-files/{ref}", headers=LEADER).json()["phone_numbers"] == ["+4520304050"]
     assert client.post(
         f"/contact-files/{ref}/phone-numbers", json={"number": "20304050"}, headers={**CASEWORKER, "If-Match": "two"}
     ).status_code == 422
 
 
 def test_a_write_to_an_unknown_file_is_404(client):
-    response = decide(client, "00000000-0000-8000-8000-000000000000")
+    response = client.post(
+        "/contact-files/00000000-0000-8000-8000-000000000000/phone-numbers", json={"number": "20304050"},
+        headers=CASEWORKER,
+    )
     assert response.status_code == 404
 
 
@@ -222,10 +235,9 @@ def test_the_contact_file_names_the_deciding_official(client):
     ref = open_file(client)["citizen_ref"]
     decide(client, ref)
     file = client.get(f"/contact-files/{ref}", headers=CASEWORKER)
-    assert file.headers["ETag"] == '"2"'
     (restriction_out,) = file.json()["restrictions"]
-    assert restriction_out["decided_by"] == {"name": "Lone Hansen", "title": "Afdelingsleder"}
-    assert restriction_out["in_force"] is True
+    assert restriction_out["decided_by"] == {"user_id": "l1", "name": "Lone Hansen", "title": "Afdelingsleder"}
+    assert restriction_out["status"] == "decided" and restriction_out["hearing"]["skipped"] == "urgency"
 
 
 def test_a_read_asking_for_a_position_not_yet_reached_gets_503(client, services):
@@ -235,10 +247,9 @@ def test_a_read_asking_for_a_position_not_yet_reached_gets_503(client, services)
 
 
 def test_health_and_openapi_are_served(client):
-    ref = open_file(client)["citizen_ref"]
-    assert ref
+    open_file(client)
     health = client.get("/health")
     assert health.status_code == 200 and health.json()["status"] == "ok"
-    assert set(health.json()["views"]) == {"front_desk", "phone_routing"}
+    assert {"front_desk", "phone_routing", "restriction_schedule"} <= set(health.json()["views"])
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/front-desk/lookup", "/phone-routing/lookup", "/health"} <= set(paths)

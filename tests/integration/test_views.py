@@ -8,13 +8,13 @@ from datetime import datetime, timedelta, timezone
 
 from domain.contact_file import ContactFile
 from domain.identity import Cpr
-from domain.restrictions import RestrictionTerms
 from domain.values import Actor, Official, Role
 from infra.database import open_database
 from projections.front_desk import FrontDeskView
 from projections.runner import ProjectionFailed, ViewRunner
 from infra.services import Services
 from infra.settings import Settings
+from tests.support.cases import decide
 
 ACTOR = Actor(user_id="l1", name="Lone Hansen", role=Role.LEADER)
 OFFICIAL = Official(user_id="l1", name="Lone Hansen", title="Afdelingsleder")
@@ -25,18 +25,7 @@ def cpr(n: int) -> Cpr:
 
 
 def restrict(services: Services, ref, rule="banned"):
-    now = datetime.now(timezone.utc)
-    terms = RestrictionTerms.model_validate(
-        {
-            "in_person": {"rule": rule},
-            "open_channel": "written",
-            "contact_point": "Team Nord",
-            "valid_from": now - timedelta(minutes=1),
-            "valid_until": now + timedelta(days=30),
-            "reasons": "Trusler",
-        }
-    )
-    return services.app.decide_restriction(ref, terms, OFFICIAL, ACTOR)
+    return decide(services.app, ref, in_person={"rule": rule})
 
 
 def open_files(services: Services, start: int, count: int):
@@ -52,15 +41,15 @@ def test_a_view_resumes_after_a_restart_and_applies_each_event_once(settings):
     first = Services.build(settings)
     refs = open_files(first, 0, 5)
     restrict(first, refs[0])
-    assert first.runner("front_desk").catch_up() == 6
+    assert first.runner("front_desk").catch_up() == 9  # 5 files; incident, proposal, hearing skipped, decision
     first.close()
 
     second = Services.build(settings)
     restrict(second, refs[1])
     open_files(second, 5, 2)
     runner = second.runner("front_desk")
-    assert runner.position == 6
-    assert runner.catch_up() == 3  # only what came after the restart
+    assert runner.position == 9
+    assert runner.catch_up() == 6  # only what came after the restart
     assert rows(second, "front_desk_files") == 7 and rows(second, "front_desk_restrictions") == 2
     assert runner.position == second.events.head()
     second.close()

@@ -1,0 +1,45 @@
+"""Letters to the citizen: issued from the file as PDF, fetched as the stored bytes."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response, status
+
+from api.deps import FileReader, Leader, ServicesDep
+from api.routers.contact_files import receipt_out
+from api.schemas import DeliveryBody, DispatchBody, IssueLetterBody, WriteReceipt
+
+router = APIRouter(prefix="/contact-files/{citizen_ref}/letters", tags=["letters"])
+
+
+@router.post("", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED)
+def issue_letter(
+    citizen_ref: UUID, body: IssueLetterBody, caller: Leader, services: ServicesDep, response: Response
+) -> WriteReceipt:
+    """Issues a letter about a restriction or warning, signed by the caller; it is rendered once, here."""
+    receipt = services.letters.issue(citizen_ref, body.kind, body.subject_id, caller.official, caller.actor)
+    return receipt_out(response, receipt)
+
+
+@router.get("/{letter_id}", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+def fetch_letter(citizen_ref: UUID, letter_id: UUID, caller: FileReader, services: ServicesDep) -> Response:
+    """The letter exactly as issued: the stored PDF bytes."""
+    content, media_type = services.letters.fetch(citizen_ref, letter_id)
+    return Response(content, media_type=media_type, headers={"Content-Disposition": f'inline; filename="{letter_id}.pdf"'})
+
+
+@router.post("/{letter_id}/dispatch", response_model=WriteReceipt)
+def record_dispatch(
+    citizen_ref: UUID, letter_id: UUID, body: DispatchBody, caller: Leader, services: ServicesDep, response: Response
+) -> WriteReceipt:
+    """Records how and when the letter was sent."""
+    return receipt_out(response, services.app.record_dispatch(citizen_ref, letter_id, body.channel.value, caller.actor))
+
+
+@router.post("/{letter_id}/delivery", response_model=WriteReceipt)
+def record_delivery(
+    citizen_ref: UUID, letter_id: UUID, body: DeliveryBody, caller: Leader, services: ServicesDep, response: Response
+) -> WriteReceipt:
+    """Records the evidence that the letter reached the citizen."""
+    return receipt_out(response, services.app.record_delivery(citizen_ref, letter_id, body.evidence, caller.actor))

@@ -1,0 +1,159 @@
+"""A restriction's life: proposal, hearing, decision, reviews, amendments, complaints, lift."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.deps import ExpectedVersion, FileOpener, Leader, ServicesDep
+from api.routers.contact_files import receipt_out
+from api.schemas import (
+    AmendBody,
+    ComplaintBody,
+    ComplaintDecisionBody,
+    HearingAnswerBody,
+    HearingBody,
+    HearingSkipBody,
+    LiftRestrictionBody,
+    ProposeRestrictionBody,
+    ReviewBody,
+    ReviewDue,
+    WriteReceipt,
+)
+
+router = APIRouter(tags=["restrictions"])
+ONE = "/contact-files/{citizen_ref}/restrictions/{restriction_id}"
+
+
+@router.post(
+    "/contact-files/{citizen_ref}/restrictions", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED
+)
+def propose_restriction(
+    citizen_ref: UUID, body: ProposeRestrictionBody, caller: FileOpener, services: ServicesDep,
+    version: ExpectedVersion, response: Response,
+) -> WriteReceipt:
+    """Proposes a restriction with its grounds; the citizen is heard before a leader decides."""
+    receipt = services.app.propose_restriction(citizen_ref, body.terms, body.grounds, caller.official, caller.actor, version)
+    return receipt_out(response, receipt)
+
+
+@router.post(ONE + "/hearing", response_model=WriteReceipt)
+def send_hearing(
+    citizen_ref: UUID, restriction_id: UUID, body: HearingBody, caller: FileOpener, services: ServicesDep,
+    version: ExpectedVersion, response: Response,
+) -> WriteReceipt:
+    """Records that the citizen was sent the intended restriction to comment on by the deadline."""
+    receipt = services.app.send_hearing(citizen_ref, restriction_id, body.deadline, caller.actor, version)
+    return receipt_out(response, receipt)
+
+
+@router.post(ONE + "/hearing/answer", response_model=WriteReceipt)
+def answer_hearing(
+    citizen_ref: UUID, restriction_id: UUID, body: HearingAnswerBody, caller: FileOpener, services: ServicesDep,
+    version: ExpectedVersion, response: Response,
+) -> WriteReceipt:
+    """Records the citizen's comments."""
+    receipt = services.app.answer_hearing(citizen_ref, restriction_id, body.answer, caller.actor, version)
+    return receipt_out(response, receipt)
+
+
+@router.post(ONE + "/hearing/skip", response_model=WriteReceipt)
+def skip_hearing(
+    citizen_ref: UUID, restriction_id: UUID, body: HearingSkipBody, caller: Leader, services: ServicesDep,
+    version: ExpectedVersion, response: Response,
+) -> WriteReceipt:
+    """Records that the hearing is skipped under a legal exception, with the reason."""
+    receipt = services.app.skip_hearing(citizen_ref, restriction_id, body.exception, body.reason, caller.actor, version)
+    return receipt_out(response, receipt)
+
+
+@router.post(ONE + "/decision", response_model=WriteReceipt)
+def decide_restriction(
+    citizen_ref: UUID, restriction_id: UUID, caller: Leader, services: ServicesDep,
+    version: ExpectedVersion, response: Response,
+) -> WriteReceipt:
+    """Decides the proposed restriction; the caller is the named deciding official."""
+    receipt = services.app.decide_restriction(citizen_ref, restriction_id, caller.official, caller.actor, version)
+    return receipt_out(response, receipt)
+
+
+@router.post(ONE + "/reviews", response_model=WriteReceipt)
+def review_restriction(
+    citizen_ref: UUID, restriction_id: UUID, body: ReviewBody, caller: Leader, services: ServicesDep,
+    version: ExpectedVersion, response: Response,
+) -> WriteReceipt:
+    """Reviews the restriction: continue on fresh grounds, amend, or lift; each with reasons."""
+    receipt = services.app.review_restriction(
+        citizen_ref, restriction_id, body.outcome, body.reasons, caller.official, caller.actor,
+        next_review_at=body.next_review_at, terms=body.terms, fresh_incident_ids=tuple(body.fresh_incident_ids),
+        expected_version=version,
+    )
+    return receipt_out(response, receipt)
+
+
+@router.post(ONE + "/amendments", response_model=WriteReceipt)
+def amend_restriction(
+    citizen_ref: UUID, restriction_id: UUID, body: AmendBody, caller: Leader, services: ServicesDep,
+    version: ExpectedVersion, response: Response,
+) -> WriteReceipt:
+    """Changes the terms within the current period."""
+    receipt = services.app.amend_restriction(
+        citizen_ref, restriction_id, body.terms, body.reasons, caller.official, caller.actor, version
+    )
+    return receipt_out(response, receipt)
+
+
+@router.post(ONE + "/complaints", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED)
+def receive_complaint(
+    citizen_ref: UUID, restriction_id: UUID, body: ComplaintBody, caller: FileOpener, services: ServicesDep,
+    version: ExpectedVersion, response: Response,
+) -> WriteReceipt:
+    """Records a complaint about the restriction."""
+    receipt = services.app.receive_complaint(
+        citizen_ref, restriction_id, body.summary, body.received_at, caller.actor, version
+    )
+    return receipt_out(response, receipt)
+
+
+@router.post(ONE + "/complaints/{complaint_id}/decision", response_model=WriteReceipt)
+def decide_complaint(
+    citizen_ref: UUID, restriction_id: UUID, complaint_id: UUID, body: ComplaintDecisionBody, caller: Leader,
+    services: ServicesDep, version: ExpectedVersion, response: Response,
+) -> WriteReceipt:
+    """Records the decision on a complaint, with reasons."""
+    receipt = services.app.decide_complaint(
+        citizen_ref, restriction_id, complaint_id, body.outcome, body.reasons, caller.official, caller.actor, version
+    )
+    return receipt_out(response, receipt)
+
+
+@router.post(ONE + "/lift", response_model=WriteReceipt)
+def lift_restriction(
+    citizen_ref: UUID, restriction_id: UUID, body: LiftRestrictionBody, caller: Leader, services: ServicesDep,
+    version: ExpectedVersion, response: Response,
+) -> WriteReceipt:
+    """Lifts the restriction from now on, with the reason; the caller is the named official."""
+    receipt = services.app.lift_restriction(
+        citizen_ref, restriction_id, body.reason, caller.official, caller.actor, version
+    )
+    return receipt_out(response, receipt)
+
+
+@router.get("/restrictions/reviews", response_model=list[ReviewDue])
+def reviews_due(
+    caller: Leader, services: ServicesDep, within_days: Annotated[int, Query(ge=0, le=366)] = 30
+) -> list[ReviewDue]:
+    """Restrictions whose review is overdue or falls within the coming days, earliest first."""
+    now = services.app.clock()
+    due = services.schedule.reviews_due(services.db, now + timedelta(days=within_days))
+    return [
+        ReviewDue(
+            citizen_ref=d.citizen_ref, restriction_id=d.restriction_id, review_at=d.review_at,
+            valid_until=d.valid_until, overdue=d.review_at < now,
+        )
+        for d in due
+        if d.review_at is not None
+    ]

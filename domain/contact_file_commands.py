@@ -1,0 +1,285 @@
+"""The contact file's commands: each checks the rules, then records one or more events.
+
+Facts from other aggregates (incidents relied on) and the configured policy are passed in by the
+application, so every rule is decided here, with no I/O.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+from domain.errors import NotFound, RuleViolation, within
+from domain.restriction_rules import (
+    AdjustmentNeed,
+    Complaint,
+    ComplaintOutcome,
+    HearingException,
+    Review,
+    ReviewOutcome,
+    Status,
+    Warning,
+    check_adjustments,
+    check_fresh_grounds,
+    check_grounds,
+    check_not_affected,
+    with_policy,
+)
+from domain.restrictions import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms, check_terms
+from domain.values import Actor, Channel, Official
+
+if TYPE_CHECKING:
+    from domain.contact_file import ContactFile
+
+Incidents = dict[UUID, IncidentBasis]
+
+
+class ContactFileCommands:
+    """Mixed into ContactFile: what people may do with a contact file, and on what conditions."""
+
+    def register_phone_number(self: ContactFile, number: str, actor: Actor, now: datetime) -> bool:
+        """Records the number unless it is already on file; says whether anything changed."""
+        if number in self.phone_numbers:
+            return False
+        self.trigger_event(self.PhoneNumberRegistered, number=number, actor=actor, effective_at=now)
+        return True
+
+    def record_adjustment_need(self: ContactFile, description: str, relies_on: tuple[Channel, ...], actor: Actor, now: datetime) -> UUID:
+        if not relies_on:
+            raise RuleViolation("relies_on", "name the channels the citizen relies on")
+        need = AdjustmentNeed(need_id=uuid4(), description=description, relies_on=relies_on)
+        self.trigger_event(self.AdjustmentNeedRecorded, need=need, actor=actor, effective_at=now)
+        return need.need_id
+
+    def issue_warning(
+        self: ContactFile, behaviour: str, contact_point: str, incidents: list[IncidentBasis], official: Official,
+        actor: Actor, now: datetime,
+    ) -> UUID:
+        """The milder first step: a letter asking the citizen to stop a named behaviour."""
+        if not incidents:
+            raise RuleViolation("incident_ids", "a warning names the incidents it rests on")
+        if any(i.citizen_ref != self.id for i in incidents):
+            raise RuleViolation("incident_ids", "an incident relied on does not concern this citizen")
+        check_not_affected(official, incidents, "issued_by")
+        warning = Warning(
+            warning_id=uuid4(), behaviour=behaviour, contact_point=contact_point, incident_ids=tuple(i.incident_id for i in incidents),
+            issued_by=official, issued_at=now,
+        )
+        self.trigger_event(self.WarningIssued, warning=warning, actor=actor, effective_at=now)
+        return warning.warning_id
+
+    def propose_restriction(
+        self: ContactFile, terms: RestrictionTerms, grounds: Grounds, incidents: Incidents,
+        policy: RestrictionPolicy, official: Official, actor: Actor, now: datetime,
+    ) -> UUID:
+        with within("terms"):
+            check_terms(terms)
+            terms = with_policy(terms, policy)
+            check_adjustments(terms, self.adjustment_needs.values())
+        check_grounds(self.id, grounds, incidents, self.warnings, policy, now)
+        if grounds.continues is not None:
+            previous = self.restriction(grounds.continues, Status.DECIDED, Status.EXPIRED)
+            check_fresh_grounds(grounds, previous, incidents, policy, now)
+        restriction_id = uuid4()
+        self.trigger_event(
+            self.RestrictionProposed, restriction_id=restriction_id, terms=terms, grounds=grounds,
+            proposed_by=official, actor=actor, effective_at=now,
+        )
+        return restriction_id
+
+    def send_hearing(self: ContactFile, restriction_id: UUID, deadline: datetime, actor: Actor, now: datetime) -> None:
+        hearing = self.restriction(restriction_id, Status.PROPOSED).hearing
+        if hearing.sent_at or hearing.skipped:
+            raise RuleViolation("restriction_id", "the hearing was already sent or skipped")
+        if deadline <= now:
+            raise RuleViolation("deadline", "the deadline must give the citizen time to answer")
+        self.trigger_event(self.HearingSent, restriction_id=restriction_id, deadline=deadline, actor=actor, effective_at=now)
+
+    def answer_hearing(self: ContactFile, restriction_id: UUID, answer: str, actor: Actor, now: datetime) -> None:
+        hearing = self.restriction(restriction_id, Status.PROPOSED).hearing
+        if not hearing.sent_at:
+            raise RuleViolation("restriction_id", "no hearing was sent")
+        self.trigger_event(self.HearingAnswered, restriction_id=restriction_id, answer=answer, actor=actor, effective_at=now)
+
+    def skip_hearing(
+        self: ContactFile, restriction_id: UUID, exception: HearingException, reason: str, actor: Actor, now: datetime
+    ) -> None:
+        hearing = self.restriction(restriction_id, Status.PROPOSED).hearing
+        if hearing.sent_at or hearing.skipped:
+            raise RuleViolation("restriction_id", "the hearing was already sent or skipped")
+        if not reason.strip():
+            raise RuleViolation("reason", "skipping the hearing needs the recorded reason")
+        self.trigger_event(
+            self.HearingSkipped, restriction_id=restriction_id, exception=exception, reason=reason.strip(),
+            actor=actor, effective_at=now,
+        )
+
+    def decide_restriction(
+        self: ContactFile, restriction_id: UUID, incidents: Incidents, policy: RestrictionPolicy,
+        official: Official, actor: Actor, now: datetime,
+    ) -> None:
+        """Decides a proposal: heard (or exempt), by an official not affected, on grounds still recent."""
+        proposal = self.restriction(restriction_id, Status.PROPOSED)
+        if not proposal.hearing.allows_decision(now):
+            raise RuleViolation("hearing", "hear the citizen first: answered, deadline passed, or skipped with reason")
+        check_not_affected(official, (incidents[i] for i in proposal.grounds.incident_ids), "decided_by")
+        check_grounds(self.id, proposal.grounds, incidents, self.warnings, policy, now)
+        with within("terms"):
+            check_adjustments(proposal.terms, self.adjustment_needs.values())
+            if proposal.terms.valid_until <= now:
+                raise RuleViolation("valid_until", "the proposed period has already ended")
+            self._refuse_overlap(proposal.terms, restriction_id)
+        self.trigger_event(
+            self.RestrictionDecided, restriction_id=restriction_id, terms=proposal.terms, decided_by=official,
+            actor=actor, effective_at=now,
+        )
+
+    def review_restriction(
+        self: ContactFile, restriction_id: UUID, outcome: ReviewOutcome, reasons: str, official: Official,
+        actor: Actor, now: datetime, *, next_review_at: datetime | None = None, terms: RestrictionTerms | None = None,
+        fresh_incident_ids: tuple[UUID, ...] = (), incidents: Incidents | None = None,
+        policy: RestrictionPolicy = RestrictionPolicy(),
+    ) -> None:
+        """Continue (on fresh grounds), amend, or lift, each with reasons."""
+        current = self.restriction(restriction_id, Status.DECIDED)
+        incidents = incidents or {}
+        check_not_affected(official, (incidents[i] for i in current.grounds.incident_ids if i in incidents), "reviewed_by")
+        if not reasons.strip():
+            raise RuleViolation("reasons", "a review states its reasons")
+        if outcome is ReviewOutcome.CONTINUE:
+            self._check_continuation(current, fresh_incident_ids, incidents, policy, now, next_review_at)
+        if outcome is ReviewOutcome.AMEND and terms is None:
+            raise RuleViolation("terms", "an amendment gives the new terms")
+        review = Review(outcome=outcome, reasons=reasons.strip(), reviewed_by=official, reviewed_at=now,
+                        next_review_at=next_review_at if outcome is ReviewOutcome.CONTINUE else None)
+        if outcome is ReviewOutcome.AMEND:
+            self._check_amendment(restriction_id, terms, policy)  # before any event: a refusal records nothing
+        self.trigger_event(self.RestrictionReviewed, restriction_id=restriction_id, review=review, actor=actor, effective_at=now)
+        if outcome is ReviewOutcome.AMEND:
+            self.amend_restriction(restriction_id, terms, reasons, official, actor, now, policy)
+        elif outcome is ReviewOutcome.LIFT:
+            self.lift_restriction(restriction_id, reasons, official, actor, now)
+
+    def _check_continuation(
+        self: ContactFile, current: Any, fresh: tuple[UUID, ...], incidents: Incidents,
+        policy: RestrictionPolicy, now: datetime, next_review_at: datetime | None,
+    ) -> None:
+        if any(i not in incidents for i in fresh):
+            raise RuleViolation("fresh_incident_ids", "an incident relied on is unknown")
+        if not fresh:
+            raise RuleViolation("fresh_incident_ids", "continuing needs fresh grounds")
+        try:
+            check_fresh_grounds(Grounds(incident_ids=fresh), current, incidents, policy, now)
+        except RuleViolation as violation:
+            raise RuleViolation("fresh_incident_ids", violation.reason) from None
+        if next_review_at is None or not now < next_review_at <= current.terms.valid_until:
+            raise RuleViolation("next_review_at", "give the next review date, within the restriction's period")
+
+    def amend_restriction(
+        self: ContactFile, restriction_id: UUID, terms: RestrictionTerms, reasons: str, official: Official,
+        actor: Actor, now: datetime, policy: RestrictionPolicy = RestrictionPolicy(),
+    ) -> None:
+        """New terms within the current period; going past it is a continuation, a new decision."""
+        terms = self._check_amendment(restriction_id, terms, policy)
+        self.trigger_event(
+            self.RestrictionAmended, restriction_id=restriction_id, terms=terms, reasons=reasons,
+            amended_by=official, actor=actor, effective_at=now,
+        )
+
+    def _check_amendment(self: ContactFile, restriction_id: UUID, terms: RestrictionTerms, policy: RestrictionPolicy) -> RestrictionTerms:
+        current = self.restriction(restriction_id, Status.DECIDED)
+        with within("terms"):
+            check_terms(terms)
+            if terms.valid_until > current.terms.valid_until:
+                raise RuleViolation("valid_until", "an amendment cannot extend the period; continuing is a new decision")
+            terms = with_policy(terms, policy)
+            check_adjustments(terms, self.adjustment_needs.values())
+            self._refuse_overlap(terms, restriction_id)
+        return terms
+
+    def receive_complaint(
+        self: ContactFile, restriction_id: UUID, summary: str, received_at: datetime, actor: Actor, now: datetime
+    ) -> UUID:
+        self.restriction(restriction_id, Status.DECIDED, Status.LIFTED, Status.EXPIRED)
+        if received_at > now:
+            raise RuleViolation("received_at", "cannot lie in the future")
+        complaint = Complaint(complaint_id=uuid4(), received_at=received_at, summary=summary)
+        self.trigger_event(self.ComplaintReceived, restriction_id=restriction_id, complaint=complaint, actor=actor, effective_at=received_at)
+        return complaint.complaint_id
+
+    def decide_complaint(
+        self: ContactFile, restriction_id: UUID, complaint_id: UUID, outcome: ComplaintOutcome, reasons: str,
+        official: Official, actor: Actor, now: datetime,
+    ) -> None:
+        restriction = self.restriction(restriction_id)
+        complaint = next((c for c in restriction.complaints if c.complaint_id == complaint_id), None)
+        if complaint is None:
+            raise NotFound(f"no complaint {complaint_id} on this restriction")
+        if complaint.outcome is not None:
+            raise RuleViolation("complaint_id", "the complaint is already decided")
+        self.trigger_event(
+            self.ComplaintDecided, restriction_id=restriction_id, complaint_id=complaint_id, outcome=outcome,
+            reasons=reasons, actor=actor, effective_at=now,
+        )
+
+    def lift_restriction(
+        self: ContactFile, restriction_id: UUID, reason: str, official: Official, actor: Actor, now: datetime
+    ) -> None:
+        self.restriction(restriction_id, Status.DECIDED)
+        if not reason.strip():
+            raise RuleViolation("reason", "a lift states its reason")
+        self.trigger_event(
+            self.RestrictionLifted, restriction_id=restriction_id, lifted_by=official, reason=reason.strip(),
+            actor=actor, effective_at=now,
+        )
+
+    def expire_restriction(self: ContactFile, restriction_id: UUID, actor: Actor, now: datetime) -> bool:
+        """Records the end of a decided restriction at its valid-until; once only. Says whether it did."""
+        restriction = self.restriction(restriction_id)
+        if restriction.status is not Status.DECIDED:
+            return False
+        if now < restriction.terms.valid_until:
+            raise RuleViolation("restriction_id", "the restriction has not reached its end")
+        self.trigger_event(
+            self.RestrictionExpired, restriction_id=restriction_id, actor=actor, effective_at=restriction.terms.valid_until
+        )
+        return True
+
+    def record_letter(
+        self: ContactFile, letter_id: UUID, kind: str, subject_id: UUID, sha256: str, official: Official,
+        actor: Actor, now: datetime,
+    ) -> None:
+        if subject_id not in self.restrictions and subject_id not in self.warnings:
+            raise RuleViolation("subject_id", "a letter concerns a restriction or warning on this file")
+        self.trigger_event(
+            self.LetterIssued, letter_id=letter_id, kind=kind, subject_id=subject_id, sha256=sha256,
+            signed_by=official, actor=actor, effective_at=now,
+        )
+
+    def record_dispatch(self: ContactFile, letter_id: UUID, channel: str, actor: Actor, now: datetime) -> None:
+        letter = self._issued(letter_id)
+        if letter.dispatched_at is not None:
+            raise RuleViolation("letter_id", "the letter was already dispatched")
+        self.trigger_event(self.LetterDispatched, letter_id=letter_id, channel=channel, actor=actor, effective_at=now)
+
+    def record_delivery(self: ContactFile, letter_id: UUID, evidence: str, actor: Actor, now: datetime) -> None:
+        letter = self._issued(letter_id)
+        if letter.dispatched_at is None:
+            raise RuleViolation("letter_id", "a letter is delivered after it is dispatched")
+        if letter.delivered_at is not None:
+            raise RuleViolation("letter_id", "the delivery is already recorded")
+        self.trigger_event(self.LetterDelivered, letter_id=letter_id, evidence=evidence, actor=actor, effective_at=now)
+
+    def _issued(self: ContactFile, letter_id: UUID) -> Any:
+        letter = self.letters.get(letter_id)
+        if letter is None:
+            raise NotFound(f"no letter {letter_id} on this contact file")
+        return letter
+
+    def _refuse_overlap(self: ContactFile, terms: RestrictionTerms, restriction_id: UUID) -> None:
+        other = self.overlapping(terms, besides=restriction_id)
+        if other is not None:
+            raise RuleViolation(
+                "valid_from", f"overlaps restriction {other.restriction_id} in the same scope; lift it or let it end first"
+            )

@@ -1,0 +1,65 @@
+"""The scheduler: records each restriction's expiry when its period ends, at most a minute late.
+
+Exactly once, even across restarts or with two schedulers running: the contact file refuses a
+second expiry, and concurrent writers to one file are serialised by its version.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from domain.errors import DomainError
+from infra.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class ExpiryScheduler:
+    """Ticks every `interval` seconds and expires what has ended."""
+
+    def __init__(self, services: Services, interval: float = 15.0) -> None:
+        self.services, self.interval = services, interval
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def tick(self) -> int:
+        """Expires every restriction whose period has ended; returns how many this call recorded."""
+        app, view = self.services.app, self.services.schedule
+        recorded = 0
+        for due in view.due_to_expire(self.services.db, app.clock()):
+            try:
+                receipt = app.expire_restriction(due.citizen_ref, due.restriction_id)
+            except DomainError as error:
+                log.warning("restriction %s not expired: %s", due.restriction_id, type(error).__name__)
+                continue
+            recorded += receipt.position is not None
+        if recorded:
+            log.info("recorded %d expiries", recorded)
+        return recorded
+
+    def run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                self.tick()
+                self._stopping.wait(self.interval)
+        except BaseException as error:
+            self.error = error
+            log.error("scheduler stopped: %s", error)
+            raise
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run_quietly, name="scheduler", daemon=True)
+        self._thread.start()
+
+    def _run_quietly(self) -> None:
+        try:
+            self.run()
+        except BaseException:  # recorded in self.error, reported on /health
+            pass
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)

@@ -1,0 +1,82 @@
+"""Starting states built the way users build them: by sending commands, never by inserting rows."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+from domain.application import Receipt, Vaern
+from domain.incident_values import IncidentFacts
+from domain.restriction_rules import HearingException
+from domain.restrictions import Grounds, RestrictionTerms
+from domain.values import Actor, Official, Role
+
+LEADER = Actor(user_id="l1", name="Lone Hansen", role=Role.LEADER)
+OFFICIAL = Official(user_id="l1", name="Lone Hansen", title="Afdelingsleder")
+AFFECTED = {"user_id": "c7", "name": "Carl Berg"}
+
+
+def incident_facts(citizen_ref: UUID | str, **overrides: Any) -> dict[str, Any]:
+    """An incident the citizen caused a few days ago: threats at a meeting."""
+    now = datetime.now(timezone.utc)
+    return {
+        "kinds": ["threat"],
+        "threat": {"targets": ["employee"], "death_threat": False},
+        "channel": "meeting",
+        "occurred_at": (now - timedelta(days=3)).isoformat(),
+        "known_at": (now - timedelta(days=3)).isoformat(),
+        "centre": "JKI",
+        "affected": [AFFECTED],
+        "perpetrator": {"kind": "citizen", "citizen_ref": str(citizen_ref)},
+        "outside_working_hours": False,
+        "description": "Borgeren truede sagsbehandleren under et møde",
+        **overrides,
+    }
+
+
+def terms_body(**overrides: Any) -> dict[str, Any]:
+    """Terms in force from a minute ago for 90 days: guard present, phone to a named team."""
+    now = datetime.now(timezone.utc)
+    return {
+        "in_person": {"rule": "guard_present", "instructions": "Vagt til stede; ring til teamleder"},
+        "phone": {"rule": "named_contact_only", "contact": "Team Nord"},
+        "open_channel": "written",
+        "contact_point": "Team Nord, 33 17 33 17",
+        "valid_from": (now - timedelta(minutes=1)).isoformat(),
+        "valid_until": (now + timedelta(days=90)).isoformat(),
+        "reasons": "Gentagne trusler mod sagsbehandler",
+        **overrides,
+    }
+
+
+def report_incident(app: Vaern, citizen_ref: UUID) -> UUID:
+    return app.report_incident(IncidentFacts.model_validate(incident_facts(citizen_ref)), LEADER).incident_id
+
+
+def decide(app: Vaern, citizen_ref: UUID, **terms: Any) -> Receipt:
+    """A decided restriction on the citizen, resting on a fresh incident, heard under the urgency exception."""
+    incident_id = report_incident(app, citizen_ref)
+    grounds = Grounds(incident_ids=(incident_id,), milder_measures=("Mundtlig advarsel",))
+    proposed = app.propose_restriction(citizen_ref, RestrictionTerms.model_validate(terms_body(**terms)), grounds, OFFICIAL, LEADER)
+    app.skip_hearing(citizen_ref, proposed.created_id, HearingException.URGENCY, "Akut fare for medarbejderne", LEADER)
+    decided = app.decide_restriction(citizen_ref, proposed.created_id, OFFICIAL, LEADER)
+    return Receipt(decided.citizen_ref, decided.version, decided.position, proposed.created_id)
+
+
+def decide_over_http(http: Any, citizen_ref: str, leader: dict, caseworker: dict, **terms: Any) -> dict[str, Any]:
+    """The same through the API: report, propose, skip the hearing, decide; returns the decision's receipt."""
+    reported = http.post("/incidents", json=incident_facts(citizen_ref), headers=caseworker)
+    assert reported.status_code == 201, reported.text
+    grounds = {"incident_ids": [reported.json()["incident_id"]], "milder_measures": ["Mundtlig advarsel"]}
+    proposed = http.post(
+        f"/contact-files/{citizen_ref}/restrictions", json={"terms": terms_body(**terms), "grounds": grounds}, headers=leader
+    )
+    assert proposed.status_code == 201, proposed.text
+    restriction_id = proposed.json()["created_id"]
+    one = f"/contact-files/{citizen_ref}/restrictions/{restriction_id}"
+    skipped = http.post(f"{one}/hearing/skip", json={"exception": "urgency", "reason": "Akut fare"}, headers=leader)
+    assert skipped.status_code == 200, skipped.text
+    decided = http.post(f"{one}/decision", headers=leader)
+    assert decided.status_code == 200, decided.text
+    return {**decided.json(), "restriction_id": restriction_id}
