@@ -116,7 +116,7 @@ def scheduler() -> None:
 
     settings = _settings()
     services = Services.build(settings)
-    ticker = ExpiryScheduler(services)
+    ticker = ExpiryScheduler(services, settings.scheduler_interval)
     stop = _until_signalled()
     threading.Thread(target=lambda: (stop.wait(), ticker.stop()), daemon=True).start()
     try:

@@ -23,7 +23,12 @@ log = logging.getLogger(__name__)
 
 def event_store_env(settings: Settings) -> dict[str, str]:
     """The eventsourcing library's configuration for these settings (never os.environ)."""
-    env = {"CITIZEN_KEY": settings.citizen_key.get_secret_value()}
+    env = {
+        "CITIZEN_KEY": settings.citizen_key.get_secret_value(),
+        "RESTRICTION_MAX_MONTHS": str(settings.restriction_max_months),
+        "RESTRICTION_REVIEW_MONTHS": str(settings.restriction_review_months),
+        "RESTRICTION_GROUNDS_WINDOW_MONTHS": str(settings.restriction_grounds_window_months),
+    }
     if settings.database_url:
         info = psycopg.conninfo.conninfo_to_dict(settings.database_url)
         env.update(

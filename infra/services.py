@@ -80,10 +80,10 @@ class Services:
         self.relay = Relay.from_settings(self.settings, self.app, self.events, self.db)
         self.relay.start()
 
-    def start_scheduler(self, interval: float = 15.0) -> None:
+    def start_scheduler(self) -> None:
         from infra.scheduler import ExpiryScheduler
 
-        self.scheduler = ExpiryScheduler(self, interval)
+        self.scheduler = ExpiryScheduler(self, self.settings.scheduler_interval)
         self.scheduler.start()
 
     def wait_for(self, view: str, position: int | None) -> None:

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     port: int = 8000
     read_wait_timeout: float = Field(5.0, description="longest a read waits for a requested position (s)")
     database_pool_size: int = 10
+    scheduler_interval: float = Field(15.0, gt=0, le=60, description="seconds between expiry checks")
+    restriction_max_months: int = Field(12, ge=1, description="longest period a restriction may have")
+    restriction_review_months: int = Field(6, ge=1, description="default time to a restriction's review")
+    restriction_grounds_window_months: int = Field(12, ge=1, description="how recent an incident relied on must be")
     telephony_database_url: str | None = Field(
         None, description="the reference telephony consumer's own table (default: a SQLite file)"
     )
