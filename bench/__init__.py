@@ -1,0 +1,1 @@
+"""Benchmarks of Vaern; not part of the installed package. See bench/README.md."""

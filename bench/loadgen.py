@@ -1,0 +1,318 @@
+"""A small, cheap HTTP/1.1 load generator: keep-alive sockets in threads, pre-built requests.
+
+The benchmark machine has few cores, so the client must cost as little CPU as possible and must
+cost the same for every system it measures. Requests are pre-built byte strings (identical for
+every system), responses are parsed only as far as the status line and Content-Length.
+
+Two ways of loading a server:
+
+* closed loop: N connections, each sending its next request as soon as the previous answer
+  arrived, for a fixed time after a warm-up; gives the maximum throughput and the latency at it;
+* open loop: requests scheduled at a fixed rate, each measured from its *scheduled* send time,
+  so a slow answer that delays later sends is counted against the server (no coordinated
+  omission); gives the latency at a given load.
+
+Every loop is bounded in time; all traffic goes to the given host (127.0.0.1 in the benchmark).
+"""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+RECV_SIZE = 65536
+ERROR_BACKOFF = 0.01  # after a failed request, so a dead server does not make the client spin
+
+
+class ResponseError(Exception):
+    """The server's answer could not be read as an HTTP/1.1 response with a Content-Length."""
+
+
+def build_request(path: str, body: bytes, headers: dict[str, str] | None = None, host: str = "127.0.0.1") -> bytes:
+    """A complete POST request with a JSON body, ready to send on a keep-alive connection."""
+    lines = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {host}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+    ]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+class Connection:
+    """One keep-alive connection; `request` sends pre-built bytes and returns (status, body)."""
+
+    def __init__(self, host: str, port: int, timeout: float = 10.0) -> None:
+        self.host, self.port, self.timeout = host, port, timeout
+        self.sock: socket.socket | None = None
+        self.buffer = b""
+
+    def connect(self) -> None:
+        self.close()
+        sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock, self.buffer = sock, b""
+
+    def close(self) -> None:
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            finally:
+                self.sock = None
+
+    def request(self, payload: bytes) -> tuple[int, bytes]:
+        if self.sock is None:
+            self.connect()
+        assert self.sock is not None
+        self.sock.sendall(payload)
+        buffer = self.buffer
+        while (end := buffer.find(b"\r\n\r\n")) < 0:
+            buffer += self._recv()
+        head = buffer[:end].decode("latin-1")
+        status_line, *header_lines = head.split("\r\n")
+        parts = status_line.split(" ", 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+            raise ResponseError(f"not an HTTP/1.x status line: {status_line!r}")
+        length, close = None, False
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value.strip())
+            elif name == "transfer-encoding":
+                raise ResponseError("chunked responses are not supported by this client")
+            elif name == "connection" and value.strip().lower() == "close":
+                close = True
+        if length is None:
+            raise ResponseError("response without Content-Length")
+        start = end + 4
+        while len(buffer) < start + length:
+            buffer += self._recv()
+        body = buffer[start : start + length]
+        self.buffer = buffer[start + length :]
+        if close:
+            self.close()
+        return int(parts[1]), body
+
+    def _recv(self) -> bytes:
+        assert self.sock is not None
+        chunk = self.sock.recv(RECV_SIZE)
+        if not chunk:
+            raise ResponseError("connection closed by the server")
+        return chunk
+
+
+def percentile(sorted_values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile of already sorted values (NaN when there are none)."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, -(-int(fraction * 1_000_000) * len(sorted_values) // 1_000_000))  # ceil(fraction * n)
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+@dataclass
+class Result:
+    """What one loaded phase measured. Latencies are in seconds, of measured requests only."""
+
+    duration: float
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    error_samples: list[str] = field(default_factory=list)
+    completed: int = 0  # successful answers counted for throughput
+    scheduled: int = 0  # open loop: requests scheduled in the measured window
+    late_sends: int = 0  # open loop: sends that left > 1 ms after their scheduled time
+
+    @property
+    def throughput(self) -> float:
+        return self.completed / self.duration if self.duration > 0 else 0.0
+
+    def quantile_ms(self, fraction: float) -> float:
+        return percentile(sorted(self.latencies), fraction) * 1000.0
+
+    def absorb(self, other: Result) -> None:
+        """Pools another run's measurements into this one (durations add up)."""
+        self.duration += other.duration
+        self.merge(other)
+
+    def merge(self, other: _ThreadTally | Result) -> None:
+        self.latencies.extend(other.latencies)
+        self.errors += other.errors
+        self.completed += other.completed
+        self.scheduled += other.scheduled
+        self.late_sends += other.late_sends
+        room = 5 - len(self.error_samples)
+        if room > 0:
+            self.error_samples.extend(other.error_samples[:room])
+
+
+@dataclass
+class _ThreadTally:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    error_samples: list[str] = field(default_factory=list)
+    completed: int = 0
+    scheduled: int = 0
+    late_sends: int = 0
+
+    def error(self, description: str) -> None:
+        self.errors += 1
+        if len(self.error_samples) < 5:
+            self.error_samples.append(description)
+
+
+def _attempt(conn: Connection, payload: bytes) -> str | None:
+    """Sends one request; None when the answer was 200, else a description of what went wrong."""
+    try:
+        status, body = conn.request(payload)
+    except (OSError, ResponseError, ValueError) as error:
+        conn.close()
+        time.sleep(ERROR_BACKOFF)
+        return f"{type(error).__name__}: {error}"
+    if status != 200:
+        return f"HTTP {status}: {body[:200]!r}"
+    return None
+
+
+def _connect_all(host: str, port: int, count: int) -> list[Connection]:
+    connections: list[Connection] = []
+    try:
+        for _ in range(count):
+            conn = Connection(host, port)
+            conn.connect()
+            connections.append(conn)
+    except BaseException:
+        for conn in connections:
+            conn.close()
+        raise
+    return connections
+
+
+def _run(threads: list[threading.Thread], stop: threading.Event) -> None:
+    """Starts and joins the threads; on Ctrl-C tells them to stop now (they are bounded anyway)."""
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    except BaseException:
+        stop.set()
+        for thread in threads:
+            if thread.is_alive():
+                thread.join(timeout=15)
+        raise
+
+
+def closed_loop(
+    host: str,
+    port: int,
+    payloads: Sequence[bytes],
+    connections: int,
+    warmup: float,
+    duration: float,
+    stop: threading.Event | None = None,
+) -> Result:
+    """Maximum throughput: `connections` clients, each sending again as soon as it has its answer.
+
+    Requests that start within the measured window count for latency; answers that arrive within
+    it count for throughput.
+    """
+    stop = stop or threading.Event()
+    conns = _connect_all(host, port, connections)
+    tallies = [_ThreadTally() for _ in range(connections)]
+    begin = time.perf_counter() + 0.05 + warmup
+    end = begin + duration
+
+    def client(number: int) -> None:
+        tally, conn = tallies[number], conns[number]
+        index = number * (len(payloads) // connections)
+        try:
+            while not stop.is_set():
+                sent = time.perf_counter()
+                if sent >= end:
+                    break
+                problem = _attempt(conn, payloads[index % len(payloads)])
+                index += 1
+                done = time.perf_counter()
+                if sent < begin:
+                    continue
+                if problem is not None:
+                    tally.error(problem)
+                    continue
+                tally.latencies.append(done - sent)
+                if done <= end:
+                    tally.completed += 1
+        except Exception as error:  # noqa: BLE001 - reported as an error, never silently lost
+            tally.error(f"client thread failed: {type(error).__name__}: {error}")
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, args=(n,), name=f"closed-{n}", daemon=True) for n in range(connections)]
+    _run(threads, stop)
+    result = Result(duration=duration)
+    for tally in tallies:
+        result.merge(tally)
+    return result
+
+
+def open_loop(
+    host: str,
+    port: int,
+    payloads: Sequence[bytes],
+    rate: float,
+    warmup: float,
+    duration: float,
+    workers: int = 16,
+    stop: threading.Event | None = None,
+) -> Result:
+    """Latency at a fixed rate: request i is due at start + i/rate and measured from then.
+
+    A pool of `workers` connections takes the due requests in order; if all are busy, the next
+    request leaves late and its latency includes the wait, as a real caller's would.
+    """
+    stop = stop or threading.Event()
+    conns = _connect_all(host, port, workers)
+    warmup_slots = int(round(rate * warmup))
+    total_slots = warmup_slots + int(round(rate * duration))
+    slots = itertools.count()  # next() on a count is atomic under the GIL
+    tallies = [_ThreadTally() for _ in range(workers)]
+    start = time.perf_counter() + 0.05
+
+    def worker(number: int) -> None:
+        tally, conn = tallies[number], conns[number]
+        try:
+            while not stop.is_set():
+                slot = next(slots)
+                if slot >= total_slots:
+                    break
+                due = start + slot / rate
+                wait = due - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                sent = time.perf_counter()
+                problem = _attempt(conn, payloads[slot % len(payloads)])
+                done = time.perf_counter()
+                if slot < warmup_slots:
+                    continue
+                tally.scheduled += 1
+                if sent - due > 0.001:
+                    tally.late_sends += 1
+                if problem is not None:
+                    tally.error(problem)
+                    continue
+                tally.latencies.append(done - due)
+                tally.completed += 1
+        except Exception as error:  # noqa: BLE001
+            tally.error(f"client thread failed: {type(error).__name__}: {error}")
+        finally:
+            conn.close()
+
+    _run([threading.Thread(target=worker, args=(n,), name=f"open-{n}", daemon=True) for n in range(workers)], stop)
+    result = Result(duration=duration)
+    for tally in tallies:
+        result.merge(tally)
+    return result
