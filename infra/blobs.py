@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from domain.errors import NotFound
+from domain.errors import NotFound, RuleViolation
 from infra.database import Cursor, Database
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -88,3 +88,12 @@ class BlobStore:
         if sha256_hex(content) != digest:
             raise BlobCorrupted(f"the document stored under {digest} does not match its hash")
         return content, str(row[1])
+
+    def require(self, sha256: str, media_type: str, size: int) -> None:
+        """Refuses a reference to a file that was not stored as described."""
+        try:
+            content, stored_type = self.get(sha256)
+        except NotFound:
+            raise RuleViolation("sha256", "no stored file has this hash; upload it to /evidence first") from None
+        if stored_type != media_type or len(content) != size:
+            raise RuleViolation("sha256", "the stored file has another media type or size")

@@ -144,7 +144,8 @@ def attach_evidence(
     incident_id: UUID, body: EvidenceBody, caller: Recorder, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
-    """Records a file (stored elsewhere by its SHA-256) as evidence."""
+    """Records a file uploaded to /evidence (by its SHA-256) as evidence."""
+    services.blobs.require(body.sha256, body.media_type, body.size)
     receipt = services.app.attach_evidence(
         incident_id, body.sha256, body.media_type, body.size, body.description, caller.actor, version
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -15,7 +16,7 @@ LEADER = bearer(Role.LEADER, "l1", "Lone Hansen", "Afdelingsleder")
 LEGAL = bearer(Role.LEGAL, "j1", "Jens Jurist")
 GUARD = bearer(Role.GUARD, "g1", "Gitte Vagt")
 EVA, OLE = "e1", "e2"
-DIGEST = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+DIGEST = hashlib.sha256(b"\x00\x00\x00\x18ftypmp42 a screen recording").hexdigest()
 
 def iso(moment: datetime) -> str:
     return moment.isoformat()
@@ -196,9 +197,17 @@ def test_support_evidence_takedowns_absence_and_corrections_are_recorded_and_sho
     refused = post(client, incident_id, "decline-support", {"employee_id": OLE, "kind": "colleague"}, expected=422)
     assert refused["errors"][0]["field"] == "kind"
     post(client, incident_id, "debriefings", {"employee_ids": [EVA, OLE], "summary": "Gennemgået forløbet"})
-    evidence = {"sha256": DIGEST, "media_type": "video/mp4", "size": 1_000_000, "description": "Optagelse"}
+    video = b"\x00\x00\x00\x18ftypmp42 a screen recording"
+    stored = client.post("/evidence", content=video, headers={**CASEWORKER, "Content-Type": "video/mp4"})
+    assert stored.status_code == 201 and stored.json() == {"sha256": DIGEST, "media_type": "video/mp4", "size": len(video)}
+    evidence = {"sha256": DIGEST, "media_type": "video/mp4", "size": len(video), "description": "Optagelse"}
     post(client, incident_id, "evidence", evidence, headers=CASEWORKER)
     assert post(client, incident_id, "evidence", {**evidence, "sha256": "abc"}, expected=422)["errors"][0]["field"] == "sha256"
+    never_uploaded = {**evidence, "sha256": "0" * 64}
+    assert post(client, incident_id, "evidence", never_uploaded, expected=422)["errors"][0]["field"] == "sha256"
+    kept = client.get(f"/incidents/{incident_id}/evidence/{DIGEST}", headers=LEGAL)
+    assert kept.status_code == 200 and kept.content == video and kept.headers["content-type"] == "video/mp4"
+    assert client.get(f"/incidents/{incident_id}/evidence/{DIGEST}", headers=GUARD).status_code == 403
     takedown = {"addressee": "platform", "platform": "YouTube", "link": "https://youtube.com/watch?v=abc"}
     takedown_id = post(client, incident_id, "takedowns", takedown, expected=201)["takedown_id"]
     post(client, incident_id, f"takedowns/{takedown_id}/refused", {"reason": "Ingen overtrædelse"})
