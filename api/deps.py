@@ -48,6 +48,7 @@ Guard = Annotated[Principal, Depends(require(Role.GUARD))]
 Telephony = Annotated[Principal, Depends(require(Role.TELEPHONY))]
 Caseworker = Annotated[Principal, Depends(require(Role.CASEWORKER))]
 Leader = Annotated[Principal, Depends(require(Role.LEADER))]
+Legal = Annotated[Principal, Depends(require(Role.LEGAL))]
 FileReader = Annotated[Principal, Depends(require(Role.CASEWORKER, Role.LEADER, Role.LEGAL))]
 FileOpener = Annotated[Principal, Depends(require(Role.CASEWORKER, Role.LEADER))]
 

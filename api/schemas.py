@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from uuid import UUID
 
@@ -160,3 +160,9 @@ class PhoneRoutingOut(BaseModel):
     known_number: bool
     checked_at: AwareDatetime
     position: int
+
+
+class AccessReportLineOut(BaseModel):
+    day: date
+    purpose: str = Field(description="entry_check, call_routing, case_handling, legal_review or subject_access_request")
+    reads: int

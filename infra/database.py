@@ -60,8 +60,10 @@ class Database(ABC):
         """A context manager yielding a Cursor; commits on success, rolls back on error."""
 
     @abstractmethod
-    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """The rows of one read-only statement."""
+    def read(
+        self, sql: str, params: Sequence[Any] = (), before: tuple[str, Sequence[Any]] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """The rows of one read-only statement, after running `before` if given."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -88,12 +90,22 @@ class PostgresDatabase(Database):
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             yield cur  # type: ignore[misc]
 
-    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Runs one statement outside a transaction block (one consistent snapshot) and returns its rows."""
+    def read(
+        self, sql: str, params: Sequence[Any] = (), before: tuple[str, Sequence[Any]] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Runs one statement outside a transaction block (one consistent snapshot) and returns its rows.
+
+        `before` is a statement (such as an access-log entry) sent ahead of it in the same round trip.
+        """
         for attempt in (1, 2):
             try:
                 with self.pool.connection() as conn:
-                    return conn.execute(sql, params).fetchall()
+                    if before is None:
+                        return conn.execute(sql, params).fetchall()
+                    with conn.pipeline():
+                        conn.execute(*before)
+                        cursor = conn.execute(sql, params)
+                    return cursor.fetchall()
             except psycopg.OperationalError:
                 if attempt == 2:
                     raise
@@ -158,8 +170,12 @@ class SqliteDatabase(Database):
             raise
         conn.execute("COMMIT")
 
-    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self.transaction(write=False) as cur:
+    def read(
+        self, sql: str, params: Sequence[Any] = (), before: tuple[str, Sequence[Any]] | None = None
+    ) -> list[tuple[Any, ...]]:
+        with self.transaction(write=before is not None) as cur:
+            if before is not None:
+                cur.execute(*before)
             return cur.execute(sql, params).fetchall()
 
     def close(self) -> None:

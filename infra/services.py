@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.application import Vaern
+from infra.access_log import AccessLog
 from infra.blobs import BlobStore
 from infra.database import Database, open_database
 from infra.letters import LetterDesk
@@ -46,6 +47,7 @@ class Services:
     relay: Any = None
     scheduler: Any = None
     blobs: Any = None
+    access: Any = None
     letters: Any = None
 
     @classmethod
@@ -54,6 +56,7 @@ class Services:
         db = open_database(settings.database_url, settings.sqlite_path, settings.database_pool_size)
         services = cls(settings=settings, app=app, db=db, events=EventLog(app, settings))
         services.blobs = BlobStore(db)
+        services.access = AccessLog(db, settings.citizen_key.get_secret_value().encode("utf-8"))
         services.letters = LetterDesk(app, services.blobs)
         for view in services.views.values():
             register(db, view.name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -106,8 +107,13 @@ class FrontDeskView:
             ),
         )
 
-    def lookup(self, db: Database, citizen_ref: UUID, at: datetime) -> FrontDeskAnswer:
-        """The in-person terms in force for the citizen at `at`, as the view knows them (one statement)."""
+    def lookup(
+        self, db: Database, citizen_ref: UUID, at: datetime, before: tuple[str, Sequence[Any]] | None = None
+    ) -> FrontDeskAnswer:
+        """The in-person terms in force for the citizen at `at`, as the view knows them (one statement).
+
+        `before` (the access-log entry for this read) goes to the database in the same round trip.
+        """
         rows = db.read(
             "SELECT p.position, f.citizen_ref, r.restriction_id, r.rule, r.instructions, r.contact_point, r.scope,"
             " r.valid_from, r.valid_until"
@@ -117,6 +123,7 @@ class FrontDeskView:
             " AND r.valid_from <= %s AND r.valid_until > %s AND (r.ended_at IS NULL OR r.ended_at > %s)"
             " WHERE p.name = %s",
             (str(citizen_ref), at, at, at, NAME),
+            before=before,
         )
         if not rows:
             return FrontDeskAnswer(on_file=False, in_force=[], position=0)

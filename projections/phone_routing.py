@@ -34,9 +34,13 @@ class CallRouting:
 
 @dataclass(frozen=True)
 class PhoneRoutingAnswer:
-    known_number: bool
+    citizen_refs: frozenset[UUID]
     routing: CallRouting
     position: int
+
+    @property
+    def known_number(self) -> bool:
+        return bool(self.citizen_refs)
 
 
 class PhoneRoutingView:
@@ -113,10 +117,11 @@ class PhoneRoutingView:
             (number, at, at, at, NAME),
         )
         if not rows:
-            return PhoneRoutingAnswer(known_number=False, routing=CallRouting(rule=PhoneRule.OPEN), position=0)
+            return PhoneRoutingAnswer(citizen_refs=frozenset(), routing=CallRouting(rule=PhoneRule.OPEN), position=0)
         routings = sorted((_routing(row[2:]) for row in rows if row[2] is not None), key=lambda r: -SEVERITY[r.rule])
         routing = routings[0] if routings else CallRouting(rule=PhoneRule.OPEN)
-        return PhoneRoutingAnswer(known_number=rows[0][1] is not None, routing=routing, position=int(rows[0][0]))
+        citizens = frozenset(UUID(str(row[1])) for row in rows if row[1] is not None)
+        return PhoneRoutingAnswer(citizen_refs=citizens, routing=routing, position=int(rows[0][0]))
 
 
 def _routing(row: tuple[Any, ...]) -> CallRouting:

@@ -6,8 +6,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import Caseworker, ExpectedVersion, FileOpener, FileReader, Leader, ServicesDep
+from api.deps import Caseworker, ExpectedVersion, FileOpener, FileReader, Leader, Legal, ServicesDep
 from api.schemas import (
+    AccessReportLineOut,
     AdjustmentNeedBody,
     ContactFileOut,
     CprBody,
@@ -17,6 +18,7 @@ from api.schemas import (
 )
 from domain.application import Receipt
 from domain.identity import Cpr
+from infra.access_log import Access, Purpose, case_purpose
 
 router = APIRouter(prefix="/contact-files", tags=["contact files"])
 
@@ -40,6 +42,7 @@ def open_contact_file(body: CprBody, caller: FileOpener, services: ServicesDep, 
 def get_contact_file(citizen_ref: UUID, caller: FileReader, services: ServicesDep, response: Response) -> ContactFileOut:
     """The contact file as it stands: numbers, needs, warnings, restrictions with grounds, letters."""
     file = services.app.get_contact_file(citizen_ref)
+    services.access.record(Access(caller.actor, case_purpose(caller.actor), "contact_file", citizen_ref))
     response.headers["ETag"] = f'"{file.version}"'
     return ContactFileOut(
         citizen_ref=citizen_ref,
@@ -83,3 +86,11 @@ def issue_warning(
         citizen_ref, body.behaviour, body.contact_point, body.incident_ids, caller.official, caller.actor, version
     )
     return receipt_out(response, receipt)
+
+
+@router.get("/{citizen_ref}/access-report", response_model=list[AccessReportLineOut])
+def access_report(citizen_ref: UUID, caller: Legal, services: ServicesDep) -> list[AccessReportLineOut]:
+    """When, and why, the citizen's data was read: what the citizen may be told; never by whom."""
+    services.app.get_contact_file(citizen_ref)
+    services.access.record(Access(caller.actor, Purpose.SUBJECT_ACCESS_REQUEST, "access_report", citizen_ref))
+    return [AccessReportLineOut(day=l.day, purpose=l.purpose.value, reads=l.reads) for l in services.access.report(citizen_ref)]

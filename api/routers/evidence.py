@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from api.deps import FileOpener, FileReader, ServicesDep
 from domain.errors import NotFound, RuleViolation
+from infra.access_log import Access, case_purpose
 
 router = APIRouter(tags=["incidents"])
 MAX_BYTES = 25 * 1024 * 1024
@@ -40,7 +41,9 @@ async def upload_evidence(request: Request, caller: FileOpener, services: Servic
 @router.get("/incidents/{incident_id}/evidence/{sha256}", response_class=Response)
 def fetch_evidence(incident_id: UUID, sha256: str, caller: FileReader, services: ServicesDep) -> Response:
     """A file attached to this incident, exactly as stored."""
-    if sha256 not in services.app.get_incident(incident_id).evidence:
+    incident = services.app.get_incident(incident_id)
+    if sha256 not in incident.evidence:
         raise NotFound("no such evidence on this incident")
     content, media_type = services.blobs.get(sha256)
+    services.access.record(Access(caller.actor, case_purpose(caller.actor), "evidence", incident.basis().citizen_ref))
     return Response(content, media_type=media_type)

@@ -34,6 +34,7 @@ from api.incident_schemas import (
 from api.security import Principal
 from domain.application import utc_now
 from domain.incident_commands import IncidentReceipt
+from infra.access_log import Access, case_purpose
 from domain.incident_values import IncidentFacts
 from domain.values import Role
 
@@ -77,6 +78,7 @@ def list_overdue_incidents(caller: Reader, services: ServicesDep) -> list[Overdu
 def get_incident(incident_id: UUID, caller: Reader, services: ServicesDep, response: Response) -> IncidentOut:
     """The incident as it stands; the police-report section only for leaders and legal."""
     incident = services.app.get_incident(incident_id)
+    services.access.record(Access(caller.actor, case_purpose(caller.actor), "incident", incident.basis().citizen_ref))
     response.headers["ETag"] = f'"{incident.version}"'
     return IncidentOut.of(incident, utc_now(), with_police=caller.role in POLICE_READERS)
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response, status
 from api.deps import FileReader, Leader, ServicesDep
 from api.routers.contact_files import receipt_out
 from api.schemas import DeliveryBody, DispatchBody, IssueLetterBody, WriteReceipt
+from infra.access_log import Access, case_purpose
 
 router = APIRouter(prefix="/contact-files/{citizen_ref}/letters", tags=["letters"])
 
@@ -26,6 +27,7 @@ def issue_letter(
 def fetch_letter(citizen_ref: UUID, letter_id: UUID, caller: FileReader, services: ServicesDep) -> Response:
     """The letter exactly as issued: the stored PDF bytes."""
     content, media_type = services.letters.fetch(citizen_ref, letter_id)
+    services.access.record(Access(caller.actor, case_purpose(caller.actor), "letter", citizen_ref))
     return Response(content, media_type=media_type, headers={"Content-Disposition": f'inline; filename="{letter_id}.pdf"'})
 
 

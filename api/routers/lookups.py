@@ -9,6 +9,7 @@ from api.schemas import CprBody, FrontDeskOut, InPersonOut, PhoneNumberBody, Pho
 from domain.application import utc_now
 from domain.identity import Cpr, normalise_phone_number
 from domain.values import InPersonRule
+from infra.access_log import Access, Purpose
 from projections.front_desk import InPersonTerms
 
 router = APIRouter(tags=["lookups"])
@@ -27,10 +28,13 @@ def _in_person(terms: InPersonTerms) -> InPersonOut:
 @router.post("/front-desk/lookup", response_model=FrontDeskOut)
 def front_desk_lookup(body: CprBody, caller: Guard, services: ServicesDep, min_position: MinPosition = None) -> FrontDeskOut:
     """May this person come in, and on what terms? Terms only: never the reasons."""
-    ref = services.app.citizen_ref(Cpr.parse(body.cpr))
+    cpr = Cpr.parse(body.cpr)
+    ref = services.app.citizen_ref(cpr)
     services.wait_for(services.front_desk.name, min_position)
     now = utc_now()
-    answer = services.front_desk.lookup(services.db, ref, now)
+    search = services.access.search_ref("cpr", cpr.digits)
+    logged = services.access.entry(Access(caller.actor, Purpose.ENTRY_CHECK, "front_desk_lookup", ref, search))
+    answer = services.front_desk.lookup(services.db, ref, now, before=logged)
     headline = _in_person(answer.headline) if answer.headline else InPersonOut(rule=InPersonRule.OPEN)
     return FrontDeskOut(
         on_file=answer.on_file,
@@ -50,6 +54,9 @@ def phone_routing_lookup(
     services.wait_for(services.phone_routing.name, min_position)
     now = utc_now()
     answer = services.phone_routing.lookup(services.db, number, now)
+    search = services.access.search_ref("phone", number)
+    for ref in answer.citizen_refs or {None}:
+        services.access.record(Access(caller.actor, Purpose.CALL_ROUTING, "phone_routing_lookup", ref, search))
     routing = answer.routing
     return PhoneRoutingOut(
         rule=routing.rule,
