@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import problems
-from api.routers import contact_files, evidence, health, incidents, letters, lookups, restrictions
+from api.routers import contact_files, evidence, health, incidents, letters, lookups, pages, restrictions
 from infra.services import Services
 from infra.settings import Settings
 
@@ -33,6 +33,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
-    for module in (lookups, contact_files, restrictions, letters, incidents, evidence, health):
+    for module in (lookups, contact_files, restrictions, letters, incidents, evidence, health, pages):
         app.include_router(module.router)
     return app

@@ -113,6 +113,8 @@ case "$cmd" in
         setup
         # Letters embed DejaVu Sans; the PDF tests check the embedded font is there.
         [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_install fonts-dejavu-core
+        # The front-desk page is tested in Debian's Chromium (never a browser download).
+        [ -x /usr/bin/chromium ] || apt_install chromium
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     -h|--help|help)

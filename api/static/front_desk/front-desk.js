@@ -1,0 +1,344 @@
+// The front-desk page: a guard logs in with their token, then types or scans CPR numbers.
+// The CPR number goes only into a POST body: never the URL, the history, storage or a cookie.
+"use strict";
+
+(() => {
+  const TOKEN_KEY = "vaern.front-desk.token"; // sessionStorage: gone when the tab closes
+  const LOOKUP_URL = "front-desk/lookup"; // relative, so a path prefix in front of Vaern still works
+  const TIMEOUT_MS = 8000;
+  const PENDING_DELAY_MS = 250; // a quick answer replaces the old one without a "wait" flash
+  const RESULT_SECONDS = 120; // an answer does not stay on an unattended screen
+  const CPR_SHAPE = /^(\d{6})-?(\d{4})$/;
+
+  // The in-person rules, in the guard's words; "open" is not here: it is no restriction.
+  const RULES = {
+    by_appointment: { tone: "appointment", icon: "icon-appointment", kicker: "Begrænset adgang", headline: "Kun efter aftale" },
+    guard_present: { tone: "guard", icon: "icon-guard", kicker: "Begrænset adgang", headline: "Kun med vagt til stede" },
+    banned: { tone: "banned", icon: "icon-banned", kicker: "Adgang nægtet", headline: "Må ikke komme ind" },
+  };
+  // A rule this page does not know yet is never shown as "may come in".
+  const UNKNOWN_RULE = {
+    tone: "guard", icon: "icon-guard", kicker: "Begrænset adgang", headline: "Ukendt regel",
+    lines: ["Siden kender ikke denne regel. Spørg den ansvarlige, før borgeren lukkes ind."],
+  };
+  const rule = (terms) => RULES[terms.rule] || UNKNOWN_RULE;
+
+  const ZONE = "Europe/Copenhagen";
+  const DATE = new Intl.DateTimeFormat("da-DK", { day: "numeric", month: "long", year: "numeric", timeZone: ZONE });
+  const CLOCK = new Intl.DateTimeFormat("da-DK", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: ZONE });
+
+  const $ = (id) => document.getElementById(id);
+  const el = {
+    login: $("login"), loginForm: $("login-form"), loginNotice: $("login-notice"), token: $("token"),
+    lookup: $("lookup"), lookupForm: $("lookup-form"), cpr: $("cpr"),
+    session: $("session"), who: $("who"), logout: $("logout"), result: $("result"),
+  };
+
+  let inFlight = null;
+  let pendingTimer = 0;
+  let expiryTimer = 0;
+
+  // ---- session -------------------------------------------------------------------------------
+
+  function token() {
+    return sessionStorage.getItem(TOKEN_KEY);
+  }
+
+  // The claims are read only to greet the guard and spot an expired token; Vaern checks the signature.
+  function claims(jwt) {
+    try {
+      const part = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      const bytes = Uint8Array.from(atob(part), (c) => c.charCodeAt(0));
+      return JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
+      return null;
+    }
+  }
+
+  function showLogin(notice) {
+    el.lookup.hidden = true;
+    el.session.hidden = true;
+    el.login.hidden = false;
+    el.loginNotice.textContent = notice || "";
+    el.loginNotice.hidden = !notice;
+    el.token.focus();
+  }
+
+  function showLookup() {
+    const name = (claims(token()) || {}).name;
+    el.who.textContent = name ? `Logget ind: ${name}` : "Logget ind";
+    el.login.hidden = true;
+    el.session.hidden = false;
+    el.lookup.hidden = false;
+    el.cpr.focus();
+  }
+
+  function logIn(event) {
+    event.preventDefault();
+    const value = el.token.value.trim().replace(/^Bearer\s+/i, "");
+    el.token.value = "";
+    if (!value) return showLogin("Indsæt dit token for at logge ind.");
+    const exp = (claims(value) || {}).exp;
+    if (exp && exp * 1000 <= Date.now()) return showLogin("Dette token er udløbet. Hent et nyt og log ind igen.");
+    sessionStorage.setItem(TOKEN_KEY, value);
+    clearResult();
+    showLookup();
+  }
+
+  function logOut() {
+    sessionStorage.removeItem(TOKEN_KEY);
+    abortLookup();
+    el.cpr.value = "";
+    clearResult();
+    showLogin("Du er logget ud.");
+  }
+
+  // ---- lookup --------------------------------------------------------------------------------
+
+  function abortLookup() {
+    if (inFlight) inFlight.abort();
+    inFlight = null;
+    clearTimeout(pendingTimer);
+  }
+
+  async function lookUp(event) {
+    event.preventDefault();
+    const cpr = el.cpr.value.replace(/\s+/g, "");
+    el.cpr.value = "";
+    el.cpr.focus();
+    if (!cpr) return;
+    abortLookup(); // an answer still on its way is for the previous number
+    const shape = CPR_SHAPE.exec(cpr);
+    if (!shape) return render(invalid());
+    const shown = `${shape[1]}-••••`;
+    if (!token()) return showLogin("Log ind for at slå op.");
+
+    const request = new AbortController();
+    inFlight = request;
+    pendingTimer = setTimeout(() => render(pending(shown), false), PENDING_DELAY_MS);
+    const timeout = setTimeout(() => request.abort(), TIMEOUT_MS);
+    let card;
+    try {
+      card = await answer(cpr, request.signal, shown);
+    } catch {
+      card = unavailable(shown);
+    } finally {
+      clearTimeout(timeout);
+    }
+    if (inFlight !== request) return; // a newer lookup (or a log-out) took over
+    inFlight = null;
+    clearTimeout(pendingTimer);
+    render(card);
+  }
+
+  async function answer(cpr, signal, shown) {
+    const response = await fetch(LOOKUP_URL, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json", Authorization: `Bearer ${token()}` },
+      body: JSON.stringify({ cpr }),
+      cache: "no-store",
+      credentials: "omit",
+      referrerPolicy: "no-referrer",
+      signal,
+    });
+    if (response.status === 401 || response.status === 403) return signedOut(response.status);
+    if (response.status === 422) return invalid();
+    if (!response.ok) return unavailable(shown);
+    return verdict(await response.json(), shown);
+  }
+
+  // ---- the cards -----------------------------------------------------------------------------
+
+  function verdict(body, shown) {
+    const terms = body.in_person;
+    const footer = `Opslag kl. ${clock(body.checked_at)} · CPR ${shown}`;
+    if (terms.rule === "open") {
+      return body.on_file
+        ? {
+            tone: "open", icon: "icon-open", kicker: "Ingen begrænsning", headline: "Må komme ind",
+            lines: ["Ingen begrænsning på personligt fremmøde."], footer,
+          }
+        : {
+            tone: "open", icon: "icon-open", kicker: "Ikke registreret", headline: "Må komme ind",
+            lines: ["Borgeren er ikke registreret med nogen begrænsning."], footer,
+          };
+    }
+    return {
+      ...rule(terms),
+      scope: scope(terms.scope),
+      details: details(terms),
+      others: (body.also_in_force || []).filter((t) => t.rule !== "open"),
+      footer,
+    };
+  }
+
+  function details(terms) {
+    const rows = [];
+    if (terms.instructions) rows.push(["Instruks", terms.instructions, "strong"]);
+    if (terms.contact_point) rows.push(["Kontakt", terms.contact_point, "strong"]);
+    if (terms.valid_until) rows.push(until(terms.valid_until));
+    return rows;
+  }
+
+  function pending(shown) {
+    return { tone: "pending", icon: "icon-pending", kicker: `CPR ${shown}`, headline: "Slår op …" };
+  }
+
+  function invalid() {
+    return {
+      tone: "notice", icon: "icon-invalid", kicker: "Kan ikke slå op", headline: "Ugyldigt CPR-nummer",
+      lines: ["Skriv det som DDMMÅÅ\u2011XXXX eller som 10 cifre, og prøv igen."],
+    };
+  }
+
+  function unavailable(shown) {
+    return {
+      tone: "unavailable", icon: "icon-unavailable", kicker: "Intet svar", headline: "Tjenesten svarer ikke",
+      lines: ["Det vides ikke, om borgeren må komme ind. Prøv igen om lidt, og følg jeres faste procedure imens."],
+      footer: shown ? `CPR ${shown}` : "",
+    };
+  }
+
+  function signedOut(status) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showLogin("");
+    const why = status === 403 ? "Dit token giver ikke adgang til opslag ved skranken." : "Dit log ind er udløbet eller ugyldigt.";
+    return {
+      tone: "login", icon: "icon-login", kicker: "Ikke logget ind", headline: "Log ind igen",
+      lines: [why, "Log ind med dit vagt-token, og slå op igen."],
+    };
+  }
+
+  // ---- rendering -----------------------------------------------------------------------------
+
+  function node(tag, className, text) {
+    const made = document.createElement(tag);
+    if (className) made.className = className;
+    if (text !== undefined) made.textContent = text; // text only: nothing from the answer is parsed as HTML
+    return made;
+  }
+
+  function icon(id) {
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("class", "card__icon");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    const use = document.createElementNS("http://www.w3.org/2000/svg", "use");
+    use.setAttribute("href", `#${id}`);
+    svg.append(use);
+    return svg;
+  }
+
+  function render(card, fresh = true) {
+    clearTimeout(expiryTimer);
+    const article = node("article", `card card--${card.tone}`);
+    const band = node("div", "card__band");
+    const words = node("div", "card__words");
+    words.append(node("p", "card__kicker", card.kicker), node("p", "card__headline", card.headline));
+    if (card.scope) words.append(node("p", "card__scope", card.scope));
+    band.append(icon(card.icon), words);
+    article.append(band);
+
+    const body = node("div", "card__body");
+    for (const line of card.lines || []) body.append(node("p", "card__line", line));
+    if (card.details && card.details.length) body.append(list(card.details));
+    if (card.others && card.others.length) body.append(others(card.others));
+    if (card.footer) body.append(node("p", "card__footer", card.footer));
+    if (body.childNodes.length) article.append(body);
+
+    el.result.replaceChildren(article);
+    if (fresh) expiryTimer = setTimeout(clearResult, RESULT_SECONDS * 1000);
+  }
+
+  function list(rows) {
+    const dl = node("dl", "card__details");
+    for (const [term, value, weight] of rows) {
+      const row = node("div", "card__detail");
+      row.append(node("dt", "", term), node("dd", weight === "strong" ? "card__value card__value--strong" : "card__value", value));
+      dl.append(row);
+    }
+    return dl;
+  }
+
+  function others(terms) {
+    const section = node("section", "card__others");
+    section.append(node("h3", "card__others-heading", "Også gældende"));
+    const ul = node("ul", "card__others-list");
+    for (const t of terms) {
+      const [label, date] = until(t.valid_until);
+      const parts = [rule(t).headline, scope(t.scope), t.instructions, t.contact_point, `${label.toLowerCase()} ${date}`];
+      ul.append(node("li", `card__other card__other--${rule(t).tone}`, parts.filter(Boolean).join(" · ")));
+    }
+    section.append(ul);
+    return section;
+  }
+
+  function clearResult() {
+    clearTimeout(expiryTimer);
+    el.result.replaceChildren();
+  }
+
+  // ---- words for values ----------------------------------------------------------------------
+
+  function scope(value) {
+    if (!value || value.kind === "administration") return "Gælder hele forvaltningen";
+    if (value.kind === "centre") return `Gælder kun center ${value.centre}`;
+    if (value.kind === "case") return `Gælder kun sag ${value.case}`;
+    return "";
+  }
+
+  function clock(iso) {
+    const at = iso ? new Date(iso) : new Date();
+    return CLOCK.format(Number.isNaN(at.getTime()) ? new Date() : at);
+  }
+
+  // A period ending at midnight is shown as its last whole day ("til og med 22. maj 2027").
+  function until(iso) {
+    const end = new Date(iso);
+    if (Number.isNaN(end.getTime())) return ["Gælder til", iso];
+    const time = CLOCK.format(end);
+    if (/^00\D00$/.test(time)) return ["Gælder til og med", DATE.format(new Date(end.getTime() - 1))];
+    return ["Gælder til", `${DATE.format(end)} kl. ${time}`];
+  }
+
+  // ---- keyboard ------------------------------------------------------------------------------
+
+  function onCprKey(event) {
+    if (event.key !== "Escape") return;
+    event.preventDefault();
+    if (el.cpr.value) el.cpr.value = "";
+    else clearResult();
+  }
+
+  // A scanner "types" wherever the focus is: send stray digits and Escape back to the CPR field.
+  function onPageKey(event) {
+    if (el.lookup.hidden || event.target === el.cpr || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Escape") {
+      clearResult();
+      el.cpr.focus();
+    } else if (/^\d$/.test(event.key) && !/^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName)) {
+      el.cpr.focus();
+    }
+  }
+
+  function start() {
+    el.loginForm.addEventListener("submit", logIn);
+    el.lookupForm.addEventListener("submit", lookUp);
+    el.logout.addEventListener("click", logOut);
+    el.cpr.addEventListener("keydown", onCprKey);
+    el.token.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") el.token.value = "";
+    });
+    document.addEventListener("keydown", onPageKey);
+    // Leaving the page (or Back-forward caching it) takes the shown answer and any typed number along.
+    window.addEventListener("pagehide", () => {
+      abortLookup();
+      el.cpr.value = "";
+      clearResult();
+    });
+    if (token()) showLookup();
+    else showLogin("");
+  }
+
+  start();
+})();

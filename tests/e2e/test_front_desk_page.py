@@ -1,0 +1,301 @@
+"""The guards' page in a real headless browser (Debian's chromium), against Vaern on PostgreSQL.
+
+Vaern runs under uvicorn in a thread on a loopback port, with its views running; every starting
+state is built by sending commands. Screenshots go to test-artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from api.app import create_app
+from api.security import issue_token
+from domain.identity import Cpr
+from domain.values import Actor, Role
+from infra.services import Services
+from infra.settings import Settings
+from tests.support import wait_until
+from tests.support.cases import decide
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SECRET = "front-desk-page-secret-0123456789abcdef"
+RESTRICTED, UNRESTRICTED, UNKNOWN = "211062-5629", "150785-1234", "010190-1235"
+CASEWORKER = Actor(user_id="c1", name="Carl Berg", role=Role.CASEWORKER)
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+MONTHS = "januar februar marts april maj juni juli august september oktober november december".split()
+REASONS = "Gentagne trusler mod sagsbehandler"  # what terms_body records as the reasons
+
+
+class Backend:
+    """Vaern's ASGI app under uvicorn in a daemon thread, on a socket bound before it starts."""
+
+    def __init__(self, app) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        wait_until(lambda: self.server.started, timeout=15, message="uvicorn did not start")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+        self.socket.close()
+
+
+@dataclass
+class Served:
+    """Vaern serving over HTTP, and its services for building starting states with commands."""
+
+    services: Services
+    backend: Backend
+
+    @property
+    def url(self) -> str:
+        return self.backend.url
+
+    def restrict(self, cpr: str, **terms) -> None:
+        """Open the citizen's file and decide a restriction on it; returns once the front-desk view shows it."""
+        ref = self.services.app.open_contact_file(Cpr.parse(cpr), CASEWORKER).citizen_ref
+        self.services.wait_for(self.services.front_desk.name, decide(self.services.app, ref, **terms).position)
+
+    def open_file(self, cpr: str) -> None:
+        receipt = self.services.app.open_contact_file(Cpr.parse(cpr), CASEWORKER)
+        self.services.wait_for(self.services.front_desk.name, receipt.position)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: apt-get install chromium (infra/dev.sh test does)", pytrace=False)
+    with sync_playwright() as driver:
+        launched = driver.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def vaern(database_url, tmp_path) -> Iterator[Served]:
+    settings = Settings(
+        database_url=database_url, data_dir=tmp_path, token_secret=SECRET, citizen_key="front-desk-page-key",
+        read_wait_timeout=10.0,
+    )
+    services = Services.build(settings)
+    services.start_views()
+    app = create_app(settings, services)
+    backend = Backend(app)
+    backend.start()
+    yield Served(services, backend)
+    backend.stop()
+    services.close()
+
+
+@pytest.fixture
+def page_problems() -> list[str]:
+    """What the page's console reported as refused by its Content-Security-Policy, and script errors."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, page_problems: list[str]) -> Iterator[Page]:
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="da-DK", timezone_id="Europe/Copenhagen"
+    )
+    opened = context.new_page()
+    opened.set_default_timeout(5000)
+    opened.on("console", lambda m: "Content Security Policy" in m.text and page_problems.append(m.text))
+    opened.on("pageerror", lambda error: page_problems.append(f"script error: {error}"))
+    yield opened
+    context.close()
+
+
+def token(role: Role = Role.GUARD, secret: str = SECRET) -> str:
+    return issue_token(secret, role, "g1", "Gitte Vagt")
+
+
+def log_in(page, vaern: Served, with_token: str | None = None) -> None:
+    response = page.goto(f"{vaern.url}/front-desk")
+    assert response.status == 200
+    page.get_by_label("Dit vagt-token").fill(with_token or token())
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Logget ind: Gitte Vagt")).to_be_visible()
+
+
+def look_up(page, cpr: str) -> None:
+    """As a scanner does: the digits, then Enter, into whatever has the focus."""
+    page.keyboard.type(cpr)
+    page.keyboard.press("Enter")
+
+
+def last_whole_day(until: datetime) -> str:
+    day = (until - timedelta(microseconds=1)).astimezone(COPENHAGEN)
+    return f"{day.day}. {MONTHS[day.month - 1]} {day.year}"
+
+
+def midnight_in(days: int) -> datetime:
+    return datetime.combine(datetime.now(COPENHAGEN).date() + timedelta(days=days), time(0), COPENHAGEN)
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"front-desk-{name}.png"), full_page=True, animations="disabled")
+
+
+def test_the_page_is_served_never_stored_and_locked_to_vaern_itself(vaern):
+    response = httpx.get(f"{vaern.url}/front-desk")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy and "connect-src 'self'" in policy
+    assert "form-action 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert '<html lang="da">' in response.text and "https://" not in response.text
+    assets = (("front-desk.js", "text/javascript"), ("front-desk.css", "text/css"), ("icon.svg", "image/svg+xml"))
+    for name, kind in assets:
+        asset = httpx.get(f"{vaern.url}/front-desk/assets/{name}")
+        assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind), name
+        assert "https://" not in asset.text and "http://" not in asset.text.replace("http://www.w3.org/", ""), name
+    assert httpx.get(f"{vaern.url}/front-desk/assets/index.html").status_code == 404
+    assert httpx.get(f"{vaern.url}/front-desk/assets/..%2F..%2Frouters%2Fpages.py").status_code == 404
+
+
+def test_a_guard_sees_the_terms_of_a_restriction_and_never_the_reasons(vaern, page, page_problems):
+    until = midnight_in(days=60)
+    vaern.restrict(
+        RESTRICTED,
+        in_person={"rule": "guard_present", "instructions": "Vagt følger borgeren hele vejen; ring til teamleder"},
+        valid_until=until.isoformat(),
+    )
+    vaern.restrict(RESTRICTED, in_person={"rule": "by_appointment"}, scope={"kind": "centre", "centre": "JKA"})
+    log_in(page, vaern)
+
+    look_up(page, RESTRICTED)
+    result = page.locator("#result")
+    expect(result).to_contain_text("Kun med vagt til stede")
+    expect(result).to_contain_text("Begrænset adgang")
+    expect(result).to_contain_text("Vagt følger borgeren hele vejen; ring til teamleder")
+    expect(result).to_contain_text("Team Nord, 33 17 33 17")
+    expect(result.locator(".card__detail", has_text="Gælder til og med")).to_contain_text(last_whole_day(until))
+    expect(result).to_contain_text("Gælder hele forvaltningen")
+    expect(result).to_contain_text("Også gældende")
+    expect(result).to_contain_text("Kun efter aftale · Gælder kun center JKA")
+    expect(result).to_contain_text("CPR 211062-••••")
+    assert REASONS.lower() not in page.content().lower() and "5629" not in page.content()
+    screenshot(page, "restricted-desktop")
+
+    page.set_viewport_size({"width": 360, "height": 780})
+    expect(result).to_contain_text("Kun med vagt til stede")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing runs off a small screen
+    screenshot(page, "restricted-360")
+    assert page_problems == []
+
+
+def test_lookups_leave_no_cpr_in_the_url_the_history_the_field_or_storage(vaern, page, page_problems):
+    vaern.open_file(UNRESTRICTED)
+    vaern.restrict(RESTRICTED, in_person={"rule": "banned", "instructions": "Henvis til skriftlig henvendelse"})
+    log_in(page, vaern)
+    start_url, start_history = page.url, page.evaluate("history.length")
+    result = page.locator("#result")
+
+    states = (
+        (UNRESTRICTED, "Ingen begrænsning", "open"),
+        (UNKNOWN, "Ikke registreret", "not-on-file"),
+        (RESTRICTED, "Må ikke komme ind", "banned"),
+    )
+    for cpr, state, name in states:
+        look_up(page, cpr)
+        expect(result).to_contain_text(state)
+        expect(page.get_by_label("CPR-nummer")).to_have_value("")
+        expect(page.get_by_label("CPR-nummer")).to_be_focused()
+        screenshot(page, name)
+    expect(result).to_contain_text("Henvis til skriftlig henvendelse")
+
+    page.keyboard.press("Escape")  # with the field empty, Escape clears the answer shown
+    expect(result).to_be_empty()
+    look_up(page, "2110625629")  # a scanner may send the ten digits without the dash
+    expect(result).to_contain_text("Må ikke komme ind")
+    look_up(page, "12345")
+    expect(result).to_contain_text("Ugyldigt CPR-nummer")
+
+    assert page.url == start_url == f"{vaern.url}/front-desk"
+    assert page.evaluate("history.length") == start_history
+    assert page.evaluate("document.cookie") == "" and page.evaluate("localStorage.length") == 0
+    assert page.evaluate("Object.keys(sessionStorage)") == ["vaern.front-desk.token"]
+    visited = page.evaluate("performance.getEntries().map(e => e.name).join(' ')")
+    assert not any(cpr in visited or cpr.replace("-", "") in visited for cpr in (RESTRICTED, UNRESTRICTED, UNKNOWN))
+
+    page.keyboard.type("0101")
+    page.keyboard.press("Escape")
+    expect(page.get_by_label("CPR-nummer")).to_have_value("")
+    expect(result).to_contain_text("Ugyldigt CPR-nummer")  # the first Escape clears only the field
+    page.keyboard.press("Escape")
+    expect(result).to_be_empty()
+    page.get_by_role("button", name="Log ud").click()
+    expect(page.get_by_label("Dit vagt-token")).to_be_focused()
+    assert page.evaluate("sessionStorage.length") == 0
+    assert page_problems == []
+
+
+@pytest.mark.parametrize(
+    ("bad_token", "why"),
+    [
+        (token(Role.CASEWORKER), "Dit token giver ikke adgang til opslag ved skranken"),  # 403
+        (token(secret="another-secret-0123456789abcdefghijkl"), "Dit log ind er udløbet eller ugyldigt"),  # 401
+    ],
+    ids=["a-caseworker-token", "a-token-vaern-did-not-sign"],
+)
+def test_a_token_vaern_refuses_for_lookups_leads_back_to_log_in(vaern, page, bad_token, why):
+    log_in(page, vaern, with_token=bad_token)
+    look_up(page, RESTRICTED)
+    expect(page.locator("#result")).to_contain_text("Log ind igen")
+    expect(page.locator("#result")).to_contain_text(why)
+    expect(page.get_by_label("Dit vagt-token")).to_be_visible()
+    expect(page.get_by_label("Dit vagt-token")).to_be_focused()
+    expect(page.get_by_label("CPR-nummer")).to_be_hidden()
+    assert page.evaluate("sessionStorage.length") == 0
+    screenshot(page, "log-in-again")
+
+
+def test_when_vaern_does_not_answer_the_page_says_so_and_never_may_come_in(vaern, page):
+    vaern.restrict(RESTRICTED)
+    log_in(page, vaern)
+    result = page.locator("#result")
+
+    # Stubbed answers: a 5xx, as from a view that has not caught up (the page never asks for a
+    # position), and a rule newer than the page, which must not read as "may come in".
+    page.route("**/front-desk/lookup", lambda route: route.fulfill(status=503, body="{}"))
+    look_up(page, RESTRICTED)
+    expect(result).to_contain_text("Tjenesten svarer ikke")
+    page.unroute("**/front-desk/lookup")
+    newer = {"on_file": True, "in_person": {"rule": "escort_only", "contact_point": "Team Nord"}, "also_in_force": []}
+    page.route("**/front-desk/lookup", lambda route: route.fulfill(status=200, json=newer))
+    look_up(page, RESTRICTED)
+    expect(result).to_contain_text("Ukendt regel")
+    expect(result).not_to_contain_text("Må komme ind")
+    page.unroute("**/front-desk/lookup")
+    look_up(page, RESTRICTED)
+    expect(result).to_contain_text("Kun med vagt til stede")
+
+    vaern.backend.stop()
+    look_up(page, RESTRICTED)
+    expect(result).to_contain_text("Tjenesten svarer ikke")
+    expect(result).not_to_contain_text("Kun med vagt til stede")
+    expect(page.get_by_label("CPR-nummer")).to_be_focused()
+    screenshot(page, "unavailable")
