@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from api.deps import Guard, MinPosition, ServicesDep, Telephony
 from api.schemas import CprBody, FrontDeskOut, InPersonOut, PhoneNumberBody, PhoneRoutingOut
@@ -26,7 +26,7 @@ def _in_person(terms: InPersonTerms) -> InPersonOut:
 
 
 @router.post("/front-desk/lookup", response_model=FrontDeskOut)
-def front_desk_lookup(body: CprBody, caller: Guard, services: ServicesDep, min_position: MinPosition = None) -> FrontDeskOut:
+def front_desk_lookup(body: CprBody, caller: Guard, services: ServicesDep, min_position: MinPosition = None) -> Response:
     """May this person come in, and on what terms? Terms only: never the reasons."""
     cpr = Cpr.parse(body.cpr)
     ref = services.app.citizen_ref(cpr)
@@ -36,13 +36,14 @@ def front_desk_lookup(body: CprBody, caller: Guard, services: ServicesDep, min_p
     logged = services.access.entry(Access(caller.actor, Purpose.ENTRY_CHECK, "front_desk_lookup", ref, search))
     answer = services.front_desk.lookup(services.db, ref, now, before=logged)
     headline = _in_person(answer.headline) if answer.headline else InPersonOut(rule=InPersonRule.OPEN)
-    return FrontDeskOut(
+    out = FrontDeskOut(
         on_file=answer.on_file,
         in_person=headline,
         also_in_force=[_in_person(t) for t in answer.in_force[1:]],
         checked_at=now,
         position=answer.position,
     )
+    return _json(out)
 
 
 @router.post("/phone-routing/lookup", response_model=PhoneRoutingOut)
@@ -67,3 +68,8 @@ def phone_routing_lookup(
         checked_at=now,
         position=answer.position,
     )
+
+
+def _json(out: FrontDeskOut | PhoneRoutingOut) -> Response:
+    # Built and checked once here; returning the model would have FastAPI validate it a second time.
+    return Response(out.model_dump_json(), media_type="application/json")
