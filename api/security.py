@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+import time
+
 import jwt
 
 from domain.values import Actor, Official, Role
@@ -46,10 +48,23 @@ def issue_token(
 
 
 def read_token(secret: str, token: str) -> Principal:
+    """The caller a token names, if we signed it and it has not expired."""
+    cached = _verified.get((secret, token))
+    if cached is not None and cached[1] > time.time():
+        return cached[0]
     try:
         claims = jwt.decode(
             token, secret, algorithms=["HS256"], issuer=ISSUER, options={"require": ["exp", "sub", "role", "name"]}
         )
-        return Principal(user_id=claims["sub"], name=claims["name"], role=Role(claims["role"]), title=claims.get("title"))
+        principal = Principal(user_id=claims["sub"], name=claims["name"], role=Role(claims["role"]), title=claims.get("title"))
     except (jwt.PyJWTError, ValueError, KeyError) as error:
         raise InvalidToken(type(error).__name__) from None
+    if len(_verified) >= _CACHE_SIZE:
+        _verified.clear()
+    _verified[(secret, token)] = (principal, float(claims["exp"]))
+    return principal
+
+
+# A guard's or the telephony system's token is checked once, not on every lookup, until it expires.
+_CACHE_SIZE = 4096
+_verified: dict[tuple[str, str], tuple[Principal, float]] = {}
