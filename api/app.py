@@ -8,7 +8,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import problems
-from api.routers import contact_files, evidence, health, incidents, letters, lookups, pages, restrictions
+from api.routers import (
+    contact_files,
+    evidence,
+    health,
+    incidents,
+    letters,
+    lookups,
+    pages,
+    restrictions,
+    telephony,
+)
 from infra.services import Services
 from infra.settings import Settings
 
@@ -33,6 +43,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
-    for module in (lookups, contact_files, restrictions, letters, incidents, evidence, health, pages):
+    for module in (lookups, telephony, contact_files, restrictions, letters, incidents, evidence, health, pages):
         app.include_router(module.router)
     return app

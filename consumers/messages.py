@@ -1,12 +1,16 @@
 """The external message contract: a citizen's phone routing on Kafka, as CloudEvents 1.0 (JSON).
 
-Declared here once and versioned; type names never come from Python class paths. Every message
-carries the citizen's complete phone-routing state after the change (event-carried state), so a
-consumer can apply the newest sequence per citizen and drop older ones, and the topic can be
-compacted by key. Routing data only: no reasons, no officials, no in-person terms, no CPR number.
-A restriction whose phone rule is open changes no routing, so neither it nor its decision or lift
-is published: telling the phone system that a citizen has some other restriction would disclose
-more than it needs to act (FOB 06.310).
+Declared here once and versioned; type names never come from Python class paths (the contract a
+reader gets is docs/asyncapi.yaml; a test keeps the two in step). Every message carries the
+citizen's complete phone-routing state after the change (event-carried state), so a consumer can
+apply the newest sequence per citizen and drop older ones, and the topic can be compacted by key.
+Routing data only: no reasons, no officials, no in-person terms, no CPR number.
+
+A change is published exactly when it changes what the phone system is told (`routed`). A
+restriction whose phone rule is open changes no routing, so neither it nor its decision, amendment,
+lift or expiry is published: telling the phone system that a citizen has some other restriction
+would disclose more than it needs to act (FOB 06.310). A domain event that changes the routing but
+has no message type here is refused loudly (UndeclaredChange) rather than left unpublished.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
@@ -27,16 +31,20 @@ SOURCE = "urn:vaern:contact-files"
 CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
 DATA_CONTENT_TYPE = "application/json"
 
-RESTRICTION_DECIDED = "dk.kk.vaern.restriction.decided.v1"
-RESTRICTION_LIFTED = "dk.kk.vaern.restriction.lifted.v1"
 PHONE_NUMBER_REGISTERED = "dk.kk.vaern.phone-number.registered.v1"
+RESTRICTION_DECIDED = "dk.kk.vaern.restriction.decided.v1"
+RESTRICTION_AMENDED = "dk.kk.vaern.restriction.amended.v1"
+RESTRICTION_LIFTED = "dk.kk.vaern.restriction.lifted.v1"
+RESTRICTION_EXPIRED = "dk.kk.vaern.restriction.expired.v1"
 
+# The domain events that publish each type: one line per event class.
 MESSAGE_TYPES: dict[type, str] = {
-    ContactFile.RestrictionDecided: RESTRICTION_DECIDED,
-    ContactFile.RestrictionLifted: RESTRICTION_LIFTED,
     ContactFile.PhoneNumberRegistered: PHONE_NUMBER_REGISTERED,
+    ContactFile.RestrictionDecided: RESTRICTION_DECIDED,
+    ContactFile.RestrictionAmended: RESTRICTION_AMENDED,
+    ContactFile.RestrictionLifted: RESTRICTION_LIFTED,
+    ContactFile.RestrictionExpired: RESTRICTION_EXPIRED,
 }
-PUBLISHED_EVENTS = tuple(MESSAGE_TYPES)
 
 # The contract's own names for the phone rules: a new domain rule must be added here on purpose.
 RULES: dict[PhoneRule, str] = {
@@ -49,10 +57,14 @@ RULES: dict[PhoneRule, str] = {
 Rule = Literal["open", "named_contact_only", "time_window", "banned"]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 MessageType = Literal[
-    "dk.kk.vaern.restriction.decided.v1",
-    "dk.kk.vaern.restriction.lifted.v1",
     "dk.kk.vaern.phone-number.registered.v1",
+    "dk.kk.vaern.restriction.decided.v1",
+    "dk.kk.vaern.restriction.amended.v1",
+    "dk.kk.vaern.restriction.lifted.v1",
+    "dk.kk.vaern.restriction.expired.v1",
 ]
+# Every type of the contract. All but the number's are about one restriction and carry data.change.
+DECLARED_TYPES: tuple[str, ...] = get_args(MessageType)
 E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 Contact = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
@@ -63,6 +75,10 @@ class MalformedMessage(ValueError):
 
 class UnknownMessageType(MalformedMessage):
     """A message of a type this contract does not declare."""
+
+
+class UndeclaredChange(RuntimeError):
+    """A domain event changed a citizen's routing but has no message type: the contract needs a line."""
 
 
 class _Contract(BaseModel):
@@ -89,7 +105,7 @@ class RestrictionRouting(_Contract):
 
 
 class Change(_Contract):
-    """Which restriction a decided or lifted message is about."""
+    """Which restriction a decided, amended, lifted or expired message is about."""
 
     restriction_id: UUID
 
@@ -128,6 +144,13 @@ class RoutingUpdate(_Contract):
         return self
 
 
+class Snapshot(_Contract):
+    """Every citizen's latest routing state (the `data` of their latest message) and the log position."""
+
+    position: int = Field(ge=0)
+    states: tuple[RoutingState, ...]
+
+
 @dataclass(frozen=True)
 class OutboundMessage:
     """A message ready for a Kafka producer."""
@@ -142,38 +165,23 @@ def message_id(citizen_ref: UUID, sequence: int) -> str:
     return f"{citizen_ref}:{sequence}"
 
 
-def to_message(event: Any, file: ContactFile, position: int) -> OutboundMessage | None:
-    """The message for `event` (at log `position`) given the file at its version; None if not published."""
-    kind = _published_type(event, file)
-    if kind is None:
-        return None
-    if file.id != event.originator_id or file.version != event.originator_version:
-        raise ValueError("the contact file is not at the event's version")
-    change = Change(restriction_id=event.restriction_id) if kind != PHONE_NUMBER_REGISTERED else None
-    update = RoutingUpdate(
-        specversion=SPEC_VERSION,
-        id=message_id(file.id, file.version),
-        source=SOURCE,
-        type=kind,
-        subject=str(file.id),
-        time=event.effective_at,
-        datacontenttype=DATA_CONTENT_TYPE,
-        data=routing_state(file, position, change),
-    )
-    return OutboundMessage(
-        key=str(file.id).encode("utf-8"),
-        value=update.model_dump_json().encode("utf-8"),
-        headers=[("content-type", CONTENT_TYPE.encode("ascii"))],
-    )
+@dataclass(frozen=True)
+class Routed:
+    """What the phone system is told of one citizen: numbers, and the restrictions that route calls."""
+
+    numbers: tuple[str, ...] = ()
+    restrictions: tuple[RestrictionRouting, ...] = ()
 
 
-def routing_state(file: ContactFile, position: int, change: Change | None = None) -> RoutingState:
-    """The file's phone routing in contract form; restrictions that leave the phone open are left out."""
+NOTHING_ROUTED = Routed()
+
+
+def routed(file: ContactFile | None) -> Routed:
+    """The file's routing in contract form; restrictions that leave the phone open are left out."""
+    if file is None:
+        return NOTHING_ROUTED
     routing = file.phone_routing()
-    return RoutingState(
-        citizen_ref=file.id,
-        sequence=file.version,
-        position=position,
+    return Routed(
         numbers=routing.numbers,
         restrictions=tuple(
             RestrictionRouting(
@@ -187,21 +195,72 @@ def routing_state(file: ContactFile, position: int, change: Change | None = None
             for r in routing.restrictions
             if r.phone.rule is not PhoneRule.OPEN
         ),
+    )
+
+
+def to_message(event: Any, file: ContactFile, position: int, before: Routed) -> OutboundMessage | None:
+    """The message for `event` at log `position`, given the file at its version and the routing before it.
+
+    None when the event leaves the routing as it was. Raises UndeclaredChange for a routing change
+    by an event without a message type.
+    """
+    update = to_update(event, file, position, before)
+    return None if update is None else encode(update)
+
+
+def to_update(
+    event: Any, file: ContactFile, position: int, before: Routed, after: Routed | None = None
+) -> RoutingUpdate | None:
+    """The routing update `to_message` sends, before encoding (`after`: routed(file), if known)."""
+    if file.id != event.originator_id or file.version != event.originator_version:
+        raise ValueError("the contact file is not at the event's version")
+    after = routed(file) if after is None else after
+    if after == before:
+        return None
+    kind = MESSAGE_TYPES.get(type(event))
+    if kind is None:
+        raise UndeclaredChange(f"{type(event).__name__} changed a citizen's routing but has no message type")
+    change = None if kind == PHONE_NUMBER_REGISTERED else Change(restriction_id=event.restriction_id)
+    if event.effective_at.tzinfo is None:
+        raise ValueError("an event's effective_at has no time zone")
+    # The data is validated as it is built; the envelope is constants and values derived from the file.
+    return RoutingUpdate.model_construct(
+        specversion=SPEC_VERSION,
+        id=message_id(file.id, file.version),
+        source=SOURCE,
+        type=kind,
+        subject=str(file.id),
+        time=event.effective_at,
+        datacontenttype=DATA_CONTENT_TYPE,
+        data=routing_state(file.id, file.version, position, after, change),
+    )
+
+
+def encode(update: RoutingUpdate) -> OutboundMessage:
+    """The Kafka record of an update: keyed by the citizen's reference, structured-mode CloudEvent."""
+    return OutboundMessage(
+        key=update.subject.encode("utf-8"),
+        value=update.model_dump_json().encode("utf-8"),
+        headers=[("content-type", CONTENT_TYPE.encode("ascii"))],
+    )
+
+
+def routing_state(
+    citizen_ref: UUID, sequence: int, position: int, routing: Routed, change: Change | None = None
+) -> RoutingState:
+    """The `data` of a message: the routing with the citizen's reference, sequence and log position."""
+    return RoutingState(
+        citizen_ref=citizen_ref,
+        sequence=sequence,
+        position=position,
+        numbers=routing.numbers,
+        restrictions=routing.restrictions,
         change=change,
     )
 
 
 def _window(window: TimeWindow) -> Window:
     return Window(days=tuple(day.value for day in window.days), start=window.start, end=window.end)
-
-
-def _published_type(event: Any, file: ContactFile) -> str | None:
-    kind = MESSAGE_TYPES.get(type(event))
-    if kind in (RESTRICTION_DECIDED, RESTRICTION_LIFTED):
-        restriction = file.restrictions.get(event.restriction_id)
-        if restriction is None or restriction.terms.phone.rule is PhoneRule.OPEN:
-            return None
-    return kind
 
 
 def parse_message(value: bytes, key: bytes | None = None) -> RoutingUpdate:
@@ -213,7 +272,7 @@ def parse_message(value: bytes, key: bytes | None = None) -> RoutingUpdate:
     if not isinstance(raw, dict):
         raise MalformedMessage("the value is not a JSON object")
     kind = raw.get("type")
-    if kind not in MESSAGE_TYPES.values():
+    if kind not in DECLARED_TYPES:
         raise UnknownMessageType(f"unknown message type {str(kind)[:100]!r}")
     try:
         update = RoutingUpdate.model_validate_json(value)
@@ -222,6 +281,14 @@ def parse_message(value: bytes, key: bytes | None = None) -> RoutingUpdate:
     if key is not None and key != update.subject.encode("utf-8"):
         raise MalformedMessage(f"{kind}: the key is not the subject")
     return update
+
+
+def parse_snapshot(value: bytes | str) -> Snapshot:
+    """Validates a snapshot as GET /phone-routing/snapshot returns it; raises MalformedMessage saying why."""
+    try:
+        return Snapshot.model_validate_json(value)
+    except ValidationError as error:
+        raise MalformedMessage(f"snapshot: {_describe(error)}") from None
 
 
 def _describe(error: ValidationError) -> str:

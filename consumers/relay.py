@@ -4,29 +4,61 @@ At least once, in log order (so in order per citizen, whose key picks the partit
 sent, flushed and every send confirmed before the position moves, in one transaction. A failed
 batch is sent again whole; consumers drop what they already hold by its sequence. While the broker
 is unreachable the relay keeps its position and retries with a capped backoff; nothing else waits
-on it. Run one relay per topic: a second one only adds duplicates.
+on it.
+
+One relay publishes at a time: on PostgreSQL the leader holds an advisory lock
+(consumers/leadership.py) and any other instance stands by, trying for the lock every
+`poll_interval`, and takes over from the position the leader reached. The embedded SQLite store is
+one process with one relay and needs no lock.
+
+Self-healing: the relay remembers the id of the topic it published to. If the topic comes back
+with another id (deleted and created again, or a broker that lost its storage), every earlier
+message is gone, so the relay starts again from the log's beginning and publishes every routing
+change again; consumers ignore what they already hold.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from consumers.messages import PUBLISHED_EVENTS, OutboundMessage, to_message
+from consumers import relay_topic
+from consumers.changes import FileFollower
+from consumers.leadership import Leadership, leadership_for
+from consumers.messages import OutboundMessage
 from consumers.topics import ensure_topic
 from domain.application import Vaern
-from domain.contact_file import ContactFile
 from infra.database import Database
 from infra.eventstore import EventLog
 from infra.settings import Settings
 from projections.positions import advance_position, current_position, read_position, register
 
 log = logging.getLogger(__name__)
+
+
+
+def producer_settings(bootstrap_servers: str, topic: str, timeout: float = 10.0) -> dict[str, Any]:
+    """The relay's KafkaProducer settings: idempotent, every replica confirms, one time bound throughout."""
+    ms = int(timeout * 1000)  # one bound on connecting, waiting for metadata and confirming a batch
+    return {
+        "bootstrap_servers": bootstrap_servers.split(","),
+        "client_id": f"vaern-relay-{topic}",
+        "enable_idempotence": True,
+        "acks": "all",
+        "linger_ms": 5,
+        "request_timeout_ms": ms,
+        "delivery_timeout_ms": ms + 100,
+        "max_block_ms": ms,
+        "bootstrap_timeout_ms": ms,
+        "reconnect_backoff_max_ms": 1000,  # back within a second of the broker, not kafka-python's 30 s
+    }
 
 
 class PublishFailed(RuntimeError):
@@ -43,29 +75,18 @@ class Relay:
         db: Database,
         bootstrap_servers: str,
         topic: str,
-        batch_size: int = 500,
+        batch_size: int = 1000,
         poll_interval: float = 1.0,
         timeout: float = 10.0,
         max_backoff: float = 30.0,
         producer_config: dict[str, Any] | None = None,
+        leadership: Leadership | None = None,
     ) -> None:
         self.app, self.events, self.db, self.topic = app, events, db, topic
         self.name = f"relay:{topic}"
         self.batch_size, self.poll_interval, self.max_backoff = batch_size, poll_interval, max_backoff
         self.timeout = timeout
-        ms = int(timeout * 1000)  # one bound on connecting, waiting for metadata and confirming a batch
-        self._producer_config = {
-            "bootstrap_servers": bootstrap_servers.split(","),
-            "client_id": f"vaern-relay-{topic}",
-            "enable_idempotence": True,
-            "acks": "all",
-            "linger_ms": 5,
-            "request_timeout_ms": ms,
-            "delivery_timeout_ms": ms + 100,
-            "max_block_ms": ms,
-            "bootstrap_timeout_ms": ms,
-            **(producer_config or {}),
-        }
+        self._producer_config = {**producer_settings(bootstrap_servers, topic, timeout), **(producer_config or {})}
         self._producer: KafkaProducer | None = None
         self._bootstrap_servers = bootstrap_servers
         self._topic_ready = False
@@ -73,7 +94,11 @@ class Relay:
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
         self.last_failure: str | None = None
+        self.leadership = leadership or leadership_for(db, self.name)
+        self.leading = False
+        self._follower = FileFollower(app.get_contact_file)
         register(db, self.name)
+        relay_topic.create_table(db)
 
     @classmethod
     def from_settings(cls, settings: Settings, app: Vaern, events: EventLog, db: Database) -> Relay:
@@ -93,56 +118,97 @@ class Relay:
         return max(self.events.head() - self.position, 0)
 
     def status(self) -> dict[str, Any]:
-        """Position, lag and the last failure, for health reports."""
+        """Position, lag, role and the last failure, for health reports."""
         error = self.error or self.last_failure
-        return {"topic": self.topic, "position": self.position, "lag": self.lag, "error": str(error) if error else None}
+        return {
+            "topic": self.topic,
+            "role": "leader" if self.leading else "standby",
+            "position": self.position,
+            "lag": self.lag,
+            "error": str(error) if error else None,
+        }
 
     def catch_up(self) -> int:
-        """Publishes everything recorded so far; returns how many messages. Raises PublishFailed."""
-        published = 0
-        while not self._stopping.is_set():
-            count = self._publish_next_batch()
-            if count is None:
+        """Publishes everything recorded so far while this relay leads; returns how many messages.
+
+        One batch is in flight at a time: the next one is read and built while the broker confirms
+        it, and the position moves past a batch only once all its messages are confirmed. Raises
+        PublishFailed when the broker does not confirm a batch.
+        """
+        published, sent = 0, None
+        while not self._stopping.is_set() and self._lead():
+            batch = self._next_batch(sent.end if sent else self.position)
+            if sent is not None:
+                confirmed = self._confirm(sent)
+                if confirmed is None:
+                    sent = None
+                    continue  # another relay moved the position meanwhile; read again from there
+                published += confirmed
+            if batch is None:
                 return published
-            published += count
+            sent = self._send(batch)
+        if sent is not None:
+            published += self._confirm(sent) or 0
         return published
 
-    def _publish_next_batch(self) -> int | None:
-        start = self.position
-        batch = self.events.read(after=start, limit=self.batch_size)
-        if not batch:
-            return None
-        messages = _messages(self.app, batch)
-        if messages:
-            self._send(messages)
-        with self.db.transaction() as cur:
-            if read_position(cur, self.name, lock=True) != start:
-                return 0  # another relay moved on meanwhile; it published these too
-            advance_position(cur, self.name, start, batch[-1][0])
-        return len(messages)
+    def _lead(self) -> bool:
+        leading = self.leadership.acquire()
+        if leading != self.leading:
+            self.leading = leading
+            self._discard_producer()  # a new leader starts with a fresh producer and checks the topic
+        return leading
 
-    def _send(self, messages: list[OutboundMessage]) -> None:
+    def _next_batch(self, start: int) -> _Batch | None:
+        events = self.events.read(after=start, limit=self.batch_size)
+        if not events:
+            return None
+        messages = [m for m in (self._follower.message(e, p) for p, e in events) if m is not None]
+        return _Batch(start, events[-1][0], messages)
+
+    def _send(self, batch: _Batch) -> _Batch:
+        if batch.messages:
+            with self._publishing(batch):
+                producer = self._connected_producer()
+                batch.futures = [
+                    producer.send(self.topic, key=m.key, value=m.value, headers=m.headers) for m in batch.messages
+                ]
+        return batch
+
+    def _confirm(self, batch: _Batch) -> int | None:
+        """Waits for the broker to confirm the batch, then moves the position past it; None if it moved."""
+        if batch.futures:
+            with self._publishing(batch):
+                if self._producer is not None:  # else it was discarded, and its sends failed
+                    self._producer.flush(timeout=self.timeout)
+                for future in batch.futures:
+                    future.get(timeout=0)
+        with self.db.transaction() as cur:
+            if read_position(cur, self.name, lock=True) != batch.start:
+                return None
+            advance_position(cur, self.name, batch.start, batch.end)
+        return len(batch.messages)
+
+    @contextmanager
+    def _publishing(self, batch: _Batch) -> Iterator[None]:
         try:
-            producer = self._connected_producer()
-            futures = [
-                producer.send(self.topic, key=m.key, value=m.value, headers=m.headers) for m in messages
-            ]
-            producer.flush(timeout=self.timeout)
-            for future in futures:
-                future.get(timeout=0)
+            yield
         except KafkaError as error:
             self._discard_producer()  # a fresh producer after any failure: no half-failed state carried over
-            raise PublishFailed(f"{len(messages)} messages not confirmed: {type(error).__name__}") from error
+            raise PublishFailed(f"{len(batch.messages)} messages not confirmed: {type(error).__name__}") from error
 
     def _connected_producer(self) -> KafkaProducer:
         if not self._topic_ready:
-            ensure_topic(self._bootstrap_servers, self.topic, timeout=self.timeout)
+            found = ensure_topic(self._bootstrap_servers, self.topic, timeout=self.timeout)
+            if found is not None and relay_topic.topic_renewed(self.db, self.name, found):
+                log.warning("%s has a new topic id: earlier messages are gone; publishing again from the start", self.topic)
+                raise PublishFailed(f"{self.topic} was created anew; publishing again from the log's beginning")
             self._topic_ready = True
         if self._producer is None:
             self._producer = KafkaProducer(**self._producer_config)
         return self._producer
 
     def _discard_producer(self) -> None:
+        self._topic_ready = False  # the next producer checks the topic again: the broker may have lost it
         producer, self._producer = self._producer, None
         if producer is not None:
             try:
@@ -163,7 +229,9 @@ class Relay:
                     backoff = self._wait_to_retry(failure, backoff)
                     continue
                 backoff, self.last_failure = 0.0, None
-                if published == 0:
+                if not self.leading:
+                    self._stopping.wait(self.poll_interval)  # standing by: try for the lead again
+                elif published == 0:
                     self.events.wakeup.wait_past(generation, self.poll_interval)
         except BaseException as error:
             self.error = error
@@ -171,6 +239,7 @@ class Relay:
             raise
         finally:
             self._discard_producer()
+            self._step_down()
 
     def _wait_to_retry(self, failure: PublishFailed, backoff: float) -> float:
         backoff = min(max(backoff * 2, 0.5), self.max_backoff)
@@ -201,33 +270,21 @@ class Relay:
             self._thread.join(self.timeout + 5)
 
     def close(self) -> None:
-        """Stops, and closes the producer that catch_up() may have left open."""
+        """Stops, closes the producer that catch_up() may have left open, and gives up the lead."""
         self.stop()
         self._discard_producer()
+        self._step_down()
+
+    def _step_down(self) -> None:
+        self.leadership.release()
+        self.leading = False
 
 
-def _messages(app: Vaern, batch: list[tuple[int, Any]]) -> list[OutboundMessage]:
-    """The messages for a batch, each built from its contact file at that event's version."""
-    files: dict[UUID, ContactFile] = {}
-    messages = []
-    for position, event in batch:
-        if not isinstance(event, ContactFile.Event):
-            continue
-        file = _file_at(app, files, event)
-        if file is not None:
-            message = to_message(event, file, position)
-            if message is not None:
-                messages.append(message)
-    return messages
+@dataclass
+class _Batch:
+    """Log positions (start, end] and the messages they publish, with their sends' futures."""
 
-
-def _file_at(app: Vaern, files: dict[UUID, ContactFile], event: Any) -> ContactFile | None:
-    # Replaying a file once per batch and moving it along event by event, not once per event.
-    file = files.get(event.originator_id)
-    if file is not None and file.version == event.originator_version - 1:
-        event.mutate(file)
-    elif isinstance(event, PUBLISHED_EVENTS):
-        file = files[event.originator_id] = app.get_contact_file(event.originator_id, event.originator_version)
-    else:
-        return None
-    return file
+    start: int
+    end: int
+    messages: list[OutboundMessage]
+    futures: list[Any] = field(default_factory=list)

@@ -2,9 +2,15 @@
 
 It applies a citizen's routing state only when its sequence is newer than the one it holds, so
 redeliveries and replays from the start change nothing. Each poll batch is one database
-transaction, and the Kafka offsets are committed only after it: a crash between the two makes the
-next run read the batch again and apply nothing new. A message that does not parse is logged
-(without its content) and skipped, and counted in `skipped`; it is not retried or parked elsewhere.
+transaction holding the states and the offsets they were read to (consumers/telephony_table.py);
+on every partition assignment the consumer seeks to the offsets in its table, or to the
+beginning when the table holds none or the topic was created anew (consumers/
+telephony_positions.py). So a crash at any moment resumes exactly where the table is, and an empty
+table reads the whole topic. The group's offsets are committed after each batch for Kafka
+tooling, never read.
+
+A message that does not parse goes to the dead-letter topic (consumers/dead_letters.py) with the
+reason, and reading goes on past it: one bad message never stops its partition.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import psycopg
@@ -20,27 +26,19 @@ from kafka import KafkaConsumer
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from consumers.messages import MalformedMessage, RestrictionRouting, RoutingState, RoutingUpdate, parse_message
-from domain.errors import RuleViolation
-from domain.identity import normalise_phone_number
-from domain.values import PhoneRule, TimeWindow
-from infra.database import Cursor, Database, open_database
+from consumers.dead_letters import DeadLetter, DeadLetterQueue
+from consumers.messages import MalformedMessage, RoutingUpdate, Snapshot, parse_message, parse_snapshot
+from consumers.telephony_positions import ReadingPositions
+from consumers.telephony_table import DEFAULT_ROUTING, RoutingTable
+from infra.database import Database, open_database
 from infra.settings import Settings
-from projections.phone_routing import SEVERITY
 from projections.phone_routing import CallRouting as Routing
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ROUTING = Routing(rule=PhoneRule.OPEN)
-_TRANSIENT = (KafkaError, psycopg.OperationalError, sqlite3.OperationalError)
+__all__ = ["DEFAULT_ROUTING", "TelephonyConsumer"]
 
-DDL = (
-    "CREATE TABLE IF NOT EXISTS telephony_citizens ("
-    " citizen_ref TEXT PRIMARY KEY, sequence BIGINT NOT NULL, position BIGINT NOT NULL, state TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS telephony_numbers ("
-    " number TEXT NOT NULL, citizen_ref TEXT NOT NULL, PRIMARY KEY (number, citizen_ref))",
-    "CREATE INDEX IF NOT EXISTS telephony_numbers_citizen ON telephony_numbers (citizen_ref)",
-)
+_TRANSIENT = (KafkaError, psycopg.OperationalError, sqlite3.OperationalError)
 
 
 class TelephonyConsumer:
@@ -58,6 +56,7 @@ class TelephonyConsumer:
         owns_db: bool = False,
     ) -> None:
         self.db, self.topic, self.group_id = db, topic, group_id
+        self.bootstrap_servers = bootstrap_servers
         self.poll_timeout_ms, self.max_backoff, self._owns_db = poll_timeout_ms, max_backoff, owns_db
         self._consumer_config = {
             "bootstrap_servers": bootstrap_servers.split(","),
@@ -69,16 +68,18 @@ class TelephonyConsumer:
             "session_timeout_ms": 10000,
             # Notice a topic created after subscribing within seconds, not kafka-python's 5 minutes.
             "metadata_max_age_ms": 10000,
+            "reconnect_backoff_max_ms": 1000,
             **(consumer_config or {}),
         }
+        self.table = RoutingTable(db)
+        self.positions = ReadingPositions(self.table, bootstrap_servers, topic)
+        self.dead_letters = DeadLetterQueue(bootstrap_servers, topic, group_id)
         self._consumer: KafkaConsumer | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self.applied = self.stale = self.skipped = 0
+        self.applied = self.stale = self.dead_lettered = 0
         self.error: BaseException | None = None
-        with db.transaction() as cur:
-            for statement in DDL:
-                cur.execute(statement)
+        self.last_failure: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TelephonyConsumer:
@@ -92,79 +93,99 @@ class TelephonyConsumer:
         return cls(db, servers, topic, settings.telephony_group_id, owns_db=True)
 
     def poll_once(self, timeout_ms: int | None = None) -> int:
-        """Reads one batch, applies it in one transaction, then commits its offsets; returns its size."""
+        """Reads one batch and applies it with its offsets in one transaction; returns its size."""
         consumer = self._connected_consumer()
-        records = consumer.poll(timeout_ms=self.poll_timeout_ms if timeout_ms is None else timeout_ms)
-        if not records:
-            return 0
-        updates = [u for tp, batch in records.items() for u in self._parsed(tp, batch)]
+        self.positions.check(consumer)
         try:
-            with self.db.transaction() as cur:
-                outcomes = [_apply(cur, update) for update in updates]
-        except BaseException:
-            for tp, batch in records.items():  # read the batch again next time, or after a restart
-                consumer.seek(tp, batch[0].offset)
+            records = consumer.poll(timeout_ms=self.poll_timeout_ms if timeout_ms is None else timeout_ms)
+        except KafkaError:
+            self.positions.suspect()
             raise
-        self.applied += sum(outcomes)
-        self.stale += len(outcomes) - sum(outcomes)
-        self._commit(consumer, records)
+        if records:
+            try:
+                self._take(records)
+            except BaseException:
+                for tp, batch in records.items():  # read the batch again next time
+                    consumer.seek(tp, batch[0].offset)
+                raise
+            self._commit(consumer, records)
+        self.positions.measure_lag(consumer)
         return sum(len(batch) for batch in records.values())
 
-    def _parsed(self, tp: Any, batch: list[Any]) -> list[RoutingUpdate]:
-        updates = []
-        for record in batch:
-            try:
-                updates.append(parse_message(record.value or b"", record.key))
-            except MalformedMessage as error:
-                self.skipped += 1
-                log.warning("skipped message %s[%d]@%d: %s", tp.topic, tp.partition, record.offset, error)
-        return updates
+    def _take(self, records: dict[Any, list[Any]]) -> None:
+        updates, letters = _sorted(records)
+        self.dead_letters.park(letters)  # confirmed by the broker before the offsets move past them
+        offsets = {tp.partition: batch[-1].offset + 1 for tp, batch in records.items()}
+        with self.db.transaction() as cur:
+            outcomes = [self.table.apply(cur, update.data) for update in updates]
+            self.table.save_offsets(cur, self.topic, self.positions.topic_id, offsets)
+        for letter in letters:
+            record = letter.record
+            log.warning("dead-lettered %s[%d]@%d: %s", record.topic, record.partition, record.offset, letter.reason)
+        self.applied += sum(outcomes)
+        self.stale += len(outcomes) - sum(outcomes)
+        self.dead_lettered += len(letters)
 
     def _commit(self, consumer: KafkaConsumer, records: dict[Any, list[Any]]) -> None:
         offsets = {tp: OffsetAndMetadata(batch[-1].offset + 1, "", -1) for tp, batch in records.items()}
         try:
             consumer.commit(offsets)
         except KafkaError as error:
-            # The table is committed; the batch comes again and is applied as a no-op.
-            log.warning("offsets of %s not committed (%s); the batch will be read again", self.topic, error)
+            # Only for tooling: the consumer resumes from the offsets in its own table.
+            log.warning("group offsets of %s not committed (%s)", self.topic, type(error).__name__)
+            self.positions.suspect()
 
     def _connected_consumer(self) -> KafkaConsumer:
         if self._consumer is None:
-            self._consumer = KafkaConsumer(self.topic, **self._consumer_config)
+            self._consumer = KafkaConsumer(**self._consumer_config)
+            self._consumer.subscribe([self.topic], listener=self.positions.listener(self._consumer))
         return self._consumer
 
-    def lookup(self, number: str | None, at: datetime) -> Routing:
-        """How to route a call from `number` at `at`: the strictest routing in force for that number."""
-        if at.tzinfo is None:
-            raise ValueError("lookup needs a timezone-aware moment")
-        e164 = _normalised(number)
-        if e164 is None:
-            return DEFAULT_ROUTING
-        with self.db.transaction(write=False) as cur:
-            rows = cur.execute(
-                "SELECT c.state FROM telephony_numbers n JOIN telephony_citizens c ON c.citizen_ref = n.citizen_ref"
-                " WHERE n.number = %s",
-                (e164,),
-            ).fetchall()
-        in_force = [
-            r
-            for (state,) in rows
-            for r in RoutingState.model_validate_json(state).restrictions
-            if r.rule != "open" and r.valid_from <= at < r.valid_until
-        ]
-        if not in_force:
-            return DEFAULT_ROUTING
-        return _routing(max(in_force, key=_strictness))
-
-    def snapshot(self) -> dict[str, Any]:
-        """The whole table: each citizen's sequence and state, and the numbers; for checks and diagnostics."""
-        with self.db.transaction(write=False) as cur:
-            citizens = cur.execute("SELECT citizen_ref, sequence, state FROM telephony_citizens").fetchall()
-            numbers = cur.execute("SELECT number, citizen_ref FROM telephony_numbers").fetchall()
+    def status(self) -> dict[str, Any]:
+        """Lag per partition and in all (None while unknown), counters, a failure being retried, a fatal error."""
+        partitions = self.positions.partitions
         return {
-            "citizens": {ref: (int(sequence), state) for ref, sequence, state in citizens},
-            "numbers": sorted(tuple(row) for row in numbers),
+            "topic": self.topic,
+            "group": self.group_id,
+            "assigned": bool(partitions),
+            "lag": self.positions.lag(),
+            "partitions": {str(p): v for p, v in sorted(partitions.items())},
+            "applied": self.applied,
+            "stale": self.stale,
+            "dead_lettered": self.dead_lettered,
+            "retrying_after": self.last_failure,
+            "error": str(self.error) if self.error else None,
         }
+
+    def lookup(self, number: str | None, at: datetime | None = None) -> Routing:
+        """How to route a call from `number` (None or blank when withheld) at `at` (default: now)."""
+        return self.table.lookup(number, at or datetime.now(timezone.utc))
+
+    def contents(self) -> dict[str, Any]:
+        """The whole table: each citizen's sequence and state, and the numbers."""
+        return self.table.contents()
+
+    def resync_from_topic(self) -> None:
+        """Starts from nothing: empties the table, so the topic is read again from its beginning."""
+        self._not_running()
+        self.table.replace(())
+        self._drop_consumer()
+
+    def resync_from_snapshot(self, snapshot: Snapshot | bytes | str) -> int:
+        """Starts from Vaern's snapshot (GET /phone-routing/snapshot), then reads the topic from its beginning.
+
+        The table answers from the snapshot at once; reading the topic then adds every later change
+        and ignores what the snapshot already holds. Returns how many states were taken.
+        """
+        self._not_running()
+        parsed = snapshot if isinstance(snapshot, Snapshot) else parse_snapshot(snapshot)
+        taken = self.table.replace(parsed.states)
+        self._drop_consumer()
+        return taken
+
+    def _not_running(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            raise RuntimeError("stop the consumer before resyncing its table")
 
     def run(self) -> None:
         """Polls until stopped, retrying broker and database outages; raises any other error."""
@@ -174,11 +195,12 @@ class TelephonyConsumer:
                 try:
                     self.poll_once()
                 except _TRANSIENT as error:
-                    backoff = min(max(backoff * 2, 0.5), self.max_backoff)
-                    log.warning("telephony consumer retrying in %.1fs: %s", backoff, type(error).__name__)
+                    self.positions.suspect()
+                    backoff, self.last_failure = min(max(backoff * 2, 0.5), self.max_backoff), type(error).__name__
+                    log.warning("telephony consumer retrying in %.1fs: %s", backoff, self.last_failure)
                     self._stopping.wait(backoff)
                 else:
-                    backoff = 0.0
+                    backoff, self.last_failure = 0.0, None
         except BaseException as error:
             self.error = error
             log.error("telephony consumer stopped: %s", error)
@@ -186,6 +208,7 @@ class TelephonyConsumer:
 
     def start(self) -> threading.Thread:
         """Runs the consumer in a daemon thread."""
+        self._stopping.clear()
         self._thread = threading.Thread(target=self._run_quietly, name=f"telephony-{self.group_id}", daemon=True)
         self._thread.start()
         return self._thread
@@ -202,51 +225,28 @@ class TelephonyConsumer:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(self.poll_timeout_ms / 1000 + 10)
 
+    def _drop_consumer(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        self.positions.partitions = {}
+        if consumer is not None:
+            consumer.close(autocommit=False, timeout_ms=5000)  # bounded even while a group join is pending
+
     def close(self) -> None:
         """Stops and leaves the group without committing anything more; closes an owned database."""
         self.stop()
-        consumer, self._consumer = self._consumer, None
-        if consumer is not None:
-            consumer.close(autocommit=False, timeout_ms=5000)  # bounded even while a group join is pending
+        self._drop_consumer()
+        self.dead_letters.close()
         if self._owns_db:
             self.db.close()
 
 
-def _apply(cur: Cursor, update: RoutingUpdate) -> bool:
-    """Stores the citizen's state if it is newer than what the table holds; says whether it was."""
-    state, ref = update.data, str(update.data.citizen_ref)
-    cur.execute(
-        "INSERT INTO telephony_citizens (citizen_ref, sequence, position, state) VALUES (%s, %s, %s, %s)"
-        " ON CONFLICT (citizen_ref) DO UPDATE SET sequence = excluded.sequence, position = excluded.position,"
-        " state = excluded.state WHERE telephony_citizens.sequence < excluded.sequence",
-        (ref, state.sequence, state.position, state.model_dump_json()),
-    )
-    if cur.rowcount != 1:
-        return False
-    cur.execute("DELETE FROM telephony_numbers WHERE citizen_ref = %s", (ref,))
-    for number in state.numbers:
-        cur.execute("INSERT INTO telephony_numbers (number, citizen_ref) VALUES (%s, %s)", (number, ref))
-    return True
+def _sorted(records: dict[Any, list[Any]]) -> tuple[list[RoutingUpdate], list[DeadLetter]]:
+    updates, letters = [], []
+    for batch in records.values():
+        for record in batch:
+            try:
+                updates.append(parse_message(record.value or b"", record.key))
+            except MalformedMessage as error:
+                letters.append(DeadLetter(record, str(error)))
+    return updates, letters
 
-
-def _normalised(number: str | None) -> str | None:
-    if not number or not number.strip():
-        return None  # withheld
-    try:
-        return normalise_phone_number(number)
-    except RuleViolation:
-        return None  # not a number we could know
-
-
-def _strictness(restriction: RestrictionRouting) -> tuple[int, datetime, str]:
-    # Ties between equally strict restrictions go to the one that lasts longest, then by id: deterministic.
-    return SEVERITY[PhoneRule(restriction.rule)], restriction.valid_until, str(restriction.restriction_id)
-
-
-def _routing(restriction: RestrictionRouting) -> Routing:
-    return Routing(
-        rule=PhoneRule(restriction.rule),
-        contact=restriction.contact,
-        windows=tuple(TimeWindow.model_validate(w.model_dump()) for w in restriction.windows),
-        valid_until=restriction.valid_until,
-    )

@@ -18,6 +18,7 @@ from projections.front_desk import FrontDeskView
 from projections.phone_routing import PhoneRoutingView
 from projections.positions import current_position, register
 from projections.restriction_schedule import RestrictionScheduleView
+from projections.routing_states import RoutingStatesView
 from projections.runner import PositionWatch, ViewRunner
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,10 @@ class Services:
     blobs: Any = None
     access: Any = None
     letters: Any = None
+    routing_states: RoutingStatesView = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.routing_states = RoutingStatesView(self.app.get_contact_file)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -66,7 +71,7 @@ class Services:
 
     @property
     def views(self) -> dict[str, Any]:
-        return {v.name: v for v in (self.front_desk, self.phone_routing, self.schedule)}
+        return {v.name: v for v in (self.front_desk, self.phone_routing, self.schedule, self.routing_states)}
 
     def runner(self, name: str) -> ViewRunner:
         if name not in self.runners:

@@ -1,0 +1,56 @@
+"""Every message the relay publishes keeps the contract in docs/asyncapi.yaml, headers and key too."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from consumers.messages import DECLARED_TYPES
+from domain.application import Vaern
+from infra.eventstore import event_store_env
+from tests.integration.test_relay_and_consumer import (  # noqa: F401 - fixtures
+    ACTOR,
+    BANNED,
+    NAMED,
+    NOW,
+    OFFICIAL,
+    app,
+    citizen,
+    closing,
+    db,
+    decide,
+    events,
+    new_relay,
+    read_topic,
+    settings,
+    terms,
+    topic,
+)
+from tests.unit.test_asyncapi import schema_errors
+
+WINDOWS = {"rule": "time_window", "windows": [{"days": ["mon", "fri"], "start": "08:30", "end": "10:00"}]}
+
+
+def test_every_message_the_relay_publishes_keeps_the_asyncapi_contract(
+    app, events, db, closing, settings, kafka_bootstrap, topic
+):
+    anna, bo = citizen(app, 1, "+4520123456"), citizen(app, 2, "+4587654321")
+    app.register_phone_number(anna, "+4530303030", ACTOR)
+    named = decide(app, anna, NAMED)
+    later = decide(app, anna, WINDOWS, valid_from=NOW + timedelta(days=40))
+    app.lift_restriction(anna, named.created_id, "Adfærden er ophørt", OFFICIAL, ACTOR)
+    amended = terms(BANNED, valid_from=NOW + timedelta(days=40))
+    app.amend_restriction(anna, later.created_id, amended, "Fortsatte opkald", OFFICIAL, ACTOR)
+    ending = decide(app, bo, BANNED, days=30)
+    after_the_end = Vaern(env=event_store_env(settings), clock=lambda: NOW + timedelta(days=31))
+    try:
+        after_the_end.expire_restriction(bo, ending.created_id)  # as the scheduler does at the end of the period
+    finally:
+        after_the_end.close()
+    assert new_relay(closing, app, events, db, kafka_bootstrap, topic).catch_up() == 9
+
+    records = read_topic(kafka_bootstrap, topic, 9)
+    for record in records:
+        assert schema_errors(record.value, record.headers) == [], json.loads(record.value)["type"]
+        assert record.key.decode() == json.loads(record.value)["subject"]
+    assert {json.loads(r.value)["type"] for r in records} == set(DECLARED_TYPES)
