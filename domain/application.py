@@ -12,8 +12,9 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import EnvType, get_topic
 
+from domain.changes import change
 from domain.contact_file import ContactFile
-from domain.errors import NotFound, RuleViolation, VersionConflict
+from domain.errors import NotFound, RuleViolation
 from domain.identity import Cpr, citizen_ref, normalise_phone_number
 from domain.incident import Incident
 from domain.incident_commands import IncidentCommands
@@ -22,7 +23,6 @@ from domain.restriction_rules import ComplaintOutcome, HearingException, ReviewO
 from domain.restrictions import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms
 from domain.values import Actor, Channel, Official, Role
 
-_MAX_ATTEMPTS = 10
 SCHEDULER = Actor(user_id="vaern-scheduler", name="Vaern (automatisk)", role=Role.ADMIN)
 
 
@@ -233,17 +233,7 @@ class Vaern(IncidentCommands, Application[UUID]):
         return found
 
     def _change(self, ref: UUID, expected_version: int | None, decide: Callable[[ContactFile, datetime], Any]) -> Receipt:
-        for _ in range(_MAX_ATTEMPTS):
-            file = self.get_contact_file(ref)
-            if expected_version is not None and file.version != expected_version:
-                raise VersionConflict(expected_version, file.version)
-            outcome = decide(file, self.clock())
-            try:
-                recordings = self.save(file)
-            except IntegrityError:
-                if expected_version is not None:
-                    raise VersionConflict(expected_version, self.get_contact_file(ref).version) from None
-                continue  # someone else wrote first; decide again on the fresh state
-            position = recordings[-1].notification.id if recordings else None
-            return Receipt(ref, file.version, position, outcome if isinstance(outcome, UUID) else None)
-        raise VersionConflict(-1, self.get_contact_file(ref).version)
+        file, outcome, position = change(
+            lambda: self.get_contact_file(ref), self.save, expected_version, lambda f: decide(f, self.clock())
+        )
+        return Receipt(ref, file.version, position, outcome if isinstance(outcome, UUID) else None)

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import Notification
 
-from domain.errors import NotFound, VersionConflict
+from domain.errors import NotFound
+from domain.changes import change
 from domain.incident import Incident
 from domain.incident_values import IncidentFacts, Person, SupportKind, TakedownAddressee
 from domain.police_report_commands import PoliceReportCommands
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from eventsourcing.application import Repository
     from eventsourcing.persistence import ApplicationRecorder, Recording
 
-_MAX_ATTEMPTS = 10
 _PAGE = 500
 
 
@@ -253,18 +253,6 @@ class IncidentCommands(PoliceReportCommands):
     def _change_incident(
         self, incident_id: UUID, expected_version: int | None, decide: Callable[[Incident], Any]
     ) -> IncidentReceipt:
-        for _ in range(_MAX_ATTEMPTS):
-            incident = self.get_incident(incident_id)
-            if expected_version is not None and incident.version != expected_version:
-                raise VersionConflict(expected_version, incident.version)
-            outcome = decide(incident)
-            try:
-                recordings = self.save(incident)
-            except IntegrityError:
-                if expected_version is not None:
-                    raise VersionConflict(expected_version, self.get_incident(incident_id).version) from None
-                continue  # someone else wrote first; decide again on the fresh state
-            position = recordings[-1].notification.id if recordings else None
-            takedown_id = outcome if isinstance(outcome, UUID) else None
-            return IncidentReceipt(incident_id, incident.version, position, takedown_id)
-        raise VersionConflict(-1, self.get_incident(incident_id).version)
+        incident, outcome, position = change(lambda: self.get_incident(incident_id), self.save, expected_version, decide)
+        takedown_id = outcome if isinstance(outcome, UUID) else None
+        return IncidentReceipt(incident_id, incident.version, position, takedown_id)
