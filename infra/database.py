@@ -84,6 +84,20 @@ class PostgresDatabase(Database):
             kwargs={"application_name": application_name, "autocommit": True},
             open=True,
         )
+        # Reads may carry an access-log entry (see `read`); their connections commit it without
+        # waiting for the WAL flush: a server crash may lose the last fraction of a second of
+        # entries, never reorder or corrupt them. Everything else commits durably through `pool`.
+        self._reads = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={
+                "application_name": application_name,
+                "autocommit": True,
+                "options": "-c synchronous_commit=off",
+            },
+            open=True,
+        )
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[Cursor]:
@@ -95,28 +109,22 @@ class PostgresDatabase(Database):
     ) -> list[tuple[Any, ...]]:
         """Runs one statement outside a transaction block (one consistent snapshot) and returns its rows.
 
-        `before` is a statement (such as an access-log entry) sent ahead of it in the same round trip.
+        `before` (an INSERT, such as an access-log entry) becomes part of the same statement, as a
+        data-modifying WITH clause: written exactly once, in the same round trip and commit.
         """
+        if before is not None:
+            sql, params = f"WITH logged AS ({before[0]}) {sql}", (*before[1], *params)
         for attempt in (1, 2):
             try:
-                with self.pool.connection() as conn:
-                    if before is None:
-                        return conn.execute(sql, params).fetchall()
-                    with conn.pipeline():
-                        # The entry commits without waiting for the WAL flush: a server crash may
-                        # lose the last fraction of a second of it, never reorder or corrupt it.
-                        conn.execute("BEGIN")
-                        conn.execute("SET LOCAL synchronous_commit TO off")
-                        conn.execute(*before)
-                        conn.execute("COMMIT")
-                        cursor = conn.execute(sql, params)
-                    return cursor.fetchall()
+                with self._reads.connection() as conn:
+                    return conn.execute(sql, params).fetchall()
             except psycopg.OperationalError:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
     def close(self) -> None:
+        self._reads.close()
         self.pool.close()
 
 
