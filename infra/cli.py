@@ -164,6 +164,30 @@ def telephony_consumer(
         consumer.close()
 
 
+projections = typer.Typer(help="The views and the relay: where each is in the event log.", no_args_is_help=True)
+cli.add_typer(projections, name="projections")
+
+
+@projections.command("status")
+def projections_status() -> None:
+    """Prints each view's and relay's position and lag behind the event log."""
+    from infra.services import Services
+
+    settings = _settings()
+    services = Services.build(settings)
+    try:
+        status = services.status()
+        head = status["event_log"]["head"]
+        print(f"{'follower':<40} {'position':>10} {'lag':>8}")
+        for name, view in status["views"].items():
+            print(f"{'view ' + name:<40} {view['position']:>10} {view['lag']:>8}")
+        for name, position in services.relay_positions().items():
+            print(f"{name:<40} {position:>10} {max(head - position, 0):>8}")
+        print(f"{'event log head':<40} {head:>10}")
+    finally:
+        services.close()
+
+
 @cli.command()
 def token(
     role: Annotated[str, typer.Option(help="guard, caseworker, leader, legal, telephony, management or admin")],

@@ -105,6 +105,11 @@ class Services:
                 raise ViewNotCaughtUp(view, position, reached)
             self.watch.wait(min(remaining, 0.02))
 
+    def relay_positions(self) -> dict[str, int]:
+        """The tracked position of every relay that has run against this database."""
+        rows = self.db.read("SELECT name, position FROM vaern_positions WHERE name LIKE %s ORDER BY name", ("relay:%",))
+        return {str(name): int(position) for name, position in rows}
+
     def status(self) -> dict[str, Any]:
         head = self.events.head()
         views = {}

@@ -1,0 +1,57 @@
+"""The `vaern` command as a user runs it: tokens on standard output, and the followers' status."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from api.security import read_token
+from domain.identity import Cpr
+from domain.values import Role
+from infra.services import Services
+from infra.settings import Settings
+from tests.support.cases import LEADER, decide
+
+VAERN = str(Path(sys.executable).with_name("vaern"))
+SECRET = "cli-token-secret-0123456789abcdefghijkl"
+
+
+def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}
+    return subprocess.run([VAERN, *args], env={**clean, **env}, capture_output=True, text=True, timeout=60, check=True)
+
+
+def test_token_prints_a_signed_token_and_nothing_else_on_standard_output(tmp_path):
+    out = run("token", "--role", "guard", "--user", "g1", "--name", "Gitte Vagt",
+              env={"VAERN_TOKEN_SECRET": SECRET, "VAERN_DATA_DIR": str(tmp_path)}).stdout
+    assert out.count("\n") == 1
+    principal = read_token(SECRET, out.strip())
+    assert (principal.user_id, principal.name, principal.role) == ("g1", "Gitte Vagt", Role.GUARD)
+
+
+def test_a_placeholder_secret_is_refused_outside_development(tmp_path):
+    result = subprocess.run(
+        [VAERN, "token", "--role", "guard", "--user", "g1", "--name", "G"],
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}, "VAERN_ENVIRONMENT": "production"},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0 and result.stdout == ""
+    assert "VAERN_TOKEN_SECRET" in result.stderr
+
+
+def test_projections_status_shows_each_followers_position_and_lag(database_url, tmp_path):
+    settings = Settings(database_url=database_url, data_dir=tmp_path, citizen_key="cli-key")
+    services = Services.build(settings)
+    ref = services.app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    decide(services.app, ref)
+    services.runner("front_desk").catch_up()
+    head = services.events.head()
+    services.close()
+    out = run("projections", "status", env={"VAERN_DATABASE_URL": database_url, "VAERN_CITIZEN_KEY": "cli-key",
+                                            "VAERN_DATA_DIR": str(tmp_path), "VAERN_LOG_LEVEL": "WARNING"}).stdout
+    lines = {line.rsplit(maxsplit=2)[0]: line.split()[-2:] for line in out.splitlines()[1:-1]}
+    assert lines["view front_desk"] == [str(head), "0"]
+    assert lines["view phone_routing"] == ["0", str(head)]
+    assert out.splitlines()[-1].split()[-1] == str(head)
