@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import psycopg
@@ -87,8 +87,13 @@ class EventLog:
             self._listener = _PostgresListener(settings.database_url, channel, self.wakeup)
             self._listener.start()
 
-    def read(self, after: int, limit: int) -> list[tuple[int, Any]]:
-        notifications = self.app.recorder.select_notifications(start=after, limit=limit, inclusive_of_start=False)
+    def read(
+        self, after: int, limit: int, topics: Sequence[str] = (), stop: int | None = None
+    ) -> list[tuple[int, Any]]:
+        """Up to `limit` events after position `after` (and up to `stop`), of `topics` only if given."""
+        notifications = self.app.recorder.select_notifications(
+            start=after, limit=limit, stop=stop, topics=topics, inclusive_of_start=False
+        )
         return [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
 
     def head(self) -> int:
