@@ -7,9 +7,10 @@ In a throwaway PostgreSQL database (dropped at the end) and against a Tansu brok
 run, it seeds contact files through Vaern's aggregates and event store, then:
 
 1. Throughput, same messages, same broker, same run: the relay publishing the log from position 0
-   (reading the log, building each message from the file, a flush per batch, its position
-   committed per batch) against a new bare KafkaProducer with the relay's producer settings
-   sending the very same message bytes, precomputed, with one flush at the end. Both times start
+   (reading the log's routing events, building each message from the citizen's routing, a flush
+   per batch, its position committed per batch) against a new bare KafkaProducer with the relay's
+   producer settings sending the very same message bytes, precomputed from whole files (and
+   checked equal to what the relay's way makes), with one flush at the end. Both times start
    from nothing (connecting included) and end when every message is confirmed. Alternating,
    median of the rounds. Target: the relay at least half the baseline's rate.
 2. Latency: `vaern relay` and `vaern telephony-consumer` run as their own processes; the bench
@@ -46,7 +47,7 @@ from kafka import KafkaProducer  # noqa: E402
 from psycopg import sql  # noqa: E402
 from psycopg.conninfo import conninfo_to_dict, make_conninfo  # noqa: E402
 
-from consumers.changes import FileFollower  # noqa: E402
+from consumers.changes import FileFollower, RoutingFollower, read_routing_events  # noqa: E402
 from consumers.relay import Relay, producer_settings  # noqa: E402
 from consumers.topics import ensure_topic  # noqa: E402
 from domain.contact_file import ContactFile  # noqa: E402
@@ -112,9 +113,19 @@ def proposals(app: Any, count: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
 
 
 def all_messages(app: Any, events: EventLog) -> list[Any]:
+    """Every message of the log, made from whole files (the reference the relay's own way is held to)."""
     follower, messages, position = FileFollower(app.get_contact_file), [], 0
     while batch := events.read(after=position, limit=1000):
         messages += [m for m in (follower.message(e, p) for p, e in batch) if m is not None]
+        position = batch[-1][0]
+    return messages
+
+
+def relay_messages(app: Any, events: EventLog) -> list[Any]:
+    """The same messages made the relay's way: routing events only, partly decoded, per-citizen routing."""
+    follower, messages, position, head = RoutingFollower(app.get_contact_file), [], 0, events.head()
+    while batch := read_routing_events(events, after=position, limit=1000, stop=head):
+        messages += [change.message for change in follower.scan(position, batch, batch[-1][0])]
         position = batch[-1][0]
     return messages
 
@@ -148,6 +159,8 @@ def relay_run(app: Any, events: EventLog, db: Any, bootstrap: str, topic: str) -
 
 def throughput(app: Any, events: EventLog, db: Any, bootstrap: str, prefix: str, rounds: int) -> dict[str, Any]:
     messages = all_messages(app, events)
+    if relay_messages(app, events) != messages:
+        raise RuntimeError("the relay's way of making messages does not give the reference's bytes")
     config = producer_settings(bootstrap, f"{prefix}.baseline")
     results: dict[str, list[float]] = {"relay": [], "baseline": []}
     for n in range(rounds):

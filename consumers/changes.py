@@ -1,28 +1,348 @@
-"""Routing changes along the event log: each contact-file event seen with the file before and after it.
+"""Routing changes along the event log: for each contact-file event, the routing before and after it.
 
-The relay and the routing-states view both need, for every event, the citizen's routing just
-before the event and the file just after it, and they must agree exactly. `FileFollower` keeps
-recently seen files in memory and moves each one along by applying the next event (the aggregate's
-own `apply`, so the routing is the aggregate's `phone_routing()`); it loads a file from the store
-only when it has not seen the one just before, e.g. after a restart or a failed batch. A file's
-first event builds it from nothing, so replaying the log from the start loads nothing.
+The relay and the routing-states view must publish exactly what the aggregate's `phone_routing()`
+says, and must agree with each other. Two followers do it:
+
+- `RoutingFollower`, which both use, keeps per citizen only what routing is made of (numbers, and
+  per restriction whether it is decided and its phone terms in contract form, in the order the file
+  holds them) and moves it along with the events that can change it (`ROUTING_EVENTS`). The relay
+  therefore reads only those events' topics (`ROUTING_TOPICS`), and decodes of them only the fields
+  routing needs (`read_routing_events`); the view, which is handed every event, skips the others.
+  Messages are put together from JSON kept per restriction.
+- `FileFollower` moves whole `ContactFile` aggregates along with their own `apply`: the reference
+  the first is tested against, message by message and byte for byte, over a log with every event
+  type, and what the benchmark's baseline messages are made with.
+
+Every ContactFile event class is declared here as changing routing or not (`ROUTING_EVENTS`,
+`OTHER_EVENTS`); importing this module fails if one is neither, so a new event type cannot be left
+out of the relay's topics unnoticed, and a test replays every undeclared-as-routing type on files
+in many states to show it leaves `phone_routing()` alone.
+
+Either follower loads a file from the store only when it cannot know the citizen's routing just
+before an event (after a restart, a gap or a failed batch); reading the log from its beginning
+loads nothing.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from copy import copy
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from consumers.messages import OutboundMessage, Routed, RoutingUpdate, encode, routed, to_update
+from pydantic import BaseModel, ConfigDict, create_model
+
+from consumers.messages import (
+    MESSAGE_TYPES,
+    NOTHING_ROUTED,
+    PHONE_NUMBER_REGISTERED,
+    OutboundMessage,
+    RestrictionRouting,
+    Routed,
+    RoutingUpdate,
+    UndeclaredChange,
+    encode,
+    message,
+    numbers_json,
+    restriction_routing,
+    routed,
+    state_json,
+    to_update,
+)
 from domain.contact_file import ContactFile
+from domain.restrictions import RestrictionTerms
+
+if TYPE_CHECKING:
+    from infra.eventstore import EventLog
 
 Loader = Callable[[UUID, int], ContactFile]
 
+E = ContactFile
+# The events whose `apply` touches what `phone_routing()` reads: the numbers, a restriction's
+# status (decided or not) or its terms, or the order of the restrictions.
+ROUTING_EVENTS: tuple[type, ...] = (
+    E.PhoneNumberRegistered,
+    E.RestrictionProposed,
+    E.RestrictionDecided,
+    E.RestrictionAmended,
+    E.RestrictionLifted,
+    E.RestrictionExpired,
+)
+# Every other event of a contact file: none of them changes what `phone_routing()` returns.
+OTHER_EVENTS: tuple[type, ...] = (
+    E.Opened,
+    E.AdjustmentNeedRecorded,
+    E.WarningIssued,
+    E.HearingSent,
+    E.HearingAnswered,
+    E.HearingSkipped,
+    E.RestrictionReviewed,
+    E.ComplaintReceived,
+    E.ComplaintDecided,
+    E.LetterIssued,
+    E.LetterDispatched,
+    E.LetterDelivered,
+)
+ROUTING_TOPICS: tuple[str, ...] = tuple(cls.TOPIC for cls in ROUTING_EVENTS)
+del E
+
+
+def event_classes() -> set[type]:
+    """Every ContactFile event class defined anywhere (subclasses included)."""
+    found, todo = set(), [ContactFile.Event]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub not in found:
+                found.add(sub)
+                todo.append(sub)
+    return found
+
+
+def undeclared_event_classes() -> set[type]:
+    """Event classes declared neither as changing routing nor as leaving it alone."""
+    return event_classes() - set(ROUTING_EVENTS) - set(OTHER_EVENTS)
+
+
+if undeclared_event_classes():  # checked on import: the relay must never start blind to a new event type
+    raise RuntimeError(
+        "contact-file events not declared in consumers/changes.py as changing routing or not: "
+        + ", ".join(sorted(cls.__qualname__ for cls in undeclared_event_classes()))
+    )
+
+
+def _part_of(model: type[BaseModel], name: str, *fields: str, **nested: type[BaseModel]) -> type[BaseModel]:
+    """A model of some of `model`'s fields, each validated exactly as `model` validates it; others ignored."""
+    definitions: dict[str, Any] = {}
+    for field_name in fields:
+        info = copy(model.model_fields[field_name])
+        definitions[field_name] = (info.annotation, info)
+    for field_name, part in nested.items():
+        definitions[field_name] = (part, copy(model.model_fields[field_name]))
+    config = ConfigDict(extra="ignore", frozen=True)
+    return create_model(name, __config__=config, **definitions)  # type: ignore[call-overload]
+
+
+_TERMS = _part_of(RestrictionTerms, "PhoneTermsPart", "phone", "valid_from", "valid_until")
+_HEAD = ("originator_id", "originator_version", "effective_at")
+# What the relay decodes of each routing event: what `_apply` and a message use, nothing else.
+# Decoding whole events (every channel's terms, grounds, officials) costs several times more, most
+# of it in the garbage collector that the many objects set off.
+_NEEDS: dict[type, tuple[tuple[str, ...], dict[str, type[BaseModel]]]] = {
+    ContactFile.PhoneNumberRegistered: (("number",), {}),
+    ContactFile.RestrictionProposed: (("restriction_id",), {"terms": _TERMS}),
+    ContactFile.RestrictionDecided: (("restriction_id",), {}),
+    ContactFile.RestrictionAmended: (("restriction_id",), {"terms": _TERMS}),
+    ContactFile.RestrictionLifted: (("restriction_id",), {}),
+    ContactFile.RestrictionExpired: (("restriction_id",), {}),
+}
+_PARTS: dict[str, type[BaseModel]] = {
+    cls.TOPIC: _part_of(cls, f"{cls.__name__}Part", *_HEAD, *fields, **nested)
+    for cls, (fields, nested) in _NEEDS.items()
+}
+if set(_NEEDS) != set(ROUTING_EVENTS):
+    raise RuntimeError("every routing event needs its parts declared in consumers/changes.py (_NEEDS)")
+# The event class a decoded part stands for; a whole event stands for itself.
+_KINDS: dict[type, type] = {**{cls: cls for cls in ROUTING_EVENTS}, **{_PARTS[cls.TOPIC]: cls for cls in _NEEDS}}
+
+
+def decode_routing_event(topic: str, state: bytes) -> Any:
+    """The parts of a stored routing event that routing needs, as JSON written by the event's model."""
+    return _PARTS[topic].model_validate_json(state)
+
+
+def read_routing_events(events: EventLog, after: int, limit: int, stop: int) -> list[tuple[int, Any]]:
+    """Up to `limit` routing events at positions (after, stop], in order, decoded by `decode_routing_event`.
+
+    Like EventLog.read(topics=ROUTING_TOPICS), with the application's own cipher and compressor.
+    """
+    app = events.app
+    mapper = app.mapper
+    notifications = app.recorder.select_notifications(
+        start=after, limit=limit, stop=stop, topics=ROUTING_TOPICS, inclusive_of_start=False
+    )
+    read = []
+    for notification in notifications:
+        state = notification.state
+        if mapper.cipher:
+            state = mapper.cipher.decrypt(state)
+        if mapper.compressor:
+            state = mapper.compressor.decompress(state)
+        read.append((notification.id, decode_routing_event(notification.topic, state)))
+    return read
+
+
+@dataclass(frozen=True)
+class RoutingChange:
+    """One change of a citizen's routing: the message for the relay and its `data` for the view."""
+
+    citizen_ref: UUID
+    sequence: int
+    position: int
+    data: str  # exactly the message's `data`, as JSON
+    message: OutboundMessage
+
+
+@dataclass(frozen=True, slots=True)
+class _Restriction:
+    decided: bool  # Restriction.active: decided and not ended
+    routing: RestrictionRouting | None  # None while its phone rule is open
+    json: str = ""
+
+
+@dataclass(slots=True)
+class _Routing:
+    """What routing is made of at one version of a file. Each event makes a new one; the numbers'
+    JSON is filled in when first published, and kept while the numbers stay the same."""
+
+    version: int
+    numbers: tuple[str, ...] = ()
+    restrictions: dict[UUID, _Restriction] = field(default_factory=dict)
+    routed: Routed = NOTHING_ROUTED
+    numbers_json: str | None = None
+
+    def at(self, version: int) -> _Routing:
+        return _Routing(version, self.numbers, self.restrictions, self.routed, self.numbers_json)
+
+
+def _restriction(decided: bool, routing: RestrictionRouting | None) -> _Restriction:
+    return _Restriction(decided, routing, routing.model_dump_json() if routing is not None else "")
+
+
+def _made(
+    version: int, numbers: tuple[str, ...], restrictions: dict[UUID, _Restriction], numbers_json: str | None = None
+) -> _Routing:
+    shown = tuple(r.routing for r in restrictions.values() if r.decided and r.routing is not None)
+    return _Routing(version, numbers, restrictions, Routed(numbers=numbers, restrictions=shown), numbers_json)
+
+
+def _of_file(file: ContactFile) -> _Routing:
+    """The routing parts of a file loaded from the store."""
+    restrictions = {
+        ref: _restriction(r.active, restriction_routing(ref, r.terms.phone, r.terms.valid_from, r.terms.valid_until))
+        for ref, r in file.restrictions.items()
+    }
+    return _made(file.version, tuple(file.phone_numbers), restrictions)
+
+
+def _apply(held: _Routing, event: Any) -> _Routing:
+    """The routing parts after `event`, as ContactFile's own `apply` of each routing event changes them."""
+    numbers, restrictions, kind = held.numbers, held.restrictions, _KINDS[type(event)]
+    numbers_json = held.numbers_json
+    if kind is ContactFile.PhoneNumberRegistered:
+        numbers, numbers_json = (*numbers, event.number), None
+    else:
+        restrictions = dict(restrictions)
+        ref = event.restriction_id
+        if kind is ContactFile.RestrictionProposed:
+            terms = event.terms
+            restrictions[ref] = _restriction(
+                False, restriction_routing(ref, terms.phone, terms.valid_from, terms.valid_until)
+            )
+        elif kind is ContactFile.RestrictionDecided:
+            restrictions[ref] = replace(restrictions[ref], decided=True)  # the terms stay the proposal's
+        elif kind is ContactFile.RestrictionAmended:
+            terms = event.terms
+            routing = restriction_routing(ref, terms.phone, terms.valid_from, terms.valid_until)
+            restrictions[ref] = _restriction(restrictions[ref].decided, routing)
+        elif kind is ContactFile.RestrictionLifted or kind is ContactFile.RestrictionExpired:
+            restrictions[ref] = replace(restrictions[ref], decided=False)
+        else:
+            raise TypeError(f"{kind.__name__} is not a routing event")
+    return _made(event.originator_version, numbers, restrictions, numbers_json)
+
+
+class RoutingFollower:
+    """Each citizen's routing moved along the log; at most `capacity` citizens kept in memory.
+
+    Two ways to feed it, not to be mixed on one follower:
+    - `scan(after, events, through)`: `events` are every event of `ROUTING_TOPICS` at positions
+      (after, through], in order. Scans that follow one another (`after` is the previous
+      `through`) keep what they know; any other `after` (a gap, or reading again after a failure)
+      starts afresh, and from position 0 it knows every citizen starts with nothing.
+    - `update(event, position)`: every event of the log, in order (a view's runner).
+    """
+
+    def __init__(self, load: Loader, capacity: int = 50_000) -> None:  # about 2 kB a citizen with a restriction
+        self._load, self._capacity = load, capacity
+        self._held: OrderedDict[UUID, _Routing] = OrderedDict()
+        self._through: int | None = None  # position up to which every routing event has been seen
+        self._complete = False  # every routing event from position 0 seen, none forgotten
+
+    def scan(self, after: int, events: Sequence[tuple[int, Any]], through: int) -> list[RoutingChange]:
+        """The changes `events` make; they are every routing event after `after` up to `through`."""
+        if after != self._through:
+            self._held.clear()
+            self._complete = after == 0
+        self._through = None  # until the scan is through: an error on the way leaves a gap
+        changes = []
+        for position, event in events:
+            change = self._step(event, position, gapless=True)
+            if change is not None:
+                changes.append(change)
+        self._through = through
+        return changes
+
+    def update(self, event: Any, position: int) -> RoutingChange | None:
+        """The change `event` makes, or None; `event` is the next one of the whole log."""
+        self._through, self._complete = None, False
+        if not isinstance(event, ContactFile.Event):
+            return None
+        if type(event) in _KINDS:
+            return self._step(event, position, gapless=False)
+        ref, version = event.originator_id, event.originator_version
+        held = self._held.pop(ref, None)
+        if held is not None and held.version == version - 1:
+            self._keep(ref, held.at(version))  # routing unchanged; keep counting versions
+        elif version == 1:
+            self._keep(ref, _Routing(1))
+        return None
+
+    def _step(self, event: Any, position: int, gapless: bool) -> RoutingChange | None:
+        ref, version = event.originator_id, event.originator_version
+        held = self._held.pop(ref, None)
+        # Gapless, every routing event since `held` has been seen, so any versions in between
+        # were events that leave routing alone.
+        if held is None or not (held.version == version - 1 or (gapless and held.version < version)):
+            held = self._before(ref, version, gapless and held is None)
+        after = _apply(held, event)
+        self._keep(ref, after)
+        if after.routed == held.routed:
+            return None
+        return _change(event, position, after)
+
+    def _before(self, ref: UUID, version: int, unseen: bool) -> _Routing:
+        if version <= 2 or (unseen and self._complete):  # only the file's opening came before
+            return _Routing(version - 1)
+        return _of_file(self._load(ref, version - 1))
+
+    def _keep(self, ref: UUID, held: _Routing) -> None:
+        self._held[ref] = held
+        if len(self._held) > self._capacity:
+            self._held.popitem(last=False)
+            self._complete = False
+
+
+def _change(event: Any, position: int, after: _Routing) -> RoutingChange:
+    cls = _KINDS[type(event)]
+    kind = MESSAGE_TYPES.get(cls)
+    if kind is None:
+        raise UndeclaredChange(f"{cls.__name__} changed a citizen's routing but has no message type")
+    ref, version = event.originator_id, event.originator_version
+    restrictions = [r.json for r in after.restrictions.values() if r.decided and r.routing is not None]
+    change = None if kind == PHONE_NUMBER_REGISTERED else event.restriction_id
+    if after.numbers_json is None:
+        after.numbers_json = numbers_json(after.numbers)  # validated as the contract's E.164 numbers
+    data = state_json(ref, version, position, after.numbers_json, restrictions, change)
+    return RoutingChange(ref, version, position, data, message(kind, ref, version, event.effective_at, data))
+
 
 class FileFollower:
-    """Contact files moved along the log event by event; at most `capacity` kept in memory."""
+    """Contact files moved along the log event by event; at most `capacity` kept in memory.
+
+    The reference for `RoutingFollower`: the routing is the aggregate's own, after its own `apply`.
+    """
 
     def __init__(self, load: Loader, capacity: int = 10_000) -> None:
         self._load, self._capacity = load, capacity

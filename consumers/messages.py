@@ -16,15 +16,25 @@ has no message type here is refused loudly (UndeclaredChange) rather than left u
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from domain.contact_file import ContactFile
-from domain.values import PhoneRule, TimeWindow
+from domain.values import PhoneRule, PhoneTerms, TimeWindow
 
 SPEC_VERSION = "1.0"
 SOURCE = "urn:vaern:contact-files"
@@ -184,17 +194,26 @@ def routed(file: ContactFile | None) -> Routed:
     return Routed(
         numbers=routing.numbers,
         restrictions=tuple(
-            RestrictionRouting(
-                restriction_id=r.restriction_id,
-                rule=RULES[r.phone.rule],
-                contact=r.phone.contact,
-                windows=tuple(_window(w) for w in r.phone.windows),
-                valid_from=r.valid_from,
-                valid_until=r.valid_until,
-            )
+            found
             for r in routing.restrictions
-            if r.phone.rule is not PhoneRule.OPEN
+            if (found := restriction_routing(r.restriction_id, r.phone, r.valid_from, r.valid_until)) is not None
         ),
+    )
+
+
+def restriction_routing(
+    restriction_id: UUID, phone: PhoneTerms, valid_from: datetime, valid_until: datetime
+) -> RestrictionRouting | None:
+    """One restriction's phone terms in contract form; None when they leave the phone open."""
+    if phone.rule is PhoneRule.OPEN:
+        return None
+    return RestrictionRouting(
+        restriction_id=restriction_id,
+        rule=RULES[phone.rule],
+        contact=phone.contact,
+        windows=tuple(_window(w) for w in phone.windows),
+        valid_from=valid_from,
+        valid_until=valid_until,
     )
 
 
@@ -236,13 +255,51 @@ def to_update(
     )
 
 
+HEADERS: list[tuple[str, bytes]] = [("content-type", CONTENT_TYPE.encode("ascii"))]  # one list, never changed
+_NUMBERS = TypeAdapter(tuple[E164, ...], config=ConfigDict(strict=True))
+_MOMENT = TypeAdapter(AwareDatetime)
+
+
 def encode(update: RoutingUpdate) -> OutboundMessage:
     """The Kafka record of an update: keyed by the citizen's reference, structured-mode CloudEvent."""
     return OutboundMessage(
         key=update.subject.encode("utf-8"),
         value=update.model_dump_json().encode("utf-8"),
-        headers=[("content-type", CONTENT_TYPE.encode("ascii"))],
+        headers=HEADERS,
     )
+
+
+def numbers_json(numbers: tuple[str, ...]) -> str:
+    """`data.numbers` as RoutingState writes it; raises ValidationError for a number that is not E.164."""
+    return _NUMBERS.dump_json(_NUMBERS.validate_python(numbers)).decode()
+
+
+def state_json(
+    citizen_ref: UUID, sequence: int, position: int, numbers: str, restrictions: Sequence[str], change: UUID | None
+) -> str:
+    """`RoutingState(...).model_dump_json()` put together from parts already in JSON (numbers_json and
+    each restriction's model_dump_json), so that a message costs no model building; a test holds the
+    two byte for byte equal."""
+    if sequence < 1 or position < 1:
+        raise ValueError("sequence and position start at 1")
+    tail = "" if change is None else f',"change":{{"restriction_id":"{change}"}}'
+    return (
+        f'{{"citizen_ref":"{citizen_ref}","sequence":{sequence},"position":{position},"numbers":{numbers},'
+        f'"restrictions":[{",".join(restrictions)}]{tail}}}'
+    )
+
+
+def message(kind: str, citizen_ref: UUID, sequence: int, at: datetime, data: str) -> OutboundMessage:
+    """The record `encode(to_update(...))` gives, from the type, the event's time and `data` in JSON."""
+    if at.tzinfo is None:
+        raise ValueError("an event's effective_at has no time zone")
+    ref = str(citizen_ref)
+    value = (
+        f'{{"specversion":"{SPEC_VERSION}","id":"{ref}:{sequence}","source":"{SOURCE}","type":"{kind}",'
+        f'"subject":"{ref}","time":{_MOMENT.dump_json(at).decode()},"datacontenttype":"{DATA_CONTENT_TYPE}",'
+        f'"data":{data}}}'
+    )
+    return OutboundMessage(key=ref.encode("utf-8"), value=value.encode("utf-8"), headers=HEADERS)
 
 
 def routing_state(

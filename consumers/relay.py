@@ -30,7 +30,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from consumers import relay_topic
-from consumers.changes import FileFollower
+from consumers.changes import RoutingFollower, read_routing_events
 from consumers.leadership import Leadership, leadership_for
 from consumers.messages import OutboundMessage
 from consumers.topics import ensure_topic
@@ -96,7 +96,7 @@ class Relay:
         self.last_failure: str | None = None
         self.leadership = leadership or leadership_for(db, self.name)
         self.leading = False
-        self._follower = FileFollower(app.get_contact_file)
+        self._follower = RoutingFollower(app.get_contact_file)
         register(db, self.name)
         relay_topic.create_table(db)
 
@@ -159,11 +159,19 @@ class Relay:
         return leading
 
     def _next_batch(self, start: int) -> _Batch | None:
-        events = self.events.read(after=start, limit=self.batch_size)
-        if not events:
+        """The routing changes after `start`: up to `batch_size` routing events, read up to the log's head.
+
+        Only the topics that can change routing are read, and only what routing needs of them is
+        decoded (consumers/changes.py). The batch ends at its last event, or at the head when fewer
+        came, so the position moves through stretches of the log without any routing event too.
+        """
+        head = self.events.head()
+        if head <= start:
             return None
-        messages = [m for m in (self._follower.message(e, p) for p, e in events) if m is not None]
-        return _Batch(start, events[-1][0], messages)
+        events = read_routing_events(self.events, after=start, limit=self.batch_size, stop=head)
+        end = events[-1][0] if len(events) >= self.batch_size else head
+        changes = self._follower.scan(start, events, end)
+        return _Batch(start, end, [change.message for change in changes])
 
     def _send(self, batch: _Batch) -> _Batch:
         if batch.messages:

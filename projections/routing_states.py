@@ -2,9 +2,9 @@
 
 It is what GET /phone-routing/snapshot serves: a consumer that loads it and then reads the topic
 ends with the same table as one that read the whole topic. So a row is written from the very
-update the relay would publish for the event (consumers/changes.py: the file moved along by the
-event, the routing compared with the one before), and only when the relay would publish one; a
-row holds the `data` of the citizen's latest message, byte for byte as a consumer stores it.
+change the relay would publish for the event (consumers/changes.py, the same RoutingFollower: the
+routing moved along by the event and compared with the one before), and only when the relay would
+publish one; a row holds the `data` of the citizen's latest message, byte for byte as sent.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
-from consumers.changes import FileFollower, Loader
+from consumers.changes import Loader, RoutingFollower
 from infra.database import Cursor, Database
 
 Entry = tuple[str, Sequence[Any]]
@@ -25,9 +25,10 @@ class RoutingStatesView:
     """The latest published routing state per citizen, and the log position the table reflects."""
 
     name = NAME
+    tables = ("routing_states",)
 
     def __init__(self, load: Loader) -> None:
-        self._follower = FileFollower(load)
+        self._follower = RoutingFollower(load)
 
     def create_tables(self, cur: Cursor) -> None:
         cur.execute(
@@ -36,15 +37,14 @@ class RoutingStatesView:
         )
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
-        update = self._follower.update(event, position)
-        if update is None:
+        change = self._follower.update(event, position)
+        if change is None:
             return
-        state = update.data
         cur.execute(
             "INSERT INTO routing_states (citizen_ref, sequence, position, state) VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (citizen_ref) DO UPDATE SET sequence = excluded.sequence, position = excluded.position,"
             " state = excluded.state WHERE routing_states.sequence < excluded.sequence",
-            (str(state.citizen_ref), state.sequence, position, state.model_dump_json()),
+            (str(change.citizen_ref), change.sequence, position, change.data),
         )
 
     def snapshot(self, db: Database, logged: Callable[[UUID], Entry] | None = None) -> bytes:
