@@ -34,7 +34,12 @@ def ref(client):
 def test_lookups_and_reads_are_recorded_with_who_why_and_whose_data(client, services, ref):
     decided = decide_over_http(client, ref, LEADER, CASEWORKER)
     client.post("/front-desk/lookup", params={"min_position": decided["position"]}, json={"cpr": CPR}, headers=GUARD)
-    client.post("/phone-routing/lookup", json={"number": "+45 20 30 40 50"}, headers=TELEPHONY)
+    client.post(
+        "/phone-routing/lookup",
+        params={"min_position": decided["position"]},
+        json={"number": "+45 20 30 40 50"},
+        headers=TELEPHONY,
+    )
     client.get(f"/contact-files/{ref}", headers=LEGAL)
     rows = log_rows(services)
     assert [(r[0], r[1], r[2], r[3], r[4]) for r in rows] == [
