@@ -6,8 +6,11 @@ import logging
 import signal
 import sys
 import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -183,9 +186,97 @@ def projections_status() -> None:
             print(f"{'view ' + name:<40} {view['position']:>10} {view['lag']:>8}")
         for name, position in services.relay_positions().items():
             print(f"{name:<40} {position:>10} {max(head - position, 0):>8}")
+        for name, position in _rebuilds_running(services).items():
+            print(f"{name:<40} {position:>10} {max(head - position, 0):>8}")
         print(f"{'event log head':<40} {head:>10}")
     finally:
         services.close()
+
+
+def _rebuilds_running(services: Any) -> dict[str, int]:
+    rows = services.db.read("SELECT name, position FROM vaern_positions WHERE name LIKE %s ORDER BY name", ("rebuild:%",))
+    return {str(name): int(position) for name, position in rows}
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+@projections.command("rebuild")
+def projections_rebuild(
+    name: Annotated[str, typer.Argument(help="the view to rebuild, e.g. front_desk")],
+    batch_size: Annotated[int, typer.Option(min=1, help="events per transaction")] = 5000,
+) -> None:
+    """Rebuilds one view from the first event beside the live one, then switches lookups to it.
+
+    The live view keeps answering meanwhile. An interruption or an error leaves it as it was.
+    """
+    from infra.services import Services
+    from projections.rebuild import RebuildRefused, rebuild
+    from projections.runner import ProjectionFailed
+
+    settings = _settings()
+    services = Services.build(settings)
+    signal.signal(signal.SIGTERM, _interrupt)  # stopped like Ctrl-C: the rebuild's tables are discarded
+    try:
+        if name not in services.views:
+            raise typer.BadParameter(f"unknown view {name!r}; known: {', '.join(services.views)}")
+        with _progress_bar(name) as progress:
+            done = rebuild(services.views[name], services.events, services.db, batch_size, progress)
+    except (ProjectionFailed, RebuildRefused) as error:
+        print(f"rebuild of {name} failed, the live view is unchanged: {error}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        print(f"rebuild of {name} interrupted, the live view is unchanged", file=sys.stderr)
+        raise typer.Exit(130) from None
+    finally:
+        services.close()
+    rate = done.applied / done.seconds if done.seconds else 0.0
+    print(f"rebuilt {name}: {done.applied} events in {done.seconds:.1f} s ({rate:,.0f} events/s);"
+          f" live at position {done.position}")
+
+
+@contextmanager
+def _progress_bar(name: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on standard error (events done of the head, rate, time left)."""
+    try:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    except ImportError:  # rich comes with typer; without it, a plain line now and then
+        yield _plain_progress(name)
+        return
+    bar = Progress(
+        TextColumn(f"rebuilding {name}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} events/s"),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )
+    task = bar.add_task(name, total=None, rate="-")
+    with bar:
+        def update(position: int, head: int) -> None:
+            speed = bar.tasks[0].speed
+            bar.update(task, completed=position, total=head, rate=f"{speed:,.0f}" if speed else "-")
+
+        yield update
+
+
+def _plain_progress(name: str) -> Callable[[int, int], None]:
+    started, last = time.monotonic(), [0.0]
+
+    def update(position: int, head: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < 2 and position < head:
+            return
+        last[0] = now
+        rate = position / (now - started) if now > started else 0.0
+        left = (head - position) / rate if rate else 0.0
+        print(f"rebuilding {name}: {position}/{head} events, {rate:,.0f} events/s, ETA {left:,.0f} s",
+              file=sys.stderr, flush=True)
+
+    return update
 
 
 @cli.command()

@@ -8,11 +8,47 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
 from domain.contact_file import ContactFile
 from domain.values import InPersonRule, Scope
 from infra.database import Cursor, Database
+from projections.runner import Batch, RowWrite, Write, write_batch, write_rows
 
 NAME = "front_desk"
+
+STORES_TERMS = (ContactFile.RestrictionDecided, ContactFile.RestrictionAmended)
+ENDS = (ContactFile.RestrictionLifted, ContactFile.RestrictionExpired)
+HANDLED = (ContactFile.Opened, *STORES_TERMS, *ENDS)
+
+OPEN_FILE = RowWrite(
+    name="front_desk_files",
+    columns="citizen_ref text, position bigint",
+    one="INSERT INTO front_desk_files (citizen_ref, position) VALUES (%s, %s)",
+    many="INSERT INTO front_desk_files (citizen_ref, position) SELECT citizen_ref, position FROM {rows}",
+)
+_TERMS_COLUMNS = "restriction_id, citizen_ref, rule, instructions, contact_point, scope, valid_from, valid_until, position"
+_ON_CONFLICT = (
+    " ON CONFLICT (restriction_id) DO UPDATE SET rule = excluded.rule, instructions = excluded.instructions,"
+    " contact_point = excluded.contact_point, scope = excluded.scope, valid_from = excluded.valid_from,"
+    " valid_until = excluded.valid_until, position = excluded.position"
+)
+STORE_TERMS = RowWrite(
+    name="front_desk_terms",
+    columns="restriction_id text, citizen_ref text, rule text, instructions text, contact_point text, scope text,"
+    " valid_from timestamptz, valid_until timestamptz, position bigint",
+    one=f"INSERT INTO front_desk_restrictions ({_TERMS_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    + _ON_CONFLICT,
+    many=f"INSERT INTO front_desk_restrictions ({_TERMS_COLUMNS}) SELECT {_TERMS_COLUMNS} FROM {{rows}}" + _ON_CONFLICT,
+)
+END = RowWrite(
+    name="front_desk_ends",
+    columns="ended_at timestamptz, position bigint, restriction_id text",
+    one="UPDATE front_desk_restrictions SET ended_at = %s, position = %s WHERE restriction_id = %s",
+    many="UPDATE front_desk_restrictions AS r SET ended_at = u.ended_at, position = u.position"
+    " FROM {rows} AS u WHERE r.restriction_id = u.restriction_id",
+)
+
 
 # The strictest rule in force is the headline when restrictions in several scopes overlap.
 SEVERITY = {
@@ -49,6 +85,8 @@ class FrontDeskView:
     """The table guards' lookups read, filled from restriction events."""
 
     name = NAME
+    tables = ("front_desk_files", "front_desk_restrictions")
+    topics = tuple(get_topic(event) for event in HANDLED)  # the same classes `apply` tests for
 
     def create_tables(self, cur: Cursor) -> None:
         cur.execute(
@@ -72,40 +110,37 @@ class FrontDeskView:
         )
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
-        if isinstance(event, ContactFile.Opened):
-            cur.execute(
-                "INSERT INTO front_desk_files (citizen_ref, position) VALUES (%s, %s)",
-                (str(event.originator_id), position),
-            )
-        elif isinstance(event, (ContactFile.RestrictionDecided, ContactFile.RestrictionAmended)):
-            self._store_terms(cur, event, position)
-        elif isinstance(event, (ContactFile.RestrictionLifted, ContactFile.RestrictionExpired)):
-            cur.execute(
-                "UPDATE front_desk_restrictions SET ended_at = %s, position = %s WHERE restriction_id = %s",
-                (event.effective_at, position, str(event.restriction_id)),
-            )
+        write_rows(cur, self.writes(event, position))
 
-    def _store_terms(self, cur: Cursor, event: Any, position: int) -> None:
-        terms = event.terms
-        cur.execute(
-            "INSERT INTO front_desk_restrictions (restriction_id, citizen_ref, rule, instructions,"
-            " contact_point, scope, valid_from, valid_until, position)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (restriction_id) DO UPDATE SET rule = excluded.rule, instructions = excluded.instructions,"
-            " contact_point = excluded.contact_point, scope = excluded.scope, valid_from = excluded.valid_from,"
-            " valid_until = excluded.valid_until, position = excluded.position",
-            (
-                str(event.restriction_id),
-                str(event.originator_id),
-                terms.in_person.rule.value,
-                terms.in_person.instructions,
-                terms.contact_point,
-                terms.scope.model_dump_json(),
-                terms.valid_from,
-                terms.valid_until,
-                position,
-            ),
-        )
+    def apply_batch(self, cur: Cursor, batch: Batch) -> None:
+        write_batch(cur, (write for position, event in batch for write in self.writes(event, position)))
+
+    def writes(self, event: Any, position: int) -> list[Write]:
+        """The rows `event` writes (at most one)."""
+        if isinstance(event, ContactFile.Opened):
+            ref = str(event.originator_id)
+            return [(OPEN_FILE, ("file", ref), (ref, position))]
+        if isinstance(event, STORES_TERMS):
+            terms, rid = event.terms, str(event.restriction_id)
+            return [(
+                STORE_TERMS,
+                ("restriction", rid),
+                (
+                    rid,
+                    str(event.originator_id),
+                    terms.in_person.rule.value,
+                    terms.in_person.instructions,
+                    terms.contact_point,
+                    terms.scope.model_dump_json(),
+                    terms.valid_from,
+                    terms.valid_until,
+                    position,
+                ),
+            )]
+        if isinstance(event, ENDS):
+            rid = str(event.restriction_id)
+            return [(END, ("restriction", rid), (event.effective_at, position, rid))]
+        return []
 
     def lookup(
         self, db: Database, citizen_ref: UUID, at: datetime, before: tuple[str, Sequence[Any]] | None = None

@@ -8,11 +8,49 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
 from domain.contact_file import ContactFile
 from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database
+from projections.runner import Batch, RowWrite, Write, write_batch, write_rows
 
 NAME = "phone_routing"
+
+STORES_TERMS = (ContactFile.RestrictionDecided, ContactFile.RestrictionAmended)
+ENDS = (ContactFile.RestrictionLifted, ContactFile.RestrictionExpired)
+HANDLED = (ContactFile.PhoneNumberRegistered, *STORES_TERMS, *ENDS)
+
+ADD_NUMBER = RowWrite(
+    name="phone_routing_numbers",
+    columns="number text, citizen_ref text, position bigint",
+    one="INSERT INTO phone_routing_numbers (number, citizen_ref, position) VALUES (%s, %s, %s)",
+    many="INSERT INTO phone_routing_numbers (number, citizen_ref, position)"
+    " SELECT number, citizen_ref, position FROM {rows}",
+)
+_TERMS_COLUMNS = "restriction_id, citizen_ref, rule, contact, windows, valid_from, valid_until, position"
+_ON_CONFLICT = (
+    " ON CONFLICT (restriction_id) DO UPDATE SET rule = excluded.rule, contact = excluded.contact,"
+    " windows = excluded.windows, valid_from = excluded.valid_from, valid_until = excluded.valid_until,"
+    " position = excluded.position"
+)
+STORE_TERMS = RowWrite(
+    name="phone_routing_terms",
+    columns="restriction_id text, citizen_ref text, rule text, contact text, windows text,"
+    " valid_from timestamptz, valid_until timestamptz, position bigint",
+    one=f"INSERT INTO phone_routing_restrictions ({_TERMS_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    + _ON_CONFLICT,
+    many=f"INSERT INTO phone_routing_restrictions ({_TERMS_COLUMNS}) SELECT {_TERMS_COLUMNS} FROM {{rows}}"
+    + _ON_CONFLICT,
+)
+END = RowWrite(
+    name="phone_routing_ends",
+    columns="ended_at timestamptz, position bigint, restriction_id text",
+    one="UPDATE phone_routing_restrictions SET ended_at = %s, position = %s WHERE restriction_id = %s",
+    many="UPDATE phone_routing_restrictions AS r SET ended_at = u.ended_at, position = u.position"
+    " FROM {rows} AS u WHERE r.restriction_id = u.restriction_id",
+)
+
 
 # Caller ID can be forged and a number can be shared; when several restrictions apply to one
 # number, the strictest routing wins.
@@ -47,6 +85,8 @@ class PhoneRoutingView:
     """Numbers known per citizen and the phone terms of their restrictions."""
 
     name = NAME
+    tables = ("phone_routing_numbers", "phone_routing_restrictions")
+    topics = tuple(get_topic(event) for event in HANDLED)  # the same classes `apply` tests for
 
     def create_tables(self, cur: Cursor) -> None:
         cur.execute(
@@ -72,38 +112,36 @@ class PhoneRoutingView:
         )
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
-        if isinstance(event, ContactFile.PhoneNumberRegistered):
-            cur.execute(
-                "INSERT INTO phone_routing_numbers (number, citizen_ref, position) VALUES (%s, %s, %s)",
-                (event.number, str(event.originator_id), position),
-            )
-        elif isinstance(event, (ContactFile.RestrictionDecided, ContactFile.RestrictionAmended)):
-            self._store_terms(cur, event, position)
-        elif isinstance(event, (ContactFile.RestrictionLifted, ContactFile.RestrictionExpired)):
-            cur.execute(
-                "UPDATE phone_routing_restrictions SET ended_at = %s, position = %s WHERE restriction_id = %s",
-                (event.effective_at, position, str(event.restriction_id)),
-            )
+        write_rows(cur, self.writes(event, position))
 
-    def _store_terms(self, cur: Cursor, event: Any, position: int) -> None:
-        phone = event.terms.phone
-        cur.execute(
-            "INSERT INTO phone_routing_restrictions (restriction_id, citizen_ref, rule, contact, windows,"
-            " valid_from, valid_until, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (restriction_id) DO UPDATE SET rule = excluded.rule, contact = excluded.contact,"
-            " windows = excluded.windows, valid_from = excluded.valid_from, valid_until = excluded.valid_until,"
-            " position = excluded.position",
-            (
-                str(event.restriction_id),
-                str(event.originator_id),
-                phone.rule.value,
-                phone.contact,
-                json.dumps([w.model_dump(mode="json") for w in phone.windows]),
-                event.terms.valid_from,
-                event.terms.valid_until,
-                position,
-            ),
-        )
+    def apply_batch(self, cur: Cursor, batch: Batch) -> None:
+        write_batch(cur, (write for position, event in batch for write in self.writes(event, position)))
+
+    def writes(self, event: Any, position: int) -> list[Write]:
+        """The rows `event` writes (at most one)."""
+        if isinstance(event, ContactFile.PhoneNumberRegistered):
+            ref = str(event.originator_id)
+            return [(ADD_NUMBER, ("number", event.number, ref), (event.number, ref, position))]
+        if isinstance(event, STORES_TERMS):
+            phone, rid = event.terms.phone, str(event.restriction_id)
+            return [(
+                STORE_TERMS,
+                ("restriction", rid),
+                (
+                    rid,
+                    str(event.originator_id),
+                    phone.rule.value,
+                    phone.contact,
+                    json.dumps([w.model_dump(mode="json") for w in phone.windows]),
+                    event.terms.valid_from,
+                    event.terms.valid_until,
+                    position,
+                ),
+            )]
+        if isinstance(event, ENDS):
+            rid = str(event.restriction_id)
+            return [(END, ("restriction", rid), (event.effective_at, position, rid))]
+        return []
 
     def lookup(self, db: Database, number: str, at: datetime) -> PhoneRoutingAnswer:
         """The routing for a call from `number` (E.164) at `at` (one statement)."""

@@ -7,11 +7,17 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
 from domain.contact_file import ContactFile
 from domain.restriction_rules import ReviewOutcome
 from infra.database import Cursor, Database
 
 NAME = "restriction_schedule"
+
+STORES_TERMS = (ContactFile.RestrictionDecided, ContactFile.RestrictionAmended)
+ENDS = (ContactFile.RestrictionLifted, ContactFile.RestrictionExpired)
+HANDLED = (*STORES_TERMS, ContactFile.RestrictionReviewed, *ENDS)
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,8 @@ class RestrictionScheduleView:
     """Which decided restrictions end or are due for review when."""
 
     name = NAME
+    tables = ("restriction_schedule",)
+    topics = tuple(get_topic(event) for event in HANDLED)  # the same classes `apply` tests for
 
     def create_tables(self, cur: Cursor) -> None:
         cur.execute(
@@ -37,7 +45,7 @@ class RestrictionScheduleView:
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
         rid = str(getattr(event, "restriction_id", ""))
-        if isinstance(event, (ContactFile.RestrictionDecided, ContactFile.RestrictionAmended)):
+        if isinstance(event, STORES_TERMS):
             cur.execute(
                 "INSERT INTO restriction_schedule (restriction_id, citizen_ref, active, valid_until, review_at, position)"
                 " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (restriction_id) DO UPDATE SET"
@@ -49,7 +57,7 @@ class RestrictionScheduleView:
                 "UPDATE restriction_schedule SET review_at = %s, position = %s WHERE restriction_id = %s",
                 (event.review.next_review_at, position, rid),
             )
-        elif isinstance(event, (ContactFile.RestrictionLifted, ContactFile.RestrictionExpired)):
+        elif isinstance(event, ENDS):
             cur.execute(
                 "UPDATE restriction_schedule SET active = %s, position = %s WHERE restriction_id = %s",
                 (False, position, rid),

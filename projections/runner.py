@@ -3,12 +3,21 @@
 Each batch is one transaction holding the view rows and the new position, so after a crash or a
 restart the view resumes exactly where its last commit left it. An event the view cannot apply
 stops the runner with the event's position: a view never skips an event silently.
+
+A view that declares `topics` is given only events of those types; the others are not even read
+or decoded. The runner still moves the view's position past them (up to the log's head when a
+batch ends short of it), so its lag counts only events it has yet to look at. On PostgreSQL a
+batch goes through the view's `apply_batch` if it has one (a few set-based statements), else its
+statements are pipelined: sent one after another without waiting for each result.
+See docs/projections.md.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from infra.database import Cursor, Database
@@ -19,9 +28,17 @@ log = logging.getLogger(__name__)
 
 
 class View(Protocol):
-    """A read model: its tables, and how each event changes them."""
+    """A read model: its tables, and how each event changes them.
+
+    `tables` names every table `create_tables` creates (a rebuild builds and swaps exactly those).
+    A view may also declare `topics`, the event topics it handles: the runner then reads only those
+    events. Without it (or with an empty tuple) the view is given every event. And it may offer
+    `apply_batch(cur, batch)`, with exactly the effect of `apply` on each (position, event) in turn,
+    which the runner uses on PostgreSQL for a batch of more than one event.
+    """
 
     name: str
+    tables: tuple[str, ...]
 
     def create_tables(self, cur: Cursor) -> None: ...
 
@@ -34,6 +51,120 @@ class ProjectionFailed(RuntimeError):
     def __init__(self, view: str, position: int, error: BaseException) -> None:
         super().__init__(f"view {view!r} stopped at event {position}: {type(error).__name__}: {error}")
         self.view, self.position = view, position
+
+
+Batch = Sequence[tuple[int, Any]]
+
+
+@dataclass(frozen=True)
+class RowWrite:
+    """A statement that writes one row of a view, in two forms.
+
+    `one` takes one row's parameters (%s each). `many` writes many rows at once from a table
+    named `{rows}` whose `columns` (name and type, in the order of `one`'s parameters) hold them.
+    `name` names that table (a temporary one, per connection).
+    """
+
+    name: str
+    columns: str
+    one: str
+    many: str
+
+
+Write = tuple[RowWrite, Hashable, tuple[Any, ...]]
+"""A statement, the key of the one row it writes (table and primary key), and its parameters."""
+
+
+def write_rows(cur: Cursor, writes: Iterable[Write]) -> None:
+    for statement, _, params in writes:
+        cur.execute(statement.one, params)
+
+
+def write_batch(cur: Any, writes: Iterable[Write]) -> None:
+    """Runs a batch's row writes (PostgreSQL), in log order, as one set-based statement per kind and wave.
+
+    Writes to different rows commute; writes to one row must keep their order. So the first write
+    to each row goes in wave 1, the second in wave 2, and so on; within a wave no two writes touch
+    one row, and a wave's writes of one kind become one statement, over rows sent with COPY (far
+    cheaper per row than parameters). The outcome is that of running each write in turn.
+    """
+    waves: list[dict[RowWrite, list[tuple[Any, ...]]]] = []
+    last: dict[Hashable, int] = {}
+    for statement, key, params in writes:
+        wave = last[key] = last.get(key, -1) + 1
+        if wave == len(waves):
+            waves.append({})
+        waves[wave].setdefault(statement, []).append(params)
+    for wave_writes in waves:
+        for statement, rows in wave_writes.items():
+            table = f"vaern_batch_{statement.name}"
+            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({statement.columns}) ON COMMIT DELETE ROWS")
+            with cur.copy(f"COPY {table} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cur.execute(statement.many.format(rows=table))
+            cur.execute(f"DELETE FROM {table}")
+
+
+def batch_end(batch: Batch, head: int, limit: int) -> int:
+    """The position a view has seen the log up to, once it has `batch`, read (up to `limit` events) after
+    reading the log's `head`.
+
+    A short batch holds every event of the view's topics committed when it was read, so all those
+    up to `head` (the store commits events in position order): the view has seen the log up to
+    `head`, or up to its last event if that came later. A full batch may end before `head`.
+    """
+    if len(batch) >= limit:
+        return int(batch[-1][0])
+    return max(head, int(batch[-1][0])) if batch else head
+
+
+def view_topics(view: View) -> tuple[str, ...]:
+    """The event topics `view` reads, or () for every event."""
+    return tuple(getattr(view, "topics", ()) or ())
+
+
+def apply_events(view: View, cur: Cursor, batch: Batch) -> None:
+    """Applies `batch` in order in the caller's transaction; raises ProjectionFailed at the event that fails.
+
+    On PostgreSQL, in a savepoint, a view with `apply_batch(cur, batch)` writes the batch its own
+    way (see `write_batch`); any other view's statements go out pipelined. Neither says which event
+    a failure came from; so on any failure the savepoint is rolled back and the batch applied again
+    with `apply`, event by event, which stops at the first failing event.
+    """
+    connection = getattr(cur, "connection", None)
+    if connection is not None and hasattr(connection, "pipeline") and len(batch) > 1:
+        apply_batch = _batch_method(view)
+        try:
+            with connection.transaction():
+                if apply_batch is not None:
+                    apply_batch(cur, batch)
+                else:
+                    with connection.pipeline():
+                        _apply_each(view, cur, batch)
+            return
+        except Exception:
+            # Which event failed is not known yet (a set-based statement, or a statement still in
+            # flight when a later one failed): find it by applying the events one by one.
+            log.warning("view %s: a batch failed; applying it again event by event", view.name)
+    _apply_each(view, cur, batch)
+
+
+def _batch_method(view: View) -> Any:
+    """The view's `apply_batch`, unless a subclass overrides `apply` alone (then the two would differ)."""
+    def owner(name: str) -> type | None:
+        return next((cls for cls in type(view).__mro__ if name in cls.__dict__), None)
+
+    batch_owner = owner("apply_batch")
+    return getattr(view, "apply_batch") if batch_owner is not None and batch_owner is owner("apply") else None
+
+
+def _apply_each(view: View, cur: Cursor, batch: Batch) -> None:
+    for position, event in batch:
+        try:
+            view.apply(cur, event, position)
+        except Exception as error:
+            raise ProjectionFailed(view.name, position, error) from error
 
 
 class PositionWatch:
@@ -66,6 +197,7 @@ class ViewRunner:
         self.view, self.events, self.db = view, events, db
         self.batch_size, self.poll_interval = batch_size, poll_interval
         self.watch = watch or PositionWatch()
+        self.topics = view_topics(view)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -78,29 +210,28 @@ class ViewRunner:
         return current_position(self.db, self.view.name)
 
     def catch_up(self) -> int:
-        """Applies every event recorded so far; returns how many it applied."""
+        """Applies every event recorded so far; returns how many events the view was given."""
         applied = 0
         while not self._stopping.is_set():
             count = self._apply_next_batch()
-            if count == 0:
+            if count is None:
                 return applied
-            applied += max(count, 0)
+            applied += count
         return applied
 
-    def _apply_next_batch(self) -> int:
+    def _apply_next_batch(self) -> int | None:
+        """Applies one batch; None when the view is at the head, else how many events it was given."""
         start = self.position
-        batch = self.events.read(after=start, limit=self.batch_size)
-        if not batch:
-            return 0
+        head = self.events.head()
+        if head <= start:
+            return None
+        batch = self.events.read(after=start, limit=self.batch_size, topics=self.topics)
+        end = batch_end(batch, head, self.batch_size)
         with self.db.transaction() as cur:
             if read_position(cur, self.view.name, lock=True) != start:
-                return -1  # another instance advanced the view meanwhile; re-read from there
-            for position, event in batch:
-                try:
-                    self.view.apply(cur, event, position)
-                except Exception as error:
-                    raise ProjectionFailed(self.view.name, position, error) from error
-            advance_position(cur, self.view.name, start, batch[-1][0])
+                return 0  # another instance (or a rebuild) moved the view meanwhile; re-read from there
+            apply_events(self.view, cur, batch)
+            advance_position(cur, self.view.name, start, end)
         self.watch.changed()
         return len(batch)
 

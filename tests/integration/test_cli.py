@@ -55,3 +55,30 @@ def test_projections_status_shows_each_followers_position_and_lag(database_url, 
     assert lines["view front_desk"] == [str(head), "0"]
     assert lines["view phone_routing"] == ["0", str(head)]
     assert out.splitlines()[-1].split()[-1] == str(head)
+
+
+def test_projections_rebuild_rebuilds_a_view_beside_the_live_one_and_switches(settings):
+    services = Services.build(settings)
+    ref = services.app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    decide(services.app, ref)
+    services.runner("front_desk").catch_up()
+    with services.db.transaction() as cur:
+        cur.execute("DELETE FROM front_desk_restrictions")  # what a view's bug leaves behind
+    head = services.events.head()
+    env = {"VAERN_CITIZEN_KEY": settings.citizen_key.get_secret_value(), "VAERN_DATA_DIR": str(settings.data_dir),
+           "VAERN_LOG_LEVEL": "WARNING", **({"VAERN_DATABASE_URL": settings.database_url} if settings.database_url else {})}
+    result = run("projections", "rebuild", "front_desk", "--batch-size", "2", env=env)
+    assert "rebuilt front_desk: 2 events" in result.stdout and f"live at position {head}" in result.stdout
+    assert "rebuilding front_desk" in result.stderr and f"{head}/{head}" in result.stderr  # the progress bar
+    with services.db.transaction() as cur:
+        assert cur.execute("SELECT count(*) FROM front_desk_restrictions").fetchone()[0] == 1
+    services.close()
+
+
+def test_projections_rebuild_of_an_unknown_view_fails_and_changes_nothing(tmp_path):
+    result = subprocess.run(
+        [VAERN, "projections", "rebuild", "no_such_view"],
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}, "VAERN_DATA_DIR": str(tmp_path)},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0 and "unknown view 'no_such_view'" in result.stderr

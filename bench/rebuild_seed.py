@@ -1,0 +1,108 @@
+"""Seeds a large event log quickly for bench/rebuild.py, through the domain's own commands.
+
+Each citizen's story is built in memory with the aggregates' methods (so every event passed the
+same rules as in the office) and hundreds of stories are saved with one `app.save(...)`: one
+round trip per few thousand events instead of one per command. Stories are deterministic per index.
+
+A story: an incident reported (the leader informed, sometimes support offered or a note added),
+the citizen's contact file opened with one or two phone numbers, and for most citizens a
+restriction proposed, heard (or the hearing skipped), decided, and sometimes amended or lifted.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from domain.application import Vaern
+from domain.contact_file import ContactFile
+from domain.identity import normalise_phone_number
+from domain.incident import Incident
+from domain.incident_values import IncidentFacts, Person, SupportKind
+from domain.restriction_rules import HearingException
+from domain.restrictions import Grounds, RestrictionTerms
+from domain.values import Actor, Channel, InPersonRule, InPersonTerms, Official, PhoneRule, PhoneTerms, Role
+
+CASEWORKER = Actor(user_id="bench-caseworker", name="Bench Sagsbehandler", role=Role.CASEWORKER)
+LEADER = Actor(user_id="bench-leader", name="Bench Leder", role=Role.LEADER)
+OFFICIAL = Official(user_id="bench-leader", name="Bench Leder", title="Afdelingsleder")
+AFFECTED = "bench-caseworker-7"
+RULES = (InPersonRule.GUARD_PRESENT, InPersonRule.BY_APPOINTMENT, InPersonRule.BANNED)
+
+
+class Stories:
+    """Builds citizen stories as aggregates, ready to save."""
+
+    def __init__(self, app: Vaern) -> None:
+        self.app = app
+        self.now = datetime.now(timezone.utc)
+
+    def terms(self, rule: InPersonRule, days: int) -> RestrictionTerms:
+        return RestrictionTerms(
+            in_person=InPersonTerms(rule=rule, instructions="Vagt til stede; ring til teamleder"),
+            phone=PhoneTerms(rule=PhoneRule.NAMED_CONTACT_ONLY, contact="Team Nord"),
+            open_channel=Channel.WRITTEN,
+            contact_point="Team Nord, 33 17 33 17",
+            valid_from=self.now - timedelta(days=1),
+            valid_until=self.now + timedelta(days=days),
+            reasons="Benchmark: gentagne trusler mod sagsbehandler",
+        )
+
+    def story(self, index: int) -> list[Any]:
+        rng, now = random.Random(index), self.now
+        ref = uuid.UUID(int=rng.getrandbits(128), version=4)
+        facts = IncidentFacts.model_validate({
+            "kinds": ["threat"], "threat": {"targets": ["employee"]}, "channel": "meeting",
+            "occurred_at": now - timedelta(days=3), "known_at": now - timedelta(days=3), "centre": "JKI",
+            "affected": [{"user_id": AFFECTED, "name": "Bench Medarbejder"}],
+            "perpetrator": {"kind": "citizen", "citizen_ref": ref}, "outside_working_hours": False,
+            "description": "Benchmark: trusler under et møde",
+        })
+        incident = Incident.report(facts, CASEWORKER, now)
+        incident.inform_leader(Person(user_id="bench-leader", name="Bench Leder"), CASEWORKER, now)
+        if rng.random() < 0.5:
+            incident.offer_support(AFFECTED, SupportKind.CRISIS_HELP, LEADER, now)
+        if rng.random() < 0.3:
+            incident.add_note("Benchmark: ringede igen dagen efter", CASEWORKER, now)
+        file = ContactFile.open(ref, CASEWORKER, now)
+        file.register_phone_number(normalise_phone_number(f"+4526{index:06d}"), CASEWORKER, now)
+        if rng.random() < 0.3:
+            file.register_phone_number(normalise_phone_number(f"+4527{index:06d}"), CASEWORKER, now)
+        if rng.random() < 0.6:
+            self._restrict(file, incident, rng)
+        return [incident, file]
+
+    def _restrict(self, file: ContactFile, incident: Incident, rng: random.Random) -> None:
+        now, policy = self.now, self.app.policy
+        incidents = {incident.id: incident.basis()}
+        grounds = Grounds(incident_ids=(incident.id,), milder_measures=("Mundtlig advarsel",))
+        rule = RULES[rng.randrange(len(RULES))]
+        rid = file.propose_restriction(self.terms(rule, 300), grounds, incidents, policy, OFFICIAL, LEADER, now)
+        if rng.random() < 0.5:
+            file.skip_hearing(rid, HearingException.URGENCY, "Benchmark: akut fare", LEADER, now)
+        else:
+            file.send_hearing(rid, now + timedelta(days=14), CASEWORKER, now)
+            file.answer_hearing(rid, "Benchmark: borgeren er uenig", CASEWORKER, now)
+        file.decide_restriction(rid, incidents, policy, OFFICIAL, LEADER, now)
+        outcome = rng.random()
+        if outcome < 0.25:
+            milder = self.terms(InPersonRule.BY_APPOINTMENT, 200)
+            file.amend_restriction(rid, milder, "Benchmark: roligere adfærd", OFFICIAL, LEADER, now, policy)
+        elif outcome < 0.4:
+            file.lift_restriction(rid, "Benchmark: borgeren er flyttet", OFFICIAL, LEADER, now)
+
+
+def seed(app: Vaern, events: int, per_save: int = 400, report: Callable[[int, float], None] | None = None) -> int:
+    """Saves stories until the log holds at least `events` events; returns the log's head."""
+    stories, index, head, started = Stories(app), 0, 0, time.perf_counter()
+    while head < events:
+        aggregates = [a for i in range(index, index + per_save) for a in stories.story(i)]
+        recordings = app.save(*aggregates)
+        head, index = recordings[-1].notification.id, index + per_save
+        if report:
+            report(head, time.perf_counter() - started)
+    return head

@@ -1,0 +1,192 @@
+"""Rebuilding a view beside the live one: same result as following the log, lookups answered
+throughout, one atomic switch, and nothing changed by an interruption or an event it cannot apply."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from domain.contact_file import ContactFile
+from domain.restrictions import RestrictionTerms
+from infra.services import Services
+from infra.settings import Settings
+from projections.front_desk import FrontDeskView
+from projections.rebuild import RebuildRefused, rebuild, rebuild_schema
+from projections.runner import ProjectionFailed, ViewRunner
+from tests.integration.test_views import cpr
+from tests.support.cases import LEADER, OFFICIAL, decide, terms_body
+
+
+def table(services: Services, name: str) -> list[tuple]:
+    with services.db.transaction(write=False) as cur:
+        return sorted(cur.execute(f"SELECT * FROM {name}").fetchall(), key=repr)
+
+
+def tables(services: Services, view: str) -> dict[str, list[tuple]]:
+    return {name: table(services, name) for name in services.views[view].tables}
+
+
+def history(services: Services, files: int = 6) -> list:
+    """Files with numbers, decided restrictions, an amendment and a lift: every event kind the views read."""
+    app = services.app
+    refs = [app.open_contact_file(cpr(n), LEADER).citizen_ref for n in range(files)]
+    for n, ref in enumerate(refs):
+        app.register_phone_number(ref, f"+45331733{n:02d}", LEADER)
+    amended = decide(app, refs[0])
+    shorter = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
+    terms = RestrictionTerms.model_validate(terms_body(in_person={"rule": "by_appointment"}, valid_until=shorter))
+    app.amend_restriction(refs[0], amended.created_id, terms, "Roligere adfærd", OFFICIAL, LEADER)
+    lifted = decide(app, refs[1], in_person={"rule": "banned"})
+    app.lift_restriction(refs[1], lifted.created_id, "Borgeren er flyttet", OFFICIAL, LEADER)
+    decide(app, refs[2], in_person={"rule": "banned"})
+    return refs
+
+
+def headline(services: Services, ref) -> str | None:
+    answer = services.front_desk.lookup(services.db, ref, datetime.now(timezone.utc))
+    return answer.headline.rule.value if answer.headline else None
+
+
+def damage(services: Services) -> None:
+    """What a view's bug leaves behind: a restriction in force missing from the live table."""
+    with services.db.transaction() as cur:
+        cur.execute("UPDATE front_desk_restrictions SET rule = 'open' WHERE rule = 'banned'")
+
+
+def test_a_rebuild_gives_every_view_the_tables_following_the_log_gives(settings):
+    services = Services.build(settings)
+    history(services)
+    expected = {}
+    for name, view in services.views.items():
+        ViewRunner(view, services.events, services.db, batch_size=1).catch_up()  # `apply`, event by event
+        expected[name] = tables(services, name)
+    assert expected["front_desk"]["front_desk_restrictions"] and expected["phone_routing"]["phone_routing_numbers"]
+    head = services.events.head()
+    for name, view in services.views.items():  # in batches: `apply_batch` where a view has one
+        done = rebuild(view, services.events, services.db, batch_size=4)
+        assert tables(services, name) == expected[name], name
+        assert done.position == head and services.runner(name).position == head
+    services.close()
+
+
+def test_a_rebuild_repairs_the_live_view_and_moves_its_position_to_the_head(settings):
+    services = Services.build(settings)
+    refs = history(services)
+    services.runner("front_desk").catch_up()
+    damage(services)
+    assert headline(services, refs[2]) is None
+    seen = []
+    done = rebuild(services.front_desk, services.events, services.db, batch_size=3,
+                   progress=lambda position, head: seen.append((position, head)))
+    assert headline(services, refs[2]) == "banned"
+    assert done.position == services.events.head() == services.runner("front_desk").position
+    assert done.applied == 6 + 3 + 1 + 1  # of front desk's topics only: files, decisions, an amendment, a lift
+    assert seen[0] == (0, done.position) and seen[-1] == (done.position, done.position)
+    services.close()
+
+
+def test_lookups_are_answered_from_the_live_view_until_the_switch_while_it_keeps_following(database_url, tmp_path):
+    settings = Settings(database_url=database_url, data_dir=tmp_path, citizen_key="k", read_wait_timeout=5.0)
+    services = Services.build(settings)
+    refs = history(services, files=30)
+    live = services.runner("front_desk")
+    live.start()
+    services.wait_for("front_desk", services.events.head())
+    damage(services)
+    during: list[str | None] = []
+    later: list = []
+
+    def meanwhile(position: int, head: int) -> None:
+        if 0 < position and not later:
+            during.append(headline(services, refs[2]))  # the live (damaged) table still answers
+            later.append(services.app.open_contact_file(cpr(90), LEADER).citizen_ref)
+            later.append(decide(services.app, later[0]))
+            services.wait_for("front_desk", later[1].position)  # the live view follows meanwhile
+            during.append(headline(services, later[0]))
+
+    done = rebuild(services.front_desk, services.events, services.db, batch_size=5, progress=meanwhile)
+    assert during == [None, "guard_present"]
+    assert headline(services, refs[2]) == "banned" and headline(services, later[0]) == "guard_present"
+    after = decide(services.app, refs[3])  # the live runner goes on from the rebuilt tables
+    services.wait_for("front_desk", after.position)
+    assert live.error is None and done.position >= later[1].position
+    assert headline(services, refs[3]) == "guard_present"
+    assert len(table(services, "front_desk_files")) == 31  # no event applied twice (a second insert would fail)
+    assert not services.db.read("SELECT 1 FROM pg_namespace WHERE nspname = %s", (rebuild_schema("front_desk"),))
+    services.close()
+
+
+def test_an_interrupted_rebuild_leaves_the_live_view_untouched_and_the_next_one_starts_cleanly(settings):
+    services = Services.build(settings)
+    refs = history(services)
+    services.runner("front_desk").catch_up()
+    damage(services)
+    before, position = tables(services, "front_desk"), services.runner("front_desk").position
+
+    def interrupt(reached: int, head: int) -> None:
+        if reached > 0:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        rebuild(services.front_desk, services.events, services.db, batch_size=3, progress=interrupt)
+    assert tables(services, "front_desk") == before and services.runner("front_desk").position == position
+    assert not services.db.read("SELECT 1 FROM vaern_positions WHERE name LIKE %s", ("rebuild:%",))
+    rebuild(services.front_desk, services.events, services.db, batch_size=3)
+    assert headline(services, refs[2]) == "banned"
+    services.close()
+
+
+class BreaksOnAmendments(FrontDeskView):
+    """A view with a bug: it cannot apply an amended restriction."""
+
+    def apply(self, cur, event, position):
+        if isinstance(event, ContactFile.RestrictionAmended):
+            raise ValueError("cannot handle this")
+        super().apply(cur, event, position)
+
+
+@pytest.mark.parametrize("batch_size", [2, 1000])  # met while building beside, or in the switch
+def test_a_rebuild_that_meets_an_event_it_cannot_apply_fails_loudly_without_switching(settings, batch_size):
+    services = Services.build(settings)
+    history(services)
+    services.runner("front_desk").catch_up()
+    damage(services)
+    before, position = tables(services, "front_desk"), services.runner("front_desk").position
+    amendment = next(p for p, e in services.events.read(0, 1000) if isinstance(e, ContactFile.RestrictionAmended))
+    with pytest.raises(ProjectionFailed) as failed:
+        rebuild(BreaksOnAmendments(), services.events, services.db, batch_size=batch_size)
+    assert failed.value.position == amendment and f"stopped at event {amendment}" in str(failed.value)
+    assert tables(services, "front_desk") == before and services.runner("front_desk").position == position
+    services.close()
+
+
+def test_a_second_rebuild_of_a_view_is_refused_while_one_runs(database_url, tmp_path):
+    services = Services.build(Settings(database_url=database_url, data_dir=tmp_path, citizen_key="k"))
+    history(services)
+    refused = []
+
+    def try_another(position: int, head: int) -> None:
+        if not refused:
+            with pytest.raises(RebuildRefused) as error:
+                rebuild(FrontDeskView(), services.events, services.db)
+            refused.append(str(error.value))
+
+    rebuild(services.front_desk, services.events, services.db, batch_size=3, progress=try_another)
+    assert refused == ["a rebuild of front_desk is already running"]
+    services.close()
+
+
+class DeclaresTooFewTables(FrontDeskView):
+    tables = ("front_desk_files",)
+
+
+def test_a_view_whose_declared_tables_differ_from_those_it_creates_is_not_rebuilt(database_url, tmp_path):
+    services = Services.build(Settings(database_url=database_url, data_dir=tmp_path, citizen_key="k"))
+    history(services)
+    services.runner("front_desk").catch_up()
+    before = tables(services, "front_desk")
+    with pytest.raises(RebuildRefused, match="front_desk_restrictions"):
+        rebuild(DeclaresTooFewTables(), services.events, services.db)
+    assert tables(services, "front_desk") == before
+    services.close()
