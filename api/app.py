@@ -17,6 +17,7 @@ from api.routers import (
     lookups,
     pages,
     restrictions,
+    statistics,
     telephony,
 )
 from infra.services import Services
@@ -45,4 +46,5 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     problems.install(app)
     for module in (lookups, telephony, contact_files, restrictions, letters, incidents, evidence, health, pages):
         app.include_router(module.router)
+    app.include_router(statistics.router)
     return app

@@ -51,6 +51,7 @@ Leader = Annotated[Principal, Depends(require(Role.LEADER))]
 Legal = Annotated[Principal, Depends(require(Role.LEGAL))]
 FileReader = Annotated[Principal, Depends(require(Role.CASEWORKER, Role.LEADER, Role.LEGAL))]
 FileOpener = Annotated[Principal, Depends(require(Role.CASEWORKER, Role.LEADER))]
+Management = Annotated[Principal, Depends(require(Role.MANAGEMENT))]
 
 
 def expected_version(

@@ -19,6 +19,7 @@ from projections.phone_routing import PhoneRoutingView
 from projections.positions import current_position, register
 from projections.restriction_schedule import RestrictionScheduleView
 from projections.routing_states import RoutingStatesView
+from projections.statistics import StatisticsView, statistics_key
 from projections.runner import PositionWatch, ViewRunner
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class Services:
     front_desk: FrontDeskView = field(default_factory=FrontDeskView)
     phone_routing: PhoneRoutingView = field(default_factory=PhoneRoutingView)
     schedule: RestrictionScheduleView = field(default_factory=RestrictionScheduleView)
+    statistics: StatisticsView = field(default_factory=StatisticsView)
     watch: PositionWatch = field(default_factory=PositionWatch)
     runners: dict[str, ViewRunner] = field(default_factory=dict)
     relay: Any = None
@@ -63,6 +65,7 @@ class Services:
         services.blobs = BlobStore(db)
         services.access = AccessLog(db, settings.citizen_key.get_secret_value().encode("utf-8"))
         services.letters = LetterDesk(app, services.blobs)
+        services.statistics.key = statistics_key(settings.citizen_key.get_secret_value())
         for view in services.views.values():
             register(db, view.name)
             with db.transaction() as cur:
@@ -71,7 +74,7 @@ class Services:
 
     @property
     def views(self) -> dict[str, Any]:
-        return {v.name: v for v in (self.front_desk, self.phone_routing, self.schedule, self.routing_states)}
+        return {v.name: v for v in (self.front_desk, self.phone_routing, self.schedule, self.routing_states, self.statistics)}
 
     def runner(self, name: str) -> ViewRunner:
         if name not in self.runners:

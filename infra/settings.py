@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     )
     telephony_group_id: str = "vaern-telephony-reference"
     log_level: str = "INFO"
+    statistics_min_cell: int = Field(
+        5, ge=3, description="published statistics mask counts from 1 up to one below this (Danish practice: 5)"
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Settings:

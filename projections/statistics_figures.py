@@ -1,0 +1,249 @@
+"""Management's figures for a period, counted in SQL over the statistics view as at one log position.
+
+Definitions (the published notes repeat them):
+- An incident belongs to the period by when it occurred (`occurred_at`, in Europe/Copenhagen),
+  with its facts as last corrected at or before the position.
+- Absence days: all absence recorded on the period's incidents by the position.
+- Police reports are counted per affected employee per incident: decisions are taken per
+  employee, and one incident may be reported by the administration for one employee and privately
+  by another. "Not reported" counts those with a decision not to report and no report recorded;
+  "consent declined" those whose latest answer is declined or withdrawn.
+- Restrictions are published as a flow that adds up exactly:
+  in force at the start + decided - lifted - expired = in force at the end.
+  A restriction is in force at an instant from its decision until it is lifted or expires (an
+  expiry takes effect when the term ends); one whose term starts later counts from its decision,
+  and one whose term has run out counts until its expiry is recorded (the scheduler records it
+  within seconds, effective at the term's end, so a later release counts it where it belongs).
+  "At the start" and "at the end" are the instants `from` and `to` begin: a restriction decided,
+  lifted or expired exactly at `to` belongs to the next period. One decided and ended within the
+  period counts as decided and as lifted (or expired), and in neither stock. An end recorded as
+  effective before the decision counts at the decision, so the flow still adds up.
+- A review is overdue at the period's end when the restriction is in force then and the review
+  date in effect then lies before it. The review date in effect at t follows the leaders' list
+  (the restriction schedule): the latest, in effective order, of the decision's terms, each
+  amendment's terms and each review that continued the restriction with a next review date,
+  counting only those effective before t. An amendment effective after the period never changes
+  the period's figures, however late they are recomputed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from domain.incident_values import COPENHAGEN, Centre, IncidentChannel, IncidentKind
+from infra.database import Database
+from projections.statistics_masking import Cell, Relation, ShownCell, adds_up, mask
+
+AT = "{t}valid_from_position <= %s AND ({t}valid_to_position IS NULL OR {t}valid_to_position > %s)"
+PERIOD_INCIDENTS = (
+    "SELECT incident_id, valid_from_position AS facts_position, centre, channel, outside_working_hours,"
+    " occurred_month FROM statistics_incidents WHERE " + AT.format(t="") + " AND occurred_at >= %s AND occurred_at < %s"
+)
+POLICE_CATEGORIES = ("reported_by_administration", "reported_privately", "not_reported", "consent_declined")
+NOTES = {
+    "incidents": "incidents that occurred in the period, with their facts as corrected up to the position",
+    "incidents_by_kind": "an incident may have several kinds, so these counts can add up to more than the total",
+    "incidents_by_month": "whole months in Europe/Copenhagen, adding up to the period's total",
+    "employees_affected": "each employee counted once, however many incidents affected them",
+    "absence": "days of absence recorded on the period's incidents; masked by the number of employees absent",
+    "police_reports": (
+        "per affected employee per incident; an employee may be reported for by the administration and also report"
+        " privately, so the cells overlap"
+    ),
+    "restrictions": (
+        "a flow: in force at the start + decided - lifted - expired = in force at the end, in force meaning decided"
+        " and neither lifted nor expired; reviews overdue at the end, by the review date in effect then"
+    ),
+}
+RESTRICTION_FLOW = {
+    "in_force_at_start": 1, "decided": 1, "lifted": -1, "expired": -1, "in_force_at_end": -1,
+}
+BREAKDOWNS = ("incidents_by_kind", "incidents_by_channel", "incidents_by_centre", "incidents_by_working_hours",
+              "incidents_by_month")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole calendar months [first, end) in Europe/Copenhagen: both are first days of months, so
+    the period's figures and its per-month series count the same incidents."""
+
+    first: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.first.day != 1 or self.end.day != 1 or self.end <= self.first:
+            raise ValueError("a period runs from the first day of a month to the first day of a later month")
+
+    @property
+    def start_at(self) -> datetime:
+        return datetime.combine(self.first, time(), COPENHAGEN)
+
+    @property
+    def end_at(self) -> datetime:
+        return datetime.combine(self.end, time(), COPENHAGEN)
+
+    def months(self) -> list[str]:
+        last = self.end - timedelta(days=1)
+        months, year, month = [], self.first.year, self.first.month
+        while (year, month) <= (last.year, last.month):
+            months.append(f"{year:04d}-{month:02d}")
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return months
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    cells: list[ShownCell]
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class FigureSet:
+    """Published figures: masked, and stating the position and threshold they were computed with."""
+
+    period: Period
+    position: int
+    min_cell: int
+    tables: list[Table]
+
+    def table(self, name: str) -> Table:
+        return next(t for t in self.tables if t.name == name)
+
+
+def compute(db: Database, period: Period, position: int, min_cell: int) -> FigureSet:
+    """Counts every figure as at `position` and masks the small ones across all the relations."""
+    raw = {**_incident_tables(db, period, position), **_people_tables(db, period, position)}
+    raw["restrictions"] = _restrictions(db, period, position)
+    shown = mask(raw, relations(raw), min_cell)
+    tables = [Table(name, shown[name], NOTES.get(name)) for name in raw]
+    return FigureSet(period, position, min_cell, tables)
+
+
+def relations(raw: dict[str, list[Cell]]) -> list[Relation]:
+    """What a reader can add up: each breakdown to the incident total (kinds only nearly, as an
+    incident may have several), the police decisions among themselves, and the restriction flow."""
+    total = ("incidents", "total")
+    found = [adds_up(name, [c.category for c in raw[name]], total, exact=name != "incidents_by_kind")
+             for name in BREAKDOWNS]
+    found.append(adds_up("police_reports", [c.category for c in raw["police_reports"]], exact=False))
+    found.append(Relation("restriction_flow", {("restrictions", k): sign for k, sign in RESTRICTION_FLOW.items()}))
+    return found
+
+
+def _scope(period: Period, position: int) -> tuple[Any, ...]:
+    return (position, position, period.start_at, period.end_at)
+
+
+def _incident_tables(db: Database, period: Period, position: int) -> dict[str, list[Cell]]:
+    rows = db.read(
+        "SELECT centre, channel, outside_working_hours, occurred_month, COUNT(*) FROM (" + PERIOD_INCIDENTS + ") i"
+        " GROUP BY centre, channel, outside_working_hours, occurred_month",
+        _scope(period, position),
+    )
+    kinds = db.read(
+        "SELECT k.kind, COUNT(*) FROM (" + PERIOD_INCIDENTS + ") i JOIN statistics_incident_kinds k"
+        " ON k.incident_id = i.incident_id AND k.facts_position = i.facts_position GROUP BY k.kind",
+        _scope(period, position),
+    )
+    hours = {True: "outside_working_hours", False: "inside_working_hours"}
+    return {
+        "incidents": [Cell("total", sum(int(r[4]) for r in rows))],
+        "incidents_by_kind": _cells([k.value for k in IncidentKind], ((k, n) for k, n in kinds)),
+        "incidents_by_channel": _cells([c.value for c in IncidentChannel], ((r[1], r[4]) for r in rows)),
+        "incidents_by_centre": _cells([c.value for c in Centre], ((r[0], r[4]) for r in rows)),
+        "incidents_by_working_hours": _cells(list(hours.values()), ((hours[bool(r[2])], r[4]) for r in rows)),
+        "incidents_by_month": _cells(period.months(), ((r[3], r[4]) for r in rows)),
+    }
+
+
+def _cells(categories: list[str], counts: Any) -> list[Cell]:
+    totals = dict.fromkeys(categories, 0)
+    for category, count in counts:
+        totals[category] = totals.get(category, 0) + int(count)
+    return [Cell(category, value) for category, value in totals.items()]
+
+
+def _people_tables(db: Database, period: Period, position: int) -> dict[str, list[Cell]]:
+    scope = _scope(period, position)
+    (employees,) = db.read(
+        "SELECT COUNT(DISTINCT e.employee_key) FROM (" + PERIOD_INCIDENTS + ") i JOIN statistics_incident_employees e"
+        " ON e.incident_id = i.incident_id AND e.facts_position = i.facts_position",
+        scope,
+    )[0]
+    days, absent = db.read(
+        "SELECT COALESCE(SUM(a.days), 0), COUNT(DISTINCT a.employee_key) FROM (" + PERIOD_INCIDENTS + ") i"
+        " JOIN statistics_absences a ON a.incident_id = i.incident_id WHERE a.position <= %s",
+        (*scope, position),
+    )[0]
+    return {
+        "employees_affected": [Cell("distinct_employees", int(employees))],
+        "absence": [Cell("days", int(days), basis=int(absent)), Cell("employees_absent", int(absent))],
+        "police_reports": _police(db, scope, position),
+    }
+
+
+def _police(db: Database, scope: tuple[Any, ...], position: int) -> list[Cell]:
+    decided = db.read(
+        "SELECT outcome, COUNT(*) FROM (SELECT DISTINCT d.incident_id, d.employee_key, d.outcome"
+        " FROM (" + PERIOD_INCIDENTS + ") i JOIN statistics_police_decisions d ON d.incident_id = i.incident_id"
+        " WHERE d.position <= %s AND (d.outcome <> 'not_reported' OR NOT EXISTS (SELECT 1 FROM"
+        " statistics_police_decisions r WHERE r.incident_id = d.incident_id AND r.employee_key = d.employee_key"
+        " AND r.position <= %s AND r.outcome <> 'not_reported'))) p GROUP BY outcome",
+        (*scope, position, position),
+    )
+    (declined,) = db.read(
+        "SELECT COUNT(*) FROM (" + PERIOD_INCIDENTS + ") i JOIN statistics_police_consents c"
+        " ON c.incident_id = i.incident_id WHERE " + AT.format(t="c.") + " AND c.answer IN ('declined', 'withdrawn')",
+        (*scope, position, position),
+    )[0]
+    return _cells(list(POLICE_CATEGORIES), [*decided, ("consent_declined", declined)])
+
+
+# The review date in effect at t for restriction r (params: position, t, position, t): the latest,
+# in effective order, of the terms (decided or amended) and the reviews that continued it, as in
+# the restriction schedule, where each such event in turn sets the date.
+REVIEW_DATE = (
+    "(SELECT x.review_at FROM (SELECT review_at, effective_at, position FROM statistics_restriction_terms"
+    " WHERE restriction_id = r.restriction_id AND position <= %s AND effective_at < %s"
+    " UNION ALL SELECT next_review_at, effective_at, position FROM statistics_restriction_reviews"
+    " WHERE restriction_id = r.restriction_id AND position <= %s AND effective_at < %s) x"
+    " ORDER BY x.effective_at DESC, x.position DESC LIMIT 1)"
+)
+
+
+def review_dates(db: Database, at: datetime, position: int) -> dict[str, datetime | None]:
+    """Each restriction's review date in effect at `at`, as at `position`."""
+    rows = db.read(
+        f"SELECT r.restriction_id, {REVIEW_DATE} FROM statistics_restriction_decisions r"
+        " WHERE r.position <= %s AND r.decided_at < %s",
+        (position, at, position, at, position, at),
+    )
+    return {str(rid): review_at for rid, review_at in rows}
+
+
+def _restrictions(db: Database, period: Period, position: int) -> list[Cell]:
+    f, t = period.start_at, period.end_at
+    # One row per restriction decided by the position, with its end (if recorded by the position).
+    lives = (
+        "SELECT d.restriction_id, d.decided_at, e.end_kind,"
+        " CASE WHEN e.ended_at < d.decided_at THEN d.decided_at ELSE e.ended_at END AS ended_at"
+        " FROM statistics_restriction_decisions d LEFT JOIN statistics_restriction_ends e"
+        " ON e.restriction_id = d.restriction_id AND e.position <= %s WHERE d.position <= %s"
+    )
+    in_force = "r.decided_at < %s AND (r.ended_at IS NULL OR r.ended_at >= %s)"
+    review_passed = f"{REVIEW_DATE} < %s"
+    figures: dict[str, tuple[str, tuple[Any, ...]]] = {
+        "in_force_at_start": (in_force, (f, f)),
+        "decided": ("r.decided_at >= %s AND r.decided_at < %s", (f, t)),
+        "lifted": ("r.end_kind = 'lifted' AND r.ended_at >= %s AND r.ended_at < %s", (f, t)),
+        "expired": ("r.end_kind = 'expired' AND r.ended_at >= %s AND r.ended_at < %s", (f, t)),
+        "in_force_at_end": (in_force, (t, t)),
+        "reviews_overdue_at_end": (f"{in_force} AND {review_passed}", (t, t, position, t, position, t, t)),
+    }
+    sums = ", ".join(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)" for condition, _ in figures.values())
+    params = [value for _, values in figures.values() for value in values]
+    row = db.read(f"SELECT {sums} FROM ({lives}) r", (*params, position, position))[0]
+    return [Cell(name, int(value or 0)) for name, value in zip(figures, row)]

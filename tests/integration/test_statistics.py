@@ -1,0 +1,550 @@
+"""Management statistics over HTTP, on SQLite and PostgreSQL: figures, masking, releases, formats."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import xml.etree.ElementTree as ET
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from api.routers.statistics import releases
+from domain.identity import Cpr
+from domain.incident_values import COPENHAGEN, IncidentFacts
+from domain.restriction_rules import HearingException, ReviewOutcome
+from domain.restrictions import Grounds, RestrictionTerms
+from domain.values import Role
+from infra.services import Services
+from projections.rebuild import rebuild
+from projections.statistics import employee_key, statistics_key
+from projections.statistics_figures import Period, review_dates
+from tests.integration.conftest import bearer
+from tests.support.cases import LEADER, OFFICIAL, incident_facts, terms_body
+
+MANAGEMENT = bearer(Role.MANAGEMENT, "m1", "Mette Madsen")
+SVG = "{http://www.w3.org/2000/svg}"
+FREQUENT = {"kinds": ["frequent_or_aggressive_contact"], "threat": None}
+
+
+@pytest.fixture
+def settings(settings):
+    """The same stores, with a masking threshold of 3 so a small dataset shows most figures."""
+    return settings.model_copy(update={"statistics_min_cell": 3, "read_wait_timeout": 1.0})
+
+
+def first_of_month(shift: int) -> date:
+    today = datetime.now(COPENHAGEN).date()
+    index = today.year * 12 + today.month - 1 + shift
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month(shift: int) -> str:
+    return first_of_month(shift).isoformat()[:7]
+
+
+def in_month(shift: int) -> datetime:
+    return datetime.combine(first_of_month(shift) + timedelta(days=9), time(12), COPENHAGEN)
+
+
+def uid(n: int) -> str:
+    """A user id distinctive enough that finding it anywhere in the figures would be a leak."""
+    return f"medarbejder-qx7v-{n}"
+
+
+def person(n: int) -> dict[str, str]:
+    return {"user_id": uid(n), "name": f"Zebulon Quillfeather{n}"}
+
+
+def report(services: Services, citizen: UUID | None, shift: int, affected: tuple[int, ...], **facts: Any) -> UUID:
+    moment = in_month(shift).isoformat()
+    body = incident_facts(citizen or UUID(int=0), occurred_at=moment, known_at=moment, **facts)
+    body["affected"] = [person(n) for n in affected]
+    if citizen is None:
+        body["perpetrator"] = {"kind": "unknown"}
+    return services.app.report_incident(IncidentFacts.model_validate(body), LEADER).incident_id
+
+
+def restrict(services: Services, citizen: UUID, incident_id: UUID, **terms: Any) -> UUID:
+    grounds = Grounds(incident_ids=(incident_id,), milder_measures=("Mundtlig advarsel",))
+    proposed = services.app.propose_restriction(
+        citizen, RestrictionTerms.model_validate(terms_body(**terms)), grounds, OFFICIAL, LEADER
+    )
+    services.app.skip_hearing(citizen, proposed.created_id, HearingException.URGENCY, "Akut fare", LEADER)
+    services.app.decide_restriction(citizen, proposed.created_id, OFFICIAL, LEADER)
+    return proposed.created_id
+
+
+def caught_up(services: Services) -> int:
+    head = services.events.head()
+    services.wait_for(services.statistics.name, head)
+    return head
+
+
+def period() -> dict[str, str]:
+    return {"from": first_of_month(-5).isoformat(), "to": first_of_month(2).isoformat()}
+
+
+def cells(body: dict[str, Any], table: str) -> dict[str, int | None]:
+    found = next(t for t in body["tables"] if t["name"] == table)
+    return {c["category"]: c["value"] for c in found["cells"]}
+
+
+def masked(body: dict[str, Any], table: str) -> set[str]:
+    found = next(t for t in body["tables"] if t["name"] == table)
+    return {c["category"] for c in found["cells"] if c["masked"]}
+
+
+@pytest.fixture
+def dataset(services: Services) -> dict[str, Any]:
+    """Twelve incidents over four months, police decisions, absences, and nine restrictions."""
+    app = services.app
+    citizen = app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    i = {
+        "a": report(services, citizen, -5, (1, 2)),
+        "b": report(services, None, -5, (1,), channel="phone", **FREQUENT),
+        "c": report(services, None, -5, (3,), centre="JKA", outside_working_hours=True),
+        "d": report(services, None, -5, (2,), channel="phone", **FREQUENT),
+        "e": report(services, None, -4, (4,), kinds=["threat", "sexualised_remarks"]),
+        "f": report(services, None, -4, (1,), centre="JKA", channel="phone", outside_working_hours=True, **FREQUENT),
+        "g": report(services, None, -4, (5,)),
+        "h": report(services, None, -3, (3,), centre="JKU", channel="sms", **FREQUENT),
+        "i": report(services, None, -2, (6,), outside_working_hours=True),
+        "j": report(services, None, -2, (1,), centre="JKA", channel="phone", **FREQUENT),
+        "k": report(services, None, -2, (2,)),
+        "l": report(services, None, -2, (4,), centre="JKA", channel="phone"),
+        "before": report(services, None, -6, (9,), centre="CAB", channel="email"),
+    }
+    for incident, employee in (("a", 1), ("c", 3), ("l", 4)):
+        app.give_consent(i[incident], uid(employee), LEADER)
+        app.report_to_police(i[incident], [uid(employee)], f"POL-{incident}", LEADER)
+    app.decline_consent(i["a"], uid(2), LEADER)
+    app.decline_consent(i["k"], uid(2), LEADER)
+    app.give_consent(i["i"], uid(6), LEADER)
+    app.withdraw_consent(i["i"], uid(6), LEADER)
+    app.record_not_reported(i["j"], [uid(1)], "Medarbejderen ønsker det ikke", LEADER)
+    for incident, employee in (("e", 4), ("k", 2), ("j", 1)):
+        app.record_private_report(i[incident], uid(employee), None, LEADER)
+    for incident, employee in (("g", 5), ("b", 1), ("d", 2)):
+        app.record_not_reported(i[incident], [uid(employee)], "Ingen strafbar handling", LEADER)
+    for incident, employee, days in (("a", 1, 3), ("a", 2, 2), ("f", 1, 5), ("i", 6, 4), ("before", 9, 7)):
+        app.record_absence(i[incident], uid(employee), in_month(-1).date(), days, LEADER)
+
+    now = datetime.now(timezone.utc)
+    scopes = [{"kind": "centre", "centre": c} for c in ("JKI", "JKA", "JKU", "CAB", "CF")]
+    scopes += [{"kind": "case", "case": f"sag-{n}"} for n in range(4)]
+    review = (now + timedelta(days=1)).isoformat()
+    overdue = [restrict(services, citizen, i["a"], scope=s, review_at=review) for s in scopes[:3]]
+    lifted = [restrict(services, citizen, i["a"], scope=s) for s in scopes[3:6]]
+    for rid in lifted:
+        app.lift_restriction(citizen, rid, "Forholdene er bedret", OFFICIAL, LEADER)
+    soon = (now + timedelta(minutes=2)).isoformat()
+    expiring = [restrict(services, citizen, i["a"], scope=s, valid_until=soon) for s in scopes[6:]]
+    app.clock = lambda: now + timedelta(minutes=5)
+    for rid in expiring:
+        app.expire_restriction(citizen, rid)
+    app.clock = lambda: datetime.now(timezone.utc)
+    return {"incidents": i, "citizen": citizen, "restrictions": overdue + lifted + expiring}
+
+
+@pytest.fixture(autouse=True)
+def release_store(services: Services) -> None:
+    """The release table, as the first statistics request would create it."""
+    releases(services)
+
+
+def release_row(services: Services, release_id: str) -> tuple[Any, ...]:
+    return services.db.read(
+        "SELECT release_id, period_from, period_to, position, min_cell, requested_by, requested_at, sha256"
+        " FROM statistics_releases WHERE release_id = %s",
+        (release_id,),
+    )[0]
+
+
+def test_the_figures_count_incidents_people_police_decisions_and_restrictions(client, services, dataset):
+    position = caught_up(services)
+    response = client.get("/statistics", params=period(), headers=MANAGEMENT)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["position"] == position and body["computation"] == {"position": position, "min_cell": 3}
+    assert body["period"] == {**period(), "time_zone": "Europe/Copenhagen"}
+    assert cells(body, "incidents") == {"total": 12}
+    assert cells(body, "incidents_by_centre") == {"JKI": 7, "JKA": None, "JKU": None, "CAB": 0, "CF": 0}
+    assert cells(body, "incidents_by_channel")["meeting"] == 6
+    assert masked(body, "incidents_by_channel") == {"phone", "sms"}
+    assert cells(body, "incidents_by_kind")["threat"] == 7
+    assert masked(body, "incidents_by_kind") == {"sexualised_remarks", "frequent_or_aggressive_contact"}
+    assert "several kinds" in next(t["note"] for t in body["tables"] if t["name"] == "incidents_by_kind")
+    assert cells(body, "incidents_by_working_hours") == {"inside_working_hours": 9, "outside_working_hours": 3}
+    assert cells(body, "employees_affected") == {"distinct_employees": 6}  # employee 1 in five incidents counts once
+    assert cells(body, "absence") == {"days": 14, "employees_absent": 3}
+    assert cells(body, "police_reports") == {
+        "reported_by_administration": 3, "reported_privately": 3, "not_reported": 3, "consent_declined": 3,
+    }
+    assert cells(body, "restrictions") == {
+        "in_force_at_start": 0, "decided": 9, "lifted": 3, "expired": 3, "in_force_at_end": 3,
+        "reviews_overdue_at_end": 3,
+    }
+    next_month = {"from": first_of_month(1).isoformat(), "to": first_of_month(2).isoformat()}
+    later = client.get("/statistics", params=next_month, headers=MANAGEMENT).json()
+    assert cells(later, "restrictions") == {  # decided before it, and still in force through it
+        "in_force_at_start": 3, "decided": 0, "lifted": 0, "expired": 0, "in_force_at_end": 3,
+        "reviews_overdue_at_end": 3,
+    }
+    assert cells(later, "incidents") == {"total": 0} and cells(later, "absence") == {"days": 0, "employees_absent": 0}
+    earlier = {"from": first_of_month(-5).isoformat(), "to": first_of_month(-1).isoformat()}
+    before = client.get("/statistics", params=earlier, headers=MANAGEMENT).json()
+    assert set(cells(before, "restrictions").values()) == {0}
+
+
+def test_the_restriction_figures_add_up_as_a_flow_in_every_period(client, services, dataset):
+    caught_up(services)
+    for start, end in ((-5, 2), (-1, 1), (0, 1), (0, 2), (1, 2)):
+        params = {"from": first_of_month(start).isoformat(), "to": first_of_month(end).isoformat()}
+        flow = cells(client.get("/statistics", params=params, headers=MANAGEMENT).json(), "restrictions")
+        assert flow["in_force_at_start"] + flow["decided"] - flow["lifted"] - flow["expired"] == flow["in_force_at_end"]
+    assert "in_force_during_period" not in flow
+
+
+def test_small_counts_are_masked_with_a_partner_so_none_can_be_subtracted(client, services, dataset):
+    caught_up(services)
+    body = client.get("/statistics", params=period(), headers=MANAGEMENT).json()
+    months = {m["month"]: m for m in body["incidents_per_month"]}
+    assert list(months) == [month(s) for s in range(-5, 2)]
+    assert months[month(-5)]["value"] == 4 and months[month(-2)]["value"] == 4
+    # One incident in month -3 is masked; masking it alone would leak it as 12 - 4 - 4 - 3.
+    hidden = [m for m in body["incidents_per_month"] if m["masked"]]
+    assert [m["month"] for m in hidden] == [month(-4), month(-3)] and all(m["value"] is None for m in hidden)
+    assert months[month(-1)] == {"month": month(-1), "value": 0, "masked": False}
+    for table in body["tables"]:
+        assert len(masked(body, table["name"])) != 1 or len(table["cells"]) == 1, table
+    assert "overlapping periods" in body["masking"] and "recorded" in body["masking"]
+
+
+def test_neither_the_release_nor_the_view_holds_an_employee_name_or_citizen(client, services, dataset):
+    position = caught_up(services)
+    answers = [
+        client.get(path, params=period(), headers=MANAGEMENT)
+        for path in ("/statistics", "/statistics.csv", "/statistics/incidents-per-month.svg")
+    ]
+    release_id = answers[0].json()["release"]["id"]
+    answers += [
+        client.get(f"/statistics/releases/{release_id}{suffix}", headers=MANAGEMENT)
+        for suffix in ("", ".csv", "/incidents-per-month.svg")
+    ]
+    stored = " ".join(str(v) for v in release_row(services, release_id))
+    employees = [uid(n) for n in (1, 2, 3, 4, 5, 6, 9)]
+    forbidden = [*employees, "Quillfeather", "qx7v", str(dataset["citizen"]), "211062"]
+    for text in [a.text for a in answers] + [stored]:
+        assert all(a.status_code == 200 for a in answers)
+        for needle in forbidden:
+            assert needle not in text
+        assert not any(str(i) in text for i in dataset["incidents"].values())
+
+    # The view holds each employee only as a keyed digest: neither the id nor a digest anyone could
+    # recompute from a guessed id without the key.
+    guessable = {
+        digest
+        for user in employees
+        for digest in (
+            hashlib.sha256(f"vaern-statistics-employee:{user}".encode()).hexdigest()[:32],
+            hashlib.sha256(user.encode()).hexdigest()[:32],
+            employee_key(statistics_key("some other key"), user),
+        )
+    }
+    expected = {employee_key(statistics_key(services.settings.citizen_key.get_secret_value()), u) for u in employees}
+    keys: set[str] = set()
+    for name in services.statistics.tables:
+        columns_and_rows = services.db.read(f"SELECT * FROM {name}")
+        for row in columns_and_rows:
+            text = " ".join(str(v) for v in row)
+            assert not any(needle in text for needle in forbidden), (name, row)
+            keys |= {str(v) for v in row} & (expected | guessable)
+    assert keys and keys <= expected and not keys & guessable
+    assert position > 0
+
+
+def test_a_request_cannot_choose_its_position(client, services):
+    for n in (1, 2, 3):
+        report(services, None, -2, (n,))
+    early = caught_up(services)
+    report(services, None, -2, (4,))
+    head = caught_up(services)
+    body = client.get("/statistics", params={**period(), "position": early}, headers=MANAGEMENT).json()
+    assert early < head and body["position"] == head and cells(body, "incidents") == {"total": 4}
+
+
+def test_each_answer_is_recorded_as_a_release_with_its_hash(client, services, dataset):
+    position = caught_up(services)
+    ids = []
+    for path in ("/statistics", "/statistics.csv", "/statistics/incidents-per-month.svg"):
+        before = {r[0] for r in services.db.read("SELECT release_id FROM statistics_releases")}
+        assert client.get(path, params=period(), headers=MANAGEMENT).status_code == 200
+        (new,) = {r[0] for r in services.db.read("SELECT release_id FROM statistics_releases")} - before
+        ids.append(str(new))
+    body = client.get(f"/statistics/releases/{ids[0]}", headers=MANAGEMENT).json()
+    rid, first, to, at, min_cell, who, when, sha = release_row(services, ids[0])
+    assert (str(first), str(to), int(at), int(min_cell), who) == (period()["from"], period()["to"], position, 3, "m1")
+    assert when is not None and body["release"]["id"] == ids[0] and body["release"]["sha256"] == sha
+    canonical = {k: v for k, v in body.items() if k not in ("release", "masking")}
+    canonical["tables"] = [{k: v for k, v in t.items() if k != "note"} for t in body["tables"]]
+    digest = hashlib.sha256(json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    assert digest == sha
+    csv_text = client.get(f"/statistics/releases/{ids[1]}.csv", headers=MANAGEMENT).text
+    assert f"release,id,{ids[1]}" in csv_text
+
+
+def test_a_release_is_reproduced_exactly_after_late_reports_and_corrections(client, services):
+    app = services.app
+    first = report(services, None, -2, (1,))
+    report(services, None, -2, (2,), centre="JKA")
+    third = report(services, None, -2, (3,))
+    for n in (4, 5):
+        report(services, None, -2, (n,))
+    position = caught_up(services)
+    before = client.get("/statistics", params=period(), headers=MANAGEMENT)
+    release_id = before.json()["release"]["id"]
+    assert before.json()["position"] == position and cells(before.json(), "incidents") == {"total": 5}
+    csv_before = client.get(f"/statistics/releases/{release_id}.csv", headers=MANAGEMENT).text
+    svg_before = client.get(f"/statistics/releases/{release_id}/incidents-per-month.svg", headers=MANAGEMENT).text
+
+    for n in (6, 7):
+        report(services, None, -2, (n,))  # reported late, occurred in the period
+    app.correct_incident(first, {"centre": "JKA"}, "Forkert center angivet", LEADER)
+    moved = in_month(-7).isoformat()
+    app.correct_incident(third, {"occurred_at": moved, "known_at": moved}, "Forkert dato", LEADER)
+    later = caught_up(services)
+
+    again = client.get(f"/statistics/releases/{release_id}", headers=MANAGEMENT)
+    assert again.status_code == 200 and again.text == before.text
+    assert client.get(f"/statistics/releases/{release_id}.csv", headers=MANAGEMENT).text == csv_before
+    assert f"computation,position,{position}" in csv_before and "incidents,total,5" in csv_before
+    chart = client.get(f"/statistics/releases/{release_id}/incidents-per-month.svg", headers=MANAGEMENT)
+    assert chart.text == svg_before
+    now = client.get("/statistics", params=period(), headers=MANAGEMENT).json()
+    assert now["position"] == later > position and now["release"]["id"] != release_id
+    assert cells(now, "incidents") == {"total": 6}  # two late reports in, one moved out of the period
+    month = first_of_month(-2).isoformat()[:7]
+    assert cells(before.json(), "incidents_by_month")[month] == 5 and cells(now, "incidents_by_month")[month] == 6
+    assert masked(before.json(), "incidents_by_centre") == masked(now, "incidents_by_centre") == {"JKI", "JKA"}
+
+
+def test_a_release_keeps_its_masking_threshold_when_the_setting_changes(client, services):
+    report(services, None, -2, (1,))
+    for n in (2, 3, 4):
+        report(services, None, -2, (n,), centre="JKA")
+    caught_up(services)
+    before = client.get("/statistics", params=period(), headers=MANAGEMENT)
+    assert cells(before.json(), "incidents") == {"total": 4}
+    services.settings = services.settings.model_copy(update={"statistics_min_cell": 10})
+    again = client.get(f"/statistics/releases/{before.json()['release']['id']}", headers=MANAGEMENT)
+    assert again.status_code == 200 and again.text == before.text
+    stricter = client.get("/statistics", params=period(), headers=MANAGEMENT).json()
+    assert stricter["computation"]["min_cell"] == 10 and cells(stricter, "incidents") == {"total": None}
+
+
+def test_a_release_whose_figures_no_longer_match_is_refused_loudly(client, services):
+    report(services, None, -2, (1,))
+    caught_up(services)
+    release_id = client.get("/statistics", params=period(), headers=MANAGEMENT).json()["release"]["id"]
+    with services.db.transaction() as cur:  # as if the view had come to count differently
+        cur.execute("UPDATE statistics_releases SET sha256 = %s WHERE release_id = %s", ("0" * 64, release_id))
+    for suffix in ("", ".csv", "/incidents-per-month.svg"):
+        response = client.get(f"/statistics/releases/{release_id}{suffix}", headers=MANAGEMENT)
+        assert response.status_code == 500 and response.headers["content-type"] == "application/problem+json"
+        assert "incidents" not in response.text
+
+
+def test_restriction_figures_at_a_position_ignore_later_reviews_amendments_and_lifts(services):
+    app, view = services.app, services.statistics
+    citizen = app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    grounds = report(services, citizen, -3, (1,))
+    now = datetime.now(timezone.utc)
+    until, review = (now + timedelta(days=90)).isoformat(), (now + timedelta(days=1)).isoformat()
+    scopes = [{"kind": "centre", "centre": c} for c in ("JKI", "JKA", "JKU")]
+    continued, amended, lifted = (
+        restrict(services, citizen, grounds, scope=s, review_at=review, valid_until=until) for s in scopes
+    )
+    position = caught_up(services)
+
+    fresh = report(services, citizen, -1, (2,))
+    app.review_restriction(
+        citizen, continued, ReviewOutcome.CONTINUE, "Nye trusler", OFFICIAL, LEADER,
+        next_review_at=datetime.fromisoformat(until), fresh_incident_ids=(fresh,),
+    )
+    shorter = terms_body(scope=scopes[1], review_at=review, valid_until=(now + timedelta(days=10)).isoformat())
+    terms = RestrictionTerms.model_validate(shorter)
+    app.amend_restriction(citizen, amended, terms, "Kortere periode", OFFICIAL, LEADER)
+    app.lift_restriction(citizen, lifted, "Forholdene er bedret", OFFICIAL, LEADER)
+    later = caught_up(services)
+
+    def raw(at: int) -> dict[str, int | None]:
+        figures = view.figures(services.db, Period(first_of_month(-5), first_of_month(2)), at, min_cell=1)
+        return {c.category: c.value for c in figures.table("restrictions").cells}
+
+    then = {"in_force_at_start": 0, "decided": 3, "lifted": 0, "expired": 0}
+    assert raw(position) == {**then, "in_force_at_end": 3, "reviews_overdue_at_end": 3}
+    assert raw(later) == {**then, "lifted": 1, "in_force_at_end": 2, "reviews_overdue_at_end": 1}
+
+
+def test_an_amendment_effective_after_the_period_never_changes_its_figures(services):
+    app, view = services.app, services.statistics
+    citizen = app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    grounds = report(services, citizen, -3, (1,))
+    decided_at = in_month(-2)
+    until = decided_at + timedelta(days=100)
+    app.clock = lambda: decided_at
+    rid = restrict(
+        services, citizen, grounds, valid_from=(decided_at - timedelta(minutes=1)).isoformat(),
+        valid_until=until.isoformat(), review_at=(decided_at + timedelta(days=5)).isoformat(),
+    )
+    app.clock = lambda: datetime.now(timezone.utc)
+    month_of_decision = Period(first_of_month(-2), first_of_month(-1))
+    decided = caught_up(services)
+
+    later_review = until - timedelta(days=1)  # after the end of next month: never overdue in these periods
+    terms = terms_body(valid_from=(decided_at - timedelta(minutes=1)).isoformat(), valid_until=until.isoformat(),
+                       review_at=later_review.isoformat())
+    app.amend_restriction(citizen, rid, RestrictionTerms.model_validate(terms), "Ny revurdering", OFFICIAL, LEADER)
+    amended = caught_up(services)
+
+    def overdue(at: int, period: Period) -> tuple[int | None, int | None]:
+        shown = view.figures(services.db, period, at, min_cell=1).table("restrictions").cells
+        figures = {c.category: c.value for c in shown}
+        return figures["in_force_at_end"], figures["reviews_overdue_at_end"]
+
+    # Overdue at the end of the month it was decided in, by the review date then in effect.
+    assert overdue(decided, month_of_decision) == overdue(amended, month_of_decision) == (1, 1)
+    # From the amendment on, its later review date is the one in effect.
+    assert overdue(amended, Period(first_of_month(-2), first_of_month(1))) == (1, 0)
+
+
+def test_review_dates_follow_the_leaders_list_rule(services):
+    app = services.app
+    citizen = app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    grounds = report(services, citizen, -3, (1,))
+    now = datetime.now(timezone.utc)
+    until = now + timedelta(days=90)
+    scopes = [{"kind": "centre", "centre": c} for c in ("JKI", "JKA", "JKU")]
+    first, second, third = (
+        restrict(services, citizen, grounds, scope=s, review_at=(now + timedelta(days=2)).isoformat(),
+                 valid_until=until.isoformat())
+        for s in scopes
+    )
+    fresh = report(services, citizen, -1, (2,))
+    # Continued, then amended: the amendment's review date is the later fact and wins.
+    app.review_restriction(citizen, first, ReviewOutcome.CONTINUE, "Nye trusler", OFFICIAL, LEADER,
+                           next_review_at=now + timedelta(days=40), fresh_incident_ids=(fresh,))
+    amended = terms_body(
+        scope=scopes[0], review_at=(now + timedelta(days=20)).isoformat(), valid_until=until.isoformat()
+    )
+    app.amend_restriction(citizen, first, RestrictionTerms.model_validate(amended), "Tidligere", OFFICIAL, LEADER)
+    # Amended, then continued: the review's next date wins.
+    amended = terms_body(
+        scope=scopes[1], review_at=(now + timedelta(days=10)).isoformat(), valid_until=until.isoformat()
+    )
+    app.amend_restriction(citizen, second, RestrictionTerms.model_validate(amended), "Tidligere", OFFICIAL, LEADER)
+    app.review_restriction(citizen, second, ReviewOutcome.CONTINUE, "Nye trusler", OFFICIAL, LEADER,
+                           next_review_at=now + timedelta(days=60), fresh_incident_ids=(fresh,))
+    head = caught_up(services)
+    services.wait_for(services.schedule.name, head)
+
+    schedule = {str(s.restriction_id): s.review_at for s in services.schedule.reviews_due(services.db, until)}
+    ours = review_dates(services.db, datetime.now(timezone.utc) + timedelta(minutes=1), head)
+    assert ours == schedule and len(ours) == 3
+    assert ours[str(first)] == schedule[str(first)] and ours[str(third)] is not None
+
+
+def test_a_release_survives_a_rebuild_of_the_view_and_reproduces_the_same(client, services, dataset):
+    caught_up(services)
+    before = client.get("/statistics", params=period(), headers=MANAGEMENT)
+    release_id = before.json()["release"]["id"]
+    rebuild(services.statistics, services.events, services.db)
+    assert "statistics_releases" not in services.statistics.tables
+    assert client.get(f"/statistics/releases/{release_id}", headers=MANAGEMENT).text == before.text
+
+
+def test_the_csv_holds_the_same_figures_one_row_each(client, services, dataset):
+    caught_up(services)
+    response = client.get("/statistics.csv", params=period(), headers=MANAGEMENT)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.text)))
+    release_id = next(r[2] for r in rows if r[:2] == ["release", "id"])
+    body = client.get(f"/statistics/releases/{release_id}", headers=MANAGEMENT).json()
+    assert rows[0] == ["table", "category", "value"]
+    assert ["computation", "position", str(body["position"])] in rows and ["computation", "min_cell", "3"] in rows
+    assert ["release", "sha256", body["release"]["sha256"]] in rows
+    figures = {(r[0], r[1]): r[2] for r in rows[1:] if r[0] not in ("release", "period", "computation")}
+    expected = {
+        (t["name"], c["category"]): "masked" if c["masked"] else str(c["value"])
+        for t in body["tables"]
+        for c in t["cells"]
+    }
+    assert figures == expected and len(rows) == 7 + len(expected)
+
+
+def test_the_chart_draws_a_bar_per_month_and_marks_masked_months(client, services, dataset):
+    caught_up(services)
+    body = client.get("/statistics", params=period(), headers=MANAGEMENT).json()
+    response = client.get(f"/statistics/releases/{body['release']['id']}/incidents-per-month.svg", headers=MANAGEMENT)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("image/svg+xml")
+    svg = ET.fromstring(response.text)
+    bars = [r for r in svg.iter(f"{SVG}rect") if "bar" in (r.get("class") or "").split()]
+    assert [b.get("data-month") for b in bars] == [m["month"] for m in body["incidents_per_month"]]
+    for bar, month in zip(bars, body["incidents_per_month"]):
+        assert ("masked" in bar.get("class").split()) == month["masked"]
+        assert bar.get("data-value") == (None if month["masked"] else str(month["value"]))
+    heights = {b.get("data-month"): float(b.get("height")) for b in bars if b.get("data-value")}
+    shown = [m for m in body["incidents_per_month"] if not m["masked"] and m["value"]]
+    assert heights[shown[0]["month"]] > 0
+    assert all(heights[m["month"]] == 0 for m in body["incidents_per_month"] if m["value"] == 0)
+    texts = [t.text for t in svg.iter(f"{SVG}text")]
+    title = svg.find(f"{SVG}title").text
+    assert period()["from"] in title and f"position {body['position']}" in title
+    assert "masked" in texts and "Incidents" in texts and any(t and t.startswith("Month") for t in texts)
+
+
+def test_only_management_may_read_statistics(client, services):
+    report(services, None, -2, (1,))
+    caught_up(services)
+    release_id = client.get("/statistics", params=period(), headers=MANAGEMENT).json()["release"]["id"]
+    paths = ["/statistics", "/statistics.csv", "/statistics/incidents-per-month.svg"]
+    paths += [f"/statistics/releases/{release_id}{suffix}" for suffix in ("", ".csv", "/incidents-per-month.svg")]
+    count = services.db.read("SELECT COUNT(*) FROM statistics_releases")[0][0]
+    for role in (Role.LEADER, Role.CASEWORKER, Role.LEGAL, Role.GUARD):
+        for path in paths:
+            response = client.get(path, params=period(), headers=bearer(role))
+            assert response.status_code == 403, (role, path)
+    assert client.get("/statistics", params=period()).status_code == 401
+    assert services.db.read("SELECT COUNT(*) FROM statistics_releases")[0][0] == count
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"from": "2026-07-01", "to": "2026-01-01"}, "to"),
+        ({"from": "2026-01-01", "to": "2026-01-01"}, "to"),
+        ({"from": "2026-13-01", "to": "2026-07-01"}, "from"),
+        ({"from": "2026-01-01"}, "to"),
+        ({"from": "2026-01-15", "to": "2026-07-01"}, "from"),
+        ({"from": "2026-01-01", "to": "2026-06-30"}, "to"),
+    ],
+)
+def test_bad_input_is_a_problem_naming_the_field(client, services, params, field):
+    for path in ("/statistics", "/statistics.csv", "/statistics/incidents-per-month.svg"):
+        response = client.get(path, params=params, headers=MANAGEMENT)
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert field in [e["field"] for e in response.json()["errors"]]
+    assert services.db.read("SELECT COUNT(*) FROM statistics_releases")[0][0] == 0
+
+
+def test_an_unknown_or_malformed_release_id_is_a_problem(client):
+    missing = client.get(f"/statistics/releases/{UUID(int=7)}", headers=MANAGEMENT)
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+    malformed = client.get("/statistics/releases/not-an-id.csv", headers=MANAGEMENT)
+    assert malformed.status_code == 422 and "release_id" in [e["field"] for e in malformed.json()["errors"]]
