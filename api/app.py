@@ -19,6 +19,7 @@ from api.routers import (
     restrictions,
     statistics,
     telephony,
+    timeline,
 )
 from infra.services import Services
 from infra.settings import Settings
@@ -47,4 +48,5 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     for module in (lookups, telephony, contact_files, restrictions, letters, incidents, evidence, health, pages):
         app.include_router(module.router)
     app.include_router(statistics.router)
+    app.include_router(timeline.router)
     return app

@@ -115,3 +115,22 @@ class AccessLog:
             key = (at.astimezone(timezone.utc).date(), purpose)
             counts[key] = counts.get(key, 0) + 1
         return [AccessReportLine(day, Purpose(purpose), n) for (day, purpose), n in counts.items()]
+
+    def entries(self, subject_ref: UUID) -> list[AccessEntry]:
+        """Every read of the citizen's data, oldest first, with who read it: for legal review only."""
+        rows = self.db.read(
+            "SELECT at, user_id, role, purpose, what FROM vaern_access_log WHERE subject_ref = %s ORDER BY at, id",
+            (str(subject_ref),),
+        )
+        return [AccessEntry(at, str(user), Role(role), Purpose(purpose), str(what)) for at, user, role, purpose, what in rows]
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """One recorded read: when, by whom (user id and role), why, and what was read."""
+
+    at: datetime
+    user_id: str
+    role: Role
+    purpose: Purpose
+    what: str

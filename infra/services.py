@@ -15,6 +15,7 @@ from infra.letters import LetterDesk
 from infra.eventstore import EventLog, build_application
 from infra.settings import Settings
 from projections.front_desk import FrontDeskView
+from projections.incident_index import IncidentIndexView
 from projections.phone_routing import PhoneRoutingView
 from projections.positions import current_position, register
 from projections.restriction_schedule import RestrictionScheduleView
@@ -45,6 +46,7 @@ class Services:
     phone_routing: PhoneRoutingView = field(default_factory=PhoneRoutingView)
     schedule: RestrictionScheduleView = field(default_factory=RestrictionScheduleView)
     statistics: StatisticsView = field(default_factory=StatisticsView)
+    incident_index: IncidentIndexView = field(default_factory=IncidentIndexView)
     watch: PositionWatch = field(default_factory=PositionWatch)
     runners: dict[str, ViewRunner] = field(default_factory=dict)
     relay: Any = None
@@ -74,7 +76,8 @@ class Services:
 
     @property
     def views(self) -> dict[str, Any]:
-        return {v.name: v for v in (self.front_desk, self.phone_routing, self.schedule, self.routing_states, self.statistics)}
+        return {v.name: v for v in (self.front_desk, self.phone_routing, self.schedule, self.routing_states, self.statistics,
+                                         self.incident_index)}
 
     def runner(self, name: str) -> ViewRunner:
         if name not in self.runners:

@@ -1,0 +1,231 @@
+"""Legal review: a case's facts in log order, what applied and what was shown at a moment, as JSON or PDF.
+
+Every read here is recorded in the access log (purpose legal review) for each citizen whose data it
+shows or rests on: an incident's facts naming another citizen, another contact file sharing a
+number. Each answer names the event-log position it reflects: facts recorded after it are left
+out, so an export can be reproduced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime
+
+from api.deps import Legal, ServicesDep
+from api.security import Principal
+from api.timeline_schemas import (
+    AccessOut, AsOfOut, AttributionOut, CitizenTimelineOut, EntryOut, IncidentTimelineOut, as_of_sections,
+)
+from domain.application import utc_now
+from domain.as_of import as_of, recorded_by, relied_on, replay
+from domain.contact_file import ContactFile
+from domain.errors import NotFound
+from domain.incident import Incident
+from domain.timeline import Entry, entries
+from infra.access_log import Access, AccessEntry, Purpose
+from infra.services import Services
+from infra.timeline_pdf import TimelineExport, render_timeline, stamp
+from projections.incident_index import Attribution, history
+
+router = APIRouter(tags=["legal review"])
+
+Format = Annotated[Literal["json", "pdf"], Query(description="json (default) or pdf")]
+PDF_HEADERS = {"Cache-Control": "no-store"}
+
+
+def _record(services: Services, caller: Principal, what: str, *subjects: UUID | None) -> None:
+    for subject in dict.fromkeys(subjects):
+        services.access.record(Access(caller.actor, Purpose.LEGAL_REVIEW, what, subject))
+
+
+def _contact_file(services: Services, citizen_ref: UUID, head: int) -> list[tuple[int, Any]]:
+    """The contact file's facts up to `head`; none when the reference is not a contact file's."""
+    facts = history(services.app, citizen_ref, stop=head)
+    return facts if facts and isinstance(facts[0][1], ContactFile.Opened) else []
+
+
+def _pdf(export: TimelineExport, name: str) -> Response:
+    headers = {**PDF_HEADERS, "Content-Disposition": f'attachment; filename="{name}.pdf"'}
+    return Response(render_timeline(export), media_type="application/pdf", headers=headers)
+
+
+# ---- a citizen --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One read of a timeline: the facts up to `head`, for the JSON answer and the PDF alike."""
+
+    head: int
+    exported_at: datetime
+    entries: list[Entry]
+    attributions: list[Attribution]
+    accesses: list[AccessEntry]
+    perpetrators: list[UUID]
+
+
+def _read_citizen(services: Services, caller: Principal, citizen_ref: UUID, what: str) -> _Read:
+    head = services.events.head()
+    own = _contact_file(services, citizen_ref, head)
+    services.wait_for(services.incident_index.name, head)
+    attributions = services.incident_index.incidents_of(services.db, citizen_ref)
+    if not own and not attributions:
+        raise NotFound("no contact file or incident for that citizen reference")
+    facts = list(own)
+    spells: dict[UUID, list[Attribution]] = {}
+    for attribution in attributions:
+        spells.setdefault(attribution.incident_id, []).append(attribution)
+    for incident_id, of_incident in spells.items():
+        facts.extend(_while_named(history(services.app, incident_id, stop=head), of_incident))
+    named = [citizen_ref, *_perpetrators(event for _, event in facts)]
+    _record(services, caller, what, *named)
+    accesses = services.access.entries(citizen_ref)
+    return _Read(head, utc_now(), entries(facts), attributions, accesses, list(dict.fromkeys(named)))
+
+
+def _while_named(facts: list[tuple[int, Any]], spells: list[Attribution]) -> list[tuple[int, Any]]:
+    """The incident's facts up to when the citizen was named, and while named (with the correction ending it).
+
+    Facts recorded after a correction named someone else, and before the citizen was named again,
+    are about that other citizen and stay out.
+    """
+    first = min(spell.since for spell in spells)
+    return [(p, e) for p, e in facts if p < first or any(spell.covers(p) for spell in spells)]
+
+
+def _perpetrators(events: Iterable[Any]) -> list[UUID]:
+    """The citizens the incident facts among `events` name as perpetrator, in order of first mention."""
+    named = (e.facts.perpetrator.citizen_ref for e in events if isinstance(e, (Incident.Reported, Incident.Corrected)))
+    return [ref for ref in dict.fromkeys(named) if ref is not None]
+
+
+@router.get("/contact-files/{citizen_ref}/timeline", response_model=CitizenTimelineOut)
+def get_citizen_timeline(citizen_ref: UUID, caller: Legal, services: ServicesDep, format: Format = "json") -> Any:
+    """Every fact of the citizen's contact file and of the incidents naming them, in log order, with who read the data."""
+    if format == "pdf":
+        return get_citizen_timeline_pdf(citizen_ref, caller, services)
+    read = _read_citizen(services, caller, citizen_ref, "legal_timeline")
+    return CitizenTimelineOut(
+        citizen_ref=citizen_ref, exported_at=read.exported_at, exported_by=caller.actor, position=read.head,
+        incidents=[AttributionOut.of(a) for a in read.attributions],
+        entries=[EntryOut.of(e) for e in read.entries],
+        accesses=[AccessOut.of(a) for a in read.accesses],
+    )
+
+
+@router.get("/contact-files/{citizen_ref}/timeline.pdf", response_class=Response)
+def get_citizen_timeline_pdf(citizen_ref: UUID, caller: Legal, services: ServicesDep) -> Response:
+    """The citizen's timeline as PDF, headed by the export's time, user and log position."""
+    read = _read_citizen(services, caller, citizen_ref, "legal_timeline_pdf")
+    related = [
+        f"Incident {a.incident_id}: named from log position {a.since}"
+        + (f" until a correction at position {a.until}" if a.until else " (still named)")
+        for a in read.attributions
+    ]
+    export = TimelineExport(
+        title="Legal timeline: citizen", subject=f"Citizen reference {citizen_ref}", subject_ref=citizen_ref,
+        exported_at=read.exported_at, exported_by=caller.actor, position=read.head, entries=read.entries,
+        related=related, related_heading="Incidents naming the citizen as perpetrator", accesses=read.accesses,
+    )
+    return _pdf(export, f"timeline-{citizen_ref}")
+
+
+# ---- an incident ------------------------------------------------------------------------------
+
+
+def _read_incident(services: Services, caller: Principal, incident_id: UUID, what: str) -> _Read:
+    head = services.events.head()
+    facts = history(services.app, incident_id, stop=head)
+    if not facts or not isinstance(facts[0][1], Incident.Reported):
+        raise NotFound("no incident with that id")
+    perpetrators = _perpetrators(e for _, e in facts)
+    _record(services, caller, what, *(perpetrators or [None]))
+    return _Read(head, utc_now(), entries(facts), [], [], perpetrators)
+
+
+@router.get("/incidents/{incident_id}/timeline", response_model=IncidentTimelineOut)
+def get_incident_timeline(incident_id: UUID, caller: Legal, services: ServicesDep, format: Format = "json") -> Any:
+    """Every fact of the incident in log order: both times, who recorded it, a readable line."""
+    if format == "pdf":
+        return get_incident_timeline_pdf(incident_id, caller, services)
+    read = _read_incident(services, caller, incident_id, "incident_timeline")
+    return IncidentTimelineOut(
+        incident_id=incident_id, perpetrator_refs=read.perpetrators, exported_at=read.exported_at,
+        exported_by=caller.actor, position=read.head, entries=[EntryOut.of(e) for e in read.entries],
+    )
+
+
+@router.get("/incidents/{incident_id}/timeline.pdf", response_class=Response)
+def get_incident_timeline_pdf(incident_id: UUID, caller: Legal, services: ServicesDep) -> Response:
+    """The incident's timeline as PDF, headed by the export's time, user and log position."""
+    read = _read_incident(services, caller, incident_id, "incident_timeline_pdf")
+    export = TimelineExport(
+        title="Legal timeline: incident", subject=f"Incident {incident_id}", subject_ref=incident_id,
+        exported_at=read.exported_at, exported_by=caller.actor, position=read.head, entries=read.entries,
+        related=[f"Citizen reference {ref}" for ref in read.perpetrators],
+        related_heading="Citizens named as perpetrator",
+    )
+    return _pdf(export, f"incident-timeline-{incident_id}")
+
+
+# ---- as of a moment ---------------------------------------------------------------------------
+
+At = Annotated[AwareDatetime, Query(description="the moment asked about, with its UTC offset")]
+
+
+def _read_as_of(services: Services, caller: Principal, citizen_ref: UUID, at: datetime, what: str) -> AsOfOut:
+    """The as-of answer, after recording the read for every citizen whose data it rests on or shows."""
+    head = services.events.head()
+    facts = _contact_file(services, citizen_ref, head)
+    if not facts:
+        raise NotFound("no contact file with that reference")
+    known_then = replay(event for _, event in recorded_by(facts, at))
+    sharing = {ref: history(services.app, ref, stop=head) for ref in _sharing(services, citizen_ref, known_then, head)}
+    services.wait_for(services.incident_index.name, head)
+    candidates = [*relied_on(known_then), *(a.incident_id for a in services.incident_index.incidents_of(services.db, citizen_ref))]
+    incidents = {i: history(services.app, i, stop=head) for i in dict.fromkeys(candidates)}
+    answer = as_of(facts, at, sharing, incidents)
+    shown = [i.incident.facts.perpetrator.citizen_ref for i in answer.incidents_then]
+    _record(services, caller, what, citizen_ref, *sharing, *(ref for ref in shown if ref is not None))
+    return AsOfOut.of(citizen_ref, answer, head)
+
+
+def _sharing(services: Services, citizen_ref: UUID, file: ContactFile | None, head: int) -> list[UUID]:
+    """The other contact files that hold, by position `head`, a number this file held then (from the routing view)."""
+    numbers = list(dict.fromkeys(file.phone_numbers)) if file else []
+    if not numbers:
+        return []
+    services.wait_for(services.phone_routing.name, head)
+    marks = ", ".join(["%s"] * len(numbers))
+    rows = services.db.read(
+        f"SELECT DISTINCT citizen_ref FROM phone_routing_numbers WHERE number IN ({marks}) AND position <= %s"
+        " AND citizen_ref <> %s ORDER BY citizen_ref",
+        (*numbers, head, str(citizen_ref)),
+    )
+    return [UUID(str(ref)) for (ref,) in rows]
+
+
+@router.get("/contact-files/{citizen_ref}/as-of", response_model=AsOfOut)
+def get_as_of(citizen_ref: UUID, caller: Legal, services: ServicesDep, at: At, format: Format = "json") -> Any:
+    """At moment `at`: what was in force as known now, what the front desk and phone routing answered, what was known."""
+    if format == "pdf":
+        return get_as_of_pdf(citizen_ref, caller, services, at)
+    return _read_as_of(services, caller, citizen_ref, at, f"legal_as_of {at.isoformat()}")
+
+
+@router.get("/contact-files/{citizen_ref}/as-of.pdf", response_class=Response)
+def get_as_of_pdf(citizen_ref: UUID, caller: Legal, services: ServicesDep, at: At) -> Response:
+    """The as-of answer as PDF, headed by the moment asked about and the export's time, user and log position."""
+    out = _read_as_of(services, caller, citizen_ref, at, f"legal_as_of_pdf {at.isoformat()}")
+    export = TimelineExport(
+        title="Legal review: as of a moment", subject=f"Citizen reference {citizen_ref}", subject_ref=citizen_ref,
+        exported_at=utc_now(), exported_by=caller.actor, position=out.position, entries=(),
+        header=(f"As of: {stamp(at)}",), sections=as_of_sections(out),
+    )
+    return _pdf(export, f"as-of-{citizen_ref}")

@@ -1,0 +1,286 @@
+"""HTTP shapes of the legal timeline and the as-of answers (staff identities included: legal only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from domain.as_of import Answers, AsOf, IncidentThen, NumberThen, ReachBack
+from domain.contact_file import ContactFile
+from domain.incident_values import IncidentFacts
+from domain.restriction_rules import AdjustmentNeed, LetterRecord, Restriction, Warning
+from domain.restrictions import PhoneRestriction
+from domain.timeline import Entry, terms_text
+from domain.values import Actor, InPersonRule, PhoneRule, Role, Scope, TimeWindow
+from infra.access_log import AccessEntry
+from projections import front_desk, phone_routing
+from projections.incident_index import Attribution
+
+
+class LetterRefOut(BaseModel):
+    letter_id: UUID
+    kind: str
+    sha256: str = Field(description="SHA-256 of the stored PDF: the exact copy sent")
+
+
+class EntryOut(BaseModel):
+    position: int = Field(description="the fact's position in the event log")
+    originator_id: UUID = Field(description="the contact file (citizen reference) or incident the fact belongs to")
+    version: int
+    type: str = Field(description="e.g. ContactFile.RestrictionDecided or Incident.Reported")
+    effective_at: datetime = Field(description="when the fact took effect (valid time)")
+    recorded_at: datetime = Field(description="when the fact was recorded (record time)")
+    actor: Actor = Field(description="who recorded it")
+    summary: str
+    letters: list[LetterRefOut] = Field(description="the letters this fact produced or concerns")
+
+    @classmethod
+    def of(cls, entry: Entry) -> EntryOut:
+        letters = [LetterRefOut(letter_id=l.letter_id, kind=l.kind, sha256=l.sha256) for l in entry.letters]
+        return cls(**{**entry.__dict__, "letters": letters})
+
+
+class AccessOut(BaseModel):
+    at: datetime
+    user_id: str
+    role: Role
+    purpose: str
+    what: str
+
+    @classmethod
+    def of(cls, entry: AccessEntry) -> AccessOut:
+        return cls(at=entry.at, user_id=entry.user_id, role=entry.role, purpose=entry.purpose.value, what=entry.what)
+
+
+class AttributionOut(BaseModel):
+    incident_id: UUID
+    since_position: int = Field(description="the log position from which the citizen was named as perpetrator")
+    until_position: int | None = Field(description="the correction that named someone else; none if still so")
+
+    @classmethod
+    def of(cls, attribution: Attribution) -> AttributionOut:
+        return cls(incident_id=attribution.incident_id, since_position=attribution.since, until_position=attribution.until)
+
+
+class ExportHeader(BaseModel):
+    exported_at: datetime
+    exported_by: Actor
+    position: int = Field(description="the event-log position the export reflects: no fact after it is shown")
+
+
+class CitizenTimelineOut(ExportHeader):
+    citizen_ref: UUID
+    incidents: list[AttributionOut] = Field(description="incidents naming the citizen as perpetrator, now or before")
+    entries: list[EntryOut]
+    accesses: list[AccessOut] = Field(description="who read the citizen's data, when and why (this read included)")
+
+
+class IncidentTimelineOut(ExportHeader):
+    incident_id: UUID
+    perpetrator_refs: list[UUID] = Field(description="the citizens the incident named as perpetrator, now or before")
+    entries: list[EntryOut]
+
+
+class InPersonThenOut(BaseModel):
+    rule: InPersonRule
+    instructions: str | None = None
+    contact_point: str | None = None
+    valid_until: datetime | None = None
+    scope: Scope | None = None
+
+
+def strictest_in_person(r: Restriction) -> tuple[int, datetime, str]:
+    """The front desk's order: strictest rule first, then the soonest to end, then by id (so ties are stable)."""
+    return -front_desk.SEVERITY[r.terms.in_person.rule], r.terms.valid_until, str(r.restriction_id)
+
+
+def strictest_phone(r: PhoneRestriction) -> tuple[int, datetime, str]:
+    """The phone routing's order: strictest rule first, then the soonest to end, then by id."""
+    return -phone_routing.SEVERITY[r.phone.rule], r.valid_until, str(r.restriction_id)
+
+
+class FrontDeskThenOut(BaseModel):
+    """The front-desk lookup's answer, shaped as the live lookup gives it."""
+
+    on_file: bool
+    in_person: InPersonThenOut
+    also_in_force: list[InPersonThenOut]
+
+    @classmethod
+    def of(cls, answers: Answers) -> FrontDeskThenOut:
+        shown = [_in_person(r) for r in sorted(answers.in_person, key=strictest_in_person)]
+        return cls(
+            on_file=answers.on_file, in_person=shown[0] if shown else InPersonThenOut(rule=InPersonRule.OPEN),
+            also_in_force=shown[1:],
+        )
+
+
+def _in_person(r: Restriction) -> InPersonThenOut:
+    t = r.terms
+    return InPersonThenOut(
+        rule=t.in_person.rule, instructions=t.in_person.instructions, contact_point=t.contact_point,
+        valid_until=t.valid_until, scope=t.scope,
+    )
+
+
+class PhoneRoutingThenOut(BaseModel):
+    """How a call from one of the citizen's numbers was routed: the live lookup's answer for that number."""
+
+    number: str
+    rule: PhoneRule
+    contact: str | None = None
+    windows: list[TimeWindow] = []
+    valid_until: datetime | None = None
+    known_number: bool = Field(description="whether any contact file held the number at the moment")
+    holders: list[UUID] = Field(description="the contact files holding the number at the moment, this one included")
+    restriction_id: UUID | None = Field(None, description="the restriction whose phone rule decided the routing")
+
+    @classmethod
+    def of(cls, number: NumberThen) -> PhoneRoutingThenOut:
+        ordered = sorted(number.restrictions, key=strictest_phone)
+        held = {"number": number.number, "known_number": bool(number.holders), "holders": list(number.holders)}
+        if not ordered:
+            return cls(**held, rule=PhoneRule.OPEN)
+        first = ordered[0]
+        return cls(
+            **held, rule=first.phone.rule, contact=first.phone.contact, windows=list(first.phone.windows),
+            valid_until=first.valid_until, restriction_id=first.restriction_id,
+        )
+
+
+class ReachBackOut(BaseModel):
+    restriction_id: UUID
+    valid_from: datetime = Field(description="the start of the period as decided")
+    decided_at: datetime = Field(description="the decision; the restriction is in force from here, not before")
+    covers_at: bool = Field(description="whether the moment asked about lies between the two: in the period, not in force")
+
+    @classmethod
+    def of(cls, reach: ReachBack, at: datetime) -> ReachBackOut:
+        return cls(restriction_id=reach.restriction_id, valid_from=reach.valid_from, decided_at=reach.decided_at,
+                   covers_at=reach.covers(at))
+
+
+class IncidentThenOut(BaseModel):
+    """An incident as recorded by the moment: facts corrected later show as they then stood."""
+
+    incident_id: UUID
+    position_then: int = Field(description="the log position of the incident's latest fact recorded by `at`")
+    version: int
+    facts: IncidentFacts
+    reported_at: datetime
+    corrected_fields: list[str] = Field(description="fields corrected by `at`, in order")
+    closed_at: datetime | None = None
+
+    @classmethod
+    def of(cls, then: IncidentThen) -> IncidentThenOut:
+        i = then.incident
+        return cls(
+            incident_id=then.incident_id, position_then=then.position_then, version=i.version, facts=i.facts,
+            reported_at=i.reported_at, corrected_fields=[f for c in i.corrections for f in c.fields],
+            closed_at=i.closed_at,
+        )
+
+
+class ContactFileThenOut(BaseModel):
+    """The contact file as recorded by the moment: proposals and hearings are in `restrictions`."""
+
+    version: int
+    phone_numbers: list[str]
+    adjustment_needs: list[AdjustmentNeed]
+    warnings: list[Warning]
+    restrictions: list[Restriction]
+    letters: list[LetterRecord]
+
+    @classmethod
+    def of(cls, file: ContactFile) -> ContactFileThenOut:
+        return cls(
+            version=file.version, phone_numbers=list(file.phone_numbers),
+            adjustment_needs=list(file.adjustment_needs.values()), warnings=list(file.warnings.values()),
+            restrictions=list(file.restrictions.values()), letters=list(file.letters.values()),
+        )
+
+
+class AsOfOut(BaseModel):
+    citizen_ref: UUID
+    at: datetime
+    position: int = Field(description="the event-log position the answer reflects: no later fact is used")
+    position_then: int = Field(description="the log position of the latest fact of this file recorded by `at`")
+    in_force_known_now: list[Restriction] = Field(
+        description="restrictions in force at `at` by effective time, from every fact recorded to date;"
+        " a restriction is in force from its decision on, never earlier, whatever its period says"
+    )
+    in_force_known_then: list[Restriction] = Field(description="the same, from the facts recorded by `at` only")
+    learned_later: list[UUID] = Field(description="restrictions whose standing at `at` changed by facts recorded later")
+    reaches_back: list[ReachBackOut] = Field(
+        description="decisions whose period, as decided, begins before the decision itself"
+    )
+    front_desk: FrontDeskThenOut = Field(description="what the front-desk lookup answered at `at`")
+    phone_routing: list[PhoneRoutingThenOut] = Field(
+        description="what the phone routing answered at `at` for a call from each number the citizen held then:"
+        " the strictest rule in force across every contact file holding that number, as the live lookup gives it"
+    )
+    known_then: ContactFileThenOut | None = Field(description="the contact file as recorded by `at`; none if not yet open")
+    incidents_known_then: list[IncidentThenOut] = Field(
+        description="the incidents the file's restrictions rested on, or naming the citizen, as recorded by `at`"
+    )
+
+    @classmethod
+    def of(cls, citizen_ref: UUID, answer: AsOf, position: int) -> AsOfOut:
+        return cls(
+            citizen_ref=citizen_ref, at=answer.at, position=position, position_then=answer.position_then,
+            in_force_known_now=list(answer.in_force_known_now), in_force_known_then=list(answer.in_force_known_then),
+            learned_later=list(answer.learned_later),
+            reaches_back=[ReachBackOut.of(r, answer.at) for r in answer.reaches_back],
+            front_desk=FrontDeskThenOut.of(answer.answered),
+            phone_routing=[PhoneRoutingThenOut.of(n) for n in answer.answered.numbers],
+            known_then=ContactFileThenOut.of(answer.known_then) if answer.known_then else None,
+            incidents_known_then=[IncidentThenOut.of(i) for i in answer.incidents_then],
+        )
+
+
+def as_of_sections(out: AsOfOut) -> list[tuple[str, list[str]]]:
+    """The as-of answer as headed lists of lines, for the PDF export (numbers by their last digits only)."""
+    def restriction(r: Restriction) -> str:
+        return f"Restriction {r.restriction_id} ({r.status.value}): {terms_text(r.terms)}"
+
+    def in_person(t: InPersonThenOut) -> str:
+        until = f" until {t.valid_until.isoformat()}" if t.valid_until else ""
+        return f"In person {t.rule.value}{until}" + (f"; {t.instructions}" if t.instructions else "")
+
+    desk = out.front_desk
+    sections = [
+        ("In force at the moment, as known now", [restriction(r) for r in out.in_force_known_now] or ["None"]),
+        ("In force at the moment, as known then", [restriction(r) for r in out.in_force_known_then] or ["None"]),
+        ("Learned later", [f"Restriction {r}" for r in out.learned_later] or ["Nothing"]),
+        ("Decided periods reaching back before the decision", [
+            f"Restriction {r.restriction_id}: period from {r.valid_from.isoformat()}, decided {r.decided_at.isoformat()}"
+            + (" (the moment lies in between: not in force)" if r.covers_at else "")
+            for r in out.reaches_back
+        ] or ["None"]),
+        ("What the front-desk lookup answered", [
+            "On file" if desk.on_file else "Not on file", in_person(desk.in_person),
+            *(f"Also in force: {in_person(t)}" for t in desk.also_in_force),
+        ]),
+        ("What the phone routing answered", [
+            f"Number ending {p.number[-4:]}: {p.rule.value}" + (f" ({p.contact})" if p.contact else "")
+            + (f" until {p.valid_until.isoformat()}" if p.valid_until else "")
+            + f"; held by {len(p.holders)} contact file(s)"
+            for p in out.phone_routing
+        ] or ["No number on file"]),
+    ]
+    known = out.known_then
+    sections.append(("What we knew: the contact file", [
+        f"Version {known.version}", *(restriction(r) for r in known.restrictions),
+        *(f"Letter {l.letter_id} ({l.kind}) SHA-256 {l.sha256}" for l in known.letters),
+    ] if known else ["Not yet opened"]))
+    sections.append(("What we knew: the incidents", [
+        f"Incident {i.incident_id} (version {i.version}): {', '.join(k.value for k in i.facts.kinds)} on "
+        f"{i.facts.occurred_at.isoformat()}, perpetrator {i.facts.perpetrator.kind.value}"
+        + (f" {i.facts.perpetrator.citizen_ref}" if i.facts.perpetrator.citizen_ref else "")
+        + (f"; corrected: {', '.join(i.corrected_fields)}" if i.corrected_fields else "")
+        + f"; {i.facts.description}"
+        for i in out.incidents_known_then
+    ] or ["None"]))
+    return sections

@@ -1,0 +1,299 @@
+"""Legal review over HTTP, on SQLite and PostgreSQL: timelines, as-of answers, PDF export, access logging."""
+
+from __future__ import annotations
+
+import io
+import time
+from datetime import datetime, timedelta, timezone
+from uuid import UUID
+
+import pytest
+from pypdf import PdfReader
+
+from domain.values import Role
+from tests.integration.conftest import bearer
+from tests.support.cases import decide_over_http, incident_facts
+
+CPR = "211062-5629"
+OTHER_CPR = "010190-1235"
+LEADER = bearer(Role.LEADER, "l1", "Lone Hansen", "Afdelingsleder")
+CASEWORKER = bearer(Role.CASEWORKER, "c1", "Carl Berg")
+GUARD = bearer(Role.GUARD, "g1", "Gitte Vagt")
+TELEPHONY = bearer(Role.TELEPHONY, "tel", "Telefoni")
+LEGAL = bearer(Role.LEGAL, "j1", "Jens Jurist")
+
+
+def legal_reads(services, ref):
+    rows = services.db.read(
+        "SELECT user_id, purpose, what FROM vaern_access_log WHERE subject_ref = %s AND role = 'legal' ORDER BY id",
+        (str(ref),),
+    )
+    return [tuple(r) for r in rows]
+
+
+@pytest.fixture
+def ref(client):
+    ref = client.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER).json()["citizen_ref"]
+    assert client.post(f"/contact-files/{ref}/phone-numbers", json={"number": "20304050"}, headers=CASEWORKER).status_code == 200
+    return ref
+
+
+@pytest.fixture
+def decided(client, ref):
+    """A decided restriction with its decision letter issued and dispatched."""
+    decision = decide_over_http(client, ref, LEADER, CASEWORKER)
+    body = {"kind": "decision", "subject_id": decision["restriction_id"]}
+    letter = client.post(f"/contact-files/{ref}/letters", json=body, headers=LEADER)
+    assert letter.status_code == 201, letter.text
+    letter_id = letter.json()["created_id"]
+    sent = client.post(f"/contact-files/{ref}/letters/{letter_id}/dispatch", json={"channel": "digital_post"}, headers=LEADER)
+    assert sent.status_code == 200, sent.text
+    sha256 = client.get(f"/contact-files/{ref}", headers=LEGAL).json()["letters"][0]["sha256"]
+    return {**decision, "letter_id": letter_id, "sha256": sha256, "position": sent.json()["position"]}
+
+
+def test_the_citizen_timeline_lists_every_fact_in_log_order_with_times_actor_summary_and_letters(client, services, ref, decided):
+    client.get(f"/contact-files/{ref}", headers=CASEWORKER)  # a caseworker looked
+    answer = client.get(f"/contact-files/{ref}/timeline", headers=LEGAL)
+    assert answer.status_code == 200, answer.text
+    timeline = answer.json()
+    entries = timeline["entries"]
+    positions = [e["position"] for e in entries]
+    assert positions == sorted(positions) and len(set(positions)) == len(positions)
+    assert timeline["position"] >= positions[-1] >= decided["position"]
+    assert [e["type"] for e in entries] == [
+        "ContactFile.Opened", "ContactFile.PhoneNumberRegistered", "Incident.Reported", "ContactFile.RestrictionProposed",
+        "ContactFile.HearingSkipped", "ContactFile.RestrictionDecided", "ContactFile.LetterIssued",
+        "ContactFile.LetterDispatched",
+    ]
+    decision = entries[5]
+    assert decision["actor"] == {"user_id": "l1", "name": "Lone Hansen", "role": "leader"}
+    assert decision["summary"].startswith(f"Restriction {decided['restriction_id'][:8]} decided by Lone Hansen")
+    assert decision["letters"] == [{"letter_id": decided["letter_id"], "kind": "decision", "sha256": decided["sha256"]}]
+    assert datetime.fromisoformat(decision["recorded_at"]) >= datetime.fromisoformat(entries[0]["recorded_at"])
+    assert entries[2]["actor"]["role"] == "caseworker" and entries[2]["summary"].startswith("Incident reported: threat")
+    assert [i["until_position"] for i in timeline["incidents"]] == [None]
+    # Who looked, with staff identities (unlike the citizen's own report); this read included.
+    looked = [(a["user_id"], a["role"], a["what"]) for a in timeline["accesses"]]
+    assert ("c1", "caseworker", "contact_file") in looked and looked[-1] == ("j1", "legal", "legal_timeline")
+
+
+def correct_perpetrator(client, incident_id, citizen_ref, reason="Forkert borger angivet"):
+    body = {"changes": {"perpetrator": {"kind": "citizen", "citizen_ref": citizen_ref}}, "reason": reason}
+    corrected = client.post(f"/incidents/{incident_id}/corrections", json=body, headers=CASEWORKER)
+    assert corrected.status_code == 200, corrected.text
+    return corrected.json()["position"]
+
+
+def add_note(client, incident_id, text):
+    noted = client.post(f"/incidents/{incident_id}/notes", json={"text": text}, headers=CASEWORKER)
+    assert noted.status_code == 200, noted.text
+    return noted.json()["position"]
+
+
+def test_an_incident_corrected_to_another_citizen_stays_on_the_timeline_up_to_the_correction(client, services, ref):
+    other = client.post("/contact-files", json={"cpr": OTHER_CPR}, headers=CASEWORKER).json()["citizen_ref"]
+    reported = client.post("/incidents", json=incident_facts(ref), headers=CASEWORKER).json()
+    corrected = correct_perpetrator(client, reported["incident_id"], other)
+    add_note(client, reported["incident_id"], "Den rette borger ringede igen")  # about the other citizen only
+    mine = client.get(f"/contact-files/{ref}/timeline", headers=LEGAL).json()
+    theirs = client.get(f"/contact-files/{other}/timeline", headers=LEGAL).json()
+    assert mine["incidents"] == [
+        {"incident_id": reported["incident_id"], "since_position": reported["position"], "until_position": corrected}
+    ]
+    assert theirs["incidents"] == [
+        {"incident_id": reported["incident_id"], "since_position": corrected, "until_position": None}
+    ]
+    assert [e["type"] for e in mine["entries"]][-2:] == ["Incident.Reported", "Incident.Corrected"]
+    assert not any(e["type"] == "Incident.NoteAdded" for e in mine["entries"])
+    assert [e["type"] for e in theirs["entries"]][-3:] == ["Incident.Reported", "Incident.Corrected", "Incident.NoteAdded"]
+    incident = client.get(f"/incidents/{reported['incident_id']}/timeline", headers=LEGAL).json()
+    assert incident["perpetrator_refs"] == [ref, other]
+    assert [e["type"] for e in incident["entries"]] == ["Incident.Reported", "Incident.Corrected", "Incident.NoteAdded"]
+    assert incident["entries"][1]["summary"] == f"Facts corrected (perpetrator now citizen {other[:8]}): Forkert borger angivet"
+    # The first citizen's timeline shows the correction naming the other: both reads are logged, for each.
+    assert ("j1", "legal_review", "legal_timeline") in legal_reads(services, ref)
+    assert [w for _, _, w in legal_reads(services, other)].count("legal_timeline") == 2
+    for citizen in (ref, other):  # the incident timeline shows both citizens' data: both reads are logged
+        assert ("j1", "legal_review", "incident_timeline") in legal_reads(services, citizen)
+
+
+def test_an_incident_named_corrected_away_and_named_again_keeps_both_spells(client, services, ref):
+    other = client.post("/contact-files", json={"cpr": OTHER_CPR}, headers=CASEWORKER).json()["citizen_ref"]
+    reported = client.post("/incidents", json=incident_facts(ref), headers=CASEWORKER).json()
+    incident_id = reported["incident_id"]
+    away = correct_perpetrator(client, incident_id, other)
+    about_them = add_note(client, incident_id, "Noteret om den anden borger")
+    back = correct_perpetrator(client, incident_id, ref, "Alligevel den første borger")
+    about_me = add_note(client, incident_id, "Noteret om den første borger")
+    mine = client.get(f"/contact-files/{ref}/timeline", headers=LEGAL).json()
+    assert mine["incidents"] == [
+        {"incident_id": incident_id, "since_position": reported["position"], "until_position": away},
+        {"incident_id": incident_id, "since_position": back, "until_position": None},
+    ]
+    positions = [e["position"] for e in mine["entries"] if e["originator_id"] == incident_id]
+    assert positions == [reported["position"], away, back, about_me] and about_them not in positions
+    theirs = client.get(f"/contact-files/{other}/timeline", headers=LEGAL).json()
+    assert theirs["incidents"] == [{"incident_id": incident_id, "since_position": away, "until_position": back}]
+    assert [e["position"] for e in theirs["entries"] if e["originator_id"] == incident_id] == [
+        reported["position"], away, about_them, back
+    ]
+    pdf = client.get(f"/contact-files/{ref}/timeline.pdf", headers=LEGAL)
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages).split())
+    assert f"named from log position {reported['position']} until a correction at position {away}" in text
+    assert f"named from log position {back} (still named)" in text
+
+
+def test_the_reconstructed_front_desk_and_phone_answers_equal_what_the_live_lookups_said(client, services, ref, decided):
+    # Two scopes with equal in-person rules, a shared number, an amendment before and after, an expiry.
+    centre = decide_over_http(
+        client, ref, LEADER, CASEWORKER, scope={"kind": "centre", "centre": "JKI"}, phone={"rule": "open"},
+        valid_until=(datetime.now(timezone.utc) + timedelta(days=60)).isoformat(),
+    )
+    short = decide_over_http(
+        client, ref, LEADER, CASEWORKER, scope={"kind": "case", "case": "S-1"}, phone={"rule": "open"},
+        in_person={"rule": "by_appointment"}, valid_until=(datetime.now(timezone.utc) + timedelta(seconds=4)).isoformat(),
+    )
+    other = client.post("/contact-files", json={"cpr": OTHER_CPR}, headers=CASEWORKER).json()["citizen_ref"]
+    shared = client.post(f"/contact-files/{other}/phone-numbers", json={"number": "20304050"}, headers=CASEWORKER)
+    assert shared.status_code == 200, shared.text
+    banned_phone = decide_over_http(client, other, LEADER, CASEWORKER, phone={"rule": "banned"})
+    amend(client, ref, centre["restriction_id"], in_person={"rule": "guard_present", "instructions": "Mød i receptionen"})
+    time.sleep(max(0.0, (datetime.fromisoformat(current_terms(client, ref, short["restriction_id"])["valid_until"])
+                         - datetime.now(timezone.utc)).total_seconds()) + 0.2)
+    expired = services.app.expire_restriction(UUID(ref), UUID(short["restriction_id"]))
+
+    desk_headers = {"params": {"min_position": expired.position}, "json": {"cpr": CPR}, "headers": GUARD}
+    live_desk = client.post("/front-desk/lookup", **desk_headers).json()
+    live_phone = client.post("/phone-routing/lookup", params={"min_position": expired.position},
+                             json={"number": "20304050"}, headers=TELEPHONY).json()
+    assert [t["scope"]["kind"] for t in (live_desk["in_person"], *live_desk["also_in_force"])] == ["centre", "administration"]
+    assert live_phone["rule"] == "banned"
+
+    amended = amend(client, ref, decided["restriction_id"], in_person={"rule": "banned"}, phone={"rule": "banned"})
+    lifted = client.post(f"/contact-files/{ref}/restrictions/{centre['restriction_id']}/lift",
+                         json={"reason": "Forholdene er normaliseret"}, headers=LEADER)
+    assert lifted.status_code == 200, lifted.text
+    incident_id = client.get(f"/contact-files/{ref}", headers=LEGAL).json()["restrictions"][0]["grounds"]["incident_ids"][0]
+    corrected = client.post(f"/incidents/{incident_id}/corrections", headers=CASEWORKER,
+                            json={"changes": {"description": "Borgeren slog i bordet"}, "reason": "Præciseret"})
+    assert corrected.status_code == 200, corrected.text
+    now_desk = client.post("/front-desk/lookup", params={"min_position": lifted.json()["position"]}, json={"cpr": CPR},
+                           headers=GUARD).json()
+    assert now_desk["in_person"]["rule"] == "banned" and now_desk["also_in_force"] == []  # the live answer moved on
+
+    desk_at = datetime.fromisoformat(live_desk["checked_at"])
+    answer = client.get(f"/contact-files/{ref}/as-of", params={"at": desk_at.isoformat()}, headers=LEGAL)
+    assert answer.status_code == 200, answer.text
+    then = answer.json()
+    assert then["front_desk"] == {k: live_desk[k] for k in ("on_file", "in_person", "also_in_force")}
+    phone_at = datetime.fromisoformat(live_phone["checked_at"])
+    (phone,) = client.get(f"/contact-files/{ref}/as-of", params={"at": phone_at.isoformat()}, headers=LEGAL).json()["phone_routing"]
+    assert phone["number"] == "+4520304050" and phone["restriction_id"] == banned_phone["restriction_id"]
+    assert sorted(phone["holders"]) == sorted([ref, other])
+    assert {k: phone[k] for k in ("rule", "contact", "windows", "valid_until", "known_number")} == {
+        k: live_phone[k] for k in ("rule", "contact", "windows", "valid_until", "known_number")
+    }
+    assert [r["status"] for r in then["known_then"]["restrictions"]] == ["decided", "decided", "expired"]
+    assert [l["sha256"] for l in then["known_then"]["letters"]] == [decided["sha256"]]
+    in_force = {r["restriction_id"]: r for r in then["in_force_known_now"]}
+    assert set(in_force) == {decided["restriction_id"], centre["restriction_id"]}
+    assert in_force[decided["restriction_id"]]["terms"]["in_person"]["rule"] == "guard_present"  # amended only later
+    assert then["learned_later"] == [] and amended["position"] > then["position_then"]
+    relied = {i["incident_id"]: i for i in then["incidents_known_then"]}
+    assert relied[incident_id]["facts"]["description"] == "Borgeren truede sagsbehandleren under et møde"
+    assert relied[incident_id]["corrected_fields"] == []
+    assert ("j1", "legal_review", f"legal_as_of {desk_at.isoformat()}") in legal_reads(services, ref)
+    assert ("j1", "legal_review", f"legal_as_of {desk_at.isoformat()}") in legal_reads(services, other)  # its file was read
+
+
+def current_terms(client, ref, restriction_id):
+    restrictions = client.get(f"/contact-files/{ref}", headers=LEGAL).json()["restrictions"]
+    return next(r for r in restrictions if r["restriction_id"] == restriction_id)["terms"]
+
+
+def amend(client, ref, restriction_id, **changes):
+    terms = {**current_terms(client, ref, restriction_id), "review_at": None, **changes}
+    amended = client.post(f"/contact-files/{ref}/restrictions/{restriction_id}/amendments",
+                          json={"terms": terms, "reasons": "Ny vurdering"}, headers=LEADER)
+    assert amended.status_code == 200, amended.text
+    return amended.json()
+
+
+def test_a_decision_reaching_back_was_not_in_force_before_it_was_made_and_is_shown_apart(client, services, ref):
+    asked = datetime.now(timezone.utc)
+    decision = decide_over_http(
+        client, ref, LEADER, CASEWORKER, valid_from=(asked - timedelta(days=1)).isoformat()
+    )  # decided after `asked`, its period from the day before
+    then = client.get(f"/contact-files/{ref}/as-of", params={"at": asked.isoformat()}, headers=LEGAL).json()
+    assert then["in_force_known_now"] == [] and then["in_force_known_then"] == [] and then["learned_later"] == []
+    (reach,) = then["reaches_back"]
+    assert reach["restriction_id"] == decision["restriction_id"] and reach["covers_at"]
+    assert datetime.fromisoformat(reach["valid_from"]) < asked < datetime.fromisoformat(reach["decided_at"])
+    assert then["known_then"]["restrictions"] == []
+    assert then["front_desk"]["on_file"] and then["front_desk"]["in_person"]["rule"] == "open"
+    after = client.get(f"/contact-files/{ref}/as-of", params={"at": reach["decided_at"]}, headers=LEGAL).json()
+    assert [r["restriction_id"] for r in after["in_force_known_now"]] == [decision["restriction_id"]]
+    assert not after["reaches_back"][0]["covers_at"]
+    before_the_file = client.get(f"/contact-files/{ref}/as-of", params={"at": "2020-01-01T00:00:00+00:00"}, headers=LEGAL).json()
+    assert before_the_file["known_then"] is None and not before_the_file["front_desk"]["on_file"]
+
+
+def test_the_as_of_answer_exports_as_pdf(client, services, ref, decided):
+    asked = datetime.now(timezone.utc).isoformat()
+    answer = client.get(f"/contact-files/{ref}/as-of.pdf", params={"at": asked}, headers=LEGAL)
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.content)).pages)
+    assert f"Citizen reference {ref}" in text and "As of: " in text and "Exported by: Jens Jurist (j1, legal)" in text
+    assert f"Restriction {decided['restriction_id']} (decided)" in text and "In person guard_present" in text
+    assert "Number ending 4050: named_contact_only (Team Nord)" in text and "20304050" not in text
+    assert decided["sha256"] in text and "What we knew: the incidents" in text
+    same = client.get(f"/contact-files/{ref}/as-of", params={"at": asked, "format": "pdf"}, headers=LEGAL)
+    assert same.content.startswith(b"%PDF")
+    assert [w for _, _, w in legal_reads(services, ref)][-2:] == [f"legal_as_of_pdf {asked}"] * 2
+
+
+def test_the_pdf_export_states_subject_time_user_position_and_each_fact(client, services, ref, decided):
+    answer = client.get(f"/contact-files/{ref}/timeline.pdf", headers=LEGAL)
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.content)).pages)
+    head = services.events.head()
+    assert f"Citizen reference {ref}" in text
+    assert "Exported by: Jens Jurist (j1, legal)" in text and "Exported at: " in text
+    assert f"Reflects the event log up to position: {head}" in text
+    assert f"Restriction {decided['restriction_id'][:8]} decided by Lone Hansen" in text
+    assert decided["sha256"] in text and "Lone Hansen (l1, leader)" in text
+    assert "Incidents naming the citizen as perpetrator" in text and "j1 (legal)" in text
+    same = client.get(f"/contact-files/{ref}/timeline", params={"format": "pdf"}, headers=LEGAL)
+    assert same.content.startswith(b"%PDF")
+    assert [w for _, _, w in legal_reads(services, ref)][-2:] == ["legal_timeline_pdf", "legal_timeline_pdf"]
+
+
+def test_the_incident_timeline_exports_as_pdf_and_logs_the_read_for_the_perpetrator(client, services, ref):
+    reported = client.post("/incidents", json=incident_facts(ref), headers=CASEWORKER).json()
+    answer = client.get(f"/incidents/{reported['incident_id']}/timeline.pdf", headers=LEGAL)
+    assert answer.status_code == 200
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.content)).pages)
+    assert f"Incident {reported['incident_id']}" in text and "Incident reported: threat" in text
+    assert f"Citizen reference {ref}" in text
+    assert legal_reads(services, ref) == [("j1", "legal_review", "incident_timeline_pdf")]
+
+
+def test_only_legal_reads_timelines_and_unknown_subjects_or_bad_moments_are_problems(client, services, ref):
+    reported = client.post("/incidents", json=incident_facts(ref), headers=CASEWORKER).json()
+    paths = [f"/contact-files/{ref}/timeline", f"/contact-files/{ref}/timeline.pdf",
+             f"/incidents/{reported['incident_id']}/timeline", f"/contact-files/{ref}/as-of?at=2026-01-01T00:00:00Z",
+             f"/contact-files/{ref}/as-of.pdf?at=2026-01-01T00:00:00Z"]
+    for path in paths:
+        for role in (LEADER, CASEWORKER, GUARD, TELEPHONY):
+            assert client.get(path, headers=role).status_code == 403
+    unknown = "00000000-0000-4000-8000-000000000000"
+    for path in (f"/contact-files/{unknown}/timeline", f"/incidents/{unknown}/timeline", f"/incidents/{ref}/timeline",
+                 f"/contact-files/{unknown}/as-of?at=2026-01-01T00:00:00Z"):
+        missing = client.get(path, headers=LEGAL)
+        assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+    for bad in ("yesterday", "2026-01-01T00:00:00"):  # not a time; a time without its offset
+        refused = client.get(f"/contact-files/{ref}/as-of", params={"at": bad}, headers=LEGAL)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "at"
+    assert client.get(f"/contact-files/{ref}/as-of", headers=LEGAL).json()["errors"][0]["field"] == "at"
+    assert legal_reads(services, ref) == []  # refusals read nothing and record nothing

@@ -1,0 +1,107 @@
+"""Every fact of a contact file or incident has a readable line; letters hang on the facts that produced them."""
+
+from datetime import datetime, timedelta, timezone
+from uuid import uuid4
+
+import pytest
+
+from domain.contact_file import ContactFile
+from domain.incident import Incident
+from domain.incident_values import IncidentFacts
+from domain.model import Aggregate
+from domain.restriction_rules import HearingException
+from domain.restrictions import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms
+from domain.timeline import entries, event_type, has_summary, summary
+from domain.values import Actor, Official, Role
+from tests.support.cases import incident_facts
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+LEADER = Actor(user_id="l1", name="Lone Hansen", role=Role.LEADER)
+OFFICIAL = Official(user_id="l1", name="Lone Hansen", title="Afdelingsleder")
+
+
+def event_classes(aggregate: type) -> set[type]:
+    """Every event class nested in the aggregate (aliases such as Created counted once)."""
+    return {
+        value for value in vars(aggregate).values()
+        if isinstance(value, type) and issubclass(value, Aggregate.Event) and value is not aggregate.Event
+    }
+
+
+@pytest.mark.parametrize("aggregate", [ContactFile, Incident])
+def test_every_event_type_has_its_own_summary(aggregate):
+    missing = sorted(c.__qualname__ for c in event_classes(aggregate) if not has_summary(c))
+    assert missing == [], f"write a summary in domain/timeline.py for {missing}"
+
+
+def test_the_event_classes_are_found():
+    assert ContactFile.RestrictionLifted in event_classes(ContactFile)
+    assert Incident.Corrected in event_classes(Incident) and len(event_classes(Incident)) > 15
+
+
+def decided_file():
+    file = ContactFile._create(ContactFile.Opened, id=uuid4(), actor=LEADER, effective_at=NOW)
+    basis = IncidentBasis(
+        incident_id=uuid4(), citizen_ref=file.id, occurred_at=NOW - timedelta(days=1), affected_employee_ids=frozenset({"c7"})
+    )
+    terms = RestrictionTerms.model_validate({
+        "in_person": {"rule": "guard_present"}, "phone": {"rule": "named_contact_only", "contact": "Team Nord"},
+        "open_channel": "written", "contact_point": "Team Nord", "valid_from": NOW,
+        "valid_until": NOW + timedelta(days=90), "reasons": "Gentagne trusler",
+    })
+    grounds = Grounds(incident_ids=(basis.incident_id,), milder_measures=("Mundtlig advarsel",))
+    rid = file.propose_restriction(terms, grounds, {basis.incident_id: basis}, RestrictionPolicy(), OFFICIAL, LEADER, NOW)
+    file.skip_hearing(rid, HearingException.URGENCY, "Akut fare", LEADER, NOW)
+    file.decide_restriction(rid, {basis.incident_id: basis}, RestrictionPolicy(), OFFICIAL, LEADER, NOW)
+    return file, rid
+
+
+def test_a_decision_reads_as_terms_and_official():
+    file, rid = decided_file()
+    decided = [e for e in file.pending_events if isinstance(e, ContactFile.RestrictionDecided)][0]
+    line = summary(decided)
+    assert line.startswith(f"Restriction {str(rid)[:8]} decided by Lone Hansen")
+    assert "in person guard present" in line and "phone named contact only (Team Nord)" in line
+    assert "2026-11-02 to 2027-01-31" in line and "\n" not in line
+    assert event_type(decided) == "ContactFile.RestrictionDecided"
+
+
+def test_free_text_is_cut_to_one_line():
+    file, rid = decided_file()
+    file.lift_restriction(rid, "Grund " * 100 + "\nnæste linje", OFFICIAL, LEADER, NOW + timedelta(days=1))
+    line = summary(file.pending_events[-1])
+    assert "\n" not in line and line.endswith("…") and len(line) < 200
+
+
+def test_a_letter_is_listed_on_the_fact_that_produced_it_and_on_its_own_facts():
+    file, rid = decided_file()
+    letter_id = uuid4()
+    file.record_letter(letter_id, "decision", rid, "ab" * 32, OFFICIAL, LEADER, NOW)
+    file.record_dispatch(letter_id, "digital post", LEADER, NOW)
+    history = [(position, event) for position, event in enumerate(file.collect_events(), start=10)]
+    timeline = entries(reversed(history))  # order comes from the positions, not the input
+    assert [e.position for e in timeline] == list(range(10, 10 + len(history)))
+    with_letter = {e.type: [l.letter_id for l in e.letters] for e in timeline if e.letters}
+    assert with_letter == {
+        "ContactFile.RestrictionDecided": [letter_id],
+        "ContactFile.LetterIssued": [letter_id],
+        "ContactFile.LetterDispatched": [letter_id],
+    }
+    issued = next(e for e in timeline if e.type == "ContactFile.LetterIssued")
+    assert issued.letters[0].sha256 == "ab" * 32 and issued.letters[0].kind == "decision"
+    assert issued.actor == LEADER and issued.effective_at == NOW and issued.recorded_at is not None
+
+
+def test_a_correction_names_the_changed_fields_with_their_new_values_and_no_cpr():
+    first, second = uuid4(), uuid4()
+    now = datetime.now(timezone.utc)
+    incident = Incident.report(IncidentFacts.model_validate(incident_facts(first)), LEADER, now)
+    incident.correct(
+        {"perpetrator": {"kind": "citizen", "citizen_ref": str(second)}, "description": "Råbte " * 40,
+         "outside_working_hours": True},
+        "Forkert borger angivet", LEADER, now,
+    )
+    line = summary(incident.collect_events()[-1])
+    assert line.startswith(f"Facts corrected (perpetrator now citizen {str(second)[:8]}; outside_working_hours now yes; ")
+    assert "description now Råbte Råbte" in line and line.endswith("): Forkert borger angivet")
+    assert str(second) not in line and str(first)[:8] not in line and "\n" not in line and len(line) < 200
