@@ -118,7 +118,7 @@ class RoutingTable:
         ]
         if not in_force:
             return DEFAULT_ROUTING
-        return _routing(max(in_force, key=_strictness))
+        return _routing(min(in_force, key=_strictest_first))
 
     def contents(self) -> dict[str, Any]:
         """Every citizen's sequence and state, and the numbers: what two tables are compared by."""
@@ -140,9 +140,10 @@ def _normalised(number: str | None) -> str | None:
         return None  # not a number we could know
 
 
-def _strictness(restriction: RestrictionRouting) -> tuple[int, datetime, str]:
-    # Ties between equally strict restrictions go to the one that lasts longest, then by id: deterministic.
-    return SEVERITY[PhoneRule(restriction.rule)], restriction.valid_until, str(restriction.restriction_id)
+def _strictest_first(restriction: RestrictionRouting) -> tuple[int, datetime, str]:
+    # The order Vaern's own phone-routing view uses (see the contract): strictest rule, then the one
+    # ending soonest, then the lowest restriction id, so the two always agree.
+    return -SEVERITY[PhoneRule(restriction.rule)], restriction.valid_until, str(restriction.restriction_id)
 
 
 def _routing(restriction: RestrictionRouting) -> Routing:

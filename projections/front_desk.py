@@ -166,8 +166,9 @@ class FrontDeskView:
         return FrontDeskAnswer(on_file=rows[0][1] is not None, in_force=in_force, position=int(rows[0][0]))
 
 
-def _strictest_first(terms: InPersonTerms) -> tuple[int, datetime]:
-    return -SEVERITY[terms.rule], terms.valid_until
+def _strictest_first(terms: InPersonTerms) -> tuple[int, datetime, str]:
+    """Strictest rule first; of equally strict ones the soonest to end, then by id, so every reader agrees."""
+    return -SEVERITY[terms.rule], terms.valid_until, str(terms.restriction_id)
 
 
 def _terms(row: tuple[Any, ...]) -> InPersonTerms:

@@ -146,7 +146,7 @@ class PhoneRoutingView:
     def lookup(self, db: Database, number: str, at: datetime) -> PhoneRoutingAnswer:
         """The routing for a call from `number` (E.164) at `at` (one statement)."""
         rows = db.read(
-            "SELECT p.position, n.citizen_ref, r.rule, r.contact, r.windows, r.valid_until"
+            "SELECT p.position, n.citizen_ref, r.restriction_id, r.rule, r.contact, r.windows, r.valid_until"
             " FROM vaern_positions p"
             " LEFT JOIN phone_routing_numbers n ON n.number = %s"
             " LEFT JOIN phone_routing_restrictions r ON r.citizen_ref = n.citizen_ref AND r.rule <> 'open'"
@@ -156,10 +156,16 @@ class PhoneRoutingView:
         )
         if not rows:
             return PhoneRoutingAnswer(citizen_refs=frozenset(), routing=CallRouting(rule=PhoneRule.OPEN), position=0)
-        routings = sorted((_routing(row[2:]) for row in rows if row[2] is not None), key=lambda r: -SEVERITY[r.rule])
-        routing = routings[0] if routings else CallRouting(rule=PhoneRule.OPEN)
+        held = sorted((row[2:] for row in rows if row[2] is not None), key=_strictest_first)
+        routing = _routing(held[0][1:]) if held else CallRouting(rule=PhoneRule.OPEN)
         citizens = frozenset(UUID(str(row[1])) for row in rows if row[1] is not None)
         return PhoneRoutingAnswer(citizen_refs=citizens, routing=routing, position=int(rows[0][0]))
+
+
+def _strictest_first(row: tuple[Any, ...]) -> tuple[int, datetime, str]:
+    """Strictest rule first; of equally strict ones the soonest to end, then by id, so every reader agrees."""
+    restriction_id, rule, _, _, valid_until = row
+    return -SEVERITY[PhoneRule(rule)], valid_until, str(restriction_id)
 
 
 def _routing(row: tuple[Any, ...]) -> CallRouting:

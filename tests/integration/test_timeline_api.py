@@ -207,6 +207,39 @@ def test_the_reconstructed_front_desk_and_phone_answers_equal_what_the_live_look
     assert ("j1", "legal_review", f"legal_as_of {desk_at.isoformat()}") in legal_reads(services, other)  # its file was read
 
 
+def test_full_ties_are_broken_by_restriction_id_alike_in_the_live_lookups_and_the_as_of_answer(client, services, ref):
+    # Equally strict, ending at the same moment: only the id can order them, and every reader must agree.
+    until = (datetime.now(timezone.utc) + timedelta(days=30)).replace(microsecond=0).isoformat()
+    desk = [
+        decide_over_http(client, ref, LEADER, CASEWORKER, scope={"kind": "centre", "centre": centre}, valid_until=until,
+                         phone={"rule": "named_contact_only", "contact": f"Team {centre}"})
+        for centre in ("JKI", "JKN")
+    ]
+    other = client.post("/contact-files", json={"cpr": OTHER_CPR}, headers=CASEWORKER).json()["citizen_ref"]
+    assert client.post(f"/contact-files/{other}/phone-numbers", json={"number": "20304050"}, headers=CASEWORKER).status_code == 200
+    phone = decide_over_http(client, other, LEADER, CASEWORKER, valid_until=until,
+                             phone={"rule": "named_contact_only", "contact": "Team Syd"})
+    position = phone["position"]
+
+    first_desk = min((d["restriction_id"] for d in desk), key=str)
+    first_phone = min((d["restriction_id"] for d in (*desk, phone)), key=str)
+    contact = {d["restriction_id"]: c for d, c in zip((*desk, phone), ("Team JKI", "Team JKN", "Team Syd"))}
+
+    live_desk = client.post("/front-desk/lookup", params={"min_position": position}, json={"cpr": CPR}, headers=GUARD).json()
+    live_phone = client.post("/phone-routing/lookup", params={"min_position": position},
+                             json={"number": "20304050"}, headers=TELEPHONY).json()
+    scope_of = {d["restriction_id"]: c for d, c in zip(desk, ("JKI", "JKN"))}
+    assert live_desk["in_person"]["scope"]["centre"] == scope_of[first_desk]
+    assert live_desk["also_in_force"][0]["scope"]["centre"] == scope_of[max((d["restriction_id"] for d in desk), key=str)]
+    assert live_phone["contact"] == contact[first_phone]
+
+    at = max(datetime.fromisoformat(live_desk["checked_at"]), datetime.fromisoformat(live_phone["checked_at"]))
+    then = client.get(f"/contact-files/{ref}/as-of", params={"at": at.isoformat()}, headers=LEGAL).json()
+    assert then["front_desk"] == {k: live_desk[k] for k in ("on_file", "in_person", "also_in_force")}
+    (number,) = then["phone_routing"]
+    assert number["restriction_id"] == first_phone and number["contact"] == live_phone["contact"]
+
+
 def current_terms(client, ref, restriction_id):
     restrictions = client.get(f"/contact-files/{ref}", headers=LEGAL).json()["restrictions"]
     return next(r for r in restrictions if r["restriction_id"] == restriction_id)["terms"]
