@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sys
@@ -75,7 +76,7 @@ def api() -> None:
 
 
 @cli.command()
-def projection(name: Annotated[str, typer.Argument(help="front_desk or phone_routing")]) -> None:
+def projection(name: Annotated[str, typer.Argument(help="the view, e.g. front_desk")]) -> None:
     """Runs one view, resuming from its tracked position, until stopped."""
     from infra.services import Services
 
@@ -103,6 +104,9 @@ def relay() -> None:
         raise typer.BadParameter("set VAERN_KAFKA_BOOTSTRAP_SERVERS to run the relay")
     services = Services.build(settings)
     relay = Relay.from_settings(settings, services.app, services.events, services.db)
+    # What start-up built lives as long as the process: keep the collector from scanning it again
+    # and again while the relay allocates a message per event.
+    gc.freeze()
     stop = _until_signalled()
     threading.Thread(target=lambda: (stop.wait(), relay.stop()), daemon=True).start()
     try:
