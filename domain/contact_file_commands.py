@@ -154,7 +154,7 @@ class ContactFileCommands:
         review = Review(outcome=outcome, reasons=reasons.strip(), reviewed_by=official, reviewed_at=now,
                         next_review_at=next_review_at if outcome is ReviewOutcome.CONTINUE else None)
         if outcome is ReviewOutcome.AMEND:
-            self._check_amendment(restriction_id, terms, policy)  # before any event: a refusal records nothing
+            self._check_amendment(restriction_id, terms, policy, now)  # before any event: a refusal records nothing
         self.trigger_event(self.RestrictionReviewed, restriction_id=restriction_id, review=review, actor=actor, effective_at=now)
         if outcome is ReviewOutcome.AMEND:
             self.amend_restriction(restriction_id, terms, reasons, official, actor, now, policy)
@@ -181,18 +181,23 @@ class ContactFileCommands:
         actor: Actor, now: datetime, policy: RestrictionPolicy = RestrictionPolicy(),
     ) -> None:
         """New terms within the current period; going past it is a continuation, a new decision."""
-        terms = self._check_amendment(restriction_id, terms, policy)
+        terms = self._check_amendment(restriction_id, terms, policy, now)
         self.trigger_event(
             self.RestrictionAmended, restriction_id=restriction_id, terms=terms, reasons=reasons,
             amended_by=official, actor=actor, effective_at=now,
         )
 
-    def _check_amendment(self: ContactFile, restriction_id: UUID, terms: RestrictionTerms, policy: RestrictionPolicy) -> RestrictionTerms:
+    def _check_amendment(
+        self: ContactFile, restriction_id: UUID, terms: RestrictionTerms, policy: RestrictionPolicy, now: datetime
+    ) -> RestrictionTerms:
         current = self.restriction(restriction_id, Status.DECIDED)
         with within("terms"):
             check_terms(terms)
             if terms.valid_until > current.terms.valid_until:
                 raise RuleViolation("valid_until", "an amendment cannot extend the period; continuing is a new decision")
+            # An end in the past would rewrite what was in force, and was enforced, before the amendment.
+            if terms.valid_until <= now:
+                raise RuleViolation("valid_until", "an amendment cannot end the restriction before now; lift it instead")
             terms = with_policy(terms, policy)
             check_adjustments(terms, self.adjustment_needs.values())
             self._refuse_overlap(terms, restriction_id)

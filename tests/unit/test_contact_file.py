@@ -301,6 +301,20 @@ def test_an_amendment_changes_the_terms_within_the_period_but_cannot_extend_it(f
     assert refusal(file.amend_restriction, rid, longer, "Længere", OFFICIAL, LEADER, NOW).field == "terms.valid_until"
 
 
+def test_an_amendment_cannot_end_the_restriction_in_the_past_and_records_nothing(file):
+    # Ending it on day 5 on day 10 would say it was not in force on days 5-10, while guards enforced it.
+    rid, _ = decided(file)
+    version = file.version
+    ended = terms(valid_until=NOW + timedelta(days=5))
+    refused = refusal(file.amend_restriction, rid, ended, "Afsluttes", OFFICIAL, LEADER, NOW + timedelta(days=10))
+    assert (refused.field, "lift it instead" in refused.reason) == ("terms.valid_until", True)
+    assert refusal(file.review_restriction, rid, ReviewOutcome.AMEND, "Afsluttes", OFFICIAL, LEADER,
+                   NOW + timedelta(days=10), terms=ended).field == "terms.valid_until"
+    assert file.version == version
+    file.amend_restriction(rid, terms(valid_until=NOW + timedelta(days=11)), "Kortere", OFFICIAL, LEADER, NOW + timedelta(days=10))
+    assert file.restrictions[rid].terms.valid_until == NOW + timedelta(days=11)
+
+
 def test_a_review_that_amends_without_terms_is_refused_and_records_nothing(file):
     rid, _ = decided(file)
     version = file.version
