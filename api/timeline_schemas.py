@@ -12,7 +12,7 @@ from domain.contact_file import ContactFile
 from domain.incident_values import IncidentFacts
 from domain.restriction_rules import AdjustmentNeed, LetterRecord, Restriction, Warning
 from domain.restrictions import PhoneRestriction
-from domain.timeline import Entry, terms_text
+from domain.timeline import Entry, moment, terms_text
 from domain.values import Actor, InPersonRule, PhoneRule, Role, Scope, TimeWindow
 from infra.access_log import AccessEntry
 from projections import front_desk, phone_routing
@@ -48,10 +48,14 @@ class AccessOut(BaseModel):
     role: Role
     purpose: str
     what: str
+    view_position: int | None = Field(
+        None, description="for a lookup: the position of the view it answered from; ask as-of at `at` to see the answer"
+    )
 
     @classmethod
     def of(cls, entry: AccessEntry) -> AccessOut:
-        return cls(at=entry.at, user_id=entry.user_id, role=entry.role, purpose=entry.purpose.value, what=entry.what)
+        return cls(at=entry.at, user_id=entry.user_id, role=entry.role, purpose=entry.purpose.value, what=entry.what,
+                   view_position=entry.view_position)
 
 
 class AttributionOut(BaseModel):
@@ -202,6 +206,19 @@ class ContactFileThenOut(BaseModel):
         )
 
 
+class AnsweredFromOut(BaseModel):
+    """What the front-desk and phone-routing answers rest on."""
+
+    front_desk_position: int | None = Field(
+        description="the front-desk view's position, kept by the citizen's front-desk lookup made at exactly `at`:"
+        " the answer is exactly what that lookup showed. None: no such lookup was logged, and the answer is what"
+        " a view that was current at `at` gave (every fact recorded by `at`)"
+    )
+    phone_routing_position: int | None = Field(
+        description="the same for the phone routing, from a call routing lookup of the citizen made at exactly `at`"
+    )
+
+
 class AsOfOut(BaseModel):
     citizen_ref: UUID
     at: datetime
@@ -225,6 +242,7 @@ class AsOfOut(BaseModel):
     incidents_known_then: list[IncidentThenOut] = Field(
         description="the incidents the file's restrictions rested on, or naming the citizen, as recorded by `at`"
     )
+    answered_from: AnsweredFromOut
 
     @classmethod
     def of(cls, citizen_ref: UUID, answer: AsOf, position: int) -> AsOfOut:
@@ -237,17 +255,32 @@ class AsOfOut(BaseModel):
             phone_routing=[PhoneRoutingThenOut.of(n) for n in answer.answered.numbers],
             known_then=ContactFileThenOut.of(answer.known_then) if answer.known_then else None,
             incidents_known_then=[IncidentThenOut.of(i) for i in answer.incidents_then],
+            answered_from=AnsweredFromOut(
+                front_desk_position=answer.views.front_desk, phone_routing_position=answer.views.phone_routing
+            ),
         )
 
 
 def as_of_sections(out: AsOfOut) -> list[tuple[str, list[str]]]:
-    """The as-of answer as headed lists of lines, for the PDF export (numbers by their last digits only)."""
+    """The as-of answer as headed lists of lines, for the PDF export (numbers by their last digits only).
+
+    Times are Copenhagen time to the microsecond, as the answer was computed: a reader who asks
+    again at a printed moment gets the same answer. Periods end just before their printed end.
+    """
     def restriction(r: Restriction) -> str:
-        return f"Restriction {r.restriction_id} ({r.status.value}): {terms_text(r.terms)}"
+        return f"Restriction {r.restriction_id} ({r.status.value}): {terms_text(r.terms)}; until {moment(r.terms.valid_until)}"
 
     def in_person(t: InPersonThenOut) -> str:
-        until = f" until {t.valid_until.isoformat()}" if t.valid_until else ""
+        until = f" until {moment(t.valid_until)}" if t.valid_until else ""
         return f"In person {t.rule.value}{until}" + (f"; {t.instructions}" if t.instructions else "")
+
+    def windows(ws: list[TimeWindow]) -> str:
+        return "; calls taken " + ", ".join(f"{'/'.join(d.value for d in w.days)} {w.start:%H:%M}-{w.end:%H:%M}" for w in ws)
+
+    def basis(position: int | None) -> str:
+        if position is None:
+            return "No lookup of the citizen was logged at this moment: this is what a view that was current gave"
+        return f"Exactly what the lookup logged at this moment showed: the view had reached log position {position}"
 
     desk = out.front_desk
     sections = [
@@ -255,32 +288,62 @@ def as_of_sections(out: AsOfOut) -> list[tuple[str, list[str]]]:
         ("In force at the moment, as known then", [restriction(r) for r in out.in_force_known_then] or ["None"]),
         ("Learned later", [f"Restriction {r}" for r in out.learned_later] or ["Nothing"]),
         ("Decided periods reaching back before the decision", [
-            f"Restriction {r.restriction_id}: period from {r.valid_from.isoformat()}, decided {r.decided_at.isoformat()}"
+            f"Restriction {r.restriction_id}: period from {moment(r.valid_from)}, decided {moment(r.decided_at)}"
             + (" (the moment lies in between: not in force)" if r.covers_at else "")
             for r in out.reaches_back
         ] or ["None"]),
         ("What the front-desk lookup answered", [
+            basis(out.answered_from.front_desk_position),
             "On file" if desk.on_file else "Not on file", in_person(desk.in_person),
             *(f"Also in force: {in_person(t)}" for t in desk.also_in_force),
         ]),
         ("What the phone routing answered", [
-            f"Number ending {p.number[-4:]}: {p.rule.value}" + (f" ({p.contact})" if p.contact else "")
-            + (f" until {p.valid_until.isoformat()}" if p.valid_until else "")
-            + f"; held by {len(p.holders)} contact file(s)"
-            for p in out.phone_routing
-        ] or ["No number on file"]),
+            basis(out.answered_from.phone_routing_position),
+            *(
+                f"Number ending {p.number[-4:]}: {p.rule.value}" + (f" ({p.contact})" if p.contact else "")
+                + (windows(p.windows) if p.windows else "")
+                + (f" until {moment(p.valid_until)}" if p.valid_until else "")
+                + f"; held by {len(p.holders)} contact file(s)"
+                for p in out.phone_routing
+            ),
+        ] if out.phone_routing else ["No number on file"]),
     ]
     known = out.known_then
     sections.append(("What we knew: the contact file", [
-        f"Version {known.version}", *(restriction(r) for r in known.restrictions),
+        f"Version {known.version}",
+        *(f"Adjustment need: {n.description} (relies on {', '.join(c.value for c in n.relies_on)})" for n in known.adjustment_needs),
+        *(f"Warning {w.warning_id} issued {moment(w.issued_at)} by {w.issued_by.name}: {w.behaviour}" for w in known.warnings),
+        *(line for r in known.restrictions for line in (restriction(r), *_restriction_history(r))),
         *(f"Letter {l.letter_id} ({l.kind}) SHA-256 {l.sha256}" for l in known.letters),
     ] if known else ["Not yet opened"]))
     sections.append(("What we knew: the incidents", [
         f"Incident {i.incident_id} (version {i.version}): {', '.join(k.value for k in i.facts.kinds)} on "
-        f"{i.facts.occurred_at.isoformat()}, perpetrator {i.facts.perpetrator.kind.value}"
+        f"{moment(i.facts.occurred_at)}, perpetrator {i.facts.perpetrator.kind.value}"
         + (f" {i.facts.perpetrator.citizen_ref}" if i.facts.perpetrator.citizen_ref else "")
         + (f"; corrected: {', '.join(i.corrected_fields)}" if i.corrected_fields else "")
         + f"; {i.facts.description}"
         for i in out.incidents_known_then
     ] or ["None"]))
     return sections
+
+
+def _restriction_history(r: Restriction) -> list[str]:
+    """The hearing, reviews and complaints of a restriction, one indented line each."""
+    h = r.hearing
+    lines = []
+    if h.sent_at:
+        lines.append(f"  hearing sent {moment(h.sent_at)}, deadline {moment(h.deadline) if h.deadline else 'none'}")
+    if h.answered_at:
+        lines.append(f"  hearing answered {moment(h.answered_at)}")
+    if h.skipped:
+        lines.append(f"  hearing skipped ({h.skipped.value}): {h.skip_reason}")
+    if r.decided_at and r.decided_by:
+        lines.append(f"  decided {moment(r.decided_at)} by {r.decided_by.name}")
+    lines += [f"  reviewed {moment(v.reviewed_at)}: {v.outcome.value}" for v in r.reviews]
+    lines += [
+        f"  complaint received {moment(c.received_at)}" + (f", {c.outcome.value}" if c.outcome else ", undecided")
+        for c in r.complaints
+    ]
+    if r.ended_at:
+        lines.append(f"  ended {moment(r.ended_at)}" + (f": {r.end_reason}" if r.end_reason else ""))
+    return lines

@@ -8,8 +8,10 @@ when it was recorded (`timestamp`). Three questions about a moment T follow, and
   a restriction decided after T was not in force at T. A period that reaches back before its
   decision is listed apart (`reaches_back`). An amendment that took effect after T does not change
   the terms that applied at T.
-- what the front desk and the phone routing answered at T: only facts recorded by T, evaluated at
-  T, the way the views did (their rows change when a fact is recorded, not when it takes effect).
+- what the front desk and the phone routing answered at T: the facts the view had applied,
+  evaluated at T, the way the views did (their rows change when a fact is recorded, not when it
+  takes effect). Where a lookup at T kept its view's position in the access log, exactly the facts
+  up to that position; otherwise the facts recorded by T, i.e. what a view that was current gave.
   A call is routed per number, by the strictest rule across every contact file holding the number.
 - what we knew at T: the contact file as recorded by T, and the incidents it rests on or names the
   citizen in, as recorded by T (a fact corrected later shows as first recorded).
@@ -75,6 +77,14 @@ class IncidentThen:
 
 
 @dataclass(frozen=True)
+class ViewPositions:
+    """The positions the views had reached when they answered at T, where known (from the access log)."""
+
+    front_desk: int | None = None
+    phone_routing: int | None = None
+
+
+@dataclass(frozen=True)
 class AsOf:
     """The three answers for one moment, and the log positions they rest on."""
 
@@ -87,6 +97,7 @@ class AsOf:
     answered: Answers
     known_then: ContactFile | None
     incidents_then: tuple[IncidentThen, ...] = ()
+    views: ViewPositions = ViewPositions()  # what `answered` rests on; None: the facts recorded by `at`
 
     @property
     def learned_later(self) -> tuple[UUID, ...]:
@@ -117,6 +128,11 @@ def recorded_by(history: History, at: datetime) -> list[tuple[int, Any]]:
         if event.timestamp <= at:
             latest[event.originator_id] = max(latest.get(event.originator_id, 0), event.originator_version)
     return [(p, e) for p, e in history if e.originator_version <= latest.get(e.originator_id, 0)]
+
+
+def up_to(history: History, position: int) -> list[tuple[int, Any]]:
+    """The facts a view that had reached `position` had applied."""
+    return [(p, e) for p, e in history if p <= position]
 
 
 def in_force(restriction: Restriction, at: datetime) -> bool:
@@ -213,15 +229,23 @@ def as_of(
     at: datetime,
     sharing: Mapping[UUID, History] = {},
     incidents: Mapping[UUID, History] = {},
+    views: ViewPositions = ViewPositions(),
 ) -> AsOf:
     """The three answers about `at` from one contact file's history (every fact recorded to date).
 
     `sharing`: the histories of other contact files that hold (or held) one of this file's numbers.
     `incidents`: the histories of incidents that may bear on the file (relied on, or naming the citizen).
+    `views`: the positions the front-desk and phone-routing views answered from at `at`, where known.
     """
     then = recorded_by(history, at)
     known_then = replay(event for _, event in then)
-    others = {ref: replay(e for _, e in recorded_by(h, at)) for ref, h in sharing.items()}
+
+    def as_applied(h: History, position: int | None) -> ContactFile | None:
+        return replay(e for _, e in (recorded_by(h, at) if position is None else up_to(h, position)))
+
+    desk = answered_at(as_applied(history, views.front_desk), at)
+    others = {ref: as_applied(h, views.phone_routing) for ref, h in sharing.items()}
+    phone = answered_at(as_applied(history, views.phone_routing), at, others)
     citizen_ref = history[0][1].originator_id if history else None
     return AsOf(
         at=at,
@@ -230,7 +254,8 @@ def as_of(
         in_force_known_now=in_force_at(history, at),
         in_force_known_then=in_force_at(then, at),
         reaches_back=reaching_back(history),
-        answered=answered_at(known_then, at, others),
+        answered=Answers(on_file=desk.on_file, in_person=desk.in_person, numbers=phone.numbers),
         known_then=known_then,
         incidents_then=incidents_then(incidents, at, citizen_ref, relied_on(known_then)) if citizen_ref else (),
+        views=views,
     )

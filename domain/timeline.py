@@ -133,6 +133,11 @@ def _text(value: str | None) -> str:
     return flat if len(flat) <= MAX_TEXT else flat[: MAX_TEXT - 1].rstrip() + "…"
 
 
+def moment(value: datetime) -> str:
+    """A moment in Copenhagen time, to the microsecond when it has them (as the log keeps it)."""
+    return value.astimezone(COPENHAGEN).isoformat(sep=" ", timespec="auto")
+
+
 def _day(moment: datetime) -> str:
     return moment.astimezone(COPENHAGEN).date().isoformat()
 

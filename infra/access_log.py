@@ -2,7 +2,9 @@
 
 An entry holds when, who (user id and role), why (the purpose), whose data (the citizen's opaque
 reference) and, for a search, a keyed hash of the search term, so a search for a CPR or phone
-number can be found in the log without the log holding the number. A citizen may be told when and
+number can be found in the log without the log holding the number. A lookup answered from a view
+also keeps the view's position, so legal review can rebuild exactly what that lookup showed, even
+if the view was behind at the time. A citizen may be told when and
 why their data was read, but not by whom: `report` leaves the staff out.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from enum import Enum
 from typing import Any
 from uuid import UUID
@@ -23,7 +25,8 @@ DDL = {
     "postgresql": (
         "CREATE TABLE IF NOT EXISTS vaern_access_log (id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL,"
         " user_id TEXT NOT NULL, role TEXT NOT NULL, purpose TEXT NOT NULL, what TEXT NOT NULL,"
-        " subject_ref TEXT, search_ref TEXT)",
+        " subject_ref TEXT, search_ref TEXT, view_position BIGINT)",
+        "ALTER TABLE vaern_access_log ADD COLUMN IF NOT EXISTS view_position BIGINT",
         "CREATE INDEX IF NOT EXISTS vaern_access_log_subject ON vaern_access_log (subject_ref, at)",
         # The log is append-only, whatever connects: updates and deletes are refused by the database.
         "CREATE OR REPLACE FUNCTION vaern_access_log_append_only() RETURNS trigger LANGUAGE plpgsql AS"
@@ -35,7 +38,7 @@ DDL = {
     "sqlite": (
         "CREATE TABLE IF NOT EXISTS vaern_access_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at TIMESTAMPTZ NOT NULL,"
         " user_id TEXT NOT NULL, role TEXT NOT NULL, purpose TEXT NOT NULL, what TEXT NOT NULL,"
-        " subject_ref TEXT, search_ref TEXT)",
+        " subject_ref TEXT, search_ref TEXT, view_position BIGINT)",
         "CREATE INDEX IF NOT EXISTS vaern_access_log_subject ON vaern_access_log (subject_ref, at)",
         "CREATE TRIGGER IF NOT EXISTS vaern_access_log_no_update BEFORE UPDATE ON vaern_access_log"
         " BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
@@ -43,9 +46,13 @@ DDL = {
         " BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
     ),
 }
-INSERT = (
-    "INSERT INTO vaern_access_log (at, user_id, role, purpose, what, subject_ref, search_ref)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+COLUMNS = "at, user_id, role, purpose, what, subject_ref, search_ref, view_position"
+INSERT = f"INSERT INTO vaern_access_log ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+# The same, taking the view's position in the statement itself: run beside the lookup (see
+# Database.read's `before`), it is the very position the lookup read.
+INSERT_AT_VIEW = (
+    f"INSERT INTO vaern_access_log ({COLUMNS})"
+    " SELECT %s, %s, %s, %s, %s, %s, %s, (SELECT position FROM vaern_positions WHERE name = %s)"
 )
 
 
@@ -71,6 +78,8 @@ class Access:
     what: str
     subject_ref: UUID | None = None
     search_ref: str | None = None
+    view_position: int | None = None  # the position of the view the answer came from
+    at: datetime | None = None  # when the read happened, if not now (the lookup's own `checked_at`)
 
 
 @dataclass(frozen=True)
@@ -88,17 +97,27 @@ class AccessLog:
         with db.transaction() as cur:
             for statement in DDL[db.dialect]:
                 cur.execute(statement)
+            if db.dialect == "sqlite":  # no ADD COLUMN IF NOT EXISTS: a log from before view positions
+                columns = {row[1] for row in cur.execute("PRAGMA table_info(vaern_access_log)").fetchall()}
+                if "view_position" not in columns:
+                    cur.execute("ALTER TABLE vaern_access_log ADD COLUMN view_position BIGINT")
 
     def search_ref(self, kind: str, term: str) -> str:
         """A keyed hash of a search term (a CPR or phone number): findable, not readable."""
         return hmac.new(self._key, f"search:{kind}:{term}".encode(), hashlib.sha256).hexdigest()
 
-    def entry(self, access: Access) -> tuple[str, tuple[Any, ...]]:
-        """The statement that records `access`, for running beside the read it records."""
+    def entry(self, access: Access, view: str | None = None) -> tuple[str, tuple[Any, ...]]:
+        """The statement that records `access`, for running beside the read it records.
+
+        With `view`, the entry keeps that view's position as the same statement sees it.
+        """
         p = access.actor
         subject = str(access.subject_ref) if access.subject_ref else None
-        now = datetime.now(timezone.utc)
-        return INSERT, (now, p.user_id, p.role.value, access.purpose.value, access.what, subject, access.search_ref)
+        at = access.at or datetime.now(timezone.utc)
+        values = (at, p.user_id, p.role.value, access.purpose.value, access.what, subject, access.search_ref)
+        if view is not None:
+            return INSERT_AT_VIEW, (*values, view)
+        return INSERT, (*values, access.view_position)
 
     def record(self, access: Access) -> None:
         sql, params = self.entry(access)
@@ -116,13 +135,26 @@ class AccessLog:
             counts[key] = counts.get(key, 0) + 1
         return [AccessReportLine(day, Purpose(purpose), n) for (day, purpose), n in counts.items()]
 
+    def view_positions_at(self, subject_ref: UUID, at: datetime) -> dict[str, int]:
+        """The view positions kept by the lookups of the citizen made at exactly `at`, by what was read."""
+        rows = self.db.read(
+            "SELECT at, what, view_position FROM vaern_access_log WHERE subject_ref = %s AND at BETWEEN %s AND %s"
+            " AND view_position IS NOT NULL ORDER BY id",
+            (str(subject_ref), at - timedelta(seconds=1), at + timedelta(seconds=1)),
+        )
+        return {str(what): int(position) for logged_at, what, position in rows if logged_at == at}
+
     def entries(self, subject_ref: UUID) -> list[AccessEntry]:
         """Every read of the citizen's data, oldest first, with who read it: for legal review only."""
         rows = self.db.read(
-            "SELECT at, user_id, role, purpose, what FROM vaern_access_log WHERE subject_ref = %s ORDER BY at, id",
+            "SELECT at, user_id, role, purpose, what, view_position FROM vaern_access_log WHERE subject_ref = %s"
+            " ORDER BY at, id",
             (str(subject_ref),),
         )
-        return [AccessEntry(at, str(user), Role(role), Purpose(purpose), str(what)) for at, user, role, purpose, what in rows]
+        return [
+            AccessEntry(at, str(user), Role(role), Purpose(purpose), str(what), None if view is None else int(view))
+            for at, user, role, purpose, what, view in rows
+        ]
 
 
 @dataclass(frozen=True)
@@ -134,3 +166,4 @@ class AccessEntry:
     role: Role
     purpose: Purpose
     what: str
+    view_position: int | None = None  # for a lookup: the position of the view it was answered from

@@ -18,8 +18,7 @@ from uuid import UUID
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from domain.letter_texts import COPENHAGEN
-from domain.timeline import Entry
+from domain.timeline import Entry, moment
 from domain.values import Actor
 from infra.access_log import AccessEntry
 from infra.pdf import FALLBACK_ENCODING, FALLBACK_FONT, FONT, FONT_FILES, GREY, font_dir
@@ -46,8 +45,9 @@ class TimelineExport:
     sections: Sequence[tuple[str, Sequence[str]]] = ()  # headed lists of lines, shown before the facts
 
 
-def stamp(moment: datetime) -> str:
-    return moment.astimezone(COPENHAGEN).isoformat(sep=" ", timespec="seconds")
+def stamp(value: datetime) -> str:
+    """Copenhagen time to the microsecond: the moments a legal answer turns on can lie milliseconds apart."""
+    return moment(value)
 
 
 class _TimelinePdf(FPDF):
@@ -142,11 +142,8 @@ def _entry(pdf: _TimelinePdf, entry: Entry) -> None:
     pdf.line_of(f"#{entry.position}  {entry.type}", 9, "B")
     actor = entry.actor
     pdf.set_text_color(*GREY)
-    pdf.line_of(
-        f"Effective {stamp(entry.effective_at)} · recorded {stamp(entry.recorded_at)} · "
-        f"by {actor.name} ({actor.user_id}, {actor.role.value}) · version {entry.version} of {entry.originator_id}",
-        8,
-    )
+    pdf.line_of(f"Effective {stamp(entry.effective_at)} · recorded {stamp(entry.recorded_at)}", 8)
+    pdf.line_of(f"By {actor.name} ({actor.user_id}, {actor.role.value}) · version {entry.version} of {entry.originator_id}", 8)
     pdf.set_text_color(0, 0, 0)
     pdf.line_of(entry.summary, 9.5)
     for letter in entry.letters:

@@ -33,7 +33,8 @@ def front_desk_lookup(body: CprBody, caller: Guard, services: ServicesDep, min_p
     services.wait_for(services.front_desk.name, min_position)
     now = utc_now()
     search = services.access.search_ref("cpr", cpr.digits)
-    logged = services.access.entry(Access(caller.actor, Purpose.ENTRY_CHECK, "front_desk_lookup", ref, search))
+    access = Access(caller.actor, Purpose.ENTRY_CHECK, "front_desk_lookup", ref, search, at=now)
+    logged = services.access.entry(access, view=services.front_desk.name)
     answer = services.front_desk.lookup(services.db, ref, now, before=logged)
     headline = _in_person(answer.headline) if answer.headline else InPersonOut(rule=InPersonRule.OPEN)
     out = FrontDeskOut(
@@ -57,7 +58,9 @@ def phone_routing_lookup(
     answer = services.phone_routing.lookup(services.db, number, now)
     search = services.access.search_ref("phone", number)
     for ref in answer.citizen_refs or {None}:
-        services.access.record(Access(caller.actor, Purpose.CALL_ROUTING, "phone_routing_lookup", ref, search))
+        services.access.record(
+            Access(caller.actor, Purpose.CALL_ROUTING, "phone_routing_lookup", ref, search, answer.position, now)
+        )
     routing = answer.routing
     return PhoneRoutingOut(
         rule=routing.rule,

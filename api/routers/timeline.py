@@ -3,13 +3,17 @@
 Every read here is recorded in the access log (purpose legal review) for each citizen whose data it
 shows or rests on: an incident's facts naming another citizen, another contact file sharing a
 number. Each answer names the event-log position it reflects: facts recorded after it are left
-out, so an export can be reproduced.
+out. The list of who looked is the access log as it stands when asked.
+
+A citizen's timeline shows an incident's facts while it named them, and facts recorded while it
+named no citizen; facts recorded while it named another citizen are that citizen's data and
+appear only as a withheld line (time, type, recorder).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -23,7 +27,7 @@ from api.timeline_schemas import (
     AccessOut, AsOfOut, AttributionOut, CitizenTimelineOut, EntryOut, IncidentTimelineOut, as_of_sections,
 )
 from domain.application import utc_now
-from domain.as_of import as_of, recorded_by, relied_on, replay
+from domain.as_of import ViewPositions, as_of, recorded_by, relied_on, replay
 from domain.contact_file import ContactFile
 from domain.errors import NotFound
 from domain.incident import Incident
@@ -78,25 +82,48 @@ def _read_citizen(services: Services, caller: Principal, citizen_ref: UUID, what
     if not own and not attributions:
         raise NotFound("no contact file or incident for that citizen reference")
     facts = list(own)
+    withheld: set[int] = set()
     spells: dict[UUID, list[Attribution]] = {}
     for attribution in attributions:
         spells.setdefault(attribution.incident_id, []).append(attribution)
     for incident_id, of_incident in spells.items():
-        facts.extend(_while_named(history(services.app, incident_id, stop=head), of_incident))
-    named = [citizen_ref, *_perpetrators(event for _, event in facts)]
+        shown, hidden = _while_named(history(services.app, incident_id, stop=head), of_incident, citizen_ref)
+        facts.extend(shown)
+        withheld.update(p for p, _ in hidden)
+        facts.extend(hidden)
+    named = [citizen_ref, *_perpetrators(event for p, event in facts if p not in withheld)]
     _record(services, caller, what, *named)
     accesses = services.access.entries(citizen_ref)
-    return _Read(head, utc_now(), entries(facts), attributions, accesses, list(dict.fromkeys(named)))
+    lines = [replace(e, summary=WITHHELD, letters=()) if e.position in withheld else e for e in entries(facts)]
+    return _Read(head, utc_now(), lines, attributions, accesses, list(dict.fromkeys(named)))
 
 
-def _while_named(facts: list[tuple[int, Any]], spells: list[Attribution]) -> list[tuple[int, Any]]:
-    """The incident's facts up to when the citizen was named, and while named (with the correction ending it).
+WITHHELD = "Recorded while the incident named another citizen as perpetrator: withheld"
 
-    Facts recorded after a correction named someone else, and before the citizen was named again,
-    are about that other citizen and stay out.
+
+def _while_named(
+    facts: list[tuple[int, Any]], spells: list[Attribution], citizen_ref: UUID
+) -> tuple[list[tuple[int, Any]], list[tuple[int, Any]]]:
+    """The incident's facts for this citizen's timeline: those shown, and those only marked as withheld.
+
+    Shown: the facts while the citizen was named (with the corrections beginning and ending each
+    spell), and facts recorded while the incident named no citizen. Withheld: facts recorded
+    while it named another citizen, up to this citizen's last spell; they are that citizen's data,
+    so only their time, type and recorder appear. Facts after the last spell ended stay out.
     """
-    first = min(spell.since for spell in spells)
-    return [(p, e) for p, e in facts if p < first or any(spell.covers(p) for spell in spells)]
+    last = None if any(spell.until is None for spell in spells) else max(spell.until or 0 for spell in spells)
+    shown, withheld = [], []
+    named: UUID | None = None
+    for position, event in facts:
+        if last is not None and position > last:
+            break
+        before = named
+        if isinstance(event, (Incident.Reported, Incident.Corrected)):
+            named = event.facts.perpetrator.citizen_ref
+        others = {before, named} - {None, citizen_ref}  # another citizen named before or after this fact
+        ours = any(spell.covers(position) for spell in spells)
+        (shown if ours or not others else withheld).append((position, event))
+    return shown, withheld
 
 
 def _perpetrators(events: Iterable[Any]) -> list[UUID]:
@@ -186,19 +213,22 @@ def _read_as_of(services: Services, caller: Principal, citizen_ref: UUID, at: da
     if not facts:
         raise NotFound("no contact file with that reference")
     known_then = replay(event for _, event in recorded_by(facts, at))
-    sharing = {ref: history(services.app, ref, stop=head) for ref in _sharing(services, citizen_ref, known_then, head)}
+    numbers = [*(known_then.phone_numbers if known_then else ()), *replay(event for _, event in facts).phone_numbers]
+    sharing = {ref: history(services.app, ref, stop=head) for ref in _sharing(services, citizen_ref, numbers, head)}
     services.wait_for(services.incident_index.name, head)
     candidates = [*relied_on(known_then), *(a.incident_id for a in services.incident_index.incidents_of(services.db, citizen_ref))]
     incidents = {i: history(services.app, i, stop=head) for i in dict.fromkeys(candidates)}
-    answer = as_of(facts, at, sharing, incidents)
+    logged = services.access.view_positions_at(citizen_ref, at)
+    views = ViewPositions(logged.get("front_desk_lookup"), logged.get("phone_routing_lookup"))
+    answer = as_of(facts, at, sharing, incidents, views)
     shown = [i.incident.facts.perpetrator.citizen_ref for i in answer.incidents_then]
     _record(services, caller, what, citizen_ref, *sharing, *(ref for ref in shown if ref is not None))
     return AsOfOut.of(citizen_ref, answer, head)
 
 
-def _sharing(services: Services, citizen_ref: UUID, file: ContactFile | None, head: int) -> list[UUID]:
-    """The other contact files that hold, by position `head`, a number this file held then (from the routing view)."""
-    numbers = list(dict.fromkeys(file.phone_numbers)) if file else []
+def _sharing(services: Services, citizen_ref: UUID, held: Iterable[str], head: int) -> list[UUID]:
+    """The other contact files that hold, by position `head`, one of the `held` numbers (from the routing view)."""
+    numbers = list(dict.fromkeys(held))
     if not numbers:
         return []
     services.wait_for(services.phone_routing.name, head)

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 
 from domain.values import Role
 from tests.integration.conftest import bearer
+from api.routers.timeline import WITHHELD
 from tests.support.cases import decide_over_http, incident_facts
 
 CPR = "211062-5629"
@@ -118,6 +119,28 @@ def test_an_incident_corrected_to_another_citizen_stays_on_the_timeline_up_to_th
         assert ("j1", "legal_review", "incident_timeline") in legal_reads(services, citizen)
 
 
+def test_facts_recorded_while_an_incident_named_another_citizen_are_withheld_from_this_citizens_timeline(
+    client, services, ref
+):
+    other = client.post("/contact-files", json={"cpr": OTHER_CPR}, headers=CASEWORKER).json()["citizen_ref"]
+    reported = client.post("/incidents", json=incident_facts(other), headers=CASEWORKER).json()
+    incident_id = reported["incident_id"]
+    about_them = add_note(client, incident_id, "Den anden borger fortalte om sin diagnose")
+    to_me = correct_perpetrator(client, incident_id, ref)
+    about_me = add_note(client, incident_id, "Den rette borger ringede igen")
+    before = {r[2] for r in legal_reads(services, other)}
+    mine = client.get(f"/contact-files/{ref}/timeline", headers=LEGAL).json()
+    lines = {e["position"]: e for e in mine["entries"] if e["originator_id"] == incident_id}
+    assert list(lines) == [reported["position"], about_them, to_me, about_me]
+    assert [lines[p]["summary"] for p in (reported["position"], about_them)] == [WITHHELD, WITHHELD]
+    assert lines[about_them]["type"] == "Incident.NoteAdded" and lines[about_them]["letters"] == []
+    assert "diagnose" not in str(mine) and other[:8] not in str(mine["entries"])
+    assert "Den rette borger ringede igen" in lines[about_me]["summary"]
+    assert {r[2] for r in legal_reads(services, other)} == before  # nothing of theirs was shown
+    pdf = client.get(f"/contact-files/{ref}/timeline.pdf", headers=LEGAL)
+    assert "diagnose" not in "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+
+
 def test_an_incident_named_corrected_away_and_named_again_keeps_both_spells(client, services, ref):
     other = client.post("/contact-files", json={"cpr": OTHER_CPR}, headers=CASEWORKER).json()["citizen_ref"]
     reported = client.post("/incidents", json=incident_facts(ref), headers=CASEWORKER).json()
@@ -131,13 +154,14 @@ def test_an_incident_named_corrected_away_and_named_again_keeps_both_spells(clie
         {"incident_id": incident_id, "since_position": reported["position"], "until_position": away},
         {"incident_id": incident_id, "since_position": back, "until_position": None},
     ]
-    positions = [e["position"] for e in mine["entries"] if e["originator_id"] == incident_id]
-    assert positions == [reported["position"], away, back, about_me] and about_them not in positions
+    lines = {e["position"]: e["summary"] for e in mine["entries"] if e["originator_id"] == incident_id}
+    assert list(lines) == [reported["position"], away, about_them, back, about_me]
+    assert lines[about_them] == WITHHELD and "Noteret om den første borger" in lines[about_me]
     theirs = client.get(f"/contact-files/{other}/timeline", headers=LEGAL).json()
     assert theirs["incidents"] == [{"incident_id": incident_id, "since_position": away, "until_position": back}]
-    assert [e["position"] for e in theirs["entries"] if e["originator_id"] == incident_id] == [
-        reported["position"], away, about_them, back
-    ]
+    lines = {e["position"]: e["summary"] for e in theirs["entries"] if e["originator_id"] == incident_id}
+    assert list(lines) == [reported["position"], away, about_them, back]
+    assert lines[reported["position"]] == WITHHELD and "Noteret om den anden borger" in lines[about_them]
     pdf = client.get(f"/contact-files/{ref}/timeline.pdf", headers=LEGAL)
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages).split())
     assert f"named from log position {reported['position']} until a correction at position {away}" in text
@@ -205,6 +229,42 @@ def test_the_reconstructed_front_desk_and_phone_answers_equal_what_the_live_look
     assert relied[incident_id]["corrected_fields"] == []
     assert ("j1", "legal_review", f"legal_as_of {desk_at.isoformat()}") in legal_reads(services, ref)
     assert ("j1", "legal_review", f"legal_as_of {desk_at.isoformat()}") in legal_reads(services, other)  # its file was read
+
+
+def test_a_lookup_from_a_view_that_was_behind_is_reconstructed_as_it_was_shown_not_as_the_facts_stood(
+    client, services, ref
+):
+    opened = services.events.head()
+    for view in ("front_desk", "phone_routing"):
+        services.wait_for(view, opened)
+        services.runners[view].stop()  # the views fall behind: stopped, as after a poison event or a crash
+    decided = decide_over_http(client, ref, LEADER, CASEWORKER, phone={"rule": "banned"})
+    desk = client.post("/front-desk/lookup", json={"cpr": CPR}, headers=GUARD).json()
+    phone = client.post("/phone-routing/lookup", json={"number": "20304050"}, headers=TELEPHONY).json()
+    assert (desk["in_person"]["rule"], phone["rule"]) == ("open", "open")  # the views had not seen the decision
+    assert desk["position"] < decided["position"] and phone["position"] < decided["position"]
+    for view in ("front_desk", "phone_routing"):  # and catch up again before legal asks
+        del services.runners[view]
+        services.runner(view).start()
+
+    def as_of(at):
+        answer = client.get(f"/contact-files/{ref}/as-of", params={"at": at}, headers=LEGAL)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    then = as_of(desk["checked_at"])
+    assert then["answered_from"]["front_desk_position"] == desk["position"]
+    assert then["front_desk"] == {k: desk[k] for k in ("on_file", "in_person", "also_in_force")}
+    assert [r["restriction_id"] for r in then["in_force_known_now"]] == [decided["restriction_id"]]  # though in force
+    (number,) = as_of(phone["checked_at"])["phone_routing"]
+    assert (number["rule"], number["restriction_id"]) == ("open", None)
+    # A moment without a logged lookup: what a current view would have said, and the answer says so.
+    unlogged = as_of((datetime.fromisoformat(phone["checked_at"]) + timedelta(milliseconds=1)).isoformat())
+    assert unlogged["answered_from"] == {"front_desk_position": None, "phone_routing_position": None}
+    assert unlogged["front_desk"]["in_person"]["rule"] == "guard_present" and unlogged["phone_routing"][0]["rule"] == "banned"
+    timeline = client.get(f"/contact-files/{ref}/timeline", headers=LEGAL).json()
+    lookups = [(a["what"], a["view_position"]) for a in timeline["accesses"] if a["what"].endswith("_lookup")]
+    assert lookups == [("front_desk_lookup", desk["position"]), ("phone_routing_lookup", phone["position"])]
 
 
 def test_full_ties_are_broken_by_restriction_id_alike_in_the_live_lookups_and_the_as_of_answer(client, services, ref):
