@@ -1,36 +1,46 @@
-"""HTTP shapes of management statistics: the JSON figure set and its CSV form."""
+"""HTTP shapes of management statistics: the JSON figure set, its canonical form and its CSV form.
+
+A release stores the canonical JSON of its figures; every answer about it (JSON, CSV, chart) is
+built from that stored text, with the prose (masking rule, table notes) and the release's own
+details added, so an answer given again is the answer given out.
+"""
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from datetime import date, datetime
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from projections.statistics_figures import FigureSet
 from infra.statistics_releases import Release
+from projections.statistics_figures import NOTES, FigureSet
 from projections.statistics_masking import ShownCell
 
 MASKED = "masked"
 MASKING_RULE = (
-    "A count from 1 up to one below min_cell is masked. The figures declare what a reader can add up: each"
-    " breakdown of incidents to the total (kinds only nearly), the police decisions among themselves, and the"
-    " restriction flow (in force at the start + decided - lifted - expired = in force at the end). In each of these,"
-    " when any cell is masked, further cells are masked until at least two are and one of them is not small, so no"
-    " masked cell can be worked out from the shown ones; a zero is masked only when nothing else is left. Residual"
-    " risk: comparing releases for overlapping periods, or successive releases of one period, can still narrow a"
-    " masked cell down. Positions cannot be chosen (each release is computed at the latest position) and periods"
-    " are whole months, which limits this; what remains is accepted because only management, an internal trusted"
-    " role, can ask, and every release is recorded with who asked and when."
+    "A count resting on 1 up to one below min_cell people is masked (absence days by the employees absent, police"
+    " decisions by the employees they concern, restrictions by the citizens they restrict). Zeros are never masked."
+    " Further cells are masked until, for every masked cell, the values it could take given everything shown and"
+    " everything a reader knows (each breakdown of incidents adds up to the total; the kinds add up to at least the"
+    " total, none above it; the restriction flow, in force at the start + decided - lifted - expired = in force at"
+    " the end; reviews overdue at most in force at the end; employees absent at most employees affected and at most"
+    " the days absent) include one of at least min_cell and at least one other: no masked cell can be worked out,"
+    " nor shown to be below min_cell, from the rest. Residual risk: that a masked cell stands in no relation says it"
+    " rests on few people, as masking always does; and comparing releases for overlapping periods, or successive"
+    " releases of one period, can still narrow a masked cell down. Positions cannot be chosen (each release is"
+    " computed at the latest position) and periods are whole months, which limits this; what remains is accepted"
+    " because only management, an internal trusted role, can ask, and every release is recorded with who asked and"
+    " when."
 )
 
 
 class PeriodOut(BaseModel):
-    first: date = Field(serialization_alias="from", description="the first day of the period")
+    model_config = ConfigDict(populate_by_name=True)
+
+    first: date = Field(alias="from", description="the first day of the period")
     to: date = Field(description="the day after the period's last day (the period is half-open)")
     time_zone: str = "Europe/Copenhagen"
 
@@ -38,12 +48,21 @@ class PeriodOut(BaseModel):
 class ComputationOut(BaseModel):
     position: int = Field(description="the event-log position the figures were computed at")
     min_cell: int = Field(description="the masking threshold used")
+    stocks_at: datetime = Field(
+        description="the instant restriction stocks and overdue reviews are taken at, and the restriction flow runs"
+        " to: the earlier of the period's end and the release"
+    )
 
 
 class ReleaseOut(BaseModel):
-    id: UUID = Field(description="reproduce these figures with GET /statistics/releases/{id}")
+    id: UUID = Field(description="give these figures out again with GET /statistics/releases/{id}")
     requested_at: datetime
     sha256: str = Field(description="SHA-256 of the figures' canonical JSON (sorted keys; without release and prose)")
+    verified: bool = Field(
+        description="whether the figures, recomputed at the release's position, threshold and stocks_at, come out as"
+        " stored; when not, the stored figures (those given out) are served all the same"
+    )
+    verification: str | None = Field(None, description="why the figures could not be verified, when they could not")
 
 
 class CellOut(BaseModel):
@@ -65,7 +84,7 @@ class MonthOut(BaseModel):
 
 
 class StatisticsOut(BaseModel):
-    """Management figures for a period: masked, and reproducible by their release id."""
+    """Management figures for a period: masked, and given out again by their release id."""
 
     release: ReleaseOut | None = None
     period: PeriodOut
@@ -76,20 +95,32 @@ class StatisticsOut(BaseModel):
     incidents_per_month: list[MonthOut]
 
     @classmethod
-    def of(cls, figures: FigureSet, release: Release | None = None) -> StatisticsOut:
+    def of(cls, figures: FigureSet) -> StatisticsOut:
         months = figures.table("incidents_by_month").cells
         return cls(
-            release=None if release is None else ReleaseOut(
-                id=release.release_id, requested_at=release.requested_at, sha256=release.sha256
-            ),
             period=PeriodOut(first=figures.period.first, to=figures.period.end),
             position=figures.position,
-            computation=ComputationOut(position=figures.position, min_cell=figures.min_cell),
+            computation=ComputationOut(
+                position=figures.position, min_cell=figures.min_cell, stocks_at=figures.stocks_at
+            ),
             tables=[
                 TableOut(name=t.name, note=t.note, cells=[_cell(c) for c in t.cells]) for t in figures.tables
             ],
             incidents_per_month=[MonthOut(month=c.category, value=c.value, masked=c.masked) for c in months],
         )
+
+    @classmethod
+    def given_out(cls, release: Release, verification: str | None) -> StatisticsOut:
+        """A release's stored figures, with the prose and the release's details added."""
+        document = json.loads(release.figures or "{}")
+        for table in document["tables"]:
+            table["note"] = NOTES.get(table["name"])
+        out = cls.model_validate(document)
+        out.release = ReleaseOut(
+            id=release.release_id, requested_at=release.requested_at, sha256=release.sha256,
+            verified=verification is None, verification=verification,
+        )
+        return out
 
 
 def _cell(cell: ShownCell) -> CellOut:
@@ -97,30 +128,32 @@ def _cell(cell: ShownCell) -> CellOut:
 
 
 def canonical_json(figures: FigureSet) -> bytes:
-    """The figures as JSON with sorted keys and no spaces: what a release's SHA-256 is taken of. The
-    prose (masking rule, table notes) is left out, so rewording it never makes a release unreproducible."""
+    """The figures as JSON with sorted keys and no spaces: what a release stores and hashes. The
+    prose (masking rule, table notes) is left out, so rewording it never changes a release."""
     leave_out = {"release": True, "masking": True, "tables": {"__all__": {"note"}}}
     document = StatisticsOut.of(figures).model_dump(mode="json", by_alias=True, exclude=leave_out)
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def figures_sha256(figures: FigureSet) -> str:
-    return hashlib.sha256(canonical_json(figures)).hexdigest()
-
-
-def figures_csv(figures: FigureSet, release: Release) -> str:
+def figures_csv(out: StatisticsOut) -> str:
     """One row per figure (table, category, value or "masked"), after rows stating release, period and
     computation."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    release = out.release
+    assert release is not None, "only a release is given out as CSV"
+    lines = io.StringIO()
+    writer = csv.writer(lines, lineterminator="\r\n")
     writer.writerow(("table", "category", "value"))
-    writer.writerow(("release", "id", str(release.release_id)))
+    writer.writerow(("release", "id", str(release.id)))
     writer.writerow(("release", "sha256", release.sha256))
-    writer.writerow(("period", "from", figures.period.first.isoformat()))
-    writer.writerow(("period", "to", figures.period.end.isoformat()))
-    writer.writerow(("computation", "position", figures.position))
-    writer.writerow(("computation", "min_cell", figures.min_cell))
-    for table in figures.tables:
+    writer.writerow(("release", "verified", "true" if release.verified else "false"))
+    if release.verification:
+        writer.writerow(("release", "verification", release.verification))
+    writer.writerow(("period", "from", out.period.first.isoformat()))
+    writer.writerow(("period", "to", out.period.to.isoformat()))
+    writer.writerow(("computation", "position", out.computation.position))
+    writer.writerow(("computation", "min_cell", out.computation.min_cell))
+    writer.writerow(("computation", "stocks_at", out.computation.stocks_at.isoformat()))
+    for table in out.tables:
         for cell in table.cells:
             writer.writerow((table.name, cell.category, MASKED if cell.masked else cell.value))
-    return out.getvalue()
+    return lines.getvalue()

@@ -15,13 +15,16 @@ a period never changes that period's figures, however late they are recomputed.
 The tables hold no names and no citizen references. An employee appears only as `employee_key`:
 an HMAC of their user id under a key derived from the citizen key (see `statistics_key`), enough
 to count distinct employees; without the key, a digest cannot be matched to a user id by hashing
-candidate ids.
+candidate ids. A restricted citizen appears only as `citizen_key`, the same kind of digest of
+their reference, enough to count distinct citizens. A table from before that column gets it added
+empty; rebuilding the view (`vaern projections rebuild statistics`) fills it for earlier decisions.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.utils import get_topic
@@ -31,7 +34,7 @@ from domain.incident import Incident
 from domain.incident_values import COPENHAGEN, IncidentFacts
 from domain.restriction_rules import ReviewOutcome
 from infra.database import Cursor, Database
-from projections.positions import current_position
+from projections.positions import cur_dialect, current_position
 from projections.statistics_figures import FigureSet, Period, compute
 
 NAME = "statistics"
@@ -75,7 +78,7 @@ DDL = (
     " PRIMARY KEY (incident_id, employee_key, valid_from_position))",
     # Restrictions: append-only facts, each with when it took effect and the position it was recorded at.
     "CREATE TABLE IF NOT EXISTS statistics_restriction_decisions ("
-    " restriction_id TEXT PRIMARY KEY, decided_at TIMESTAMPTZ NOT NULL, position BIGINT NOT NULL)",
+    " restriction_id TEXT PRIMARY KEY, decided_at TIMESTAMPTZ NOT NULL, position BIGINT NOT NULL, citizen_key TEXT)",
     "CREATE TABLE IF NOT EXISTS statistics_restriction_terms ("
     " restriction_id TEXT NOT NULL, effective_at TIMESTAMPTZ NOT NULL, valid_from TIMESTAMPTZ NOT NULL,"
     " valid_until TIMESTAMPTZ NOT NULL, review_at TIMESTAMPTZ, position BIGINT NOT NULL,"
@@ -125,6 +128,11 @@ def employee_key(key: bytes, user_id: str) -> str:
     return hmac.new(key, f"employee:{user_id}".encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
+def citizen_key(key: bytes, citizen_ref: str) -> str:
+    """A keyed digest standing in for a restricted citizen, like `employee_key`."""
+    return hmac.new(key, f"citizen:{citizen_ref}".encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
 def month_of(facts: IncidentFacts) -> str:
     return facts.occurred_at.astimezone(COPENHAGEN).strftime("%Y-%m")
 
@@ -139,14 +147,24 @@ class StatisticsView:
     def __init__(self, key: bytes | None = None) -> None:
         self.key = key  # set from the settings by Services.build; see `statistics_key`
 
-    def _employee(self, user_id: str) -> str:
+    def _secret(self) -> bytes:
         if self.key is None:
             raise RuntimeError("the statistics view has no employee key; build it through Services.build")
-        return employee_key(self.key, user_id)
+        return self.key
+
+    def _employee(self, user_id: str) -> str:
+        return employee_key(self._secret(), user_id)
 
     def create_tables(self, cur: Cursor) -> None:
         for statement in DDL:
             cur.execute(statement)
+        # A table created before restrictions kept a citizen digest: the column is added, empty.
+        if cur_dialect(cur) == "postgresql":
+            cur.execute("ALTER TABLE statistics_restriction_decisions ADD COLUMN IF NOT EXISTS citizen_key TEXT")
+        else:
+            columns = cur.execute("PRAGMA table_info(statistics_restriction_decisions)").fetchall()
+            if "citizen_key" not in {row[1] for row in columns}:
+                cur.execute("ALTER TABLE statistics_restriction_decisions ADD COLUMN citizen_key TEXT")
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
         if isinstance(event, (Incident.Reported, Incident.Corrected)):
@@ -214,9 +232,9 @@ class StatisticsView:
         rid = str(event.restriction_id)
         if isinstance(event, ContactFile.RestrictionDecided):
             cur.execute(
-                "INSERT INTO statistics_restriction_decisions (restriction_id, decided_at, position)"
-                " VALUES (%s, %s, %s)",
-                (rid, event.effective_at, position),
+                "INSERT INTO statistics_restriction_decisions (restriction_id, decided_at, position, citizen_key)"
+                " VALUES (%s, %s, %s, %s)",
+                (rid, event.effective_at, position, citizen_key(self._secret(), str(event.originator_id))),
             )
         if isinstance(event, (ContactFile.RestrictionDecided, ContactFile.RestrictionAmended)):
             terms = event.terms
@@ -239,9 +257,9 @@ class StatisticsView:
                 (rid, kind, event.effective_at, position),
             )
 
-    def figures(self, db: Database, period: Period, position: int, min_cell: int) -> FigureSet:
-        """The published (masked) figures for `period` as at `position`."""
-        return compute(db, period, position, min_cell)
+    def figures(self, db: Database, period: Period, position: int, min_cell: int, stocks_at: datetime) -> FigureSet:
+        """The published (masked) figures for `period` as at `position`, stocks taken at `stocks_at`."""
+        return compute(db, period, position, min_cell, stocks_at)
 
     def position(self, db: Database) -> int:
         """How far into the event log the view has got: the position figures default to."""

@@ -1,11 +1,17 @@
 """Management statistics: masked figures for whole months, given out as recorded releases.
 
 A request names a period only. The figures are computed at the statistics view's current
-position, recorded as a release (period, position, masking threshold, who asked, when, SHA-256)
-and given out with the release id. The same figures are had again, later and after late reports,
-only by that id: they are recomputed at the release's position and threshold and checked against
-its hash. No position can be chosen, so answers at neighbouring positions cannot be compared to
-isolate one event.
+position, recorded as a release (period, position, masking threshold, the instant stocks were
+taken at, who asked, when, the figures' canonical JSON and its SHA-256) and given out with the
+release id, in the body and in the `X-Release-Id` header of every format. The same figures are
+had again, later and after late reports, only by that id: the stored figures are served, and
+recomputed at the release's position, threshold and stock instant to verify them (`verified`).
+No position can be chosen, so answers at neighbouring positions cannot be compared to isolate one
+event.
+
+A period that has not begun is refused: it has nothing to count. A period that has begun but not
+ended is counted up to now: its incidents so far, and restriction stocks and overdue reviews at
+the moment of the release (`stocks_at`), never at an instant still to come.
 
 Residual risk, accepted: comparing releases for overlapping periods (say a quarter and one of its
 months), or successive releases of one period as the log grows, can still narrow a masked cell
@@ -19,7 +25,8 @@ reference is in any of them, so reading them is not a read of personal data.
 from __future__ import annotations
 
 import logging
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -28,11 +35,11 @@ from fastapi import APIRouter, Query, Response
 from api.deps import Management, ServicesDep
 from api.problems import problem
 from api.statistics_chart import incidents_per_month_svg
-from api.statistics_schemas import StatisticsOut, figures_csv, figures_sha256
+from api.statistics_schemas import StatisticsOut, canonical_json, figures_csv
 from domain.errors import NotFound, RuleViolation
-from infra.services import Services
-from infra.statistics_releases import Release, ReleaseMismatch, StatisticsReleases
-from projections.statistics_figures import FigureSet, Period
+from infra.services import Services, ViewNotCaughtUp
+from infra.statistics_releases import Release, ReleaseCorrupted, StatisticsReleases
+from projections.statistics_figures import Period
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["statistics"])
@@ -45,8 +52,11 @@ To = Annotated[
     date,
     Query(ge=EARLIEST, le=LATEST, description="the first day of the month after the last, e.g. 2026-07-01"),
 ]
-SVG = {200: {"content": {"image/svg+xml": {}}}}
-CSV = {200: {"content": {"text/csv": {}}}}
+RELEASE_ID = {"X-Release-Id": {"description": "the release these figures are", "schema": {"type": "string"}}}
+JSON = {200: {"headers": RELEASE_ID}}
+SVG = {200: {"content": {"image/svg+xml": {}}, "headers": RELEASE_ID}}
+CSV = {200: {"content": {"text/csv": {}}, "headers": RELEASE_ID}}
+Render = Callable[[StatisticsOut], Response]
 
 
 def releases(services: Services) -> StatisticsReleases:
@@ -58,108 +68,128 @@ def releases(services: Services) -> StatisticsReleases:
     return store
 
 
-def _period(first: date, end: date) -> Period:
+def _period(first: date, end: date, now: datetime) -> Period:
     if first.day != 1:
         raise RuleViolation("from", "must be the first day of a month: periods are whole calendar months")
     if end.day != 1:
         raise RuleViolation("to", "must be the first day of a month: periods are whole calendar months")
     if end <= first:
         raise RuleViolation("to", "must lie after from")
-    return Period(first, end)
+    period = Period(first, end)
+    if period.start_at > now:
+        raise RuleViolation("from", "lies in the future: a period is counted once it has begun")
+    return period
 
 
-def _release(services: Services, caller: Management, first: date, end: date) -> tuple[FigureSet, Release]:
+def _release(services: Services, caller: Management, first: date, end: date) -> StatisticsOut:
     """Computes the figures at the view's current position and records them as a release."""
-    period, view = _period(first, end), services.statistics
-    min_cell = services.settings.statistics_min_cell
-    figures = view.figures(services.db, period, view.position(services.db), min_cell)
+    now = services.app.clock()
+    period, view = _period(first, end, now), services.statistics
+    min_cell, stocks_at = services.settings.statistics_min_cell, period.stocks_at(now)
+    figures = view.figures(services.db, period, view.position(services.db), min_cell, stocks_at)
     release = releases(services).record(
-        period.first, period.end, figures.position, min_cell, caller.user_id, figures_sha256(figures)
+        period.first, period.end, figures.position, min_cell, caller.user_id, now, stocks_at, canonical_json(figures)
     )
-    return figures, release
+    return StatisticsOut.given_out(release, None)
 
 
-def _reproduce(services: Services, release_id: UUID) -> tuple[FigureSet, Release]:
-    """A release's figures, recomputed; ReleaseMismatch when they no longer match its hash."""
-    release = releases(services).find(release_id)
+def _verification(services: Services, release: Release) -> str | None:
+    """None when the release's figures, recomputed, come out as stored; else why they were not verified."""
+    view = services.statistics
+    if release.stocks_at is None:
+        return "recorded without the instant its stocks were taken at, so it cannot be recomputed"
+    try:
+        services.wait_for(view.name, release.position)
+    except ViewNotCaughtUp:
+        return f"the statistics view has not reached position {release.position} yet; ask again shortly"
+    period = Period(release.first, release.end)
+    figures = view.figures(services.db, period, release.position, release.min_cell, release.stocks_at)
+    if canonical_json(figures).decode("utf-8") == release.figures:
+        return None
+    log.warning("statistics release %s: recomputed figures differ from those given out", release.release_id)
+    return (
+        "recomputed at its position, threshold and stocks_at, the figures now come out different (the counting or"
+        " the masking has changed since it was given out); these are the figures as given out"
+    )
+
+
+def _given_again(services: Services, release_id: UUID, render: Render) -> Response:
+    """A release's stored figures, verified by recomputing them; a problem when they cannot be given."""
+    try:
+        release = releases(services).find(release_id)
+    except ReleaseCorrupted:
+        log.error("statistics release %s: stored figures do not match their hash", release_id)
+        return problem(500, "Stored release corrupted", "the stored figures no longer match their hash; withheld")
     if release is None:
         raise NotFound(f"no statistics release {release_id}")
-    view = services.statistics
-    services.wait_for(view.name, release.position)
-    figures = view.figures(services.db, Period(release.first, release.end), release.position, release.min_cell)
-    if figures_sha256(figures) != release.sha256:
-        log.error("statistics release %s no longer reproduces: its recomputed figures differ", release_id)
-        raise ReleaseMismatch(str(release_id))
-    return figures, release
+    if release.figures is None:
+        return problem(
+            410, "Release figures not kept",
+            "this release was recorded before releases kept their figures; they cannot be given out again",
+        )
+    return render(StatisticsOut.given_out(release, _verification(services, release)))
 
 
-def _mismatch() -> Response:
-    return problem(
-        500, "Release cannot be reproduced",
-        "the figures recomputed for this release differ from those given out; they are withheld",
-    )
+def _headers(out: StatisticsOut, **more: str) -> dict[str, str]:
+    assert out.release is not None
+    return {"X-Release-Id": str(out.release.id), "X-Release-Verified": str(out.release.verified).lower(), **more}
 
 
-def _json(figures: FigureSet, release: Release) -> Response:
-    out = StatisticsOut.of(figures, release)
-    return Response(out.model_dump_json(by_alias=True), media_type="application/json")
+def _json(out: StatisticsOut) -> Response:
+    return Response(out.model_dump_json(by_alias=True), media_type="application/json", headers=_headers(out))
 
 
-def _csv(figures: FigureSet, release: Release) -> Response:
-    name = f"statistics-{release.first.isoformat()}-{release.end.isoformat()}-{release.release_id}.csv"
+def _csv(out: StatisticsOut) -> Response:
+    assert out.release is not None
+    name = f"statistics-{out.period.first.isoformat()}-{out.period.to.isoformat()}-{out.release.id}.csv"
     return Response(
-        figures_csv(figures, release),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        figures_csv(out), media_type="text/csv; charset=utf-8",
+        headers=_headers(out, **{"Content-Disposition": f'attachment; filename="{name}"'}),
     )
 
 
-def _svg(figures: FigureSet, release: Release) -> Response:
-    return Response(incidents_per_month_svg(figures), media_type="image/svg+xml")
+def _svg(out: StatisticsOut) -> Response:
+    return Response(incidents_per_month_svg(out), media_type="image/svg+xml", headers=_headers(out))
 
 
-@router.get("/statistics", response_model=StatisticsOut)
+@router.get("/statistics", response_model=StatisticsOut, responses=JSON)
 def statistics(caller: Management, services: ServicesDep, first: From, to: To) -> Response:
     """Incidents by kind, channel, centre and working hours; employees affected; absence; police reports;
-    the restriction flow. Small counts are masked. The answer is recorded as a release: its id reproduces it."""
-    return _json(*_release(services, caller, first, to))
+    the restriction flow. Small counts are masked. The answer is recorded as a release: its id gives it again.
+    A period must have begun; one that has not ended is counted up to now, restriction stocks and overdue
+    reviews taken at the moment of the release (`computation.stocks_at`), never at an instant still to come."""
+    return _json(_release(services, caller, first, to))
 
 
 @router.get("/statistics.csv", response_class=Response, responses=CSV)
 def statistics_csv(caller: Management, services: ServicesDep, first: From, to: To) -> Response:
     """The same figures as CSV, one row per figure (table, category, value or "masked"); also a release."""
-    return _csv(*_release(services, caller, first, to))
+    return _csv(_release(services, caller, first, to))
 
 
 @router.get("/statistics/incidents-per-month.svg", response_class=Response, responses=SVG)
 def incidents_per_month_chart(caller: Management, services: ServicesDep, first: From, to: To) -> Response:
-    """A bar chart of incidents per month in the period; masked months are hatched. Also a release."""
-    return _svg(*_release(services, caller, first, to))
+    """A bar chart of incidents per month in the period; masked months are hatched. Also a release, named
+    in the chart and in the X-Release-Id header."""
+    return _svg(_release(services, caller, first, to))
 
 
 @router.get("/statistics/releases/{release_id}.csv", response_class=Response, responses=CSV)
 def release_csv(caller: Management, services: ServicesDep, release_id: UUID) -> Response:
-    """A release's figures as CSV, recomputed and checked against its hash."""
-    try:
-        return _csv(*_reproduce(services, release_id))
-    except ReleaseMismatch:
-        return _mismatch()
+    """A release's figures as CSV, as given out; verified by recomputing them."""
+    return _given_again(services, release_id, _csv)
 
 
 @router.get("/statistics/releases/{release_id}/incidents-per-month.svg", response_class=Response, responses=SVG)
 def release_chart(caller: Management, services: ServicesDep, release_id: UUID) -> Response:
-    """A release's chart of incidents per month, recomputed and checked against its hash."""
-    try:
-        return _svg(*_reproduce(services, release_id))
-    except ReleaseMismatch:
-        return _mismatch()
+    """A release's chart of incidents per month, as given out; verified by recomputing its figures."""
+    return _given_again(services, release_id, _svg)
 
 
-@router.get("/statistics/releases/{release_id}", response_model=StatisticsOut)
+@router.get("/statistics/releases/{release_id}", response_model=StatisticsOut, responses=JSON)
 def release(caller: Management, services: ServicesDep, release_id: UUID) -> Response:
-    """A release's figures, recomputed at its position and threshold and checked against its hash:
-    the same document as when it was given out."""
-    try:
-        return _json(*_reproduce(services, release_id))
-    except ReleaseMismatch:
-        return _mismatch()
+    """A release's figures exactly as given out, from the stored copy. They are recomputed at the release's
+    position, threshold and stocks_at to verify them: `release.verified` says whether they came out the same
+    (when not, e.g. after a change to the counting or masking, the stored figures are served all the same,
+    with the reason). A stored copy that no longer matches its hash is withheld (500)."""
+    return _given_again(services, release_id, _json)

@@ -21,7 +21,7 @@ from domain.restrictions import Grounds, RestrictionTerms
 from domain.values import Role
 from infra.services import Services
 from projections.rebuild import rebuild
-from projections.statistics import employee_key, statistics_key
+from projections.statistics import citizen_key, employee_key, statistics_key
 from projections.statistics_figures import Period, review_dates
 from tests.integration.conftest import bearer
 from tests.support.cases import LEADER, OFFICIAL, incident_facts, terms_body
@@ -99,11 +99,16 @@ def masked(body: dict[str, Any], table: str) -> set[str]:
     return {c["category"] for c in found["cells"] if c["masked"]}
 
 
+CPRS = ("211062-5629", "070761-4285", "290200-4321")
+
+
 @pytest.fixture
 def dataset(services: Services) -> dict[str, Any]:
-    """Twelve incidents over four months, police decisions, absences, and nine restrictions."""
+    """Twelve incidents over four months, police decisions, absences, and nine restrictions on three
+    citizens, decided within the last hour: one each overdue for review now, lifted and expired."""
     app = services.app
-    citizen = app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    citizens = [app.open_contact_file(Cpr.parse(cpr), LEADER).citizen_ref for cpr in CPRS]
+    citizen = citizens[0]
     i = {
         "a": report(services, citizen, -5, (1, 2)),
         "b": report(services, None, -5, (1,), channel="phone", **FREQUENT),
@@ -134,21 +139,25 @@ def dataset(services: Services) -> dict[str, Any]:
     for incident, employee, days in (("a", 1, 3), ("a", 2, 2), ("f", 1, 5), ("i", 6, 4), ("before", 9, 7)):
         app.record_absence(i[incident], uid(employee), in_month(-1).date(), days, LEADER)
 
+    grounds = [i["a"]] + [report(services, c, -6, (9,), centre="CAB", channel="email") for c in citizens[1:]]
     now = datetime.now(timezone.utc)
-    scopes = [{"kind": "centre", "centre": c} for c in ("JKI", "JKA", "JKU", "CAB", "CF")]
-    scopes += [{"kind": "case", "case": f"sag-{n}"} for n in range(4)]
-    review = (now + timedelta(days=1)).isoformat()
-    overdue = [restrict(services, citizen, i["a"], scope=s, review_at=review) for s in scopes[:3]]
-    lifted = [restrict(services, citizen, i["a"], scope=s) for s in scopes[3:6]]
-    for rid in lifted:
-        app.lift_restriction(citizen, rid, "Forholdene er bedret", OFFICIAL, LEADER)
-    soon = (now + timedelta(minutes=2)).isoformat()
-    expiring = [restrict(services, citizen, i["a"], scope=s, valid_until=soon) for s in scopes[6:]]
-    app.clock = lambda: now + timedelta(minutes=5)
-    for rid in expiring:
-        app.expire_restriction(citizen, rid)
+    app.clock = lambda: now - timedelta(hours=1)
+    since = (now - timedelta(hours=2)).isoformat()
+    scopes = [{"kind": "centre", "centre": c} for c in ("JKI", "JKA", "JKU")]
+    review = (now - timedelta(minutes=30)).isoformat()  # passed by the time the figures are asked for
+    overdue = [restrict(services, c, g, scope=scopes[0], valid_from=since, review_at=review)
+               for c, g in zip(citizens, grounds)]
+    lifted = [restrict(services, c, g, scope=scopes[1]) for c, g in zip(citizens, grounds)]
+    for c, rid in zip(citizens, lifted):
+        app.lift_restriction(c, rid, "Forholdene er bedret", OFFICIAL, LEADER)
+    ended = (now - timedelta(minutes=55)).isoformat()
+    expiring = [restrict(services, c, g, scope=scopes[2], valid_from=since, valid_until=ended)
+                for c, g in zip(citizens, grounds)]
+    app.clock = lambda: now - timedelta(minutes=50)
+    for c, rid in zip(citizens, expiring):
+        app.expire_restriction(c, rid)
     app.clock = lambda: datetime.now(timezone.utc)
-    return {"incidents": i, "citizen": citizen, "restrictions": overdue + lifted + expiring}
+    return {"incidents": i, "citizen": citizen, "citizens": citizens, "restrictions": overdue + lifted + expiring}
 
 
 @pytest.fixture(autouse=True)
@@ -159,8 +168,8 @@ def release_store(services: Services) -> None:
 
 def release_row(services: Services, release_id: str) -> tuple[Any, ...]:
     return services.db.read(
-        "SELECT release_id, period_from, period_to, position, min_cell, requested_by, requested_at, sha256"
-        " FROM statistics_releases WHERE release_id = %s",
+        "SELECT release_id, period_from, period_to, position, min_cell, requested_by, requested_at, sha256, stocks_at,"
+        " figures FROM statistics_releases WHERE release_id = %s",
         (release_id,),
     )[0]
 
@@ -170,7 +179,9 @@ def test_the_figures_count_incidents_people_police_decisions_and_restrictions(cl
     response = client.get("/statistics", params=period(), headers=MANAGEMENT)
     assert response.status_code == 200, response.text
     body = response.json()
+    stocks_at = body["computation"].pop("stocks_at")
     assert body["position"] == position and body["computation"] == {"position": position, "min_cell": 3}
+    assert stocks_at == body["release"]["requested_at"]  # the period has not ended: stocks are taken now
     assert body["period"] == {**period(), "time_zone": "Europe/Copenhagen"}
     assert cells(body, "incidents") == {"total": 12}
     assert cells(body, "incidents_by_centre") == {"JKI": 7, "JKA": None, "JKU": None, "CAB": 0, "CF": 0}
@@ -182,20 +193,16 @@ def test_the_figures_count_incidents_people_police_decisions_and_restrictions(cl
     assert cells(body, "incidents_by_working_hours") == {"inside_working_hours": 9, "outside_working_hours": 3}
     assert cells(body, "employees_affected") == {"distinct_employees": 6}  # employee 1 in five incidents counts once
     assert cells(body, "absence") == {"days": 14, "employees_absent": 3}
-    assert cells(body, "police_reports") == {
-        "reported_by_administration": 3, "reported_privately": 3, "not_reported": 3, "consent_declined": 3,
+    assert cells(body, "police_reports") == {  # three declined consents, but from two employees: masked
+        "reported_by_administration": 3, "reported_privately": 3, "not_reported": 3, "consent_declined": None,
     }
     assert cells(body, "restrictions") == {
         "in_force_at_start": 0, "decided": 9, "lifted": 3, "expired": 3, "in_force_at_end": 3,
         "reviews_overdue_at_end": 3,
     }
-    next_month = {"from": first_of_month(1).isoformat(), "to": first_of_month(2).isoformat()}
-    later = client.get("/statistics", params=next_month, headers=MANAGEMENT).json()
-    assert cells(later, "restrictions") == {  # decided before it, and still in force through it
-        "in_force_at_start": 3, "decided": 0, "lifted": 0, "expired": 0, "in_force_at_end": 3,
-        "reviews_overdue_at_end": 3,
-    }
-    assert cells(later, "incidents") == {"total": 0} and cells(later, "absence") == {"days": 0, "employees_absent": 0}
+    this_month = {"from": first_of_month(0).isoformat(), "to": first_of_month(1).isoformat()}
+    now = client.get("/statistics", params=this_month, headers=MANAGEMENT).json()
+    assert cells(now, "incidents") == {"total": 0} and cells(now, "absence") == {"days": 0, "employees_absent": 0}
     earlier = {"from": first_of_month(-5).isoformat(), "to": first_of_month(-1).isoformat()}
     before = client.get("/statistics", params=earlier, headers=MANAGEMENT).json()
     assert set(cells(before, "restrictions").values()) == {0}
@@ -203,7 +210,7 @@ def test_the_figures_count_incidents_people_police_decisions_and_restrictions(cl
 
 def test_the_restriction_figures_add_up_as_a_flow_in_every_period(client, services, dataset):
     caught_up(services)
-    for start, end in ((-5, 2), (-1, 1), (0, 1), (0, 2), (1, 2)):
+    for start, end in ((-5, 2), (-1, 1), (0, 1), (0, 2), (-2, 0)):
         params = {"from": first_of_month(start).isoformat(), "to": first_of_month(end).isoformat()}
         flow = cells(client.get("/statistics", params=params, headers=MANAGEMENT).json(), "restrictions")
         assert flow["in_force_at_start"] + flow["decided"] - flow["lifted"] - flow["expired"] == flow["in_force_at_end"]
@@ -220,8 +227,9 @@ def test_small_counts_are_masked_with_a_partner_so_none_can_be_subtracted(client
     hidden = [m for m in body["incidents_per_month"] if m["masked"]]
     assert [m["month"] for m in hidden] == [month(-4), month(-3)] and all(m["value"] is None for m in hidden)
     assert months[month(-1)] == {"month": month(-1), "value": 0, "masked": False}
-    for table in body["tables"]:
-        assert len(masked(body, table["name"])) != 1 or len(table["cells"]) == 1, table
+    for table in body["tables"]:  # police decisions add up to no published figure: one may be masked alone
+        alone = len(table["cells"]) == 1 or table["name"] == "police_reports"
+        assert len(masked(body, table["name"])) != 1 or alone, table
     assert "overlapping periods" in body["masking"] and "recorded" in body["masking"]
 
 
@@ -238,7 +246,8 @@ def test_neither_the_release_nor_the_view_holds_an_employee_name_or_citizen(clie
     ]
     stored = " ".join(str(v) for v in release_row(services, release_id))
     employees = [uid(n) for n in (1, 2, 3, 4, 5, 6, 9)]
-    forbidden = [*employees, "Quillfeather", "qx7v", str(dataset["citizen"]), "211062"]
+    citizens = [str(c) for c in dataset["citizens"]]
+    forbidden = [*employees, "Quillfeather", "qx7v", *citizens, *(cpr[:6] for cpr in CPRS)]
     for text in [a.text for a in answers] + [stored]:
         assert all(a.status_code == 200 for a in answers)
         for needle in forbidden:
@@ -256,16 +265,21 @@ def test_neither_the_release_nor_the_view_holds_an_employee_name_or_citizen(clie
             employee_key(statistics_key("some other key"), user),
         )
     }
-    expected = {employee_key(statistics_key(services.settings.citizen_key.get_secret_value()), u) for u in employees}
+    guessable |= {hashlib.sha256(c.encode()).hexdigest()[:32] for c in citizens}
+    guessable |= {citizen_key(statistics_key("some other key"), c) for c in citizens}
+    secret = statistics_key(services.settings.citizen_key.get_secret_value())
+    expected = {employee_key(secret, u) for u in employees}
+    restricted = {citizen_key(secret, c) for c in citizens}
     keys: set[str] = set()
     for name in services.statistics.tables:
         columns_and_rows = services.db.read(f"SELECT * FROM {name}")
         for row in columns_and_rows:
             text = " ".join(str(v) for v in row)
             assert not any(needle in text for needle in forbidden), (name, row)
-            keys |= {str(v) for v in row} & (expected | guessable)
-    assert keys and keys <= expected and not keys & guessable
-    assert position > 0
+            keys |= {str(v) for v in row} & (expected | restricted | guessable)
+    assert keys and keys <= expected | restricted and not keys & guessable
+    held = {str(r[0]) for r in services.db.read("SELECT citizen_key FROM statistics_restriction_decisions")}
+    assert held == restricted and position > 0
 
 
 def test_a_request_cannot_choose_its_position(client, services):
@@ -287,13 +301,14 @@ def test_each_answer_is_recorded_as_a_release_with_its_hash(client, services, da
         (new,) = {r[0] for r in services.db.read("SELECT release_id FROM statistics_releases")} - before
         ids.append(str(new))
     body = client.get(f"/statistics/releases/{ids[0]}", headers=MANAGEMENT).json()
-    rid, first, to, at, min_cell, who, when, sha = release_row(services, ids[0])
+    rid, first, to, at, min_cell, who, when, sha, stocks_at, figures = release_row(services, ids[0])
     assert (str(first), str(to), int(at), int(min_cell), who) == (period()["from"], period()["to"], position, 3, "m1")
     assert when is not None and body["release"]["id"] == ids[0] and body["release"]["sha256"] == sha
+    assert stocks_at is not None and body["release"]["verified"] is True
     canonical = {k: v for k, v in body.items() if k not in ("release", "masking")}
     canonical["tables"] = [{k: v for k, v in t.items() if k != "note"} for t in body["tables"]]
-    digest = hashlib.sha256(json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-    assert digest == sha
+    stored = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
+    assert stored == figures and hashlib.sha256(stored.encode()).hexdigest() == sha
     csv_text = client.get(f"/statistics/releases/{ids[1]}.csv", headers=MANAGEMENT).text
     assert f"release,id,{ids[1]}" in csv_text
 
@@ -320,7 +335,7 @@ def test_a_release_is_reproduced_exactly_after_late_reports_and_corrections(clie
     later = caught_up(services)
 
     again = client.get(f"/statistics/releases/{release_id}", headers=MANAGEMENT)
-    assert again.status_code == 200 and again.text == before.text
+    assert again.status_code == 200 and again.text == before.text and again.json()["release"]["verified"] is True
     assert client.get(f"/statistics/releases/{release_id}.csv", headers=MANAGEMENT).text == csv_before
     assert f"computation,position,{position}" in csv_before and "incidents,total,5" in csv_before
     chart = client.get(f"/statistics/releases/{release_id}/incidents-per-month.svg", headers=MANAGEMENT)
@@ -342,17 +357,21 @@ def test_a_release_keeps_its_masking_threshold_when_the_setting_changes(client, 
     assert cells(before.json(), "incidents") == {"total": 4}
     services.settings = services.settings.model_copy(update={"statistics_min_cell": 10})
     again = client.get(f"/statistics/releases/{before.json()['release']['id']}", headers=MANAGEMENT)
-    assert again.status_code == 200 and again.text == before.text
+    assert again.status_code == 200 and again.text == before.text and again.json()["release"]["verified"] is True
     stricter = client.get("/statistics", params=period(), headers=MANAGEMENT).json()
     assert stricter["computation"]["min_cell"] == 10 and cells(stricter, "incidents") == {"total": None}
 
 
-def test_a_release_whose_figures_no_longer_match_is_refused_loudly(client, services):
+@pytest.mark.parametrize("column", ["sha256", "figures"])
+def test_a_stored_release_altered_after_it_was_recorded_is_withheld_loudly(client, services, column):
     report(services, None, -2, (1,))
     caught_up(services)
     release_id = client.get("/statistics", params=period(), headers=MANAGEMENT).json()["release"]["id"]
-    with services.db.transaction() as cur:  # as if the view had come to count differently
-        cur.execute("UPDATE statistics_releases SET sha256 = %s WHERE release_id = %s", ("0" * 64, release_id))
+    (figures,) = services.db.read("SELECT figures FROM statistics_releases WHERE release_id = %s", (release_id,))[0]
+    altered = "0" * 64 if column == "sha256" else figures.replace('"min_cell":3', '"min_cell":9')
+    assert altered != figures
+    with services.db.transaction() as cur:
+        cur.execute(f"UPDATE statistics_releases SET {column} = %s WHERE release_id = %s", (altered, release_id))
     for suffix in ("", ".csv", "/incidents-per-month.svg"):
         response = client.get(f"/statistics/releases/{release_id}{suffix}", headers=MANAGEMENT)
         assert response.status_code == 500 and response.headers["content-type"] == "application/problem+json"
@@ -383,7 +402,8 @@ def test_restriction_figures_at_a_position_ignore_later_reviews_amendments_and_l
     later = caught_up(services)
 
     def raw(at: int) -> dict[str, int | None]:
-        figures = view.figures(services.db, Period(first_of_month(-5), first_of_month(2)), at, min_cell=1)
+        whole = Period(first_of_month(-5), first_of_month(2))
+        figures = view.figures(services.db, whole, at, min_cell=1, stocks_at=whole.end_at)
         return {c.category: c.value for c in figures.table("restrictions").cells}
 
     then = {"in_force_at_start": 0, "decided": 3, "lifted": 0, "expired": 0}
@@ -413,7 +433,7 @@ def test_an_amendment_effective_after_the_period_never_changes_its_figures(servi
     amended = caught_up(services)
 
     def overdue(at: int, period: Period) -> tuple[int | None, int | None]:
-        shown = view.figures(services.db, period, at, min_cell=1).table("restrictions").cells
+        shown = view.figures(services.db, period, at, min_cell=1, stocks_at=period.end_at).table("restrictions").cells
         figures = {c.category: c.value for c in shown}
         return figures["in_force_at_end"], figures["reviews_overdue_at_end"]
 
@@ -484,7 +504,9 @@ def test_the_csv_holds_the_same_figures_one_row_each(client, services, dataset):
         for t in body["tables"]
         for c in t["cells"]
     }
-    assert figures == expected and len(rows) == 7 + len(expected)
+    assert ["computation", "stocks_at", body["computation"]["stocks_at"].replace("Z", "+00:00")] in rows
+    assert ["release", "verified", "true"] in rows
+    assert figures == expected and len(rows) == 9 + len(expected)
 
 
 def test_the_chart_draws_a_bar_per_month_and_marks_masked_months(client, services, dataset):
@@ -532,6 +554,7 @@ def test_only_management_may_read_statistics(client, services):
         ({"from": "2026-01-01"}, "to"),
         ({"from": "2026-01-15", "to": "2026-07-01"}, "from"),
         ({"from": "2026-01-01", "to": "2026-06-30"}, "to"),
+        ({"from": first_of_month(1).isoformat(), "to": first_of_month(3).isoformat()}, "from"),  # not begun
     ],
 )
 def test_bad_input_is_a_problem_naming_the_field(client, services, params, field):
