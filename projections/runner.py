@@ -2,7 +2,10 @@
 
 Each batch is one transaction holding the view rows and the new position, so after a crash or a
 restart the view resumes exactly where its last commit left it. An event the view cannot apply
-stops the runner with the event's position: a view never skips an event silently.
+stops the runner with the event's position: a view never skips an event silently. An error that is
+not the event's doing (the database restarting, a lost connection, SQLite's write lock held
+elsewhere) is retried with a capped backoff and reported meanwhile, never blamed on an event.
+Errors are described without anything an event carried (see `describe`).
 
 A view that declares `topics` is given only events of those types; the others are not even read
 or decoded. The runner still moves the view's position past them (up to the log's head when a
@@ -22,6 +25,7 @@ from typing import Any, Protocol
 
 from infra.database import Cursor, Database
 from infra.eventstore import EventLog
+from projections.failures import ProjectionFailed, ViewStopped, ViewWaiting, describe, is_transient
 from projections.positions import advance_position, current_position, read_position, register
 
 log = logging.getLogger(__name__)
@@ -43,14 +47,6 @@ class View(Protocol):
     def create_tables(self, cur: Cursor) -> None: ...
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None: ...
-
-
-class ProjectionFailed(RuntimeError):
-    """A view could not apply an event; the view stopped before it."""
-
-    def __init__(self, view: str, position: int, error: BaseException) -> None:
-        super().__init__(f"view {view!r} stopped at event {position}: {type(error).__name__}: {error}")
-        self.view, self.position = view, position
 
 
 Batch = Sequence[tuple[int, Any]]
@@ -129,8 +125,9 @@ def apply_events(view: View, cur: Cursor, batch: Batch) -> None:
 
     On PostgreSQL, in a savepoint, a view with `apply_batch(cur, batch)` writes the batch its own
     way (see `write_batch`); any other view's statements go out pipelined. Neither says which event
-    a failure came from; so on any failure the savepoint is rolled back and the batch applied again
-    with `apply`, event by event, which stops at the first failing event.
+    a failure came from; so on a failure the savepoint is rolled back and the batch applied again
+    with `apply`, event by event, which stops at the first failing event. A transient error (see
+    `is_transient`) is raised as it is, on either path: it is no event's doing.
     """
     connection = getattr(cur, "connection", None)
     if connection is not None and hasattr(connection, "pipeline") and len(batch) > 1:
@@ -143,7 +140,9 @@ def apply_events(view: View, cur: Cursor, batch: Batch) -> None:
                     with connection.pipeline():
                         _apply_each(view, cur, batch)
             return
-        except Exception:
+        except Exception as error:
+            if is_transient(error):
+                raise  # the connection, not an event: the whole transaction is retried
             # Which event failed is not known yet (a set-based statement, or a statement still in
             # flight when a later one failed): find it by applying the events one by one.
             log.warning("view %s: a batch failed; applying it again event by event", view.name)
@@ -164,7 +163,10 @@ def _apply_each(view: View, cur: Cursor, batch: Batch) -> None:
         try:
             view.apply(cur, event, position)
         except Exception as error:
-            raise ProjectionFailed(view.name, position, error) from error
+            if is_transient(error):
+                raise
+            # The chain would carry the database's DETAIL (event data) into tracebacks: cut it.
+            raise ProjectionFailed(view.name, position, error) from None
 
 
 class PositionWatch:
@@ -193,14 +195,16 @@ class ViewRunner:
         batch_size: int = 1000,
         poll_interval: float = 1.0,
         watch: PositionWatch | None = None,
+        retry_delays: tuple[float, float] = (0.5, 30.0),
     ) -> None:
         self.view, self.events, self.db = view, events, db
         self.batch_size, self.poll_interval = batch_size, poll_interval
+        self.retry_delays = retry_delays  # the first wait after a transient error, and the longest
         self.watch = watch or PositionWatch()
         self.topics = view_topics(view)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self.error: BaseException | None = None
+        self.error: BaseException | None = None  # what stopped the view, or what it is waiting out
         register(db, view.name)
         with db.transaction() as cur:
             view.create_tables(cur)
@@ -232,21 +236,66 @@ class ViewRunner:
                 return 0  # another instance (or a rebuild) moved the view meanwhile; re-read from there
             apply_events(self.view, cur, batch)
             advance_position(cur, self.view.name, start, end)
+        self._recovered()
         self.watch.changed()
         return len(batch)
 
     def run(self) -> None:
-        """Follows the log until stopped; raises (and records) the error that stopped it."""
-        log.info("view %s following the event log from position %d", self.view.name, self.position)
+        """Follows the log until stopped; raises (and records) the error that stopped it.
+
+        A transient error (see `is_transient`) does not stop it: the batch's transaction was rolled
+        back, so it waits (0.5 s, doubling up to 30 s), reports the error in `error` meanwhile, and
+        tries the batch again. Anything else stops it, with the event's position where one caused it.
+        """
+        log.info("view %s following the event log", self.view.name)
+        failures = 0
         try:
             while not self._stopping.is_set():
                 generation = self.events.wakeup.generation
-                if self.catch_up() == 0:
+                try:
+                    applied = self.catch_up()
+                except Exception as error:
+                    if not is_transient(error):
+                        raise
+                    failures += 1
+                    self._wait_out(error, failures)
+                    continue
+                failures = 0
+                self._recovered()
+                if applied == 0:
                     self.events.wakeup.wait_past(generation, self.poll_interval)
+        except Exception as error:
+            stopped = error if isinstance(error, ProjectionFailed) else ViewStopped(
+                f"view {self.view.name!r} stopped at position {self._position_or_unknown()}: {describe(error)}"
+            )
+            self.error = stopped
+            log.error("view %s stopped: %s", self.view.name, stopped)  # no traceback: it may quote event data
+            raise stopped from None
         except BaseException as error:
             self.error = error
-            log.error("view %s stopped: %s", self.view.name, error)
+            log.error("view %s stopped: %s", self.view.name, type(error).__name__)
             raise
+
+    def _wait_out(self, error: BaseException, failures: int) -> None:
+        first, longest = self.retry_delays
+        delay = min(longest, first * 2 ** min(failures - 1, 20))
+        self.error = ViewWaiting(
+            f"view {self.view.name!r} is retrying after a database error ({describe(error)});"
+            f" next attempt in {delay:g} s (failure {failures} in a row)"
+        )
+        log.warning("%s", self.error)
+        self._stopping.wait(delay)
+
+    def _recovered(self) -> None:
+        if isinstance(self.error, ViewWaiting):
+            self.error = None
+            log.info("view %s reaches its database again; following the log", self.view.name)
+
+    def _position_or_unknown(self) -> int | str:
+        try:
+            return self.position
+        except Exception:
+            return "unknown"
 
     def start(self) -> threading.Thread:
         """Follows the log in a background thread (one per runner, however often called)."""

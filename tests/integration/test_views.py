@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -13,7 +14,8 @@ from domain.identity import Cpr
 from domain.values import Actor, Official, Role
 from infra.database import open_database
 from projections.front_desk import FrontDeskView
-from projections.runner import ProjectionFailed, ViewRunner
+from projections.failures import ProjectionFailed
+from projections.runner import ViewRunner
 from infra.services import Services
 from infra.settings import Settings
 from tests.support.cases import decide
@@ -202,3 +204,27 @@ def test_a_view_wakes_within_moments_of_a_write_from_another_process(settings, s
         assert time.monotonic() - started < 2.0
     finally:
         writer.close()
+
+
+def test_a_stopped_view_reports_its_database_error_without_the_values_it_quotes(database_url, tmp_path, caplog):
+    # A unique violation's DETAIL names the key's values: here a citizen's phone number.
+    import traceback
+
+    from projections.phone_routing import PhoneRoutingView
+
+    caplog.set_level(logging.DEBUG)
+    services = Services.build(Settings(database_url=database_url, data_dir=tmp_path, citizen_key="k"))
+    (ref,) = open_files(services, 0, 1)
+    services.app.register_phone_number(ref, "+4533173317", ACTOR)
+    with services.db.transaction() as cur:  # a row already there, as a view's bug might leave it
+        cur.execute("INSERT INTO phone_routing_numbers VALUES ('+4533173317', %s, 0)", (str(ref),))
+    runner = ViewRunner(PhoneRoutingView(), services.events, services.db)
+    services.runners["phone_routing"] = runner
+    runner.start().join(timeout=10)
+    assert isinstance(runner.error, ProjectionFailed) and runner.error.position == services.events.head()
+    reported = services.status()["views"]["phone_routing"]["error"]
+    assert "UniqueViolation (SQLSTATE 23505)" in reported and "phone_routing_numbers_pkey" in reported
+    printed = "".join(traceback.format_exception(runner.error))  # as a terminal would show it
+    for text in (reported, printed, caplog.text):
+        assert "33173317" not in text and "DETAIL" not in text
+    services.close()
