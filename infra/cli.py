@@ -198,8 +198,13 @@ def projections_status() -> None:
 
 
 def _rebuilds_running(services: Any) -> dict[str, int]:
-    rows = services.db.read("SELECT name, position FROM vaern_positions WHERE name LIKE %s ORDER BY name", ("rebuild:%",))
-    return {str(name): int(position) for name, position in rows}
+    """Each rebuild with a tracked position, named with whether it runs or was abandoned (killed)."""
+    from projections.rebuild import rebuilds_in_progress
+
+    return {
+        f"{found.name} ({'running' if found.running else 'abandoned'})": found.position
+        for found in rebuilds_in_progress(services.db)
+    }
 
 
 def _interrupt(*_: object) -> None:
@@ -213,28 +218,43 @@ def projections_rebuild(
 ) -> None:
     """Rebuilds one view from the first event beside the live one, then switches lookups to it.
 
-    The live view keeps answering meanwhile. An interruption or an error leaves it as it was.
+    On PostgreSQL the live view keeps answering meanwhile. On the embedded SQLite store the rebuild
+    holds the database's write lock throughout: stop the service first. An interruption or an
+    error before the switch leaves the live view as it was.
     """
     from infra.services import Services
-    from projections.rebuild import RebuildRefused, rebuild
-    from projections.runner import ProjectionFailed
+    from projections.rebuild import RebuildLost, RebuildRefused, SwitchFailed, SwitchOutcomeUnknown, rebuild
+    from projections.failures import ProjectionFailed, describe
 
     settings = _settings()
     services = Services.build(settings)
+    if name not in services.views:
+        services.close()
+        raise typer.BadParameter(f"unknown view {name!r}; known: {', '.join(services.views)}")
+    if not settings.uses_postgres:
+        print(f"the SQLite store at {settings.sqlite_path} is locked for writing until the rebuild ends:"
+              " commands and views wait, then fail; run it with the service stopped", file=sys.stderr)
     signal.signal(signal.SIGTERM, _interrupt)  # stopped like Ctrl-C: the rebuild's tables are discarded
+    done = None
     try:
-        if name not in services.views:
-            raise typer.BadParameter(f"unknown view {name!r}; known: {', '.join(services.views)}")
         with _progress_bar(name) as progress:
             done = rebuild(services.views[name], services.events, services.db, batch_size, progress)
-    except (ProjectionFailed, RebuildRefused) as error:
+    except (ProjectionFailed, RebuildRefused, RebuildLost, SwitchFailed) as error:
         print(f"rebuild of {name} failed, the live view is unchanged: {error}", file=sys.stderr)
         raise typer.Exit(1) from None
+    except SwitchOutcomeUnknown as error:
+        print(f"rebuild of {name} stopped: {error}", file=sys.stderr)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        print(f"rebuild of {name} interrupted, the live view is unchanged", file=sys.stderr)
-        raise typer.Exit(130) from None
+        if done is None:  # else it came after the switch, which stands
+            print(f"rebuild of {name} interrupted, the live view is unchanged", file=sys.stderr)
+            raise typer.Exit(130) from None
+    except Exception as error:  # the rebuild raises nothing else once its switch has committed
+        print(f"rebuild of {name} failed, the live view is unchanged: {describe(error)}", file=sys.stderr)
+        raise typer.Exit(1) from None
     finally:
         services.close()
+    assert done is not None
     rate = done.applied / done.seconds if done.seconds else 0.0
     print(f"rebuilt {name}: {done.applied} events in {done.seconds:.1f} s ({rate:,.0f} events/s);"
           f" live at position {done.position}")

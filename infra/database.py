@@ -128,13 +128,13 @@ class PostgresDatabase(Database):
         self.pool.close()
 
 
-class _SqliteCursor(Cursor):
+class SqliteCursor(Cursor):
     dialect = "sqlite"
 
     def __init__(self, cursor: sqlite3.Cursor) -> None:
         self._cursor = cursor
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> _SqliteCursor:
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> SqliteCursor:
         self._cursor.execute(sql.replace("%s", "?"), tuple(params))
         return self
 
@@ -177,7 +177,7 @@ class SqliteDatabase(Database):
         conn = self._connection()
         conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
-            yield _SqliteCursor(conn.cursor())
+            yield SqliteCursor(conn.cursor())
         except BaseException:
             conn.execute("ROLLBACK")
             raise

@@ -3,8 +3,15 @@ throughout, one atomic switch, and nothing changed by an interruption or an even
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import threading
+import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
+import psycopg
 import pytest
 
 from domain.contact_file import ContactFile
@@ -12,10 +19,20 @@ from domain.restrictions import RestrictionTerms
 from infra.services import Services
 from infra.settings import Settings
 from projections.front_desk import FrontDeskView
-from projections.rebuild import RebuildRefused, rebuild, rebuild_schema
-from projections.runner import ProjectionFailed, ViewRunner
+from projections.rebuild import (
+    RebuildLost,
+    RebuildRefused,
+    SwitchFailed,
+    rebuild,
+    rebuild_schema,
+    rebuilds_in_progress,
+)
+from projections.failures import ProjectionFailed
+from projections.runner import ViewRunner
 from tests.integration.test_views import cpr
 from tests.support.cases import LEADER, OFFICIAL, decide, terms_body
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def table(services: Services, name: str) -> list[tuple]:
@@ -181,12 +198,216 @@ class DeclaresTooFewTables(FrontDeskView):
     tables = ("front_desk_files",)
 
 
-def test_a_view_whose_declared_tables_differ_from_those_it_creates_is_not_rebuilt(database_url, tmp_path):
-    services = Services.build(Settings(database_url=database_url, data_dir=tmp_path, citizen_key="k"))
+def test_a_view_whose_declared_tables_differ_from_those_it_creates_is_not_rebuilt(settings):
+    services = Services.build(settings)
     history(services)
     services.runner("front_desk").catch_up()
+    damage(services)  # what a rebuild would repair, were it to run
     before = tables(services, "front_desk")
     with pytest.raises(RebuildRefused, match="front_desk_restrictions"):
         rebuild(DeclaresTooFewTables(), services.events, services.db)
     assert tables(services, "front_desk") == before
+    services.close()
+
+
+def pg_settings(database_url, tmp_path) -> Settings:
+    return Settings(database_url=database_url, data_dir=tmp_path, citizen_key="k", read_wait_timeout=5.0)
+
+
+def kill_lock_connection(database_url: str) -> None:
+    """What an idle-session timeout, a NAT or a failover does to the rebuild's idle lock connection."""
+    holder = (
+        "FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        assert admin.execute(f"SELECT pg_terminate_backend(pid) {holder}").fetchall()
+        deadline = time.monotonic() + 10
+        while admin.execute(f"SELECT 1 {holder}").fetchall():  # the session ends a moment later
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+
+
+def test_a_rebuild_that_lost_its_lock_to_another_stops_without_switching_and_the_other_completes(
+    database_url, tmp_path
+):
+    services = Services.build(pg_settings(database_url, tmp_path))
+    history(services, files=20)
+    services.runner("front_desk").catch_up()
+    expected = tables(services, "front_desk")
+    second_inside, release_second, second = threading.Event(), threading.Event(), []
+
+    def second_progress(position: int, head: int) -> None:
+        if position > 0 and not second_inside.is_set():  # its first batch is in its tables
+            second_inside.set()
+            release_second.wait(30)
+
+    def run_second() -> None:
+        second.append(rebuild(FrontDeskView(), services.events, services.db, batch_size=5, progress=second_progress))
+
+    other = threading.Thread(target=run_second)
+
+    def first_progress(position: int, head: int) -> None:
+        if head - position <= 5 and not other.is_alive() and not second:  # about to switch
+            kill_lock_connection(database_url)
+            other.start()
+            assert second_inside.wait(30)
+
+    with pytest.raises(RebuildLost, match="taken over by another"):
+        rebuild(services.front_desk, services.events, services.db, batch_size=5, progress=first_progress)
+    assert services.db.read("SELECT 1 FROM pg_namespace WHERE nspname = %s", (rebuild_schema("front_desk"),))
+    release_second.set()
+    other.join(30)
+    assert second and second[0].position == services.events.head() == services.runner("front_desk").position
+    assert tables(services, "front_desk") == expected  # every event, none from the first over the second's
+    services.close()
+
+
+def test_a_rebuild_that_lost_its_lock_stops_at_its_next_transaction(database_url, tmp_path):
+    services = Services.build(pg_settings(database_url, tmp_path))
+    history(services)
+    services.runner("front_desk").catch_up()
+    damage(services)
+    before, position = tables(services, "front_desk"), services.runner("front_desk").position
+
+    def lose_lock(reached: int, head: int) -> None:
+        if reached > 0 and not lost:
+            lost.append(kill_lock_connection(database_url))
+
+    lost: list = []
+
+    with pytest.raises(RebuildLost, match="lost its lock"):
+        rebuild(services.front_desk, services.events, services.db, batch_size=3, progress=lose_lock)
+    assert tables(services, "front_desk") == before and services.runner("front_desk").position == position
+    assert not services.db.read("SELECT 1 FROM vaern_positions WHERE name LIKE %s", ("rebuild:%",))
+    services.close()
+
+
+def test_a_rebuild_whose_schema_is_gone_never_writes_to_the_live_tables(database_url, tmp_path):
+    services = Services.build(pg_settings(database_url, tmp_path))
+    history(services)
+    services.runner("front_desk").catch_up()
+    damage(services)
+    before = tables(services, "front_desk")
+
+    def drop_schema(reached: int, head: int) -> None:
+        if reached > 0:
+            with services.db.transaction() as cur:
+                cur.execute(f"DROP SCHEMA {rebuild_schema('front_desk')} CASCADE")
+
+    with pytest.raises(RebuildLost):
+        rebuild(services.front_desk, services.events, services.db, batch_size=3, progress=drop_schema)
+    assert tables(services, "front_desk") == before
+    services.close()
+
+
+def lookup_seconds(services: Services, ref) -> float:
+    started = time.monotonic()
+    assert headline(services, ref) == "banned"
+    return time.monotonic() - started
+
+
+def lookups_while(services: Services, ref, running: threading.Thread, seconds: float = 20.0) -> list[float]:
+    """How long each lookup took, one after another, while `running` runs (up to `seconds`)."""
+    waits, deadline = [], time.monotonic() + seconds
+    while running.is_alive() and time.monotonic() < deadline:
+        started = time.monotonic()
+        headline(services, ref)
+        waits.append(time.monotonic() - started)
+    return waits
+
+
+def test_the_switch_gives_up_behind_a_long_reader_without_holding_up_lookups(database_url, tmp_path):
+    services = Services.build(pg_settings(database_url, tmp_path))
+    refs = history(services, files=3)
+    services.runner("front_desk").catch_up()
+    before, position = tables(services, "front_desk"), services.runner("front_desk").position
+    failed: list[str] = []
+
+    def switch() -> None:
+        with pytest.raises(SwitchFailed) as error:
+            rebuild(services.front_desk, services.events, services.db, lock_timeout=1.0, switch_attempts=2)
+        failed.append(str(error.value))
+
+    with psycopg.connect(database_url) as reader:  # a report, pg_dump: a lock on the table till it ends
+        reader.execute("SELECT count(*) FROM front_desk_restrictions")
+        ends = threading.Timer(10, reader.rollback)  # long after the switch has given up
+        ends.start()
+        rebuilding = threading.Thread(target=switch)
+        rebuilding.start()
+        waits = lookups_while(services, refs[2], rebuilding)  # some queue behind the switch's lock
+        ends.cancel()
+    rebuilding.join(30)
+    assert headline(services, refs[2]) == "banned"
+    assert failed and "the live view is unchanged" in failed[0]
+    assert max(waits) < 1.6  # a lookup waits for the lock_timeout at most, never for the reader
+    assert tables(services, "front_desk") == before and services.runner("front_desk").position == position
+    assert not services.db.read("SELECT 1 FROM pg_namespace WHERE nspname = %s", (rebuild_schema("front_desk"),))
+    services.close()
+
+
+def test_the_switch_tries_again_once_a_long_reader_is_done_and_lookups_never_wait_for_the_reader(
+    database_url, tmp_path
+):
+    services = Services.build(pg_settings(database_url, tmp_path))
+    refs = history(services, files=3)
+    services.runner("front_desk").catch_up()
+    damage(services)
+    done: list = []
+    rebuilding = threading.Thread(target=lambda: done.append(
+        rebuild(services.front_desk, services.events, services.db, lock_timeout=1.0, switch_attempts=4)
+    ))
+    with psycopg.connect(database_url) as reader:
+        reader.execute("SELECT count(*) FROM front_desk_restrictions")
+        threading.Timer(2.5, reader.rollback).start()  # the reader ends during a later attempt
+        rebuilding.start()
+        waits = lookups_while(services, refs[2], rebuilding)
+    rebuilding.join(30)
+    assert done and done[0].position == services.events.head() == services.runner("front_desk").position
+    assert headline(services, refs[2]) == "banned"
+    assert max(waits) < 1.6  # each lookup waited for one attempt's lock_timeout at most
+    services.close()
+
+
+def test_a_rebuild_killed_midway_is_shown_abandoned_and_the_next_one_removes_what_it_left(database_url, tmp_path):
+    services = Services.build(pg_settings(database_url, tmp_path))
+    refs = history(services)
+    services.runner("front_desk").catch_up()
+    damage(services)
+    child = (
+        "import os, signal, sys; sys.path.insert(0, sys.argv[3])\n"
+        "from infra.services import Services\nfrom infra.settings import Settings\n"
+        "from projections.rebuild import rebuild\n"
+        "s = Services.build(Settings(database_url=sys.argv[1], data_dir=sys.argv[2], citizen_key='k'))\n"
+        "def die(position, head):\n"
+        "    if position > 0: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "rebuild(s.front_desk, s.events, s.db, batch_size=3, progress=die)\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", child, database_url, str(tmp_path), str(ROOT)], timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    assert [(r.name, r.running) for r in rebuilds_in_progress(services.db)] == [("rebuild:front_desk", False)]
+    seen = []
+    rebuild(services.front_desk, services.events, services.db, batch_size=3,
+            progress=lambda reached, head: seen.append(rebuilds_in_progress(services.db)))
+    assert [(r.name, r.running) for r in seen[0]] == [("rebuild:front_desk", True)]
+    assert headline(services, refs[2]) == "banned"
+    assert not rebuilds_in_progress(services.db)
+    assert not services.db.read("SELECT 1 FROM pg_namespace WHERE nspname = %s", (rebuild_schema("front_desk"),))
+    services.close()
+
+
+def test_an_interruption_after_the_switch_committed_leaves_the_rebuilt_view_live_and_reports_it(database_url, tmp_path):
+    # PostgreSQL: on SQLite the whole rebuild, its last progress report included, is one transaction.
+    services = Services.build(pg_settings(database_url, tmp_path))
+    refs = history(services)
+    head = services.events.head()
+
+    def interrupt_after_switch(reached: int, head: int) -> None:
+        if services.runner("front_desk").position == head:  # the live view was at 0: it has switched
+            raise KeyboardInterrupt
+
+    done = rebuild(services.front_desk, services.events, services.db, batch_size=3, progress=interrupt_after_switch)
+    assert done.position == head == services.runner("front_desk").position
+    assert headline(services, refs[2]) == "banned"
+    assert not services.db.read("SELECT 1 FROM vaern_positions WHERE name LIKE %s", ("rebuild:%",))
     services.close()
