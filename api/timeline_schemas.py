@@ -11,7 +11,6 @@ from domain.as_of import Answers, AsOf, IncidentThen, NumberThen, ReachBack
 from domain.contact_file import ContactFile
 from domain.incident_values import IncidentFacts
 from domain.restriction_rules import AdjustmentNeed, LetterRecord, Restriction, Warning
-from domain.restrictions import PhoneRestriction
 from domain.timeline import Entry, moment, terms_text
 from domain.values import Actor, InPersonRule, PhoneRule, Role, Scope, TimeWindow
 from infra.access_log import AccessEntry
@@ -95,16 +94,6 @@ class InPersonThenOut(BaseModel):
     scope: Scope | None = None
 
 
-def strictest_in_person(r: Restriction) -> tuple[int, datetime, str]:
-    """The front desk's order: strictest rule first, then the soonest to end, then by id (so ties are stable)."""
-    return -front_desk.SEVERITY[r.terms.in_person.rule], r.terms.valid_until, str(r.restriction_id)
-
-
-def strictest_phone(r: PhoneRestriction) -> tuple[int, datetime, str]:
-    """The phone routing's order: strictest rule first, then the soonest to end, then by id."""
-    return -phone_routing.SEVERITY[r.phone.rule], r.valid_until, str(r.restriction_id)
-
-
 class FrontDeskThenOut(BaseModel):
     """The front-desk lookup's answer, shaped as the live lookup gives it."""
 
@@ -114,7 +103,7 @@ class FrontDeskThenOut(BaseModel):
 
     @classmethod
     def of(cls, answers: Answers) -> FrontDeskThenOut:
-        shown = [_in_person(r) for r in sorted(answers.in_person, key=strictest_in_person)]
+        shown = [_in_person(r) for r in sorted(answers.in_person, key=lambda r: front_desk.strictest_first(r.terms.in_person.rule, r.terms.valid_until, r.restriction_id))]
         return cls(
             on_file=answers.on_file, in_person=shown[0] if shown else InPersonThenOut(rule=InPersonRule.OPEN),
             also_in_force=shown[1:],
@@ -143,7 +132,7 @@ class PhoneRoutingThenOut(BaseModel):
 
     @classmethod
     def of(cls, number: NumberThen) -> PhoneRoutingThenOut:
-        ordered = sorted(number.restrictions, key=strictest_phone)
+        ordered = sorted(number.restrictions, key=lambda r: phone_routing.strictest_first(r.phone.rule, r.valid_until, r.restriction_id))
         held = {"number": number.number, "known_number": bool(number.holders), "holders": list(number.holders)}
         if not ordered:
             return cls(**held, rule=PhoneRule.OPEN)

@@ -19,7 +19,7 @@ from domain.errors import RuleViolation
 from domain.identity import normalise_phone_number
 from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database
-from projections.phone_routing import SEVERITY
+from projections.phone_routing import strictest_first
 from projections.phone_routing import CallRouting as Routing
 
 DEFAULT_ROUTING = Routing(rule=PhoneRule.OPEN)
@@ -118,7 +118,7 @@ class RoutingTable:
         ]
         if not in_force:
             return DEFAULT_ROUTING
-        return _routing(min(in_force, key=_strictest_first))
+        return _routing(min(in_force, key=lambda r: strictest_first(r.rule, r.valid_until, r.restriction_id)))
 
     def contents(self) -> dict[str, Any]:
         """Every citizen's sequence and state, and the numbers: what two tables are compared by."""
@@ -138,12 +138,6 @@ def _normalised(number: str | None) -> str | None:
         return normalise_phone_number(number)
     except RuleViolation:
         return None  # not a number we could know
-
-
-def _strictest_first(restriction: RestrictionRouting) -> tuple[int, datetime, str]:
-    # The order Vaern's own phone-routing view uses (see the contract): strictest rule, then the one
-    # ending soonest, then the lowest restriction id, so the two always agree.
-    return -SEVERITY[PhoneRule(restriction.rule)], restriction.valid_until, str(restriction.restriction_id)
 
 
 def _routing(restriction: RestrictionRouting) -> Routing:

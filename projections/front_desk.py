@@ -162,13 +162,17 @@ class FrontDeskView:
         )
         if not rows:
             return FrontDeskAnswer(on_file=False, in_force=[], position=0)
-        in_force = sorted((_terms(row[2:]) for row in rows if row[2] is not None), key=_strictest_first)
+        in_force = sorted(
+            (_terms(row[2:]) for row in rows if row[2] is not None),
+            key=lambda t: strictest_first(t.rule, t.valid_until, t.restriction_id),
+        )
         return FrontDeskAnswer(on_file=rows[0][1] is not None, in_force=in_force, position=int(rows[0][0]))
 
 
-def _strictest_first(terms: InPersonTerms) -> tuple[int, datetime, str]:
-    """Strictest rule first; of equally strict ones the soonest to end, then by id, so every reader agrees."""
-    return -SEVERITY[terms.rule], terms.valid_until, str(terms.restriction_id)
+def strictest_first(rule: InPersonRule, valid_until: datetime, restriction_id: Any) -> tuple[int, datetime, str]:
+    """The sort key of the front desk's order: strictest rule first; of equally strict ones the
+    soonest to end, then the lowest id. The lookup and the as-of reconstruction both sort by it."""
+    return -SEVERITY[InPersonRule(rule)], valid_until, str(restriction_id)
 
 
 def _terms(row: tuple[Any, ...]) -> InPersonTerms:

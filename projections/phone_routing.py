@@ -156,15 +156,16 @@ class PhoneRoutingView:
         )
         if not rows:
             return PhoneRoutingAnswer(citizen_refs=frozenset(), routing=CallRouting(rule=PhoneRule.OPEN), position=0)
-        held = sorted((row[2:] for row in rows if row[2] is not None), key=_strictest_first)
+        held = sorted((row[2:] for row in rows if row[2] is not None), key=lambda r: strictest_first(r[1], r[4], r[0]))
         routing = _routing(held[0][1:]) if held else CallRouting(rule=PhoneRule.OPEN)
         citizens = frozenset(UUID(str(row[1])) for row in rows if row[1] is not None)
         return PhoneRoutingAnswer(citizen_refs=citizens, routing=routing, position=int(rows[0][0]))
 
 
-def _strictest_first(row: tuple[Any, ...]) -> tuple[int, datetime, str]:
-    """Strictest rule first; of equally strict ones the soonest to end, then by id, so every reader agrees."""
-    restriction_id, rule, _, _, valid_until = row
+def strictest_first(rule: PhoneRule | str, valid_until: datetime, restriction_id: Any) -> tuple[int, datetime, str]:
+    """The sort key of the routing order (see docs/asyncapi.yaml): strictest rule first; of equally
+    strict ones the soonest to end, then the lowest id. The lookup, the as-of reconstruction and the
+    reference telephony consumer all sort by it, so they never disagree."""
     return -SEVERITY[PhoneRule(rule)], valid_until, str(restriction_id)
 
 
