@@ -7,12 +7,14 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from api.schemas import InPersonOut
+
 from domain.as_of import Answers, AsOf, IncidentThen, NumberThen, ReachBack
 from domain.contact_file import ContactFile
 from domain.incident_values import IncidentFacts
 from domain.restriction_rules import AdjustmentNeed, LetterRecord, Restriction, Warning
 from domain.timeline import Entry, moment, terms_text
-from domain.values import Actor, InPersonRule, PhoneRule, Role, Scope, TimeWindow
+from domain.values import Actor, InPersonRule, PhoneRule, Role, TimeWindow
 from infra.access_log import AccessEntry
 from projections import front_desk, phone_routing
 from projections.incident_index import Attribution
@@ -86,33 +88,25 @@ class IncidentTimelineOut(ExportHeader):
     entries: list[EntryOut]
 
 
-class InPersonThenOut(BaseModel):
-    rule: InPersonRule
-    instructions: str | None = None
-    contact_point: str | None = None
-    valid_until: datetime | None = None
-    scope: Scope | None = None
-
-
 class FrontDeskThenOut(BaseModel):
     """The front-desk lookup's answer, shaped as the live lookup gives it."""
 
     on_file: bool
-    in_person: InPersonThenOut
-    also_in_force: list[InPersonThenOut]
+    in_person: InPersonOut
+    also_in_force: list[InPersonOut]
 
     @classmethod
     def of(cls, answers: Answers) -> FrontDeskThenOut:
         shown = [_in_person(r) for r in sorted(answers.in_person, key=lambda r: front_desk.strictest_first(r.terms.in_person.rule, r.terms.valid_until, r.restriction_id))]
         return cls(
-            on_file=answers.on_file, in_person=shown[0] if shown else InPersonThenOut(rule=InPersonRule.OPEN),
+            on_file=answers.on_file, in_person=shown[0] if shown else InPersonOut(rule=InPersonRule.OPEN),
             also_in_force=shown[1:],
         )
 
 
-def _in_person(r: Restriction) -> InPersonThenOut:
+def _in_person(r: Restriction) -> InPersonOut:
     t = r.terms
-    return InPersonThenOut(
+    return InPersonOut(
         rule=t.in_person.rule, instructions=t.in_person.instructions, contact_point=t.contact_point,
         valid_until=t.valid_until, scope=t.scope,
     )
@@ -259,7 +253,7 @@ def as_of_sections(out: AsOfOut) -> list[tuple[str, list[str]]]:
     def restriction(r: Restriction) -> str:
         return f"Restriction {r.restriction_id} ({r.status.value}): {terms_text(r.terms)}; until {moment(r.terms.valid_until)}"
 
-    def in_person(t: InPersonThenOut) -> str:
+    def in_person(t: InPersonOut) -> str:
         until = f" until {moment(t.valid_until)}" if t.valid_until else ""
         return f"In person {t.rule.value}{until}" + (f"; {t.instructions}" if t.instructions else "")
 

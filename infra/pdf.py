@@ -51,24 +51,31 @@ def _candidate_dirs() -> list[Path]:
     return dirs
 
 
-class _LetterPdf(FPDF):
-    def __init__(self, letter: Letter, fonts: Path | None) -> None:
+class VaernPdf(FPDF):
+    """An A4 document in DejaVu Sans from `fonts` (embedded), else in Helvetica with windows-1252."""
+
+    def __init__(self, fonts: Path | None) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.letter = letter
         self.face = FONT if fonts else FALLBACK_FONT
         if fonts:
             for style, name in FONT_FILES.items():
                 self.add_font(FONT, style, str(fonts / name))
         else:
             self.core_fonts_encoding = FALLBACK_ENCODING
-        self.set_margins(LEFT, TOP, RIGHT)
-        self.set_auto_page_break(True, margin=BOTTOM)
 
     def text_of(self, text: str) -> str:
         """The text as the chosen font can print it: unchanged with DejaVu, '?' for what 1252 lacks."""
         if self.face == FONT:
             return text
         return text.encode(FALLBACK_ENCODING, errors="replace").decode(FALLBACK_ENCODING)
+
+
+class _LetterPdf(VaernPdf):
+    def __init__(self, letter: Letter, fonts: Path | None) -> None:
+        super().__init__(fonts)
+        self.letter = letter
+        self.set_margins(LEFT, TOP, RIGHT)
+        self.set_auto_page_break(True, margin=BOTTOM)
 
     def footer(self) -> None:
         self.set_y(-14)

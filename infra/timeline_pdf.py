@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from domain.timeline import Entry, moment
 from domain.values import Actor
 from infra.access_log import AccessEntry
-from infra.pdf import FALLBACK_ENCODING, FALLBACK_FONT, FONT, FONT_FILES, GREY, font_dir
+from infra.pdf import GREY, VaernPdf, font_dir
 
 MARGIN = 18.0
 LINE = 4.6
@@ -50,24 +49,12 @@ def stamp(value: datetime) -> str:
     return moment(value)
 
 
-class _TimelinePdf(FPDF):
+class _TimelinePdf(VaernPdf):
     def __init__(self, export: TimelineExport) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
+        super().__init__(font_dir())
         self.export = export
-        fonts = font_dir()
-        self.face = FONT if fonts else FALLBACK_FONT
-        if fonts:
-            for style, name in FONT_FILES.items():
-                self.add_font(FONT, style, str(fonts / name))
-        else:
-            self.core_fonts_encoding = FALLBACK_ENCODING
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(True, margin=MARGIN)
-
-    def text_of(self, text: str) -> str:
-        if self.face == FONT:
-            return text
-        return text.encode(FALLBACK_ENCODING, errors="replace").decode(FALLBACK_ENCODING)
 
     def line_of(self, text: str, size: float = 9, style: str = "", height: float = LINE) -> None:
         self.set_font(self.face, style, size)
