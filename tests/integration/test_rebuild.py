@@ -34,6 +34,22 @@ from tests.support.cases import LEADER, OFFICIAL, decide, terms_body
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# A rebuild of the front desk in a process of its own that kills itself after its first batch.
+KILLED_MIDWAY = (
+    "import os, signal, sys; sys.path.insert(0, sys.argv[3])\n"
+    "from infra.services import Services\nfrom infra.settings import Settings\n"
+    "from projections.rebuild import rebuild\n"
+    "s = Services.build(Settings(database_url=sys.argv[1], data_dir=sys.argv[2], citizen_key='k'))\n"
+    "def die(position, head):\n"
+    "    if position > 0: os.kill(os.getpid(), signal.SIGKILL)\n"
+    "rebuild(s.front_desk, s.events, s.db, batch_size=3, progress=die)\n"
+)
+
+
+def kill_a_rebuild_midway(database_url: str, data_dir: Path) -> None:
+    killed = subprocess.run([sys.executable, "-c", KILLED_MIDWAY, database_url, str(data_dir), str(ROOT)], timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+
 
 def table(services: Services, name: str) -> list[tuple]:
     with services.db.transaction(write=False) as cur:
@@ -374,17 +390,7 @@ def test_a_rebuild_killed_midway_is_shown_abandoned_and_the_next_one_removes_wha
     refs = history(services)
     services.runner("front_desk").catch_up()
     damage(services)
-    child = (
-        "import os, signal, sys; sys.path.insert(0, sys.argv[3])\n"
-        "from infra.services import Services\nfrom infra.settings import Settings\n"
-        "from projections.rebuild import rebuild\n"
-        "s = Services.build(Settings(database_url=sys.argv[1], data_dir=sys.argv[2], citizen_key='k'))\n"
-        "def die(position, head):\n"
-        "    if position > 0: os.kill(os.getpid(), signal.SIGKILL)\n"
-        "rebuild(s.front_desk, s.events, s.db, batch_size=3, progress=die)\n"
-    )
-    killed = subprocess.run([sys.executable, "-c", child, database_url, str(tmp_path), str(ROOT)], timeout=60)
-    assert killed.returncode == -signal.SIGKILL
+    kill_a_rebuild_midway(database_url, tmp_path)
     assert [(r.name, r.running) for r in rebuilds_in_progress(services.db)] == [("rebuild:front_desk", False)]
     seen = []
     rebuild(services.front_desk, services.events, services.db, batch_size=3,
