@@ -132,7 +132,7 @@ _HEAD = ("originator_id", "originator_version", "effective_at")
 _NEEDS: dict[type, tuple[tuple[str, ...], dict[str, type[BaseModel]]]] = {
     ContactFile.PhoneNumberRegistered: (("number",), {}),
     ContactFile.RestrictionProposed: (("restriction_id",), {"terms": _TERMS}),
-    ContactFile.RestrictionDecided: (("restriction_id",), {}),
+    ContactFile.RestrictionDecided: (("restriction_id",), {"terms": _TERMS}),
     ContactFile.RestrictionAmended: (("restriction_id",), {"terms": _TERMS}),
     ContactFile.RestrictionLifted: (("restriction_id",), {}),
     ContactFile.RestrictionExpired: (("restriction_id",), {}),
@@ -235,13 +235,11 @@ def _apply(held: _Routing, event: Any) -> _Routing:
     else:
         restrictions = dict(restrictions)
         ref = event.restriction_id
-        if kind is ContactFile.RestrictionProposed:
+        if kind is ContactFile.RestrictionProposed or kind is ContactFile.RestrictionDecided:
+            # A decision carries its terms as decided: its period may start later than proposed.
             terms = event.terms
-            restrictions[ref] = _restriction(
-                False, restriction_routing(ref, terms.phone, terms.valid_from, terms.valid_until)
-            )
-        elif kind is ContactFile.RestrictionDecided:
-            restrictions[ref] = replace(restrictions[ref], decided=True)  # the terms stay the proposal's
+            routing = restriction_routing(ref, terms.phone, terms.valid_from, terms.valid_until)
+            restrictions[ref] = _restriction(kind is ContactFile.RestrictionDecided, routing)
         elif kind is ContactFile.RestrictionAmended:
             terms = event.terms
             routing = restriction_routing(ref, terms.phone, terms.valid_from, terms.valid_until)

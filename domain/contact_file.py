@@ -107,7 +107,11 @@ class ContactFile(ContactFileCommands, Aggregate):
         decided_by: Official
 
         def apply(self, file: ContactFile) -> None:
-            file._update(self.restriction_id, status=Status.DECIDED, decided_by=self.decided_by, decided_at=self.effective_at)
+            # The terms as decided: the decision may start later than proposed, never earlier than itself.
+            file._update(
+                self.restriction_id, terms=self.terms, status=Status.DECIDED, decided_by=self.decided_by,
+                decided_at=self.effective_at,
+            )
 
     class RestrictionReviewed(Event):
         TOPIC: ClassVar[str] = "vaern:ContactFile.RestrictionReviewed"

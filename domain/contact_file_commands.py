@@ -24,8 +24,8 @@ from domain.restriction_rules import (
     check_fresh_grounds,
     check_grounds,
     check_not_affected,
-    with_policy,
 )
+from domain.restriction_dates import Stage, check_dates, check_review
 from domain.restrictions import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms, check_terms
 from domain.values import Actor, Channel, Official
 
@@ -75,8 +75,9 @@ class ContactFileCommands:
     ) -> UUID:
         with within("terms"):
             check_terms(terms)
-            terms = with_policy(terms, policy)
+            terms = check_dates(terms, policy, now, Stage.PROPOSAL)
             check_adjustments(terms, self.adjustment_needs.values())
+            self._refuse_overlap(terms, None)  # as a decision would: a proposal that cannot be decided is refused now
         check_grounds(self.id, grounds, incidents, self.warnings, policy, now)
         if grounds.continues is not None:
             previous = self.restriction(grounds.continues, Status.DECIDED, Status.EXPIRED)
@@ -126,12 +127,11 @@ class ContactFileCommands:
         check_not_affected(official, (incidents[i] for i in proposal.grounds.incident_ids), "decided_by")
         check_grounds(self.id, proposal.grounds, incidents, self.warnings, policy, now)
         with within("terms"):
-            check_adjustments(proposal.terms, self.adjustment_needs.values())
-            if proposal.terms.valid_until <= now:
-                raise RuleViolation("valid_until", "the proposed period has already ended")
-            self._refuse_overlap(proposal.terms, restriction_id)
+            terms = check_dates(proposal.terms, policy, now, Stage.DECISION)  # starts no earlier than the decision
+            check_adjustments(terms, self.adjustment_needs.values())
+            self._refuse_overlap(terms, restriction_id)
         self.trigger_event(
-            self.RestrictionDecided, restriction_id=restriction_id, terms=proposal.terms, decided_by=official,
+            self.RestrictionDecided, restriction_id=restriction_id, terms=terms, decided_by=official,
             actor=actor, effective_at=now,
         )
 
@@ -173,8 +173,12 @@ class ContactFileCommands:
             check_fresh_grounds(Grounds(incident_ids=fresh), current, incidents, policy, now)
         except RuleViolation as violation:
             raise RuleViolation("fresh_incident_ids", violation.reason) from None
-        if next_review_at is None or not now < next_review_at <= current.terms.valid_until:
+        if next_review_at is None:
             raise RuleViolation("next_review_at", "give the next review date, within the restriction's period")
+        try:
+            check_review(current.terms.valid_from, current.terms.valid_until, next_review_at, now)
+        except RuleViolation as violation:
+            raise RuleViolation("next_review_at", violation.reason) from None
 
     def amend_restriction(
         self: ContactFile, restriction_id: UUID, terms: RestrictionTerms, reasons: str, official: Official,
@@ -198,7 +202,7 @@ class ContactFileCommands:
             # An end in the past would rewrite what was in force, and was enforced, before the amendment.
             if terms.valid_until <= now:
                 raise RuleViolation("valid_until", "an amendment cannot end the restriction before now; lift it instead")
-            terms = with_policy(terms, policy)
+            terms = check_dates(terms, policy, now, Stage.AMENDMENT, current.terms)
             check_adjustments(terms, self.adjustment_needs.values())
             self._refuse_overlap(terms, restriction_id)
         return terms
@@ -282,7 +286,7 @@ class ContactFileCommands:
             raise NotFound(f"no letter {letter_id} on this contact file")
         return letter
 
-    def _refuse_overlap(self: ContactFile, terms: RestrictionTerms, restriction_id: UUID) -> None:
+    def _refuse_overlap(self: ContactFile, terms: RestrictionTerms, restriction_id: UUID | None) -> None:
         other = self.overlapping(terms, besides=restriction_id)
         if other is not None:
             raise RuleViolation(

@@ -6,9 +6,9 @@ Dates and times are shown in Copenhagen time; the tone is courteous and plain.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time
 
+from domain.restriction_dates import COPENHAGEN, last_day, local
 from domain.values import (
     Channel,
     InPersonRule,
@@ -23,7 +23,6 @@ from domain.values import (
     WrittenTerms,
 )
 
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 SENDER = "Københavns Kommune — Beskæftigelses- og Integrationsforvaltningen"
 CLOSING = "Med venlig hilsen"
 ACCESS = "din adgang til at kontakte Beskæftigelses- og Integrationsforvaltningen"
@@ -77,15 +76,6 @@ def clock(moment: time) -> str:
     return f"{moment.hour}.{moment.minute:02d}"
 
 
-def local(moment: datetime) -> datetime:
-    return moment.astimezone(COPENHAGEN)
-
-
-def local_date(value: date | datetime) -> date:
-    """A calendar date in Copenhagen; an aware datetime is converted first."""
-    return local(value).date() if isinstance(value, datetime) else value
-
-
 def starts(moment: datetime) -> str:
     """When something starts: 'den 3. marts 2027', with the time unless it is midnight."""
     at = local(moment)
@@ -96,12 +86,6 @@ def starts(moment: datetime) -> str:
 def day_or_moment(value: date | datetime) -> str:
     """'den 3. marts 2027' for a date; a datetime as `starts` renders it."""
     return starts(value) if isinstance(value, datetime) else f"den {long_date(value)}"
-
-
-def last_day(until: datetime) -> date:
-    """The last day in force of an exclusive end moment: midnight belongs to the day before."""
-    at = local(until)
-    return at.date() - timedelta(days=1) if at.time() == time(0) else at.date()
 
 
 def ends(until: datetime) -> str:

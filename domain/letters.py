@@ -24,6 +24,7 @@ from domain.letter_parts import (
     descriptions,
     text_value,
 )
+from domain.restriction_dates import review_day, review_within
 from domain.restrictions import RestrictionTerms
 from domain.values import Official
 
@@ -205,11 +206,10 @@ def compose_warning_letter(
 
 
 def _review(terms: RestrictionTerms, review_date: date | datetime) -> date:
-    """The review date as a Copenhagen calendar day; it must fall within the restriction's period."""
-    review = texts.local_date(review_date)
-    if not texts.local(terms.valid_from).date() <= review <= texts.last_day(terms.valid_until):
+    """The day the review is due by, as the citizen reads it; by the rule the decision applied."""
+    if not review_within(terms.valid_from, terms.valid_until, review_date):
         raise RuleViolation("review_date", "the review date must fall within the restriction's period")
-    return review
+    return review_day(review_date)
 
 
 def _basis(legal_basis: str | None) -> str:

@@ -144,16 +144,6 @@ class Restriction(Value):
         return self.terms.valid_from <= moment < self.terms.valid_until
 
 
-def with_policy(terms: RestrictionTerms, policy: RestrictionPolicy) -> RestrictionTerms:
-    """The terms with the review date set by policy when none is given; refuses an over-long period."""
-    if terms.valid_until > add_months(terms.valid_from, policy.max_months):
-        raise RuleViolation("valid_until", f"a restriction lasts at most {policy.max_months} months")
-    if terms.review_at is not None:
-        return terms
-    review_at = min(add_months(terms.valid_from, policy.review_months), terms.valid_until)
-    return terms.model_copy(update={"review_at": review_at})
-
-
 def check_grounds(
     citizen_ref: UUID,
     grounds: Grounds,

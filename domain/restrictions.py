@@ -104,7 +104,10 @@ class PhoneRouting(Value):
 
 
 def check_terms(terms: RestrictionTerms) -> None:
-    """Refuses terms that break a rule of law or make no sense; says which field and why."""
+    """Refuses terms that break a rule of law or make no sense; says which field and why.
+
+    The dates have their own rule, domain/restriction_dates.check_dates.
+    """
     if all(terms.is_open(channel) for channel in Channel):
         raise RuleViolation("in_person", "a restriction must restrict at least one channel")
     # Every channel closed cannot be expressed (written has no ban); the named open channel must be open.
@@ -112,10 +115,6 @@ def check_terms(terms: RestrictionTerms) -> None:
         raise RuleViolation(
             "open_channel", f"the {terms.open_channel.value} channel is banned, so it cannot be the open channel"
         )
-    if terms.valid_until <= terms.valid_from:
-        raise RuleViolation("valid_until", "must lie after valid_from")
-    if terms.review_at is not None and not terms.valid_from < terms.review_at <= terms.valid_until:
-        raise RuleViolation("review_at", "must lie within the restriction's period")
     _check_phone_terms(terms.phone)
     _check_scope(terms.scope)
 

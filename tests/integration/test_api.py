@@ -105,7 +105,7 @@ def test_a_lifted_restriction_is_shown_as_lifted(client):
 def test_lookups_are_time_aware_without_any_expiry_event(client):
     ref = open_file(client)["citizen_ref"]
     now = datetime.now(timezone.utc)
-    ending = decide(client, ref, valid_from=iso(now - timedelta(days=30)), valid_until=iso(now + timedelta(seconds=2)))
+    ending = decide(client, ref, valid_from=iso(now), valid_until=iso(now + timedelta(seconds=2)))
     future = decide(
         client, ref, valid_from=iso(now + timedelta(days=1)), valid_until=iso(now + timedelta(days=30)),
         scope={"kind": "centre", "centre": "JKA"},

@@ -20,7 +20,7 @@ def expiries(services: Services) -> list:
 def ending_soon(services: Services):
     ref = services.app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
     now = datetime.now(timezone.utc)
-    receipt = decide(services.app, ref, valid_from=(now - timedelta(days=1)).isoformat(), valid_until=(now + timedelta(seconds=5)).isoformat())
+    receipt = decide(services.app, ref, valid_from=now.isoformat(), valid_until=(now + timedelta(seconds=5)).isoformat())
     services.runner("restriction_schedule").catch_up()
     return ref, receipt.created_id, now + timedelta(seconds=5)
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 import io
 import time
 from datetime import datetime, timedelta, timezone
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from pypdf import PdfReader
 
+from domain.contact_file import ContactFile
+from domain.restriction_rules import HearingException
+from domain.restrictions import Grounds, RestrictionTerms
 from domain.values import Role
 from tests.integration.conftest import bearer
 from api.routers.timeline import WITHHELD
-from tests.support.cases import decide_over_http, incident_facts
+from tests.support.cases import LEADER as ACTOR
+from tests.support.cases import OFFICIAL, decide_over_http, incident_facts, report_incident, terms_body
 
 CPR = "211062-5629"
 OTHER_CPR = "010190-1235"
@@ -313,11 +317,29 @@ def amend(client, ref, restriction_id, **changes):
     return amended.json()
 
 
+def decide_reaching_back(services, ref, valid_from: str) -> dict:
+    """A proposal and decision as they were stored before a decision started no earlier than itself (and a
+    proposal no earlier than its day): the decided period begins before the decision. Today's commands
+    refuse or move such a start, so the events are recorded as they stood in the log."""
+    app, rid = services.app, uuid4()
+    file = app.get_contact_file(UUID(ref))
+    terms = RestrictionTerms.model_validate(terms_body(valid_from=valid_from))
+    grounds = Grounds(incident_ids=(report_incident(app, UUID(ref)),), milder_measures=("Mundtlig advarsel",))
+    now = app.clock()
+    file.trigger_event(ContactFile.RestrictionProposed, restriction_id=rid, terms=terms, grounds=grounds,
+                       proposed_by=OFFICIAL, actor=ACTOR, effective_at=now)
+    file.trigger_event(ContactFile.HearingSkipped, restriction_id=rid, exception=HearingException.URGENCY,
+                       reason="Akut fare", actor=ACTOR, effective_at=now)
+    file.trigger_event(ContactFile.RestrictionDecided, restriction_id=rid, terms=terms, decided_by=OFFICIAL,
+                       actor=ACTOR, effective_at=now)
+    app.save(file)
+    return {"restriction_id": str(rid)}
+
+
 def test_a_decision_reaching_back_was_not_in_force_before_it_was_made_and_is_shown_apart(client, services, ref):
     asked = datetime.now(timezone.utc)
-    decision = decide_over_http(
-        client, ref, LEADER, CASEWORKER, valid_from=(asked - timedelta(days=1)).isoformat()
-    )  # decided after `asked`, its period from the day before
+    decision = decide_reaching_back(services, ref, (asked - timedelta(days=1)).isoformat())
+    # decided after `asked`, its period from the day before
     then = client.get(f"/contact-files/{ref}/as-of", params={"at": asked.isoformat()}, headers=LEGAL).json()
     assert then["in_force_known_now"] == [] and then["in_force_known_then"] == [] and then["learned_later"] == []
     (reach,) = then["reaches_back"]

@@ -59,6 +59,25 @@ class Log:
         self.record(at)
         return rid
 
+    def decide_reaching_back(self, proposed_at: datetime, decided_at: datetime, **overrides) -> object:
+        """A proposal and decision recorded as they were before a decision started no earlier than itself
+        (and a proposal no earlier than its day): the period began before the decision. Such events stay
+        in stored logs, so they are recorded here as they were stored, not through today's commands."""
+        rid, proposed = uuid4(), terms(**overrides)
+        grounds = Grounds(incident_ids=(uuid4(),), milder_measures=("Mundtlig advarsel",))
+        self.file.trigger_event(
+            ContactFile.RestrictionProposed, restriction_id=rid, terms=proposed, grounds=grounds, proposed_by=OFFICIAL,
+            actor=LEADER, effective_at=proposed_at,
+        )
+        self.record(proposed_at)
+        self.file.skip_hearing(rid, HearingException.URGENCY, "Akut fare", LEADER, decided_at)
+        self.file.trigger_event(
+            ContactFile.RestrictionDecided, restriction_id=rid, terms=proposed, decided_by=OFFICIAL, actor=LEADER,
+            effective_at=decided_at,
+        )
+        self.record(decided_at)
+        return rid
+
 
 @pytest.fixture
 def log():
@@ -79,7 +98,7 @@ def test_only_facts_recorded_by_the_moment_are_known_then(log):
 
 def test_a_restriction_decided_after_the_moment_was_not_in_force_then_even_if_its_period_began_earlier(log):
     asked = T0 + timedelta(days=1)
-    rid = log.decide(T0 + timedelta(days=2), valid_from=T0)  # decided on day 2, its period from day 0
+    rid = log.decide_reaching_back(T0 + timedelta(days=2), T0 + timedelta(days=2), valid_from=T0)  # period from day 0
     answer = as_of(log.history, asked)
     assert answer.in_force_known_now == () and answer.in_force_known_then == ()
     assert answer.learned_later == ()
@@ -95,17 +114,7 @@ def test_proposed_from_the_first_and_decided_on_the_fifteenth_is_in_force_from_t
     first = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
     fifteenth = datetime(2026, 11, 15, 9, 0, tzinfo=timezone.utc)
     log = Log(opened=first)
-    basis = IncidentBasis(
-        incident_id=uuid4(), citizen_ref=log.file.id, occurred_at=first - timedelta(days=1),
-        affected_employee_ids=frozenset({"c7"}),
-    )
-    known = {basis.incident_id: basis}
-    grounds = Grounds(incident_ids=(basis.incident_id,), milder_measures=("Mundtlig advarsel",))
-    rid = log.file.propose_restriction(terms(valid_from=first), grounds, known, POLICY, OFFICIAL, LEADER, first)
-    log.record(first)
-    log.file.skip_hearing(rid, HearingException.URGENCY, "Akut fare", LEADER, fifteenth)
-    log.file.decide_restriction(rid, known, POLICY, OFFICIAL, LEADER, fifteenth)
-    log.record(fifteenth)
+    rid = log.decide_reaching_back(first, fifteenth, valid_from=first)
 
     fifth = as_of(log.history, datetime(2026, 11, 5, 12, 0, tzinfo=timezone.utc))
     assert fifth.in_force_known_now == () and fifth.answered.in_person == ()

@@ -255,9 +255,20 @@ def test_a_decided_restriction_is_in_force_during_its_period_only(file):
 def test_overlapping_decided_restrictions_in_the_same_scope_are_refused(file):
     decided(file)
     first = incident(file)
-    rid = propose(file, terms(valid_from=NOW + timedelta(days=90), valid_until=NOW + timedelta(days=200)), first)
-    file.skip_hearing(rid, HearingException.URGENCY, "Akut", LEADER, NOW)
-    assert refusal(file.decide_restriction, rid, known(first), POLICY, OFFICIAL, LEADER, NOW).field == "terms.valid_from"
+    overlapping = terms(valid_from=NOW + timedelta(days=90), valid_until=NOW + timedelta(days=200))
+    assert refusal(propose, file, overlapping, first).field == "terms.valid_from"  # at the proposal already
+
+
+def test_a_proposal_overlapping_a_restriction_in_force_is_refused_as_its_decision_would_be(file):
+    first, second = incident(file), incident(file)
+    pending = propose(file, terms(valid_from=NOW + timedelta(days=90), valid_until=NOW + timedelta(days=200)), second)
+    rid, _ = decided(file)
+    file.skip_hearing(pending, HearingException.URGENCY, "Akut", LEADER, NOW)
+    at_decision = refusal(file.decide_restriction, pending, known(second), POLICY, OFFICIAL, LEADER, NOW)
+    version = file.version
+    at_proposal = refusal(propose, file, terms(valid_from=NOW + timedelta(days=90), valid_until=NOW + timedelta(days=200)), first)
+    assert (at_proposal.field, at_proposal.reason) == (at_decision.field, at_decision.reason)
+    assert f"overlaps restriction {rid}" in at_proposal.reason and file.version == version  # nothing recorded
 
 
 def test_restrictions_in_other_scopes_may_overlap(file):
