@@ -13,7 +13,7 @@ from domain.as_of import Answers, AsOf, IncidentThen, NumberThen, ReachBack
 from domain.contact_file import ContactFile
 from domain.incident_values import IncidentFacts
 from domain.restriction_rules import AdjustmentNeed, LetterRecord, Restriction, Warning
-from domain.timeline import Entry, moment, terms_text
+from domain.timeline import Entry, ends_text, moment, terms_text
 from domain.values import Actor, InPersonRule, PhoneRule, Role, TimeWindow
 from infra.access_log import AccessEntry
 from projections import front_desk, phone_routing
@@ -248,13 +248,14 @@ def as_of_sections(out: AsOfOut) -> list[tuple[str, list[str]]]:
     """The as-of answer as headed lists of lines, for the PDF export (numbers by their last digits only).
 
     Times are Copenhagen time to the microsecond, as the answer was computed: a reader who asks
-    again at a printed moment gets the same answer. Periods end just before their printed end.
+    again at a printed moment gets the same answer. An end is printed as the letters state it: a
+    period ending at midnight by its last day ("through 2027-11-30"), any other by its moment.
     """
     def restriction(r: Restriction) -> str:
-        return f"Restriction {r.restriction_id} ({r.status.value}): {terms_text(r.terms)}; until {moment(r.terms.valid_until)}"
+        return f"Restriction {r.restriction_id} ({r.status.value}): {terms_text(r.terms)}"
 
     def in_person(t: InPersonOut) -> str:
-        until = f" until {moment(t.valid_until)}" if t.valid_until else ""
+        until = f" {ends_text(t.valid_until)}" if t.valid_until else ""
         return f"In person {t.rule.value}{until}" + (f"; {t.instructions}" if t.instructions else "")
 
     def windows(ws: list[TimeWindow]) -> str:
@@ -285,7 +286,7 @@ def as_of_sections(out: AsOfOut) -> list[tuple[str, list[str]]]:
             *(
                 f"Number ending {p.number[-4:]}: {p.rule.value}" + (f" ({p.contact})" if p.contact else "")
                 + (windows(p.windows) if p.windows else "")
-                + (f" until {moment(p.valid_until)}" if p.valid_until else "")
+                + (f" {ends_text(p.valid_until)}" if p.valid_until else "")
                 + f"; held by {len(p.holders)} contact file(s)"
                 for p in out.phone_routing
             ),

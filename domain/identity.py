@@ -61,3 +61,12 @@ def normalise_phone_number(text: str, default_region: str = "DK", field: str = "
     if not phonenumbers.is_valid_number(parsed):
         raise RuleViolation(field, "not a valid phone number for its country")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def case_reference(identifier: uuid.UUID) -> str:
+    """The short, stable reference a person reads for a restriction, warning or letter (never a bare UUID).
+
+    The first eight hex digits of its id: letters print it as "Vores reference", timelines name
+    restrictions by it, so a citizen quoting a letter and a lawyer reading the timeline say the same.
+    """
+    return str(identifier)[:8]

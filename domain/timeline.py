@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any, TypeVar
 from uuid import UUID
 
 from domain.contact_file import ContactFile
 from domain.incident import Incident
+from domain.identity import case_reference
 from domain.incident_values import COPENHAGEN, Perpetrator, Person, Threat
+from domain.restriction_dates import last_day, local, review_day
 from domain.restrictions import RestrictionTerms
 from domain.values import Actor, Channel
 
@@ -147,7 +149,7 @@ def _minute(moment: datetime) -> str:
 
 
 def _short(identifier: UUID) -> str:
-    return str(identifier)[:8]
+    return case_reference(identifier)
 
 
 def _words(value: Any) -> str:
@@ -164,11 +166,26 @@ def terms_text(terms: RestrictionTerms) -> str:
     return _terms(terms)
 
 
+def last_day_text(until: datetime) -> str:
+    """An exclusive end as a person reads it, as the letters state it: its last day, or its moment."""
+    if local(until).time() == time(0):
+        return f"{last_day(until).isoformat()} inclusive"
+    return _minute(until)
+
+
+def ends_text(until: datetime) -> str:
+    """'through 2027-05-22' for an end at midnight (as the letter's 'til og med'), else 'until' its moment."""
+    if local(until).time() == time(0):
+        return f"through {last_day(until).isoformat()}"
+    return f"until {_minute(until)}"
+
+
 def _terms(terms: RestrictionTerms) -> str:
     rules = "; ".join(_rule(terms, c) for c in Channel if not terms.is_open(c))
     scope = terms.scope
     where = "" if scope.kind.value == "administration" else f", {_words(scope.kind)} {scope.centre or scope.case}"
-    return f"{rules}; open channel {_words(terms.open_channel)}{where}; {_day(terms.valid_from)} to {_day(terms.valid_until)}"
+    period = f"{_day(terms.valid_from)} to {last_day_text(terms.valid_until)}"
+    return f"{rules}; open channel {_words(terms.open_channel)}{where}; {period}"
 
 
 @_says(ContactFile.Opened)
@@ -221,7 +238,7 @@ def _decided(e: ContactFile.RestrictionDecided) -> str:
 @_says(ContactFile.RestrictionReviewed)
 def _reviewed(e: ContactFile.RestrictionReviewed) -> str:
     r = e.review
-    after = f"; next review {_day(r.next_review_at)}" if r.next_review_at else ""
+    after = f"; next review by {review_day(r.next_review_at).isoformat()}" if r.next_review_at else ""
     return f"Restriction {_short(e.restriction_id)} reviewed by {r.reviewed_by.name}: {_words(r.outcome)}{after}; {_text(r.reasons)}"
 
 

@@ -6,6 +6,7 @@ import io
 import time
 from datetime import datetime, timedelta, timezone
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
@@ -352,6 +353,18 @@ def test_a_decision_reaching_back_was_not_in_force_before_it_was_made_and_is_sho
     assert not after["reaches_back"][0]["covers_at"]
     before_the_file = client.get(f"/contact-files/{ref}/as-of", params={"at": "2020-01-01T00:00:00+00:00"}, headers=LEGAL).json()
     assert before_the_file["known_then"] is None and not before_the_file["front_desk"]["on_file"]
+
+
+def test_the_as_of_pdf_states_an_end_at_midnight_as_the_last_day_in_force_as_the_letter_does(client, ref):
+    copenhagen = ZoneInfo("Europe/Copenhagen")
+    until = datetime.combine(datetime.now(copenhagen).date() + timedelta(days=60), datetime.min.time(), copenhagen)
+    decide_over_http(client, ref, LEADER, CASEWORKER, valid_until=until.isoformat())
+    asked = datetime.now(timezone.utc).isoformat()
+    answer = client.get(f"/contact-files/{ref}/as-of.pdf", params={"at": asked}, headers=LEGAL)
+    text = " ".join("\n".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.content)).pages).split())
+    last = (until.date() - timedelta(days=1)).isoformat()
+    assert f"to {last} inclusive" in text and f"In person guard_present through {last}" in text
+    assert until.date().isoformat() not in text  # the exclusive end is never printed as if it were a day in force
 
 
 def test_the_as_of_answer_exports_as_pdf(client, services, ref, decided):

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -39,7 +40,7 @@ def test_the_event_classes_are_found():
     assert Incident.Corrected in event_classes(Incident) and len(event_classes(Incident)) > 15
 
 
-def decided_file():
+def decided_file(valid_until=NOW + timedelta(days=90)):
     file = ContactFile._create(ContactFile.Opened, id=uuid4(), actor=LEADER, effective_at=NOW)
     basis = IncidentBasis(
         incident_id=uuid4(), citizen_ref=file.id, occurred_at=NOW - timedelta(days=1), affected_employee_ids=frozenset({"c7"})
@@ -47,7 +48,7 @@ def decided_file():
     terms = RestrictionTerms.model_validate({
         "in_person": {"rule": "guard_present"}, "phone": {"rule": "named_contact_only", "contact": "Team Nord"},
         "open_channel": "written", "contact_point": "Team Nord", "valid_from": NOW,
-        "valid_until": NOW + timedelta(days=90), "reasons": "Gentagne trusler",
+        "valid_until": valid_until, "reasons": "Gentagne trusler",
     })
     grounds = Grounds(incident_ids=(basis.incident_id,), milder_measures=("Mundtlig advarsel",))
     rid = file.propose_restriction(terms, grounds, {basis.incident_id: basis}, RestrictionPolicy(), OFFICIAL, LEADER, NOW)
@@ -64,6 +65,13 @@ def test_a_decision_reads_as_terms_and_official():
     assert "in person guard present" in line and "phone named contact only (Team Nord)" in line
     assert "2026-11-02 to 2027-01-31" in line and "\n" not in line
     assert event_type(decided) == "ContactFile.RestrictionDecided"
+
+
+def test_a_period_ending_at_midnight_reads_as_its_last_day_as_the_letter_states_it():
+    midnight = datetime(2027, 2, 1, tzinfo=ZoneInfo("Europe/Copenhagen"))
+    file, _ = decided_file(valid_until=midnight)
+    line = summary([e for e in file.pending_events if isinstance(e, ContactFile.RestrictionDecided)][0])
+    assert "2026-11-02 to 2027-01-31 inclusive" in line and "2027-02-01" not in line
 
 
 def test_free_text_is_cut_to_one_line():
