@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from domain.letters import LetterKind
+from domain.letters import LetterKind, Recipient
 from domain.restriction_rules import (
     AdjustmentNeed,
     ComplaintOutcome,
@@ -91,6 +91,11 @@ class WarningBody(Request):
 class IssueLetterBody(Request):
     kind: LetterKind
     subject_id: UUID = Field(description="the restriction or warning the letter is about")
+    recipient: Recipient = Field(
+        description="the citizen's name and postal address, printed in the letter's address block; kept only in"
+        " the stored PDF, never in an event or a log",
+        examples=[{"name": "Jens Hansen", "address": ["Vesterbrogade 1, 2. th.", "1620 København V"]}],
+    )
 
 
 class DispatchChannel(str, Enum):

@@ -33,6 +33,7 @@ from domain.incident_values import (
 )
 from domain.model import Aggregate
 from domain.police_report import ConsentAnswer, PoliceOutcome, PoliceReport, PoliceReportDecisions
+from domain.conduct import Conduct
 from domain.restrictions import IncidentBasis
 from domain.values import Actor
 
@@ -301,4 +302,6 @@ class Incident(IncidentHandling, PoliceReportDecisions, Aggregate):
             affected_employee_ids=frozenset(p.user_id for p in self.facts.affected),
             breach_of_restriction=self.facts.breach_of_restriction,
             summary=self.facts.description,
+            conduct=Conduct.of(self.facts),
+            affected_names=frozenset(p.name for p in self.facts.affected),
         )

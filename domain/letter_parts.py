@@ -3,7 +3,7 @@
 Every letter names a responsible official who is not one of the employees affected by the incidents
 it relies on (Ankestyrelsen: a letter identifies its official unambiguously; the lawful way to
 protect a harassed employee is that a leader or another official signs). The citizen is addressed
-at dispatch, so a letter holds no CPR number.
+by name and postal address, given when the letter is issued; a letter holds no CPR number.
 """
 
 from __future__ import annotations
@@ -14,9 +14,12 @@ from collections.abc import Collection, Iterable
 from enum import Enum
 from uuid import UUID
 
+from pydantic import Field
+
 from domain import letter_texts as texts
 from domain.errors import RuleViolation
-from domain.values import Official, Value
+from domain.identity import case_reference
+from domain.values import Official, ShortText, Value
 
 # DDMMYY-SSSS or ten digits with a real day and month in front; phone numbers have eight digits.
 _CPR_LIKE = re.compile(r"(?<!\d)(0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])\d{2}[- ]?\d{4}(?!\d)")
@@ -39,13 +42,27 @@ class Section(Value):
     items: tuple[str, ...] = ()
 
 
+class Recipient(Value):
+    """Whom a letter is addressed to: name and postal address, given when it is issued.
+
+    Kept only in the stored PDF: never in an event, a view or a log line.
+    """
+
+    name: ShortText
+    address: tuple[ShortText, ...] = Field(min_length=1, max_length=5, description="the address lines, in order")
+
+    def lines(self) -> tuple[str, ...]:
+        return (self.name, *self.address)
+
+
 class Letter(Value):
     """A composed, signed letter to a citizen, ready to render; it holds no CPR number."""
 
     kind: LetterKind
     title: str
     date: dt.date
-    reference: str
+    reference: str = Field(description="the case reference a person reads, e.g. 3f2b8c1e")
+    recipient: Recipient
     sections: tuple[Section, ...]
     signed_by: Official
     sender: str = texts.SENDER
@@ -53,7 +70,8 @@ class Letter(Value):
 
     def text(self) -> str:
         """All the words of the letter as plain text, in reading order."""
-        lines = [self.sender, texts.long_date(self.date), f"Vores reference: {self.reference}", self.title]
+        lines = [self.sender, *self.recipient.lines(), texts.long_date(self.date), f"Vores reference: {self.reference}"]
+        lines.append(self.title)
         for section in self.sections:
             lines += [section.heading, *section.paragraphs, *section.items]
         return "\n".join([*lines, self.closing, self.signed_by.name, self.signed_by.title])
@@ -96,28 +114,39 @@ def text_value(field: str, value: str | None) -> str:
     return descriptions(field, [value or ""], required="must not be empty")[0]
 
 
+def check_recipient(recipient: Recipient | None) -> Recipient:
+    """Refuses a letter with no addressee, or an address holding anything shaped like a CPR number."""
+    if recipient is None:
+        raise RuleViolation("recipient", "a letter is addressed to the citizen: give their name and postal address")
+    descriptions("recipient", recipient.lines())
+    return recipient
+
+
 def build_letter(
     kind: LetterKind,
     title: str,
     reference: UUID | str,
+    recipient: Recipient | None,
     sections: Iterable[Section],
     signed_by: Official,
     issued_on: dt.date,
 ) -> Letter:
-    """A letter with its reference checked; the composer has checked the signer first."""
+    """A letter with its reference and recipient checked; the composer has checked the signer first."""
     return Letter(
         kind=kind,
         title=title,
         date=issued_on,
         reference=_reference(reference),
+        recipient=check_recipient(recipient),
         sections=tuple(sections),
         signed_by=signed_by,
     )
 
 
 def _reference(reference: UUID | str) -> str:
+    """The reference as a person reads it: a restriction's or warning's id becomes its short case reference."""
     # Not checked for CPR shapes: a system-made UUID can hold ten digits in a row by chance.
-    text = str(reference).strip()
+    text = case_reference(reference) if isinstance(reference, UUID) else str(reference).strip()
     if not text:
         raise RuleViolation("reference", "a letter refers to the restriction or warning it concerns")
     return text

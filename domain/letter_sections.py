@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from domain import letter_texts as texts
 from domain.letter_parts import Section
+from domain.restriction_dates import local
+from domain.restriction_rules import Hearing
 from domain.restrictions import RestrictionTerms
 from domain.values import Channel
 
@@ -47,8 +49,50 @@ def period(terms: RestrictionTerms, review_date: date) -> Section:
     )
 
 
-def reasons(terms_reasons: str, lead_in: str, behaviour: tuple[str, ...], heading: str = "Begrundelse") -> Section:
-    return Section(heading=heading, paragraphs=(terms_reasons, lead_in), items=behaviour)
+def reasons(
+    terms_reasons: str, lead_in: str, behaviour: tuple[str, ...], heading: str = "Begrundelse",
+    described: str | None = None,
+) -> Section:
+    """The reasons, then the behaviour relied on: one dated line per episode, and the leader's own account."""
+    account = (f"Om din adfærd: {texts.sentence(described)}",) if described else ()
+    return Section(heading=heading, paragraphs=(terms_reasons, *account, lead_in), items=behaviour)
+
+
+def milder_measures(tried: tuple[str, ...], why_none: str | None) -> Section:
+    """Proportionality: the milder measures tried before restricting, or why none were."""
+    paragraphs: tuple[str, ...] = (texts.PROPORTIONALITY,)
+    if tried:
+        paragraphs += ("Før vi traf afgørelsen, forsøgte vi mindre indgribende løsninger, men de fik ikke adfærden "
+                       "til at stoppe. Vi har forsøgt følgende:",)
+    if why_none:
+        paragraphs = (*paragraphs[:1], f"Vi har ikke først forsøgt mindre indgribende løsninger, fordi: "
+                      f"{texts.sentence(why_none)}", *paragraphs[1:])
+    return Section(heading="Mindre indgribende løsninger", paragraphs=paragraphs, items=tried)
+
+
+def hearing_account(hearing: Hearing) -> Section:
+    """How the citizen was heard before the decision, or the exception under which they were not, and why."""
+    if hearing.skipped is not None:
+        paragraphs = (
+            f"Vi har truffet afgørelsen uden først at høre dig (partshøring), fordi "
+            f"{texts.HEARING_SKIPPED[hearing.skipped.value]}. Det giver forvaltningslovens § 19, stk. 2, mulighed for.",
+            f"Vores begrundelse: {texts.sentence(hearing.skip_reason or '')}",
+            "Du er stadig velkommen til at komme med bemærkninger. Giver de anledning til det, ser vi på "
+            "afgørelsen igen.",
+        )
+    else:
+        sent, deadline = (texts.long_date(local(m).date()) for m in (hearing.sent_at, hearing.deadline))
+        answered = (
+            f"Vi modtog dine bemærkninger den {texts.long_date(local(hearing.answered_at).date())}, og vi har taget "
+            "dem med i vores vurdering."
+            if hearing.answered_at else "Vi har ikke modtaget bemærkninger fra dig inden fristen."
+        )
+        paragraphs = (
+            f"Den {sent} skrev vi til dig om den begrænsning, vi overvejede, og bad om dine bemærkninger senest "
+            f"den {deadline} (partshøring efter forvaltningslovens § 19).",
+            answered,
+        )
+    return Section(heading="Partshøring", paragraphs=paragraphs)
 
 
 def legal_basis(text: str) -> Section:
@@ -73,21 +117,23 @@ def complaint() -> Section:
 
 
 def decision_body(
-    terms: RestrictionTerms, review_date: date, reasons_section: Section, basis: str
+    terms: RestrictionTerms, review_date: date, reasons_section: Section, basis: str, *considered: Section
 ) -> tuple[Section, ...]:
-    """Everything a decision states after its opening: terms, contact, period, reasons, law, lifting, complaint."""
+    """Everything a decision states after its opening: terms, contact, period, reasons and what else was
+    considered (milder measures, the hearing), law, lifting, complaint."""
     return (
         what_it_means(terms),
         how_to_reach_us(terms),
         period(terms, review_date),
         reasons_section,
+        *considered,
         legal_basis(basis),
         how_it_ends(terms, review_date),
         complaint(),
     )
 
 
-def hearing_opening(terms: RestrictionTerms) -> tuple[Section, Section]:
+def hearing_opening(terms: RestrictionTerms, issued_on: date) -> tuple[Section, Section]:
     """Why we write before deciding, and the restriction we are considering."""
     opening = Section(
         heading="Vi vil gerne høre dig",
@@ -100,11 +146,18 @@ def hearing_opening(terms: RestrictionTerms) -> tuple[Section, Section]:
         heading="Det, vi overvejer",
         paragraphs=(
             texts.scope(terms.scope),
-            f"Vi overvejer, at begrænsningen skal gælde {texts.period(terms.valid_from, terms.valid_until)}.",
+            f"Vi overvejer, at begrænsningen skal gælde {_intended_period(terms, issued_on)}.",
         ),
         items=channel_rules(terms),
     )
     return opening, intended
+
+
+def _intended_period(terms: RestrictionTerms, issued_on: date) -> str:
+    # A decision starts no earlier than itself: a start not after the letter's day reads as the decision's day.
+    if local(terms.valid_from).date() > issued_on:
+        return texts.period(terms.valid_from, terms.valid_until)
+    return f"fra den dag, vi træffer afgørelsen, {texts.period_end(terms.valid_until)}"
 
 
 def comment_by(terms: RestrictionTerms, deadline: date, reply_to: str | None) -> Section:

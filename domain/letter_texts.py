@@ -66,6 +66,22 @@ BORGERRAADGIVER = (
 OMBUDSMAND = "Folketingets Ombudsmand, Gammeltorv 22, 1457\u00a0København\u00a0K, www.ombudsmanden.dk"
 
 
+# Why the citizen was not heard before the decision, by the exception recorded (Forvaltningsloven § 19, stk. 2).
+HEARING_SKIPPED = {
+    "urgency": "det hastede: vi måtte handle straks for at beskytte vores medarbejdere og kunne ikke vente på dine "
+    "bemærkninger",
+    "party_already_aware": "du allerede kendte de oplysninger, vi har lagt vægt på, og havde haft lejlighed til at "
+    "udtale dig om dem",
+    "overriding_interests": "hensynet til vores medarbejderes sikkerhed vejede tungere end din interesse i at udtale "
+    "dig, før vi traf afgørelsen",
+    "only_in_favour_of_party": "afgørelsen alene er til din fordel",
+}
+PROPORTIONALITY = (
+    "En begrænsning må ikke gå videre end nødvendigt. Vi har begrænset din adgang så lidt, som vi vurderer er "
+    "muligt, og du kan fortsat kontakte os som beskrevet ovenfor."
+)
+
+
 def long_date(day: date) -> str:
     """A date as Danish letters write it: 3. marts 2027."""
     return f"{day.day}. {MONTHS[day.month - 1]} {day.year}"
@@ -97,10 +113,16 @@ def ends(until: datetime) -> str:
 
 
 def period(valid_from: datetime, valid_until: datetime) -> str:
+    """'fra den 3. marts 2027 til og med den 2. september 2027', or to a time of day when the end has one."""
+    return f"fra {starts(valid_from)} {period_end(valid_until)}"
+
+
+def period_end(valid_until: datetime) -> str:
+    """'til og med den 2. september 2027' for an end at midnight (its last day), else 'til den … kl. …'."""
     at = local(valid_until)
     if at.time() == time(0):
-        return f"fra {starts(valid_from)} til og med den {long_date(last_day(valid_until))}"
-    return f"fra {starts(valid_from)} til den {long_date(at.date())} kl. {clock(at.time())}"
+        return f"til og med den {long_date(last_day(valid_until))}"
+    return f"til den {long_date(at.date())} kl. {clock(at.time())}"
 
 
 def sentence(text: str) -> str:

@@ -17,6 +17,7 @@ from domain.errors import RuleViolation
 from domain.letter_parts import (
     Letter,
     LetterKind,
+    Recipient,
     Section,
     build_letter,
     check_names_absent,
@@ -25,12 +26,14 @@ from domain.letter_parts import (
     text_value,
 )
 from domain.restriction_dates import review_day, review_within
+from domain.restriction_rules import Hearing
 from domain.restrictions import RestrictionTerms
 from domain.values import Official
 
 __all__ = [
     "Letter",
     "LetterKind",
+    "Recipient",
     "Section",
     "check_names_absent",
     "check_signer",
@@ -57,16 +60,23 @@ def compose_decision_letter(
     terms: RestrictionTerms,
     *,
     reference: UUID | str,
+    recipient: Recipient | None,
     review_date: date | datetime,
     behaviour: Iterable[str],
+    hearing: Hearing | None,
+    tried: Iterable[str] = (),
+    why_none_tried: str | None = None,
+    described: str | None = None,
     signed_by: Official | None,
     affected_employee_ids: Collection[str],
     issued_on: date,
     legal_basis: str | None = None,
 ) -> Letter:
-    """A decision restricting contact: terms per channel and scope, open channel, period, reasons, law, complaint."""
+    """A decision restricting contact: terms per channel and scope, open channel, period, the behaviour relied
+    on, the milder measures tried, the hearing (or the exception), law, complaint."""
     official = check_signer(signed_by, affected_employee_ids)
     grounds = descriptions("behaviour", behaviour, required=NO_BEHAVIOUR)
+    considered = _considered(tried, why_none_tried, hearing)
     opening = Section(
         heading="Afgørelse",
         paragraphs=(
@@ -75,18 +85,25 @@ def compose_decision_letter(
             "hvorfor vi har truffet afgørelsen, og hvordan du kan klage.",
         ),
     )
-    why = sections.reasons(text_value("reasons", terms.reasons), "Vi har lagt vægt på følgende:", grounds)
-    body = sections.decision_body(terms, _review(terms, review_date), why, _basis(legal_basis))
+    why = sections.reasons(
+        text_value("reasons", terms.reasons), "Vi har lagt vægt på følgende:", grounds, described=_described(described)
+    )
+    body = sections.decision_body(terms, _review(terms, review_date), why, _basis(legal_basis), *considered)
     kind = LetterKind.DECISION
-    return build_letter(kind, TITLES[kind], reference, (opening, *body), official, issued_on)
+    return build_letter(kind, TITLES[kind], reference, recipient, (opening, *body), official, issued_on)
 
 
 def compose_continuation_letter(
     terms: RestrictionTerms,
     *,
     reference: UUID | str,
+    recipient: Recipient | None,
     review_date: date | datetime,
     fresh_grounds: Iterable[str],
+    hearing: Hearing | None,
+    tried: Iterable[str] = (),
+    why_none_tried: str | None = None,
+    described: str | None = None,
     signed_by: Official | None,
     affected_employee_ids: Collection[str],
     issued_on: date,
@@ -97,6 +114,7 @@ def compose_continuation_letter(
     grounds = descriptions(
         "fresh_grounds", fresh_grounds, required="a continuation rests on fresh grounds since the last decision"
     )
+    considered = _considered(tried, why_none_tried, hearing)
     opening = Section(
         heading="Afgørelse",
         paragraphs=(
@@ -105,10 +123,10 @@ def compose_continuation_letter(
         ),
     )
     lead_in = "Siden vores seneste afgørelse har vi lagt vægt på følgende:"
-    why = sections.reasons(text_value("reasons", terms.reasons), lead_in, grounds)
-    body = sections.decision_body(terms, _review(terms, review_date), why, _basis(legal_basis))
+    why = sections.reasons(text_value("reasons", terms.reasons), lead_in, grounds, described=_described(described))
+    body = sections.decision_body(terms, _review(terms, review_date), why, _basis(legal_basis), *considered)
     kind = LetterKind.CONTINUATION
-    return build_letter(kind, TITLES[kind], reference, (opening, *body), official, issued_on)
+    return build_letter(kind, TITLES[kind], reference, recipient, (opening, *body), official, issued_on)
 
 
 def compose_amendment_letter(
@@ -116,6 +134,7 @@ def compose_amendment_letter(
     after: RestrictionTerms,
     *,
     reference: UUID | str,
+    recipient: Recipient | None,
     review_date: date | datetime,
     reasons: Iterable[str],
     signed_by: Official | None,
@@ -141,13 +160,14 @@ def compose_amendment_letter(
     why = sections.reasons(text_value("reasons", after.reasons), "Vi ændrer begrænsningen, fordi:", why_changed)
     body = sections.decision_body(after, _review(after, review_date), why, _basis(legal_basis))
     kind = LetterKind.AMENDMENT
-    return build_letter(kind, TITLES[kind], reference, (opening, what_changes, *body), official, issued_on)
+    return build_letter(kind, TITLES[kind], reference, recipient, (opening, what_changes, *body), official, issued_on)
 
 
 def compose_lift_letter(
     terms: RestrictionTerms,
     *,
     reference: UUID | str,
+    recipient: Recipient | None,
     lifted_at: datetime,
     reason: str,
     signed_by: Official | None,
@@ -158,18 +178,20 @@ def compose_lift_letter(
     official = check_signer(signed_by, affected_employee_ids)
     body = sections.lifted(terms, lifted_at, text_value("reason", reason))
     kind = LetterKind.LIFT
-    return build_letter(kind, TITLES[kind], reference, body, official, issued_on)
+    return build_letter(kind, TITLES[kind], reference, recipient, body, official, issued_on)
 
 
 def compose_hearing_letter(
     terms: RestrictionTerms,
     *,
     reference: UUID | str,
+    recipient: Recipient | None,
     behaviour: Iterable[str],
     comment_deadline: date,
     signed_by: Official | None,
     affected_employee_ids: Collection[str],
     issued_on: date,
+    described: str | None = None,
     reply_to: str | None = None,
 ) -> Letter:
     """Partshøring before a decision: the intended restriction, what it would rest on, and how to comment by when."""
@@ -178,15 +200,16 @@ def compose_hearing_letter(
     if comment_deadline <= issued_on:
         raise RuleViolation("comment_deadline", "the deadline to comment must lie after the letter's date")
     lead_in, heading = "Vi lægger vægt på følgende:", "Det, vi lægger vægt på"
-    why = sections.reasons(text_value("reasons", terms.reasons), lead_in, grounds, heading)
-    body = (*sections.hearing_opening(terms), why, sections.comment_by(terms, comment_deadline, reply_to))
+    why = sections.reasons(text_value("reasons", terms.reasons), lead_in, grounds, heading, _described(described))
+    body = (*sections.hearing_opening(terms, issued_on), why, sections.comment_by(terms, comment_deadline, reply_to))
     kind = LetterKind.HEARING
-    return build_letter(kind, TITLES[kind], reference, body, official, issued_on)
+    return build_letter(kind, TITLES[kind], reference, recipient, body, official, issued_on)
 
 
 def compose_warning_letter(
     *,
     reference: UUID | str,
+    recipient: Recipient | None,
     behaviour_to_stop: str,
     incidents: Iterable[str],
     contact_point: str,
@@ -202,7 +225,7 @@ def compose_warning_letter(
     follows = text_value("consequence", consequence) if consequence else texts.WARNING_CONSEQUENCE
     body = sections.warning(stop, episodes, follows, text_value("contact_point", contact_point))
     kind = LetterKind.WARNING
-    return build_letter(kind, TITLES[kind], reference, body, official, issued_on)
+    return build_letter(kind, TITLES[kind], reference, recipient, body, official, issued_on)
 
 
 def _review(terms: RestrictionTerms, review_date: date | datetime) -> date:
@@ -210,6 +233,23 @@ def _review(terms: RestrictionTerms, review_date: date | datetime) -> date:
     if not review_within(terms.valid_from, terms.valid_until, review_date):
         raise RuleViolation("review_date", "the review date must fall within the restriction's period")
     return review_day(review_date)
+
+
+def _considered(tried: Iterable[str], why_none: str | None, hearing: Hearing | None) -> tuple[Section, Section]:
+    """What a decision must show it weighed: the milder measures tried (or why none), and the hearing."""
+    measures = descriptions("milder_measures", tried)
+    reason = text_value("why_no_milder_measures", why_none) if why_none and why_none.strip() else None
+    if not measures and reason is None:
+        raise RuleViolation("milder_measures", "a decision shows the milder measures tried, or why none were tried")
+    if hearing is None or not (hearing.sent_at and hearing.deadline) and not (hearing.skipped and hearing.skip_reason):
+        raise RuleViolation(
+            "hearing", "a decision says how the citizen was heard, or the exception and reason it was decided without"
+        )
+    return sections.milder_measures(measures, reason), sections.hearing_account(hearing)
+
+
+def _described(described: str | None) -> str | None:
+    return text_value("described_to_citizen", described) if described and described.strip() else None
 
 
 def _basis(legal_basis: str | None) -> str:

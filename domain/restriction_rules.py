@@ -170,6 +170,12 @@ def check_grounds(
         raise RuleViolation(
             "grounds.milder_measures", "record the milder measures tried (e.g. a warning) or why none were tried"
         )
+    wordless = [i for i in grounds.incident_ids if incidents[i].conduct and incidents[i].conduct.needs_words]
+    if wordless and not grounds.described_to_citizen:
+        raise RuleViolation(
+            "grounds.described_to_citizen", f"incident {wordless[0]} is only of the kind other, which a letter cannot "
+            "describe from its facts; describe the behaviour to the citizen ('du'), naming no one",
+        )
 
 
 def check_fresh_grounds(

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
+from domain.conduct import Conduct
 from domain.errors import RuleViolation
 from domain.values import (
     Channel,
@@ -66,6 +67,12 @@ class Grounds(Value):
     milder_measures: tuple[ShortText, ...] = ()
     why_no_milder_measures: Text | None = None
     continues: UUID | None = Field(None, description="the restriction this one continues past its period")
+    described_to_citizen: Text | None = Field(
+        None,
+        description="the behaviour relied on, in the leader's words to the citizen ('du'), printed in the letters "
+        "beside the facts of each incident; never the internal incident description, which can name others. "
+        "Needed when an incident relied on is only of the kind other",
+    )
 
 
 class IncidentBasis(Value):
@@ -76,7 +83,9 @@ class IncidentBasis(Value):
     occurred_at: datetime
     affected_employee_ids: frozenset[str]
     breach_of_restriction: bool = False
-    summary: str = ""
+    summary: str = ""  # the internal description: never in a letter
+    conduct: Conduct | None = Field(None, description="what a letter may say of it")
+    affected_names: frozenset[str] = Field(frozenset(), description="the employees' names, which no letter may print")
 
 
 class RestrictionPolicy(Value):

@@ -1,4 +1,4 @@
-"""Renders a composed Letter to PDF with fpdf2: letterhead, date and reference, title, sections, signature.
+"""Renders a composed Letter to PDF with fpdf2: letterhead, recipient, date and reference, title, sections, signature.
 
 The text font is DejaVu Sans, embedded (subset), so every character a Danish letter uses prints and
 the stored PDF looks the same on any reader. It is looked up in the usual system folders (Debian's
@@ -34,6 +34,7 @@ FONT_DIRS = (
 )
 LEFT, TOP, RIGHT, BOTTOM = 25.0, 20.0, 20.0, 22.0
 LINE = 5.2  # mm per line of 10.5 pt body text
+ADDRESS_WIDTH = 85.0  # mm: the recipient's block, clear of the date and reference on the right
 GREY = (90, 90, 90)
 
 
@@ -115,9 +116,16 @@ def _letterhead(pdf: _LetterPdf, letter: Letter) -> None:
     pdf.set_draw_color(*GREY)
     pdf.line(LEFT, pdf.get_y() + 1.5, pdf.w - RIGHT, pdf.get_y() + 1.5)
     pdf.ln(8)
+    top = pdf.get_y()
+    pdf.set_font(pdf.face, "", 10.5)  # the address block, left, where a window envelope shows it
+    for line in letter.recipient.lines():
+        pdf.multi_cell(ADDRESS_WIDTH, 5.2, pdf.text_of(line), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    below_address = pdf.get_y()
+    pdf.set_y(top)
     pdf.set_font(pdf.face, "", 10)
     pdf.cell(0, 5, pdf.text_of(f"Dato: {long_date(letter.date)}"), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.cell(0, 5, pdf.text_of(f"Vores reference: {letter.reference}"), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_y(max(below_address, pdf.get_y()))
     pdf.ln(10)
     pdf.set_font(pdf.face, "B", 13)
     pdf.multi_cell(0, 6.5, pdf.text_of(letter.title), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)

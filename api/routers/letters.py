@@ -18,9 +18,12 @@ router = APIRouter(prefix="/contact-files/{citizen_ref}/letters", tags=["letters
 def issue_letter(
     citizen_ref: UUID, body: IssueLetterBody, caller: Leader, services: ServicesDep, response: Response
 ) -> WriteReceipt:
-    """Issues a letter about a restriction or warning, signed by the caller; it is rendered once, here."""
-    receipt = services.letters.issue(citizen_ref, body.kind, body.subject_id, caller.official, caller.actor)
-    return receipt_out(response, receipt)
+    """Issues a letter about a restriction or warning to the citizen at the given address, signed by the caller;
+    it is rendered once, here. `Location` points to the letter."""
+    receipt = services.letters.issue(citizen_ref, body.kind, body.subject_id, body.recipient, caller.official, caller.actor)
+    written = receipt_out(response, receipt)
+    response.headers["Location"] = f"/contact-files/{citizen_ref}/letters/{receipt.created_id}"
+    return written
 
 
 @router.get("/{letter_id}", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})

@@ -18,7 +18,7 @@ from domain.values import Role
 from infra.services import Services
 from infra.settings import Settings
 from tests.support import wait_until
-from tests.support.cases import incident_facts, terms_body
+from tests.support.cases import RECIPIENT, incident_facts, terms_body
 
 SECRET = "lifecycle-token-secret-0123456789abcdef"
 CPR = "211062-5629"
@@ -62,7 +62,8 @@ def report(http, ref, days_ago):
 
 
 def letter(http, ref, kind, subject_id):
-    issued = ok(http.post(f"/contact-files/{ref}/letters", json={"kind": kind, "subject_id": subject_id}, headers=LEADER), 201)
+    body = {"kind": kind, "subject_id": subject_id, "recipient": RECIPIENT}
+    issued = ok(http.post(f"/contact-files/{ref}/letters", json=body, headers=LEADER), 201)
     pdf = http.get(f"/contact-files/{ref}/letters/{issued['created_id']}", headers=LEGAL)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     return issued["created_id"], pdf.content

@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from domain.errors import NotFound
-from domain.letters import compose_lift_letter
+from domain.letters import Recipient, compose_lift_letter
 from domain.restrictions import RestrictionTerms
 from domain.values import Official
 from infra.blobs import BlobCorrupted, BlobStore
@@ -85,6 +85,7 @@ def test_an_issued_letter_is_fetched_as_the_stored_pdf_not_rendered_again(store)
     letter = compose_lift_letter(
         terms,
         reference="r-1",
+        recipient=Recipient(name="Jens Hansen", address=("Vesterbrogade 1, 2. th.", "1620 København V")),
         lifted_at=datetime(2027, 2, 1, 11, 0, tzinfo=timezone.utc),
         reason="Ingen episoder siden november.",
         signed_by=Official(user_id="l1", name="Lone Hansen", title="Afdelingsleder"),

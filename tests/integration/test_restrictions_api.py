@@ -8,7 +8,7 @@ import pytest
 
 from domain.values import Role
 from tests.integration.conftest import bearer
-from tests.support.cases import AFFECTED, decide_over_http, incident_facts, terms_body
+from tests.support.cases import AFFECTED, RECIPIENT, decide_over_http, incident_facts, terms_body
 
 CPR = "211062-5629"
 LEADER = bearer(Role.LEADER, "l1", "Lone Hansen", "Afdelingsleder")
@@ -93,7 +93,7 @@ def test_an_amendment_reaches_the_front_desk_and_cannot_extend_the_period(client
 
 def test_letters_are_issued_by_leaders_and_read_by_case_roles_only(client, ref):
     decided = decide_over_http(client, ref, LEADER, CASEWORKER)
-    body = {"kind": "decision", "subject_id": decided["restriction_id"]}
+    body = {"kind": "decision", "subject_id": decided["restriction_id"], "recipient": RECIPIENT}
     assert client.post(f"/contact-files/{ref}/letters", json=body, headers=CASEWORKER).status_code == 403
     issued = client.post(f"/contact-files/{ref}/letters", json=body, headers=LEADER)
     assert issued.status_code == 201, issued.text
@@ -106,7 +106,7 @@ def test_letters_are_issued_by_leaders_and_read_by_case_roles_only(client, ref):
 
 def test_an_affected_leader_may_not_sign_the_decision_letter(client, ref):
     decided = decide_over_http(client, ref, LEADER, CASEWORKER)
-    body = {"kind": "decision", "subject_id": decided["restriction_id"]}
+    body = {"kind": "decision", "subject_id": decided["restriction_id"], "recipient": RECIPIENT}
     refused = client.post(f"/contact-files/{ref}/letters", json=body, headers=HARASSED_LEADER)
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "signed_by"
     assert client.get(f"/contact-files/{ref}", headers=LEGAL).json()["letters"] == []

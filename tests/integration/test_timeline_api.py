@@ -16,9 +16,10 @@ from domain.restriction_rules import HearingException
 from domain.restrictions import Grounds, RestrictionTerms
 from domain.values import Role
 from tests.integration.conftest import bearer
+from tests.support.pdfs import check_layout, rendered, text_of
 from api.routers.timeline import WITHHELD
 from tests.support.cases import LEADER as ACTOR
-from tests.support.cases import OFFICIAL, decide_over_http, incident_facts, report_incident, terms_body
+from tests.support.cases import OFFICIAL, RECIPIENT, decide_over_http, incident_facts, report_incident, terms_body
 
 CPR = "211062-5629"
 OTHER_CPR = "010190-1235"
@@ -48,7 +49,7 @@ def ref(client):
 def decided(client, ref):
     """A decided restriction with its decision letter issued and dispatched."""
     decision = decide_over_http(client, ref, LEADER, CASEWORKER)
-    body = {"kind": "decision", "subject_id": decision["restriction_id"]}
+    body = {"kind": "decision", "subject_id": decision["restriction_id"], "recipient": RECIPIENT}
     letter = client.post(f"/contact-files/{ref}/letters", json=body, headers=LEADER)
     assert letter.status_code == 201, letter.text
     letter_id = letter.json()["created_id"]
@@ -365,6 +366,10 @@ def test_the_as_of_pdf_states_an_end_at_midnight_as_the_last_day_in_force_as_the
     last = (until.date() - timedelta(days=1)).isoformat()
     assert f"to {last} inclusive" in text and f"In person guard_present through {last}" in text
     assert until.date().isoformat() not in text  # the exclusive end is never printed as if it were a day in force
+    check_layout(rendered(answer.content), margin_mm=18)
+    timeline = client.get(f"/contact-files/{ref}/timeline.pdf", headers=LEGAL)
+    assert f"to {last} inclusive" in text_of(timeline.content)
+    check_layout(rendered(timeline.content), margin_mm=18)
 
 
 def test_the_as_of_answer_exports_as_pdf(client, services, ref, decided):

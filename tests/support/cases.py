@@ -15,6 +15,8 @@ from domain.values import Actor, Official, Role
 LEADER = Actor(user_id="l1", name="Lone Hansen", role=Role.LEADER)
 OFFICIAL = Official(user_id="l1", name="Lone Hansen", title="Afdelingsleder")
 AFFECTED = {"user_id": "c7", "name": "Carl Berg"}
+# Whom a letter is addressed to; given when it is issued and kept only in the stored PDF.
+RECIPIENT = {"name": "Jens Hansen", "address": ["Vesterbrogade 1, 2. th.", "1620 København V"]}
 
 
 def incident_facts(citizen_ref: UUID | str, **overrides: Any) -> dict[str, Any]:

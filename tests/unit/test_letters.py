@@ -1,5 +1,6 @@
 import re
 from datetime import date, datetime, timezone
+from uuid import uuid4
 
 import pytest
 
@@ -15,6 +16,8 @@ from domain.letters import (
     compose_lift_letter,
     compose_warning_letter,
 )
+from domain.letters import Recipient
+from domain.restriction_rules import Hearing, HearingException
 from domain.restrictions import RestrictionTerms
 from domain.values import Official
 
@@ -26,6 +29,9 @@ REVIEW = date(2027, 5, 1)
 LEADER = Official(user_id="leader-1", name="Lone Hansen", title="Afdelingsleder")
 HARASSED = "caseworker-7"
 REFERENCE = "3f2b8c1e-0000-4000-8000-000000000001"
+RECIPIENT = Recipient(name="Jens Hansen", address=("Vesterbrogade 1, 2. th.", "1620 København V"))
+SKIPPED = Hearing(skipped=HearingException.URGENCY, skip_reason="Akut fare for medarbejderne")
+TRIED = ["Advarselsbrev sendt den 2. oktober 2026"]
 BEHAVIOUR = [
     "Den 2. november 2026 råbte du ad en medarbejder under et møde og sagde, at du ville skade medarbejderen.",
     "Den 9. november 2026 sendte du 14 sms'er på én aften med trusler til en medarbejders arbejdstelefon.",
@@ -51,6 +57,9 @@ def terms(**overrides) -> RestrictionTerms:
 def decision(**overrides) -> Letter:
     arguments = {
         "reference": REFERENCE,
+        "recipient": RECIPIENT,
+        "hearing": SKIPPED,
+        "tried": TRIED,
         "review_date": REVIEW,
         "behaviour": BEHAVIOUR,
         "signed_by": LEADER,
@@ -64,26 +73,26 @@ def decision(**overrides) -> Letter:
 COMPOSERS = {
     LetterKind.DECISION: lambda signer: decision(signed_by=signer),
     LetterKind.HEARING: lambda signer: compose_hearing_letter(
-        terms(), reference=REFERENCE, behaviour=BEHAVIOUR, comment_deadline=date(2026, 12, 7),
+        terms(), reference=REFERENCE, recipient=RECIPIENT, behaviour=BEHAVIOUR, comment_deadline=date(2026, 12, 7),
         signed_by=signer, affected_employee_ids={HARASSED}, issued_on=ISSUED_ON,
     ),
     LetterKind.WARNING: lambda signer: compose_warning_letter(
-        reference=REFERENCE,
+        reference=REFERENCE, recipient=RECIPIENT,
         behaviour_to_stop="at sende sms'er til medarbejderes arbejdstelefoner uden for åbningstiden",
         incidents=BEHAVIOUR[1:], contact_point="Team Nord, Jobcenter København", signed_by=signer,
         affected_employee_ids={HARASSED}, issued_on=ISSUED_ON,
     ),
     LetterKind.CONTINUATION: lambda signer: compose_continuation_letter(
-        terms(), reference=REFERENCE, review_date=REVIEW, fresh_grounds=BEHAVIOUR[:1], signed_by=signer,
-        affected_employee_ids={HARASSED}, issued_on=ISSUED_ON,
+        terms(), reference=REFERENCE, recipient=RECIPIENT, review_date=REVIEW, fresh_grounds=BEHAVIOUR[:1],
+        hearing=SKIPPED, tried=TRIED, signed_by=signer, affected_employee_ids={HARASSED}, issued_on=ISSUED_ON,
     ),
     LetterKind.AMENDMENT: lambda signer: compose_amendment_letter(
-        terms(in_person={"rule": "banned"}), terms(), reference=REFERENCE, review_date=REVIEW,
+        terms(in_person={"rule": "banned"}), terms(), reference=REFERENCE, recipient=RECIPIENT, review_date=REVIEW,
         reasons=["Du har overholdt aftalerne om møder siden september."], signed_by=signer,
         affected_employee_ids={HARASSED}, issued_on=ISSUED_ON,
     ),
     LetterKind.LIFT: lambda signer: compose_lift_letter(
-        terms(), reference=REFERENCE, lifted_at=datetime(2027, 2, 1, 11, 0, tzinfo=timezone.utc),
+        terms(), reference=REFERENCE, recipient=RECIPIENT, lifted_at=datetime(2027, 2, 1, 11, 0, tzinfo=timezone.utc),
         reason="Der har ikke været episoder siden november.", signed_by=signer,
         affected_employee_ids={HARASSED}, issued_on=date(2027, 2, 1),
     ),
@@ -263,7 +272,8 @@ def test_a_hearing_letter_states_the_intended_restriction_the_grounds_and_how_to
 
 def test_a_hearing_deadline_on_or_before_the_letters_date_is_refused():
     refused = refusal(
-        compose_hearing_letter, terms(), reference=REFERENCE, behaviour=BEHAVIOUR, comment_deadline=ISSUED_ON,
+        compose_hearing_letter, terms(), reference=REFERENCE, recipient=RECIPIENT, behaviour=BEHAVIOUR,
+        comment_deadline=ISSUED_ON,
         signed_by=LEADER, affected_employee_ids=set(), issued_on=ISSUED_ON,
     )  # fmt: skip
     assert refused.field == "comment_deadline"
@@ -279,7 +289,7 @@ def test_a_warning_letter_names_the_behaviour_to_stop_the_incidents_and_what_may
 
 def test_a_warning_letter_without_incidents_is_refused():
     refused = refusal(
-        compose_warning_letter, reference=REFERENCE, behaviour_to_stop="at råbe", incidents=[],
+        compose_warning_letter, reference=REFERENCE, recipient=RECIPIENT, behaviour_to_stop="at råbe", incidents=[],
         contact_point="Team Nord", signed_by=LEADER, affected_employee_ids=set(), issued_on=ISSUED_ON,
     )  # fmt: skip
     assert refused.field == "incidents"
@@ -290,8 +300,9 @@ def test_a_continuation_rests_on_fresh_grounds_and_gives_the_new_period_and_revi
     assert "besluttet at forlænge den" in text and BEHAVIOUR[0] in text
     assert "til og med den 23. maj 2027" in text and "senest den 1. maj 2027" in text
     refused = refusal(
-        compose_continuation_letter, terms(), reference=REFERENCE, review_date=REVIEW, fresh_grounds=[],
-        signed_by=LEADER, affected_employee_ids=set(), issued_on=ISSUED_ON,
+        compose_continuation_letter, terms(), reference=REFERENCE, recipient=RECIPIENT, review_date=REVIEW,
+        fresh_grounds=[], hearing=SKIPPED, tried=TRIED, signed_by=LEADER, affected_employee_ids=set(),
+        issued_on=ISSUED_ON,
     )  # fmt: skip
     assert refused.field == "fresh_grounds"
 
@@ -308,7 +319,8 @@ def test_an_amendment_states_what_changes_and_only_that():
 
 def test_an_amendment_that_changes_nothing_is_refused():
     refused = refusal(
-        compose_amendment_letter, terms(), terms(), reference=REFERENCE, review_date=REVIEW, reasons=["x"],
+        compose_amendment_letter, terms(), terms(), reference=REFERENCE, recipient=RECIPIENT, review_date=REVIEW,
+        reasons=["x"],
         signed_by=LEADER, affected_employee_ids=set(), issued_on=ISSUED_ON,
     )  # fmt: skip
     assert refused.field == "after"
@@ -319,3 +331,74 @@ def test_a_lift_letter_says_from_when_the_restriction_no_longer_applies_and_that
     assert "Begrænsningen gælder ikke længere fra den 1. februar 2027 kl. 12.00." in text
     assert "Du kan igen møde op, ringe og skrive til os på samme måde som andre borgere." in text
     assert "Der har ikke været episoder siden november." in text
+
+
+# What a decision must show: the hearing or its exception, proportionality, the recipient, a readable reference
+
+
+def test_a_decision_made_without_a_hearing_states_the_exception_and_the_recorded_reason():
+    text = decision(hearing=Hearing(skipped=HearingException.OVERRIDING_INTERESTS, skip_reason="Truslen var konkret")).text()
+    assert "Vi har truffet afgørelsen uden først at høre dig (partshøring), fordi hensynet til vores medarbejderes" in text
+    assert "Det giver forvaltningslovens § 19, stk. 2, mulighed for." in text
+    assert "Vores begrundelse: Truslen var konkret." in text
+    assert "Du er stadig velkommen til at komme med bemærkninger." in text
+
+
+@pytest.mark.parametrize(("answered", "sentence"), [
+    (datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc), "Vi modtog dine bemærkninger den 20. november 2026"),
+    (None, "Vi har ikke modtaget bemærkninger fra dig inden fristen."),
+])  # fmt: skip
+def test_a_decision_after_a_hearing_says_when_the_citizen_was_heard_and_whether_they_answered(answered, sentence):
+    heard = Hearing(sent_at=datetime(2026, 11, 9, 9, 0, tzinfo=timezone.utc),
+                    deadline=datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc), answered_at=answered, answer="Uenig")
+    text = decision(hearing=heard).text()
+    assert "Den 9. november 2026 skrev vi til dig om den begrænsning, vi overvejede" in text
+    assert "senest den 23. november 2026 (partshøring efter forvaltningslovens § 19)" in text and sentence in text
+    assert "Uenig" not in text  # the answer itself is on the file, not quoted back
+
+
+@pytest.mark.parametrize("hearing", [None, Hearing(), Hearing(skipped=HearingException.URGENCY)])
+def test_a_decision_letter_that_cannot_say_how_the_citizen_was_heard_is_refused(hearing):
+    assert refusal(decision, hearing=hearing).field == "hearing"
+
+
+def test_a_decision_shows_the_milder_measures_tried_or_why_none_were():
+    tried = decision(tried=["Advarselsbrev sendt den 2. oktober 2026", "Samtale med teamleder"]).text()
+    assert "Mindre indgribende løsninger" in tried and "En begrænsning må ikke gå videre end nødvendigt." in tried
+    assert "Advarselsbrev sendt den 2. oktober 2026" in tried and "Samtale med teamleder" in tried
+    none = decision(tried=[], why_none_tried="Truslen var så alvorlig, at en advarsel ikke var nok").text()
+    assert "Vi har ikke først forsøgt mindre indgribende løsninger, fordi: Truslen var så alvorlig" in none
+    assert refusal(decision, tried=[], why_none_tried=None).field == "milder_measures"
+
+
+@pytest.mark.parametrize("kind", list(LetterKind))
+def test_every_letter_is_addressed_to_the_citizen_by_name_and_postal_address(kind):
+    letter = COMPOSERS[kind](LEADER)
+    assert letter.recipient == RECIPIENT
+    assert letter.text().splitlines()[1:4] == ["Jens Hansen", "Vesterbrogade 1, 2. th.", "1620 København V"]
+
+
+def test_a_letter_without_a_recipient_or_with_a_cpr_number_in_the_address_is_refused():
+    assert refusal(decision, recipient=None).field == "recipient"
+    with_cpr = Recipient(name="Jens Hansen", address=("211062-5629", "1620 København V"))
+    assert refusal(decision, recipient=with_cpr).field == "recipient"
+
+
+def test_a_letter_refers_to_its_restriction_by_a_short_case_reference_not_a_bare_uuid():
+    rid = uuid4()
+    letter = decision(reference=rid)
+    assert letter.reference == str(rid)[:8] and str(rid) not in letter.text()
+    assert f"Vores reference: {str(rid)[:8]}" in letter.text()
+
+
+def test_the_leaders_own_account_of_the_behaviour_is_printed_with_the_episodes():
+    text = decision(described="Du sagde, at du ville vente på medarbejderen efter arbejde").text()
+    assert "Om din adfærd: Du sagde, at du ville vente på medarbejderen efter arbejde." in text
+
+
+def test_a_hearing_letter_whose_start_has_passed_says_it_would_apply_from_the_decision():
+    text = compose_hearing_letter(
+        terms(), reference=REFERENCE, recipient=RECIPIENT, behaviour=BEHAVIOUR, comment_deadline=date(2026, 12, 7),
+        signed_by=LEADER, affected_employee_ids=set(), issued_on=date(2026, 11, 25),
+    ).text()  # fmt: skip
+    assert "skal gælde fra den dag, vi træffer afgørelsen, til og med den 23. maj 2027." in text

@@ -5,12 +5,15 @@ import pytest
 from pypdf import PdfReader
 
 import infra.pdf
-from domain.letters import compose_decision_letter
+from domain.letters import Recipient, compose_decision_letter
+from domain.restriction_rules import Hearing, HearingException
 from domain.restrictions import RestrictionTerms
 from domain.values import Official
 from infra.pdf import render_pdf
+from tests.support.pdfs import check_layout, ink, rendered
 
 LEADER = Official(user_id="leader-1", name="Søren Ærø Åberg", title="Centerchef, Jobcenter København")
+RECIPIENT = Recipient(name="Jens Hansen", address=("Vesterbrogade 1, 2. th.", "1620 København V"))
 
 
 def decision(behaviour=("Den 2. november 2026 råbte du ad en medarbejder og sagde, at du ville skade medarbejderen.",)):
@@ -28,8 +31,11 @@ def decision(behaviour=("Den 2. november 2026 råbte du ad en medarbejder og sag
     return compose_decision_letter(
         terms,
         reference="3f2b8c1e-0000-4000-8000-000000000001",
+        recipient=RECIPIENT,
         review_date=date(2027, 5, 1),
         behaviour=list(behaviour),
+        hearing=Hearing(skipped=HearingException.URGENCY, skip_reason="Akut fare for medarbejderne"),
+        tried=["Advarselsbrev sendt den 2. oktober 2026"],
         signed_by=LEADER,
         affected_employee_ids={"caseworker-7"},
         issued_on=date(2026, 11, 23),
@@ -89,3 +95,13 @@ def test_without_dejavu_the_fallback_font_still_prints_danish_letters(monkeypatc
     monkeypatch.setattr(infra.pdf, "font_dir", lambda: None)
     _, text = text_of(render_pdf(decision()))
     assert "Søren Ærø Åberg" in text and "Sådan kan begrænsningen ophæves" in text
+
+
+def test_a_letter_rendered_as_a_reader_sees_it_keeps_to_its_margins_with_the_address_block_top_left():
+    pdf = render_pdf(decision(behaviour=[f"Den {day}. oktober 2026 ringede du og råbte." for day in range(1, 25)]))
+    pages = rendered(pdf)
+    check_layout(pages, margin_mm=20)
+    assert len(pages) == len(PdfReader(io.BytesIO(pdf)).pages) >= 2
+    assert ink(pages[0], 25, 33, 110, 52) > 200  # name and address, where a window envelope shows them
+    assert ink(pages[0], 130, 33, 110 + 80, 45) > 100  # date and reference, right
+    assert ink(pages[-1], 25, 0, 190, 297) > 500

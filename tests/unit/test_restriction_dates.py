@@ -13,9 +13,9 @@ from consumers.messages import routed, to_message
 from domain.calendar import add_months
 from domain.contact_file import ContactFile
 from domain.errors import RuleViolation
-from domain.letters import compose_decision_letter
+from domain.letters import Recipient, compose_decision_letter
 from domain.restriction_dates import last_day
-from domain.restriction_rules import HearingException
+from domain.restriction_rules import Hearing, HearingException
 from domain.restrictions import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms
 from domain.values import Actor, Official, Role
 
@@ -56,6 +56,8 @@ def decided(proposed: RestrictionTerms, decided_at: datetime = NOW, proposed_at:
 def decision_letter(decided_terms: RestrictionTerms):
     return compose_decision_letter(
         decided_terms, reference=uuid4(), review_date=decided_terms.review_at,
+        recipient=Recipient(name="Jens Hansen", address=("Vesterbrogade 1", "1620 København V")),
+        hearing=Hearing(skipped=HearingException.URGENCY, skip_reason="Akut fare"), tried=["Mundtlig advarsel"],
         behaviour=["Den 29. november 2026 truede du en medarbejder under et møde."], signed_by=OFFICIAL,
         affected_employee_ids={"c7"}, issued_on=decided_terms.valid_from.astimezone(COPENHAGEN).date(),
     )  # fmt: skip
