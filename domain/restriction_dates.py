@@ -35,6 +35,7 @@ class Stage(str, Enum):
 
 
 def local(moment: datetime) -> datetime:
+    """The moment in Copenhagen time, as people there read it."""
     return moment.astimezone(COPENHAGEN)
 
 

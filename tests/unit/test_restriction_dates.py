@@ -79,10 +79,14 @@ def test_six_months_from_midnight_with_the_default_review_is_decided_and_notifie
     minutes_off=st.integers(-3 * 24 * 60, 0),
     review=st.one_of(st.none(), st.floats(0.0, 1.0)),
     decided_after_hours=st.integers(0, 60 * 24),
+    zone=st.sampled_from([COPENHAGEN, timezone.utc, timezone(timedelta(hours=1)), timezone(timedelta(hours=2))]),
 )
-def test_whatever_can_be_decided_can_be_notified(start_days, start_minutes, months, minutes_off, review, decided_after_hours):
+def test_whatever_can_be_decided_can_be_notified(
+    start_days, start_minutes, months, minutes_off, review, decided_after_hours, zone
+):
     today = NOW.astimezone(COPENHAGEN).date()
-    start = midnight(today + timedelta(days=start_days)) + timedelta(minutes=start_minutes)
+    # As a client writes them: a Copenhagen moment in some offset, months counted in that offset.
+    start = (midnight(today + timedelta(days=start_days)) + timedelta(minutes=start_minutes)).astimezone(zone)
     until = add_months(start, months) + timedelta(minutes=minutes_off)
     assume(until > start)
     review_at = None if review is None else start + (until - start) * review
@@ -145,3 +149,14 @@ def test_the_decision_message_and_the_file_carry_the_period_as_decided_not_as_pr
     assert decision.terms.valid_from == later == file.restrictions[rid].terms.valid_from
     (sent,) = json.loads(to_message(decision, file, 9, before).value)["data"]["restrictions"]
     assert datetime.fromisoformat(sent["valid_from"]) == later
+
+
+def test_a_review_date_outside_the_period_is_refused_with_what_to_give_instead():
+    tomorrow = midnight(NOW.astimezone(COPENHAGEN).date() + timedelta(days=1))
+    until = tomorrow + timedelta(days=90)
+    with pytest.raises(RuleViolation) as refused:
+        decided(terms(tomorrow, until, review_at=until + timedelta(minutes=1)))
+    assert refused.value.field == "terms.review_at"
+    assert f"the last day in force is {(until - timedelta(days=1)).date().isoformat()}" in refused.value.reason
+    assert "leave review_at out for the default" in refused.value.reason
+    assert decided(terms(tomorrow, until, review_at=until)).review_at == until  # by the end is within the period
