@@ -94,7 +94,8 @@ def check_names_absent(letter: Letter, names: Iterable[str]) -> None:
     """Refuses a letter whose text names one of `names` (the employees the incidents affected)."""
     body = letter.text().casefold()
     for name in names:
-        if name.strip() and name.strip().casefold() in body:
+        # Whole words only: a short name ("Bo") inside another word ("borger") names no one.
+        if name.strip() and re.search(rf"(?<!\w){re.escape(name.strip().casefold())}(?!\w)", body):
             raise RuleViolation("behaviour", "describe the behaviour without naming the employees affected")
 
 

@@ -402,3 +402,8 @@ def test_a_hearing_letter_whose_start_has_passed_says_it_would_apply_from_the_de
         signed_by=LEADER, affected_employee_ids=set(), issued_on=date(2026, 11, 25),
     ).text()  # fmt: skip
     assert "skal gælde fra den dag, vi træffer afgørelsen, til og med den 23. maj 2027." in text
+
+
+def test_a_short_name_inside_other_words_is_not_taken_for_naming_the_employee():
+    check_names_absent(decision(), ["Bo", "Ib"])  # "borgere", "Borgerrådgiveren": no one is named
+    assert refusal(check_names_absent, decision(described="Du råbte ad Bo i skranken"), ["Bo"]).field == "behaviour"
