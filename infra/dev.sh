@@ -115,6 +115,8 @@ case "$cmd" in
         [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_install fonts-dejavu-core
         # The front-desk page is tested in Debian's Chromium (never a browser download).
         [ -x /usr/bin/chromium ] || apt_install chromium
+        # The legal PDFs are rendered to images in the tests, as a reader's viewer would.
+        command -v pdftoppm >/dev/null 2>&1 || apt_install poppler-utils
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     -h|--help|help)
