@@ -19,7 +19,7 @@ import json
 from datetime import date, datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from api.schemas import AS_STORED, Answer
 from api.statistics_labels import MASKED, category_label, masking_note, table_label
