@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
-from api.schemas import Request
+from api.schemas import Answer, Request
 from domain.incident import Incident
 from domain.incident_values import (
     Absence,
@@ -144,25 +144,25 @@ class NotReportedBody(At):
     reason: Text
 
 
-class IncidentWriteReceipt(BaseModel):
+class IncidentWriteReceipt(Answer):
     incident_id: UUID
     version: int = Field(description="the incident's new version; send it back as If-Match")
     position: int | None = Field(description="the event-log position of this write")
     takedown_id: UUID | None = None
 
 
-class AuthorityNotificationDue(BaseModel):
+class AuthorityNotificationDue(Answer):
     employee_id: str
     due: date = Field(description="the last day to notify the Working Environment Authority of the absence")
 
 
-class EmployeePoliceStatus(BaseModel):
+class EmployeePoliceStatus(Answer):
     employee_id: str
     consent: ConsentAnswer | None
     outcomes: list[PoliceOutcome]
 
 
-class PoliceReportOut(BaseModel):
+class PoliceReportOut(Answer):
     """Criminal-offence data (Databeskyttelsesloven § 8): consent, advice and decisions."""
 
     employees: list[EmployeePoliceStatus]
@@ -188,7 +188,7 @@ class PoliceReportOut(BaseModel):
         )
 
 
-class IncidentOut(BaseModel):
+class IncidentOut(Answer):
     incident_id: UUID
     version: int
     facts: IncidentFacts
@@ -238,7 +238,7 @@ class IncidentOut(BaseModel):
         )
 
 
-class OverdueIncidentOut(BaseModel):
+class OverdueIncidentOut(Answer):
     incident_id: UUID
     centre: Centre
     reported_at: datetime

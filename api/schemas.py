@@ -1,14 +1,23 @@
-"""HTTP shapes only: requests and responses. Domain value objects are reused where they fit."""
+"""HTTP shapes only: requests and responses. Domain value objects are reused where they fit.
+
+Every response body is an `Answer`: its moments, its own and those of the domain objects it holds,
+are written in Copenhagen time to the second with their offset (`domain.moments.iso`), in this
+one place. The stored events keep their own form: they never pass through here.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from typing import Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializationInfo, SerializerFunctionWrapHandler
+from pydantic import model_serializer
+from pydantic_core import to_jsonable_python
 
 from domain.letters import LetterKind, Recipient
+from domain.moments import iso
 from domain.restriction_rules import (
     AdjustmentNeed,
     ComplaintOutcome,
@@ -24,6 +33,36 @@ from domain.values import Channel, InPersonRule, PhoneRule, Scope, ShortText, Te
 
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+AS_STORED = "as_stored"  # serialization context key: write moments as pydantic stores them (e.g. a release's figures)
+
+
+class Answer(BaseModel):
+    """A response body: written as JSON, every moment in it reads as Copenhagen time to the second."""
+
+    # No return annotation on purpose: pydantic then keeps the fields' JSON schema (and so the OpenAPI text).
+    @model_serializer(mode="wrap")
+    def _moments_for_people(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo):  # type: ignore[no-untyped-def]
+        # Nested domain models have plain datetime fields: dumping to Python objects first keeps
+        # their moments as datetimes, so one walk can write them all, whatever model holds them.
+        if not info.mode_is_json() or (info.context or {}).get(AS_STORED):
+            return handler(self)
+        python = self.model_dump(
+            mode="python", include=info.include, exclude=info.exclude, by_alias=bool(info.by_alias),
+            exclude_unset=info.exclude_unset, exclude_defaults=info.exclude_defaults, exclude_none=info.exclude_none,
+        )
+        return _for_people(python)
+
+
+def _for_people(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, dict):
+        return {key: _for_people(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_for_people(item) for item in value]
+    return to_jsonable_python(value)
 
 
 class CprBody(Request):
@@ -116,14 +155,14 @@ class LiftRestrictionBody(Request):
     reason: Text
 
 
-class WriteReceipt(BaseModel):
+class WriteReceipt(Answer):
     citizen_ref: UUID
     version: int = Field(description="the contact file's new version; send it back as If-Match")
     position: int | None = Field(description="the event-log position of this write; pass as min_position to a read")
     created_id: UUID | None = Field(None, description="the id of what this write created, if anything")
 
 
-class ContactFileOut(BaseModel):
+class ContactFileOut(Answer):
     citizen_ref: UUID
     version: int
     phone_numbers: list[str]
@@ -133,7 +172,7 @@ class ContactFileOut(BaseModel):
     letters: list[LetterRecord]
 
 
-class ReviewDue(BaseModel):
+class ReviewDue(Answer):
     citizen_ref: UUID
     restriction_id: UUID
     review_at: datetime
@@ -141,7 +180,7 @@ class ReviewDue(BaseModel):
     overdue: bool
 
 
-class InPersonOut(BaseModel):
+class InPersonOut(Answer):
     rule: InPersonRule
     instructions: str | None = None
     contact_point: str | None = None
@@ -149,7 +188,7 @@ class InPersonOut(BaseModel):
     scope: Scope | None = None
 
 
-class FrontDeskOut(BaseModel):
+class FrontDeskOut(Answer):
     on_file: bool = Field(description="whether the citizen has a contact file at all")
     in_person: InPersonOut = Field(description="the strictest in-person terms in force now")
     also_in_force: list[InPersonOut] = Field(description="other in-person terms in force (other scopes)")
@@ -157,7 +196,7 @@ class FrontDeskOut(BaseModel):
     position: int = Field(description="the event-log position this answer reflects")
 
 
-class PhoneRoutingOut(BaseModel):
+class PhoneRoutingOut(Answer):
     rule: PhoneRule
     contact: ShortText | None = None
     windows: list[TimeWindow] = []
@@ -167,7 +206,7 @@ class PhoneRoutingOut(BaseModel):
     position: int
 
 
-class AccessReportLineOut(BaseModel):
+class AccessReportLineOut(Answer):
     day: date
     purpose: str = Field(description="entry_check, call_routing, case_handling, legal_review or subject_access_request")
     reads: int

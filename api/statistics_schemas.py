@@ -1,8 +1,14 @@
 """HTTP shapes of management statistics: the JSON figure set, its canonical form and its CSV form.
 
 A release stores the canonical JSON of its figures; every answer about it (JSON, CSV, chart) is
-built from that stored text, with the prose (masking rule, table notes) and the release's own
-details added, so an answer given again is the answer given out.
+built from that stored text, with the prose (masking rule, table notes, Danish labels) and the
+release's own details added, so an answer given again is the answer given out. The canonical
+form is the one releases have always stored (moments as pydantic writes them, no prose), so
+releases given out earlier still verify.
+
+The CSV is written for Danish Excel: a UTF-8 byte-order mark, semicolons between fields, Danish
+labels (with the machine keys in the last two columns) and "skjult" for a masked figure. Every
+figure is a whole number, so none needs a decimal comma.
 """
 
 from __future__ import annotations
@@ -13,13 +19,15 @@ import json
 from datetime import date, datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from api.schemas import AS_STORED, Answer
+from api.statistics_labels import MASKED, category_label, masking_note, table_label
+from domain.moments import iso
 from infra.statistics_releases import Release
 from projections.statistics_figures import NOTES, FigureSet
 from projections.statistics_masking import ShownCell
 
-MASKED = "masked"
 MASKING_RULE = (
     "A count resting on 1 up to one below min_cell people is masked (absence days by the employees absent, police"
     " decisions by the employees they concern, restrictions by the citizens they restrict). Zeros are never masked."
@@ -37,7 +45,7 @@ MASKING_RULE = (
 )
 
 
-class PeriodOut(BaseModel):
+class PeriodOut(Answer):
     model_config = ConfigDict(populate_by_name=True)
 
     first: date = Field(alias="from", description="the first day of the period")
@@ -45,7 +53,7 @@ class PeriodOut(BaseModel):
     time_zone: str = "Europe/Copenhagen"
 
 
-class ComputationOut(BaseModel):
+class ComputationOut(Answer):
     position: int = Field(description="the event-log position the figures were computed at")
     min_cell: int = Field(description="the masking threshold used")
     stocks_at: datetime = Field(
@@ -54,8 +62,24 @@ class ComputationOut(BaseModel):
     )
 
 
-class ReleaseOut(BaseModel):
+class ReleaseLinks(Answer):
+    """The same release in each format: one release, one id, whichever format is fetched."""
+
+    json_: str = Field(alias="json", description="the figures as JSON: GET /statistics/releases/{id}")
+    csv: str = Field(description="the figures as CSV for Danish Excel: GET /statistics/releases/{id}.csv")
+    chart: str = Field(description="the chart of incidents per month: GET /statistics/releases/{id}/incidents-per-month.svg")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @classmethod
+    def of(cls, release_id: UUID) -> ReleaseLinks:
+        base = f"/statistics/releases/{release_id}"
+        return cls(json_=base, csv=f"{base}.csv", chart=f"{base}/incidents-per-month.svg")
+
+
+class ReleaseOut(Answer):
     id: UUID = Field(description="give these figures out again with GET /statistics/releases/{id}")
+    links: ReleaseLinks
     requested_at: datetime
     sha256: str = Field(description="SHA-256 of the figures' canonical JSON (sorted keys; without release and prose)")
     verified: bool = Field(
@@ -65,25 +89,27 @@ class ReleaseOut(BaseModel):
     verification: str | None = Field(None, description="why the figures could not be verified, when they could not")
 
 
-class CellOut(BaseModel):
-    category: str
+class CellOut(Answer):
+    category: str = Field(description="the machine key, e.g. threat")
+    label: str | None = Field(None, description="the category as people name it, in Danish, e.g. Trusler")
     value: int | None = Field(description="the count, or null when masked")
     masked: bool
 
 
-class TableOut(BaseModel):
-    name: str
+class TableOut(Answer):
+    name: str = Field(description="the machine key, e.g. incidents_by_kind")
+    label: str | None = Field(None, description="the table as people name it, in Danish, e.g. Hændelser efter art")
     note: str | None = None
     cells: list[CellOut]
 
 
-class MonthOut(BaseModel):
+class MonthOut(Answer):
     month: str = Field(description="YYYY-MM in Europe/Copenhagen")
     value: int | None
     masked: bool
 
 
-class StatisticsOut(BaseModel):
+class StatisticsOut(Answer):
     """Management figures for a period: masked, and given out again by their release id."""
 
     release: ReleaseOut | None = None
@@ -111,14 +137,16 @@ class StatisticsOut(BaseModel):
 
     @classmethod
     def given_out(cls, release: Release, verification: str | None) -> StatisticsOut:
-        """A release's stored figures, with the prose and the release's details added."""
+        """A release's stored figures, with the prose, the labels and the release's details added."""
         document = json.loads(release.figures or "{}")
         for table in document["tables"]:
-            table["note"] = NOTES.get(table["name"])
+            table["note"], table["label"] = NOTES.get(table["name"]), table_label(table["name"])
+            for cell in table["cells"]:
+                cell["label"] = category_label(table["name"], cell["category"])
         out = cls.model_validate(document)
         out.release = ReleaseOut(
-            id=release.release_id, requested_at=release.requested_at, sha256=release.sha256,
-            verified=verification is None, verification=verification,
+            id=release.release_id, links=ReleaseLinks.of(release.release_id), requested_at=release.requested_at,
+            sha256=release.sha256, verified=verification is None, verification=verification,
         )
         return out
 
@@ -129,31 +157,37 @@ def _cell(cell: ShownCell) -> CellOut:
 
 def canonical_json(figures: FigureSet) -> bytes:
     """The figures as JSON with sorted keys and no spaces: what a release stores and hashes. The
-    prose (masking rule, table notes) is left out, so rewording it never changes a release."""
-    leave_out = {"release": True, "masking": True, "tables": {"__all__": {"note"}}}
-    document = StatisticsOut.of(figures).model_dump(mode="json", by_alias=True, exclude=leave_out)
+    prose (masking rule, table notes, labels) is left out, so rewording it never changes a release,
+    and moments keep the form releases have always stored."""
+    prose = {"note": True, "label": True, "cells": {"__all__": {"label"}}}
+    leave_out = {"release": True, "masking": True, "tables": {"__all__": prose}}
+    out = StatisticsOut.of(figures)
+    document = out.model_dump(mode="json", by_alias=True, exclude=leave_out, context={AS_STORED: True})
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def figures_csv(out: StatisticsOut) -> str:
-    """One row per figure (table, category, value or "masked"), after rows stating release, period and
-    computation."""
+def figures_csv(out: StatisticsOut) -> bytes:
+    """The release as CSV for Danish Excel: rows stating release, period and computation, then one row per figure."""
     release = out.release
     assert release is not None, "only a release is given out as CSV"
     lines = io.StringIO()
-    writer = csv.writer(lines, lineterminator="\r\n")
-    writer.writerow(("table", "category", "value"))
-    writer.writerow(("release", "id", str(release.id)))
-    writer.writerow(("release", "sha256", release.sha256))
-    writer.writerow(("release", "verified", "true" if release.verified else "false"))
+    writer = csv.writer(lines, delimiter=";", lineterminator="\r\n")
+    writer.writerow(("Tabel", "Kategori", "Værdi", "tabel (nøgle)", "kategori (nøgle)"))
+    writer.writerow(("Udgivelse", "Id", str(release.id), "release", "id"))
+    writer.writerow(("Udgivelse", "Opgjort", iso(release.requested_at), "release", "requested_at"))
+    writer.writerow(("Udgivelse", "SHA-256", release.sha256, "release", "sha256"))
+    writer.writerow(("Udgivelse", "Verificeret", "ja" if release.verified else "nej", "release", "verified"))
     if release.verification:
-        writer.writerow(("release", "verification", release.verification))
-    writer.writerow(("period", "from", out.period.first.isoformat()))
-    writer.writerow(("period", "to", out.period.to.isoformat()))
-    writer.writerow(("computation", "position", out.computation.position))
-    writer.writerow(("computation", "min_cell", out.computation.min_cell))
-    writer.writerow(("computation", "stocks_at", out.computation.stocks_at.isoformat()))
+        writer.writerow(("Udgivelse", "Ikke verificeret fordi", release.verification, "release", "verification"))
+    writer.writerow(("Periode", "Fra og med", out.period.first.isoformat(), "period", "from"))
+    writer.writerow(("Periode", "Til (ikke medregnet)", out.period.to.isoformat(), "period", "to"))
+    writer.writerow(("Beregning", "Logposition", out.computation.position, "computation", "position"))
+    writer.writerow(("Beregning", "Mindste viste antal", out.computation.min_cell, "computation", "min_cell"))
+    writer.writerow(("Beregning", "Bestande opgjort", iso(out.computation.stocks_at), "computation", "stocks_at"))
+    writer.writerow(("Skjulte tal", "Regel", masking_note(out.computation.min_cell), "masking", "rule"))
     for table in out.tables:
         for cell in table.cells:
-            writer.writerow((table.name, cell.category, MASKED if cell.masked else cell.value))
-    return lines.getvalue()
+            value = MASKED if cell.masked else cell.value
+            label = cell.label or category_label(table.name, cell.category)
+            writer.writerow((table.label or table_label(table.name), label, value, table.name, cell.category))
+    return ("\ufeff" + lines.getvalue()).encode("utf-8")

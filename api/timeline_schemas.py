@@ -5,33 +5,39 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from api.schemas import InPersonOut
+from api.schemas import Answer, InPersonOut
 
 from domain.as_of import Answers, AsOf, IncidentThen, NumberThen, ReachBack
 from domain.contact_file import ContactFile
 from domain.incident_values import IncidentFacts
 from domain.restriction_rules import AdjustmentNeed, LetterRecord, Restriction, Warning
-from domain.timeline import Entry, ends_text, moment, terms_text
+from domain.danish import FACT_FIELDS, LETTER_KINDS, word
+from domain.fact_summaries import until
+from domain.moments import printed
+from domain.timeline import Entry, terms_text
 from domain.values import Actor, InPersonRule, PhoneRule, Role, TimeWindow
 from infra.access_log import AccessEntry
 from projections import front_desk, phone_routing
 from projections.incident_index import Attribution
 
 
-class LetterRefOut(BaseModel):
+class LetterRefOut(Answer):
     letter_id: UUID
     kind: str
     sha256: str = Field(description="SHA-256 of the stored PDF: the exact copy sent")
 
 
-class EntryOut(BaseModel):
+class EntryOut(Answer):
     position: int = Field(description="the fact's position in the event log")
     originator_id: UUID = Field(description="the contact file (citizen reference) or incident the fact belongs to")
     version: int
-    type: str = Field(description="e.g. ContactFile.RestrictionDecided or Incident.Reported")
-    effective_at: datetime = Field(description="when the fact took effect (valid time)")
+    type: str = Field(description="the stored type, e.g. ContactFile.RestrictionDecided or Incident.Reported")
+    name: str = Field(description="the type's Danish name, as the PDF prints it, e.g. Restriktion besluttet")
+    effective_at: datetime = Field(
+        description="when the fact took effect (valid time); for Incident.Reported, when the incident occurred"
+    )
     recorded_at: datetime = Field(description="when the fact was recorded (record time)")
     actor: Actor = Field(description="who recorded it")
     summary: str
@@ -43,7 +49,7 @@ class EntryOut(BaseModel):
         return cls(**{**entry.__dict__, "letters": letters})
 
 
-class AccessOut(BaseModel):
+class AccessOut(Answer):
     at: datetime
     user_id: str
     role: Role
@@ -59,7 +65,7 @@ class AccessOut(BaseModel):
                    view_position=entry.view_position)
 
 
-class AttributionOut(BaseModel):
+class AttributionOut(Answer):
     incident_id: UUID
     since_position: int = Field(description="the log position from which the citizen was named as perpetrator")
     until_position: int | None = Field(description="the correction that named someone else; none if still so")
@@ -69,7 +75,7 @@ class AttributionOut(BaseModel):
         return cls(incident_id=attribution.incident_id, since_position=attribution.since, until_position=attribution.until)
 
 
-class ExportHeader(BaseModel):
+class ExportHeader(Answer):
     exported_at: datetime
     exported_by: Actor
     position: int = Field(description="the event-log position the export reflects: no fact after it is shown")
@@ -88,7 +94,7 @@ class IncidentTimelineOut(ExportHeader):
     entries: list[EntryOut]
 
 
-class FrontDeskThenOut(BaseModel):
+class FrontDeskThenOut(Answer):
     """The front-desk lookup's answer, shaped as the live lookup gives it."""
 
     on_file: bool
@@ -112,7 +118,7 @@ def _in_person(r: Restriction) -> InPersonOut:
     )
 
 
-class PhoneRoutingThenOut(BaseModel):
+class PhoneRoutingThenOut(Answer):
     """How a call from one of the citizen's numbers was routed: the live lookup's answer for that number."""
 
     number: str
@@ -137,7 +143,7 @@ class PhoneRoutingThenOut(BaseModel):
         )
 
 
-class ReachBackOut(BaseModel):
+class ReachBackOut(Answer):
     restriction_id: UUID
     valid_from: datetime = Field(description="the start of the period as decided")
     decided_at: datetime = Field(description="the decision; the restriction is in force from here, not before")
@@ -149,7 +155,7 @@ class ReachBackOut(BaseModel):
                    covers_at=reach.covers(at))
 
 
-class IncidentThenOut(BaseModel):
+class IncidentThenOut(Answer):
     """An incident as recorded by the moment: facts corrected later show as they then stood."""
 
     incident_id: UUID
@@ -170,7 +176,7 @@ class IncidentThenOut(BaseModel):
         )
 
 
-class ContactFileThenOut(BaseModel):
+class ContactFileThenOut(Answer):
     """The contact file as recorded by the moment: proposals and hearings are in `restrictions`."""
 
     version: int
@@ -189,7 +195,7 @@ class ContactFileThenOut(BaseModel):
         )
 
 
-class AnsweredFromOut(BaseModel):
+class AnsweredFromOut(Answer):
     """What the front-desk and phone-routing answers rest on."""
 
     front_desk_position: int | None = Field(
@@ -202,7 +208,7 @@ class AnsweredFromOut(BaseModel):
     )
 
 
-class AsOfOut(BaseModel):
+class AsOfOut(Answer):
     citizen_ref: UUID
     at: datetime
     position: int = Field(description="the event-log position the answer reflects: no later fact is used")
@@ -245,69 +251,68 @@ class AsOfOut(BaseModel):
 
 
 def as_of_sections(out: AsOfOut) -> list[tuple[str, list[str]]]:
-    """The as-of answer as headed lists of lines, for the PDF export (numbers by their last digits only).
+    """The as-of answer as headed lists of lines in Danish, for the PDF export (numbers by their last digits only).
 
-    Times are Copenhagen time to the microsecond, as the answer was computed: a reader who asks
-    again at a printed moment gets the same answer. An end is printed as the letters state it: a
-    period ending at midnight by its last day ("through 2027-11-30"), any other by its moment.
+    Times are Copenhagen time to the second, as every document prints them. Asked again at a
+    printed moment of a logged lookup, the answer is that lookup's (see `AccessLog.view_positions_at`).
     """
     def restriction(r: Restriction) -> str:
-        return f"Restriction {r.restriction_id} ({r.status.value}): {terms_text(r.terms)}"
+        return f"Restriktion {r.restriction_id} ({word(r.status)}): {terms_text(r.terms)}"
 
     def in_person(t: InPersonOut) -> str:
-        until = f" {ends_text(t.valid_until)}" if t.valid_until else ""
-        return f"In person {t.rule.value}{until}" + (f"; {t.instructions}" if t.instructions else "")
+        end = f" {until(t.valid_until)}" if t.valid_until else ""
+        return f"Fremmøde: {word(t.rule)}{end}" + (f"; {t.instructions}" if t.instructions else "")
 
     def windows(ws: list[TimeWindow]) -> str:
-        return "; calls taken " + ", ".join(f"{'/'.join(d.value for d in w.days)} {w.start:%H:%M}-{w.end:%H:%M}" for w in ws)
+        return "; opkald tages " + ", ".join(f"{'/'.join(word(d) for d in w.days)} {w.start:%H:%M}-{w.end:%H:%M}" for w in ws)
 
     def basis(position: int | None) -> str:
         if position is None:
-            return "No lookup of the citizen was logged at this moment: this is what a view that was current gave"
-        return f"Exactly what the lookup logged at this moment showed: the view had reached log position {position}"
+            return "Der er ikke logget et opslag på borgeren på dette tidspunkt: svaret er det, en opdateret visning gav"
+        return f"Præcis det svar, opslaget logget på dette tidspunkt viste: visningen var nået til logposition {position}"
 
     desk = out.front_desk
     sections = [
-        ("In force at the moment, as known now", [restriction(r) for r in out.in_force_known_now] or ["None"]),
-        ("In force at the moment, as known then", [restriction(r) for r in out.in_force_known_then] or ["None"]),
-        ("Learned later", [f"Restriction {r}" for r in out.learned_later] or ["Nothing"]),
-        ("Decided periods reaching back before the decision", [
-            f"Restriction {r.restriction_id}: period from {moment(r.valid_from)}, decided {moment(r.decided_at)}"
-            + (" (the moment lies in between: not in force)" if r.covers_at else "")
+        ("Gældende på tidspunktet, som vi ved nu", [restriction(r) for r in out.in_force_known_now] or ["Ingen"]),
+        ("Gældende på tidspunktet, som vi vidste dengang", [restriction(r) for r in out.in_force_known_then] or ["Ingen"]),
+        ("Erfaret senere", [f"Restriktion {r}" for r in out.learned_later] or ["Intet"]),
+        ("Besluttede perioder, der begynder før beslutningen", [
+            f"Restriktion {r.restriction_id}: periode fra {printed(r.valid_from)}, besluttet {printed(r.decided_at)}"
+            + (" (tidspunktet ligger imellem: ikke gældende)" if r.covers_at else "")
             for r in out.reaches_back
-        ] or ["None"]),
-        ("What the front-desk lookup answered", [
+        ] or ["Ingen"]),
+        ("Hvad opslaget i receptionen svarede", [
             basis(out.answered_from.front_desk_position),
             "On file" if desk.on_file else "Not on file", in_person(desk.in_person),
-            *(f"Also in force: {in_person(t)}" for t in desk.also_in_force),
+            *(f"Også gældende: {in_person(t)}" for t in desk.also_in_force),
         ]),
-        ("What the phone routing answered", [
+        ("Hvad telefonstyringen svarede", [
             basis(out.answered_from.phone_routing_position),
             *(
-                f"Number ending {p.number[-4:]}: {p.rule.value}" + (f" ({p.contact})" if p.contact else "")
+                f"Nummer, der slutter på {p.number[-4:]}: {word(p.rule)}" + (f" ({p.contact})" if p.contact else "")
                 + (windows(p.windows) if p.windows else "")
-                + (f" {ends_text(p.valid_until)}" if p.valid_until else "")
-                + f"; held by {len(p.holders)} contact file(s)"
+                + (f" {until(p.valid_until)}" if p.valid_until else "")
+                + f"; registreret på {len(p.holders)} kontaktsag(er)"
                 for p in out.phone_routing
             ),
-        ] if out.phone_routing else ["No number on file"]),
+        ] if out.phone_routing else ["Intet nummer registreret"]),
     ]
     known = out.known_then
-    sections.append(("What we knew: the contact file", [
+    sections.append(("Hvad vi vidste: kontaktsagen", [
         f"Version {known.version}",
-        *(f"Adjustment need: {n.description} (relies on {', '.join(c.value for c in n.relies_on)})" for n in known.adjustment_needs),
-        *(f"Warning {w.warning_id} issued {moment(w.issued_at)} by {w.issued_by.name}: {w.behaviour}" for w in known.warnings),
+        *(f"Særligt behov: {n.description} (bruger {', '.join(word(c) for c in n.relies_on)})" for n in known.adjustment_needs),
+        *(f"Advarsel {w.warning_id} givet {printed(w.issued_at)} af {w.issued_by.name}: {w.behaviour}" for w in known.warnings),
         *(line for r in known.restrictions for line in (restriction(r), *_restriction_history(r))),
-        *(f"Letter {l.letter_id} ({l.kind}) SHA-256 {l.sha256}" for l in known.letters),
-    ] if known else ["Not yet opened"]))
-    sections.append(("What we knew: the incidents", [
-        f"Incident {i.incident_id} (version {i.version}): {', '.join(k.value for k in i.facts.kinds)} on "
-        f"{moment(i.facts.occurred_at)}, perpetrator {i.facts.perpetrator.kind.value}"
+        *(f"Brev {l.letter_id} ({LETTER_KINDS.get(l.kind, l.kind)}) SHA-256 {l.sha256}" for l in known.letters),
+    ] if known else ["Endnu ikke oprettet"]))
+    sections.append(("Hvad vi vidste: hændelserne", [
+        f"Hændelse {i.incident_id} (version {i.version}): {', '.join(word(k) for k in i.facts.kinds)}, skete "
+        f"{printed(i.facts.occurred_at)}, udøver: {word(i.facts.perpetrator.kind)}"
         + (f" {i.facts.perpetrator.citizen_ref}" if i.facts.perpetrator.citizen_ref else "")
-        + (f"; corrected: {', '.join(i.corrected_fields)}" if i.corrected_fields else "")
+        + (f"; rettet: {', '.join(FACT_FIELDS.get(f, f) for f in i.corrected_fields)}" if i.corrected_fields else "")
         + f"; {i.facts.description}"
         for i in out.incidents_known_then
-    ] or ["None"]))
+    ] or ["Ingen"]))
     return sections
 
 
@@ -316,18 +321,18 @@ def _restriction_history(r: Restriction) -> list[str]:
     h = r.hearing
     lines = []
     if h.sent_at:
-        lines.append(f"  hearing sent {moment(h.sent_at)}, deadline {moment(h.deadline) if h.deadline else 'none'}")
+        lines.append(f"  partshøring sendt {printed(h.sent_at)}, frist {printed(h.deadline) if h.deadline else 'ingen'}")
     if h.answered_at:
-        lines.append(f"  hearing answered {moment(h.answered_at)}")
+        lines.append(f"  partshøring besvaret {printed(h.answered_at)}")
     if h.skipped:
-        lines.append(f"  hearing skipped ({h.skipped.value}): {h.skip_reason}")
+        lines.append(f"  partshøring undladt ({word(h.skipped)}): {h.skip_reason}")
     if r.decided_at and r.decided_by:
-        lines.append(f"  decided {moment(r.decided_at)} by {r.decided_by.name}")
-    lines += [f"  reviewed {moment(v.reviewed_at)}: {v.outcome.value}" for v in r.reviews]
+        lines.append(f"  besluttet {printed(r.decided_at)} af {r.decided_by.name}")
+    lines += [f"  revurderet {printed(v.reviewed_at)}: {word(v.outcome)}" for v in r.reviews]
     lines += [
-        f"  complaint received {moment(c.received_at)}" + (f", {c.outcome.value}" if c.outcome else ", undecided")
+        f"  klage modtaget {printed(c.received_at)}" + (f", {word(c.outcome)}" if c.outcome else ", ikke afgjort")
         for c in r.complaints
     ]
     if r.ended_at:
-        lines.append(f"  ended {moment(r.ended_at)}" + (f": {r.end_reason}" if r.end_reason else ""))
+        lines.append(f"  ophørt {printed(r.ended_at)}" + (f": {r.end_reason}" if r.end_reason else ""))
     return lines

@@ -135,14 +135,26 @@ class AccessLog:
             counts[key] = counts.get(key, 0) + 1
         return [AccessReportLine(day, Purpose(purpose), n) for (day, purpose), n in counts.items()]
 
-    def view_positions_at(self, subject_ref: UUID, at: datetime) -> dict[str, int]:
-        """The view positions kept by the lookups of the citizen made at exactly `at`, by what was read."""
+    def view_positions_at(self, subject_ref: UUID, at: datetime) -> tuple[datetime | None, dict[str, int]]:
+        """The citizen's lookups made at `at`: the instant they were made (None: none) and their views' positions.
+
+        A lookup made at exactly `at` is that lookup. Answers and documents print moments to the
+        second, so a whole-second `at` with no lookup at exactly that instant stands for the first
+        lookups made within that second (the first of each kind, at the instant of the first of
+        them): asked at a lookup's printed time, legal sees what that lookup showed. Of several
+        lookups of one citizen within one second, only the first can be asked about this way.
+        """
         rows = self.db.read(
             "SELECT at, what, view_position FROM vaern_access_log WHERE subject_ref = %s AND at BETWEEN %s AND %s"
-            " AND view_position IS NOT NULL ORDER BY id",
+            " AND view_position IS NOT NULL ORDER BY at DESC, id DESC",
             (str(subject_ref), at - timedelta(seconds=1), at + timedelta(seconds=1)),
         )
-        return {str(what): int(position) for logged_at, what, position in rows if logged_at == at}
+        exact = {str(what): int(position) for logged_at, what, position in rows if logged_at == at}
+        if exact or at.microsecond:
+            return (at if exact else None), exact
+        within = [(logged_at, str(what), int(p)) for logged_at, what, p in rows if at <= logged_at < at + timedelta(seconds=1)]
+        # Latest first, so the first lookup of each kind is the one the dictionary keeps.
+        return min((logged_at for logged_at, _, _ in within), default=None), {what: p for _, what, p in within}
 
     def entries(self, subject_ref: UUID) -> list[AccessEntry]:
         """Every read of the citizen's data, oldest first, with who read it: for legal review only."""

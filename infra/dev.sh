@@ -115,7 +115,7 @@ case "$cmd" in
         [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_install fonts-dejavu-core
         # The front-desk page is tested in Debian's Chromium (never a browser download).
         [ -x /usr/bin/chromium ] || apt_install chromium
-        # Letters and exports are checked as a reader sees them: rendered to images by Poppler.
+        # Letters and legal exports are checked as a reader sees them: rendered to images by Poppler.
         command -v pdftoppm >/dev/null 2>&1 || apt_install poppler-utils
         exec "$VENV/bin/python" -m pytest "$@"
         ;;

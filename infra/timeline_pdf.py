@@ -1,10 +1,11 @@
-"""Renders a legal timeline to PDF with fpdf2: who exported what, when, up to which log position.
+"""Renders a legal timeline to PDF with fpdf2, in Danish: who exported what, when, up to which log position.
 
 An as-of answer is printed the same way, as headed sections instead of facts. The header states
-the subject, the moment of export, the exporting user and the event-log position
-the export reflects, so a printed timeline can be matched to the log later. Each fact shows its
-position, both times (effective and recorded), who recorded it, its summary and the SHA-256 of
-every letter it produced. Times are printed in Copenhagen time with their UTC offset. The font is
+the subject, the moment of export, the exporting user and the event-log position the export
+reflects, so a printed timeline can be matched to the log later. Each fact shows its position,
+its Danish name, both times (when it took effect and when it was recorded), who recorded it, its
+summary and the SHA-256 of every letter it produced. Times are printed as every document prints
+them (`domain.moments.printed`: Copenhagen time to the second, with the UTC offset). The font is
 the letters' DejaVu Sans (infra/pdf.py), with the same fallback.
 """
 
@@ -17,9 +18,11 @@ from uuid import UUID
 
 from fpdf.enums import XPos, YPos
 
-from domain.timeline import Entry, moment
+from domain.danish import LETTER_KINDS, word
+from domain.moments import printed
+from domain.timeline import Entry
 from domain.values import Actor
-from infra.access_log import AccessEntry
+from infra.access_log import AccessEntry, Purpose
 from infra.pdf import GREY, VaernPdf, font_dir
 
 MARGIN = 18.0
@@ -31,7 +34,7 @@ class TimelineExport:
     """What one export shows: the subject, the export's own facts, the entries and any extra sections."""
 
     title: str
-    subject: str  # e.g. "Citizen reference 5f0c…" or "Incident 9a1b…"
+    subject: str  # e.g. "Borgerreference 5f0c…" or "Hændelse 9a1b…"
     subject_ref: UUID
     exported_at: datetime
     exported_by: Actor
@@ -44,9 +47,15 @@ class TimelineExport:
     sections: Sequence[tuple[str, Sequence[str]]] = ()  # headed lists of lines, shown before the facts
 
 
+PURPOSES = {
+    Purpose.ENTRY_CHECK: "adgangskontrol", Purpose.CALL_ROUTING: "opkaldsstyring", Purpose.CASE_HANDLING: "sagsbehandling",
+    Purpose.LEGAL_REVIEW: "juridisk gennemgang", Purpose.SUBJECT_ACCESS_REQUEST: "indsigtsanmodning",
+}
+
+
 def stamp(value: datetime) -> str:
-    """Copenhagen time to the microsecond: the moments a legal answer turns on can lie milliseconds apart."""
-    return moment(value)
+    """A moment as every document prints it: Copenhagen time to the second, with its UTC offset."""
+    return printed(value)
 
 
 class _TimelinePdf(VaernPdf):
@@ -64,9 +73,9 @@ class _TimelinePdf(VaernPdf):
         self.set_y(-12)
         self.set_font(self.face, "", 7.5)
         self.set_text_color(*GREY)
-        self.cell(0, 4, self.text_of(f"{self.export.subject} · log position {self.export.position}"), align="L")
+        self.cell(0, 4, self.text_of(f"{self.export.subject} · logposition {self.export.position}"), align="L")
         self.set_x(MARGIN)
-        self.cell(0, 4, f"Page {self.page_no()} of {{nb}}", align="R")
+        self.cell(0, 4, f"Side {self.page_no()} af {{nb}}", align="R")
         self.set_text_color(0, 0, 0)
 
 
@@ -77,6 +86,7 @@ def render_timeline(export: TimelineExport) -> bytes:
     pdf.set_author(pdf.text_of(export.exported_by.name))
     pdf.set_creator("Vaern")
     pdf.set_producer("Vaern (fpdf2)")
+    pdf.set_lang("da-DK")
     pdf.add_page()
     _header(pdf, export)
     if export.related:
@@ -88,13 +98,14 @@ def render_timeline(export: TimelineExport) -> bytes:
         for line in lines:
             pdf.line_of(line)
     if export.entries or not export.sections:
-        _heading(pdf, f"Facts ({len(export.entries)}), in log order")
+        _heading(pdf, f"Registreringer ({len(export.entries)}) i logrækkefølge")
     for entry in export.entries:
         _entry(pdf, entry)
     if export.accesses:
-        _heading(pdf, f"Who read the data ({len(export.accesses)} reads)")
+        _heading(pdf, f"Hvem har læst oplysningerne ({len(export.accesses)} opslag)")
         for access in export.accesses:
-            pdf.line_of(f"{stamp(access.at)}  {access.user_id} ({access.role.value})  {access.purpose.value}: {access.what}", 8.5)
+            purpose = PURPOSES.get(access.purpose, word(access.purpose))
+            pdf.line_of(f"{stamp(access.at)}  {access.user_id} ({word(access.role)})  {purpose}: {access.what}", 8.5)
     return bytes(pdf.output())
 
 
@@ -105,9 +116,9 @@ def _header(pdf: _TimelinePdf, export: TimelineExport) -> None:
     for text in (
         export.subject,
         *export.header,
-        f"Exported at: {stamp(export.exported_at)}",
-        f"Exported by: {by.name} ({by.user_id}, {by.role.value})",
-        f"Reflects the event log up to position: {export.position}",
+        f"Eksporteret: {stamp(export.exported_at)}",
+        f"Eksporteret af: {by.name} ({by.user_id}, {word(by.role)})",
+        f"Afspejler hændelsesloggen til og med position: {export.position}",
     ):
         pdf.line_of(text, 10, height=5.2)
     pdf.set_draw_color(*GREY)
@@ -126,13 +137,13 @@ def _heading(pdf: _TimelinePdf, text: str) -> None:
 def _entry(pdf: _TimelinePdf, entry: Entry) -> None:
     if pdf.get_y() + 4 * LINE > pdf.h - MARGIN:  # an entry's first lines stay together
         pdf.add_page()
-    pdf.line_of(f"#{entry.position}  {entry.type}", 9, "B")
+    pdf.line_of(f"#{entry.position}  {entry.name}", 9, "B")
     actor = entry.actor
     pdf.set_text_color(*GREY)
-    pdf.line_of(f"Effective {stamp(entry.effective_at)} · recorded {stamp(entry.recorded_at)}", 8)
-    pdf.line_of(f"By {actor.name} ({actor.user_id}, {actor.role.value}) · version {entry.version} of {entry.originator_id}", 8)
+    pdf.line_of(f"Virkning {stamp(entry.effective_at)} · registreret {stamp(entry.recorded_at)}", 8)
+    pdf.line_of(f"Af {actor.name} ({actor.user_id}, {word(actor.role)}) · version {entry.version} af {entry.originator_id}", 8)
     pdf.set_text_color(0, 0, 0)
     pdf.line_of(entry.summary, 9.5)
     for letter in entry.letters:
-        pdf.line_of(f"Letter {letter.letter_id} ({letter.kind}) SHA-256 {letter.sha256}", 7.5)
+        pdf.line_of(f"Brev {letter.letter_id} ({LETTER_KINDS.get(letter.kind, letter.kind)}) SHA-256 {letter.sha256}", 7.5)
     pdf.ln(1.6)

@@ -3,11 +3,14 @@
 A request names a period only. The figures are computed at the statistics view's current
 position, recorded as a release (period, position, masking threshold, the instant stocks were
 taken at, who asked, when, the figures' canonical JSON and its SHA-256) and given out with the
-release id, in the body and in the `X-Release-Id` header of every format. The same figures are
-had again, later and after late reports, only by that id: the stored figures are served, and
-recomputed at the release's position, threshold and stock instant to verify them (`verified`).
-No position can be chosen, so answers at neighbouring positions cannot be compared to isolate one
-event.
+release id, in the body and in the `X-Release-Id` header of every format. One question, one
+release: `GET /statistics` records it and its answer links to the same release as CSV and as a
+chart; `GET /statistics.csv` and the chart shortcut record a release and redirect (303) to that
+release's CSV or chart, so refreshing or forwarding what was fetched never makes another. The
+same figures are had again, later and after late reports, only by that id: the stored figures are
+served, and recomputed at the release's position, threshold and stock instant to verify them
+(`verified`). No position can be chosen, so answers at neighbouring positions cannot be compared
+to isolate one event.
 
 A period that has not begun is refused: it has nothing to count. A period that has begun but not
 ended is counted up to now: its incidents so far, and restriction stocks and overdue reviews at
@@ -31,6 +34,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import RedirectResponse
 
 from api.deps import Management, ServicesDep
 from api.problems import problem
@@ -56,6 +60,9 @@ RELEASE_ID = {"X-Release-Id": {"description": "the release these figures are", "
 JSON = {200: {"headers": RELEASE_ID}}
 SVG = {200: {"content": {"image/svg+xml": {}}, "headers": RELEASE_ID}}
 CSV = {200: {"content": {"text/csv": {}}, "headers": RELEASE_ID}}
+LOCATION = {"Location": {"description": "the release's own URL in this format", "schema": {"type": "string"}}}
+REDIRECT = {303: {"description": "a release was recorded: its figures in this format are at Location",
+                  "headers": {**RELEASE_ID, **LOCATION}}}
 Render = Callable[[StatisticsOut], Response]
 
 
@@ -141,7 +148,7 @@ def _json(out: StatisticsOut) -> Response:
 
 def _csv(out: StatisticsOut) -> Response:
     assert out.release is not None
-    name = f"statistics-{out.period.first.isoformat()}-{out.period.to.isoformat()}-{out.release.id}.csv"
+    name = f"statistik-{out.period.first.isoformat()}-{out.period.to.isoformat()}-{out.release.id}.csv"
     return Response(
         figures_csv(out), media_type="text/csv; charset=utf-8",
         headers=_headers(out, **{"Content-Disposition": f'attachment; filename="{name}"'}),
@@ -155,34 +162,45 @@ def _svg(out: StatisticsOut) -> Response:
 @router.get("/statistics", response_model=StatisticsOut, responses=JSON)
 def statistics(caller: Management, services: ServicesDep, first: From, to: To) -> Response:
     """Incidents by kind, channel, centre and working hours; employees affected; absence; police reports;
-    the restriction flow. Small counts are masked. The answer is recorded as a release: its id gives it again.
+    the restriction flow. Small counts are masked. The answer is recorded as a release: its id gives it again,
+    and `release.links` give the same release as CSV and as a chart (one release, whichever format is fetched).
+    Tables and categories keep their machine keys and carry Danish `label`s.
     A period must have begun; one that has not ended is counted up to now, restriction stocks and overdue
     reviews taken at the moment of the release (`computation.stocks_at`), never at an instant still to come."""
     return _json(_release(services, caller, first, to))
 
 
-@router.get("/statistics.csv", response_class=Response, responses=CSV)
+def _see(out: StatisticsOut, fmt: str) -> Response:
+    """Points the client at the release it just made, in the format it asked for."""
+    assert out.release is not None
+    location = getattr(out.release.links, fmt)
+    return RedirectResponse(location, status_code=303, headers={"X-Release-Id": str(out.release.id)})
+
+
+@router.get("/statistics.csv", response_class=Response, status_code=303, responses=REDIRECT)
 def statistics_csv(caller: Management, services: ServicesDep, first: From, to: To) -> Response:
-    """The same figures as CSV, one row per figure (table, category, value or "masked"); also a release."""
-    return _csv(_release(services, caller, first, to))
+    """A shortcut: records a release, as `GET /statistics` does, and redirects (303) to that release's CSV.
+    Fetch `GET /statistics` first to have the JSON, CSV and chart of one release (its `release.links`)."""
+    return _see(_release(services, caller, first, to), "csv")
 
 
-@router.get("/statistics/incidents-per-month.svg", response_class=Response, responses=SVG)
+@router.get("/statistics/incidents-per-month.svg", response_class=Response, status_code=303, responses=REDIRECT)
 def incidents_per_month_chart(caller: Management, services: ServicesDep, first: From, to: To) -> Response:
-    """A bar chart of incidents per month in the period; masked months are hatched. Also a release, named
-    in the chart and in the X-Release-Id header."""
-    return _svg(_release(services, caller, first, to))
+    """A shortcut: records a release, as `GET /statistics` does, and redirects (303) to that release's chart."""
+    return _see(_release(services, caller, first, to), "chart")
 
 
 @router.get("/statistics/releases/{release_id}.csv", response_class=Response, responses=CSV)
 def release_csv(caller: Management, services: ServicesDep, release_id: UUID) -> Response:
-    """A release's figures as CSV, as given out; verified by recomputing them."""
+    """A release's figures as CSV for Danish Excel (UTF-8 with a byte-order mark, semicolons, Danish labels, the
+    machine keys in the last two columns, "skjult" for a masked figure), as given out; verified by recomputing them."""
     return _given_again(services, release_id, _csv)
 
 
 @router.get("/statistics/releases/{release_id}/incidents-per-month.svg", response_class=Response, responses=SVG)
 def release_chart(caller: Management, services: ServicesDep, release_id: UUID) -> Response:
-    """A release's chart of incidents per month, as given out; verified by recomputing its figures."""
+    """A release's chart of incidents per month, in Danish, as given out; verified by recomputing its figures. A masked
+    month is an empty slot marked "skjult", never a bar; a month not ended when the release was made is marked so."""
     return _given_again(services, release_id, _svg)
 
 

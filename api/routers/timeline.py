@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -98,7 +98,7 @@ def _read_citizen(services: Services, caller: Principal, citizen_ref: UUID, what
     return _Read(head, utc_now(), lines, attributions, accesses, list(dict.fromkeys(named)))
 
 
-WITHHELD = "Recorded while the incident named another citizen as perpetrator: withheld"
+WITHHELD = "Registreret, mens hændelsen angav en anden borger som udøver: tilbageholdt"
 
 
 def _while_named(
@@ -151,14 +151,14 @@ def get_citizen_timeline_pdf(citizen_ref: UUID, caller: Legal, services: Service
     """The citizen's timeline as PDF, headed by the export's time, user and log position."""
     read = _read_citizen(services, caller, citizen_ref, "legal_timeline_pdf")
     related = [
-        f"Incident {a.incident_id}: named from log position {a.since}"
-        + (f" until a correction at position {a.until}" if a.until else " (still named)")
+        f"Hændelse {a.incident_id}: angivet fra logposition {a.since}"
+        + (f" til en rettelse på position {a.until}" if a.until else " (stadig angivet)")
         for a in read.attributions
     ]
     export = TimelineExport(
-        title="Legal timeline: citizen", subject=f"Citizen reference {citizen_ref}", subject_ref=citizen_ref,
+        title="Juridisk tidslinje: borger", subject=f"Borgerreference {citizen_ref}", subject_ref=citizen_ref,
         exported_at=read.exported_at, exported_by=caller.actor, position=read.head, entries=read.entries,
-        related=related, related_heading="Incidents naming the citizen as perpetrator", accesses=read.accesses,
+        related=related, related_heading="Hændelser, der angiver borgeren som udøver", accesses=read.accesses,
     )
     return _pdf(export, f"timeline-{citizen_ref}")
 
@@ -193,10 +193,10 @@ def get_incident_timeline_pdf(incident_id: UUID, caller: Legal, services: Servic
     """The incident's timeline as PDF, headed by the export's time, user and log position."""
     read = _read_incident(services, caller, incident_id, "incident_timeline_pdf")
     export = TimelineExport(
-        title="Legal timeline: incident", subject=f"Incident {incident_id}", subject_ref=incident_id,
+        title="Juridisk tidslinje: hændelse", subject=f"Hændelse {incident_id}", subject_ref=incident_id,
         exported_at=read.exported_at, exported_by=caller.actor, position=read.head, entries=read.entries,
-        related=[f"Citizen reference {ref}" for ref in read.perpetrators],
-        related_heading="Citizens named as perpetrator",
+        related=[f"Borgerreference {ref}" for ref in read.perpetrators],
+        related_heading="Borgere angivet som udøver",
     )
     return _pdf(export, f"incident-timeline-{incident_id}")
 
@@ -212,18 +212,28 @@ def _read_as_of(services: Services, caller: Principal, citizen_ref: UUID, at: da
     facts = _contact_file(services, citizen_ref, head)
     if not facts:
         raise NotFound("no contact file with that reference")
+    looked_up, logged = services.access.view_positions_at(citizen_ref, at)
+    at = looked_up or _printed_second(at)
     known_then = replay(event for _, event in recorded_by(facts, at))
     numbers = [*(known_then.phone_numbers if known_then else ()), *replay(event for _, event in facts).phone_numbers]
     sharing = {ref: history(services.app, ref, stop=head) for ref in _sharing(services, citizen_ref, numbers, head)}
     services.wait_for(services.incident_index.name, head)
     candidates = [*relied_on(known_then), *(a.incident_id for a in services.incident_index.incidents_of(services.db, citizen_ref))]
     incidents = {i: history(services.app, i, stop=head) for i in dict.fromkeys(candidates)}
-    logged = services.access.view_positions_at(citizen_ref, at)
     views = ViewPositions(logged.get("front_desk_lookup"), logged.get("phone_routing_lookup"))
     answer = as_of(facts, at, sharing, incidents, views)
     shown = [i.incident.facts.perpetrator.citizen_ref for i in answer.incidents_then]
     _record(services, caller, what, citizen_ref, *sharing, *(ref for ref in shown if ref is not None))
     return AsOfOut.of(citizen_ref, answer, head)
+
+
+def _printed_second(at: datetime) -> datetime:
+    """A whole-second moment, as answers and documents print them, stands for that whole second: its last instant.
+
+    So a fact printed at 10:00:03 (recorded at 10:00:03.4) is known, and a decision printed then in
+    force, when asked about 10:00:03. A moment given with a fraction of a second is taken as given.
+    """
+    return at if at.microsecond else at + timedelta(microseconds=999_999)
 
 
 def _sharing(services: Services, citizen_ref: UUID, held: Iterable[str], head: int) -> list[UUID]:
@@ -254,8 +264,8 @@ def get_as_of_pdf(citizen_ref: UUID, caller: Legal, services: ServicesDep, at: A
     """The as-of answer as PDF, headed by the moment asked about and the export's time, user and log position."""
     out = _read_as_of(services, caller, citizen_ref, at, f"legal_as_of_pdf {at.isoformat()}")
     export = TimelineExport(
-        title="Legal review: as of a moment", subject=f"Citizen reference {citizen_ref}", subject_ref=citizen_ref,
-        exported_at=utc_now(), exported_by=caller.actor, position=out.position, entries=(),
-        header=(f"As of: {stamp(at)}",), sections=as_of_sections(out),
+        title="Juridisk gennemgang: status på et tidspunkt", subject=f"Borgerreference {citizen_ref}",
+        subject_ref=citizen_ref, exported_at=utc_now(), exported_by=caller.actor, position=out.position, entries=(),
+        header=(f"Tidspunkt: {stamp(at)}",), sections=as_of_sections(out),
     )
     return _pdf(export, f"as-of-{citizen_ref}")

@@ -15,6 +15,7 @@ import pytest
 
 from api.routers.statistics import releases
 from domain.identity import Cpr
+from domain.moments import iso
 from domain.incident_values import COPENHAGEN, IncidentFacts
 from domain.restriction_rules import HearingException, ReviewOutcome
 from domain.restrictions import Grounds, RestrictionTerms
@@ -306,11 +307,18 @@ def test_each_answer_is_recorded_as_a_release_with_its_hash(client, services, da
     assert when is not None and body["release"]["id"] == ids[0] and body["release"]["sha256"] == sha
     assert stocks_at is not None and body["release"]["verified"] is True
     canonical = {k: v for k, v in body.items() if k not in ("release", "masking")}
-    canonical["tables"] = [{k: v for k, v in t.items() if k != "note"} for t in body["tables"]]
+    canonical["tables"] = [
+        {**{k: v for k, v in t.items() if k not in ("note", "label")}, "cells": [{k: v for k, v in c.items() if k != "label"}
+                                                                         for c in t["cells"]]}
+        for t in body["tables"]
+    ]
+    stocks_at = json.loads(figures)["computation"]["stocks_at"]  # the answer writes it to the second, Copenhagen time
+    assert canonical["computation"]["stocks_at"] == iso(datetime.fromisoformat(stocks_at))
+    canonical["computation"] = {**canonical["computation"], "stocks_at": stocks_at}
     stored = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
     assert stored == figures and hashlib.sha256(stored.encode()).hexdigest() == sha
     csv_text = client.get(f"/statistics/releases/{ids[1]}.csv", headers=MANAGEMENT).text
-    assert f"release,id,{ids[1]}" in csv_text
+    assert f"Udgivelse;Id;{ids[1]};release;id" in csv_text
 
 
 def test_a_release_is_reproduced_exactly_after_late_reports_and_corrections(client, services):
@@ -337,7 +345,8 @@ def test_a_release_is_reproduced_exactly_after_late_reports_and_corrections(clie
     again = client.get(f"/statistics/releases/{release_id}", headers=MANAGEMENT)
     assert again.status_code == 200 and again.text == before.text and again.json()["release"]["verified"] is True
     assert client.get(f"/statistics/releases/{release_id}.csv", headers=MANAGEMENT).text == csv_before
-    assert f"computation,position,{position}" in csv_before and "incidents,total,5" in csv_before
+    assert f"Beregning;Logposition;{position};computation;position" in csv_before
+    assert "Hændelser;I alt;5;incidents;total" in csv_before
     chart = client.get(f"/statistics/releases/{release_id}/incidents-per-month.svg", headers=MANAGEMENT)
     assert chart.text == svg_before
     now = client.get("/statistics", params=period(), headers=MANAGEMENT).json()
@@ -491,22 +500,26 @@ def test_a_release_survives_a_rebuild_of_the_view_and_reproduces_the_same(client
 def test_the_csv_holds_the_same_figures_one_row_each(client, services, dataset):
     caught_up(services)
     response = client.get("/statistics.csv", params=period(), headers=MANAGEMENT)
-    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.text)))
-    release_id = next(r[2] for r in rows if r[:2] == ["release", "id"])
+    assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith("\ufeff".encode("utf-8"))  # so Danish Excel reads it as UTF-8
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    release_id = next(r[2] for r in rows if r[3:] == ["release", "id"])
     body = client.get(f"/statistics/releases/{release_id}", headers=MANAGEMENT).json()
-    assert rows[0] == ["table", "category", "value"]
-    assert ["computation", "position", str(body["position"])] in rows and ["computation", "min_cell", "3"] in rows
-    assert ["release", "sha256", body["release"]["sha256"]] in rows
-    figures = {(r[0], r[1]): r[2] for r in rows[1:] if r[0] not in ("release", "period", "computation")}
+    assert rows[0] == ["Tabel", "Kategori", "Værdi", "tabel (nøgle)", "kategori (nøgle)"]
+    assert ["Beregning", "Logposition", str(body["position"]), "computation", "position"] in rows
+    assert ["Beregning", "Mindste viste antal", "3", "computation", "min_cell"] in rows
+    assert ["Udgivelse", "SHA-256", body["release"]["sha256"], "release", "sha256"] in rows
+    keys = ("release", "period", "computation", "masking")
+    figures = {(r[3], r[4]): r[2] for r in rows[1:] if r[3] not in keys}
     expected = {
-        (t["name"], c["category"]): "masked" if c["masked"] else str(c["value"])
+        (t["name"], c["category"]): "skjult" if c["masked"] else str(c["value"])
         for t in body["tables"]
         for c in t["cells"]
     }
-    assert ["computation", "stocks_at", body["computation"]["stocks_at"].replace("Z", "+00:00")] in rows
-    assert ["release", "verified", "true"] in rows
-    assert figures == expected and len(rows) == 9 + len(expected)
+    assert ["Beregning", "Bestande opgjort", body["computation"]["stocks_at"], "computation", "stocks_at"] in rows
+    assert ["Udgivelse", "Verificeret", "ja", "release", "verified"] in rows
+    assert figures == expected and len(rows) == 11 + len(expected)
+    assert ["Hændelser efter art", "Trusler", figures[("incidents_by_kind", "threat")], "incidents_by_kind", "threat"] in rows
 
 
 def test_the_chart_draws_a_bar_per_month_and_marks_masked_months(client, services, dataset):
@@ -526,8 +539,9 @@ def test_the_chart_draws_a_bar_per_month_and_marks_masked_months(client, service
     assert all(heights[m["month"]] == 0 for m in body["incidents_per_month"] if m["value"] == 0)
     texts = [t.text for t in svg.iter(f"{SVG}text")]
     title = svg.find(f"{SVG}title").text
-    assert period()["from"] in title and f"position {body['position']}" in title
-    assert "masked" in texts and "Incidents" in texts and any(t and t.startswith("Month") for t in texts)
+    requested = datetime.fromisoformat(body["release"]["requested_at"])
+    assert f"opgjort {requested:%d.%m.%Y %H:%M:%S}" in title and svg.get("data-position") == str(body["position"])
+    assert "skjult" in texts and "Antal hændelser" in texts and any(t and t.startswith("Måned") for t in texts)
 
 
 def test_only_management_may_read_statistics(client, services):
@@ -571,3 +585,60 @@ def test_an_unknown_or_malformed_release_id_is_a_problem(client):
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
     malformed = client.get("/statistics/releases/not-an-id.csv", headers=MANAGEMENT)
     assert malformed.status_code == 422 and "release_id" in [e["field"] for e in malformed.json()["errors"]]
+
+
+def release_count(services: Services) -> int:
+    return services.db.read("SELECT COUNT(*) FROM statistics_releases")[0][0]
+
+
+def test_one_question_gives_one_release_whose_json_csv_and_chart_share_its_id(client, services, dataset):
+    caught_up(services)
+    body = client.get("/statistics", params=period(), headers=MANAGEMENT).json()
+    release_id, links = body["release"]["id"], body["release"]["links"]
+    assert links == {
+        "json": f"/statistics/releases/{release_id}", "csv": f"/statistics/releases/{release_id}.csv",
+        "chart": f"/statistics/releases/{release_id}/incidents-per-month.svg",
+    }
+    count = release_count(services)
+    for link in links.values():
+        answer = client.get(link, headers=MANAGEMENT)
+        assert answer.status_code == 200 and answer.headers["X-Release-Id"] == release_id, link
+    assert release_count(services) == count  # the other formats of the figures made no release of their own
+    # The shortcuts make one release each and send the client to it, so what it keeps is the release's own URL.
+    for path, fmt in (("/statistics.csv", "csv"), ("/statistics/incidents-per-month.svg", "chart")):
+        sent = client.get(path, params=period(), headers=MANAGEMENT, follow_redirects=False)
+        assert sent.status_code == 303 and release_count(services) == count + 1
+        new_id = sent.headers["X-Release-Id"]
+        assert new_id != release_id and sent.headers["location"] == links_of(new_id)[fmt]
+        assert client.get(sent.headers["location"], headers=MANAGEMENT).headers["X-Release-Id"] == new_id
+        assert release_count(services) == count + 1
+        count += 1
+
+
+def links_of(release_id: str) -> dict[str, str]:
+    base = f"/statistics/releases/{release_id}"
+    return {"json": base, "csv": f"{base}.csv", "chart": f"{base}/incidents-per-month.svg"}
+
+
+def test_no_masked_month_looks_larger_than_a_shown_one_and_an_unfinished_month_says_so(client, services, dataset):
+    caught_up(services)
+    body = client.get("/statistics", params=period(), headers=MANAGEMENT).json()
+    chart = client.get(f"/statistics/releases/{body['release']['id']}/incidents-per-month.svg", headers=MANAGEMENT)
+    svg = ET.fromstring(chart.text)
+    bars = [r for r in svg.iter(f"{SVG}rect") if "bar" in (r.get("class") or "").split()]
+    hidden = [b for b in bars if "masked" in b.get("class").split()]
+    shown = [b for b in bars if "masked" not in b.get("class").split()]
+    assert len(hidden) == 2 and any(float(b.get("height")) > 0 for b in shown)
+    smallest = min(float(b.get("height")) for b in shown)
+    baseline = {round(float(b.get("y")) + float(b.get("height")), 1) for b in shown}
+    for bar in hidden:
+        assert float(bar.get("height")) <= smallest, bar.attrib
+        assert {round(float(bar.get("y")) + float(bar.get("height")), 1)} == baseline  # a slot on the baseline
+    texts = [t.text for t in svg.iter(f"{SVG}text")]
+    assert texts.count("skjult") == 2 and "position" not in svg.find(f"{SVG}title").text
+    now = {b.get("data-month"): b for b in bars}[month(0)]  # this month: counted so far
+    assert now.get("data-ended") == "false" and "ikke slut" in texts
+    assert all(b.get("data-ended") == "true" for b in bars if b.get("data-month") < month(0))
+    labels = {t["name"]: t["label"] for t in body["tables"]}
+    kinds = {c["category"]: c["label"] for t in body["tables"] if t["name"] == "incidents_by_kind" for c in t["cells"]}
+    assert labels["incidents_by_kind"] == "Hændelser efter art" and kinds["threat"] == "Trusler"

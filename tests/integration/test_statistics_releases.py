@@ -116,9 +116,10 @@ def test_a_release_given_out_by_an_earlier_counting_is_served_as_given_and_marke
     assert body.json()["release"]["verified"] is False and "different" in body.json()["release"]["verification"]
     assert cells(body.json(), "incidents_by_centre")["JKX"] == 0  # the figures as given out
     csv_text = given_again(client, release_id, ".csv").text
-    assert "release,verified,false" in csv_text and "incidents_by_centre,JKX,0" in csv_text
+    assert "Udgivelse;Verificeret;nej;release;verified" in csv_text
+    assert "Hændelser efter center;JKX;0;incidents_by_centre;JKX" in csv_text
     chart = ET.fromstring(given_again(client, release_id, "/incidents-per-month.svg").text)
-    assert "Not verified" in chart.find(f"{SVG}desc").text
+    assert "Ikke verificeret" in chart.find(f"{SVG}desc").text
 
 
 def test_every_statistics_answer_names_its_release_in_a_header_and_the_chart_in_its_text(client, services):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 from datetime import datetime, timedelta, timezone
 from uuid import UUID, uuid4
@@ -14,6 +15,7 @@ from pypdf import PdfReader
 from domain.contact_file import ContactFile
 from domain.restriction_rules import HearingException
 from domain.restrictions import Grounds, RestrictionTerms
+from domain.incident_values import COPENHAGEN
 from domain.values import Role
 from tests.integration.conftest import bearer
 from tests.support.pdfs import check_layout, rendered, text_of
@@ -75,10 +77,10 @@ def test_the_citizen_timeline_lists_every_fact_in_log_order_with_times_actor_sum
     ]
     decision = entries[5]
     assert decision["actor"] == {"user_id": "l1", "name": "Lone Hansen", "role": "leader"}
-    assert decision["summary"].startswith(f"Restriction {decided['restriction_id'][:8]} decided by Lone Hansen")
+    assert decision["summary"].startswith(f"Restriktion {decided['restriction_id'][:8]} besluttet af Lone Hansen")
     assert decision["letters"] == [{"letter_id": decided["letter_id"], "kind": "decision", "sha256": decided["sha256"]}]
     assert datetime.fromisoformat(decision["recorded_at"]) >= datetime.fromisoformat(entries[0]["recorded_at"])
-    assert entries[2]["actor"]["role"] == "caseworker" and entries[2]["summary"].startswith("Incident reported: threat")
+    assert entries[2]["actor"]["role"] == "caseworker" and entries[2]["summary"].startswith("Hændelse indberettet: trusler")
     assert [i["until_position"] for i in timeline["incidents"]] == [None]
     # Who looked, with staff identities (unlike the citizen's own report); this read included.
     looked = [(a["user_id"], a["role"], a["what"]) for a in timeline["accesses"]]
@@ -117,7 +119,7 @@ def test_an_incident_corrected_to_another_citizen_stays_on_the_timeline_up_to_th
     incident = client.get(f"/incidents/{reported['incident_id']}/timeline", headers=LEGAL).json()
     assert incident["perpetrator_refs"] == [ref, other]
     assert [e["type"] for e in incident["entries"]] == ["Incident.Reported", "Incident.Corrected", "Incident.NoteAdded"]
-    assert incident["entries"][1]["summary"] == f"Facts corrected (perpetrator now citizen {other[:8]}): Forkert borger angivet"
+    assert incident["entries"][1]["summary"] == f"Oplysninger rettet (udøver nu borger {other[:8]}): Forkert borger angivet"
     # The first citizen's timeline shows the correction naming the other: both reads are logged, for each.
     assert ("j1", "legal_review", "legal_timeline") in legal_reads(services, ref)
     assert [w for _, _, w in legal_reads(services, other)].count("legal_timeline") == 2
@@ -170,8 +172,8 @@ def test_an_incident_named_corrected_away_and_named_again_keeps_both_spells(clie
     assert lines[reported["position"]] == WITHHELD and "Noteret om den anden borger" in lines[about_them]
     pdf = client.get(f"/contact-files/{ref}/timeline.pdf", headers=LEGAL)
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages).split())
-    assert f"named from log position {reported['position']} until a correction at position {away}" in text
-    assert f"named from log position {back} (still named)" in text
+    assert f"angivet fra logposition {reported['position']} til en rettelse på position {away}" in text
+    assert f"angivet fra logposition {back} (stadig angivet)" in text
 
 
 def test_the_reconstructed_front_desk_and_phone_answers_equal_what_the_live_lookups_said(client, services, ref, decided):
@@ -182,7 +184,8 @@ def test_the_reconstructed_front_desk_and_phone_answers_equal_what_the_live_look
     )
     short = decide_over_http(
         client, ref, LEADER, CASEWORKER, scope={"kind": "case", "case": "S-1"}, phone={"rule": "open"},
-        in_person={"rule": "by_appointment"}, valid_until=(datetime.now(timezone.utc) + timedelta(seconds=4)).isoformat(),
+        in_person={"rule": "by_appointment"},
+        valid_until=(datetime.now(timezone.utc) + timedelta(seconds=4)).replace(microsecond=0).isoformat(),
     )
     other = client.post("/contact-files", json={"cpr": OTHER_CPR}, headers=CASEWORKER).json()["citizen_ref"]
     shared = client.post(f"/contact-files/{other}/phone-numbers", json={"number": "20304050"}, headers=CASEWORKER)
@@ -265,7 +268,7 @@ def test_a_lookup_from_a_view_that_was_behind_is_reconstructed_as_it_was_shown_n
     (number,) = as_of(phone["checked_at"])["phone_routing"]
     assert (number["rule"], number["restriction_id"]) == ("open", None)
     # A moment without a logged lookup: what a current view would have said, and the answer says so.
-    unlogged = as_of((datetime.fromisoformat(phone["checked_at"]) + timedelta(milliseconds=1)).isoformat())
+    unlogged = as_of((datetime.fromisoformat(phone["checked_at"]) + timedelta(seconds=1)).isoformat())
     assert unlogged["answered_from"] == {"front_desk_position": None, "phone_routing_position": None}
     assert unlogged["front_desk"]["in_person"]["rule"] == "guard_present" and unlogged["phone_routing"][0]["rule"] == "banned"
     timeline = client.get(f"/contact-files/{ref}/timeline", headers=LEGAL).json()
@@ -346,7 +349,7 @@ def test_a_decision_reaching_back_was_not_in_force_before_it_was_made_and_is_sho
     assert then["in_force_known_now"] == [] and then["in_force_known_then"] == [] and then["learned_later"] == []
     (reach,) = then["reaches_back"]
     assert reach["restriction_id"] == decision["restriction_id"] and reach["covers_at"]
-    assert datetime.fromisoformat(reach["valid_from"]) < asked < datetime.fromisoformat(reach["decided_at"])
+    assert datetime.fromisoformat(reach["valid_from"]) < asked.replace(microsecond=0) <= datetime.fromisoformat(reach["decided_at"])
     assert then["known_then"]["restrictions"] == []
     assert then["front_desk"]["on_file"] and then["front_desk"]["in_person"]["rule"] == "open"
     after = client.get(f"/contact-files/{ref}/as-of", params={"at": reach["decided_at"]}, headers=LEGAL).json()
@@ -363,12 +366,12 @@ def test_the_as_of_pdf_states_an_end_at_midnight_as_the_last_day_in_force_as_the
     asked = datetime.now(timezone.utc).isoformat()
     answer = client.get(f"/contact-files/{ref}/as-of.pdf", params={"at": asked}, headers=LEGAL)
     text = " ".join("\n".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.content)).pages).split())
-    last = (until.date() - timedelta(days=1)).isoformat()
-    assert f"to {last} inclusive" in text and f"In person guard_present through {last}" in text
-    assert until.date().isoformat() not in text  # the exclusive end is never printed as if it were a day in force
+    last = f"{until.date() - timedelta(days=1):%d.%m.%Y}"
+    assert f"til og med {last}" in text and f"Fremmøde: kun med vagt til stede til og med {last}" in text
+    assert f"{until.date():%d.%m.%Y}" not in text  # the exclusive end is never printed as if it were a day in force
     check_layout(rendered(answer.content), margin_mm=18)
     timeline = client.get(f"/contact-files/{ref}/timeline.pdf", headers=LEGAL)
-    assert f"to {last} inclusive" in text_of(timeline.content)
+    assert f"til og med {last}" in text_of(timeline.content)
     check_layout(rendered(timeline.content), margin_mm=18)
 
 
@@ -377,10 +380,10 @@ def test_the_as_of_answer_exports_as_pdf(client, services, ref, decided):
     answer = client.get(f"/contact-files/{ref}/as-of.pdf", params={"at": asked}, headers=LEGAL)
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.content)).pages)
-    assert f"Citizen reference {ref}" in text and "As of: " in text and "Exported by: Jens Jurist (j1, legal)" in text
-    assert f"Restriction {decided['restriction_id']} (decided)" in text and "In person guard_present" in text
-    assert "Number ending 4050: named_contact_only (Team Nord)" in text and "20304050" not in text
-    assert decided["sha256"] in text and "What we knew: the incidents" in text
+    assert f"Borgerreference {ref}" in text and "Tidspunkt: " in text and "Eksporteret af: Jens Jurist (j1, jurist)" in text
+    assert f"Restriktion {decided['restriction_id']} (besluttet)" in text and "Fremmøde: kun med vagt til stede" in text
+    assert "Nummer, der slutter på 4050: kun til navngiven kontakt (Team Nord)" in text and "20304050" not in text
+    assert decided["sha256"] in text and "Hvad vi vidste: hændelserne" in text
     same = client.get(f"/contact-files/{ref}/as-of", params={"at": asked, "format": "pdf"}, headers=LEGAL)
     assert same.content.startswith(b"%PDF")
     assert [w for _, _, w in legal_reads(services, ref)][-2:] == [f"legal_as_of_pdf {asked}"] * 2
@@ -391,12 +394,12 @@ def test_the_pdf_export_states_subject_time_user_position_and_each_fact(client, 
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.content)).pages)
     head = services.events.head()
-    assert f"Citizen reference {ref}" in text
-    assert "Exported by: Jens Jurist (j1, legal)" in text and "Exported at: " in text
-    assert f"Reflects the event log up to position: {head}" in text
-    assert f"Restriction {decided['restriction_id'][:8]} decided by Lone Hansen" in text
-    assert decided["sha256"] in text and "Lone Hansen (l1, leader)" in text
-    assert "Incidents naming the citizen as perpetrator" in text and "j1 (legal)" in text
+    assert f"Borgerreference {ref}" in text
+    assert "Eksporteret af: Jens Jurist (j1, jurist)" in text and "Eksporteret: " in text
+    assert f"Afspejler hændelsesloggen til og med position: {head}" in text
+    assert f"Restriktion {decided['restriction_id'][:8]} besluttet af Lone Hansen" in text
+    assert decided["sha256"] in text and "Lone Hansen (l1, leder)" in text
+    assert "Hændelser, der angiver borgeren som udøver" in text and "j1 (jurist)" in text
     same = client.get(f"/contact-files/{ref}/timeline", params={"format": "pdf"}, headers=LEGAL)
     assert same.content.startswith(b"%PDF")
     assert [w for _, _, w in legal_reads(services, ref)][-2:] == ["legal_timeline_pdf", "legal_timeline_pdf"]
@@ -407,8 +410,8 @@ def test_the_incident_timeline_exports_as_pdf_and_logs_the_read_for_the_perpetra
     answer = client.get(f"/incidents/{reported['incident_id']}/timeline.pdf", headers=LEGAL)
     assert answer.status_code == 200
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.content)).pages)
-    assert f"Incident {reported['incident_id']}" in text and "Incident reported: threat" in text
-    assert f"Citizen reference {ref}" in text
+    assert f"Hændelse {reported['incident_id']}" in text and "Hændelse indberettet: trusler" in text
+    assert f"Borgerreference {ref}" in text
     assert legal_reads(services, ref) == [("j1", "legal_review", "incident_timeline_pdf")]
 
 
@@ -430,3 +433,41 @@ def test_only_legal_reads_timelines_and_unknown_subjects_or_bad_moments_are_prob
         assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "at"
     assert client.get(f"/contact-files/{ref}/as-of", headers=LEGAL).json()["errors"][0]["field"] == "at"
     assert legal_reads(services, ref) == []  # refusals read nothing and record nothing
+
+
+PRINTED = re.compile(r"(\d{2})\.(\d{2})\.(\d{4}) (\d{2}):(\d{2}):(\d{2}) \(([+-]\d{2}:\d{2})\)")
+ENGLISH = ("Legal timeline", "Legal review", "Citizen reference", "Exported", "Reflects", "Facts (", "Effective",
+           "recorded", "Who read", "Incidents naming", "In force at", "What we knew", "ContactFile.", "Incident.")
+
+
+def test_the_legal_pdfs_are_danish_with_each_moment_printed_one_way(client, services, ref, decided):
+    client.post("/incidents", json=incident_facts(ref), headers=CASEWORKER)
+    documents = {
+        "timeline": client.get(f"/contact-files/{ref}/timeline.pdf", headers=LEGAL).content,
+        "as-of": client.get(f"/contact-files/{ref}/as-of.pdf", params={"at": datetime.now(timezone.utc).isoformat()},
+                            headers=LEGAL).content,
+    }
+    for name, pdf in documents.items():
+        reader = PdfReader(io.BytesIO(pdf))
+        pages = rendered(pdf)
+        assert len(pages) == len(reader.pages), name
+        check_layout(pages, margin_mm=18)
+        text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+        assert [word for word in ENGLISH if word in text] == [], name
+        assert not re.search(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", text), name  # no other spelling of a moment
+        printed = PRINTED.findall(text)
+        assert len(printed) >= 5, name
+        for day, month, year, hour, minute, second, offset in printed:
+            local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
+            assert offset == local.replace(tzinfo=COPENHAGEN).strftime("%z")[:3] + ":00", (name, offset)
+    timeline = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(documents["timeline"])).pages).split())
+    for heading in ("Juridisk tidslinje: borger", "Eksporteret af: Jens Jurist (j1, jurist)", "Registreringer (",
+                    "Hvem har læst oplysningerne", "Hændelser, der angiver borgeren som udøver"):
+        assert heading in timeline, heading
+    for fact in ("Kontaktsag oprettet", "Telefonnummer registreret", "Hændelse indberettet", "Restriktion foreslået",
+                 "Partshøring undladt", "Restriktion besluttet", "Brev udstedt", "Brev afsendt"):
+        assert fact in timeline, fact
+    as_of = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(documents["as-of"])).pages).split())
+    for heading in ("Juridisk gennemgang: status på et tidspunkt", "Tidspunkt: ", "Gældende på tidspunktet, som vi ved nu",
+                    "Hvad telefonstyringen svarede", "Hvad vi vidste: kontaktsagen", "Hvad vi vidste: hændelserne"):
+        assert heading in as_of, heading

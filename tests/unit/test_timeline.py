@@ -12,6 +12,7 @@ from domain.incident_values import IncidentFacts
 from domain.model import Aggregate
 from domain.restriction_rules import HearingException
 from domain.restrictions import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms
+from domain.danish import WORDS, fact_name
 from domain.timeline import entries, event_type, has_summary, summary
 from domain.values import Actor, Official, Role
 from tests.support.cases import incident_facts
@@ -33,6 +34,18 @@ def event_classes(aggregate: type) -> set[type]:
 def test_every_event_type_has_its_own_summary(aggregate):
     missing = sorted(c.__qualname__ for c in event_classes(aggregate) if not has_summary(c))
     assert missing == [], f"write a summary in domain/timeline.py for {missing}"
+
+
+@pytest.mark.parametrize("aggregate", [ContactFile, Incident])
+def test_every_event_type_has_its_danish_name(aggregate):
+    missing = sorted(c.__qualname__ for c in event_classes(aggregate) if not fact_name(c))
+    assert missing == [], f"name it in FACT_NAMES in domain/danish.py: {missing}"
+    assert fact_name(ContactFile.RestrictionDecided) == "Restriktion besluttet"
+
+
+def test_every_value_of_the_vocabularies_has_a_danish_word():
+    missing = [f"{vocabulary.__name__}.{v.value}" for vocabulary, words in WORDS.items() for v in vocabulary if v.value not in words]
+    assert missing == []
 
 
 def test_the_event_classes_are_found():
@@ -61,9 +74,9 @@ def test_a_decision_reads_as_terms_and_official():
     file, rid = decided_file()
     decided = [e for e in file.pending_events if isinstance(e, ContactFile.RestrictionDecided)][0]
     line = summary(decided)
-    assert line.startswith(f"Restriction {str(rid)[:8]} decided by Lone Hansen")
-    assert "in person guard present" in line and "phone named contact only (Team Nord)" in line
-    assert "2026-11-02 to 2027-01-31" in line and "\n" not in line
+    assert line.startswith(f"Restriktion {str(rid)[:8]} besluttet af Lone Hansen")
+    assert "fremmøde: kun med vagt til stede" in line and "telefon: kun til navngiven kontakt (Team Nord)" in line
+    assert "fra 02.11.2026 10:00:00 (+01:00) til 31.01.2027 10:00:00 (+01:00)" in line and "\n" not in line
     assert event_type(decided) == "ContactFile.RestrictionDecided"
 
 
@@ -71,7 +84,7 @@ def test_a_period_ending_at_midnight_reads_as_its_last_day_as_the_letter_states_
     midnight = datetime(2027, 2, 1, tzinfo=ZoneInfo("Europe/Copenhagen"))
     file, _ = decided_file(valid_until=midnight)
     line = summary([e for e in file.pending_events if isinstance(e, ContactFile.RestrictionDecided)][0])
-    assert "2026-11-02 to 2027-01-31 inclusive" in line and "2027-02-01" not in line
+    assert "til og med 31.01.2027" in line and "01.02.2027" not in line
 
 
 def test_free_text_is_cut_to_one_line():
@@ -110,6 +123,17 @@ def test_a_correction_names_the_changed_fields_with_their_new_values_and_no_cpr(
         "Forkert borger angivet", LEADER, now,
     )
     line = summary(incident.collect_events()[-1])
-    assert line.startswith(f"Facts corrected (perpetrator now citizen {str(second)[:8]}; outside_working_hours now yes; ")
-    assert "description now Råbte Råbte" in line and line.endswith("): Forkert borger angivet")
+    assert line.startswith(f"Oplysninger rettet (udøver nu borger {str(second)[:8]}; uden for arbejdstid nu ja; ")
+    assert "beskrivelse nu Råbte Råbte" in line and line.endswith("): Forkert borger angivet")
     assert str(second) not in line and str(first)[:8] not in line and "\n" not in line and len(line) < 200
+
+
+def test_a_late_report_takes_effect_when_the_incident_occurred_not_when_it_was_reported():
+    occurred = datetime(2026, 10, 1, 8, 30, tzinfo=timezone.utc)
+    facts = incident_facts(uuid4(), occurred_at=occurred.isoformat(), known_at=occurred.isoformat())
+    incident = Incident.report(IncidentFacts.model_validate(facts), LEADER, NOW)
+    incident.add_note("Indberettet sent", LEADER, NOW + timedelta(hours=1))
+    reported, noted = entries(enumerate(incident.collect_events(), start=1))
+    assert reported.effective_at == occurred and reported.name == "Hændelse indberettet"
+    assert "skete 01.10.2026 10:30:00 (+02:00)" in reported.summary
+    assert noted.effective_at == NOW + timedelta(hours=1)  # other facts keep their own
