@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.letters import LetterKind
 from domain.restriction_rules import (
@@ -26,8 +27,13 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+CPR_PATTERN = r"^[0-9]{6}-?[0-9]{4}$"  # the shape; Cpr.parse then checks the birth date
+
+
 class CprBody(Request):
-    cpr: str = Field(description="DDMMYY-SSSS or ten digits", examples=["010190-1234"])
+    cpr: Annotated[str, StringConstraints(strip_whitespace=True, pattern=CPR_PATTERN)] = Field(
+        description="DDMMYY-SSSS or ten digits", examples=["010190-1234"]
+    )
 
 
 class PhoneNumberBody(Request):

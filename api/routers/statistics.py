@@ -32,8 +32,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import Management, ServicesDep
+from api import roles
+from api.deps import ServicesDep, allowed
 from api.problems import problem
+from api.security import Principal
 from api.statistics_chart import incidents_per_month_svg
 from api.statistics_schemas import StatisticsOut, canonical_json, figures_csv
 from domain.errors import NotFound, RuleViolation
@@ -43,6 +45,8 @@ from projections.statistics_figures import Period
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["statistics"])
+MayStatistics = allowed(roles.STATISTICS)
+MayReleases = allowed(roles.RELEASES)
 
 EARLIEST, LATEST = date(1970, 1, 1), date(2200, 1, 1)
 From = Annotated[
@@ -56,6 +60,10 @@ RELEASE_ID = {"X-Release-Id": {"description": "the release these figures are", "
 JSON = {200: {"headers": RELEASE_ID}}
 SVG = {200: {"content": {"image/svg+xml": {}}, "headers": RELEASE_ID}}
 CSV = {200: {"content": {"text/csv": {}}, "headers": RELEASE_ID}}
+GIVEN_AGAIN = {
+    410: {"description": "recorded before releases kept their figures: they cannot be given out again"},
+    500: {"description": "the stored figures no longer match their hash: withheld"},
+}
 Render = Callable[[StatisticsOut], Response]
 
 
@@ -81,7 +89,7 @@ def _period(first: date, end: date, now: datetime) -> Period:
     return period
 
 
-def _release(services: Services, caller: Management, first: date, end: date) -> StatisticsOut:
+def _release(services: Services, caller: Principal, first: date, end: date) -> StatisticsOut:
     """Computes the figures at the view's current position and records them as a release."""
     now = services.app.clock()
     period, view = _period(first, end, now), services.statistics
@@ -153,7 +161,7 @@ def _svg(out: StatisticsOut) -> Response:
 
 
 @router.get("/statistics", response_model=StatisticsOut, responses=JSON)
-def statistics(caller: Management, services: ServicesDep, first: From, to: To) -> Response:
+def statistics(caller: MayStatistics, services: ServicesDep, first: From, to: To) -> Response:
     """Incidents by kind, channel, centre and working hours; employees affected; absence; police reports;
     the restriction flow. Small counts are masked. The answer is recorded as a release: its id gives it again.
     A period must have begun; one that has not ended is counted up to now, restriction stocks and overdue
@@ -162,32 +170,35 @@ def statistics(caller: Management, services: ServicesDep, first: From, to: To) -
 
 
 @router.get("/statistics.csv", response_class=Response, responses=CSV)
-def statistics_csv(caller: Management, services: ServicesDep, first: From, to: To) -> Response:
+def statistics_csv(caller: MayStatistics, services: ServicesDep, first: From, to: To) -> Response:
     """The same figures as CSV, one row per figure (table, category, value or "masked"); also a release."""
     return _csv(_release(services, caller, first, to))
 
 
 @router.get("/statistics/incidents-per-month.svg", response_class=Response, responses=SVG)
-def incidents_per_month_chart(caller: Management, services: ServicesDep, first: From, to: To) -> Response:
+def incidents_per_month_chart(caller: MayStatistics, services: ServicesDep, first: From, to: To) -> Response:
     """A bar chart of incidents per month in the period; masked months are hatched. Also a release, named
     in the chart and in the X-Release-Id header."""
     return _svg(_release(services, caller, first, to))
 
 
-@router.get("/statistics/releases/{release_id}.csv", response_class=Response, responses=CSV)
-def release_csv(caller: Management, services: ServicesDep, release_id: UUID) -> Response:
+@router.get("/statistics/releases/{release_id}.csv", response_class=Response, responses={**CSV, **GIVEN_AGAIN})
+def release_csv(caller: MayReleases, services: ServicesDep, release_id: UUID) -> Response:
     """A release's figures as CSV, as given out; verified by recomputing them."""
     return _given_again(services, release_id, _csv)
 
 
-@router.get("/statistics/releases/{release_id}/incidents-per-month.svg", response_class=Response, responses=SVG)
-def release_chart(caller: Management, services: ServicesDep, release_id: UUID) -> Response:
+@router.get(
+    "/statistics/releases/{release_id}/incidents-per-month.svg", response_class=Response,
+    responses={**SVG, **GIVEN_AGAIN},
+)
+def release_chart(caller: MayReleases, services: ServicesDep, release_id: UUID) -> Response:
     """A release's chart of incidents per month, as given out; verified by recomputing its figures."""
     return _given_again(services, release_id, _svg)
 
 
-@router.get("/statistics/releases/{release_id}", response_model=StatisticsOut, responses=JSON)
-def release(caller: Management, services: ServicesDep, release_id: UUID) -> Response:
+@router.get("/statistics/releases/{release_id}", response_model=StatisticsOut, responses={**JSON, **GIVEN_AGAIN})
+def release(caller: MayReleases, services: ServicesDep, release_id: UUID) -> Response:
     """A release's figures exactly as given out, from the stored copy. They are recomputed at the release's
     position, threshold and stocks_at to verify them: `release.verified` says whether they came out the same
     (when not, e.g. after a change to the counting or masking, the stored figures are served all the same,
