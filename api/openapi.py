@@ -61,11 +61,11 @@ def _dependants(dependant: Dependant) -> Iterator[Dependant]:
 
 
 def problem_statuses(route: APIRoute) -> set[int]:
-    """The problem answers `route` can give, from the dependencies and parameters it declares."""
+    """The problem answers `route` can give from the dependencies and parameters it declares (more in `responses=`)."""
     every = list(_dependants(route.dependant))
     calls = {d.call for d in every}
     takes = {kind for d in every for kind in ("path", "query", "header", "body") if getattr(d, f"{kind}_params")}
-    statuses = {int(s) for s in route.responses if str(s).isdigit() and int(s) >= 400}
+    statuses: set[int] = set()
     if get_principal in calls:
         statuses.add(401)
     if any(hasattr(call, "operations") for call in calls):

@@ -18,11 +18,11 @@ router = APIRouter(tags=["incidents"])
 MayUploadEvidence = allowed(roles.UPLOAD_EVIDENCE)
 MayReadEvidence = allowed(roles.READ_EVIDENCE)
 MAX_BYTES = 25 * 1024 * 1024
-_TOO_LARGE = f"files are at most {MAX_BYTES // (1024 * 1024)} MB"
+_TOO_LARGE = f"files are at most {MAX_BYTES // (1024 * 1024)} MB"  # what a 413 says, and the document
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _UPLOAD = {"requestBody": {"content": {name: _BINARY for name in evidence_types.TYPES}, "required": True}}
 _REFUSALS: dict[int | str, dict[str, str]] = {
-    413: {"description": "the file is larger than " + _TOO_LARGE.removeprefix("files are at most ")},
+    413: {"description": _TOO_LARGE},
     415: {"description": "the media type is not one taken as evidence, or the bytes are not of that type"},
     422: {"description": "an empty body"},
 }
