@@ -1,8 +1,8 @@
 """Reads that wait for a view to reach a position, holding no worker thread while they wait.
 
 A read asking for `min_position` parks on the event loop; one poll per view serves every read
-waiting on it, so a thousand waiting reads cost what one does, and the worker threads stay free
-for lookups that need no wait. A position beyond the event log's head is refused at once: no view
+waiting on it, so a thousand waiting reads cost what one does (at most one worker thread per view),
+and the worker threads stay free for lookups that need no wait. A position beyond the event log's head is refused at once: no view
 can reach it within the wait.
 """
 
@@ -69,7 +69,8 @@ class Waits:
                     return
                 self._reached[view] = reached
                 _settle([w for w in waiting if w[0] <= reached], lambda future: future.set_result(None))
-                await asyncio.sleep(self.interval)
+                if self._waiting.get(view):  # one thread per view, woken at once by a view runner in this process
+                    await run_in_threadpool(self.services.watch.wait, self.interval)
         finally:
             self._polls.pop(view, None)
 

@@ -16,8 +16,8 @@ from projections.front_desk import InPersonTerms
 from projections.phone_routing import NAME as PHONE_ROUTING
 
 router = APIRouter(tags=["lookups"])
-MayGuard = allowed(roles.FRONT_DESK)
-MayTelephony = allowed(roles.PHONE_LOOKUP)
+MayCheckEntry = allowed(roles.FRONT_DESK)
+MayRouteCalls = allowed(roles.PHONE_LOOKUP)
 FrontDeskReflects = reflecting(FRONT_DESK)
 PhoneRoutingReflects = reflecting(PHONE_ROUTING)
 
@@ -33,7 +33,9 @@ def _in_person(terms: InPersonTerms) -> InPersonOut:
 
 
 @router.post("/front-desk/lookup", response_model=FrontDeskOut)
-def front_desk_lookup(body: CprBody, caller: MayGuard, services: ServicesDep, min_position: FrontDeskReflects) -> Response:
+def front_desk_lookup(
+    body: CprBody, caller: MayCheckEntry, services: ServicesDep, min_position: FrontDeskReflects
+) -> Response:
     """May this person come in, and on what terms? Terms only: never the reasons."""
     cpr = Cpr.parse(body.cpr)
     ref = services.app.citizen_ref(cpr)
@@ -55,7 +57,7 @@ def front_desk_lookup(body: CprBody, caller: MayGuard, services: ServicesDep, mi
 
 @router.post("/phone-routing/lookup", response_model=PhoneRoutingOut)
 def phone_routing_lookup(
-    body: PhoneNumberBody, caller: MayTelephony, services: ServicesDep, min_position: PhoneRoutingReflects
+    body: PhoneNumberBody, caller: MayRouteCalls, services: ServicesDep, min_position: PhoneRoutingReflects
 ) -> PhoneRoutingOut:
     """How to route a call from this number now. Routing only: never who or why."""
     number = normalise_phone_number(body.number)

@@ -13,7 +13,7 @@ from infra.access_log import Access, Purpose
 from projections.routing_states import NAME as ROUTING_STATES
 
 router = APIRouter(tags=["telephony"])
-MayTelephony = allowed(roles.PHONE_SNAPSHOT)
+MayResync = allowed(roles.PHONE_SNAPSHOT)
 Reflected = reflecting(ROUTING_STATES)
 
 _EXAMPLE = {
@@ -49,7 +49,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/phone-routing/snapshot", response_class=Response, responses=_RESPONSES)
-def phone_routing_snapshot(caller: MayTelephony, services: ServicesDep, min_position: Reflected) -> Response:
+def phone_routing_snapshot(caller: MayResync, services: ServicesDep, min_position: Reflected) -> Response:
     """Every citizen's phone-routing state with the log position it reflects: load it, then read the topic."""
     def logged(ref: UUID) -> tuple[str, Any]:  # each citizen's data is read: each read is logged
         return services.access.entry(Access(caller.actor, Purpose.CALL_ROUTING, "phone_routing_snapshot", ref))
