@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import problems
+from api import openapi, problems
+from api.headers import PrivateAnswers
 from api.routers import (
     contact_files,
     evidence,
@@ -45,8 +46,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
-    for module in (lookups, telephony, contact_files, restrictions, letters, incidents, evidence, health, pages):
+    modules = (lookups, telephony, contact_files, restrictions, letters, incidents, evidence, health, pages, statistics,
+               timeline)
+    for module in modules:
         app.include_router(module.router)
-    app.include_router(statistics.router)
-    app.include_router(timeline.router)
+    app.add_middleware(PrivateAnswers)
+    openapi.install(app, (module.router for module in modules))
     return app

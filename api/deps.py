@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from datetime import timedelta
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import BadPrecondition, Forbidden
+from api.roles import Operations
 from api.security import InvalidToken, Principal, read_token
+from api.waiting import waits
 from domain.values import Role
 from infra.services import Services
 
@@ -29,7 +32,9 @@ async def get_principal(
 ) -> Principal:
     if credentials is None:
         raise InvalidToken("missing")
-    return read_token(services.settings.token_secret.get_secret_value(), credentials.credentials)
+    settings = services.settings
+    lifetime = timedelta(hours=settings.token_max_hours)
+    return read_token(settings.token_secret.get_secret_value(), credentials.credentials, lifetime)
 
 
 def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
@@ -44,14 +49,11 @@ def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     return check
 
 
-Guard = Annotated[Principal, Depends(require(Role.GUARD))]
-Telephony = Annotated[Principal, Depends(require(Role.TELEPHONY))]
-Caseworker = Annotated[Principal, Depends(require(Role.CASEWORKER))]
-Leader = Annotated[Principal, Depends(require(Role.LEADER))]
-Legal = Annotated[Principal, Depends(require(Role.LEGAL))]
-FileReader = Annotated[Principal, Depends(require(Role.CASEWORKER, Role.LEADER, Role.LEGAL))]
-FileOpener = Annotated[Principal, Depends(require(Role.CASEWORKER, Role.LEADER))]
-Management = Annotated[Principal, Depends(require(Role.MANAGEMENT))]
+def allowed(operations: Operations) -> Any:
+    """The caller, admitted only with a role the role table (api/roles.py) gives these operations."""
+    check = require(*operations.roles)
+    check.operations = operations  # type: ignore[attr-defined]  # how a test finds a route's row
+    return Annotated[Principal, Depends(check)]
 
 
 def expected_version(
@@ -66,7 +68,23 @@ def expected_version(
 
 
 ExpectedVersion = Annotated[int | None, Depends(expected_version)]
-MinPosition = Annotated[
-    int | None,
-    Query(ge=0, description="wait (briefly) until the view reflects this event position, e.g. your write's"),
-]
+
+
+def reflecting(view: str) -> Any:
+    """`min_position`: the read waits, holding no worker thread, until `view` reflects that position."""
+
+    async def wait(
+        request: Request,
+        services: ServicesDep,
+        _: Annotated[Principal, Depends(get_principal)],  # only an authenticated caller waits
+        min_position: Annotated[
+            int | None,
+            Query(ge=0, description="wait (briefly) until the view reflects this event position, e.g. your write's"),
+        ] = None,
+    ) -> int | None:
+        if min_position:
+            await waits(request.app, services).until(view, min_position)
+        return min_position
+
+    wait.waits = True  # type: ignore[attr-defined]  # the OpenAPI document then names its 503
+    return Annotated[int | None, Depends(wait)]

@@ -25,6 +25,28 @@ class BadPrecondition(Exception):
     """An If-Match header that is not a version we issued."""
 
 
+class BodyRefused(Exception):
+    """A request body refused for its size or its media type, before it is stored."""
+
+    status, title = 400, "Body refused"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
+
+
+class TooLarge(BodyRefused):
+    """A body over the size the endpoint takes."""
+
+    status, title = 413, "Content too large"
+
+
+class UnsupportedMediaType(BodyRefused):
+    """A body of a media type the endpoint does not take, or whose bytes are not of the type declared."""
+
+    status, title = 415, "Unsupported media type"
+
+
 def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
@@ -44,6 +66,10 @@ async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
 
 async def _rule(_: Request, exc: RuleViolation) -> JSONResponse:
     return problem(422, "Refused by a rule", f"{exc.field}: {exc.reason}", errors=[{"field": exc.field, "reason": exc.reason}])
+
+
+async def _body_refused(_: Request, exc: BodyRefused) -> JSONResponse:
+    return problem(exc.status, exc.title, str(exc), errors=[{"field": exc.field, "reason": exc.reason}])
 
 
 async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
@@ -84,6 +110,7 @@ def install(app: FastAPI) -> None:
     for error, handler in (
         (RequestValidationError, _validation),
         (RuleViolation, _rule),
+        (BodyRefused, _body_refused),
         (NotFound, _not_found),
         (VersionConflict, _conflict),
         (InvalidToken, _unauthorised),

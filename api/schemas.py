@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializationInfo, SerializerFunctionWrapHandler
-from pydantic import model_serializer
+from pydantic import StringConstraints, model_serializer
 from pydantic_core import to_jsonable_python
 
 from domain.letters import LetterKind, Recipient
@@ -34,6 +34,8 @@ from domain.values import Channel, InPersonRule, PhoneRule, Scope, ShortText, Te
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+
+CPR_PATTERN = r"^[0-9]{6}-?[0-9]{4}$"  # the shape; Cpr.parse then checks the birth date
 
 AS_STORED = "as_stored"  # serialization context key: write moments as pydantic stores them (e.g. a release's figures)
 
@@ -66,7 +68,9 @@ def _for_people(value: Any) -> Any:
 
 
 class CprBody(Request):
-    cpr: str = Field(description="DDMMYY-SSSS or ten digits", examples=["010190-1234"])
+    cpr: Annotated[str, StringConstraints(strip_whitespace=True, pattern=CPR_PATTERN)] = Field(
+        description="DDMMYY-SSSS or ten digits", examples=["010190-1234"]
+    )
 
 
 class PhoneNumberBody(Request):

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import jwt
+from pydantic import ValidationError
 
 from domain.values import Actor, Official, Role
 
 ISSUER = "vaern"
 DEFAULT_TITLES = {Role.LEADER: "Leder", Role.CASEWORKER: "Sagsbehandler", Role.LEGAL: "Jurist"}
+DEFAULT_MAX_LIFETIME = timedelta(hours=24)
+MAX_NAME_LENGTH = 200  # what an actor's or official's name and id may hold
+_CLOCK_SKEW = 60  # seconds a token's issue time may lie ahead of ours
 
 
 class InvalidToken(Exception):
-    """The bearer token is missing, malformed, expired or not signed by us."""
+    """The bearer token is missing, malformed, expired, too long-lived, not signed by us or names no usable user."""
 
 
 @dataclass(frozen=True)
@@ -36,9 +41,24 @@ class Principal:
         return Official(user_id=self.user_id, name=self.name, title=self.title or DEFAULT_TITLES.get(self.role, "Medarbejder"))
 
 
+def unusable_name(text: object) -> str | None:
+    """Why `text` cannot name a user (or their id or title) on events and letters; None if it can."""
+    if not isinstance(text, str) or not text.strip():
+        return "is blank"
+    if len(text.strip()) > MAX_NAME_LENGTH:
+        return f"is longer than {MAX_NAME_LENGTH} characters"
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text):
+        return "holds control characters"
+    return None
+
+
 def issue_token(
     secret: str, role: Role, user_id: str, name: str, title: str | None = None, lifetime: timedelta = timedelta(hours=12)
 ) -> str:
+    """A token for this user; ValueError if the id, name or title could not name them on a letter."""
+    for field, value in (("user", user_id), ("name", name), *((("title", title),) if title is not None else ())):
+        if (reason := unusable_name(value)) is not None:
+            raise ValueError(f"the {field} {reason}")
     now = datetime.now(timezone.utc)
     claims = {"iss": ISSUER, "sub": user_id, "name": name, "role": role.value, "iat": now, "exp": now + lifetime}
     if title:
@@ -46,24 +66,45 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def read_token(secret: str, token: str) -> Principal:
-    """The caller a token names, if we signed it and it has not expired."""
-    cached = _verified.get((secret, token))
+def read_token(secret: str, token: str, max_lifetime: timedelta = DEFAULT_MAX_LIFETIME) -> Principal:
+    """The caller a token names, if we signed it, it has not expired, lives no longer than `max_lifetime` and
+    names a usable user."""
+    key = (secret, token, max_lifetime)
+    cached = _verified.get(key)
     if cached is not None and cached[1] > time.time():
         return cached[0]
     try:
         claims = jwt.decode(
-            token, secret, algorithms=["HS256"], issuer=ISSUER, options={"require": ["exp", "sub", "role", "name"]}
+            token, secret, algorithms=["HS256"], issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "role", "name"]},
         )
-        principal = Principal(user_id=claims["sub"], name=claims["name"], role=Role(claims["role"]), title=claims.get("title"))
-    except (jwt.PyJWTError, ValueError, KeyError) as error:
+        principal = _principal(claims, max_lifetime)
+    except (jwt.PyJWTError, ValueError, KeyError, TypeError, ValidationError) as error:
         raise InvalidToken(type(error).__name__) from None
     if len(_verified) >= _CACHE_SIZE:
         _verified.clear()
-    _verified[(secret, token)] = (principal, float(claims["exp"]))
+    _verified[key] = (principal, float(claims["exp"]))
+    return principal
+
+
+def _principal(claims: dict[str, object], max_lifetime: timedelta) -> Principal:
+    issued, expires = float(claims["iat"]), float(claims["exp"])  # type: ignore[arg-type]
+    if expires - issued > max_lifetime.total_seconds():
+        raise ValueError("the token lives longer than the longest lifetime accepted")
+    if issued > time.time() + _CLOCK_SKEW:
+        raise ValueError("the token was issued in the future")
+    title = claims.get("title")
+    for value in (claims["sub"], claims["name"], *((title,) if title is not None else ())):
+        if (reason := unusable_name(value)) is not None:
+            raise ValueError(f"a claim {reason}")
+    principal = Principal(
+        user_id=str(claims["sub"]), name=str(claims["name"]), role=Role(claims["role"]),
+        title=str(title) if title is not None else None,
+    )
+    _ = principal.actor, principal.official  # what events and letters are built from must build now, not fail later
     return principal
 
 
 # A guard's or the telephony system's token is checked once, not on every lookup, until it expires.
 _CACHE_SIZE = 4096
-_verified: dict[tuple[str, str], tuple[Principal, float]] = {}
+_verified: dict[tuple[str, str, timedelta], tuple[Principal, float]] = {}

@@ -309,7 +309,7 @@ def token(
     user: Annotated[str, typer.Option(help="the user's id")],
     name: Annotated[str, typer.Option(help="the user's full name")],
     title: Annotated[Optional[str], typer.Option(help="job title, named on decisions")] = None,  # noqa: UP007
-    hours: Annotated[int, typer.Option(help="validity in hours")] = 12,
+    hours: Annotated[float, typer.Option(help="validity in hours, at most VAERN_TOKEN_MAX_HOURS")] = 12,
 ) -> None:
     """Prints a signed development token on standard output, and nothing else there."""
     from api.security import issue_token
@@ -320,8 +320,13 @@ def token(
         chosen = Role(role)
     except ValueError:
         raise typer.BadParameter(f"unknown role {role!r}") from None
+    if not 0 < hours <= settings.token_max_hours:
+        raise typer.BadParameter(f"tokens live more than 0 and at most {settings.token_max_hours:g} hours")
     secret = settings.token_secret.get_secret_value()
-    print(issue_token(secret, chosen, user, name, title, timedelta(hours=hours)))
+    try:
+        print(issue_token(secret, chosen, user, name, title, timedelta(hours=hours)))
+    except ValueError as error:  # a blank or unprintable name: no letter could name this user
+        raise typer.BadParameter(str(error)) from None
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ TIMESTAMPTZ: PostgreSQL stores them natively, SQLite as fixed-width UTC ISO text
 
 from __future__ import annotations
 
+import select
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
@@ -17,6 +18,7 @@ from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool
+from tenacity import retry, retry_if_exception_type, stop_after_attempt
 
 _UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 
@@ -75,8 +77,9 @@ class PostgresDatabase(Database):
     def __init__(self, url: str, pool_size: int = 10, application_name: str = "vaern") -> None:
         self.url = url
         # Autocommit connections: a transaction block is opened only where asked for, so a read
-        # that is one statement costs one round trip. A connection found broken is replaced by the
-        # pool; reads retry once on it (see `read`).
+        # that is one statement costs one round trip. Each connection is checked as it leaves the
+        # pool (`_connection`), so those a server restart or a terminated backend left behind are
+        # replaced before use; a read that still meets a broken one is retried once (`read`).
         self.pool = ConnectionPool(
             url,
             min_size=1,
@@ -101,7 +104,7 @@ class PostgresDatabase(Database):
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[Cursor]:
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with _connection(self.pool) as conn, conn.transaction(), conn.cursor() as cur:
             yield cur  # type: ignore[misc]
 
     def read(
@@ -114,18 +117,47 @@ class PostgresDatabase(Database):
         """
         if before is not None:
             sql, params = f"WITH logged AS ({before[0]}) {sql}", (*before[1], *params)
-        for attempt in (1, 2):
-            try:
-                with self._reads.connection() as conn:
-                    return conn.execute(sql, params).fetchall()
-            except psycopg.OperationalError:
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        return self._read_once_more_on_a_broken_connection(sql, params)
+
+    # One statement in autocommit: a connection that breaks under it has almost always not run it.
+    # At worst (the server committed, then the connection broke) an access-log entry is written
+    # twice; it is never lost.
+    @retry(retry=retry_if_exception_type(psycopg.OperationalError), stop=stop_after_attempt(2), reraise=True)
+    def _read_once_more_on_a_broken_connection(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with _connection(self._reads) as conn:
+            return conn.execute(sql, params).fetchall()
 
     def close(self) -> None:
         self._reads.close()
         self.pool.close()
+
+
+@contextmanager
+def _connection(pool: ConnectionPool) -> Iterator[psycopg.Connection[Any]]:
+    """A connection from `pool` that the server has not ended; ended ones are replaced first."""
+    conn = pool.getconn()
+    if _ended(conn):
+        pool.drain()  # a restart ends every idle connection: replace them all now, not one failure at a time
+        conn.close()
+        pool.putconn(conn)  # closed, so the pool drops it
+        conn = pool.getconn()
+    try:
+        yield conn
+    finally:
+        pool.putconn(conn)
+
+
+def _ended(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the server has ended this idle connection, found without a round trip.
+
+    An idle connection has nothing to read; once the server ends it (a restart, `pg_terminate_backend`,
+    an idle timeout) it sends its error and closes the socket, which then reads as ready. A query
+    (ConnectionPool.check_connection) would find the same with one more round trip on every lookup.
+    """
+    if conn.closed or conn.broken:
+        return True
+    readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    return bool(readable)
 
 
 class SqliteCursor(Cursor):

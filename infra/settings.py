@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     read_wait_timeout: float = Field(5.0, description="longest a read waits for a requested position (s)")
+    token_max_hours: float = Field(
+        24.0, gt=0, le=24 * 7, description="the longest lifetime (exp - iat) of a token that is accepted (hours)"
+    )
     database_pool_size: int = 10
     scheduler_interval: float = Field(15.0, gt=0, le=60, description="seconds between expiry checks")
     restriction_max_months: int = Field(12, ge=1, description="longest period a restriction may have")

@@ -6,7 +6,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import Caseworker, ExpectedVersion, FileOpener, FileReader, Leader, Legal, ServicesDep
+from api import roles
+from api.deps import ExpectedVersion, ServicesDep, allowed
 from api.schemas import (
     AccessReportLineOut,
     AdjustmentNeedBody,
@@ -21,6 +22,12 @@ from domain.identity import Cpr
 from infra.access_log import Access, Purpose, case_purpose
 
 router = APIRouter(prefix="/contact-files", tags=["contact files"])
+MayOpenFile = allowed(roles.OPEN_FILE)
+MayReadFile = allowed(roles.READ_FILE)
+MayPhoneNumbers = allowed(roles.PHONE_NUMBERS)
+MayAdjustmentNeeds = allowed(roles.ADJUSTMENT_NEEDS)
+MayWarnings = allowed(roles.WARNINGS)
+MayAccessReport = allowed(roles.ACCESS_REPORT)
 
 
 def receipt_out(response: Response, receipt: Receipt) -> WriteReceipt:
@@ -29,8 +36,11 @@ def receipt_out(response: Response, receipt: Receipt) -> WriteReceipt:
     return WriteReceipt(**receipt.__dict__)
 
 
-@router.post("", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED)
-def open_contact_file(body: CprBody, caller: FileOpener, services: ServicesDep, response: Response) -> WriteReceipt:
+@router.post(
+    "", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": WriteReceipt, "description": "the citizen's file was open already: its reference"}},
+)
+def open_contact_file(body: CprBody, caller: MayOpenFile, services: ServicesDep, response: Response) -> WriteReceipt:
     """Opens the citizen's contact file (or finds the open one) and returns its opaque reference."""
     receipt = services.app.open_contact_file(Cpr.parse(body.cpr), caller.actor)
     if receipt.position is None:
@@ -39,7 +49,7 @@ def open_contact_file(body: CprBody, caller: FileOpener, services: ServicesDep, 
 
 
 @router.get("/{citizen_ref}", response_model=ContactFileOut)
-def get_contact_file(citizen_ref: UUID, caller: FileReader, services: ServicesDep, response: Response) -> ContactFileOut:
+def get_contact_file(citizen_ref: UUID, caller: MayReadFile, services: ServicesDep, response: Response) -> ContactFileOut:
     """The contact file as it stands: numbers, needs, warnings, restrictions with grounds, letters."""
     file = services.app.get_contact_file(citizen_ref)
     services.access.record(Access(caller.actor, case_purpose(caller.actor), "contact_file", citizen_ref))
@@ -57,7 +67,7 @@ def get_contact_file(citizen_ref: UUID, caller: FileReader, services: ServicesDe
 
 @router.post("/{citizen_ref}/phone-numbers", response_model=WriteReceipt)
 def register_phone_number(
-    citizen_ref: UUID, body: PhoneNumberBody, caller: Caseworker, services: ServicesDep,
+    citizen_ref: UUID, body: PhoneNumberBody, caller: MayPhoneNumbers, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Records a phone number as the citizen's (normalised to E.164); a known number changes nothing."""
@@ -66,7 +76,7 @@ def register_phone_number(
 
 @router.post("/{citizen_ref}/adjustment-needs", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED)
 def record_adjustment_need(
-    citizen_ref: UUID, body: AdjustmentNeedBody, caller: FileOpener, services: ServicesDep,
+    citizen_ref: UUID, body: AdjustmentNeedBody, caller: MayAdjustmentNeeds, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Records a need (e.g. dyslexia) that makes the citizen rely on certain channels."""
@@ -78,7 +88,7 @@ def record_adjustment_need(
 
 @router.post("/{citizen_ref}/warnings", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED)
 def issue_warning(
-    citizen_ref: UUID, body: WarningBody, caller: Leader, services: ServicesDep,
+    citizen_ref: UUID, body: WarningBody, caller: MayWarnings, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Records a warning asking the citizen to stop a named behaviour; the caller is the named official."""
@@ -89,7 +99,7 @@ def issue_warning(
 
 
 @router.get("/{citizen_ref}/access-report", response_model=list[AccessReportLineOut])
-def access_report(citizen_ref: UUID, caller: Legal, services: ServicesDep) -> list[AccessReportLineOut]:
+def access_report(citizen_ref: UUID, caller: MayAccessReport, services: ServicesDep) -> list[AccessReportLineOut]:
     """When, and why, the citizen's data was read: what the citizen may be told; never by whom."""
     services.app.get_contact_file(citizen_ref)
     services.access.record(Access(caller.actor, Purpose.SUBJECT_ACCESS_REQUEST, "access_report", citizen_ref))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Response, status
 
-from api.deps import ExpectedVersion, Leader, ServicesDep, require
+from api import roles
+from api.deps import ExpectedVersion, ServicesDep, allowed
 from api.incident_schemas import (
     AbsenceBody,
     AdviceBody,
@@ -31,7 +31,6 @@ from api.incident_schemas import (
     TakedownBody,
     TakedownRefusedBody,
 )
-from api.security import Principal
 from domain.application import utc_now
 from domain.incident_commands import IncidentReceipt
 from infra.access_log import Access, case_purpose
@@ -39,8 +38,12 @@ from domain.incident_values import IncidentFacts
 from domain.values import Role
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
-Recorder = Annotated[Principal, Depends(require(Role.CASEWORKER, Role.LEADER))]
-Reader = Annotated[Principal, Depends(require(Role.CASEWORKER, Role.LEADER, Role.LEGAL))]
+MayReportIncident = allowed(roles.REPORT_INCIDENT)
+MayOverdue = allowed(roles.OVERDUE)
+MayReadIncident = allowed(roles.READ_INCIDENT)
+MayHandleIncident = allowed(roles.HANDLE_INCIDENT)
+MayCloseIncident = allowed(roles.CLOSE_INCIDENT)
+MayPoliceReport = allowed(roles.POLICE_REPORT)
 POLICE_READERS = (Role.LEADER, Role.LEGAL)  # police-report data is criminal-offence data
 POLICE, POLICE_TAGS = "/{incident_id}/police-report", ["police reports"]
 
@@ -53,7 +56,7 @@ def _receipt(response: Response, receipt: IncidentReceipt) -> IncidentWriteRecei
 
 @router.post("", response_model=IncidentWriteReceipt, status_code=status.HTTP_201_CREATED)
 def report_incident(
-    body: ReportIncidentBody, caller: Recorder, services: ServicesDep, response: Response
+    body: ReportIncidentBody, caller: MayReportIncident, services: ServicesDep, response: Response
 ) -> IncidentWriteReceipt:
     """Reports an incident; the caller is recorded as the reporter."""
     facts = IncidentFacts.model_validate(body.model_dump())
@@ -61,7 +64,7 @@ def report_incident(
 
 
 @router.get("/overdue", response_model=list[OverdueIncidentOut])
-def list_overdue_incidents(caller: Reader, services: ServicesDep) -> list[OverdueIncidentOut]:
+def list_overdue_incidents(caller: MayOverdue, services: ServicesDep) -> list[OverdueIncidentOut]:
     """Incidents whose leader was not informed within 24 hours of the report, oldest first."""
     return [
         OverdueIncidentOut(
@@ -75,7 +78,7 @@ def list_overdue_incidents(caller: Reader, services: ServicesDep) -> list[Overdu
 
 
 @router.get("/{incident_id}", response_model=IncidentOut)
-def get_incident(incident_id: UUID, caller: Reader, services: ServicesDep, response: Response) -> IncidentOut:
+def get_incident(incident_id: UUID, caller: MayReadIncident, services: ServicesDep, response: Response) -> IncidentOut:
     """The incident as it stands; the police-report section only for leaders and legal."""
     incident = services.app.get_incident(incident_id)
     services.access.record(Access(caller.actor, case_purpose(caller.actor), "incident", incident.basis().citizen_ref))
@@ -85,7 +88,7 @@ def get_incident(incident_id: UUID, caller: Reader, services: ServicesDep, respo
 
 @router.post("/{incident_id}/inform-leader", response_model=IncidentWriteReceipt)
 def inform_leader(
-    incident_id: UUID, body: InformLeaderBody, caller: Recorder, services: ServicesDep,
+    incident_id: UUID, body: InformLeaderBody, caller: MayHandleIncident, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
     """Records that a leader was told about the incident."""
@@ -94,7 +97,7 @@ def inform_leader(
 
 @router.post("/{incident_id}/offer-support", response_model=IncidentWriteReceipt)
 def offer_support(
-    incident_id: UUID, body: SupportBody, caller: Recorder, services: ServicesDep,
+    incident_id: UUID, body: SupportBody, caller: MayHandleIncident, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
     """Records support (crisis help, occupational health, debriefing, a colleague) offered to an employee."""
@@ -104,7 +107,7 @@ def offer_support(
 
 @router.post("/{incident_id}/accept-support", response_model=IncidentWriteReceipt)
 def accept_support(
-    incident_id: UUID, body: SupportBody, caller: Recorder, services: ServicesDep,
+    incident_id: UUID, body: SupportBody, caller: MayHandleIncident, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
     """Records that the employee accepted support offered to them."""
@@ -114,7 +117,7 @@ def accept_support(
 
 @router.post("/{incident_id}/decline-support", response_model=IncidentWriteReceipt)
 def decline_support(
-    incident_id: UUID, body: SupportBody, caller: Recorder, services: ServicesDep,
+    incident_id: UUID, body: SupportBody, caller: MayHandleIncident, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
     """Records that the employee declined support offered to them."""
@@ -124,7 +127,7 @@ def decline_support(
 
 @router.post("/{incident_id}/debriefings", response_model=IncidentWriteReceipt)
 def hold_debriefing(
-    incident_id: UUID, body: DebriefingBody, caller: Recorder, services: ServicesDep,
+    incident_id: UUID, body: DebriefingBody, caller: MayHandleIncident, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
     """Records a debriefing held with affected employees, written up."""
@@ -134,7 +137,7 @@ def hold_debriefing(
 
 @router.post("/{incident_id}/notes", response_model=IncidentWriteReceipt)
 def add_note(
-    incident_id: UUID, body: NoteBody, caller: Recorder, services: ServicesDep,
+    incident_id: UUID, body: NoteBody, caller: MayHandleIncident, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
     """Records information given orally, as of when it was given."""
@@ -143,7 +146,7 @@ def add_note(
 
 @router.post("/{incident_id}/evidence", response_model=IncidentWriteReceipt)
 def attach_evidence(
-    incident_id: UUID, body: EvidenceBody, caller: Recorder, services: ServicesDep,
+    incident_id: UUID, body: EvidenceBody, caller: MayHandleIncident, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
     """Records a file uploaded to /evidence (by its SHA-256) as evidence."""
@@ -156,7 +159,7 @@ def attach_evidence(
 
 @router.post("/{incident_id}/takedowns", response_model=IncidentWriteReceipt, status_code=status.HTTP_201_CREATED)
 def request_takedown(
-    incident_id: UUID, body: TakedownBody, caller: Recorder, services: ServicesDep,
+    incident_id: UUID, body: TakedownBody, caller: MayHandleIncident, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
     """Records a request to the platform or the citizen that a post be taken down."""
@@ -171,7 +174,7 @@ def record_post_removed(
     incident_id: UUID,
     takedown_id: UUID,
     body: At,
-    caller: Recorder,
+    caller: MayHandleIncident,
     services: ServicesDep,
     version: ExpectedVersion,
     response: Response,
@@ -186,7 +189,7 @@ def record_takedown_refused(
     incident_id: UUID,
     takedown_id: UUID,
     body: TakedownRefusedBody,
-    caller: Recorder,
+    caller: MayHandleIncident,
     services: ServicesDep,
     version: ExpectedVersion,
     response: Response,
@@ -200,7 +203,7 @@ def record_takedown_refused(
 
 @router.post("/{incident_id}/absences", response_model=IncidentWriteReceipt)
 def record_absence(
-    incident_id: UUID, body: AbsenceBody, caller: Recorder, services: ServicesDep,
+    incident_id: UUID, body: AbsenceBody, caller: MayHandleIncident, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
     """Records an affected employee's absence: its first day and how many days."""
@@ -212,7 +215,7 @@ def record_absence(
 
 @router.post("/{incident_id}/corrections", response_model=IncidentWriteReceipt)
 def correct_incident(
-    incident_id: UUID, body: CorrectionBody, caller: Recorder, services: ServicesDep,
+    incident_id: UUID, body: CorrectionBody, caller: MayHandleIncident, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
     """Records new values for some facts, with the reason; earlier values stay in the history."""
@@ -223,7 +226,7 @@ def correct_incident(
 
 @router.post("/{incident_id}/close", response_model=IncidentWriteReceipt)
 def close_incident(
-    incident_id: UUID, body: CloseBody, caller: Leader, services: ServicesDep,
+    incident_id: UUID, body: CloseBody, caller: MayCloseIncident, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
     """Closes the incident; a leader must have been informed."""
@@ -232,7 +235,7 @@ def close_incident(
 
 @router.post("/{incident_id}/reopen", response_model=IncidentWriteReceipt)
 def reopen_incident(
-    incident_id: UUID, body: ReopenBody, caller: Leader, services: ServicesDep,
+    incident_id: UUID, body: ReopenBody, caller: MayCloseIncident, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
     """Reopens a closed incident, with the reason."""
@@ -241,7 +244,7 @@ def reopen_incident(
 
 @router.post(POLICE + "/give-consent", response_model=IncidentWriteReceipt, tags=POLICE_TAGS)
 def give_consent(
-    incident_id: UUID, body: ConsentBody, caller: Leader, services: ServicesDep,
+    incident_id: UUID, body: ConsentBody, caller: MayPoliceReport, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
     """Records the employee's consent to a police report by the administration."""
@@ -250,7 +253,7 @@ def give_consent(
 
 @router.post(POLICE + "/decline-consent", response_model=IncidentWriteReceipt, tags=POLICE_TAGS)
 def decline_consent(
-    incident_id: UUID, body: ConsentBody, caller: Leader, services: ServicesDep,
+    incident_id: UUID, body: ConsentBody, caller: MayPoliceReport, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
     """Records that the employee does not want the administration to report."""
@@ -260,7 +263,7 @@ def decline_consent(
 
 @router.post(POLICE + "/withdraw-consent", response_model=IncidentWriteReceipt, tags=POLICE_TAGS)
 def withdraw_consent(
-    incident_id: UUID, body: ConsentBody, caller: Leader, services: ServicesDep,
+    incident_id: UUID, body: ConsentBody, caller: MayPoliceReport, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
     """Records that the employee withdrew their consent."""
@@ -270,7 +273,7 @@ def withdraw_consent(
 
 @router.post(POLICE + "/advice", response_model=IncidentWriteReceipt, tags=POLICE_TAGS)
 def record_police_advice(
-    incident_id: UUID, body: AdviceBody, caller: Leader, services: ServicesDep,
+    incident_id: UUID, body: AdviceBody, caller: MayPoliceReport, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
     """Records the central administration's advice on a police report."""
@@ -279,7 +282,7 @@ def record_police_advice(
 
 @router.post(POLICE + "/report", response_model=IncidentWriteReceipt, tags=POLICE_TAGS)
 def report_to_police(
-    incident_id: UUID, body: PoliceReportBody, caller: Leader, services: ServicesDep,
+    incident_id: UUID, body: PoliceReportBody, caller: MayPoliceReport, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
     """Records the administration's police report; every employee it names must have consented."""
@@ -291,7 +294,7 @@ def report_to_police(
 
 @router.post(POLICE + "/private-report", response_model=IncidentWriteReceipt, tags=POLICE_TAGS)
 def record_private_report(
-    incident_id: UUID, body: PrivateReportBody, caller: Leader, services: ServicesDep,
+    incident_id: UUID, body: PrivateReportBody, caller: MayPoliceReport, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
     """Records that the employee reported to the police privately (no consent needed)."""
@@ -303,7 +306,7 @@ def record_private_report(
 
 @router.post(POLICE + "/not-reported", response_model=IncidentWriteReceipt, tags=POLICE_TAGS)
 def record_not_reported(
-    incident_id: UUID, body: NotReportedBody, caller: Leader, services: ServicesDep,
+    incident_id: UUID, body: NotReportedBody, caller: MayPoliceReport, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> IncidentWriteReceipt:
     """Records the decision not to report for these employees, with the reason."""

@@ -6,17 +6,22 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import FileReader, Leader, ServicesDep
+from api import roles
+from api.deps import ServicesDep, allowed
 from api.routers.contact_files import receipt_out
 from api.schemas import DeliveryBody, DispatchBody, IssueLetterBody, WriteReceipt
 from infra.access_log import Access, case_purpose
 
 router = APIRouter(prefix="/contact-files/{citizen_ref}/letters", tags=["letters"])
+PDF = {200: {"content": {"application/pdf": {}}}, 500: {"description": "the stored PDF no longer matches its hash"}}
+MayIssueLetter = allowed(roles.ISSUE_LETTER)
+MayReadLetter = allowed(roles.READ_LETTER)
+MayLetterSent = allowed(roles.LETTER_SENT)
 
 
 @router.post("", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED)
 def issue_letter(
-    citizen_ref: UUID, body: IssueLetterBody, caller: Leader, services: ServicesDep, response: Response
+    citizen_ref: UUID, body: IssueLetterBody, caller: MayIssueLetter, services: ServicesDep, response: Response
 ) -> WriteReceipt:
     """Issues a letter about a restriction or warning to the citizen at the given address, signed by the caller;
     it is rendered once, here. `Location` points to the letter."""
@@ -26,8 +31,8 @@ def issue_letter(
     return written
 
 
-@router.get("/{letter_id}", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
-def fetch_letter(citizen_ref: UUID, letter_id: UUID, caller: FileReader, services: ServicesDep) -> Response:
+@router.get("/{letter_id}", response_class=Response, responses=PDF)
+def fetch_letter(citizen_ref: UUID, letter_id: UUID, caller: MayReadLetter, services: ServicesDep) -> Response:
     """The letter exactly as issued: the stored PDF bytes."""
     content, media_type = services.letters.fetch(citizen_ref, letter_id)
     services.access.record(Access(caller.actor, case_purpose(caller.actor), "letter", citizen_ref))
@@ -36,7 +41,7 @@ def fetch_letter(citizen_ref: UUID, letter_id: UUID, caller: FileReader, service
 
 @router.post("/{letter_id}/dispatch", response_model=WriteReceipt)
 def record_dispatch(
-    citizen_ref: UUID, letter_id: UUID, body: DispatchBody, caller: Leader, services: ServicesDep, response: Response
+    citizen_ref: UUID, letter_id: UUID, body: DispatchBody, caller: MayLetterSent, services: ServicesDep, response: Response
 ) -> WriteReceipt:
     """Records how and when the letter was sent."""
     return receipt_out(response, services.app.record_dispatch(citizen_ref, letter_id, body.channel.value, caller.actor))
@@ -44,7 +49,7 @@ def record_dispatch(
 
 @router.post("/{letter_id}/delivery", response_model=WriteReceipt)
 def record_delivery(
-    citizen_ref: UUID, letter_id: UUID, body: DeliveryBody, caller: Leader, services: ServicesDep, response: Response
+    citizen_ref: UUID, letter_id: UUID, body: DeliveryBody, caller: MayLetterSent, services: ServicesDep, response: Response
 ) -> WriteReceipt:
     """Records the evidence that the letter reached the citizen."""
     return receipt_out(response, services.app.record_delivery(citizen_ref, letter_id, body.evidence, caller.actor))

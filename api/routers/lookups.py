@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.deps import Guard, MinPosition, ServicesDep, Telephony
+from api import roles
+from api.deps import ServicesDep, allowed, reflecting
 from api.schemas import CprBody, FrontDeskOut, InPersonOut, PhoneNumberBody, PhoneRoutingOut
 from domain.application import utc_now
 from domain.identity import Cpr, normalise_phone_number
 from domain.values import InPersonRule
 from infra.access_log import Access, Purpose
+from projections.front_desk import NAME as FRONT_DESK
 from projections.front_desk import InPersonTerms
+from projections.phone_routing import NAME as PHONE_ROUTING
 
 router = APIRouter(tags=["lookups"])
+MayCheckEntry = allowed(roles.FRONT_DESK)
+MayRouteCalls = allowed(roles.PHONE_LOOKUP)
+FrontDeskReflects = reflecting(FRONT_DESK)
+PhoneRoutingReflects = reflecting(PHONE_ROUTING)
 
 
 def _in_person(terms: InPersonTerms) -> InPersonOut:
@@ -26,11 +33,12 @@ def _in_person(terms: InPersonTerms) -> InPersonOut:
 
 
 @router.post("/front-desk/lookup", response_model=FrontDeskOut)
-def front_desk_lookup(body: CprBody, caller: Guard, services: ServicesDep, min_position: MinPosition = None) -> Response:
+def front_desk_lookup(
+    body: CprBody, caller: MayCheckEntry, services: ServicesDep, min_position: FrontDeskReflects
+) -> Response:
     """May this person come in, and on what terms? Terms only: never the reasons."""
     cpr = Cpr.parse(body.cpr)
     ref = services.app.citizen_ref(cpr)
-    services.wait_for(services.front_desk.name, min_position)
     now = utc_now()
     search = services.access.search_ref("cpr", cpr.digits)
     access = Access(caller.actor, Purpose.ENTRY_CHECK, "front_desk_lookup", ref, search, at=now)
@@ -49,11 +57,10 @@ def front_desk_lookup(body: CprBody, caller: Guard, services: ServicesDep, min_p
 
 @router.post("/phone-routing/lookup", response_model=PhoneRoutingOut)
 def phone_routing_lookup(
-    body: PhoneNumberBody, caller: Telephony, services: ServicesDep, min_position: MinPosition = None
+    body: PhoneNumberBody, caller: MayRouteCalls, services: ServicesDep, min_position: PhoneRoutingReflects
 ) -> PhoneRoutingOut:
     """How to route a call from this number now. Routing only: never who or why."""
     number = normalise_phone_number(body.number)
-    services.wait_for(services.phone_routing.name, min_position)
     now = utc_now()
     answer = services.phone_routing.lookup(services.db, number, now)
     search = services.access.search_ref("phone", number)

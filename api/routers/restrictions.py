@@ -8,7 +8,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import ExpectedVersion, FileOpener, Leader, ServicesDep
+from api import roles
+from api.deps import ExpectedVersion, ServicesDep, allowed
 from api.routers.contact_files import receipt_out
 from api.schemas import (
     AmendBody,
@@ -25,6 +26,15 @@ from api.schemas import (
 )
 
 router = APIRouter(tags=["restrictions"])
+MayPropose = allowed(roles.PROPOSE)
+MayHearing = allowed(roles.HEARING)
+MaySkipHearing = allowed(roles.SKIP_HEARING)
+MayDecide = allowed(roles.DECIDE)
+MayReview = allowed(roles.REVIEW)
+MayComplaints = allowed(roles.COMPLAINTS)
+MayComplaintDecision = allowed(roles.COMPLAINT_DECISION)
+MayLift = allowed(roles.LIFT)
+MayReviewsDue = allowed(roles.REVIEWS_DUE)
 ONE = "/contact-files/{citizen_ref}/restrictions/{restriction_id}"
 
 
@@ -32,7 +42,7 @@ ONE = "/contact-files/{citizen_ref}/restrictions/{restriction_id}"
     "/contact-files/{citizen_ref}/restrictions", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED
 )
 def propose_restriction(
-    citizen_ref: UUID, body: ProposeRestrictionBody, caller: FileOpener, services: ServicesDep,
+    citizen_ref: UUID, body: ProposeRestrictionBody, caller: MayPropose, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Proposes a restriction with its grounds; the citizen is heard before a leader decides."""
@@ -42,7 +52,7 @@ def propose_restriction(
 
 @router.post(ONE + "/hearing", response_model=WriteReceipt)
 def send_hearing(
-    citizen_ref: UUID, restriction_id: UUID, body: HearingBody, caller: FileOpener, services: ServicesDep,
+    citizen_ref: UUID, restriction_id: UUID, body: HearingBody, caller: MayHearing, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Records that the citizen was sent the intended restriction to comment on by the deadline."""
@@ -52,7 +62,7 @@ def send_hearing(
 
 @router.post(ONE + "/hearing/answer", response_model=WriteReceipt)
 def answer_hearing(
-    citizen_ref: UUID, restriction_id: UUID, body: HearingAnswerBody, caller: FileOpener, services: ServicesDep,
+    citizen_ref: UUID, restriction_id: UUID, body: HearingAnswerBody, caller: MayHearing, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Records the citizen's comments."""
@@ -62,7 +72,7 @@ def answer_hearing(
 
 @router.post(ONE + "/hearing/skip", response_model=WriteReceipt)
 def skip_hearing(
-    citizen_ref: UUID, restriction_id: UUID, body: HearingSkipBody, caller: Leader, services: ServicesDep,
+    citizen_ref: UUID, restriction_id: UUID, body: HearingSkipBody, caller: MaySkipHearing, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Records that the hearing is skipped under a legal exception, with the reason."""
@@ -72,7 +82,7 @@ def skip_hearing(
 
 @router.post(ONE + "/decision", response_model=WriteReceipt)
 def decide_restriction(
-    citizen_ref: UUID, restriction_id: UUID, caller: Leader, services: ServicesDep,
+    citizen_ref: UUID, restriction_id: UUID, caller: MayDecide, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Decides the proposed restriction; the caller is the named deciding official."""
@@ -82,7 +92,7 @@ def decide_restriction(
 
 @router.post(ONE + "/reviews", response_model=WriteReceipt)
 def review_restriction(
-    citizen_ref: UUID, restriction_id: UUID, body: ReviewBody, caller: Leader, services: ServicesDep,
+    citizen_ref: UUID, restriction_id: UUID, body: ReviewBody, caller: MayReview, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Reviews the restriction: continue on fresh grounds, amend, or lift; each with reasons."""
@@ -96,7 +106,7 @@ def review_restriction(
 
 @router.post(ONE + "/amendments", response_model=WriteReceipt)
 def amend_restriction(
-    citizen_ref: UUID, restriction_id: UUID, body: AmendBody, caller: Leader, services: ServicesDep,
+    citizen_ref: UUID, restriction_id: UUID, body: AmendBody, caller: MayReview, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Changes the terms within the current period."""
@@ -108,7 +118,7 @@ def amend_restriction(
 
 @router.post(ONE + "/complaints", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED)
 def receive_complaint(
-    citizen_ref: UUID, restriction_id: UUID, body: ComplaintBody, caller: FileOpener, services: ServicesDep,
+    citizen_ref: UUID, restriction_id: UUID, body: ComplaintBody, caller: MayComplaints, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Records a complaint about the restriction."""
@@ -120,7 +130,7 @@ def receive_complaint(
 
 @router.post(ONE + "/complaints/{complaint_id}/decision", response_model=WriteReceipt)
 def decide_complaint(
-    citizen_ref: UUID, restriction_id: UUID, complaint_id: UUID, body: ComplaintDecisionBody, caller: Leader,
+    citizen_ref: UUID, restriction_id: UUID, complaint_id: UUID, body: ComplaintDecisionBody, caller: MayComplaintDecision,
     services: ServicesDep, version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Records the decision on a complaint, with reasons."""
@@ -132,7 +142,7 @@ def decide_complaint(
 
 @router.post(ONE + "/lift", response_model=WriteReceipt)
 def lift_restriction(
-    citizen_ref: UUID, restriction_id: UUID, body: LiftRestrictionBody, caller: Leader, services: ServicesDep,
+    citizen_ref: UUID, restriction_id: UUID, body: LiftRestrictionBody, caller: MayLift, services: ServicesDep,
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Lifts the restriction from now on, with the reason; the caller is the named official."""
@@ -144,7 +154,7 @@ def lift_restriction(
 
 @router.get("/restrictions/reviews", response_model=list[ReviewDue])
 def reviews_due(
-    caller: Leader, services: ServicesDep, within_days: Annotated[int, Query(ge=0, le=366)] = 30
+    caller: MayReviewsDue, services: ServicesDep, within_days: Annotated[int, Query(ge=0, le=366)] = 30
 ) -> list[ReviewDue]:
     """Restrictions whose review is overdue or falls within the coming days, earliest first."""
     now = services.app.clock()

@@ -36,8 +36,10 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import RedirectResponse
 
-from api.deps import Management, ServicesDep
+from api import roles
+from api.deps import ServicesDep, allowed
 from api.problems import problem
+from api.security import Principal
 from api.statistics_chart import incidents_per_month_svg
 from api.statistics_schemas import StatisticsOut, canonical_json, figures_csv
 from domain.errors import NotFound, RuleViolation
@@ -47,6 +49,8 @@ from projections.statistics_figures import Period
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["statistics"])
+MayStatistics = allowed(roles.STATISTICS)
+MayReleases = allowed(roles.RELEASES)
 
 EARLIEST, LATEST = date(1970, 1, 1), date(2200, 1, 1)
 From = Annotated[
@@ -63,6 +67,10 @@ CSV = {200: {"content": {"text/csv": {}}, "headers": RELEASE_ID}}
 LOCATION = {"Location": {"description": "the release's own URL in this format", "schema": {"type": "string"}}}
 REDIRECT = {303: {"description": "a release was recorded: its figures in this format are at Location",
                   "headers": {**RELEASE_ID, **LOCATION}}}
+GIVEN_AGAIN = {
+    410: {"description": "recorded before releases kept their figures: they cannot be given out again"},
+    500: {"description": "the stored figures no longer match their hash: withheld"},
+}
 Render = Callable[[StatisticsOut], Response]
 
 
@@ -88,7 +96,7 @@ def _period(first: date, end: date, now: datetime) -> Period:
     return period
 
 
-def _release(services: Services, caller: Management, first: date, end: date) -> StatisticsOut:
+def _release(services: Services, caller: Principal, first: date, end: date) -> StatisticsOut:
     """Computes the figures at the view's current position and records them as a release."""
     now = services.app.clock()
     period, view = _period(first, end, now), services.statistics
@@ -160,7 +168,7 @@ def _svg(out: StatisticsOut) -> Response:
 
 
 @router.get("/statistics", response_model=StatisticsOut, responses=JSON)
-def statistics(caller: Management, services: ServicesDep, first: From, to: To) -> Response:
+def statistics(caller: MayStatistics, services: ServicesDep, first: From, to: To) -> Response:
     """Incidents by kind, channel, centre and working hours; employees affected; absence; police reports;
     the restriction flow. Small counts are masked. The answer is recorded as a release: its id gives it again,
     and `release.links` give the same release as CSV and as a chart (one release, whichever format is fetched).
@@ -178,34 +186,34 @@ def _see(out: StatisticsOut, fmt: str) -> Response:
 
 
 @router.get("/statistics.csv", response_class=Response, status_code=303, responses=REDIRECT)
-def statistics_csv(caller: Management, services: ServicesDep, first: From, to: To) -> Response:
+def statistics_csv(caller: MayStatistics, services: ServicesDep, first: From, to: To) -> Response:
     """A shortcut: records a release, as `GET /statistics` does, and redirects (303) to that release's CSV.
     Fetch `GET /statistics` first to have the JSON, CSV and chart of one release (its `release.links`)."""
     return _see(_release(services, caller, first, to), "csv")
 
 
 @router.get("/statistics/incidents-per-month.svg", response_class=Response, status_code=303, responses=REDIRECT)
-def incidents_per_month_chart(caller: Management, services: ServicesDep, first: From, to: To) -> Response:
+def incidents_per_month_chart(caller: MayStatistics, services: ServicesDep, first: From, to: To) -> Response:
     """A shortcut: records a release, as `GET /statistics` does, and redirects (303) to that release's chart."""
     return _see(_release(services, caller, first, to), "chart")
 
 
-@router.get("/statistics/releases/{release_id}.csv", response_class=Response, responses=CSV)
-def release_csv(caller: Management, services: ServicesDep, release_id: UUID) -> Response:
+@router.get("/statistics/releases/{release_id}.csv", response_class=Response, responses={**CSV, **GIVEN_AGAIN})
+def release_csv(caller: MayReleases, services: ServicesDep, release_id: UUID) -> Response:
     """A release's figures as CSV for Danish Excel (UTF-8 with a byte-order mark, semicolons, Danish labels, the
     machine keys in the last two columns, "skjult" for a masked figure), as given out; verified by recomputing them."""
     return _given_again(services, release_id, _csv)
 
 
-@router.get("/statistics/releases/{release_id}/incidents-per-month.svg", response_class=Response, responses=SVG)
-def release_chart(caller: Management, services: ServicesDep, release_id: UUID) -> Response:
+@router.get("/statistics/releases/{release_id}/incidents-per-month.svg", response_class=Response, responses={**SVG, **GIVEN_AGAIN})
+def release_chart(caller: MayReleases, services: ServicesDep, release_id: UUID) -> Response:
     """A release's chart of incidents per month, in Danish, as given out; verified by recomputing its figures. A masked
     month is an empty slot marked "skjult", never a bar; a month not ended when the release was made is marked so."""
     return _given_again(services, release_id, _svg)
 
 
-@router.get("/statistics/releases/{release_id}", response_model=StatisticsOut, responses=JSON)
-def release(caller: Management, services: ServicesDep, release_id: UUID) -> Response:
+@router.get("/statistics/releases/{release_id}", response_model=StatisticsOut, responses={**JSON, **GIVEN_AGAIN})
+def release(caller: MayReleases, services: ServicesDep, release_id: UUID) -> Response:
     """A release's figures exactly as given out, from the stored copy. They are recomputed at the release's
     position, threshold and stocks_at to verify them: `release.verified` says whether they came out the same
     (when not, e.g. after a change to the counting or masking, the stored figures are served all the same,

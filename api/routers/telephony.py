@@ -7,11 +7,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
-from api.deps import MinPosition, ServicesDep, Telephony
+from api import roles
+from api.deps import ServicesDep, allowed, reflecting
 from infra.access_log import Access, Purpose
 from projections.routing_states import NAME as ROUTING_STATES
 
 router = APIRouter(tags=["telephony"])
+MayResync = allowed(roles.PHONE_SNAPSHOT)
+Reflected = reflecting(ROUTING_STATES)
 
 _EXAMPLE = {
     "position": 42,
@@ -46,10 +49,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/phone-routing/snapshot", response_class=Response, responses=_RESPONSES)
-def phone_routing_snapshot(caller: Telephony, services: ServicesDep, min_position: MinPosition = None) -> Response:
+def phone_routing_snapshot(caller: MayResync, services: ServicesDep, min_position: Reflected) -> Response:
     """Every citizen's phone-routing state with the log position it reflects: load it, then read the topic."""
-    services.wait_for(ROUTING_STATES, min_position)
-
     def logged(ref: UUID) -> tuple[str, Any]:  # each citizen's data is read: each read is logged
         return services.access.entry(Access(caller.actor, Purpose.CALL_ROUTING, "phone_routing_snapshot", ref))
 

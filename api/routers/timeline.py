@@ -21,7 +21,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
-from api.deps import Legal, ServicesDep
+from api import roles
+from api.deps import ServicesDep, allowed
 from api.security import Principal
 from api.timeline_schemas import (
     AccessOut, AsOfOut, AttributionOut, CitizenTimelineOut, EntryOut, IncidentTimelineOut, as_of_sections,
@@ -38,6 +39,14 @@ from infra.timeline_pdf import TimelineExport, render_timeline, stamp
 from projections.incident_index import Attribution, history
 
 router = APIRouter(tags=["legal review"])
+# A timeline is read up to the log's head, once the incident index has reached it.
+WAITS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},  # also `format=pdf`
+    503: {"description": "the incident index has not reached the log's head yet"},
+}
+MayCitizenTimeline = allowed(roles.CITIZEN_TIMELINE)
+MayIncidentTimeline = allowed(roles.INCIDENT_TIMELINE)
+MayAsOf = allowed(roles.AS_OF)
 
 Format = Annotated[Literal["json", "pdf"], Query(description="json (default) or pdf")]
 PDF_HEADERS = {"Cache-Control": "no-store"}
@@ -132,8 +141,8 @@ def _perpetrators(events: Iterable[Any]) -> list[UUID]:
     return [ref for ref in dict.fromkeys(named) if ref is not None]
 
 
-@router.get("/contact-files/{citizen_ref}/timeline", response_model=CitizenTimelineOut)
-def get_citizen_timeline(citizen_ref: UUID, caller: Legal, services: ServicesDep, format: Format = "json") -> Any:
+@router.get("/contact-files/{citizen_ref}/timeline", response_model=CitizenTimelineOut, responses=WAITS)
+def get_citizen_timeline(citizen_ref: UUID, caller: MayCitizenTimeline, services: ServicesDep, format: Format = "json") -> Any:
     """Every fact of the citizen's contact file and of the incidents naming them, in log order, with who read the data."""
     if format == "pdf":
         return get_citizen_timeline_pdf(citizen_ref, caller, services)
@@ -146,8 +155,8 @@ def get_citizen_timeline(citizen_ref: UUID, caller: Legal, services: ServicesDep
     )
 
 
-@router.get("/contact-files/{citizen_ref}/timeline.pdf", response_class=Response)
-def get_citizen_timeline_pdf(citizen_ref: UUID, caller: Legal, services: ServicesDep) -> Response:
+@router.get("/contact-files/{citizen_ref}/timeline.pdf", response_class=Response, responses=WAITS)
+def get_citizen_timeline_pdf(citizen_ref: UUID, caller: MayCitizenTimeline, services: ServicesDep) -> Response:
     """The citizen's timeline as PDF, headed by the export's time, user and log position."""
     read = _read_citizen(services, caller, citizen_ref, "legal_timeline_pdf")
     related = [
@@ -176,8 +185,8 @@ def _read_incident(services: Services, caller: Principal, incident_id: UUID, wha
     return _Read(head, utc_now(), entries(facts), [], [], perpetrators)
 
 
-@router.get("/incidents/{incident_id}/timeline", response_model=IncidentTimelineOut)
-def get_incident_timeline(incident_id: UUID, caller: Legal, services: ServicesDep, format: Format = "json") -> Any:
+@router.get("/incidents/{incident_id}/timeline", response_model=IncidentTimelineOut, responses=WAITS)
+def get_incident_timeline(incident_id: UUID, caller: MayIncidentTimeline, services: ServicesDep, format: Format = "json") -> Any:
     """Every fact of the incident in log order: both times, who recorded it, a readable line."""
     if format == "pdf":
         return get_incident_timeline_pdf(incident_id, caller, services)
@@ -188,8 +197,8 @@ def get_incident_timeline(incident_id: UUID, caller: Legal, services: ServicesDe
     )
 
 
-@router.get("/incidents/{incident_id}/timeline.pdf", response_class=Response)
-def get_incident_timeline_pdf(incident_id: UUID, caller: Legal, services: ServicesDep) -> Response:
+@router.get("/incidents/{incident_id}/timeline.pdf", response_class=Response, responses=WAITS)
+def get_incident_timeline_pdf(incident_id: UUID, caller: MayIncidentTimeline, services: ServicesDep) -> Response:
     """The incident's timeline as PDF, headed by the export's time, user and log position."""
     read = _read_incident(services, caller, incident_id, "incident_timeline_pdf")
     export = TimelineExport(
@@ -251,16 +260,16 @@ def _sharing(services: Services, citizen_ref: UUID, held: Iterable[str], head: i
     return [UUID(str(ref)) for (ref,) in rows]
 
 
-@router.get("/contact-files/{citizen_ref}/as-of", response_model=AsOfOut)
-def get_as_of(citizen_ref: UUID, caller: Legal, services: ServicesDep, at: At, format: Format = "json") -> Any:
+@router.get("/contact-files/{citizen_ref}/as-of", response_model=AsOfOut, responses=WAITS)
+def get_as_of(citizen_ref: UUID, caller: MayAsOf, services: ServicesDep, at: At, format: Format = "json") -> Any:
     """At moment `at`: what was in force as known now, what the front desk and phone routing answered, what was known."""
     if format == "pdf":
         return get_as_of_pdf(citizen_ref, caller, services, at)
     return _read_as_of(services, caller, citizen_ref, at, f"legal_as_of {at.isoformat()}")
 
 
-@router.get("/contact-files/{citizen_ref}/as-of.pdf", response_class=Response)
-def get_as_of_pdf(citizen_ref: UUID, caller: Legal, services: ServicesDep, at: At) -> Response:
+@router.get("/contact-files/{citizen_ref}/as-of.pdf", response_class=Response, responses=WAITS)
+def get_as_of_pdf(citizen_ref: UUID, caller: MayAsOf, services: ServicesDep, at: At) -> Response:
     """The as-of answer as PDF, headed by the moment asked about and the export's time, user and log position."""
     out = _read_as_of(services, caller, citizen_ref, at, f"legal_as_of_pdf {at.isoformat()}")
     export = TimelineExport(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -242,8 +243,24 @@ def test_the_contact_file_names_the_deciding_official(client):
 
 def test_a_read_asking_for_a_position_not_yet_reached_gets_503(client, services):
     services.settings.read_wait_timeout = 0.2
-    response = client.post("/front-desk/lookup", json={"cpr": CPR}, params={"min_position": 10_000}, headers=GUARD)
+    services.runner("front_desk").stop()  # the view stays behind the write below
+    position = open_file(client)["position"]
+    response = client.post("/front-desk/lookup", json={"cpr": CPR}, params={"min_position": position}, headers=GUARD)
     assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+
+
+def test_a_read_asking_for_a_position_beyond_the_logs_head_is_refused_at_once(client, services):
+    head = open_file(client)["position"]
+    for path, body, headers in (
+        ("/front-desk/lookup", {"cpr": CPR}, GUARD), ("/phone-routing/lookup", {"number": "20304050"}, TELEPHONY)
+    ):
+        started = time.monotonic()
+        response = client.post(path, json=body, params={"min_position": head + 1_000}, headers=headers)
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"] == [{"field": "min_position", "reason": "lies beyond the last event in the log"}]
+        assert time.monotonic() - started < services.settings.read_wait_timeout / 2  # refused, not waited out
+    snapshot = client.get("/phone-routing/snapshot", params={"min_position": head + 1}, headers=TELEPHONY)
+    assert snapshot.status_code == 422 and snapshot.json()["errors"][0]["field"] == "min_position"
 
 
 def test_health_and_openapi_are_served(client):

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from api.security import read_token
 from domain.identity import Cpr
 from domain.values import Role
@@ -82,3 +84,23 @@ def test_projections_rebuild_of_an_unknown_view_fails_and_changes_nothing(tmp_pa
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode != 0 and "unknown view 'no_such_view'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (("--name", " "), "name is blank"),
+        (("--name", ""), "name is blank"),
+        (("--name", "Gitte", "--user", " "), "user is blank"),
+        (("--name", "Gitte", "--hours", "100000"), "at most 24 hours"),
+        (("--name", "Gitte", "--hours", "0"), "at most 24 hours"),
+    ],
+)
+def test_token_refuses_a_blank_name_or_a_lifetime_past_the_longest(tmp_path, args, why):
+    result = subprocess.run(
+        [VAERN, "token", "--role", "leader", "--user", "l1", *args],
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}, "VAERN_DATA_DIR": str(tmp_path)},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0 and result.stdout == ""
+    assert why in " ".join(result.stderr.split())

@@ -139,6 +139,8 @@ def test_not_reporting_needs_a_reason_and_withdrawn_consent_no_longer_allows_a_r
         ("post", "", facts(), LEGAL),
         ("get", "/{id}", None, GUARD),
         ("get", "/overdue", None, GUARD),
+        ("get", "/overdue", None, LEGAL),  # a work list for those who follow up, not a case legal reconstructs
+        ("post", "/{id}/reopen", {"reason": "Ny henvendelse"}, CASEWORKER),
         ("post", "/{id}/notes", {"text": "Note"}, LEGAL),
         ("post", "/{id}/close", {}, CASEWORKER),
         ("post", "/{id}/police-report/give-consent", {"employee_id": EVA}, CASEWORKER),

@@ -1,5 +1,7 @@
+import time
 from datetime import timedelta
 
+import jwt
 import pytest
 from pydantic import ValidationError
 
@@ -73,3 +75,60 @@ def test_a_leader_without_a_title_is_named_with_the_default_title():
 def test_a_forged_expired_or_malformed_token_is_refused(token):
     with pytest.raises(InvalidToken):
         read_token(REAL_SECRET, token)
+
+
+def _signed(**claims):
+    """A token we signed, with these claims over a usable guard's."""
+    now = int(time.time())
+    base = {"iss": "vaern", "sub": "g1", "name": "Gitte Vagt", "role": "guard", "iat": now, "exp": now + 3600}
+    return jwt.encode({k: v for k, v in {**base, **claims}.items() if v is not None}, REAL_SECRET, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"name": ""},
+        {"name": "   "},
+        {"name": "Gitte\x00Vagt"},
+        {"name": "Gitte\nVagt"},
+        {"name": "Gitte\u202eVagt"},  # a bidirectional override: shows another name than it holds
+        {"name": "G" * 201},
+        {"name": 42},
+        {"sub": ""},
+        {"sub": " "},
+        {"title": ""},
+        {"title": "Leder\r\nBcc: x"},
+    ],
+)
+def test_a_signed_token_naming_no_usable_user_is_refused(claims):
+    with pytest.raises(InvalidToken):
+        read_token(REAL_SECRET, _signed(**claims))
+
+
+def test_a_signed_token_living_longer_than_the_longest_lifetime_is_refused():
+    now = int(time.time())
+    with pytest.raises(InvalidToken):
+        read_token(REAL_SECRET, _signed(iat=now, exp=now + 100 * 365 * 24 * 3600))
+    with pytest.raises(InvalidToken):
+        read_token(REAL_SECRET, _signed(iat=now, exp=now + 3 * 3600), max_lifetime=timedelta(hours=2))
+    assert read_token(REAL_SECRET, _signed(iat=now, exp=now + 3 * 3600), max_lifetime=timedelta(hours=4)).user_id == "g1"
+
+
+def test_a_signed_token_without_an_issue_time_or_issued_in_the_future_is_refused():
+    now = int(time.time())
+    with pytest.raises(InvalidToken):
+        read_token(REAL_SECRET, _signed(iat=None))
+    with pytest.raises(InvalidToken):
+        read_token(REAL_SECRET, _signed(iat=now + 3600, exp=now + 7200))
+
+
+@pytest.mark.parametrize(("user", "name", "title"), [("g1", " ", None), ("", "Gitte", None), ("g1", "Gitte", "\t")])
+def test_no_token_is_issued_for_a_user_no_letter_could_name(user, name, title):
+    with pytest.raises(ValueError):
+        issue_token(REAL_SECRET, Role.GUARD, user, name, title)
+
+
+def test_the_longest_token_lifetime_is_a_setting_of_a_day_by_default():
+    assert Settings().token_max_hours == 24
+    with pytest.raises(ValidationError):
+        Settings(token_max_hours=0)

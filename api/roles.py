@@ -1,0 +1,151 @@
+"""Who may call what: the one table the routes' role checks and README's role table are both made from.
+
+Each row covers some endpoints, names the roles that may call them and says what they do. A route
+admits its caller through its row (`api.deps.allowed`), and README's table is this table rendered
+(`markdown`); a test holds the two together and checks every route against its row's endpoints.
+Police-report data is criminal-offence data (Databeskyttelsesloven § 8): only leaders record it and
+only leaders and legal read it. Legal reads what it needs to reconstruct a case, not work lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.values import Role
+
+GUARD, CASEWORKER, LEADER, LEGAL = Role.GUARD, Role.CASEWORKER, Role.LEADER, Role.LEGAL
+TELEPHONY, MANAGEMENT = Role.TELEPHONY, Role.MANAGEMENT
+STAFF = (CASEWORKER, LEADER)
+CASE_READERS = (CASEWORKER, LEADER, LEGAL)
+
+
+@dataclass(frozen=True)
+class Operations:
+    """A row of the role table: endpoints (`METHOD /path`, or `…` for the rest of a path), roles, what."""
+
+    endpoints: tuple[str, ...]
+    roles: tuple[Role, ...]
+    what: str
+
+    @property
+    def role_names(self) -> str:
+        return ", ".join(role.value for role in self.roles) or "none"
+
+
+def _row(endpoints: str | tuple[str, ...], roles: Role | tuple[Role, ...], what: str) -> Operations:
+    return Operations(
+        (endpoints,) if isinstance(endpoints, str) else endpoints, (roles,) if isinstance(roles, Role) else roles, what
+    )
+
+
+R = "…/restrictions/{id}"
+OPEN_FILE = _row("POST /contact-files", STAFF, "open (or find) a citizen's file from the CPR number")
+READ_FILE = _row(
+    "GET /contact-files/{ref}", CASE_READERS, "numbers, needs, warnings, restrictions with grounds, letters"
+)
+PHONE_NUMBERS = _row(
+    "POST /contact-files/{ref}/phone-numbers", CASEWORKER, "register a number (normalised to E.164)"
+)
+ADJUSTMENT_NEEDS = _row(
+    "POST /contact-files/{ref}/adjustment-needs", STAFF, "record a need (e.g. dyslexia) and the channels it relies on"
+)
+WARNINGS = _row(
+    "POST /contact-files/{ref}/warnings", LEADER, "a warning to stop a named behaviour, resting on incidents"
+)
+PROPOSE = _row("POST /contact-files/{ref}/restrictions", STAFF, "propose a restriction: terms and grounds")
+HEARING = _row(
+    (R + "/hearing", "…/hearing/answer"), STAFF, "the hearing sent with a deadline; the citizen's answer"
+)
+SKIP_HEARING = _row(R + "/hearing/skip", LEADER, "skip the hearing under a legal exception, with the reason")
+DECIDE = _row(R + "/decision", LEADER, "decide (never by an employee affected by the incidents)")
+REVIEW = _row(
+    (R + "/reviews", "…/amendments"), LEADER,
+    "continue on fresh grounds, amend or lift; amend within the period",
+)
+COMPLAINTS = _row(R + "/complaints", STAFF, "record a complaint about the restriction")
+COMPLAINT_DECISION = _row("…/complaints/{cid}/decision", LEADER, "the complaint's outcome, with reasons")
+LIFT = _row(R + "/lift", LEADER, "lift it, with the reason")
+REVIEWS_DUE = _row(
+    "GET /restrictions/reviews", LEADER, "reviews overdue or coming due (`within_days`, default 30)"
+)
+ISSUE_LETTER = _row(
+    "POST /contact-files/{ref}/letters", LEADER,
+    "issue a hearing, warning, decision, continuation, amendment or lift letter (PDF) to the recipient given"
+    " (name and postal address, kept only in the PDF); `Location` is the letter",
+)
+READ_LETTER = _row("GET /contact-files/{ref}/letters/{id}", CASE_READERS, "the stored PDF, exactly as issued")
+LETTER_SENT = _row(("…/letters/{id}/dispatch", "…/delivery"), LEADER, "how it was sent; the evidence it arrived")
+REPORT_INCIDENT = _row("POST /incidents", STAFF, "report an incident")
+READ_INCIDENT = _row(
+    "GET /incidents/{id}", CASE_READERS, "read an incident; its police-report section only for leaders and legal"
+)
+HANDLE_INCIDENT = _row(
+    "POST /incidents/{id}/…", STAFF,
+    "leader informed, support, debriefing, notes, evidence, takedowns, absence, corrections (not close, reopen or"
+    " the police report: below)",
+)
+CLOSE_INCIDENT = _row(
+    ("POST /incidents/{id}/close", "…/reopen"), LEADER,
+    "close (once a leader was informed: the leader answers for the follow-up) and reopen, with the reason",
+)
+POLICE_REPORT = _row(
+    "POST /incidents/{id}/police-report/…", LEADER,
+    "consent, advice, and the decision: reported, reported privately, not reported",
+)
+OVERDUE = _row("GET /incidents/overdue", STAFF, "incidents whose leader was not informed within 24 hours")
+UPLOAD_EVIDENCE = _row(
+    "POST /evidence", STAFF, "upload a file (PDF, image, text, e-mail, audio, video) to attach to an incident"
+)
+READ_EVIDENCE = _row(
+    "GET /incidents/{id}/evidence/{sha256}", CASE_READERS, "an incident's evidence file, as a download"
+)
+FRONT_DESK = _row("POST /front-desk/lookup", GUARD, "in-person terms in force now, never the reasons")
+PHONE_LOOKUP = _row("POST /phone-routing/lookup", TELEPHONY, "phone routing in force now for a number")
+PHONE_SNAPSHOT = _row(
+    "GET /phone-routing/snapshot", TELEPHONY, "every citizen's routing state, to start reading the topic from"
+)
+CITIZEN_TIMELINE = _row(
+    ("GET /contact-files/{ref}/timeline", "GET /contact-files/{ref}/timeline.pdf"), LEGAL,
+    "every fact on the citizen's file and the incidents naming them, in log order, with letters and who looked",
+)
+INCIDENT_TIMELINE = _row(
+    ("GET /incidents/{id}/timeline", "GET /incidents/{id}/timeline.pdf"), LEGAL, "the same for one incident"
+)
+AS_OF = _row(
+    ("GET /contact-files/{ref}/as-of", "GET /contact-files/{ref}/as-of.pdf"), LEGAL,
+    "in force at `at` as known now, what the front desk and phone routing answered then, what was known then",
+)
+ACCESS_REPORT = _row(
+    "GET /contact-files/{ref}/access-report", LEGAL, "when and why the citizen's data was read, never by whom"
+)
+STATISTICS = _row(
+    ("GET /statistics", "GET /statistics.csv", "GET /statistics/incidents-per-month.svg"), MANAGEMENT,
+    "figures for whole months (`from`, `to`), small counts masked, stored as a release that links to its CSV and"
+    " chart; the `.csv` and `.svg` shortcuts record a release and redirect (303) to it",
+)
+RELEASES = _row(
+    (
+        "GET /statistics/releases/{id}", "GET /statistics/releases/{id}.csv",
+        "GET /statistics/releases/{id}/incidents-per-month.svg",
+    ),
+    MANAGEMENT,
+    "a release as given out (JSON, CSV for Danish Excel, chart), verified by recomputing it at its position",
+)
+HEALTH = _row("GET /health", (), "positions and lag of the views, the relay and the scheduler")
+
+TABLE: tuple[Operations, ...] = (
+    OPEN_FILE, READ_FILE, PHONE_NUMBERS, ADJUSTMENT_NEEDS, WARNINGS, PROPOSE, HEARING, SKIP_HEARING, DECIDE,
+    REVIEW, COMPLAINTS, COMPLAINT_DECISION, LIFT, REVIEWS_DUE, ISSUE_LETTER, READ_LETTER, LETTER_SENT,
+    REPORT_INCIDENT, READ_INCIDENT, HANDLE_INCIDENT, CLOSE_INCIDENT, POLICE_REPORT, OVERDUE, UPLOAD_EVIDENCE,
+    READ_EVIDENCE, FRONT_DESK, PHONE_LOOKUP, PHONE_SNAPSHOT, CITIZEN_TIMELINE, INCIDENT_TIMELINE, AS_OF,
+    ACCESS_REPORT, STATISTICS, RELEASES, HEALTH,
+)
+
+
+def markdown() -> str:
+    """The table as README shows it."""
+    lines = ["| endpoint | role | what |", "|---|---|---|"]
+    for row in TABLE:
+        endpoints = ", ".join(f"`{e}`" for e in row.endpoints)
+        lines.append(f"| {endpoints} | {row.role_names} | {row.what} |")
+    return "\n".join(lines) + "\n"

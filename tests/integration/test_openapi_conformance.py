@@ -1,0 +1,114 @@
+"""Schemathesis over every operation of the API on PostgreSQL: no server error, no undocumented answer.
+
+Each generated request is sent with a token of every role and with none, once as generated and once
+with its path naming things that exist (a citizen's file, an incident, a restriction, a letter, an
+evidence file), so the requests reach the domain's rules and not only the 404s. Every answer must
+have a documented status, content type, headers and body schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from schemathesis.core.failures import Failure, FailureGroup
+
+from api.app import create_app
+from domain.identity import Cpr
+from domain.letters import LetterKind
+from domain.values import Role
+from infra.services import Services
+from infra.settings import Settings
+from tests.integration.conftest import SECRET, bearer
+from tests.support.cases import LEADER, OFFICIAL, decide, report_incident
+
+EXAMPLES = 25  # per operation; each is sent 16 times (8 callers, generated and existing ids)
+CALLERS = {role.value: bearer(role, f"{role.value}-1", f"Test {role.value.title()}", None) for role in Role}
+CALLERS["no token"] = {}
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+def existing(services: Services) -> dict[str, str]:
+    """Things the paths may name: a decided restriction on a file, its incident, a letter, an evidence file."""
+    ref = services.app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    decided = decide(services.app, ref)
+    incident_id = report_incident(services.app, ref)
+    letter = services.letters.issue(ref, LetterKind.DECISION, decided.created_id, OFFICIAL, LEADER)
+    text = b"Borgeren skrev: jeg ved hvor du bor\n"
+    sha256 = services.blobs.put(text, "text/plain")
+    services.app.attach_evidence(incident_id, sha256, "text/plain", len(text), "SMS", LEADER)
+    assert sha256 == hashlib.sha256(text).hexdigest()
+    return {
+        "citizen_ref": str(ref), "restriction_id": str(decided.created_id), "incident_id": str(incident_id),
+        "letter_id": str(letter.created_id), "sha256": sha256,
+    }
+
+
+def test_every_operation_answers_every_caller_without_server_errors_and_only_as_documented(database_url, tmp_path):
+    settings = Settings(
+        data_dir=tmp_path, database_url=database_url, token_secret=SECRET, citizen_key="conformance-key",
+        read_wait_timeout=0.5,
+    )
+    services = Services.build(settings)
+    services.start_views()
+    known = existing(services)
+    app = create_app(settings, services)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    counts: Counter[str] = Counter()
+    statuses: Counter[int] = Counter()
+    failures: dict[tuple[str, str], str] = {}
+    started = time.monotonic()
+
+    def send(case: Any) -> None:
+        for caller, headers in CALLERS.items():
+            counts["calls"] += 1
+            try:
+                response = case.call_and_validate(headers=headers, checks=CHECKS)
+                statuses[response.status_code] += 1
+            except (Failure, FailureGroup, AssertionError) as error:
+                for failure in getattr(error, "exceptions", [error]):
+                    key = (case.operation.label, getattr(failure, "title", type(failure).__name__))
+                    failures.setdefault(key, f"as {caller}: {failure}"[:600])
+
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        counts["operations"] += 1
+
+        @hypothesis_settings(
+            max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+            phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
+        )
+        @given(case=operation.as_strategy())
+        def fuzz(case: Any) -> None:
+            counts["cases"] += 1
+            send(case)
+            named = {name: known[name] for name in case.path_parameters or {} if name in known}
+            if named:
+                case.path_parameters = {**case.path_parameters, **named}
+                send(case)
+
+        fuzz()
+    services.close()
+    elapsed = time.monotonic() - started
+    print(f"\nschemathesis: {counts['operations']} operations, {counts['cases']} cases, {counts['calls']} calls,"
+          f" {len(failures)} failures, {elapsed:.0f} s; answers by status: {dict(sorted(statuses.items()))}")
+    assert counts["operations"] == len(app.openapi()["paths"]) or counts["operations"] > 60
+    assert not failures, "\n\n".join(f"{label}: {title}\n{text}" for (label, title), text in sorted(failures.items()))
