@@ -27,12 +27,12 @@ from schemathesis.core.failures import Failure, FailureGroup
 
 from api.app import create_app
 from domain.identity import Cpr
-from domain.letters import LetterKind
+from domain.letters import LetterKind, Recipient
 from domain.values import Role
 from infra.services import Services
 from infra.settings import Settings
 from tests.integration.conftest import SECRET, bearer
-from tests.support.cases import LEADER, OFFICIAL, decide, report_incident
+from tests.support.cases import LEADER, OFFICIAL, RECIPIENT, decide, report_incident
 
 EXAMPLES = 25  # per operation; each is sent 16 times (8 callers, generated and existing ids)
 CALLERS = {role.value: bearer(role, f"{role.value}-1", f"Test {role.value.title()}", None) for role in Role}
@@ -51,7 +51,9 @@ def existing(services: Services) -> dict[str, str]:
     ref = services.app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
     decided = decide(services.app, ref)
     incident_id = report_incident(services.app, ref)
-    letter = services.letters.issue(ref, LetterKind.DECISION, decided.created_id, OFFICIAL, LEADER)
+    letter = services.letters.issue(
+        ref, LetterKind.DECISION, decided.created_id, Recipient.model_validate(RECIPIENT), OFFICIAL, LEADER
+    )
     text = b"Borgeren skrev: jeg ved hvor du bor\n"
     sha256 = services.blobs.put(text, "text/plain")
     services.app.attach_evidence(incident_id, sha256, "text/plain", len(text), "SMS", LEADER)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.values import Role
 from tests.integration.conftest import bearer
-from tests.support.cases import decide_over_http
+from tests.support.cases import RECIPIENT, decide_over_http
 
 CPR = "211062-5629"
 LEADER = bearer(Role.LEADER, "l1", "Lone Hansen", "Afdelingsleder")
@@ -19,7 +19,8 @@ def test_answers_holding_personal_data_and_errors_are_not_stored_and_not_sniffed
     ref = client.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER).json()["citizen_ref"]
     decided = decide_over_http(client, ref, LEADER, CASEWORKER)
     letter = client.post(
-        f"/contact-files/{ref}/letters", json={"kind": "decision", "subject_id": decided["restriction_id"]}, headers=LEADER
+        f"/contact-files/{ref}/letters", json={"kind": "decision", "subject_id": decided["restriction_id"], "recipient": RECIPIENT},
+        headers=LEADER,
     ).json()["created_id"]
     answers = {
         "front desk": client.post("/front-desk/lookup", json={"cpr": CPR}, headers=GUARD),
