@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from domain.bounds import Moment
 from domain.letters import LetterKind
 from domain.restriction_rules import (
     AdjustmentNeed,
@@ -27,11 +28,11 @@ class Request(BaseModel):
 
 
 class CprBody(Request):
-    cpr: str = Field(description="DDMMYY-SSSS or ten digits", examples=["010190-1234"])
+    cpr: ShortText = Field(description="DDMMYY-SSSS or ten digits", examples=["010190-1234"])
 
 
 class PhoneNumberBody(Request):
-    number: str = Field(description="a phone number; without a country code it is taken as Danish")
+    number: ShortText = Field(description="a phone number; without a country code it is taken as Danish")
 
 
 class ProposeRestrictionBody(Request):
@@ -42,7 +43,7 @@ class ProposeRestrictionBody(Request):
 
 
 class HearingBody(Request):
-    deadline: AwareDatetime = Field(description="when the citizen's comments must be in")
+    deadline: Moment = Field(description="when the citizen's comments must be in")
 
 
 class HearingAnswerBody(Request):
@@ -57,7 +58,7 @@ class HearingSkipBody(Request):
 class ReviewBody(Request):
     outcome: ReviewOutcome
     reasons: Text
-    next_review_at: AwareDatetime | None = Field(None, description="with continue: the next review")
+    next_review_at: Moment | None = Field(None, description="with continue: the next review")
     fresh_incident_ids: list[UUID] = Field([], description="with continue: the fresh grounds")
     terms: RestrictionTerms | None = Field(None, description="with amend: the new terms")
 
@@ -69,7 +70,7 @@ class AmendBody(Request):
 
 class ComplaintBody(Request):
     summary: Text
-    received_at: AwareDatetime
+    received_at: Moment
 
 
 class ComplaintDecisionBody(Request):
@@ -154,7 +155,7 @@ class FrontDeskOut(BaseModel):
 
 class PhoneRoutingOut(BaseModel):
     rule: PhoneRule
-    contact: ShortText | None = None
+    contact: str | None = None
     windows: list[TimeWindow] = []
     valid_until: datetime | None = None
     known_number: bool

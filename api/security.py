@@ -39,6 +39,7 @@ class Principal:
 def issue_token(
     secret: str, role: Role, user_id: str, name: str, title: str | None = None, lifetime: timedelta = timedelta(hours=12)
 ) -> str:
+    Official(user_id=user_id, name=name, title=title or "-")  # refuses what a token may not carry (ValueError)
     now = datetime.now(timezone.utc)
     claims = {"iss": ISSUER, "sub": user_id, "name": name, "role": role.value, "iat": now, "exp": now + lifetime}
     if title:
@@ -56,6 +57,7 @@ def read_token(secret: str, token: str) -> Principal:
             token, secret, algorithms=["HS256"], issuer=ISSUER, options={"require": ["exp", "sub", "role", "name"]}
         )
         principal = Principal(user_id=claims["sub"], name=claims["name"], role=Role(claims["role"]), title=claims.get("title"))
+        principal.official  # noqa: B018  the names are input too: a control character in one refuses the token
     except (jwt.PyJWTError, ValueError, KeyError) as error:
         raise InvalidToken(type(error).__name__) from None
     if len(_verified) >= _CACHE_SIZE:

@@ -10,10 +10,10 @@ from pydantic import BaseModel
 
 from api.deps import FileOpener, FileReader, ServicesDep
 from domain.errors import NotFound, RuleViolation
+from domain.incident_values import MAX_EVIDENCE_BYTES
 from infra.access_log import Access, case_purpose
 
 router = APIRouter(tags=["incidents"])
-MAX_BYTES = 25 * 1024 * 1024
 
 
 class StoredFile(BaseModel):
@@ -31,8 +31,8 @@ async def upload_evidence(request: Request, caller: FileOpener, services: Servic
     content = await request.body()
     if not content:
         raise RuleViolation("body", "send the file's bytes as the request body")
-    if len(content) > MAX_BYTES:
-        raise RuleViolation("body", f"files are at most {MAX_BYTES // (1024 * 1024)} MB")
+    if len(content) > MAX_EVIDENCE_BYTES:
+        raise RuleViolation("body", f"files are at most {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB")
     media_type = request.headers.get("content-type", "application/octet-stream").split(";")[0].strip()
     sha256 = await run_in_threadpool(services.blobs.put, content, media_type)
     return StoredFile(sha256=sha256, media_type=media_type, size=len(content))
