@@ -21,7 +21,7 @@ from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.bounds import FROM_LOG
+from domain.bounds import from_log_json
 from domain.values import Actor
 
 
@@ -72,4 +72,4 @@ class PydanticMapper(Mapper[UUID]):
         if self.compressor:
             state = self.compressor.decompress(state)
         # Decoded as stored: today's input rules (domain/bounds.py) never stop an old event from decoding.
-        return resolve_topic(stored_event.topic).model_validate_json(state, context=FROM_LOG)
+        return from_log_json(resolve_topic(stored_event.topic), state)

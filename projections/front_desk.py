@@ -10,7 +10,7 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from domain.bounds import FROM_LOG
+from domain.bounds import from_log_json
 from domain.contact_file import ContactFile
 from domain.values import InPersonRule, Scope
 from infra.database import Cursor, Database
@@ -183,7 +183,7 @@ def _terms(row: tuple[Any, ...]) -> InPersonTerms:
         rule=InPersonRule(rule),
         instructions=instructions,
         contact_point=contact_point,
-        scope=Scope.model_validate_json(scope, context=FROM_LOG),
+        scope=from_log_json(Scope, scope),
         valid_from=valid_from,
         valid_until=valid_until,
     )
