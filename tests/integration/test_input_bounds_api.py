@@ -63,7 +63,7 @@ def views_at_head(services):
 @pytest.mark.parametrize(
     ("terms", "field", "odd"),
     [
-        ({"in_person": {"rule": "guard_present", "instructions": "Vagt til stede{}"}}, "terms.in_person.instructions", "\u0000"),
+        ({"in_person": {"rule": "guard_present", "instructions": "Vagt{}"}}, "terms.in_person.instructions", "\u0000"),
         ({"contact_point": "Team Nord{}"}, "terms.contact_point", "\ud800"),
         ({"phone": {"rule": "named_contact_only", "contact": "Team{} Nord"}}, "terms.phone.contact", "\u009b"),
         ({"reasons": "Gentagne{} trusler"}, "terms.reasons", "\uffff"),

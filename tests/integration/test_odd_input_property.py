@@ -76,13 +76,13 @@ class Session:
         return response.json()[key]
 
     def read(self, path: str, params: dict[str, Any], headers: dict[str, str]) -> None:
-        odd = {name: self.data.draw(now_and_then(2).flatmap(lambda o, v=value: odd_like(v, self.now) if o else st.just(v)),
-                                    label=f"{path}?{name}") for name, value in params.items()}
+        def odd_or(value: Any) -> st.SearchStrategy[Any]:
+            return now_and_then(2).flatmap(lambda odd: odd_like(value, self.now) if odd else st.just(value))
+
+        odd = {name: self.data.draw(odd_or(value), label=f"{path}?{name}") for name, value in params.items()}
         # Percent-encoded by hand: a lone surrogate goes as the bytes an attacker would send.
-        query = "&".join(
-            f"{name}={quote((v if isinstance(v, str) else json.dumps(v))[:1000].encode('utf-8', 'surrogatepass'), safe='')}"
-            for name, v in odd.items()
-        )
+        texts = {name: (v if isinstance(v, str) else json.dumps(v))[:1000] for name, v in odd.items()}
+        query = "&".join(f"{name}={quote(v.encode('utf-8', 'surrogatepass'), safe='')}" for name, v in texts.items())
         self._check(self.client.get(f"{path}?{query}", headers=headers), "GET", path)
 
     @staticmethod
