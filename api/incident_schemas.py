@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from api.schemas import Answer, Request
+from domain.bounds import Day, Moment
 from domain.incident import Incident
 from domain.incident_values import (
+    MAX_ABSENCE_DAYS,
+    MAX_EVIDENCE_BYTES,
     Absence,
     Centre,
     Correction,
@@ -43,7 +46,7 @@ class ReportIncidentBody(IncidentFacts):
 
 
 class At(Request):
-    at: AwareDatetime | None = Field(None, description="when it took effect; now if left out")
+    at: Moment | None = Field(None, description="when it took effect; now if left out")
 
 
 class InformLeaderBody(At):
@@ -65,9 +68,9 @@ class NoteBody(At):
 
 
 class EvidenceBody(Request):
-    sha256: str = Field(description="the SHA-256 of the stored file, 64 hexadecimal digits")
+    sha256: ShortText = Field(description="the SHA-256 of the stored file, 64 hexadecimal digits")
     media_type: ShortText = Field(examples=["image/png"])
-    size: int = Field(ge=1, description="bytes")
+    size: int = Field(ge=1, le=MAX_EVIDENCE_BYTES, description="bytes")
     description: Text
 
 
@@ -83,8 +86,8 @@ class TakedownRefusedBody(At):
 
 class AbsenceBody(Request):
     employee_id: ShortText
-    first_day: date
-    days: int = Field(ge=1)
+    first_day: Day
+    days: int = Field(ge=1, le=MAX_ABSENCE_DAYS, description="a longer absence is recorded again from a later first day")
 
 
 class FactsCorrection(Request):
@@ -97,9 +100,9 @@ class FactsCorrection(Request):
     channel: IncidentChannel | None = None
     platform: ShortText | None = None
     link: Link | None = None
-    occurred_at: AwareDatetime | None = None
-    occurred_until: AwareDatetime | None = None
-    known_at: AwareDatetime | None = None
+    occurred_at: Moment | None = None
+    occurred_until: Moment | None = None
+    known_at: Moment | None = None
     centre: Centre | None = None
     affected: list[Person] | None = None
     perpetrator: Perpetrator | None = None

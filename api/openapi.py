@@ -1,7 +1,7 @@
 """The OpenAPI document, telling the whole truth: each operation's problem answers, as application/problem+json.
 
 The problem answers an operation can give follow from what it declares: a bearer token (401), a
-role check (403), If-Match (409, and 422 for a malformed one), parameters or a body (422), a path
+role check (403), If-Match (409, and 400 for a malformed one), parameters or a body (422), a path
 naming something (404), a wait for `min_position` (503). A route adds others in `responses=`; every
 4xx and 5xx answer is documented with the Problem schema, never FastAPI's default validation shape.
 """
@@ -22,7 +22,7 @@ from api.problems import PROBLEM
 
 IF_MATCH_PATTERN = r'^(W/)?"[0-9]{1,18}"$'
 DESCRIPTIONS = {
-    400: "the request is malformed",
+    400: "the request is malformed: an If-Match that is not a version we issued",
     401: "no valid bearer token",
     403: "the caller's role may not do this",
     404: "nothing with this id (or not reachable this way)",
@@ -71,7 +71,7 @@ def problem_statuses(route: APIRoute) -> set[int]:
     if any(hasattr(call, "operations") for call in calls):
         statuses.add(403)
     if expected_version in calls:
-        statuses |= {409, 422}
+        statuses |= {400, 409, 422}
     if any(getattr(call, "waits", False) for call in calls):
         statuses |= {422, 503}
     if takes:

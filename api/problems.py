@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -52,14 +53,28 @@ def problem(status: int, title: str, detail: str, headers: dict[str, str] | None
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
+
+
+def _part(part: Any) -> str:
+    # A field the caller made up is input too: named only when it looks like a field name.
+    return str(part) if isinstance(part, int) or _NAME.fullmatch(str(part)) else "(unknown field)"
+
+
 def _field(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "header", "path")]
+    parts = [_part(p) for p in loc if p not in ("body", "query", "header", "path")]
     return ".".join(parts) or "body"
+
+
+def _error(error: dict[str, Any]) -> dict[str, str]:
+    if error["type"] == "json_invalid":  # its loc is a character offset into the body, not a field
+        return {"field": "body", "reason": "not valid JSON"}
+    return {"field": _field(tuple(error["loc"])), "reason": error["msg"]}
 
 
 async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
     # The submitted values are never echoed back: they may hold a CPR or phone number.
-    errors = [{"field": _field(tuple(e["loc"])), "reason": e["msg"]} for e in exc.errors()]
+    errors = [_error(e) for e in exc.errors()]
     detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
     return problem(422, "Invalid input", detail, errors=errors)
 
@@ -91,7 +106,7 @@ async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
 
 
 async def _precondition(_: Request, exc: BadPrecondition) -> JSONResponse:
-    return problem(422, "Invalid input", str(exc), errors=[{"field": "If-Match", "reason": str(exc)}])
+    return problem(400, "Bad If-Match header", str(exc), errors=[{"field": "If-Match", "reason": str(exc)}])
 
 
 async def _not_caught_up(_: Request, exc: ViewNotCaughtUp) -> JSONResponse:

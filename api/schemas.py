@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializationI
 from pydantic import StringConstraints, model_serializer
 from pydantic_core import to_jsonable_python
 
+from domain.bounds import Moment
 from domain.letters import LetterKind, Recipient
 from domain.moments import iso
 from domain.restriction_rules import (
@@ -74,7 +75,7 @@ class CprBody(Request):
 
 
 class PhoneNumberBody(Request):
-    number: str = Field(description="a phone number; without a country code it is taken as Danish")
+    number: ShortText = Field(description="a phone number; without a country code it is taken as Danish")
 
 
 class ProposeRestrictionBody(Request):
@@ -85,7 +86,7 @@ class ProposeRestrictionBody(Request):
 
 
 class HearingBody(Request):
-    deadline: AwareDatetime = Field(description="when the citizen's comments must be in")
+    deadline: Moment = Field(description="when the citizen's comments must be in")
 
 
 class HearingAnswerBody(Request):
@@ -100,7 +101,7 @@ class HearingSkipBody(Request):
 class ReviewBody(Request):
     outcome: ReviewOutcome
     reasons: Text
-    next_review_at: AwareDatetime | None = Field(None, description="with continue: the next review")
+    next_review_at: Moment | None = Field(None, description="with continue: the next review")
     fresh_incident_ids: list[UUID] = Field([], description="with continue: the fresh grounds")
     terms: RestrictionTerms | None = Field(None, description="with amend: the new terms")
 
@@ -112,7 +113,7 @@ class AmendBody(Request):
 
 class ComplaintBody(Request):
     summary: Text
-    received_at: AwareDatetime
+    received_at: Moment
 
 
 class ComplaintDecisionBody(Request):
@@ -202,7 +203,7 @@ class FrontDeskOut(Answer):
 
 class PhoneRoutingOut(Answer):
     rule: PhoneRule
-    contact: ShortText | None = None
+    contact: str | None = None
     windows: list[TimeWindow] = []
     valid_until: datetime | None = None
     known_number: bool

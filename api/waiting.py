@@ -65,7 +65,8 @@ class Waits:
                     reached = await run_in_threadpool(current_position, self.services.db, view)
                 except Exception as error:  # every read waiting on the view fails with it, as one read would
                     log.warning("reading the position of %s failed: %s", view, type(error).__name__)
-                    _settle(waiting, lambda future: future.set_exception(error))
+                    failure = error  # the name `error` is unbound once the except clause ends
+                    _settle(waiting, lambda future: future.set_exception(failure))
                     return
                 self._reached[view] = reached
                 _settle([w for w in waiting if w[0] <= reached], lambda future: future.set_result(None))

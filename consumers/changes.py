@@ -51,6 +51,7 @@ from consumers.messages import (
     state_json,
     to_update,
 )
+from domain.bounds import from_log_json
 from domain.contact_file import ContactFile
 from domain.restrictions import RestrictionTerms
 
@@ -149,7 +150,7 @@ _KINDS: dict[type, type] = {**{cls: cls for cls in ROUTING_EVENTS}, **{_PARTS[cl
 
 def decode_routing_event(topic: str, state: bytes) -> Any:
     """The parts of a stored routing event that routing needs, as JSON written by the event's model."""
-    return _PARTS[topic].model_validate_json(state)
+    return from_log_json(_PARTS[topic], state)
 
 
 def read_routing_events(events: EventLog, after: int, limit: int, stop: int) -> list[tuple[int, Any]]:

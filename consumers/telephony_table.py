@@ -17,6 +17,7 @@ from typing import Any
 from consumers.messages import RestrictionRouting, RoutingState
 from domain.errors import RuleViolation
 from domain.identity import normalise_phone_number
+from domain.bounds import from_log
 from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database
 from projections.phone_routing import strictest_first
@@ -144,6 +145,6 @@ def _routing(restriction: RestrictionRouting) -> Routing:
     return Routing(
         rule=PhoneRule(restriction.rule),
         contact=restriction.contact,
-        windows=tuple(TimeWindow.model_validate(w.model_dump()) for w in restriction.windows),
+        windows=tuple(from_log(TimeWindow, w.model_dump()) for w in restriction.windows),
         valid_until=restriction.valid_until,
     )

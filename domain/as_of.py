@@ -28,6 +28,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.contact_file import ContactFile
+from domain.errors import RuleViolation
 from domain.incident import Incident
 from domain.restriction_rules import Restriction
 from domain.restrictions import PhoneRestriction, RestrictionTerms
@@ -222,6 +223,12 @@ def relied_on(file: ContactFile | None) -> tuple[UUID, ...]:
     if file is None:
         return ()
     return tuple(dict.fromkeys(i for r in file.restrictions.values() for i in r.grounds.incident_ids))
+
+
+def check_asked_about(at: datetime, now: datetime) -> None:
+    """Refuses a moment after `now`: what was in force, shown and known is asked only of what has happened."""
+    if at > now:
+        raise RuleViolation("at", "may not lie in the future: the answer is about what was in force, shown and known")
 
 
 def as_of(

@@ -17,7 +17,6 @@ from domain.restriction_rules import (
     LetterRecord,
     Restriction,
     Review,
-    ReviewOutcome,
     Status,
     Warning,
 )

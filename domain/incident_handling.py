@@ -9,6 +9,8 @@ from uuid import UUID, uuid4
 
 from domain.errors import NotFound, RuleViolation
 from domain.incident_values import (
+    MAX_ABSENCE_DAYS,
+    MAX_EVIDENCE_BYTES,
     Person,
     SupportAnswer,
     SupportKind,
@@ -126,8 +128,8 @@ class IncidentHandling:
             raise RuleViolation("sha256", "this file is already attached")
         if not _MEDIA_TYPE.match(media):
             raise RuleViolation("media_type", "a media type is written type/subtype, e.g. image/png")
-        if size < 1:
-            raise RuleViolation("size", "a file has at least one byte")
+        if not 1 <= size <= MAX_EVIDENCE_BYTES:
+            raise RuleViolation("size", f"a file has from one byte to {MAX_EVIDENCE_BYTES} bytes")
         if not description.strip():
             raise RuleViolation("description", "evidence says what it shows")
         self.trigger_event(
@@ -189,8 +191,8 @@ class IncidentHandling:
     ) -> None:
         """Records an affected employee's absence: the first day and how many days."""
         self.check_affected(employee_id)
-        if days < 1:
-            raise RuleViolation("days", "an absence lasts at least one day")
+        if not 1 <= days <= MAX_ABSENCE_DAYS:
+            raise RuleViolation("days", f"an absence lasts from 1 to {MAX_ABSENCE_DAYS} days; record a longer one again")
         if first_day < self.incident_day:
             raise RuleViolation("first_day", "may not lie before the day of the incident")
         if first_day > local_day(now):

@@ -8,15 +8,18 @@ from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, Field, StringConstraints, ValidationError
+from pydantic import Field, StringConstraints, ValidationError
 
+from domain.bounds import LINE_CHECK, Moment
 from domain.errors import RuleViolation
 from domain.values import Actor, ShortText, Text, Value
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+MAX_ABSENCE_DAYS = 730  # two years; an absence going on past that is recorded again from a later first day
+MAX_EVIDENCE_BYTES = 25 * 1024 * 1024  # the largest evidence file taken
 
 Link = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=r"^https?://\S+$")
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=r"^https?://\S+$"), LINE_CHECK
 ]
 
 
@@ -99,9 +102,9 @@ class IncidentFacts(Value):
     channel: IncidentChannel
     platform: ShortText | None = None
     link: Link | None = None
-    occurred_at: AwareDatetime = Field(description="when it happened, or when a period of it began")
-    occurred_until: AwareDatetime | None = Field(default=None, description="the end of a period; none for a moment")
-    known_at: AwareDatetime
+    occurred_at: Moment = Field(description="when it happened, or when a period of it began")
+    occurred_until: Moment | None = Field(default=None, description="the end of a period; none for a moment")
+    known_at: Moment
     centre: Centre
     affected: tuple[Person, ...] = Field(min_length=1)
     perpetrator: Perpetrator = Perpetrator()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from domain.restriction_dates import COPENHAGEN, last_day, local
+from domain.restriction_dates import last_day, local
 from domain.values import (
     Channel,
     InPersonRule,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
+from domain.bounds import Moment
 from domain.conduct import Conduct
 from domain.errors import RuleViolation
 from domain.values import (
@@ -34,9 +35,9 @@ class RestrictionTerms(Value):
     open_channel: Channel
     contact_point: ShortText
     scope: Scope = Scope()
-    valid_from: AwareDatetime
-    valid_until: AwareDatetime
-    review_at: AwareDatetime | None = Field(None, description="when it is reviewed; default: the policy's interval")
+    valid_from: Moment
+    valid_until: Moment
+    review_at: Moment | None = Field(None, description="when it is reviewed; default: the policy's interval")
     reasons: Text
     adjustment_override: Text | None = Field(
         None, description="why a channel the citizen relies on for a recorded adjustment need is restricted anyway"

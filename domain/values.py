@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import time
 from enum import Enum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+from domain.bounds import LINE_CHECK, TEXT_CHECK, LocalTime
+
+# Checked on input only (see domain/bounds.py): what is already in the log always decodes.
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), TEXT_CHECK]
+"""Free text: up to 2,000 characters; line breaks and tabs, but no other control character."""
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), LINE_CHECK]
+"""A name, id or short text on one line: up to 200 characters, no control character."""
 
 
 class Value(BaseModel):
@@ -83,8 +87,8 @@ class TimeWindow(Value):
     """When calls are taken: weekdays and a local (Europe/Copenhagen) time span."""
 
     days: tuple[Weekday, ...] = Field(min_length=1)
-    start: time
-    end: time
+    start: LocalTime
+    end: LocalTime
 
 
 class InPersonTerms(Value):

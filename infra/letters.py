@@ -14,7 +14,8 @@ from domain.application import Receipt, Vaern
 from domain.contact_file import ContactFile
 from domain.errors import NotFound, RuleViolation
 from domain.letter_behaviour import episode
-from domain.letter_texts import COPENHAGEN, long_date, sentence
+from domain.letter_texts import long_date, sentence
+from domain.restriction_dates import COPENHAGEN
 from domain.letters import (
     Letter,
     LetterKind,

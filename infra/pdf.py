@@ -17,7 +17,8 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from domain.letter_texts import COPENHAGEN, long_date
+from domain.letter_texts import long_date
+from domain.restriction_dates import COPENHAGEN
 from domain.letters import Letter, Section
 
 MEDIA_TYPE = "application/pdf"

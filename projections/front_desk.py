@@ -10,6 +10,7 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from domain.bounds import from_log_json
 from domain.contact_file import ContactFile
 from domain.values import InPersonRule, Scope
 from infra.database import Cursor, Database
@@ -182,7 +183,7 @@ def _terms(row: tuple[Any, ...]) -> InPersonTerms:
         rule=InPersonRule(rule),
         instructions=instructions,
         contact_point=contact_point,
-        scope=Scope.model_validate_json(scope),
+        scope=from_log_json(Scope, scope),
         valid_from=valid_from,
         valid_until=valid_until,
     )

@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from domain.contact_file import ContactFile
+from domain.bounds import from_log
 from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database
 from projections.runner import Batch, RowWrite, Write, write_batch, write_rows
@@ -174,6 +175,6 @@ def _routing(row: tuple[Any, ...]) -> CallRouting:
     return CallRouting(
         rule=PhoneRule(rule),
         contact=contact,
-        windows=tuple(TimeWindow.model_validate(w) for w in json.loads(windows)),
+        windows=tuple(from_log(TimeWindow, w) for w in json.loads(windows)),
         valid_until=valid_until,
     )

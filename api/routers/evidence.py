@@ -12,12 +12,13 @@ from api import evidence_types, roles
 from api.deps import ServicesDep, allowed
 from api.problems import TooLarge
 from domain.errors import NotFound, RuleViolation
+from domain.incident_values import MAX_EVIDENCE_BYTES
 from infra.access_log import Access, case_purpose
 
 router = APIRouter(tags=["incidents"])
 MayUploadEvidence = allowed(roles.UPLOAD_EVIDENCE)
 MayReadEvidence = allowed(roles.READ_EVIDENCE)
-MAX_BYTES = 25 * 1024 * 1024
+MAX_BYTES = MAX_EVIDENCE_BYTES
 _TOO_LARGE = f"files are at most {MAX_BYTES // (1024 * 1024)} MB"  # what a 413 says, and the document
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _UPLOAD = {"requestBody": {"content": {name: _BINARY for name in evidence_types.TYPES}, "required": True}}

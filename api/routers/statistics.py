@@ -42,6 +42,7 @@ from api.problems import problem
 from api.security import Principal
 from api.statistics_chart import incidents_per_month_svg
 from api.statistics_schemas import StatisticsOut, canonical_json, figures_csv
+from domain.bounds import Day
 from domain.errors import NotFound, RuleViolation
 from infra.services import Services, ViewNotCaughtUp
 from infra.statistics_releases import Release, ReleaseCorrupted, StatisticsReleases
@@ -52,14 +53,9 @@ router = APIRouter(tags=["statistics"])
 MayStatistics = allowed(roles.STATISTICS)
 MayReleases = allowed(roles.RELEASES)
 
-EARLIEST, LATEST = date(1970, 1, 1), date(2200, 1, 1)
-From = Annotated[
-    date, Query(alias="from", ge=EARLIEST, le=LATEST, description="the first day of the first month, e.g. 2026-01-01")
-]
-To = Annotated[
-    date,
-    Query(ge=EARLIEST, le=LATEST, description="the first day of the month after the last, e.g. 2026-07-01"),
-]
+# Days from 2000-01-01 to 2100-01-01 (domain/bounds.py), as everywhere else.
+From = Annotated[Day, Query(alias="from", description="the first day of the first month, e.g. 2026-01-01")]
+To = Annotated[Day, Query(description="the first day of the month after the last, e.g. 2026-07-01")]
 RELEASE_ID = {"X-Release-Id": {"description": "the release these figures are", "schema": {"type": "string"}}}
 JSON = {200: {"headers": RELEASE_ID}}
 SVG = {200: {"content": {"image/svg+xml": {}}, "headers": RELEASE_ID}}

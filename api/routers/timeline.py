@@ -19,7 +19,6 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 
 from api import roles
 from api.deps import ServicesDep, allowed
@@ -28,7 +27,8 @@ from api.timeline_schemas import (
     AccessOut, AsOfOut, AttributionOut, CitizenTimelineOut, EntryOut, IncidentTimelineOut, as_of_sections,
 )
 from domain.application import utc_now
-from domain.as_of import ViewPositions, as_of, recorded_by, relied_on, replay
+from domain.as_of import ViewPositions, as_of, check_asked_about, recorded_by, relied_on, replay
+from domain.bounds import Moment
 from domain.contact_file import ContactFile
 from domain.errors import NotFound
 from domain.incident import Incident
@@ -212,11 +212,12 @@ def get_incident_timeline_pdf(incident_id: UUID, caller: MayIncidentTimeline, se
 
 # ---- as of a moment ---------------------------------------------------------------------------
 
-At = Annotated[AwareDatetime, Query(description="the moment asked about, with its UTC offset")]
+At = Annotated[Moment, Query(description="the moment asked about, with its UTC offset; from 2000-01-01 to now")]
 
 
 def _read_as_of(services: Services, caller: Principal, citizen_ref: UUID, at: datetime, what: str) -> AsOfOut:
     """The as-of answer, after recording the read for every citizen whose data it rests on or shows."""
+    check_asked_about(at, services.app.clock())
     head = services.events.head()
     facts = _contact_file(services, citizen_ref, head)
     if not facts:

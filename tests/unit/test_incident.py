@@ -244,6 +244,7 @@ def test_evidence_is_named_by_its_sha256_and_the_same_file_is_attached_once(inci
         ("z" * 64, "image/png", 1, "x", "sha256"),
         (DIGEST, "png", 1, "x", "media_type"),
         (DIGEST, "image/png", 0, "x", "size"),
+        (DIGEST, "image/png", 25 * 1024 * 1024 + 1, "x", "size"),
         (DIGEST, "image/png", 1, " ", "description"),
     ],
 )
@@ -299,6 +300,8 @@ def test_absence_beyond_the_day_of_the_incident_is_notified_within_9_days_of_its
     [
         ("stranger", date(2026, 11, 23), 2, "employee_id"),
         (EVA, date(2026, 11, 23), 0, "days"),
+        (EVA, date(2026, 11, 23), 731, "days"),
+        (EVA, date(2026, 11, 23), 2147483648, "days"),
         (EVA, date(2026, 11, 22), 2, "first_day"),
         (EVA, date(2026, 11, 24), 2, "first_day"),
     ],
