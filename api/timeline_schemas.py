@@ -28,7 +28,10 @@ class LetterRefOut(BaseModel):
 
 class EntryOut(BaseModel):
     position: int = Field(description="the fact's position in the event log")
-    originator_id: UUID = Field(description="the contact file (citizen reference) or incident the fact belongs to")
+    originator_id: UUID = Field(
+        description="the contact file (citizen reference) or incident the fact belongs to; for a supersession, the"
+        " register of supersessions (the superseded fact is named in the summary)"
+    )
     version: int
     type: str = Field(description="e.g. ContactFile.RestrictionDecided or Incident.Reported")
     effective_at: datetime = Field(description="when the fact took effect (valid time)")
@@ -89,19 +92,16 @@ class IncidentTimelineOut(ExportHeader):
 
 
 class FrontDeskThenOut(BaseModel):
-    """The front-desk lookup's answer, shaped as the live lookup gives it."""
+    """The front-desk lookup's answer, shaped as the live lookup gives it (which never says whether the
+    citizen was on file: see `known_then` for that)."""
 
-    on_file: bool
     in_person: InPersonOut
     also_in_force: list[InPersonOut]
 
     @classmethod
     def of(cls, answers: Answers) -> FrontDeskThenOut:
         shown = [_in_person(r) for r in sorted(answers.in_person, key=lambda r: front_desk.strictest_first(r.terms.in_person.rule, r.terms.valid_until, r.restriction_id))]
-        return cls(
-            on_file=answers.on_file, in_person=shown[0] if shown else InPersonOut(rule=InPersonRule.OPEN),
-            also_in_force=shown[1:],
-        )
+        return cls(in_person=shown[0] if shown else InPersonOut(rule=InPersonRule.OPEN), also_in_force=shown[1:])
 
 
 def _in_person(r: Restriction) -> InPersonOut:
@@ -277,7 +277,7 @@ def as_of_sections(out: AsOfOut) -> list[tuple[str, list[str]]]:
         ] or ["None"]),
         ("What the front-desk lookup answered", [
             basis(out.answered_from.front_desk_position),
-            "On file" if desk.on_file else "Not on file", in_person(desk.in_person),
+            in_person(desk.in_person),
             *(f"Also in force: {in_person(t)}" for t in desk.also_in_force),
         ]),
         ("What the phone routing answered", [

@@ -17,6 +17,7 @@ from domain.contact_file import ContactFile
 from domain.incident import Incident
 from domain.incident_values import COPENHAGEN, Perpetrator, Person, Threat
 from domain.restrictions import RestrictionTerms
+from domain.supersession import SupersessionRegister
 from domain.values import Actor, Channel
 
 MAX_TEXT = 140  # free text is cut to keep a summary on one line
@@ -390,3 +391,12 @@ def _private(e: Incident.PrivatePoliceReportFiled) -> str:
 @_says(Incident.PoliceReportNotFiled)
 def _not_filed(e: Incident.PoliceReportNotFiled) -> str:
     return f"Not reported to the police for {', '.join(e.employee_ids)}: {_text(e.reason)}"
+
+
+@_says(SupersessionRegister.EventSuperseded)
+def _superseded(e: SupersessionRegister.EventSuperseded) -> str:
+    kind = e.topic.removeprefix("vaern:")
+    return (
+        f"Event {e.position} ({kind}, version {e.event_version}) superseded: followers read a corrected replacement"
+        f" ({', '.join(e.corrected)}); {e.official.name}, {e.official.title}: {_text(e.reason)}"
+    )

@@ -19,14 +19,26 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from infra.database import Cursor, Database
 from infra.eventstore import EventLog
 from projections.failures import ProjectionFailed, ViewStopped, ViewWaiting, describe, is_transient
-from projections.positions import advance_position, current_position, read_position, register
+from projections.positions import (
+    STOPPED,
+    WAITING,
+    advance_position,
+    current_position,
+    mark_current,
+    mark_trouble,
+    now,
+    read_position,
+    register,
+)
 
 log = logging.getLogger(__name__)
 
@@ -196,14 +208,19 @@ class ViewRunner:
         poll_interval: float = 1.0,
         watch: PositionWatch | None = None,
         retry_delays: tuple[float, float] = (0.5, 30.0),
+        resume_when_superseded: bool = False,
     ) -> None:
         self.view, self.events, self.db = view, events, db
         self.batch_size, self.poll_interval = batch_size, poll_interval
         self.retry_delays = retry_delays  # the first wait after a transient error, and the longest
         self.watch = watch or PositionWatch()
         self.topics = view_topics(view)
+        # Stopped at an event, wait for an operator to supersede it (or for a rebuild to pass it)
+        # and go on, rather than return: what `vaern serve` and `vaern projection` do.
+        self.resume_when_superseded = resume_when_superseded
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._marked = float("-inf")  # when this runner last recorded itself current while idle
         self.error: BaseException | None = None  # what stopped the view, or what it is waiting out
         register(db, view.name)
         with db.transaction() as cur:
@@ -224,10 +241,17 @@ class ViewRunner:
         return applied
 
     def _apply_next_batch(self) -> int | None:
-        """Applies one batch; None when the view is at the head, else how many events it was given."""
+        """Applies one batch; None when the view is at the head, else how many events it was given.
+
+        The moment taken before the head is read is when the view is known current once it has
+        the batch, if the batch reaches that head: it is recorded with the position (or, at the
+        head, about once per poll interval) for lookups and /health in every process to judge.
+        """
+        started = now()
         start = self.position
         head = self.events.head()
         if head <= start:
+            self._mark_current(start, started)
             return None
         batch = self.events.read(after=start, limit=self.batch_size, topics=self.topics)
         end = batch_end(batch, head, self.batch_size)
@@ -235,10 +259,16 @@ class ViewRunner:
             if read_position(cur, self.view.name, lock=True) != start:
                 return 0  # another instance (or a rebuild) moved the view meanwhile; re-read from there
             apply_events(self.view, cur, batch)
-            advance_position(cur, self.view.name, start, end)
+            advance_position(cur, self.view.name, start, end, alive_at=started, current=end >= head)
         self._recovered()
         self.watch.changed()
         return len(batch)
+
+    def _mark_current(self, position: int, started: datetime) -> None:
+        clock = time.monotonic()
+        if clock - self._marked >= self.poll_interval / 2:
+            mark_current(self.db, self.view.name, position, started)
+            self._marked = clock
 
     def run(self) -> None:
         """Follows the log until stopped; raises (and records) the error that stopped it.
@@ -254,6 +284,13 @@ class ViewRunner:
                 generation = self.events.wakeup.generation
                 try:
                     applied = self.catch_up()
+                except ProjectionFailed as failed:
+                    if not self.resume_when_superseded:
+                        raise
+                    seen = self._replacement_mark(failed.position)  # the replacement that failed, if one did
+                    self._stop(failed)
+                    self._await_correction(failed.position, seen)
+                    continue
                 except Exception as error:
                     if not is_transient(error):
                         raise
@@ -268,13 +305,49 @@ class ViewRunner:
             stopped = error if isinstance(error, ProjectionFailed) else ViewStopped(
                 f"view {self.view.name!r} stopped at position {self._position_or_unknown()}: {describe(error)}"
             )
-            self.error = stopped
-            log.error("view %s stopped: %s", self.view.name, stopped)  # no traceback: it may quote event data
+            self._stop(stopped)
             raise stopped from None
         except BaseException as error:
             self.error = error
             log.error("view %s stopped: %s", self.view.name, type(error).__name__)
             raise
+
+    def _stop(self, stopped: ProjectionFailed | ViewStopped) -> None:
+        """Reports the error that stops the view, here and in its position row, for every process to see."""
+        self.error = stopped
+        log.error("view %s stopped: %s", self.view.name, stopped)  # no traceback: it may quote event data
+        self._record(STOPPED, str(stopped), getattr(stopped, "position", None))
+
+    def _await_correction(self, position: int, seen: int) -> None:
+        """Waits until the event at `position` is superseded anew (a replacement recorded after `seen`),
+        or the view was moved past it (a rebuild by a fixed version)."""
+        log.error(
+            "view %s waits for event %d to be superseded (vaern projections supersede) or for a fixed version",
+            self.view.name, position,
+        )
+        while not self._stopping.is_set():
+            generation = self.events.wakeup.generation
+            self.events.wakeup.wait_past(generation, self.poll_interval)
+            if self._replacement_mark(position) > seen or self._moved_to(position):
+                log.info("view %s tries event %d again", self.view.name, position)
+                return
+
+    def _moved_to(self, position: int) -> bool:
+        reached = self._position_or_unknown()
+        return isinstance(reached, int) and reached >= position
+
+    def _replacement_mark(self, position: int) -> int:
+        try:
+            return self.events.replacement_mark(position)
+        except Exception as error:  # the database: look again at the next wake-up
+            log.warning("view %s cannot look for a supersession yet: %s", self.view.name, describe(error))
+            return 0
+
+    def _record(self, state: str, error: str, stopped_at: int | None = None) -> None:
+        try:
+            mark_trouble(self.db, self.view.name, state, error, stopped_at)
+        except Exception as failure:  # the database may be what is failing; the log still says it
+            log.warning("view %s: its state could not be recorded (%s)", self.view.name, describe(failure))
 
     def _wait_out(self, error: BaseException, failures: int) -> None:
         first, longest = self.retry_delays
@@ -284,12 +357,14 @@ class ViewRunner:
             f" next attempt in {delay:g} s (failure {failures} in a row)"
         )
         log.warning("%s", self.error)
+        self._record(WAITING, str(self.error))
         self._stopping.wait(delay)
 
     def _recovered(self) -> None:
-        if isinstance(self.error, ViewWaiting):
+        """After a batch committed (which cleared the recorded state too): no error to report here either."""
+        if self.error is not None:
             self.error = None
-            log.info("view %s reaches its database again; following the log", self.view.name)
+            log.info("view %s is following the log again", self.view.name)
 
     def _position_or_unknown(self) -> int | str:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api.deps import Guard, MinPosition, ServicesDep, Telephony
+from api.problems import CANNOT_TELL
 from api.schemas import CprBody, FrontDeskOut, InPersonOut, PhoneNumberBody, PhoneRoutingOut
 from domain.application import utc_now
 from domain.identity import Cpr, normalise_phone_number
@@ -25,9 +26,13 @@ def _in_person(terms: InPersonTerms) -> InPersonOut:
     )
 
 
-@router.post("/front-desk/lookup", response_model=FrontDeskOut)
+@router.post("/front-desk/lookup", response_model=FrontDeskOut, responses=CANNOT_TELL)
 def front_desk_lookup(body: CprBody, caller: Guard, services: ServicesDep, min_position: MinPosition = None) -> Response:
-    """May this person come in, and on what terms? Terms only: never the reasons."""
+    """May this person come in, and on what terms? Terms only: never the reasons, nor whether the person
+    is on file (someone without a file and someone without a restriction get the same answer).
+
+    When the view cannot be served as current (its runner is stopped, or it has not applied events
+    in the log in time) the answer is 503 `cannot_tell`, never "open": follow the local procedure."""
     cpr = Cpr.parse(body.cpr)
     ref = services.app.citizen_ref(cpr)
     services.wait_for(services.front_desk.name, min_position)
@@ -38,7 +43,6 @@ def front_desk_lookup(body: CprBody, caller: Guard, services: ServicesDep, min_p
     answer = services.front_desk.lookup(services.db, ref, now, before=logged)
     headline = _in_person(answer.headline) if answer.headline else InPersonOut(rule=InPersonRule.OPEN)
     out = FrontDeskOut(
-        on_file=answer.on_file,
         in_person=headline,
         also_in_force=[_in_person(t) for t in answer.in_force[1:]],
         checked_at=now,
@@ -47,11 +51,13 @@ def front_desk_lookup(body: CprBody, caller: Guard, services: ServicesDep, min_p
     return _json(out)
 
 
-@router.post("/phone-routing/lookup", response_model=PhoneRoutingOut)
+@router.post("/phone-routing/lookup", response_model=PhoneRoutingOut, responses=CANNOT_TELL)
 def phone_routing_lookup(
     body: PhoneNumberBody, caller: Telephony, services: ServicesDep, min_position: MinPosition = None
 ) -> PhoneRoutingOut:
-    """How to route a call from this number now. Routing only: never who or why."""
+    """How to route a call from this number now. Routing only: never who or why.
+
+    503 `cannot_tell` when the view cannot be served as current: route by your own table (docs/telephony.md)."""
     number = normalise_phone_number(body.number)
     services.wait_for(services.phone_routing.name, min_position)
     now = utc_now()

@@ -7,7 +7,8 @@ release id, in the body and in the `X-Release-Id` header of every format. The sa
 had again, later and after late reports, only by that id: the stored figures are served, and
 recomputed at the release's position, threshold and stock instant to verify them (`verified`).
 No position can be chosen, so answers at neighbouring positions cannot be compared to isolate one
-event.
+event. A release is given only from a view that is current (see projections/freshness.py): from
+a stopped or lagging view it would give frozen figures out as today's.
 
 A period that has not begun is refused: it has nothing to count. A period that has begun but not
 ended is counted up to now: its incidents so far, and restriction stocks and overdue reviews at
@@ -33,7 +34,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api.deps import Management, ServicesDep
-from api.problems import problem
+from api.problems import CANNOT_TELL, problem
 from api.statistics_chart import incidents_per_month_svg
 from api.statistics_schemas import StatisticsOut, canonical_json, figures_csv
 from domain.errors import NotFound, RuleViolation
@@ -82,9 +83,14 @@ def _period(first: date, end: date, now: datetime) -> Period:
 
 
 def _release(services: Services, caller: Management, first: date, end: date) -> StatisticsOut:
-    """Computes the figures at the view's current position and records them as a release."""
+    """Computes the figures at the view's current position and records them as a release.
+
+    A view that is stopped or behind the log gives no release (ViewBehind: 503): its figures would
+    be given out as current when they are not.
+    """
     now = services.app.clock()
     period, view = _period(first, end, now), services.statistics
+    services.ensure_current(view.name)
     min_cell, stocks_at = services.settings.statistics_min_cell, period.stocks_at(now)
     figures = view.figures(services.db, period, view.position(services.db), min_cell, stocks_at)
     release = releases(services).record(
@@ -152,22 +158,23 @@ def _svg(out: StatisticsOut) -> Response:
     return Response(incidents_per_month_svg(out), media_type="image/svg+xml", headers=_headers(out))
 
 
-@router.get("/statistics", response_model=StatisticsOut, responses=JSON)
+@router.get("/statistics", response_model=StatisticsOut, responses={**JSON, **CANNOT_TELL})
 def statistics(caller: Management, services: ServicesDep, first: From, to: To) -> Response:
     """Incidents by kind, channel, centre and working hours; employees affected; absence; police reports;
     the restriction flow. Small counts are masked. The answer is recorded as a release: its id gives it again.
     A period must have begun; one that has not ended is counted up to now, restriction stocks and overdue
-    reviews taken at the moment of the release (`computation.stocks_at`), never at an instant still to come."""
+    reviews taken at the moment of the release (`computation.stocks_at`), never at an instant still to come.
+    No release is given from a view that is stopped or behind the log: 503 `cannot_tell` instead."""
     return _json(_release(services, caller, first, to))
 
 
-@router.get("/statistics.csv", response_class=Response, responses=CSV)
+@router.get("/statistics.csv", response_class=Response, responses={**CSV, **CANNOT_TELL})
 def statistics_csv(caller: Management, services: ServicesDep, first: From, to: To) -> Response:
     """The same figures as CSV, one row per figure (table, category, value or "masked"); also a release."""
     return _csv(_release(services, caller, first, to))
 
 
-@router.get("/statistics/incidents-per-month.svg", response_class=Response, responses=SVG)
+@router.get("/statistics/incidents-per-month.svg", response_class=Response, responses={**SVG, **CANNOT_TELL})
 def incidents_per_month_chart(caller: Management, services: ServicesDep, first: From, to: To) -> Response:
     """A bar chart of incidents per month in the period; masked months are hatched. Also a release, named
     in the chart and in the X-Release-Id header."""

@@ -7,7 +7,8 @@ out. The list of who looked is the access log as it stands when asked.
 
 A citizen's timeline shows an incident's facts while it named them, and facts recorded while it
 named no citizen; facts recorded while it named another citizen are that citizen's data and
-appear only as a withheld line (time, type, recorder).
+appear only as a withheld line (time, type, recorder). A superseded fact shows as recorded, and
+its supersession as a fact of its own (who, why, which fields the replacement corrects).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from domain.as_of import ViewPositions, as_of, recorded_by, relied_on, replay
 from domain.contact_file import ContactFile
 from domain.errors import NotFound
 from domain.incident import Incident
+from domain.supersession import REGISTER_ID, SupersessionRegister
 from domain.timeline import Entry, entries
 from infra.access_log import Access, AccessEntry, Purpose
 from infra.services import Services
@@ -92,6 +94,9 @@ def _read_citizen(services: Services, caller: Principal, citizen_ref: UUID, what
         withheld.update(p for p, _ in hidden)
         facts.extend(hidden)
     named = [citizen_ref, *_perpetrators(event for p, event in facts if p not in withheld)]
+    corrections = _supersessions(services, facts, head)
+    withheld.update(p for p, e in corrections if e.position in withheld)  # another citizen's data too
+    facts.extend(corrections)
     _record(services, caller, what, *named)
     accesses = services.access.entries(citizen_ref)
     lines = [replace(e, summary=WITHHELD, letters=()) if e.position in withheld else e for e in entries(facts)]
@@ -124,6 +129,15 @@ def _while_named(
         ours = any(spell.covers(position) for spell in spells)
         (shown if ours or not others else withheld).append((position, event))
     return shown, withheld
+
+
+def _supersessions(services: Services, facts: list[tuple[int, Any]], head: int) -> list[tuple[int, Any]]:
+    """The supersessions of any of these facts, up to `head`: the timeline shows each beside the fact as recorded."""
+    positions = {position for position, _ in facts}
+    return [
+        (position, event) for position, event in history(services.app, REGISTER_ID, stop=head)
+        if isinstance(event, SupersessionRegister.EventSuperseded) and event.position in positions
+    ]
 
 
 def _perpetrators(events: Iterable[Any]) -> list[UUID]:
@@ -173,7 +187,7 @@ def _read_incident(services: Services, caller: Principal, incident_id: UUID, wha
         raise NotFound("no incident with that id")
     perpetrators = _perpetrators(e for _, e in facts)
     _record(services, caller, what, *(perpetrators or [None]))
-    return _Read(head, utc_now(), entries(facts), [], [], perpetrators)
+    return _Read(head, utc_now(), entries([*facts, *_supersessions(services, facts, head)]), [], [], perpetrators)
 
 
 @router.get("/incidents/{incident_id}/timeline", response_model=IncidentTimelineOut)
