@@ -111,6 +111,7 @@ class Relay:
         self.leading = False
         self._marked = float("-inf")  # when this relay last recorded itself current
         self._follower = RoutingFollower(app.get_contact_file)
+        self._replacements_seen = 0  # the supersession register's version the follower's memory reflects
         register(db, self.name)
         relay_topic.create_table(db)
 
@@ -184,6 +185,11 @@ class Relay:
             return None
         events = read_routing_events(self.events, after=start, limit=self.batch_size, stop=head)
         end = events[-1][0] if len(events) >= self.batch_size else head
+        if self.app.replacements.version != self._replacements_seen:
+            # An event was superseded: what this relay holds of each citizen may rest on the original.
+            # A fresh follower loads each citizen's file (with the replacement) when it next meets them.
+            self._follower = RoutingFollower(self.app.get_contact_file)
+            self._replacements_seen = self.app.replacements.version
         changes = self._follower.scan(start, events, end)
         return _Batch(start, end, [change.message for change in changes])
 

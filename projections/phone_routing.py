@@ -14,7 +14,7 @@ from domain.contact_file import ContactFile
 from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database
 from projections.freshness import Freshness, ViewBehind
-from projections.runner import Batch, RowWrite, Write, write_batch, write_rows
+from projections.row_writes import Batch, RowWrite, Write, write_batch, write_rows
 
 NAME = "phone_routing"
 

@@ -12,6 +12,11 @@ or decoded. The runner still moves the view's position past them (up to the log'
 batch ends short of it), so its lag counts only events it has yet to look at. On PostgreSQL a
 batch goes through the view's `apply_batch` if it has one (a few set-based statements), else its
 statements are pipelined: sent one after another without waiting for each result.
+
+The runner records in its position row how it fares (running, waiting, stopped with the event's
+position and the error; when it was last alive and current; projections/positions.py), so every
+process can judge the view. Run by Services (`vaern serve`, `vaern projection NAME`), a runner
+stopped at an event waits for the event to be superseded and then goes on.
 See docs/projections.md.
 """
 
@@ -20,8 +25,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -39,6 +42,7 @@ from projections.positions import (
     read_position,
     register,
 )
+from projections.row_writes import Batch
 
 log = logging.getLogger(__name__)
 
@@ -59,59 +63,6 @@ class View(Protocol):
     def create_tables(self, cur: Cursor) -> None: ...
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None: ...
-
-
-Batch = Sequence[tuple[int, Any]]
-
-
-@dataclass(frozen=True)
-class RowWrite:
-    """A statement that writes one row of a view, in two forms.
-
-    `one` takes one row's parameters (%s each). `many` writes many rows at once from a table
-    named `{rows}` whose `columns` (name and type, in the order of `one`'s parameters) hold them.
-    `name` names that table (a temporary one, per connection).
-    """
-
-    name: str
-    columns: str
-    one: str
-    many: str
-
-
-Write = tuple[RowWrite, Hashable, tuple[Any, ...]]
-"""A statement, the key of the one row it writes (table and primary key), and its parameters."""
-
-
-def write_rows(cur: Cursor, writes: Iterable[Write]) -> None:
-    for statement, _, params in writes:
-        cur.execute(statement.one, params)
-
-
-def write_batch(cur: Any, writes: Iterable[Write]) -> None:
-    """Runs a batch's row writes (PostgreSQL), in log order, as one set-based statement per kind and wave.
-
-    Writes to different rows commute; writes to one row must keep their order. So the first write
-    to each row goes in wave 1, the second in wave 2, and so on; within a wave no two writes touch
-    one row, and a wave's writes of one kind become one statement, over rows sent with COPY (far
-    cheaper per row than parameters). The outcome is that of running each write in turn.
-    """
-    waves: list[dict[RowWrite, list[tuple[Any, ...]]]] = []
-    last: dict[Hashable, int] = {}
-    for statement, key, params in writes:
-        wave = last[key] = last.get(key, -1) + 1
-        if wave == len(waves):
-            waves.append({})
-        waves[wave].setdefault(statement, []).append(params)
-    for wave_writes in waves:
-        for statement, rows in wave_writes.items():
-            table = f"vaern_batch_{statement.name}"
-            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({statement.columns}) ON COMMIT DELETE ROWS")
-            with cur.copy(f"COPY {table} FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            cur.execute(statement.many.format(rows=table))
-            cur.execute(f"DELETE FROM {table}")
 
 
 def batch_end(batch: Batch, head: int, limit: int) -> int:

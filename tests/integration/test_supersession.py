@@ -3,6 +3,7 @@ replacement and goes on; the log keeps the original, and the legal timeline show
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.security import issue_token
+from consumers.relay import Relay
 from domain.contact_file import ContactFile
 from domain.identity import Cpr
 from domain.values import Actor, Official, Role
@@ -116,4 +118,32 @@ def test_the_command_line_supersedes_for_an_admin_names_only_the_fields_and_refu
     for text in (done.stdout, done.stderr, tried.stdout, wrong.stderr):
         assert "Vagt til stede" not in text and POISON not in text  # values are never printed
     assert services.events.read(after=bad.position - 1, limit=1)[0][1].terms.in_person.instructions == "Vagt til stede"
+    services.close()
+
+
+def contacts(relay: Relay, start: int) -> tuple[int, list[str | None]]:
+    """The end of the relay's next batch after `start`, and the phone contact each of its messages routes to."""
+    batch = relay._next_batch(start)
+    assert batch is not None
+    routed = [json.loads(m.value)["data"]["restrictions"] for m in batch.messages]
+    return batch.end, [r[0]["contact"] if r else None for r in routed]
+
+
+def test_the_relay_reads_a_superseded_event_as_its_replacement_and_forgets_what_rested_on_the_original(settings):
+    services = Services.build(settings)
+    ref = services.app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    services.app.register_phone_number(ref, "+4520304050", LEADER)
+    decide(services.app, ref, phone={"rule": "named_contact_only", "contact": "Team Nrod"})
+    (proposed,) = [p for p, e in history(services.app, ref) if isinstance(e, ContactFile.RestrictionProposed)]
+    relay = Relay(services.app, services.events, services.db, "127.0.0.1:9", "t-supersession")  # never connects
+    end, published = contacts(relay, 0)
+    assert published[-1] == "Team Nrod"  # as recorded: the relay had passed it
+
+    services.app.supersede_event(proposed, {"terms": {"phone": {"contact": "Team Nord"}}}, REASON, OFFICIAL, OPERATOR)
+    services.app.register_phone_number(ref, "+4520304051", LEADER)
+    _, published = contacts(relay, end)
+    assert published == ["Team Nord"]  # the citizen's next message carries the routing as corrected
+    _, replayed = contacts(Relay(services.app, services.events, services.db, "127.0.0.1:9", "t-again"), 0)
+    assert "Team Nrod" not in replayed and replayed[-1] == "Team Nord"  # read from the start: the replacement
+    relay.close()
     services.close()
