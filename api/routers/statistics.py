@@ -115,7 +115,8 @@ def _verification(services: Services, release: Release) -> str | None:
     log.warning("statistics release %s: recomputed figures differ from those given out", release.release_id)
     return (
         "recomputed at its position, threshold and stocks_at, the figures now come out different (the counting or"
-        " the masking has changed since it was given out); these are the figures as given out"
+        " the masking has changed since it was given out, or an event it counted was superseded and the view"
+        " rebuilt); these are the figures as given out"
     )
 
 
