@@ -200,6 +200,13 @@ class AnsweredFromOut(BaseModel):
     phone_routing_position: int | None = Field(
         description="the same for the phone routing, from a call routing lookup of the citizen made at exactly `at`"
     )
+    front_desk_unanswered: bool = Field(
+        False, description="the front-desk lookup logged at exactly `at` gave no answer: 503 cannot tell (its view"
+        " was stopped or behind the log); `front_desk` is what that view held, which was not shown"
+    )
+    phone_routing_unanswered: bool = Field(
+        False, description="the same for the phone routing: no answer was given, the caller's own table routed"
+    )
 
 
 class AsOfOut(BaseModel):
@@ -239,7 +246,9 @@ class AsOfOut(BaseModel):
             known_then=ContactFileThenOut.of(answer.known_then) if answer.known_then else None,
             incidents_known_then=[IncidentThenOut.of(i) for i in answer.incidents_then],
             answered_from=AnsweredFromOut(
-                front_desk_position=answer.views.front_desk, phone_routing_position=answer.views.phone_routing
+                front_desk_position=answer.views.front_desk, phone_routing_position=answer.views.phone_routing,
+                front_desk_unanswered=answer.views.front_desk_unanswered,
+                phone_routing_unanswered=answer.views.phone_routing_unanswered,
             ),
         )
 
@@ -260,7 +269,10 @@ def as_of_sections(out: AsOfOut) -> list[tuple[str, list[str]]]:
     def windows(ws: list[TimeWindow]) -> str:
         return "; calls taken " + ", ".join(f"{'/'.join(d.value for d in w.days)} {w.start:%H:%M}-{w.end:%H:%M}" for w in ws)
 
-    def basis(position: int | None) -> str:
+    def basis(position: int | None, unanswered: bool = False) -> str:
+        if unanswered:
+            return (f"The lookup logged at this moment gave no answer (cannot tell: its view, at log position"
+                    f" {position}, was stopped or behind); below is what that view held, which was not shown")
         if position is None:
             return "No lookup of the citizen was logged at this moment: this is what a view that was current gave"
         return f"Exactly what the lookup logged at this moment showed: the view had reached log position {position}"
@@ -276,12 +288,12 @@ def as_of_sections(out: AsOfOut) -> list[tuple[str, list[str]]]:
             for r in out.reaches_back
         ] or ["None"]),
         ("What the front-desk lookup answered", [
-            basis(out.answered_from.front_desk_position),
+            basis(out.answered_from.front_desk_position, out.answered_from.front_desk_unanswered),
             in_person(desk.in_person),
             *(f"Also in force: {in_person(t)}" for t in desk.also_in_force),
         ]),
         ("What the phone routing answered", [
-            basis(out.answered_from.phone_routing_position),
+            basis(out.answered_from.phone_routing_position, out.answered_from.phone_routing_unanswered),
             *(
                 f"Number ending {p.number[-4:]}: {p.rule.value}" + (f" ({p.contact})" if p.contact else "")
                 + (windows(p.windows) if p.windows else "")

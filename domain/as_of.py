@@ -81,10 +81,16 @@ class IncidentThen:
 
 @dataclass(frozen=True)
 class ViewPositions:
-    """The positions the views had reached when they answered at T, where known (from the access log)."""
+    """The positions the views had reached when they answered at T, where known (from the access log).
+
+    A lookup logged as unanswered gave no answer ("cannot tell": its view was stopped or behind);
+    what its view then held is still given, as what the view held, not as what was shown.
+    """
 
     front_desk: int | None = None
     phone_routing: int | None = None
+    front_desk_unanswered: bool = False
+    phone_routing_unanswered: bool = False
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,6 @@ from projections.runner import PositionWatch, ViewRunner
 log = logging.getLogger(__name__)
 
 
-def _recorded(row: Follower, state: str) -> dict[str, Any]:
-    """What a follower recorded of itself, judged (`state`: current, stopped, waiting, no runner, behind)."""
-    return {"state": state, "stopped_at": row.stopped_at, "alive_at": row.alive_at, "current_at": row.current_at}
-
-
 class ViewNotCaughtUp(Exception):
     """A read asked for a position its view has not reached within the wait limit."""
 
@@ -149,27 +144,9 @@ class Services:
     def status(self) -> dict[str, Any]:
         """Every view's and relay's position, lag and state, as recorded in the database by whichever
         process runs it; `problems` says what is not well (empty: all is well)."""
-        head, at, limit = self.events.head(), now(), self.freshness.max_staleness
-        rows = followers(self.db, names=list(self.views))
-        problems: list[str] = []
-        views = {}
-        for name in self.views:
-            row = rows.get(name) or Follower(name, 0)
-            judged = assess(row, head, at, limit)
-            runner = self.runners.get(name)
-            error = row.error if row.state in (STOPPED, WAITING) else None
-            if error is None and runner is not None and runner.error is not None:
-                error = str(runner.error)  # this process knows before its record is written
-            views[name] = {"position": row.position, "lag": max(head - row.position, 0), "error": error,
-                           **_recorded(row, judged.state)}
-            problems += [f"view {judged.problem}"] if judged.problem else []
-            problems += [f"view {name}: {error}"] if error and not judged.problem else []
-        relays = {}
-        for name, row in followers(self.db, prefix="relay:").items():
-            judged = assess(row, head, at, limit)
-            relays[name] = {"position": row.position, "lag": max(head - row.position, 0), "error": row.error,
-                            **_recorded(row, judged.state)}
-            problems += [judged.problem] if judged.problem else []
+        head, problems = self.events.head(), []
+        views = {name: self._judged(row, head, problems) for name, row in self._followers(list(self.views)).items()}
+        relays = {name: self._judged(row, head, problems) for name, row in followers(self.db, prefix="relay:").items()}
         status: dict[str, Any] = {"event_log": {"head": head}, "views": views, "relays": relays}
         if self.relay is not None:
             status["relay"] = self.relay.status()
@@ -179,6 +156,22 @@ class Services:
             problems += [f"scheduler: {status['scheduler']['error']}"] if self.scheduler.error else []
         status["problems"] = list(dict.fromkeys(problems))
         return status
+
+    def _followers(self, names: list[str]) -> dict[str, Follower]:
+        rows = followers(self.db, names=names)
+        return {name: rows.get(name) or Follower(name, 0) for name in names}
+
+    def _judged(self, row: Follower, head: int, problems: list[str]) -> dict[str, Any]:
+        """A follower's recorded row judged against the head now; what is not well goes to `problems`."""
+        judged = assess(row, head, now(), self.freshness.max_staleness)
+        error = row.error if row.state in (STOPPED, WAITING) else None
+        runner = self.runners.get(row.name)
+        if error is None and runner is not None and runner.error is not None:
+            error = str(runner.error)  # this process knows before its record is written
+        kind = "" if row.name.startswith("relay:") else "view "
+        problems += [f"{kind}{judged.problem}"] if judged.problem else [f"{kind}{row.name}: {error}"] if error else []
+        return {"position": row.position, "lag": max(head - row.position, 0), "error": error, "state": judged.state,
+                "stopped_at": row.stopped_at, "alive_at": row.alive_at, "current_at": row.current_at}
 
     def close(self) -> None:
         if self.scheduler is not None:

@@ -267,7 +267,7 @@ class ViewRunner:
         """Reports the error that stops the view, here and in its position row, for every process to see."""
         self.error = stopped
         log.error("view %s stopped: %s", self.view.name, stopped)  # no traceback: it may quote event data
-        self._record(STOPPED, str(stopped), getattr(stopped, "position", None))
+        self._record(STOPPED, getattr(stopped, "reason", str(stopped)), getattr(stopped, "position", None))
 
     def _await_correction(self, position: int, seen: int) -> None:
         """Waits until the event at `position` is superseded anew (a replacement recorded after `seen`),

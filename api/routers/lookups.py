@@ -10,7 +10,7 @@ from api.schemas import CprBody, FrontDeskOut, InPersonOut, PhoneNumberBody, Pho
 from domain.application import utc_now
 from domain.identity import Cpr, normalise_phone_number
 from domain.values import InPersonRule
-from infra.access_log import Access, Purpose
+from infra.access_log import Access, Purpose, lookup_what
 from projections.front_desk import InPersonTerms
 
 router = APIRouter(tags=["lookups"])
@@ -39,7 +39,7 @@ def front_desk_lookup(body: CprBody, caller: Guard, services: ServicesDep, min_p
     now = utc_now()
     search = services.access.search_ref("cpr", cpr.digits)
     access = Access(caller.actor, Purpose.ENTRY_CHECK, "front_desk_lookup", ref, search, at=now)
-    logged = services.access.entry(access, view=services.front_desk.name)
+    logged = services.access.entry(access, view=services.front_desk.name, freshness=services.freshness)
     answer = services.front_desk.lookup(services.db, ref, now, before=logged)
     headline = _in_person(answer.headline) if answer.headline else InPersonOut(rule=InPersonRule.OPEN)
     out = FrontDeskOut(
@@ -63,11 +63,10 @@ def phone_routing_lookup(
     now = utc_now()
     answer = services.phone_routing.lookup(services.db, number, now)
     search = services.access.search_ref("phone", number)
+    what = lookup_what("phone_routing_lookup", answered=answer.behind is None)
     for ref in answer.citizen_refs or {None}:
-        services.access.record(
-            Access(caller.actor, Purpose.CALL_ROUTING, "phone_routing_lookup", ref, search, answer.position, now)
-        )
-    routing = answer.routing
+        services.access.record(Access(caller.actor, Purpose.CALL_ROUTING, what, ref, search, answer.position, now))
+    routing = answer.routing  # raises ViewBehind (503 cannot tell) when the view is stopped or behind
     return PhoneRoutingOut(
         rule=routing.rule,
         contact=routing.contact,

@@ -34,7 +34,7 @@ from domain.errors import NotFound
 from domain.incident import Incident
 from domain.supersession import REGISTER_ID, SupersessionRegister
 from domain.timeline import Entry, entries
-from infra.access_log import Access, AccessEntry, Purpose
+from infra.access_log import Access, AccessEntry, Purpose, lookup_what
 from infra.services import Services
 from infra.timeline_pdf import TimelineExport, render_timeline, stamp
 from projections.incident_index import Attribution, history
@@ -232,12 +232,21 @@ def _read_as_of(services: Services, caller: Principal, citizen_ref: UUID, at: da
     services.wait_for(services.incident_index.name, head)
     candidates = [*relied_on(known_then), *(a.incident_id for a in services.incident_index.incidents_of(services.db, citizen_ref))]
     incidents = {i: history(services.app, i, stop=head) for i in dict.fromkeys(candidates)}
-    logged = services.access.view_positions_at(citizen_ref, at)
-    views = ViewPositions(logged.get("front_desk_lookup"), logged.get("phone_routing_lookup"))
+    views = _logged_lookups(services.access.view_positions_at(citizen_ref, at))
     answer = as_of(facts, at, sharing, incidents, views)
     shown = [i.incident.facts.perpetrator.citizen_ref for i in answer.incidents_then]
     _record(services, caller, what, citizen_ref, *sharing, *(ref for ref in shown if ref is not None))
     return AsOfOut.of(citizen_ref, answer, head)
+
+
+def _logged_lookups(logged: dict[str, int]) -> ViewPositions:
+    """The view positions the citizen's lookups at the moment kept, and whether they went unanswered."""
+    def seen(what: str) -> tuple[int | None, bool]:
+        unanswered = lookup_what(what, answered=False)
+        return logged.get(what, logged.get(unanswered)), what not in logged and unanswered in logged
+
+    (desk, desk_unanswered), (phone, phone_unanswered) = seen("front_desk_lookup"), seen("phone_routing_lookup")
+    return ViewPositions(desk, phone, desk_unanswered, phone_unanswered)
 
 
 def _sharing(services: Services, citizen_ref: UUID, held: Iterable[str], head: int) -> list[UUID]:

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.routers.statistics import releases
+from api.security import Principal
 from domain.identity import Cpr
 from domain.incident import Incident
 from domain.incident_values import IncidentFacts
@@ -29,6 +30,8 @@ from tests.support.cases import LEADER, decide, incident_facts, report_incident
 GUARD = bearer(Role.GUARD, "g1", "Gitte Vagt")
 TELEPHONY = bearer(Role.TELEPHONY, "tel", "Telefoni")
 MANAGEMENT = bearer(Role.MANAGEMENT, "m1", "Mette Madsen")
+LEGAL = bearer(Role.LEGAL, "j1", "Jens Jurist")
+OPERATOR = Principal(user_id="ops1", name="Ole Drift", role=Role.ADMIN, title="Driftsansvarlig")
 POISON = "Ufuldstændig tekst ☠"  # what these views cannot apply, as a NUL stopped them on PostgreSQL
 POISONED, LATER = "211062-5629", "150785-1234"
 
@@ -171,3 +174,32 @@ def test_views_that_follow_the_log_stay_current_through_events_they_do_not_read(
         views = http.get("/health").json()["views"]
         assert (views["front_desk"]["state"], views["phone_routing"]["state"]) == ("current", "current")
         assert desk(http, LATER).status_code == 200 and routed(http, "+4520304050").status_code == 200
+
+
+def test_legal_review_says_a_lookup_that_could_not_tell_showed_nothing(settings):
+    services = Services.build(settings)
+    poisoned(services, "front_desk", PoisonedFrontDesk)
+    poisoned(services, "phone_routing", PoisonedPhoneRouting)
+    services.start_views()
+    with serving(services, settings) as http:
+        later = services.app.open_contact_file(Cpr.parse(LATER), LEADER).citizen_ref
+        services.wait_for("phone_routing", services.app.register_phone_number(later, "+4520304050", LEADER).position)
+        stuck = services.app.open_contact_file(Cpr.parse(POISONED), LEADER).citizen_ref
+        bad = decide(services.app, stuck, in_person={"rule": "banned", "instructions": POISON})
+        until(lambda: all(services.runners[v].error is not None for v in ("front_desk", "phone_routing")))
+        assert desk(http, LATER).status_code == 503 and routed(http, "+4520304050").status_code == 503
+        fixed = {"terms": {"in_person": {"instructions": "Henvis til skriftlig henvendelse"}}}
+        _, recorded = services.app.supersede_event(bad.position, fixed, "Rettet tekst", OPERATOR.official, OPERATOR.actor)
+        for view in ("front_desk", "phone_routing"):  # (legal review reads the phone-routing view too)
+            services.wait_for(view, recorded)
+
+        accesses = http.get(f"/contact-files/{later}/timeline", headers=LEGAL).json()["accesses"]
+        lookups = {a["what"]: a["at"] for a in accesses if a["what"].endswith("_unanswered")}
+        assert set(lookups) == {"front_desk_lookup_unanswered", "phone_routing_lookup_unanswered"}
+        for what, flag in (("front_desk_lookup_unanswered", "front_desk_unanswered"),
+                           ("phone_routing_lookup_unanswered", "phone_routing_unanswered")):
+            then = http.get(f"/contact-files/{later}/as-of", params={"at": lookups[what]}, headers=LEGAL).json()
+            assert then["answered_from"][flag] is True
+        pdf = http.get(f"/contact-files/{later}/as-of.pdf", params={"at": lookups["front_desk_lookup_unanswered"]},
+                       headers=LEGAL)
+        assert pdf.status_code == 200
