@@ -200,13 +200,6 @@ class AnsweredFromOut(BaseModel):
     phone_routing_position: int | None = Field(
         description="the same for the phone routing, from a call routing lookup of the citizen made at exactly `at`"
     )
-    front_desk_unanswered: bool = Field(
-        False, description="the front-desk lookup logged at exactly `at` gave no answer: 503 cannot tell (its view"
-        " was stopped or behind the log); `front_desk` is what that view held, which was not shown"
-    )
-    phone_routing_unanswered: bool = Field(
-        False, description="the same for the phone routing: no answer was given, the caller's own table routed"
-    )
 
 
 class AsOfOut(BaseModel):
@@ -233,6 +226,11 @@ class AsOfOut(BaseModel):
         description="the incidents the file's restrictions rested on, or naming the citizen, as recorded by `at`"
     )
     answered_from: AnsweredFromOut
+    unanswered: list[str] = Field(
+        default_factory=list, description="the lookups (front_desk, phone_routing) logged at exactly `at` that gave no"
+        " answer: 503 cannot tell, their view stopped or behind the log. Their answer above is what that view held"
+        " (at the position in `answered_from`), which was not shown"
+    )
 
     @classmethod
     def of(cls, citizen_ref: UUID, answer: AsOf, position: int) -> AsOfOut:
@@ -246,10 +244,10 @@ class AsOfOut(BaseModel):
             known_then=ContactFileThenOut.of(answer.known_then) if answer.known_then else None,
             incidents_known_then=[IncidentThenOut.of(i) for i in answer.incidents_then],
             answered_from=AnsweredFromOut(
-                front_desk_position=answer.views.front_desk, phone_routing_position=answer.views.phone_routing,
-                front_desk_unanswered=answer.views.front_desk_unanswered,
-                phone_routing_unanswered=answer.views.phone_routing_unanswered,
+                front_desk_position=answer.views.front_desk, phone_routing_position=answer.views.phone_routing
             ),
+            unanswered=[name for name, flag in (("front_desk", answer.views.front_desk_unanswered),
+                                                ("phone_routing", answer.views.phone_routing_unanswered)) if flag],
         )
 
 
@@ -288,12 +286,12 @@ def as_of_sections(out: AsOfOut) -> list[tuple[str, list[str]]]:
             for r in out.reaches_back
         ] or ["None"]),
         ("What the front-desk lookup answered", [
-            basis(out.answered_from.front_desk_position, out.answered_from.front_desk_unanswered),
+            basis(out.answered_from.front_desk_position, "front_desk" in out.unanswered),
             in_person(desk.in_person),
             *(f"Also in force: {in_person(t)}" for t in desk.also_in_force),
         ]),
         ("What the phone routing answered", [
-            basis(out.answered_from.phone_routing_position, out.answered_from.phone_routing_unanswered),
+            basis(out.answered_from.phone_routing_position, "phone_routing" in out.unanswered),
             *(
                 f"Number ending {p.number[-4:]}: {p.rule.value}" + (f" ({p.contact})" if p.contact else "")
                 + (windows(p.windows) if p.windows else "")

@@ -327,9 +327,21 @@ class ViewRunner:
         """Follows the log in a background thread (one per runner, however often called)."""
         if self._thread is not None and self._thread.is_alive():
             return self._thread
+        self._known_current()
         self._thread = threading.Thread(target=self._run_quietly, name=f"view-{self.view.name}", daemon=True)
         self._thread.start()
         return self._thread
+
+    def _known_current(self) -> None:
+        """Records a view found at the head as current now, before its thread first runs: a lookup or
+        /health right after start-up then sees it current, not merely not yet looked at."""
+        try:
+            started = now()
+            position = self.position
+            if self.events.head() <= position:
+                self._mark_current(position, started)
+        except Exception as error:  # the thread meets it again, and waits it out or stops
+            log.warning("view %s: could not record itself current at start (%s)", self.view.name, describe(error))
 
     def _run_quietly(self) -> None:
         try:

@@ -59,8 +59,10 @@ def test_a_view_stopped_at_an_event_goes_on_once_the_event_is_superseded(setting
         assert answer.status_code == 200, answer.text
         assert answer.json()["in_person"]["rule"] == "guard_present"
         assert answer.json()["in_person"]["instructions"] == "Vagt til stede; ring til teamleder"
-        state = http.get("/health").json()["views"]["front_desk"]
+        health = http.get("/health").json()
+        state = health["views"]["front_desk"]
         assert state["state"] == "current" and state["error"] is None and state["stopped_at"] is None
+        assert health["status"] == "ok", health["problems"]  # every view took the supersession events in its stride
 
         # The log holds the events as recorded; the domain decides on the replacements.
         assert stored(services, bad.position).terms.in_person.instructions == POISON

@@ -196,10 +196,10 @@ def test_legal_review_says_a_lookup_that_could_not_tell_showed_nothing(settings)
         accesses = http.get(f"/contact-files/{later}/timeline", headers=LEGAL).json()["accesses"]
         lookups = {a["what"]: a["at"] for a in accesses if a["what"].endswith("_unanswered")}
         assert set(lookups) == {"front_desk_lookup_unanswered", "phone_routing_lookup_unanswered"}
-        for what, flag in (("front_desk_lookup_unanswered", "front_desk_unanswered"),
-                           ("phone_routing_lookup_unanswered", "phone_routing_unanswered")):
+        for what, lookup in (("front_desk_lookup_unanswered", "front_desk"),
+                             ("phone_routing_lookup_unanswered", "phone_routing")):
             then = http.get(f"/contact-files/{later}/as-of", params={"at": lookups[what]}, headers=LEGAL).json()
-            assert then["answered_from"][flag] is True
+            assert then["unanswered"] == [lookup]
         pdf = http.get(f"/contact-files/{later}/as-of.pdf", params={"at": lookups["front_desk_lookup_unanswered"]},
                        headers=LEGAL)
         assert pdf.status_code == 200
