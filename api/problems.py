@@ -14,6 +14,7 @@ from api.security import InvalidToken
 from infra.blobs import BlobCorrupted
 from domain.errors import NotFound, RuleViolation, VersionConflict
 from infra.services import ViewNotCaughtUp
+from projections.freshness import ViewBehind
 
 PROBLEM = "application/problem+json"
 
@@ -113,6 +114,26 @@ async def _not_caught_up(_: Request, exc: ViewNotCaughtUp) -> JSONResponse:
     return problem(503, "View not caught up", str(exc), headers={"Retry-After": "1"}, position=exc.reached)
 
 
+CANNOT_TELL_TYPE = "urn:vaern:problem:cannot-tell"
+CANNOT_TELL: dict[int | str, dict[str, Any]] = {
+    503: {
+        "description": "the view cannot be served as current (stopped, or behind the log): no answer, `cannot_tell`"
+        f" is true and `type` is {CANNOT_TELL_TYPE}; act as when Vaern is unreachable",
+        "content": {PROBLEM: {}},
+    }
+}
+
+
+async def _behind(_: Request, exc: ViewBehind) -> JSONResponse:
+    return problem(
+        503, "Cannot tell: the view is not current",
+        f"the {exc.view} view cannot be served as current ({exc.reason}); no answer is given rather than one that"
+        " may be out of date. Follow the local procedure meanwhile.",
+        headers={"Retry-After": "5"}, type=CANNOT_TELL_TYPE, cannot_tell=True, view=exc.view, reason=exc.reason,
+        position=exc.position,
+    )
+
+
 async def _corrupted(_: Request, exc: BlobCorrupted) -> JSONResponse:
     return problem(500, "Stored document corrupted", "the stored bytes no longer match their hash")
 
@@ -132,6 +153,7 @@ def install(app: FastAPI) -> None:
         (Forbidden, _forbidden),
         (BadPrecondition, _precondition),
         (ViewNotCaughtUp, _not_caught_up),
+        (ViewBehind, _behind),
         (BlobCorrupted, _corrupted),
         (StarletteHTTPException, _http),
     ):

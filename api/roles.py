@@ -99,8 +99,16 @@ UPLOAD_EVIDENCE = _row(
 READ_EVIDENCE = _row(
     "GET /incidents/{id}/evidence/{sha256}", CASE_READERS, "an incident's evidence file, as a download"
 )
-FRONT_DESK = _row("POST /front-desk/lookup", GUARD, "in-person terms in force now, never the reasons")
-PHONE_LOOKUP = _row("POST /phone-routing/lookup", TELEPHONY, "phone routing in force now for a number")
+FRONT_DESK = _row(
+    "POST /front-desk/lookup", GUARD,
+    "in-person terms in force now, never the reasons nor whether the person is on file; 503 `cannot_tell`"
+    " when the view is stopped or behind",
+)
+PHONE_LOOKUP = _row(
+    "POST /phone-routing/lookup", TELEPHONY,
+    "phone routing in force now for a number; 503 `cannot_tell` when the view is stopped or behind (route by"
+    " your own table)",
+)
 PHONE_SNAPSHOT = _row(
     "GET /phone-routing/snapshot", TELEPHONY, "every citizen's routing state, to start reading the topic from"
 )
@@ -121,7 +129,8 @@ ACCESS_REPORT = _row(
 STATISTICS = _row(
     ("GET /statistics", "GET /statistics.csv", "GET /statistics/incidents-per-month.svg"), MANAGEMENT,
     "figures for whole months (`from`, `to`), small counts masked, stored as a release that links to its CSV and"
-    " chart; the `.csv` and `.svg` shortcuts record a release and redirect (303) to it",
+    " chart; the `.csv` and `.svg` shortcuts record a release and redirect (303) to it; 503 `cannot_tell` (no"
+    " release) when the view is stopped or behind",
 )
 RELEASES = _row(
     (
@@ -131,7 +140,11 @@ RELEASES = _row(
     MANAGEMENT,
     "a release as given out (JSON, CSV for Danish Excel, chart), verified by recomputing it at its position",
 )
-HEALTH = _row("GET /health", (), "positions and lag of the views, the relay and the scheduler")
+HEALTH = _row(
+    "GET /health", (),
+    "`ok` or `degraded` with the problems; position, lag and state of every view and relay, as their runners"
+    " recorded them",
+)
 
 TABLE: tuple[Operations, ...] = (
     OPEN_FILE, READ_FILE, PHONE_NUMBERS, ADJUSTMENT_NEEDS, WARNINGS, PROPOSE, HEARING, SKIP_HEARING, DECIDE,

@@ -194,7 +194,8 @@ class InPersonOut(Answer):
 
 
 class FrontDeskOut(Answer):
-    on_file: bool = Field(description="whether the citizen has a contact file at all")
+    """The in-person terms in force; the same answer for a citizen without a restriction and one never on file."""
+
     in_person: InPersonOut = Field(description="the strictest in-person terms in force now")
     also_in_force: list[InPersonOut] = Field(description="other in-person terms in force (other scopes)")
     checked_at: AwareDatetime

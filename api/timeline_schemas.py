@@ -31,7 +31,10 @@ class LetterRefOut(Answer):
 
 class EntryOut(Answer):
     position: int = Field(description="the fact's position in the event log")
-    originator_id: UUID = Field(description="the contact file (citizen reference) or incident the fact belongs to")
+    originator_id: UUID = Field(
+        description="the contact file (citizen reference) or incident the fact belongs to; for a supersession, the"
+        " register of supersessions (the superseded fact is named in the summary)"
+    )
     version: int
     type: str = Field(description="the stored type, e.g. ContactFile.RestrictionDecided or Incident.Reported")
     name: str = Field(description="the type's Danish name, as the PDF prints it, e.g. Restriktion besluttet")
@@ -95,19 +98,16 @@ class IncidentTimelineOut(ExportHeader):
 
 
 class FrontDeskThenOut(Answer):
-    """The front-desk lookup's answer, shaped as the live lookup gives it."""
+    """The front-desk lookup's answer, shaped as the live lookup gives it (which never says whether the
+    citizen was on file: see `known_then` for that)."""
 
-    on_file: bool
     in_person: InPersonOut
     also_in_force: list[InPersonOut]
 
     @classmethod
     def of(cls, answers: Answers) -> FrontDeskThenOut:
         shown = [_in_person(r) for r in sorted(answers.in_person, key=lambda r: front_desk.strictest_first(r.terms.in_person.rule, r.terms.valid_until, r.restriction_id))]
-        return cls(
-            on_file=answers.on_file, in_person=shown[0] if shown else InPersonOut(rule=InPersonRule.OPEN),
-            also_in_force=shown[1:],
-        )
+        return cls(in_person=shown[0] if shown else InPersonOut(rule=InPersonRule.OPEN), also_in_force=shown[1:])
 
 
 def _in_person(r: Restriction) -> InPersonOut:
@@ -232,6 +232,11 @@ class AsOfOut(Answer):
         description="the incidents the file's restrictions rested on, or naming the citizen, as recorded by `at`"
     )
     answered_from: AnsweredFromOut
+    unanswered: list[str] = Field(
+        default_factory=list, description="the lookups (front_desk, phone_routing) logged at exactly `at` that gave no"
+        " answer: 503 cannot tell, their view stopped or behind the log. Their answer above is what that view held"
+        " (at the position in `answered_from`), which was not shown"
+    )
 
     @classmethod
     def of(cls, citizen_ref: UUID, answer: AsOf, position: int) -> AsOfOut:
@@ -247,6 +252,8 @@ class AsOfOut(Answer):
             answered_from=AnsweredFromOut(
                 front_desk_position=answer.views.front_desk, phone_routing_position=answer.views.phone_routing
             ),
+            unanswered=[name for name, flag in (("front_desk", answer.views.front_desk_unanswered),
+                                                ("phone_routing", answer.views.phone_routing_unanswered)) if flag],
         )
 
 
@@ -266,7 +273,10 @@ def as_of_sections(out: AsOfOut) -> list[tuple[str, list[str]]]:
     def windows(ws: list[TimeWindow]) -> str:
         return "; opkald tages " + ", ".join(f"{'/'.join(word(d) for d in w.days)} {w.start:%H:%M}-{w.end:%H:%M}" for w in ws)
 
-    def basis(position: int | None) -> str:
+    def basis(position: int | None, unanswered: bool = False) -> str:
+        if unanswered:
+            return (f"Opslaget logget på dette tidspunkt gav intet svar (kan ikke afgøre: visningen, ved logposition"
+                    f" {position}, var stoppet eller bagud); herunder står, hvad visningen rummede, men ikke viste")
         if position is None:
             return "Der er ikke logget et opslag på borgeren på dette tidspunkt: svaret er det, en opdateret visning gav"
         return f"Præcis det svar, opslaget logget på dette tidspunkt viste: visningen var nået til logposition {position}"
@@ -282,12 +292,12 @@ def as_of_sections(out: AsOfOut) -> list[tuple[str, list[str]]]:
             for r in out.reaches_back
         ] or ["Ingen"]),
         ("Hvad opslaget i receptionen svarede", [
-            basis(out.answered_from.front_desk_position),
-            "On file" if desk.on_file else "Not on file", in_person(desk.in_person),
+            basis(out.answered_from.front_desk_position, "front_desk" in out.unanswered),
+            in_person(desk.in_person),
             *(f"Også gældende: {in_person(t)}" for t in desk.also_in_force),
         ]),
         ("Hvad telefonstyringen svarede", [
-            basis(out.answered_from.phone_routing_position),
+            basis(out.answered_from.phone_routing_position, "phone_routing" in out.unanswered),
             *(
                 f"Nummer, der slutter på {p.number[-4:]}: {word(p.rule)}" + (f" ({p.contact})" if p.contact else "")
                 + (windows(p.windows) if p.windows else "")

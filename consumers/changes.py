@@ -156,20 +156,25 @@ def decode_routing_event(topic: str, state: bytes) -> Any:
 def read_routing_events(events: EventLog, after: int, limit: int, stop: int) -> list[tuple[int, Any]]:
     """Up to `limit` routing events at positions (after, stop], in order, decoded by `decode_routing_event`.
 
-    Like EventLog.read(topics=ROUTING_TOPICS), with the application's own cipher and compressor.
+    Like EventLog.read(topics=ROUTING_TOPICS), with the application's own cipher and compressor, and
+    a superseded event read as its replacement.
     """
     app = events.app
     mapper = app.mapper
     notifications = app.recorder.select_notifications(
         start=after, limit=limit, stop=stop, topics=ROUTING_TOPICS, inclusive_of_start=False
     )
+    replacements = app.replacements
+    replacements.refresh()
     read = []
     for notification in notifications:
-        state = notification.state
-        if mapper.cipher:
-            state = mapper.cipher.decrypt(state)
-        if mapper.compressor:
-            state = mapper.compressor.decompress(state)
+        state = replacements.state_at(notification.id)  # a superseded event is read as its replacement
+        if state is None:
+            state = notification.state
+            if mapper.cipher:
+                state = mapper.cipher.decrypt(state)
+            if mapper.compressor:
+                state = mapper.compressor.decompress(state)
         read.append((notification.id, decode_routing_event(notification.topic, state)))
     return read
 

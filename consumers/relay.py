@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
+from datetime import datetime
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +40,18 @@ from domain.application import Vaern
 from infra.database import Database
 from infra.eventstore import EventLog
 from infra.settings import Settings
-from projections.positions import advance_position, current_position, read_position, register
+from projections.failures import describe
+from projections.positions import (
+    STOPPED,
+    WAITING,
+    advance_position,
+    current_position,
+    mark_current,
+    mark_trouble,
+    now,
+    read_position,
+    register,
+)
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +109,9 @@ class Relay:
         self.last_failure: str | None = None
         self.leadership = leadership or leadership_for(db, self.name)
         self.leading = False
+        self._marked = float("-inf")  # when this relay last recorded itself current
         self._follower = RoutingFollower(app.get_contact_file)
+        self._replacements_seen = 0  # the supersession register's version the follower's memory reflects
         register(db, self.name)
         relay_topic.create_table(db)
 
@@ -170,6 +185,11 @@ class Relay:
             return None
         events = read_routing_events(self.events, after=start, limit=self.batch_size, stop=head)
         end = events[-1][0] if len(events) >= self.batch_size else head
+        if self.app.replacements.version != self._replacements_seen:
+            # An event was superseded: what this relay holds of each citizen may rest on the original.
+            # A fresh follower loads each citizen's file (with the replacement) when it next meets them.
+            self._follower = RoutingFollower(self.app.get_contact_file)
+            self._replacements_seen = self.app.replacements.version
         changes = self._follower.scan(start, events, end)
         return _Batch(start, end, [change.message for change in changes])
 
@@ -193,7 +213,7 @@ class Relay:
         with self.db.transaction() as cur:
             if read_position(cur, self.name, lock=True) != batch.start:
                 return None
-            advance_position(cur, self.name, batch.start, batch.end)
+            advance_position(cur, self.name, batch.start, batch.end, alive_at=now())
         return len(batch.messages)
 
     @contextmanager
@@ -231,6 +251,7 @@ class Relay:
         try:
             while not self._stopping.is_set():
                 generation = self.events.wakeup.generation
+                started = now()
                 try:
                     published = self.catch_up()
                 except PublishFailed as failure:
@@ -239,19 +260,40 @@ class Relay:
                 backoff, self.last_failure = 0.0, None
                 if not self.leading:
                     self._stopping.wait(self.poll_interval)  # standing by: try for the lead again
-                elif published == 0:
+                    continue
+                self._mark_current(started)
+                if published == 0:
                     self.events.wakeup.wait_past(generation, self.poll_interval)
+        except Exception as error:
+            self.error = error
+            log.error("relay to %s stopped: %s", self.topic, describe(error))
+            self._record(STOPPED, describe(error))
+            raise
         except BaseException as error:
             self.error = error
-            log.error("relay to %s stopped: %s", self.topic, error)
+            log.error("relay to %s stopped: %s", self.topic, type(error).__name__)
             raise
         finally:
             self._discard_producer()
             self._step_down()
 
+    def _mark_current(self, started: datetime) -> None:
+        """The leader, caught up with the head it read after `started`, records so (about once per poll interval)."""
+        clock = time.monotonic()
+        if clock - self._marked >= self.poll_interval / 2:
+            mark_current(self.db, self.name, self.position, started)
+            self._marked = clock
+
+    def _record(self, state: str, error: str) -> None:
+        try:
+            mark_trouble(self.db, self.name, state, error)
+        except Exception as failure:  # the database may be what fails; the log says it all the same
+            log.warning("relay to %s: its state could not be recorded (%s)", self.topic, describe(failure))
+
     def _wait_to_retry(self, failure: PublishFailed, backoff: float) -> float:
         backoff = min(max(backoff * 2, 0.5), self.max_backoff)
         self.last_failure = str(failure)
+        self._record(WAITING, str(failure))
         log.warning(
             "relay to %s stays at position %d (%s); retrying in %.1fs", self.topic, self.position, failure, backoff
         )

@@ -18,6 +18,7 @@ from domain.errors import NotFound, RuleViolation
 from domain.identity import Cpr, citizen_ref, normalise_phone_number
 from domain.incident import Incident
 from domain.incident_commands import IncidentCommands
+from domain.supersession_commands import SupersessionCommands
 from domain.model import PydanticMapper
 from domain.restriction_rules import ComplaintOutcome, HearingException, ReviewOutcome
 from domain.restrictions import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms
@@ -40,7 +41,7 @@ class Receipt:
     created_id: UUID | None = None
 
 
-class Vaern(IncidentCommands, Application[UUID]):
+class Vaern(SupersessionCommands, IncidentCommands, Application[UUID]):
     """Contact files of citizens and the restrictions on their contact with the administration."""
 
     name = "Vaern"

@@ -48,9 +48,12 @@ class NumberThen:
 
 @dataclass(frozen=True)
 class Answers:
-    """What the front-desk lookup and the phone routing gave for this citizen at T."""
+    """What the front-desk lookup and the phone routing gave for this citizen at T.
 
-    on_file: bool
+    The front desk never said whether the citizen was on file (`known_then` says whether a file
+    existed then): no restriction in force and no file gave the same answer.
+    """
+
     in_person: tuple[Restriction, ...]  # in force at T with an in-person rule other than open
     numbers: tuple[NumberThen, ...]  # the citizen's numbers known at T, each as routed then
 
@@ -79,10 +82,16 @@ class IncidentThen:
 
 @dataclass(frozen=True)
 class ViewPositions:
-    """The positions the views had reached when they answered at T, where known (from the access log)."""
+    """The positions the views had reached when they answered at T, where known (from the access log).
+
+    A lookup logged as unanswered gave no answer ("cannot tell": its view was stopped or behind);
+    what its view then held is still given, as what the view held, not as what was shown.
+    """
 
     front_desk: int | None = None
     phone_routing: int | None = None
+    front_desk_unanswered: bool = False
+    phone_routing_unanswered: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,7 +200,7 @@ def answered_at(file: ContactFile | None, at: datetime, sharing: Mapping[UUID, C
     file's numbers counts towards that number's routing, as it did in the live lookup.
     """
     if file is None:
-        return Answers(on_file=False, in_person=(), numbers=())
+        return Answers(in_person=(), numbers=())
     files = {file.id: file, **{ref: other for ref, other in sharing.items() if other is not None}}
     numbers = []
     for number in dict.fromkeys(file.phone_numbers):
@@ -199,7 +208,7 @@ def answered_at(file: ContactFile | None, at: datetime, sharing: Mapping[UUID, C
         terms = tuple(t for ref in holders for t in _phone_terms(files[ref], at))
         numbers.append(NumberThen(number=number, holders=tuple(holders), restrictions=terms))
     in_person = tuple(r for r in file.restrictions_in_force(at) if r.terms.in_person.rule is not InPersonRule.OPEN)
-    return Answers(on_file=True, in_person=in_person, numbers=tuple(numbers))
+    return Answers(in_person=in_person, numbers=tuple(numbers))
 
 
 def incidents_then(
@@ -261,7 +270,7 @@ def as_of(
         in_force_known_now=in_force_at(history, at),
         in_force_known_then=in_force_at(then, at),
         reaches_back=reaching_back(history),
-        answered=Answers(on_file=desk.on_file, in_person=desk.in_person, numbers=phone.numbers),
+        answered=Answers(in_person=desk.in_person, numbers=phone.numbers),
         known_then=known_then,
         incidents_then=incidents_then(incidents, at, citizen_ref, relied_on(known_then)) if citizen_ref else (),
         views=views,

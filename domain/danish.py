@@ -17,6 +17,7 @@ from domain.incident_values import (
 )
 from domain.police_report import ConsentAnswer, PoliceOutcome
 from domain.restriction_rules import ComplaintOutcome, HearingException, ReviewOutcome, Status
+from domain.supersession import SupersessionRegister
 from domain.values import Channel, InPersonRule, PhoneRule, Role, ScopeKind, Weekday, WrittenRule
 
 FACT_NAMES: dict[type, str] = {
@@ -60,6 +61,7 @@ FACT_NAMES: dict[type, str] = {
     Incident.PoliceReportFiled: "Politianmeldt af forvaltningen",
     Incident.PrivatePoliceReportFiled: "Politianmeldt privat af medarbejderen",
     Incident.PoliceReportNotFiled: "Ikke politianmeldt",
+    SupersessionRegister.EventSuperseded: "Registrering erstattet for følgerne",
 }
 
 # Keyed by vocabulary, then value: str enums with equal values ("citizen", "lift") must not share a name.

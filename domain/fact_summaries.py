@@ -11,14 +11,17 @@ from datetime import date, datetime, time
 from typing import Any, TypeVar
 from uuid import UUID
 
+from eventsourcing.utils import resolve_topic
+
 from domain.contact_file import ContactFile
-from domain.danish import DISPATCH_CHANNELS, FACT_FIELDS, LETTER_KINDS, word
+from domain.danish import DISPATCH_CHANNELS, FACT_FIELDS, LETTER_KINDS, fact_name, word
 from domain.identity import case_reference
 from domain.incident import Incident
 from domain.incident_values import Perpetrator, Person, Threat
 from domain.moments import printed
 from domain.restriction_dates import last_day, local, review_day
 from domain.restrictions import RestrictionTerms
+from domain.supersession import SupersessionRegister
 from domain.values import Channel
 
 MAX_TEXT = 140  # free text is cut to keep a summary on one line
@@ -302,3 +305,20 @@ def _private(e: Incident.PrivatePoliceReportFiled) -> str:
 @_says(Incident.PoliceReportNotFiled)
 def _not_filed(e: Incident.PoliceReportNotFiled) -> str:
     return f"Ikke politianmeldt for {', '.join(e.employee_ids)}: {_text(e.reason)}"
+
+
+@_says(SupersessionRegister.EventSuperseded)
+def _superseded(e: SupersessionRegister.EventSuperseded) -> str:
+    kind = _fact_name_of_topic(e.topic)
+    return (
+        f"Registrering {e.position} ({kind}, version {e.event_version}) erstattet: følgerne læser en rettet udgave"
+        f" ({', '.join(e.corrected)}); {e.official.name}, {e.official.title}: {_text(e.reason)}"
+    )
+
+
+def _fact_name_of_topic(topic: str) -> str:
+    """The Danish name of the fact type stored under `topic`, else the stored type itself."""
+    try:
+        return fact_name(resolve_topic(topic)) or topic.removeprefix("vaern:")
+    except Exception:  # a topic no class answers to any more: name it as stored
+        return topic.removeprefix("vaern:")

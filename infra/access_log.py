@@ -20,6 +20,7 @@ from uuid import UUID
 
 from domain.values import Actor, Role
 from infra.database import Database
+from projections.freshness import Freshness
 
 DDL = {
     "postgresql": (
@@ -54,6 +55,19 @@ INSERT_AT_VIEW = (
     f"INSERT INTO vaern_access_log ({COLUMNS})"
     " SELECT %s, %s, %s, %s, %s, %s, %s, (SELECT position FROM vaern_positions WHERE name = %s)"
 )
+# The same for a lookup that may find its view behind (projections/freshness.py): the entry says,
+# by the same judgement the lookup makes in the same statement, whether the lookup was answered.
+INSERT_AT_VIEW_JUDGED = (
+    f"INSERT INTO vaern_access_log ({COLUMNS})"
+    " SELECT %s, %s, %s, %s, CASE WHEN ({check}) IS NULL THEN %s ELSE %s END, %s, %s, p.position"
+    " FROM (SELECT 1 AS one) AS one LEFT JOIN vaern_positions p ON p.name = %s"
+)
+UNANSWERED = "_unanswered"  # appended to what a lookup read when it answered "cannot tell"
+
+
+def lookup_what(what: str, answered: bool) -> str:
+    """What a lookup is logged as: `what`, or `what` marked unanswered when it could not tell."""
+    return what if answered else what + UNANSWERED
 
 
 class Purpose(str, Enum):
@@ -106,15 +120,23 @@ class AccessLog:
         """A keyed hash of a search term (a CPR or phone number): findable, not readable."""
         return hmac.new(self._key, f"search:{kind}:{term}".encode(), hashlib.sha256).hexdigest()
 
-    def entry(self, access: Access, view: str | None = None) -> tuple[str, tuple[Any, ...]]:
+    def entry(
+        self, access: Access, view: str | None = None, freshness: Freshness | None = None
+    ) -> tuple[str, tuple[Any, ...]]:
         """The statement that records `access`, for running beside the read it records.
 
-        With `view`, the entry keeps that view's position as the same statement sees it.
+        With `view`, the entry keeps that view's position as the same statement sees it; with
+        `freshness` too, it is marked unanswered when the view cannot be served as current at
+        `access.at` (the lookup beside it then answers "cannot tell").
         """
         p = access.actor
         subject = str(access.subject_ref) if access.subject_ref else None
         at = access.at or datetime.now(timezone.utc)
         values = (at, p.user_id, p.role.value, access.purpose.value, access.what, subject, access.search_ref)
+        if view is not None and freshness is not None:
+            judged = (at, p.user_id, p.role.value, access.purpose.value, freshness.threshold(at), access.what,
+                      lookup_what(access.what, answered=False), subject, access.search_ref, view)
+            return INSERT_AT_VIEW_JUDGED.format(check=freshness.check()), judged
         if view is not None:
             return INSERT_AT_VIEW, (*values, view)
         return INSERT, (*values, access.view_position)

@@ -7,14 +7,12 @@ import logging
 import signal
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
+from infra.cli_projections import projections
 from infra.settings import Settings
 
 cli = typer.Typer(help="Vaern: harassment cases and citizen contact restrictions.", no_args_is_help=True)
@@ -171,136 +169,7 @@ def telephony_consumer(
         consumer.close()
 
 
-projections = typer.Typer(help="The views and the relay: where each is in the event log.", no_args_is_help=True)
-cli.add_typer(projections, name="projections")
-
-
-@projections.command("status")
-def projections_status() -> None:
-    """Prints each view's and relay's position and lag behind the event log."""
-    from infra.services import Services
-
-    settings = _settings()
-    services = Services.build(settings)
-    try:
-        status = services.status()
-        head = status["event_log"]["head"]
-        print(f"{'follower':<40} {'position':>10} {'lag':>8}")
-        for name, view in status["views"].items():
-            print(f"{'view ' + name:<40} {view['position']:>10} {view['lag']:>8}")
-        for name, position in services.relay_positions().items():
-            print(f"{name:<40} {position:>10} {max(head - position, 0):>8}")
-        for name, position in _rebuilds_running(services).items():
-            print(f"{name:<40} {position:>10} {max(head - position, 0):>8}")
-        print(f"{'event log head':<40} {head:>10}")
-    finally:
-        services.close()
-
-
-def _rebuilds_running(services: Any) -> dict[str, int]:
-    """Each rebuild with a tracked position, named with whether it runs or was abandoned (killed)."""
-    from projections.rebuild import rebuilds_in_progress
-
-    return {
-        f"{found.name} ({'running' if found.running else 'abandoned'})": found.position
-        for found in rebuilds_in_progress(services.db)
-    }
-
-
-def _interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
-
-
-@projections.command("rebuild")
-def projections_rebuild(
-    name: Annotated[str, typer.Argument(help="the view to rebuild, e.g. front_desk")],
-    batch_size: Annotated[int, typer.Option(min=1, help="events per transaction")] = 5000,
-) -> None:
-    """Rebuilds one view from the first event beside the live one, then switches lookups to it.
-
-    On PostgreSQL the live view keeps answering meanwhile. On the embedded SQLite store the rebuild
-    holds the database's write lock throughout: stop the service first. An interruption or an
-    error before the switch leaves the live view as it was.
-    """
-    from infra.services import Services
-    from projections.rebuild import RebuildLost, RebuildRefused, SwitchFailed, SwitchOutcomeUnknown, rebuild
-    from projections.failures import ProjectionFailed, describe
-
-    settings = _settings()
-    services = Services.build(settings)
-    if name not in services.views:
-        services.close()
-        raise typer.BadParameter(f"unknown view {name!r}; known: {', '.join(services.views)}")
-    if not settings.uses_postgres:
-        print(f"the SQLite store at {settings.sqlite_path} is locked for writing until the rebuild ends:"
-              " commands and views wait, then fail; run it with the service stopped", file=sys.stderr)
-    signal.signal(signal.SIGTERM, _interrupt)  # stopped like Ctrl-C: the rebuild's tables are discarded
-    done = None
-    try:
-        with _progress_bar(name) as progress:
-            done = rebuild(services.views[name], services.events, services.db, batch_size, progress)
-    except (ProjectionFailed, RebuildRefused, RebuildLost, SwitchFailed) as error:
-        print(f"rebuild of {name} failed, the live view is unchanged: {error}", file=sys.stderr)
-        raise typer.Exit(1) from None
-    except SwitchOutcomeUnknown as error:
-        print(f"rebuild of {name} stopped: {error}", file=sys.stderr)
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        if done is None:  # else it came after the switch, which stands
-            print(f"rebuild of {name} interrupted, the live view is unchanged", file=sys.stderr)
-            raise typer.Exit(130) from None
-    except Exception as error:  # the rebuild raises nothing else once its switch has committed
-        print(f"rebuild of {name} failed, the live view is unchanged: {describe(error)}", file=sys.stderr)
-        raise typer.Exit(1) from None
-    finally:
-        services.close()
-    assert done is not None
-    rate = done.applied / done.seconds if done.seconds else 0.0
-    print(f"rebuilt {name}: {done.applied} events in {done.seconds:.1f} s ({rate:,.0f} events/s);"
-          f" live at position {done.position}")
-
-
-@contextmanager
-def _progress_bar(name: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on standard error (events done of the head, rate, time left)."""
-    try:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-    except ImportError:  # rich comes with typer; without it, a plain line now and then
-        yield _plain_progress(name)
-        return
-    bar = Progress(
-        TextColumn(f"rebuilding {name}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]} events/s"),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-    )
-    task = bar.add_task(name, total=None, rate="-")
-    with bar:
-        def update(position: int, head: int) -> None:
-            speed = bar.tasks[0].speed
-            bar.update(task, completed=position, total=head, rate=f"{speed:,.0f}" if speed else "-")
-
-        yield update
-
-
-def _plain_progress(name: str) -> Callable[[int, int], None]:
-    started, last = time.monotonic(), [0.0]
-
-    def update(position: int, head: int) -> None:
-        now = time.monotonic()
-        if now - last[0] < 2 and position < head:
-            return
-        last[0] = now
-        rate = position / (now - started) if now > started else 0.0
-        left = (head - position) / rate if rate else 0.0
-        print(f"rebuilding {name}: {position}/{head} events, {rate:,.0f} events/s, ETA {left:,.0f} s",
-              file=sys.stderr, flush=True)
-
-    return update
+cli.add_typer(projections, name="projections")  # status, rebuild, supersede: infra/cli_projections.py
 
 
 @cli.command()

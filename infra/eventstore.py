@@ -90,14 +90,34 @@ class EventLog:
     def read(
         self, after: int, limit: int, topics: Sequence[str] = (), stop: int | None = None
     ) -> list[tuple[int, Any]]:
-        """Up to `limit` events after position `after` (and up to `stop`), of `topics` only if given."""
+        """Up to `limit` events after position `after` (and up to `stop`), of `topics` only if given.
+
+        A superseded event is given as its replacement (domain/supersession.py); the original is not
+        even decoded. The legal timeline reads the log as recorded instead (`history`).
+        """
         notifications = self.app.recorder.select_notifications(
             start=after, limit=limit, stop=stop, topics=topics, inclusive_of_start=False
         )
-        return [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
+        replacements = self.app.replacements
+        replacements.refresh()
+        decode = self.app.mapper.to_domain_event
+        return [(n.id, _either(replacements.at(n.id), n, decode)) for n in notifications]
+
+    def replacement_mark(self, position: int) -> int:
+        """Which supersession of the event at `position` followers read now (its register version); 0 if none."""
+        self.app.replacements.refresh()
+        return self.app.replacements.mark(position)
 
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
+
+    def head_sql(self) -> str:
+        """A statement that reads the head, for other statements to use as a subquery (same database)."""
+        recorder: Any = self.app.recorder
+        statement = getattr(recorder, "max_notification_id_statement", None)
+        if statement is not None:  # PostgreSQL: a composed statement, schema-qualified
+            return str(statement.as_string(None))
+        return str(recorder.select_max_notification_id_statement)  # SQLite
 
     def close(self) -> None:
         if self._listener is not None:
@@ -105,6 +125,10 @@ class EventLog:
             self._listener.join(timeout=5)
         if self.wakeup.bump in self.app.on_saved:
             self.app.on_saved.remove(self.wakeup.bump)
+
+
+def _either(replacement: Any, notification: Any, decode: Any) -> Any:
+    return decode(notification) if replacement is None else replacement
 
 
 class _PostgresListener(threading.Thread):

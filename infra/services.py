@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from domain.application import Vaern
@@ -14,10 +15,11 @@ from infra.database import Database, open_database
 from infra.letters import LetterDesk
 from infra.eventstore import EventLog, build_application
 from infra.settings import Settings
+from projections.freshness import Freshness, assess
 from projections.front_desk import FrontDeskView
 from projections.incident_index import IncidentIndexView
 from projections.phone_routing import PhoneRoutingView
-from projections.positions import current_position, register
+from projections.positions import STOPPED, WAITING, Follower, current_position, followers, now, register
 from projections.restriction_schedule import RestrictionScheduleView
 from projections.routing_states import RoutingStatesView
 from projections.statistics import StatisticsView, statistics_key
@@ -55,9 +57,13 @@ class Services:
     access: Any = None
     letters: Any = None
     routing_states: RoutingStatesView = field(init=False)
+    freshness: Freshness = field(init=False)
 
     def __post_init__(self) -> None:
         self.routing_states = RoutingStatesView(self.app.get_contact_file)
+        limit = timedelta(seconds=self.settings.view_max_staleness_seconds)
+        self.freshness = Freshness(self.events.head_sql(), limit)
+        self.front_desk.freshness = self.phone_routing.freshness = self.freshness
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -80,8 +86,11 @@ class Services:
                                          self.incident_index)}
 
     def runner(self, name: str) -> ViewRunner:
+        """The view's runner in this process; stopped by an event, it waits for the event to be superseded."""
         if name not in self.runners:
-            self.runners[name] = ViewRunner(self.views[name], self.events, self.db, watch=self.watch)
+            self.runners[name] = ViewRunner(
+                self.views[name], self.events, self.db, watch=self.watch, resume_when_superseded=True
+            )
         return self.runners[name]
 
     def start_views(self) -> None:
@@ -111,28 +120,58 @@ class Services:
                 raise ViewNotCaughtUp(view, position, reached)
             self.watch.wait(min(remaining, 0.02))
 
+    def ensure_current(self, view: str) -> None:
+        """Raises ViewBehind unless `view` may be served as current (see projections/freshness.py)."""
+        check = self.freshness.check()
+        rows = self.db.read(
+            f"SELECT p.position, {check} FROM vaern_positions p WHERE p.name = %s",
+            (self.freshness.threshold(now()), view),
+        )
+        position, reason = (int(rows[0][0]), rows[0][1]) if rows else (0, "behind")
+        behind = self.freshness.verdict(view, reason, position)
+        if behind is not None:
+            raise behind
+
+    def followers_past(self, position: int) -> list[str]:
+        """The views and relays whose position has passed `position`: they applied the event there as it was."""
+        rows = {**followers(self.db, names=list(self.views)), **followers(self.db, prefix="relay:")}
+        return [name for name, row in rows.items() if row.position >= position]
+
     def relay_positions(self) -> dict[str, int]:
         """The tracked position of every relay that has run against this database."""
-        rows = self.db.read("SELECT name, position FROM vaern_positions WHERE name LIKE %s ORDER BY name", ("relay:%",))
-        return {str(name): int(position) for name, position in rows}
+        return {name: row.position for name, row in followers(self.db, prefix="relay:").items()}
 
     def status(self) -> dict[str, Any]:
-        head = self.events.head()
-        views = {}
-        for name in self.views:
-            position = current_position(self.db, name)
-            runner = self.runners.get(name)
-            views[name] = {
-                "position": position,
-                "lag": max(head - position, 0),
-                "error": str(runner.error) if runner and runner.error else None,
-            }
-        status: dict[str, Any] = {"event_log": {"head": head}, "views": views}
+        """Every view's and relay's position, lag and state, as recorded in the database by whichever
+        process runs it; `problems` says what is not well (empty: all is well)."""
+        head, problems = self.events.head(), []
+        views = {name: self._judged(row, head, problems) for name, row in self._followers(list(self.views)).items()}
+        relays = {name: self._judged(row, head, problems) for name, row in followers(self.db, prefix="relay:").items()}
+        status: dict[str, Any] = {"event_log": {"head": head}, "views": views, "relays": relays}
         if self.relay is not None:
             status["relay"] = self.relay.status()
+            problems += [f"relay: {status['relay']['error']}"] if status["relay"]["error"] else []
         if self.scheduler is not None:
             status["scheduler"] = {"error": str(self.scheduler.error) if self.scheduler.error else None}
+            problems += [f"scheduler: {status['scheduler']['error']}"] if self.scheduler.error else []
+        status["problems"] = list(dict.fromkeys(problems))
         return status
+
+    def _followers(self, names: list[str]) -> dict[str, Follower]:
+        rows = followers(self.db, names=names)
+        return {name: rows.get(name) or Follower(name, 0) for name in names}
+
+    def _judged(self, row: Follower, head: int, problems: list[str]) -> dict[str, Any]:
+        """A follower's recorded row judged against the head now; what is not well goes to `problems`."""
+        judged = assess(row, head, now(), self.freshness.max_staleness)
+        error = row.error if row.state in (STOPPED, WAITING) else None
+        runner = self.runners.get(row.name)
+        if error is None and runner is not None and runner.error is not None:
+            error = str(runner.error)  # this process knows before its record is written
+        kind = "" if row.name.startswith("relay:") else "view "
+        problems += [f"{kind}{judged.problem}"] if judged.problem else [f"{kind}{row.name}: {error}"] if error else []
+        return {"position": row.position, "lag": max(head - row.position, 0), "error": error, "state": judged.state,
+                "stopped_at": row.stopped_at, "alive_at": row.alive_at, "current_at": row.current_at}
 
     def close(self) -> None:
         if self.scheduler is not None:

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     token_max_hours: float = Field(
         24.0, gt=0, le=24 * 7, description="the longest lifetime (exp - iat) of a token that is accepted (hours)"
     )
+    view_max_staleness_seconds: float = Field(
+        5.0, gt=0, description="a view that has not applied events in the log for longer is behind: lookups"
+        " and statistics then refuse to answer (503) rather than answer from it (s)"
+    )
     database_pool_size: int = 10
     scheduler_interval: float = Field(15.0, gt=0, le=60, description="seconds between expiry checks")
     restriction_max_months: int = Field(12, ge=1, description="longest period a restriction may have")

@@ -20,7 +20,8 @@ class ProjectionFailed(RuntimeError):
     """A view could not apply an event; the view stopped before it."""
 
     def __init__(self, view: str, position: int, error: BaseException) -> None:
-        super().__init__(f"view {view!r} stopped at event {position}: {describe(error)}")
+        self.reason = describe(error)  # what is recorded beside the position: the view and event are there
+        super().__init__(f"view {view!r} stopped at event {position}: {self.reason}")
         self.view, self.position = view, position
 
 

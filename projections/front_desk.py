@@ -14,7 +14,8 @@ from domain.bounds import from_log_json
 from domain.contact_file import ContactFile
 from domain.values import InPersonRule, Scope
 from infra.database import Cursor, Database
-from projections.runner import Batch, RowWrite, Write, write_batch, write_rows
+from projections.freshness import Freshness, ViewBehind
+from projections.row_writes import Batch, RowWrite, Write, write_batch, write_rows
 
 NAME = "front_desk"
 
@@ -73,9 +74,21 @@ class InPersonTerms:
 
 @dataclass(frozen=True)
 class FrontDeskAnswer:
-    on_file: bool
-    in_force: list[InPersonTerms]  # strictest first
+    """The terms in force, strictest first; the same for a citizen on file without any and for one never on file.
+
+    From a view that is behind (see projections/freshness.py) there is no answer: reading the
+    terms raises ViewBehind, so no caller can serve it as current by mistake.
+    """
+
+    found: list[InPersonTerms]
     position: int
+    behind: ViewBehind | None = None
+
+    @property
+    def in_force(self) -> list[InPersonTerms]:
+        if self.behind is not None:
+            raise ViewBehind(self.behind.view, self.behind.reason, self.behind.position)
+        return self.found
 
     @property
     def headline(self) -> InPersonTerms | None:
@@ -88,6 +101,7 @@ class FrontDeskView:
     name = NAME
     tables = ("front_desk_files", "front_desk_restrictions")
     topics = tuple(get_topic(event) for event in HANDLED)  # the same classes `apply` tests for
+    freshness: Freshness | None = None  # set by Services: lookups refuse to answer from a view behind
 
     def create_tables(self, cur: Cursor) -> None:
         cur.execute(
@@ -148,26 +162,35 @@ class FrontDeskView:
     ) -> FrontDeskAnswer:
         """The in-person terms in force for the citizen at `at`, as the view knows them (one statement).
 
-        `before` (the access-log entry for this read) goes to the database in the same round trip.
+        Whether the citizen has a file is not read: a guard learns the terms in force, never who is
+        registered. The same statement judges whether the view may be served as current (its
+        position row and the log's head); `before` (the access-log entry for this read) goes to the
+        database in the same round trip.
         """
+        freshness = self._freshness()
         rows = db.read(
-            "SELECT p.position, f.citizen_ref, r.restriction_id, r.rule, r.instructions, r.contact_point, r.scope,"
-            " r.valid_from, r.valid_until"
+            f"SELECT p.position, {freshness.check()}, r.restriction_id, r.rule, r.instructions, r.contact_point,"
+            " r.scope, r.valid_from, r.valid_until"
             " FROM vaern_positions p"
-            " LEFT JOIN front_desk_files f ON f.citizen_ref = %s"
-            " LEFT JOIN front_desk_restrictions r ON r.citizen_ref = f.citizen_ref AND r.rule <> 'open'"
+            " LEFT JOIN front_desk_restrictions r ON r.citizen_ref = %s AND r.rule <> 'open'"
             " AND r.valid_from <= %s AND r.valid_until > %s AND (r.ended_at IS NULL OR r.ended_at > %s)"
             " WHERE p.name = %s",
-            (str(citizen_ref), at, at, at, NAME),
+            (freshness.threshold(at), str(citizen_ref), at, at, at, NAME),
             before=before,
         )
         if not rows:
-            return FrontDeskAnswer(on_file=False, in_force=[], position=0)
+            return FrontDeskAnswer(found=[], position=0, behind=ViewBehind(NAME, "behind", 0))
+        position = int(rows[0][0])
         in_force = sorted(
             (_terms(row[2:]) for row in rows if row[2] is not None),
             key=lambda t: strictest_first(t.rule, t.valid_until, t.restriction_id),
         )
-        return FrontDeskAnswer(on_file=rows[0][1] is not None, in_force=in_force, position=int(rows[0][0]))
+        return FrontDeskAnswer(found=in_force, position=position, behind=freshness.verdict(NAME, rows[0][1], position))
+
+    def _freshness(self) -> Freshness:
+        if self.freshness is None:
+            raise RuntimeError("the front-desk view has no staleness limit: build it through Services")
+        return self.freshness
 
 
 def strictest_first(rule: InPersonRule, valid_until: datetime, restriction_id: Any) -> tuple[int, datetime, str]:

@@ -14,7 +14,8 @@ from domain.contact_file import ContactFile
 from domain.bounds import from_log
 from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database
-from projections.runner import Batch, RowWrite, Write, write_batch, write_rows
+from projections.freshness import Freshness, ViewBehind
+from projections.row_writes import Batch, RowWrite, Write, write_batch, write_rows
 
 NAME = "phone_routing"
 
@@ -73,9 +74,18 @@ class CallRouting:
 
 @dataclass(frozen=True)
 class PhoneRoutingAnswer:
+    """The routing for a number; from a view that is behind there is none: reading it raises ViewBehind."""
+
     citizen_refs: frozenset[UUID]
-    routing: CallRouting
+    found: CallRouting
     position: int
+    behind: ViewBehind | None = None
+
+    @property
+    def routing(self) -> CallRouting:
+        if self.behind is not None:
+            raise ViewBehind(self.behind.view, self.behind.reason, self.behind.position)
+        return self.found
 
     @property
     def known_number(self) -> bool:
@@ -88,6 +98,7 @@ class PhoneRoutingView:
     name = NAME
     tables = ("phone_routing_numbers", "phone_routing_restrictions")
     topics = tuple(get_topic(event) for event in HANDLED)  # the same classes `apply` tests for
+    freshness: Freshness | None = None  # set by Services: lookups refuse to answer from a view behind
 
     def create_tables(self, cur: Cursor) -> None:
         cur.execute(
@@ -145,22 +156,28 @@ class PhoneRoutingView:
         return []
 
     def lookup(self, db: Database, number: str, at: datetime) -> PhoneRoutingAnswer:
-        """The routing for a call from `number` (E.164) at `at` (one statement)."""
+        """The routing for a call from `number` (E.164) at `at` (one statement, which also judges
+        whether the view may be served as current)."""
+        freshness = self.freshness
+        if freshness is None:
+            raise RuntimeError("the phone-routing view has no staleness limit: build it through Services")
         rows = db.read(
-            "SELECT p.position, n.citizen_ref, r.restriction_id, r.rule, r.contact, r.windows, r.valid_until"
+            f"SELECT p.position, {freshness.check()}, n.citizen_ref, r.restriction_id, r.rule, r.contact, r.windows,"
+            " r.valid_until"
             " FROM vaern_positions p"
             " LEFT JOIN phone_routing_numbers n ON n.number = %s"
             " LEFT JOIN phone_routing_restrictions r ON r.citizen_ref = n.citizen_ref AND r.rule <> 'open'"
             " AND r.valid_from <= %s AND r.valid_until > %s AND (r.ended_at IS NULL OR r.ended_at > %s)"
             " WHERE p.name = %s",
-            (number, at, at, at, NAME),
+            (freshness.threshold(at), number, at, at, at, NAME),
         )
         if not rows:
-            return PhoneRoutingAnswer(citizen_refs=frozenset(), routing=CallRouting(rule=PhoneRule.OPEN), position=0)
-        held = sorted((row[2:] for row in rows if row[2] is not None), key=lambda r: strictest_first(r[1], r[4], r[0]))
+            return PhoneRoutingAnswer(frozenset(), CallRouting(rule=PhoneRule.OPEN), 0, ViewBehind(NAME, "behind", 0))
+        held = sorted((row[3:] for row in rows if row[3] is not None), key=lambda r: strictest_first(r[1], r[4], r[0]))
         routing = _routing(held[0][1:]) if held else CallRouting(rule=PhoneRule.OPEN)
-        citizens = frozenset(UUID(str(row[1])) for row in rows if row[1] is not None)
-        return PhoneRoutingAnswer(citizen_refs=citizens, routing=routing, position=int(rows[0][0]))
+        citizens = frozenset(UUID(str(row[2])) for row in rows if row[2] is not None)
+        position = int(rows[0][0])
+        return PhoneRoutingAnswer(citizens, routing, position, freshness.verdict(NAME, rows[0][1], position))
 
 
 def strictest_first(rule: PhoneRule | str, valid_until: datetime, restriction_id: Any) -> tuple[int, datetime, str]:

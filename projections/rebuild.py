@@ -51,7 +51,7 @@ from psycopg import sql
 
 from infra.database import Cursor, Database, SqliteCursor
 from infra.eventstore import EventLog
-from projections.positions import register
+from projections.positions import now, register
 from projections.failures import describe
 from projections.runner import View, apply_events, batch_end, view_topics
 
@@ -59,6 +59,10 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 """Called after each batch with the position the rebuild has reached and the log's head."""
+
+# The rebuilt view has every event up to the head read at the switch: whatever stopped the live
+# runner is behind it, and the view is current as of the moment before that head was read.
+SWITCHED = "state = NULL, error = NULL, stopped_at = NULL, current_at = %s"
 
 _LOCK_SPACE = 0x76616572  # the first key of every rebuild's advisory lock; the second names the view
 
@@ -328,6 +332,7 @@ class _PostgresRebuild:
             cur.execute(self._q("SELECT position FROM {positions} WHERE name = %s FOR UPDATE"), (self.view.name,))
             self._guard(cur, position)
             cur.execute(self._q("SET LOCAL search_path TO {schema}"))
+            started = now()
             head = self.events.head()
             while position < head:
                 batch, end = _next_batch(self.view, self.events, position, head, self.batch_size)
@@ -339,6 +344,7 @@ class _PostgresRebuild:
                 cur.execute(self._q("ALTER TABLE {schema}.{table} SET SCHEMA {live}", table=table))
             cur.execute(self._q("UPDATE {positions} SET position = %s, updated_at = now() WHERE name IN (%s, %s)"),
                         (position, self.view.name, self.tracked))
+            cur.execute(self._q(f"UPDATE {{positions}} SET {SWITCHED} WHERE name = %s"), (started, self.view.name))
             cur.execute(self._q("UPDATE {rebuilds} SET switched_to = %s WHERE view = %s AND token = %s"),
                         (position, self.view.name, self.token))
             self.committing = True
@@ -412,6 +418,7 @@ def _sqlite_rebuild(view: View, events: EventLog, db: Database, batch_size: int,
         for table in view.tables:
             cur.execute(f'DROP TABLE IF EXISTS "{table}"')
         view.create_tables(cur)
+        started = now()
         head = events.head()  # no event can be added while this transaction holds the write lock
         progress(position, head)
         while position < head:
@@ -420,5 +427,6 @@ def _sqlite_rebuild(view: View, events: EventLog, db: Database, batch_size: int,
             applied += len(batch)
             position = end
             progress(position, head)
-        cur.execute("UPDATE vaern_positions SET position = %s WHERE name = %s", (position, view.name))
+        cur.execute(f"UPDATE vaern_positions SET position = %s, {SWITCHED} WHERE name = %s",
+                    (position, started, view.name))
     return position, applied

@@ -12,6 +12,11 @@ or decoded. The runner still moves the view's position past them (up to the log'
 batch ends short of it), so its lag counts only events it has yet to look at. On PostgreSQL a
 batch goes through the view's `apply_batch` if it has one (a few set-based statements), else its
 statements are pipelined: sent one after another without waiting for each result.
+
+The runner records in its position row how it fares (running, waiting, stopped with the event's
+position and the error; when it was last alive and current; projections/positions.py), so every
+process can judge the view. Run by Services (`vaern serve`, `vaern projection NAME`), a runner
+stopped at an event waits for the event to be superseded and then goes on.
 See docs/projections.md.
 """
 
@@ -19,14 +24,25 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
+import time
+from datetime import datetime
 from typing import Any, Protocol
 
 from infra.database import Cursor, Database
 from infra.eventstore import EventLog
 from projections.failures import ProjectionFailed, ViewStopped, ViewWaiting, describe, is_transient
-from projections.positions import advance_position, current_position, read_position, register
+from projections.positions import (
+    STOPPED,
+    WAITING,
+    advance_position,
+    current_position,
+    mark_current,
+    mark_trouble,
+    now,
+    read_position,
+    register,
+)
+from projections.row_writes import Batch
 
 log = logging.getLogger(__name__)
 
@@ -47,59 +63,6 @@ class View(Protocol):
     def create_tables(self, cur: Cursor) -> None: ...
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None: ...
-
-
-Batch = Sequence[tuple[int, Any]]
-
-
-@dataclass(frozen=True)
-class RowWrite:
-    """A statement that writes one row of a view, in two forms.
-
-    `one` takes one row's parameters (%s each). `many` writes many rows at once from a table
-    named `{rows}` whose `columns` (name and type, in the order of `one`'s parameters) hold them.
-    `name` names that table (a temporary one, per connection).
-    """
-
-    name: str
-    columns: str
-    one: str
-    many: str
-
-
-Write = tuple[RowWrite, Hashable, tuple[Any, ...]]
-"""A statement, the key of the one row it writes (table and primary key), and its parameters."""
-
-
-def write_rows(cur: Cursor, writes: Iterable[Write]) -> None:
-    for statement, _, params in writes:
-        cur.execute(statement.one, params)
-
-
-def write_batch(cur: Any, writes: Iterable[Write]) -> None:
-    """Runs a batch's row writes (PostgreSQL), in log order, as one set-based statement per kind and wave.
-
-    Writes to different rows commute; writes to one row must keep their order. So the first write
-    to each row goes in wave 1, the second in wave 2, and so on; within a wave no two writes touch
-    one row, and a wave's writes of one kind become one statement, over rows sent with COPY (far
-    cheaper per row than parameters). The outcome is that of running each write in turn.
-    """
-    waves: list[dict[RowWrite, list[tuple[Any, ...]]]] = []
-    last: dict[Hashable, int] = {}
-    for statement, key, params in writes:
-        wave = last[key] = last.get(key, -1) + 1
-        if wave == len(waves):
-            waves.append({})
-        waves[wave].setdefault(statement, []).append(params)
-    for wave_writes in waves:
-        for statement, rows in wave_writes.items():
-            table = f"vaern_batch_{statement.name}"
-            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({statement.columns}) ON COMMIT DELETE ROWS")
-            with cur.copy(f"COPY {table} FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            cur.execute(statement.many.format(rows=table))
-            cur.execute(f"DELETE FROM {table}")
 
 
 def batch_end(batch: Batch, head: int, limit: int) -> int:
@@ -196,14 +159,19 @@ class ViewRunner:
         poll_interval: float = 1.0,
         watch: PositionWatch | None = None,
         retry_delays: tuple[float, float] = (0.5, 30.0),
+        resume_when_superseded: bool = False,
     ) -> None:
         self.view, self.events, self.db = view, events, db
         self.batch_size, self.poll_interval = batch_size, poll_interval
         self.retry_delays = retry_delays  # the first wait after a transient error, and the longest
         self.watch = watch or PositionWatch()
         self.topics = view_topics(view)
+        # Stopped at an event, wait for an operator to supersede it (or for a rebuild to pass it)
+        # and go on, rather than return: what `vaern serve` and `vaern projection` do.
+        self.resume_when_superseded = resume_when_superseded
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._marked = float("-inf")  # when this runner last recorded itself current while idle
         self.error: BaseException | None = None  # what stopped the view, or what it is waiting out
         register(db, view.name)
         with db.transaction() as cur:
@@ -224,10 +192,17 @@ class ViewRunner:
         return applied
 
     def _apply_next_batch(self) -> int | None:
-        """Applies one batch; None when the view is at the head, else how many events it was given."""
+        """Applies one batch; None when the view is at the head, else how many events it was given.
+
+        The moment taken before the head is read is when the view is known current once it has
+        the batch, if the batch reaches that head: it is recorded with the position (or, at the
+        head, about once per poll interval) for lookups and /health in every process to judge.
+        """
+        started = now()
         start = self.position
         head = self.events.head()
         if head <= start:
+            self._mark_current(start, started)
             return None
         batch = self.events.read(after=start, limit=self.batch_size, topics=self.topics)
         end = batch_end(batch, head, self.batch_size)
@@ -235,10 +210,16 @@ class ViewRunner:
             if read_position(cur, self.view.name, lock=True) != start:
                 return 0  # another instance (or a rebuild) moved the view meanwhile; re-read from there
             apply_events(self.view, cur, batch)
-            advance_position(cur, self.view.name, start, end)
+            advance_position(cur, self.view.name, start, end, alive_at=started, current=end >= head)
         self._recovered()
         self.watch.changed()
         return len(batch)
+
+    def _mark_current(self, position: int, started: datetime) -> None:
+        clock = time.monotonic()
+        if clock - self._marked >= self.poll_interval / 2:
+            mark_current(self.db, self.view.name, position, started)
+            self._marked = clock
 
     def run(self) -> None:
         """Follows the log until stopped; raises (and records) the error that stopped it.
@@ -254,6 +235,13 @@ class ViewRunner:
                 generation = self.events.wakeup.generation
                 try:
                     applied = self.catch_up()
+                except ProjectionFailed as failed:
+                    if not self.resume_when_superseded:
+                        raise
+                    seen = self._replacement_mark(failed.position)  # the replacement that failed, if one did
+                    self._stop(failed)
+                    self._await_correction(failed.position, seen)
+                    continue
                 except Exception as error:
                     if not is_transient(error):
                         raise
@@ -268,13 +256,49 @@ class ViewRunner:
             stopped = error if isinstance(error, ProjectionFailed) else ViewStopped(
                 f"view {self.view.name!r} stopped at position {self._position_or_unknown()}: {describe(error)}"
             )
-            self.error = stopped
-            log.error("view %s stopped: %s", self.view.name, stopped)  # no traceback: it may quote event data
+            self._stop(stopped)
             raise stopped from None
         except BaseException as error:
             self.error = error
             log.error("view %s stopped: %s", self.view.name, type(error).__name__)
             raise
+
+    def _stop(self, stopped: ProjectionFailed | ViewStopped) -> None:
+        """Reports the error that stops the view, here and in its position row, for every process to see."""
+        self.error = stopped
+        log.error("view %s stopped: %s", self.view.name, stopped)  # no traceback: it may quote event data
+        self._record(STOPPED, getattr(stopped, "reason", str(stopped)), getattr(stopped, "position", None))
+
+    def _await_correction(self, position: int, seen: int) -> None:
+        """Waits until the event at `position` is superseded anew (a replacement recorded after `seen`),
+        or the view was moved past it (a rebuild by a fixed version)."""
+        log.error(
+            "view %s waits for event %d to be superseded (vaern projections supersede) or for a fixed version",
+            self.view.name, position,
+        )
+        while not self._stopping.is_set():
+            generation = self.events.wakeup.generation
+            self.events.wakeup.wait_past(generation, self.poll_interval)
+            if self._replacement_mark(position) > seen or self._moved_to(position):
+                log.info("view %s tries event %d again", self.view.name, position)
+                return
+
+    def _moved_to(self, position: int) -> bool:
+        reached = self._position_or_unknown()
+        return isinstance(reached, int) and reached >= position
+
+    def _replacement_mark(self, position: int) -> int:
+        try:
+            return self.events.replacement_mark(position)
+        except Exception as error:  # the database: look again at the next wake-up
+            log.warning("view %s cannot look for a supersession yet: %s", self.view.name, describe(error))
+            return 0
+
+    def _record(self, state: str, error: str, stopped_at: int | None = None) -> None:
+        try:
+            mark_trouble(self.db, self.view.name, state, error, stopped_at)
+        except Exception as failure:  # the database may be what is failing; the log still says it
+            log.warning("view %s: its state could not be recorded (%s)", self.view.name, describe(failure))
 
     def _wait_out(self, error: BaseException, failures: int) -> None:
         first, longest = self.retry_delays
@@ -284,12 +308,14 @@ class ViewRunner:
             f" next attempt in {delay:g} s (failure {failures} in a row)"
         )
         log.warning("%s", self.error)
+        self._record(WAITING, str(self.error))
         self._stopping.wait(delay)
 
     def _recovered(self) -> None:
-        if isinstance(self.error, ViewWaiting):
+        """After a batch committed (which cleared the recorded state too): no error to report here either."""
+        if self.error is not None:
             self.error = None
-            log.info("view %s reaches its database again; following the log", self.view.name)
+            log.info("view %s is following the log again", self.view.name)
 
     def _position_or_unknown(self) -> int | str:
         try:
@@ -301,9 +327,21 @@ class ViewRunner:
         """Follows the log in a background thread (one per runner, however often called)."""
         if self._thread is not None and self._thread.is_alive():
             return self._thread
+        self._known_current()
         self._thread = threading.Thread(target=self._run_quietly, name=f"view-{self.view.name}", daemon=True)
         self._thread.start()
         return self._thread
+
+    def _known_current(self) -> None:
+        """Records a view found at the head as current now, before its thread first runs: a lookup or
+        /health right after start-up then sees it current, not merely not yet looked at."""
+        try:
+            started = now()
+            position = self.position
+            if self.events.head() <= position:
+                self._mark_current(position, started)
+        except Exception as error:  # the thread meets it again, and waits it out or stops
+            log.warning("view %s: could not record itself current at start (%s)", self.view.name, describe(error))
 
     def _run_quietly(self) -> None:
         try:

@@ -11,6 +11,8 @@ same figures are had again, later and after late reports, only by that id: the s
 served, and recomputed at the release's position, threshold and stock instant to verify them
 (`verified`). No position can be chosen, so answers at neighbouring positions cannot be compared
 to isolate one event.
+A release is given only from a view that is current (see projections/freshness.py): from
+a stopped or lagging view it would give frozen figures out as today's.
 
 A period that has not begun is refused: it has nothing to count. A period that has begun but not
 ended is counted up to now: its incidents so far, and restriction stocks and overdue reviews at
@@ -38,7 +40,7 @@ from fastapi.responses import RedirectResponse
 
 from api import roles
 from api.deps import ServicesDep, allowed
-from api.problems import problem
+from api.problems import CANNOT_TELL, problem
 from api.security import Principal
 from api.statistics_chart import incidents_per_month_svg
 from api.statistics_schemas import StatisticsOut, canonical_json, figures_csv
@@ -93,9 +95,14 @@ def _period(first: date, end: date, now: datetime) -> Period:
 
 
 def _release(services: Services, caller: Principal, first: date, end: date) -> StatisticsOut:
-    """Computes the figures at the view's current position and records them as a release."""
+    """Computes the figures at the view's current position and records them as a release.
+
+    A view that is stopped or behind the log gives no release (ViewBehind: 503): its figures would
+    be given out as current when they are not.
+    """
     now = services.app.clock()
     period, view = _period(first, end, now), services.statistics
+    services.ensure_current(view.name)
     min_cell, stocks_at = services.settings.statistics_min_cell, period.stocks_at(now)
     figures = view.figures(services.db, period, view.position(services.db), min_cell, stocks_at)
     release = releases(services).record(
@@ -120,7 +127,8 @@ def _verification(services: Services, release: Release) -> str | None:
     log.warning("statistics release %s: recomputed figures differ from those given out", release.release_id)
     return (
         "recomputed at its position, threshold and stocks_at, the figures now come out different (the counting or"
-        " the masking has changed since it was given out); these are the figures as given out"
+        " the masking has changed since it was given out, or an event it counted was superseded and the view"
+        " rebuilt); these are the figures as given out"
     )
 
 
@@ -163,14 +171,15 @@ def _svg(out: StatisticsOut) -> Response:
     return Response(incidents_per_month_svg(out), media_type="image/svg+xml", headers=_headers(out))
 
 
-@router.get("/statistics", response_model=StatisticsOut, responses=JSON)
+@router.get("/statistics", response_model=StatisticsOut, responses={**JSON, **CANNOT_TELL})
 def statistics(caller: MayStatistics, services: ServicesDep, first: From, to: To) -> Response:
     """Incidents by kind, channel, centre and working hours; employees affected; absence; police reports;
     the restriction flow. Small counts are masked. The answer is recorded as a release: its id gives it again,
     and `release.links` give the same release as CSV and as a chart (one release, whichever format is fetched).
     Tables and categories keep their machine keys and carry Danish `label`s.
     A period must have begun; one that has not ended is counted up to now, restriction stocks and overdue
-    reviews taken at the moment of the release (`computation.stocks_at`), never at an instant still to come."""
+    reviews taken at the moment of the release (`computation.stocks_at`), never at an instant still to come.
+    No release is given from a view that is stopped or behind the log: 503 `cannot_tell` instead."""
     return _json(_release(services, caller, first, to))
 
 
@@ -181,14 +190,17 @@ def _see(out: StatisticsOut, fmt: str) -> Response:
     return RedirectResponse(location, status_code=303, headers={"X-Release-Id": str(out.release.id)})
 
 
-@router.get("/statistics.csv", response_class=Response, status_code=303, responses=REDIRECT)
+@router.get("/statistics.csv", response_class=Response, status_code=303, responses={**REDIRECT, **CANNOT_TELL})
 def statistics_csv(caller: MayStatistics, services: ServicesDep, first: From, to: To) -> Response:
     """A shortcut: records a release, as `GET /statistics` does, and redirects (303) to that release's CSV.
     Fetch `GET /statistics` first to have the JSON, CSV and chart of one release (its `release.links`)."""
     return _see(_release(services, caller, first, to), "csv")
 
 
-@router.get("/statistics/incidents-per-month.svg", response_class=Response, status_code=303, responses=REDIRECT)
+@router.get(
+    "/statistics/incidents-per-month.svg", response_class=Response, status_code=303,
+    responses={**REDIRECT, **CANNOT_TELL},
+)
 def incidents_per_month_chart(caller: MayStatistics, services: ServicesDep, first: From, to: To) -> Response:
     """A shortcut: records a release, as `GET /statistics` does, and redirects (303) to that release's chart."""
     return _see(_release(services, caller, first, to), "chart")

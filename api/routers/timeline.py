@@ -7,7 +7,8 @@ out. The list of who looked is the access log as it stands when asked.
 
 A citizen's timeline shows an incident's facts while it named them, and facts recorded while it
 named no citizen; facts recorded while it named another citizen are that citizen's data and
-appear only as a withheld line (time, type, recorder).
+appear only as a withheld line (time, type, recorder). A superseded fact shows as recorded, and
+its supersession as a fact of its own (who, why, which fields the replacement corrects).
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from domain.bounds import Moment
 from domain.contact_file import ContactFile
 from domain.errors import NotFound
 from domain.incident import Incident
+from domain.supersession import REGISTER_ID, SupersessionRegister
 from domain.timeline import Entry, entries
-from infra.access_log import Access, AccessEntry, Purpose
+from infra.access_log import Access, AccessEntry, Purpose, lookup_what
 from infra.services import Services
 from infra.timeline_pdf import TimelineExport, render_timeline, stamp
 from projections.incident_index import Attribution, history
@@ -101,6 +103,9 @@ def _read_citizen(services: Services, caller: Principal, citizen_ref: UUID, what
         withheld.update(p for p, _ in hidden)
         facts.extend(hidden)
     named = [citizen_ref, *_perpetrators(event for p, event in facts if p not in withheld)]
+    corrections = _supersessions(services, facts, head)
+    withheld.update(p for p, e in corrections if e.position in withheld)  # another citizen's data too
+    facts.extend(corrections)
     _record(services, caller, what, *named)
     accesses = services.access.entries(citizen_ref)
     lines = [replace(e, summary=WITHHELD, letters=()) if e.position in withheld else e for e in entries(facts)]
@@ -133,6 +138,15 @@ def _while_named(
         ours = any(spell.covers(position) for spell in spells)
         (shown if ours or not others else withheld).append((position, event))
     return shown, withheld
+
+
+def _supersessions(services: Services, facts: list[tuple[int, Any]], head: int) -> list[tuple[int, Any]]:
+    """The supersessions of any of these facts, up to `head`: the timeline shows each beside the fact as recorded."""
+    positions = {position for position, _ in facts}
+    return [
+        (position, event) for position, event in history(services.app, REGISTER_ID, stop=head)
+        if isinstance(event, SupersessionRegister.EventSuperseded) and event.position in positions
+    ]
 
 
 def _perpetrators(events: Iterable[Any]) -> list[UUID]:
@@ -182,7 +196,7 @@ def _read_incident(services: Services, caller: Principal, incident_id: UUID, wha
         raise NotFound("no incident with that id")
     perpetrators = _perpetrators(e for _, e in facts)
     _record(services, caller, what, *(perpetrators or [None]))
-    return _Read(head, utc_now(), entries(facts), [], [], perpetrators)
+    return _Read(head, utc_now(), entries([*facts, *_supersessions(services, facts, head)]), [], [], perpetrators)
 
 
 @router.get("/incidents/{incident_id}/timeline", response_model=IncidentTimelineOut, responses=WAITS)
@@ -230,7 +244,7 @@ def _read_as_of(services: Services, caller: Principal, citizen_ref: UUID, at: da
     services.wait_for(services.incident_index.name, head)
     candidates = [*relied_on(known_then), *(a.incident_id for a in services.incident_index.incidents_of(services.db, citizen_ref))]
     incidents = {i: history(services.app, i, stop=head) for i in dict.fromkeys(candidates)}
-    views = ViewPositions(logged.get("front_desk_lookup"), logged.get("phone_routing_lookup"))
+    views = _logged_lookups(logged)
     answer = as_of(facts, at, sharing, incidents, views)
     shown = [i.incident.facts.perpetrator.citizen_ref for i in answer.incidents_then]
     _record(services, caller, what, citizen_ref, *sharing, *(ref for ref in shown if ref is not None))
@@ -244,6 +258,16 @@ def _printed_second(at: datetime) -> datetime:
     force, when asked about 10:00:03. A moment given with a fraction of a second is taken as given.
     """
     return at if at.microsecond else at + timedelta(microseconds=999_999)
+
+
+def _logged_lookups(logged: dict[str, int]) -> ViewPositions:
+    """The view positions the citizen's lookups at the moment kept, and whether they went unanswered."""
+    def seen(what: str) -> tuple[int | None, bool]:
+        unanswered = lookup_what(what, answered=False)
+        return logged.get(what, logged.get(unanswered)), what not in logged and unanswered in logged
+
+    (desk, desk_unanswered), (phone, phone_unanswered) = seen("front_desk_lookup"), seen("phone_routing_lookup")
+    return ViewPositions(desk, phone, desk_unanswered, phone_unanswered)
 
 
 def _sharing(services: Services, citizen_ref: UUID, held: Iterable[str], head: int) -> list[UUID]:

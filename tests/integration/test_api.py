@@ -71,7 +71,7 @@ def test_a_decided_restriction_reaches_the_front_desk_and_the_phone_routing(clie
 
     seen = front_desk(client, receipt["position"])
     assert seen["position"] >= receipt["position"]
-    assert seen["on_file"] is True
+    assert "on_file" not in seen  # the guard learns the terms, never who is registered
     assert seen["in_person"]["rule"] == "guard_present"
     assert seen["in_person"]["instructions"] == "Vagt til stede; ring til teamleder"
     assert seen["in_person"]["contact_point"] == "Team Nord, 33 17 33 17"
@@ -125,9 +125,17 @@ def test_the_strictest_in_person_rule_in_force_is_the_headline(client):
     assert [t["rule"] for t in answer["also_in_force"]] == ["by_appointment"]
 
 
-def test_a_citizen_without_a_file_is_not_on_file_and_may_come_in(client):
-    answer = front_desk(client, cpr="010190-1235")
-    assert answer["on_file"] is False and answer["in_person"]["rule"] == "open"
+def test_a_citizen_never_on_file_gets_exactly_the_answer_of_one_on_file_without_a_restriction(client):
+    # Telling a guard who is registered in the harassment system tells a third party about the
+    # citizen (FOB 06.310): the guard gets the terms in force, and "no terms" reads the same for both.
+    on_file = open_file(client, cpr="150785-1234")
+    unknown = front_desk(client, on_file["position"], cpr="010190-1235")
+    registered = front_desk(client, on_file["position"], cpr="150785-1234")
+    assert unknown["in_person"] == {"rule": "open", "instructions": None, "contact_point": None,
+                                    "valid_until": None, "scope": None}
+    assert {k: v for k, v in unknown.items() if k != "checked_at"} == {
+        k: v for k, v in registered.items() if k != "checked_at"
+    }
     assert phone(client, "+4570707070")["known_number"] is False
 
 

@@ -189,7 +189,8 @@ def test_status_reports_the_position_and_lag_of_each_view(settings):
     assert before["event_log"]["head"] == 3 and before["views"]["front_desk"]["lag"] == 3
     services.runner("front_desk").catch_up()
     after = services.status()["views"]
-    assert after["front_desk"] == {"position": 3, "lag": 0, "error": None}
+    assert {k: after["front_desk"][k] for k in ("position", "lag", "error")} == {"position": 3, "lag": 0, "error": None}
+    assert after["front_desk"]["state"] == "current" and before["views"]["front_desk"]["state"] == "no runner"
     assert after["phone_routing"]["lag"] == 3
     services.close()
 

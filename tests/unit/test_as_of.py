@@ -106,7 +106,7 @@ def test_a_restriction_decided_after_the_moment_was_not_in_force_then_even_if_it
         (rid, T0, T0 + timedelta(days=2))
     ]
     assert answer.reaches_back[0].covers(asked)
-    assert answer.answered.in_person == () and answer.answered.on_file
+    assert answer.answered.in_person == () and answer.known_then is not None  # on file, which the desk never says
     assert answer.known_then.restrictions == {} and answer.position_then == 1
 
 
@@ -168,7 +168,8 @@ def test_the_front_desk_answer_at_a_moment_ignores_a_later_amendment_and_lift(lo
 def test_before_the_file_was_opened_nothing_was_on_file():
     log = Log()
     answer = as_of(log.history, T0 - timedelta(seconds=1))
-    assert not answer.answered.on_file and answer.known_then is None and answer.position_then == 0
+    assert answer.answered == Answers(in_person=(), numbers=()) and answer.known_then is None
+    assert answer.position_then == 0
 
 
 def test_an_open_in_person_rule_is_not_a_front_desk_answer_but_its_phone_rule_routes(log):
@@ -210,7 +211,7 @@ def test_equal_rules_ending_together_are_ordered_by_restriction_id_whatever_orde
     answered = as_of(log.history, T0 + timedelta(hours=2)).answered
     expected = min((first, second), key=str)
     for in_person in (answered.in_person, tuple(reversed(answered.in_person))):
-        desk = FrontDeskThenOut.of(Answers(on_file=True, in_person=in_person, numbers=()))
+        desk = FrontDeskThenOut.of(Answers(in_person=in_person, numbers=()))
         shown = [r.scope for r in (desk.in_person, *desk.also_in_force)]
         assert shown[0] == log.file.restrictions[expected].terms.scope and len(shown) == 2
     phones = [PhoneRestriction(restriction_id=r.restriction_id, phone=r.terms.phone, valid_from=r.terms.valid_from,

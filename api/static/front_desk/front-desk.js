@@ -143,25 +143,33 @@
     });
     if (response.status === 401 || response.status === 403) return signedOut(response.status);
     if (response.status === 422) return invalid();
+    if (response.status === 503 && (await cannotTell(response))) return notCurrent(shown);
     if (!response.ok) return unavailable(shown);
     return verdict(await response.json(), shown);
   }
 
+  // Vaern says it cannot tell (its answer would not be current): a problem marked `cannot_tell`.
+  async function cannotTell(response) {
+    try {
+      const problem = await response.json();
+      return problem.cannot_tell === true;
+    } catch {
+      return false;
+    }
+  }
+
   // ---- the cards -----------------------------------------------------------------------------
 
+  // No restriction in force reads the same whether or not the citizen is registered at all:
+  // the guard learns the terms, never who is on file.
   function verdict(body, shown) {
     const terms = body.in_person;
     const footer = `Opslag kl. ${clock(body.checked_at)} · CPR ${shown}`;
     if (terms.rule === "open") {
-      return body.on_file
-        ? {
-            tone: "open", icon: "icon-open", kicker: "Ingen begrænsning", headline: "Må komme ind",
-            lines: ["Ingen begrænsning på personligt fremmøde."], footer,
-          }
-        : {
-            tone: "open", icon: "icon-open", kicker: "Ikke registreret", headline: "Må komme ind",
-            lines: ["Borgeren er ikke registreret med nogen begrænsning."], footer,
-          };
+      return {
+        tone: "open", icon: "icon-open", kicker: "Ingen begrænsning", headline: "Må komme ind",
+        lines: ["Ingen begrænsning på personligt fremmøde."], footer,
+      };
     }
     return {
       ...rule(terms),
@@ -195,6 +203,17 @@
     return {
       tone: "unavailable", icon: "icon-unavailable", kicker: "Intet svar", headline: "Tjenesten svarer ikke",
       lines: ["Det vides ikke, om borgeren må komme ind. Prøv igen om lidt, og følg jeres faste procedure imens."],
+      footer: shown ? `CPR ${shown}` : "",
+    };
+  }
+
+  function notCurrent(shown) {
+    return {
+      tone: "unavailable", icon: "icon-unavailable", kicker: "Intet svar", headline: "Kan ikke afgøre adgang",
+      lines: [
+        "Systemet kan ikke sige, om borgeren må komme ind: oplysningerne er ikke opdaterede lige nu.",
+        "Følg jeres lokale procedure, og ring til teamet, før borgeren lukkes ind.",
+      ],
       footer: shown ? `CPR ${shown}` : "",
     };
   }

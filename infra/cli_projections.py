@@ -1,0 +1,220 @@
+"""`vaern projections`: where each view and relay is and how it fares, rebuilding a view, superseding an event."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, Optional
+
+import typer
+
+log = logging.getLogger("vaern")
+projections = typer.Typer(help="The views and the relay: where each is in the event log.", no_args_is_help=True)
+
+
+def command_settings() -> Any:
+    from infra.cli import _settings  # the command line's settings and logging, set up once per command
+
+    return _settings()
+
+
+@projections.command("status")
+def projections_status() -> None:
+    """Prints whether all is well (else each problem), then each view's and relay's position and lag.
+
+    Read from what each runner records in the database, so it shows views run by other processes:
+    one stopped (with the event's position and the error), one waiting out a database error, one
+    whose runner is gone or hangs while it has events to apply, one behind the log.
+    """
+    from infra.services import Services
+
+    services = Services.build(command_settings())
+    try:
+        status = services.status()
+        head = status["event_log"]["head"]
+        print(f"status: {'degraded' if status['problems'] else 'ok'}")
+        for problem in status["problems"]:
+            print(f"  {problem}")
+        print(f"{'follower':<40} {'position':>10} {'lag':>8}")
+        for name, view in status["views"].items():
+            print(f"{'view ' + name:<40} {view['position']:>10} {view['lag']:>8}")
+        for name, relay in status["relays"].items():
+            print(f"{name:<40} {relay['position']:>10} {relay['lag']:>8}")
+        for name, position in _rebuilds_running(services).items():
+            print(f"{name:<40} {position:>10} {max(head - position, 0):>8}")
+        print(f"{'event log head':<40} {head:>10}")
+    finally:
+        services.close()
+
+
+@projections.command("supersede")
+def projections_supersede(
+    position: Annotated[int, typer.Argument(min=1, help="the log position of the event to supersede")],
+    corrections: Annotated[str, typer.Option(
+        help='the fields to correct, as JSON; objects are corrected member by member,'
+        ' e.g. {"terms": {"in_person": {"instructions": "Vagt til stede"}}}'
+    )],
+    reason: Annotated[str, typer.Option(help="why the event is superseded; recorded with it")],
+    token: Annotated[Optional[str], typer.Option(  # noqa: UP007
+        envvar="VAERN_OPERATOR_TOKEN", help="an admin token naming the official (vaern token --role admin ...)",
+    )] = None,
+    dry_run: Annotated[bool, typer.Option(help="check the replacement and say what it corrects; record nothing")] = False,
+) -> None:
+    """Records a corrected replacement for the event at POSITION, which every follower then reads in its place.
+
+    The log keeps the event as recorded; the supersession is a new event naming the official and
+    the reason. A view stopped at the event applies the replacement and goes on. Nothing from the
+    event's values is printed: only which fields the replacement corrects.
+    """
+    from api.security import InvalidToken, read_token
+    from domain.errors import DomainError
+    from domain.values import Role
+    from infra.services import Services
+
+    settings = command_settings()
+    try:
+        caller = read_token(settings.token_secret.get_secret_value(), token or "")
+        fields = json.loads(corrections)
+    except (InvalidToken, ValueError):
+        _refuse("give an admin token (--token or VAERN_OPERATOR_TOKEN) and --corrections as a JSON object")
+    if caller.role is not Role.ADMIN or not isinstance(fields, dict) or not reason.strip():
+        _refuse("superseding an event takes an admin token, a JSON object of corrections and a reason")
+    services = Services.build(settings)
+    try:
+        if dry_run:
+            plan = services.app.plan_supersession(position, fields)
+        else:
+            plan, recorded = services.app.supersede_event(position, fields, reason, caller.official, caller.actor)
+        passed = services.followers_past(position)
+    except DomainError as error:
+        _refuse(str(error))
+    finally:
+        services.close()
+    event = plan.original
+    what = f"event {position} ({type(event).TOPIC.removeprefix('vaern:')}, version {event.originator_version})"
+    print(f"{what}: the replacement corrects {', '.join(plan.corrected)}")
+    if dry_run:
+        print("dry run: nothing recorded")
+        return
+    log.info("event %d superseded by user %s; recorded at position %d", position, caller.user_id, recorded)
+    print(f"superseded: recorded at position {recorded} by {caller.official.name}, {caller.official.title}")
+    if passed:
+        print("these had applied the event as recorded before and keep its effect until rebuilt"
+              f" (vaern projections rebuild NAME): {', '.join(passed)}")
+
+
+def _refuse(message: str) -> Any:
+    print(f"refused: {message}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def _rebuilds_running(services: Any) -> dict[str, int]:
+    """Each rebuild with a tracked position, named with whether it runs or was abandoned (killed)."""
+    from projections.rebuild import rebuilds_in_progress
+
+    return {
+        f"{found.name} ({'running' if found.running else 'abandoned'})": found.position
+        for found in rebuilds_in_progress(services.db)
+    }
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+@projections.command("rebuild")
+def projections_rebuild(
+    name: Annotated[str, typer.Argument(help="the view to rebuild, e.g. front_desk")],
+    batch_size: Annotated[int, typer.Option(min=1, help="events per transaction")] = 5000,
+) -> None:
+    """Rebuilds one view from the first event beside the live one, then switches lookups to it.
+
+    On PostgreSQL the live view keeps answering meanwhile. On the embedded SQLite store the rebuild
+    holds the database's write lock throughout: stop the service first. An interruption or an
+    error before the switch leaves the live view as it was.
+    """
+    from infra.services import Services
+    from projections.rebuild import RebuildLost, RebuildRefused, SwitchFailed, SwitchOutcomeUnknown, rebuild
+    from projections.failures import ProjectionFailed, describe
+
+    settings = command_settings()
+    services = Services.build(settings)
+    if name not in services.views:
+        services.close()
+        raise typer.BadParameter(f"unknown view {name!r}; known: {', '.join(services.views)}")
+    if not settings.uses_postgres:
+        print(f"the SQLite store at {settings.sqlite_path} is locked for writing until the rebuild ends:"
+              " commands and views wait, then fail; run it with the service stopped", file=sys.stderr)
+    signal.signal(signal.SIGTERM, _interrupt)  # stopped like Ctrl-C: the rebuild's tables are discarded
+    done = None
+    try:
+        with _progress_bar(name) as progress:
+            done = rebuild(services.views[name], services.events, services.db, batch_size, progress)
+    except (ProjectionFailed, RebuildRefused, RebuildLost, SwitchFailed) as error:
+        print(f"rebuild of {name} failed, the live view is unchanged: {error}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    except SwitchOutcomeUnknown as error:
+        print(f"rebuild of {name} stopped: {error}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        if done is None:  # else it came after the switch, which stands
+            print(f"rebuild of {name} interrupted, the live view is unchanged", file=sys.stderr)
+            raise typer.Exit(130) from None
+    except Exception as error:  # the rebuild raises nothing else once its switch has committed
+        print(f"rebuild of {name} failed, the live view is unchanged: {describe(error)}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    finally:
+        services.close()
+    assert done is not None
+    rate = done.applied / done.seconds if done.seconds else 0.0
+    print(f"rebuilt {name}: {done.applied} events in {done.seconds:.1f} s ({rate:,.0f} events/s);"
+          f" live at position {done.position}")
+
+
+@contextmanager
+def _progress_bar(name: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on standard error (events done of the head, rate, time left)."""
+    try:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    except ImportError:  # rich comes with typer; without it, a plain line now and then
+        yield _plain_progress(name)
+        return
+    bar = Progress(
+        TextColumn(f"rebuilding {name}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} events/s"),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )
+    task = bar.add_task(name, total=None, rate="-")
+    with bar:
+        def update(position: int, head: int) -> None:
+            speed = bar.tasks[0].speed
+            bar.update(task, completed=position, total=head, rate=f"{speed:,.0f}" if speed else "-")
+
+        yield update
+
+
+def _plain_progress(name: str) -> Callable[[int, int], None]:
+    started, last = time.monotonic(), [0.0]
+
+    def update(position: int, head: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < 2 and position < head:
+            return
+        last[0] = now
+        rate = position / (now - started) if now > started else 0.0
+        left = (head - position) / rate if rate else 0.0
+        print(f"rebuilding {name}: {position}/{head} events, {rate:,.0f} events/s, ETA {left:,.0f} s",
+              file=sys.stderr, flush=True)
+
+    return update
+

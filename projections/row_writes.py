@@ -1,0 +1,67 @@
+"""A view's row writes, run one by one or a batch at a time as set-based statements (PostgreSQL).
+
+The front-desk and phone-routing views describe what each event writes as `Write`s; their `apply`
+runs them one by one (`write_rows`), their `apply_batch` a batch at a time (`write_batch`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from infra.database import Cursor
+
+Batch = Sequence[tuple[int, Any]]
+
+
+@dataclass(frozen=True)
+class RowWrite:
+    """A statement that writes one row of a view, in two forms.
+
+    `one` takes one row's parameters (%s each). `many` writes many rows at once from a table
+    named `{rows}` whose `columns` (name and type, in the order of `one`'s parameters) hold them.
+    `name` names that table (a temporary one, per connection).
+    """
+
+    name: str
+    columns: str
+    one: str
+    many: str
+
+
+Write = tuple[RowWrite, Hashable, tuple[Any, ...]]
+"""A statement, the key of the one row it writes (table and primary key), and its parameters."""
+
+
+def write_rows(cur: Cursor, writes: Iterable[Write]) -> None:
+    for statement, _, params in writes:
+        cur.execute(statement.one, params)
+
+
+def write_batch(cur: Any, writes: Iterable[Write]) -> None:
+    """Runs a batch's row writes (PostgreSQL), in log order, as one set-based statement per kind and wave.
+
+    Writes to different rows commute; writes to one row must keep their order. So the first write
+    to each row goes in wave 1, the second in wave 2, and so on; within a wave no two writes touch
+    one row, and a wave's writes of one kind become one statement, over rows sent with COPY (far
+    cheaper per row than parameters). The outcome is that of running each write in turn.
+    """
+    waves: list[dict[RowWrite, list[tuple[Any, ...]]]] = []
+    last: dict[Hashable, int] = {}
+    for statement, key, params in writes:
+        wave = last[key] = last.get(key, -1) + 1
+        if wave == len(waves):
+            waves.append({})
+        waves[wave].setdefault(statement, []).append(params)
+    for wave_writes in waves:
+        for statement, rows in wave_writes.items():
+            table = f"vaern_batch_{statement.name}"
+            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({statement.columns}) ON COMMIT DELETE ROWS")
+            with cur.copy(f"COPY {table} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cur.execute(statement.many.format(rows=table))
+            cur.execute(f"DELETE FROM {table}")
+
+
