@@ -177,7 +177,7 @@ def seed(settings: Any, population: Population, threads: int, stop: threading.Ev
             in_person=InPersonTermsValue(rule=InPersonRule(rule), instructions="Vagt til stede; ring til teamleder"),
             open_channel=Channel.WRITTEN,
             contact_point="Team Nord, 33 17 33 17",
-            valid_from=now - timedelta(days=30),
+            valid_from=now,  # a decision never reaches back: in force from the seeding on
             valid_until=now + timedelta(days=300),
             reasons="Benchmark: gentagne trusler mod sagsbehandler",
         )

@@ -47,7 +47,7 @@ class Stories:
             phone=PhoneTerms(rule=PhoneRule.NAMED_CONTACT_ONLY, contact="Team Nord"),
             open_channel=Channel.WRITTEN,
             contact_point="Team Nord, 33 17 33 17",
-            valid_from=self.now - timedelta(days=1),
+            valid_from=self.now,  # a decision never reaches back
             valid_until=self.now + timedelta(days=days),
             reasons="Benchmark: gentagne trusler mod sagsbehandler",
         )
