@@ -18,7 +18,6 @@ from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool
-from tenacity import retry, retry_if_exception_type, stop_after_attempt
 
 _UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 
@@ -121,9 +120,15 @@ class PostgresDatabase(Database):
 
     # One statement in autocommit: a connection that breaks under it has almost always not run it.
     # At worst (the server committed, then the connection broke) an access-log entry is written
-    # twice; it is never lost.
-    @retry(retry=retry_if_exception_type(psycopg.OperationalError), stop=stop_after_attempt(2), reraise=True)
+    # twice; it is never lost. A plain second attempt, not a retry library: this is every lookup's
+    # path, and a retry object copied per call cost it about a twentieth of its time.
     def _read_once_more_on_a_broken_connection(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        try:
+            return self._read_once(sql, params)
+        except psycopg.OperationalError:
+            return self._read_once(sql, params)
+
+    def _read_once(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         with _connection(self._reads) as conn:
             return conn.execute(sql, params).fetchall()
 
