@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializationInfo, SerializerFunctionWrapHandler
-from pydantic import StringConstraints, model_serializer
+from pydantic import PlainSerializer, StringConstraints, model_serializer
 from pydantic_core import to_jsonable_python
 
 from domain.bounds import Moment
@@ -41,15 +41,30 @@ CPR_PATTERN = r"^[0-9]{6}-?[0-9]{4}$"  # the shape; Cpr.parse then checks the bi
 AS_STORED = "as_stored"  # serialization context key: write moments as pydantic stores them (e.g. a release's figures)
 
 
+def _iso(moment: datetime) -> str:
+    return iso(moment)
+
+
+# A moment an answer holds in a field of its own, written for people by pydantic itself (no walk).
+LocalMoment = Annotated[datetime, PlainSerializer(_iso, when_used="json")]
+
+
 class Answer(BaseModel):
-    """A response body: written as JSON, every moment in it reads as Copenhagen time to the second."""
+    """A response body: written as JSON, every moment in it reads as Copenhagen time to the second.
+
+    `flat` answers (the lookups, on every guard's and every call's path) hold their moments only in
+    `LocalMoment` fields of their own and of nested flat answers, so pydantic writes them directly;
+    any other answer is walked once, which also reaches the moments of the domain objects it holds.
+    """
+
+    flat: ClassVar[bool] = False
 
     # No return annotation on purpose: pydantic then keeps the fields' JSON schema (and so the OpenAPI text).
     @model_serializer(mode="wrap")
     def _moments_for_people(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo):  # type: ignore[no-untyped-def]
         # Nested domain models have plain datetime fields: dumping to Python objects first keeps
         # their moments as datetimes, so one walk can write them all, whatever model holds them.
-        if not info.mode_is_json() or (info.context or {}).get(AS_STORED):
+        if self.flat or not info.mode_is_json() or (info.context or {}).get(AS_STORED):
             return handler(self)
         python = self.model_dump(
             mode="python", include=info.include, exclude=info.exclude, by_alias=bool(info.by_alias),
@@ -186,29 +201,35 @@ class ReviewDue(Answer):
 
 
 class InPersonOut(Answer):
+    flat = True
+
     rule: InPersonRule
     instructions: str | None = None
     contact_point: str | None = None
-    valid_until: datetime | None = None
+    valid_until: LocalMoment | None = None
     scope: Scope | None = None
 
 
 class FrontDeskOut(Answer):
     """The in-person terms in force; the same answer for a citizen without a restriction and one never on file."""
 
+    flat = True
+
     in_person: InPersonOut = Field(description="the strictest in-person terms in force now")
     also_in_force: list[InPersonOut] = Field(description="other in-person terms in force (other scopes)")
-    checked_at: AwareDatetime
+    checked_at: LocalMoment
     position: int = Field(description="the event-log position this answer reflects")
 
 
 class PhoneRoutingOut(Answer):
+    flat = True
+
     rule: PhoneRule
     contact: str | None = None
     windows: list[TimeWindow] = []
-    valid_until: datetime | None = None
+    valid_until: LocalMoment | None = None
     known_number: bool
-    checked_at: AwareDatetime
+    checked_at: LocalMoment
     position: int
 
 
