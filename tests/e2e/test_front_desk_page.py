@@ -7,8 +7,6 @@ state is built by sending commands. Screenshots go to test-artifacts/ for a pers
 from __future__ import annotations
 
 import re
-import socket
-import threading
 import time as clock
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,8 +16,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from api.app import create_app
 from api.security import issue_token
@@ -27,10 +24,9 @@ from domain.identity import Cpr
 from domain.values import Actor, Role
 from infra.services import Services
 from infra.settings import Settings
-from tests.support import wait_until
 from tests.support.cases import decide
+from tests.support.web import Backend, chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SECRET = "front-desk-page-secret-0123456789abcdef"
 RESTRICTED, UNRESTRICTED, UNKNOWN = "211062-5629", "150785-1234", "010190-1235"
@@ -38,26 +34,6 @@ CASEWORKER = Actor(user_id="c1", name="Carl Berg", role=Role.CASEWORKER)
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 MONTHS = "januar februar marts april maj juni juli august september oktober november december".split()
 REASONS = "Gentagne trusler mod sagsbehandler"  # what terms_body records as the reasons
-
-
-class Backend:
-    """Vaern's ASGI app under uvicorn in a daemon thread, on a socket bound before it starts."""
-
-    def __init__(self, app) -> None:
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.socket.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-        wait_until(lambda: self.server.started, timeout=15, message="uvicorn did not start")
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-        self.socket.close()
 
 
 @dataclass
@@ -83,14 +59,8 @@ class Served:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: apt-get install chromium (infra/dev.sh test does)", pytrace=False)
-    with sync_playwright() as driver:
-        launched = driver.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
