@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import openapi, problems
+from api import description, openapi, problems
 from api.headers import PrivateAnswers
 from api.routers import (
     contact_files,
@@ -44,6 +44,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         version="0.1.0",
         summary="Harassment cases and citizen contact restrictions for a job-centre administration",
         lifespan=lifespan,
+        docs_url=None,  # served from Vaern's own assets: api/description.py
+        redoc_url=None,
     )
     problems.install(app)
     modules = (lookups, telephony, contact_files, restrictions, letters, incidents, evidence, health, pages, statistics,
@@ -52,4 +54,5 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         app.include_router(module.router)
     app.add_middleware(PrivateAnswers)
     openapi.install(app, (module.router for module in modules))
+    description.install(app)
     return app

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import logging
 import signal
+import socket
 import sys
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Optional
 
@@ -19,8 +22,20 @@ cli = typer.Typer(help="Vaern: harassment cases and citizen contact restrictions
 log = logging.getLogger("vaern")
 
 
-def _settings() -> Settings:
-    settings = Settings()
+# What `vaern serve` and `vaern api` answer when they cannot listen: uvicorn's code for a failed start-up.
+CANNOT_LISTEN = 3
+HostOption = Annotated[
+    Optional[str], typer.Option(help="the address to serve on (default: VAERN_HOST, else 127.0.0.1)")  # noqa: UP007
+]
+PortOption = Annotated[
+    Optional[int],  # noqa: UP007
+    typer.Option(min=0, max=65535, help="the port to serve on, 0 for any free one (default: VAERN_PORT, else 8000)"),
+]
+
+
+def _settings(**chosen: object) -> Settings:
+    """The settings from the environment, with what was chosen on the command line put first."""
+    settings = Settings(**{name: value for name, value in chosen.items() if value is not None})
     logging.basicConfig(
         level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -37,40 +52,71 @@ def _until_signalled() -> threading.Event:
     return stop
 
 
-def _uvicorn(app: object, settings: Settings) -> None:
+def _listening(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port, or exit with one line saying why and how to choose another port."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        bound = socket.socket(family, kind, proto)
+        try:
+            bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            bound.bind(address)
+        except OSError:
+            bound.close()
+            raise
+    except OSError as error:
+        why = "the port is in use" if error.errno == errno.EADDRINUSE else error.strerror or str(error)
+        typer.echo(f"vaern: cannot serve on {host}:{port}: {why}; choose another port with --port PORT or"
+                   f" VAERN_PORT=PORT (and the address with --host or VAERN_HOST)", err=True)
+        raise typer.Exit(CANNOT_LISTEN) from None
+    return bound
+
+
+def _uvicorn(app: object, settings: Settings, listening: socket.socket, saying: Callable[[str], str]) -> None:
+    """Serves the app on the bound socket; prints `saying(url)` once it takes connections, and not before."""
     import uvicorn
 
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    host, port = listening.getsockname()[:2]
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+    class Announcing(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:  # listening, the app's start-up done: now it is true
+                print(saying(url), flush=True)
+
+    config = uvicorn.Config(app, log_level=settings.log_level.lower())
+    Announcing(config).run(sockets=[listening])
 
 
 @cli.command()
-def serve() -> None:
+def serve(host: HostOption = None, port: PortOption = None) -> None:
     """API, views and (with Kafka configured) the relay, in one process: the embedded default."""
     from api.app import create_app
     from infra.services import Services
 
-    settings = _settings()
+    settings = _settings(host=host, port=port)
+    listening = _listening(settings.host, settings.port)  # before anything starts: a taken port fails at once
     services = Services.build(settings)
     services.start_views()
     services.start_scheduler()
     if settings.kafka_bootstrap_servers:
         services.start_relay()
     store = "PostgreSQL" if settings.uses_postgres else f"SQLite at {settings.sqlite_path}"
-    print(f"Vaern is serving at http://{settings.host}:{settings.port} (events and views in {store})", flush=True)
     try:
-        _uvicorn(create_app(settings, services), settings)
+        _uvicorn(create_app(settings, services), settings, listening,
+                 lambda url: f"Vaern is serving at {url} (events and views in {store})")
     finally:
         services.close()
 
 
 @cli.command()
-def api() -> None:
+def api(host: HostOption = None, port: PortOption = None) -> None:
     """The HTTP API alone; views, relay and consumers run as their own processes."""
     from api.app import create_app
 
-    settings = _settings()
-    print(f"Vaern API at http://{settings.host}:{settings.port}", flush=True)
-    _uvicorn(create_app(settings), settings)
+    settings = _settings(host=host, port=port)
+    listening = _listening(settings.host, settings.port)
+    _uvicorn(create_app(settings), settings, listening, lambda url: f"Vaern API at {url}")
 
 
 @cli.command()

@@ -30,7 +30,8 @@ class Settings(BaseSettings):
     token_secret: SecretStr = SecretStr(PLACEHOLDER_PREFIX + "-development-token-secret")
     citizen_key: SecretStr = SecretStr(PLACEHOLDER_PREFIX + "-development-citizen-key")
     host: str = "127.0.0.1"
-    port: int = 8000
+    # getaddrinfo takes a port past 65535 modulo 65536: refuse it rather than listen somewhere else
+    port: int = Field(8000, ge=0, le=65535, description="where `vaern serve` and `vaern api` listen; 0: any free port")
     read_wait_timeout: float = Field(5.0, description="longest a read waits for a requested position (s)")
     token_max_hours: float = Field(
         24.0, gt=0, le=24 * 7, description="the longest lifetime (exp - iat) of a token that is accepted (hours)"

@@ -7,8 +7,6 @@ state is built by sending commands. Screenshots go to test-artifacts/ for a pers
 from __future__ import annotations
 
 import re
-import socket
-import threading
 import time as clock
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,8 +16,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from api.app import create_app
 from api.security import issue_token
@@ -27,10 +24,9 @@ from domain.identity import Cpr
 from domain.values import Actor, Role
 from infra.services import Services
 from infra.settings import Settings
-from tests.support import wait_until
 from tests.support.cases import decide
+from tests.support.web import Backend, chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SECRET = "front-desk-page-secret-0123456789abcdef"
 RESTRICTED, UNRESTRICTED, UNKNOWN = "211062-5629", "150785-1234", "010190-1235"
@@ -38,26 +34,6 @@ CASEWORKER = Actor(user_id="c1", name="Carl Berg", role=Role.CASEWORKER)
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 MONTHS = "januar februar marts april maj juni juli august september oktober november december".split()
 REASONS = "Gentagne trusler mod sagsbehandler"  # what terms_body records as the reasons
-
-
-class Backend:
-    """Vaern's ASGI app under uvicorn in a daemon thread, on a socket bound before it starts."""
-
-    def __init__(self, app) -> None:
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.socket.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-        wait_until(lambda: self.server.started, timeout=15, message="uvicorn did not start")
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-        self.socket.close()
 
 
 @dataclass
@@ -83,14 +59,8 @@ class Served:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: apt-get install chromium (infra/dev.sh test does)", pytrace=False)
-    with sync_playwright() as driver:
-        launched = driver.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -336,3 +306,116 @@ def test_when_the_view_is_not_current_the_page_cannot_tell_and_says_to_follow_th
     finally:
         backend.stop()
         services.close()
+
+
+LAPTOP = {"width": 1280, "height": 800}
+CONTACT = "Team Nord, 33 17 33 17"  # what terms_body records as the contact point
+
+
+def seen_without_scrolling(page, *shown) -> None:
+    """Each element lies wholly within the viewport, and the page needs no vertical scroll at all."""
+    assert page.evaluate("window.scrollY") == 0
+    assert page.evaluate("document.documentElement.scrollHeight") <= LAPTOP["height"]
+    for element in shown:
+        expect(element).to_be_visible()
+        box = element.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= LAPTOP["height"], (element, box)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= LAPTOP["width"], (element, box)
+
+
+@pytest.mark.parametrize(
+    ("rule", "headline", "cpr"),
+    [
+        ("by_appointment", "Kun efter aftale", "211062-5629"),
+        ("guard_present", "Kun med vagt til stede", "150785-1234"),
+        ("banned", "Må ikke komme ind", "010190-1235"),
+    ],
+)
+def test_on_a_laptop_a_guard_sees_rule_instruction_contact_end_and_the_number_checked_at_once(
+    vaern, page, rule, headline, cpr
+):
+    until = midnight_in(days=60)
+    instruction = "Vagt følger borgeren hele vejen; ring til teamleder på 33 17 33 17 før borgeren lukkes ind"
+    vaern.restrict(cpr, in_person={"rule": rule, "instructions": instruction}, valid_until=until.isoformat())
+    page.set_viewport_size(LAPTOP)
+    log_in(page, vaern)
+    look_up(page, cpr)
+    result = page.locator("#result")
+    expect(result.locator(".card__headline")).to_have_text(headline)
+    seen_without_scrolling(
+        page,
+        result.locator(".card__headline"),
+        result.get_by_text(instruction),
+        result.get_by_text(CONTACT),
+        result.locator("dt", has_text="Gælder til og med"),
+        result.locator("dd", has_text=last_whole_day(until)),
+        result.get_by_text(f"CPR {cpr[:6]}-••••"),
+    )
+    screenshot(page, f"laptop-{rule}")
+
+
+def test_on_a_laptop_every_other_answer_shows_its_words_and_the_number_checked_at_once(vaern, page):
+    page.set_viewport_size(LAPTOP)
+    log_in(page, vaern)
+    result = page.locator("#result")
+    answers = (
+        ("open", None, "Må komme ind"),
+        ("cannot-tell", {"status": 503, "json": {"cannot_tell": True}}, "Kan ikke afgøre adgang"),
+        ("error", {"status": 500, "body": "{}"}, "Tjenesten svarer ikke"),
+    )
+    for name, stub, headline in answers:
+        if stub:
+            page.route("**/front-desk/lookup", answering(stub))
+        look_up(page, UNKNOWN)
+        expect(result.locator(".card__headline")).to_have_text(headline)
+        shown = [result.locator(".card__headline"), result.get_by_text("CPR 010190-••••")]
+        seen_without_scrolling(page, *shown, *result.locator(".card__line").all())
+        screenshot(page, f"laptop-{name}")
+        page.unroute("**/front-desk/lookup")
+
+
+def answering(stub: dict):
+    return lambda route: route.fulfill(**stub)
+
+
+@pytest.mark.parametrize(
+    ("typed", "what_is_wrong"),
+    [
+        ("12345", "Nummeret har 5 cifre. Et CPR-nummer har 10."),
+        ("211062-562", "Nummeret har 9 cifre. Et CPR-nummer har 10."),
+        ("2110x2-5629", "Kun cifre og én bindestreg"),
+        ("311362-5629", "De første 6 cifre er ikke en dato"),
+    ],
+)
+def test_an_invalid_number_stays_in_the_field_with_what_is_wrong(vaern, page, typed, what_is_wrong):
+    page.set_viewport_size(LAPTOP)
+    log_in(page, vaern)
+    look_up(page, typed)
+    result = page.locator("#result")
+    expect(result).to_contain_text("Ugyldigt CPR-nummer")
+    expect(result).to_contain_text(what_is_wrong)
+    field = page.get_by_label("CPR-nummer")
+    expect(field).to_have_value(typed)
+    expect(field).to_be_focused()
+    expect(field).to_have_attribute("aria-invalid", "true")
+    seen_without_scrolling(page, field, result.locator(".card__headline"), result.get_by_text(what_is_wrong))
+    page.keyboard.type("2110625629")  # the whole number selected: a scan or typing replaces it
+    page.keyboard.press("Enter")
+    expect(result.locator(".card__headline")).to_have_text("Må komme ind")
+    expect(field).to_have_value("")
+    expect(field).not_to_have_attribute("aria-invalid", "true")
+    screenshot(page, "laptop-invalid")
+
+
+def test_a_number_vaern_refuses_comes_back_to_the_field_for_correction(vaern, page):
+    log_in(page, vaern)
+    page.route("**/front-desk/lookup", answering({"status": 422, "json": {"errors": [{"field": "cpr"}]}}))
+    look_up(page, RESTRICTED)
+    expect(page.locator("#result")).to_contain_text("Vaern kan ikke bruge det som CPR-nummer")
+    field = page.get_by_label("CPR-nummer")
+    expect(field).to_have_value(RESTRICTED)
+    expect(field).to_be_focused()
+    expect(field).to_have_attribute("aria-invalid", "true")
+    page.keyboard.press("Escape")
+    expect(field).to_have_value("")
+    expect(field).not_to_have_attribute("aria-invalid", "true")

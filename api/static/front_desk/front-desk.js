@@ -9,6 +9,7 @@
   const PENDING_DELAY_MS = 250; // a quick answer replaces the old one without a "wait" flash
   const RESULT_SECONDS = 120; // an answer does not stay on an unattended screen
   const CPR_SHAPE = /^(\d{6})-?(\d{4})$/;
+  const REFUSED = "Vaern kan ikke bruge det som CPR-nummer. Tjek fødselsdatoen og de sidste 4 cifre.";
 
   // The in-person rules, in the guard's words; "open" is not here: it is no restriction.
   const RULES = {
@@ -88,7 +89,7 @@
   function logOut() {
     sessionStorage.removeItem(TOKEN_KEY);
     abortLookup();
-    el.cpr.value = "";
+    clearField();
     clearResult();
     showLogin("Du er logget ud.");
   }
@@ -104,13 +105,13 @@
   async function lookUp(event) {
     event.preventDefault();
     const cpr = el.cpr.value.replace(/\s+/g, "");
-    el.cpr.value = "";
     el.cpr.focus();
     if (!cpr) return;
     abortLookup(); // an answer still on its way is for the previous number
-    const shape = CPR_SHAPE.exec(cpr);
-    if (!shape) return render(invalid());
-    const shown = `${shape[1]}-••••`;
+    const wrong = cprProblem(cpr);
+    if (wrong) return refuse(wrong);
+    clearField();
+    const shown = `${CPR_SHAPE.exec(cpr)[1]}-••••`;
     if (!token()) return showLogin("Log ind for at slå op.");
 
     const request = new AbortController();
@@ -128,7 +129,48 @@
     if (inFlight !== request) return; // a newer lookup (or a log-out) took over
     inFlight = null;
     clearTimeout(pendingTimer);
+    if (card.refused && !el.cpr.value) {
+      el.cpr.value = cpr; // Vaern refused the number: back in the field for correction (unless one is being typed)
+      return refuse(REFUSED);
+    }
     render(card);
+  }
+
+  // An invalid number stays in the field, selected: the guard corrects it, or the next scan replaces it.
+  function refuse(why) {
+    render(invalid(why));
+    el.cpr.setAttribute("aria-invalid", "true");
+    el.cpr.focus();
+    el.cpr.select();
+  }
+
+  function clearField() {
+    el.cpr.value = "";
+    el.cpr.removeAttribute("aria-invalid");
+  }
+
+  // What is wrong with a typed number, in the guard's words; null when it can be a CPR number.
+  function cprProblem(cpr) {
+    if (/[^\d-]/.test(cpr) || /-.*-/.test(cpr)) return "Kun cifre og én bindestreg: DDMMÅÅ\u2011XXXX.";
+    const digits = cpr.replace("-", "");
+    if (digits.length !== 10) {
+      return `Nummeret har ${digits.length} ${digits.length === 1 ? "ciffer" : "cifre"}. Et CPR-nummer har 10.`;
+    }
+    if (!CPR_SHAPE.test(cpr)) return "Bindestregen hører til efter de første 6 cifre: DDMMÅÅ\u2011XXXX.";
+    const born = birthDate(digits);
+    if (!born) return "De første 6 cifre er ikke en dato: DDMMÅÅ, fødselsdatoen.";
+    if (born > new Date()) return "Fødselsdatoen ligger efter i dag. Tjek de første 6 cifre og det 7. ciffer.";
+    return null;
+  }
+
+  // The birth date a CPR number holds, its century read from the 7th digit as CPR does; null if no such day.
+  function birthDate(digits) {
+    const [day, month, year] = [0, 2, 4].map((at) => Number(digits.slice(at, at + 2)));
+    const seventh = digits[6];
+    const century = "5678".includes(seventh) && year >= 58 ? 1800
+      : "0123".includes(seventh) || ("49".includes(seventh) && year >= 37) ? 1900 : 2000;
+    const born = new Date(Date.UTC(century + year, month - 1, day));
+    return born.getUTCMonth() === month - 1 && born.getUTCDate() === day ? born : null;
   }
 
   async function answer(cpr, signal, shown) {
@@ -142,7 +184,7 @@
       signal,
     });
     if (response.status === 401 || response.status === 403) return signedOut(response.status);
-    if (response.status === 422) return invalid();
+    if (response.status === 422) return { ...invalid(REFUSED), refused: true };
     if (response.status === 503 && (await cannotTell(response))) return notCurrent(shown);
     if (!response.ok) return unavailable(shown);
     return verdict(await response.json(), shown);
@@ -192,10 +234,10 @@
     return { tone: "pending", icon: "icon-pending", kicker: `CPR ${shown}`, headline: "Slår op …" };
   }
 
-  function invalid() {
+  function invalid(why) {
     return {
       tone: "notice", icon: "icon-invalid", kicker: "Kan ikke slå op", headline: "Ugyldigt CPR-nummer",
-      lines: ["Skriv det som DDMMÅÅ\u2011XXXX eller som 10 cifre, og prøv igen."],
+      lines: [why, "Ret nummeret i feltet, eller skriv eller scan det igen, og tryk Enter."],
     };
   }
 
@@ -256,17 +298,18 @@
     words.append(node("p", "card__kicker", card.kicker), node("p", "card__headline", card.headline));
     if (card.scope) words.append(node("p", "card__scope", card.scope));
     band.append(icon(card.icon), words);
+    // The number checked and when, beside the headline: seen with the answer, never scrolled to.
+    if (card.footer) band.append(node("p", "card__footer", card.footer));
     article.append(band);
 
     const body = node("div", "card__body");
     for (const line of card.lines || []) body.append(node("p", "card__line", line));
     if (card.details && card.details.length) body.append(list(card.details));
     if (card.others && card.others.length) body.append(others(card.others));
-    if (card.footer) body.append(node("p", "card__footer", card.footer));
     if (body.childNodes.length) article.append(body);
 
     el.result.replaceChildren(article);
-    if (fresh) expiryTimer = setTimeout(clearResult, RESULT_SECONDS * 1000);
+    if (fresh) expiryTimer = setTimeout(expire, RESULT_SECONDS * 1000);
   }
 
   function list(rows) {
@@ -297,6 +340,12 @@
     el.result.replaceChildren();
   }
 
+  // Nothing typed stays on an unattended screen either.
+  function expire() {
+    clearResult();
+    if (el.cpr.hasAttribute("aria-invalid")) clearField();
+  }
+
   // ---- words for values ----------------------------------------------------------------------
 
   function scope(value) {
@@ -325,7 +374,7 @@
   function onCprKey(event) {
     if (event.key !== "Escape") return;
     event.preventDefault();
-    if (el.cpr.value) el.cpr.value = "";
+    if (el.cpr.value) clearField();
     else clearResult();
   }
 
@@ -352,7 +401,7 @@
     // Leaving the page (or Back-forward caching it) takes the shown answer and any typed number along.
     window.addEventListener("pagehide", () => {
       abortLookup();
-      el.cpr.value = "";
+      clearField();
       clearResult();
     });
     if (token()) showLookup();
