@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import expected_version, get_principal
 from api.problems import PROBLEM
 
+BEARER = "HTTPBearer"  # the security scheme's name, as FastAPI's own HTTPBearer named it
 IF_MATCH_PATTERN = r'^(W/)?"[0-9]{1,18}"$'
 DESCRIPTIONS = {
     400: "the request is malformed: an If-Match that is not a version we issued",
@@ -110,8 +111,15 @@ def install(app: FastAPI, routers: Iterable[APIRouter]) -> None:
         for route in routes:
             if route.include_in_schema:
                 for method in route.methods:
-                    _document(document["paths"][route.path_format][method.lower()], problem_statuses(route))
-        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+                    operation = document["paths"][route.path_format][method.lower()]
+                    _document(operation, problem_statuses(route))
+                    if get_principal in {d.call for d in _dependants(route.dependant)}:
+                        operation["security"] = [{BEARER: []}]
+        components = document.setdefault("components", {})
+        components.setdefault("securitySchemes", {})[BEARER] = {
+            "type": "http", "scheme": "bearer", "description": "a token from `vaern token`",
+        }
+        schemas = components.setdefault("schemas", {})
         problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(problem.pop("$defs", {}), Problem=problem)
         for unused in ("HTTPValidationError", "ValidationError"):
