@@ -33,9 +33,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or Services.build(settings)
+        await app.state.services.db.open_async()  # the guards' lookups read on this event loop
         try:
             yield
         finally:
+            await app.state.services.db.close_async()
             if owned:
                 app.state.services.close()
 

@@ -6,6 +6,7 @@ TIMESTAMPTZ: PostgreSQL stores them natively, SQLite as fixed-width UTC ISO text
 
 from __future__ import annotations
 
+import asyncio
 import select
 import sqlite3
 import threading
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 _UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 
@@ -66,6 +67,18 @@ class Database(ABC):
     ) -> list[tuple[Any, ...]]:
         """The rows of one read-only statement, after running `before` if given."""
 
+    async def read_async(
+        self, sql: str, params: Sequence[Any] = (), before: tuple[str, Sequence[Any]] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """`read` for a caller on the event loop: here in a worker thread; PostgreSQL overrides it."""
+        return await asyncio.to_thread(self.read, sql, params, before)
+
+    async def open_async(self) -> None:
+        """Opens what `read_async` uses on the running event loop (the API's, at its start)."""
+
+    async def close_async(self) -> None:
+        """Closes what `open_async` opened, on the same loop."""
+
     @abstractmethod
     def close(self) -> None: ...
 
@@ -89,17 +102,57 @@ class PostgresDatabase(Database):
         # Reads may carry an access-log entry (see `read`); their connections commit it without
         # waiting for the WAL flush: a server crash may lose the last fraction of a second of
         # entries, never reorder or corrupt them. Everything else commits durably through `pool`.
-        self._reads = ConnectionPool(
-            url,
-            min_size=1,
-            max_size=pool_size,
-            kwargs={
-                "application_name": application_name,
-                "autocommit": True,
-                "options": "-c synchronous_commit=off",
-            },
-            open=True,
-        )
+        self._pool_size = pool_size
+        self._read_kwargs = {
+            "application_name": application_name,
+            "autocommit": True,
+            "options": "-c synchronous_commit=off",
+        }
+        self._reads = ConnectionPool(url, min_size=1, max_size=pool_size, kwargs=self._read_kwargs, open=True)
+        self._async_reads: AsyncConnectionPool | None = None
+
+    async def open_async(self) -> None:
+        # The front-desk lookup reads on the event loop itself: a hop to a worker thread and back
+        # cost it about a fifth of its throughput. The pool belongs to the loop that opens it.
+        if self._async_reads is None:
+            pool = AsyncConnectionPool(
+                self.url, min_size=1, max_size=self._pool_size, kwargs=self._read_kwargs, open=False
+            )
+            await pool.open()
+            self._async_reads = pool
+
+    async def close_async(self) -> None:
+        pool, self._async_reads = self._async_reads, None
+        if pool is not None:
+            await pool.close()
+
+    async def read_async(
+        self, sql: str, params: Sequence[Any] = (), before: tuple[str, Sequence[Any]] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """`read` on the event loop, through the pool `open_async` opened (else in a worker thread)."""
+        if self._async_reads is None:
+            return await super().read_async(sql, params, before)
+        if before is not None:
+            sql, params = f"WITH logged AS ({before[0]}) {sql}", (*before[1], *params)
+        try:
+            return await self._read_once_async(sql, params)
+        except psycopg.OperationalError:  # as `read`: one more attempt on a connection that broke
+            return await self._read_once_async(sql, params)
+
+    async def _read_once_async(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        pool = self._async_reads
+        assert pool is not None
+        conn = await pool.getconn()
+        if _ended(conn):
+            await pool.drain()
+            await conn.close()
+            await pool.putconn(conn)
+            conn = await pool.getconn()
+        try:
+            cursor = await conn.execute(sql, params)
+            return await cursor.fetchall()
+        finally:
+            await pool.putconn(conn)
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[Cursor]:
@@ -152,7 +205,7 @@ def _connection(pool: ConnectionPool) -> Iterator[psycopg.Connection[Any]]:
         pool.putconn(conn)
 
 
-def _ended(conn: psycopg.Connection[Any]) -> bool:
+def _ended(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
     """Whether the server has ended this idle connection, found without a round trip.
 
     An idle connection has nothing to read; once the server ends it (a restart, `pg_terminate_backend`,

@@ -167,8 +167,17 @@ class FrontDeskView:
         position row and the log's head); `before` (the access-log entry for this read) goes to the
         database in the same round trip.
         """
+        return self._answer(db.read(*self._statement(citizen_ref, at), before=before))
+
+    async def lookup_async(
+        self, db: Database, citizen_ref: UUID, at: datetime, before: tuple[str, Sequence[Any]] | None = None
+    ) -> FrontDeskAnswer:
+        """`lookup` for the guard's request, read on the event loop."""
+        return self._answer(await db.read_async(*self._statement(citizen_ref, at), before=before))
+
+    def _statement(self, citizen_ref: UUID, at: datetime) -> tuple[str, tuple[Any, ...]]:
         freshness = self._freshness()
-        rows = db.read(
+        return (
             f"SELECT p.position, {freshness.check()}, r.restriction_id, r.rule, r.instructions, r.contact_point,"
             " r.scope, r.valid_from, r.valid_until"
             " FROM vaern_positions p"
@@ -176,8 +185,9 @@ class FrontDeskView:
             " AND r.valid_from <= %s AND r.valid_until > %s AND (r.ended_at IS NULL OR r.ended_at > %s)"
             " WHERE p.name = %s",
             (freshness.threshold(at), str(citizen_ref), at, at, at, NAME),
-            before=before,
         )
+
+    def _answer(self, rows: list[tuple[Any, ...]]) -> FrontDeskAnswer:
         if not rows:
             return FrontDeskAnswer(found=[], position=0, behind=ViewBehind(NAME, "behind", 0))
         position = int(rows[0][0])
@@ -185,7 +195,7 @@ class FrontDeskView:
             (_terms(row[2:]) for row in rows if row[2] is not None),
             key=lambda t: strictest_first(t.rule, t.valid_until, t.restriction_id),
         )
-        return FrontDeskAnswer(found=in_force, position=position, behind=freshness.verdict(NAME, rows[0][1], position))
+        return FrontDeskAnswer(found=in_force, position=position, behind=self._freshness().verdict(NAME, rows[0][1], position))
 
     def _freshness(self) -> Freshness:
         if self.freshness is None:

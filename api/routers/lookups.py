@@ -34,7 +34,7 @@ def _in_person(terms: InPersonTerms) -> InPersonOut:
 
 
 @router.post("/front-desk/lookup", response_model=FrontDeskOut, responses=CANNOT_TELL)
-def front_desk_lookup(
+async def front_desk_lookup(
     body: CprBody, caller: MayCheckEntry, services: ServicesDep, min_position: FrontDeskReflects
 ) -> Response:
     """May this person come in, and on what terms? Terms only: never the reasons, nor whether the person
@@ -48,7 +48,8 @@ def front_desk_lookup(
     search = services.access.search_ref("cpr", cpr.digits)
     access = Access(caller.actor, Purpose.ENTRY_CHECK, "front_desk_lookup", ref, search, at=now)
     logged = services.access.entry(access, view=services.front_desk.name, freshness=services.freshness)
-    answer = services.front_desk.lookup(services.db, ref, now, before=logged)
+    # On the event loop, no worker thread: the work before the read is computation only.
+    answer = await services.front_desk.lookup_async(services.db, ref, now, before=logged)
     headline = _in_person(answer.headline) if answer.headline else InPersonOut(rule=InPersonRule.OPEN)
     out = FrontDeskOut(
         in_person=headline,
