@@ -21,7 +21,7 @@ import itertools
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 RECV_SIZE = 65536
@@ -253,10 +253,7 @@ def closed_loop(
 
     threads = [threading.Thread(target=client, args=(n,), name=f"closed-{n}", daemon=True) for n in range(connections)]
     _run(threads, stop)
-    result = Result(duration=duration)
-    for tally in tallies:
-        result.merge(tally)
-    return result
+    return _merged(tallies, duration)
 
 
 def open_loop(
@@ -278,40 +275,68 @@ def open_loop(
     conns = _connect_all(host, port, workers)
     warmup_slots = int(round(rate * warmup))
     total_slots = warmup_slots + int(round(rate * duration))
-    slots = itertools.count()  # next() on a count is atomic under the GIL
+    schedule = _Schedule(time.perf_counter() + 0.05, rate, warmup_slots, total_slots)
     tallies = [_ThreadTally() for _ in range(workers)]
-    start = time.perf_counter() + 0.05
+    threads = [
+        threading.Thread(
+            target=_keep_schedule, args=(schedule, tallies[n], conns[n], payloads, stop), name=f"open-{n}", daemon=True
+        )
+        for n in range(workers)
+    ]
+    _run(threads, stop)
+    return _merged(tallies, duration)
 
-    def worker(number: int) -> None:
-        tally, conn = tallies[number], conns[number]
-        try:
-            while not stop.is_set():
-                slot = next(slots)
-                if slot >= total_slots:
-                    break
-                due = start + slot / rate
-                wait = due - time.perf_counter()
-                if wait > 0:
-                    time.sleep(wait)
-                sent = time.perf_counter()
-                problem = _attempt(conn, payloads[slot % len(payloads)])
-                done = time.perf_counter()
-                if slot < warmup_slots:
-                    continue
-                tally.scheduled += 1
-                if sent - due > 0.001:
-                    tally.late_sends += 1
-                if problem is not None:
-                    tally.error(problem)
-                    continue
-                tally.latencies.append(done - due)
-                tally.completed += 1
-        except Exception as error:  # noqa: BLE001
-            tally.error(f"client thread failed: {type(error).__name__}: {error}")
-        finally:
-            conn.close()
 
-    _run([threading.Thread(target=worker, args=(n,), name=f"open-{n}", daemon=True) for n in range(workers)], stop)
+@dataclass
+class _Schedule:
+    """Request i is due at start + i/rate; the first `warmup` of `total` are sent but not counted."""
+
+    start: float
+    rate: float
+    warmup: int
+    total: int
+    slots: Iterator[int] = field(default_factory=itertools.count)  # next() on a count is atomic under the GIL
+
+
+def _keep_schedule(
+    schedule: _Schedule, tally: _ThreadTally, conn: Connection, payloads: Sequence[bytes],
+    stop: threading.Event,
+) -> None:
+    """One worker of the open loop: takes the next due request, waits for its time, sends it."""
+    try:
+        while not stop.is_set():
+            slot = next(schedule.slots)
+            if slot >= schedule.total:
+                break
+            due = schedule.start + slot / schedule.rate
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            sent = time.perf_counter()
+            problem = _attempt(conn, payloads[slot % len(payloads)])
+            done = time.perf_counter()
+            if slot >= schedule.warmup:
+                _count_scheduled(tally, due, sent, done, problem)
+    except Exception as error:  # noqa: BLE001
+        tally.error(f"client thread failed: {type(error).__name__}: {error}")
+    finally:
+        conn.close()
+
+
+def _count_scheduled(tally: _ThreadTally, due: float, sent: float, done: float, problem: str | None) -> None:
+    """A measured request of the open loop: late if it left over 1 ms after it was due, timed from then."""
+    tally.scheduled += 1
+    if sent - due > 0.001:
+        tally.late_sends += 1
+    if problem is not None:
+        tally.error(problem)
+        return
+    tally.latencies.append(done - due)
+    tally.completed += 1
+
+
+def _merged(tallies: Sequence[_ThreadTally], duration: float) -> Result:
+    """The threads' tallies as one result."""
     result = Result(duration=duration)
     for tally in tallies:
         result.merge(tally)
