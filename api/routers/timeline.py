@@ -184,7 +184,8 @@ def get_citizen_timeline_pdf(citizen_ref: UUID, caller: MayCitizenTimeline, serv
     ]
     export = TimelineExport(
         title="Juridisk tidslinje: borger", subject=f"Borgerreference {citizen_ref}", subject_ref=citizen_ref,
-        **_exported(read, caller), entries=read.entries, related=related, related_heading="Hændelser, der angiver borgeren som udøver", accesses=read.accesses,
+        **_exported(read, caller), entries=read.entries, related=related,
+        related_heading="Hændelser, der angiver borgeren som udøver", accesses=read.accesses,
     )
     return _pdf(export, f"timeline-{citizen_ref}")
 

@@ -91,8 +91,14 @@ def _private(e: Incident.PrivatePoliceReportFiled) -> str:
 
 LINES: dict[type, Callable[[Any], str]] = {
     Incident.Reported: _reported,
-    Incident.LeaderInformed: lambda e: f"Leder {e.leader.name} orienteret",
+    Incident.Corrected: _corrected,
+    Incident.PrivatePoliceReportFiled: _private,
+    SupersessionRegister.EventSuperseded: _superseded,
+    # facts that share one line, its verb by the fact
     **dict.fromkeys(_SUPPORT, _support),
+    **dict.fromkeys(_CONSENT, _consent),
+    # the one-liners
+    Incident.LeaderInformed: lambda e: f"Leder {e.leader.name} orienteret",
     Incident.DebriefingHeld: lambda e: f"Debriefing holdt med {', '.join(e.employee_ids)}: {text(e.summary)}",
     Incident.NoteAdded: lambda e: f"Notat: {text(e.text)}",
     Incident.EvidenceAttached: lambda e: (
@@ -106,15 +112,11 @@ LINES: dict[type, Callable[[Any], str]] = {
     ),
     Incident.AbsenceRecorded:
         lambda e: f"Fravær for medarbejder {e.employee_id} registreret: {e.days} dag(e) fra {day(e.first_day)}",
-    Incident.Corrected: _corrected,
     Incident.Closed: lambda e: f"Hændelse afsluttet{': ' + text(e.reason) if e.reason else ''}",
     Incident.Reopened: lambda e: f"Hændelse genåbnet: {text(e.reason)}",
-    **dict.fromkeys(_CONSENT, _consent),
     Incident.PoliceReportAdviceGiven: lambda e: f"Rådgivning om politianmeldelse: {text(e.text)}",
     Incident.PoliceReportFiled: lambda e: (
         f"Politianmeldt af forvaltningen for {', '.join(e.employee_ids)} (politiets journalnummer {e.police_reference})"
     ),
-    Incident.PrivatePoliceReportFiled: _private,
     Incident.PoliceReportNotFiled: lambda e: f"Ikke politianmeldt for {', '.join(e.employee_ids)}: {text(e.reason)}",
-    SupersessionRegister.EventSuperseded: _superseded,
 }
