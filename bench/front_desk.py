@@ -37,6 +37,7 @@ import psycopg  # noqa: E402
 from bench import loadgen  # noqa: E402
 from bench.front_desk_report import Measured, describe_environment, report  # noqa: E402
 from bench.front_desk_seed import Population, check_view_tables, seed  # noqa: E402
+from bench.http_client import build_request  # noqa: E402
 from bench.servers import (  # noqa: E402
     DEFAULT_SERVER_URL, HOST, BenchError, Server, ThrowawayDatabase, base_environment, free_port, log, vaern_command,
 )
@@ -265,7 +266,7 @@ def _load(
 
     # Identical request bytes for both systems (the baseline ignores the token).
     payloads = [
-        loadgen.build_request(PATH, json.dumps({"cpr": cpr}).encode(), headers)
+        build_request(PATH, json.dumps({"cpr": cpr}).encode(), headers)
         for _, cpr in population.lookup_sequence()
     ]
     load_average = " / ".join(f"{x:.2f}" for x in os.getloadavg())
