@@ -7,7 +7,9 @@ its 1.7.7); they are served here the way FastAPI documents for self-hosting.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.metadata import version
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
@@ -50,31 +52,26 @@ def install(app: FastAPI) -> None:
     """Serves `/docs`, `/redoc` and their assets (the app is made with FastAPI's own two turned off)."""
     app.mount(ASSETS_URL, DescriptionAssets(packages=[("fastapi_offline", "static")]), name="description-assets")
 
-    def assets(request: Request) -> str:
-        return request.scope.get("root_path", "") + ASSETS_URL
-
-    def openapi_url(request: Request) -> str:
-        return request.scope.get("root_path", "") + (app.openapi_url or "")
-
     @app.get("/docs", include_in_schema=False)
     def swagger_ui(request: Request) -> HTMLResponse:
-        return own_origin_only(get_swagger_ui_html(
-            openapi_url=openapi_url(request),
-            title=f"{app.title} - Swagger UI",
-            swagger_js_url=f"{assets(request)}/swagger-ui-bundle.js",
-            swagger_css_url=f"{assets(request)}/swagger-ui.css",
-            swagger_favicon_url=f"{assets(request)}/favicon.png",
-        ))
+        files = {"swagger_js_url": "swagger-ui-bundle.js", "swagger_css_url": "swagger-ui.css",
+                 "swagger_favicon_url": "favicon.png"}
+        return _page(get_swagger_ui_html, app, request, "Swagger UI", files)
 
     @app.get("/redoc", include_in_schema=False)
     def redoc(request: Request) -> HTMLResponse:
-        return own_origin_only(get_redoc_html(
-            openapi_url=openapi_url(request),
-            title=f"{app.title} - ReDoc",
-            redoc_js_url=f"{assets(request)}/redoc.standalone.js",
-            redoc_favicon_url=f"{assets(request)}/favicon.png",
-            with_google_fonts=False,
-        ))
+        files = {"redoc_js_url": "redoc.standalone.js", "redoc_favicon_url": "favicon.png"}
+        return _page(get_redoc_html, app, request, "ReDoc", files, with_google_fonts=False)
+
+
+def _page(
+    render: Callable[..., HTMLResponse], app: FastAPI, request: Request, name: str, files: dict[str, str], **options: Any
+) -> HTMLResponse:
+    """A description page whose assets and OpenAPI document are fetched from under the app's root path."""
+    root = request.scope.get("root_path", "")
+    urls = {parameter: f"{root}{ASSETS_URL}/{file}" for parameter, file in files.items()}
+    page = render(openapi_url=root + (app.openapi_url or ""), title=f"{app.title} - {name}", **urls, **options)
+    return own_origin_only(page)
 
 
 def own_origin_only(page: HTMLResponse) -> HTMLResponse:

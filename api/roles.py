@@ -43,9 +43,7 @@ OPEN_FILE = _row("POST /contact-files", STAFF, "open (or find) a citizen's file 
 READ_FILE = _row(
     "GET /contact-files/{ref}", CASE_READERS, "numbers, needs, warnings, restrictions with grounds, letters"
 )
-PHONE_NUMBERS = _row(
-    "POST /contact-files/{ref}/phone-numbers", CASEWORKER, "register a number (normalised to E.164)"
-)
+PHONE_NUMBERS = _row("POST /contact-files/{ref}/phone-numbers", CASEWORKER, "register a number (normalised to E.164)")
 ADJUSTMENT_NEEDS = _row(
     "POST /contact-files/{ref}/adjustment-needs", STAFF, "record a need (e.g. dyslexia) and the channels it relies on"
 )
@@ -53,9 +51,7 @@ WARNINGS = _row(
     "POST /contact-files/{ref}/warnings", LEADER, "a warning to stop a named behaviour, resting on incidents"
 )
 PROPOSE = _row("POST /contact-files/{ref}/restrictions", STAFF, "propose a restriction: terms and grounds")
-HEARING = _row(
-    (R + "/hearing", "…/hearing/answer"), STAFF, "the hearing sent with a deadline; the citizen's answer"
-)
+HEARING = _row((R + "/hearing", "…/hearing/answer"), STAFF, "the hearing sent with a deadline; the citizen's answer")
 SKIP_HEARING = _row(R + "/hearing/skip", LEADER, "skip the hearing under a legal exception, with the reason")
 DECIDE = _row(R + "/decision", LEADER, "decide (never by an employee affected by the incidents)")
 REVIEW = _row(
@@ -65,9 +61,7 @@ REVIEW = _row(
 COMPLAINTS = _row(R + "/complaints", STAFF, "record a complaint about the restriction")
 COMPLAINT_DECISION = _row("…/complaints/{cid}/decision", LEADER, "the complaint's outcome, with reasons")
 LIFT = _row(R + "/lift", LEADER, "lift it, with the reason")
-REVIEWS_DUE = _row(
-    "GET /restrictions/reviews", LEADER, "reviews overdue or coming due (`within_days`, default 30)"
-)
+REVIEWS_DUE = _row("GET /restrictions/reviews", LEADER, "reviews overdue or coming due (`within_days`, default 30)")
 ISSUE_LETTER = _row(
     "POST /contact-files/{ref}/letters", LEADER,
     "issue a hearing, warning, decision, continuation, amendment or lift letter (PDF) to the recipient given"

@@ -13,10 +13,7 @@ from domain.as_of import Answers, AsOf, IncidentThen, NumberThen, ReachBack
 from domain.contact_file import ContactFile
 from domain.incident_values import IncidentFacts
 from domain.restriction_rules import AdjustmentNeed, LetterRecord, Restriction, Warning
-from domain.danish import FACT_FIELDS, LETTER_KINDS, word
-from domain.fact_summaries import until
-from domain.moments import printed
-from domain.timeline import Entry, terms_text
+from domain.timeline import Entry
 from domain.values import Actor, InPersonRule, PhoneRule, Role, TimeWindow
 from infra.access_log import AccessEntry
 from projections import front_desk, phone_routing
@@ -255,94 +252,3 @@ class AsOfOut(Answer):
             unanswered=[name for name, flag in (("front_desk", answer.views.front_desk_unanswered),
                                                 ("phone_routing", answer.views.phone_routing_unanswered)) if flag],
         )
-
-
-def as_of_sections(out: AsOfOut) -> list[tuple[str, list[str]]]:
-    """The as-of answer as headed lists of lines in Danish, for the PDF export (numbers by their last digits only).
-
-    Times are Copenhagen time to the second, as every document prints them. Asked again at a
-    printed moment of a logged lookup, the answer is that lookup's (see `AccessLog.view_positions_at`).
-    """
-    def restriction(r: Restriction) -> str:
-        return f"Restriktion {r.restriction_id} ({word(r.status)}): {terms_text(r.terms)}"
-
-    def in_person(t: InPersonOut) -> str:
-        end = f" {until(t.valid_until)}" if t.valid_until else ""
-        return f"Fremmøde: {word(t.rule)}{end}" + (f"; {t.instructions}" if t.instructions else "")
-
-    def windows(ws: list[TimeWindow]) -> str:
-        return "; opkald tages " + ", ".join(f"{'/'.join(word(d) for d in w.days)} {w.start:%H:%M}-{w.end:%H:%M}" for w in ws)
-
-    def basis(position: int | None, unanswered: bool = False) -> str:
-        if unanswered:
-            return (f"Opslaget logget på dette tidspunkt gav intet svar (kan ikke afgøre: visningen, ved logposition"
-                    f" {position}, var stoppet eller bagud); herunder står, hvad visningen rummede, men ikke viste")
-        if position is None:
-            return "Der er ikke logget et opslag på borgeren på dette tidspunkt: svaret er det, en opdateret visning gav"
-        return f"Præcis det svar, opslaget logget på dette tidspunkt viste: visningen var nået til logposition {position}"
-
-    desk = out.front_desk
-    sections = [
-        ("Gældende på tidspunktet, som vi ved nu", [restriction(r) for r in out.in_force_known_now] or ["Ingen"]),
-        ("Gældende på tidspunktet, som vi vidste dengang", [restriction(r) for r in out.in_force_known_then] or ["Ingen"]),
-        ("Erfaret senere", [f"Restriktion {r}" for r in out.learned_later] or ["Intet"]),
-        ("Besluttede perioder, der begynder før beslutningen", [
-            f"Restriktion {r.restriction_id}: periode fra {printed(r.valid_from)}, besluttet {printed(r.decided_at)}"
-            + (" (tidspunktet ligger imellem: ikke gældende)" if r.covers_at else "")
-            for r in out.reaches_back
-        ] or ["Ingen"]),
-        ("Hvad opslaget i receptionen svarede", [
-            basis(out.answered_from.front_desk_position, "front_desk" in out.unanswered),
-            in_person(desk.in_person),
-            *(f"Også gældende: {in_person(t)}" for t in desk.also_in_force),
-        ]),
-        ("Hvad telefonstyringen svarede", [
-            basis(out.answered_from.phone_routing_position, "phone_routing" in out.unanswered),
-            *(
-                f"Nummer, der slutter på {p.number[-4:]}: {word(p.rule)}" + (f" ({p.contact})" if p.contact else "")
-                + (windows(p.windows) if p.windows else "")
-                + (f" {until(p.valid_until)}" if p.valid_until else "")
-                + f"; registreret på {len(p.holders)} kontaktsag(er)"
-                for p in out.phone_routing
-            ),
-        ] if out.phone_routing else ["Intet nummer registreret"]),
-    ]
-    known = out.known_then
-    sections.append(("Hvad vi vidste: kontaktsagen", [
-        f"Version {known.version}",
-        *(f"Særligt behov: {n.description} (bruger {', '.join(word(c) for c in n.relies_on)})" for n in known.adjustment_needs),
-        *(f"Advarsel {w.warning_id} givet {printed(w.issued_at)} af {w.issued_by.name}: {w.behaviour}" for w in known.warnings),
-        *(line for r in known.restrictions for line in (restriction(r), *_restriction_history(r))),
-        *(f"Brev {l.letter_id} ({LETTER_KINDS.get(l.kind, l.kind)}) SHA-256 {l.sha256}" for l in known.letters),
-    ] if known else ["Endnu ikke oprettet"]))
-    sections.append(("Hvad vi vidste: hændelserne", [
-        f"Hændelse {i.incident_id} (version {i.version}): {', '.join(word(k) for k in i.facts.kinds)}, skete "
-        f"{printed(i.facts.occurred_at)}, udøver: {word(i.facts.perpetrator.kind)}"
-        + (f" {i.facts.perpetrator.citizen_ref}" if i.facts.perpetrator.citizen_ref else "")
-        + (f"; rettet: {', '.join(FACT_FIELDS.get(f, f) for f in i.corrected_fields)}" if i.corrected_fields else "")
-        + f"; {i.facts.description}"
-        for i in out.incidents_known_then
-    ] or ["Ingen"]))
-    return sections
-
-
-def _restriction_history(r: Restriction) -> list[str]:
-    """The hearing, reviews and complaints of a restriction, one indented line each."""
-    h = r.hearing
-    lines = []
-    if h.sent_at:
-        lines.append(f"  partshøring sendt {printed(h.sent_at)}, frist {printed(h.deadline) if h.deadline else 'ingen'}")
-    if h.answered_at:
-        lines.append(f"  partshøring besvaret {printed(h.answered_at)}")
-    if h.skipped:
-        lines.append(f"  partshøring undladt ({word(h.skipped)}): {h.skip_reason}")
-    if r.decided_at and r.decided_by:
-        lines.append(f"  besluttet {printed(r.decided_at)} af {r.decided_by.name}")
-    lines += [f"  revurderet {printed(v.reviewed_at)}: {word(v.outcome)}" for v in r.reviews]
-    lines += [
-        f"  klage modtaget {printed(c.received_at)}" + (f", {word(c.outcome)}" if c.outcome else ", ikke afgjort")
-        for c in r.complaints
-    ]
-    if r.ended_at:
-        lines.append(f"  ophørt {printed(r.ended_at)}" + (f": {r.end_reason}" if r.end_reason else ""))
-    return lines

@@ -2,7 +2,8 @@
 
 The benchmark machine has few cores, so the client must cost as little CPU as possible and must
 cost the same for every system it measures. Requests are pre-built byte strings (identical for
-every system), responses are parsed only as far as the status line and Content-Length.
+every system), responses are parsed only as far as the status line and Content-Length (the
+client is bench/http_client.py).
 
 Two ways of loading a server:
 
@@ -18,93 +19,14 @@ Every loop is bounded in time; all traffic goes to the given host (127.0.0.1 in 
 from __future__ import annotations
 
 import itertools
-import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-RECV_SIZE = 65536
+from bench.http_client import Connection, ResponseError
+
 ERROR_BACKOFF = 0.01  # after a failed request, so a dead server does not make the client spin
-
-
-class ResponseError(Exception):
-    """The server's answer could not be read as an HTTP/1.1 response with a Content-Length."""
-
-
-def build_request(path: str, body: bytes, headers: dict[str, str] | None = None, host: str = "127.0.0.1") -> bytes:
-    """A complete POST request with a JSON body, ready to send on a keep-alive connection."""
-    lines = [
-        f"POST {path} HTTP/1.1",
-        f"Host: {host}",
-        "Content-Type: application/json",
-        f"Content-Length: {len(body)}",
-    ]
-    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-
-
-class Connection:
-    """One keep-alive connection; `request` sends pre-built bytes and returns (status, body)."""
-
-    def __init__(self, host: str, port: int, timeout: float = 10.0) -> None:
-        self.host, self.port, self.timeout = host, port, timeout
-        self.sock: socket.socket | None = None
-        self.buffer = b""
-
-    def connect(self) -> None:
-        self.close()
-        sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock, self.buffer = sock, b""
-
-    def close(self) -> None:
-        if self.sock is not None:
-            try:
-                self.sock.close()
-            finally:
-                self.sock = None
-
-    def request(self, payload: bytes) -> tuple[int, bytes]:
-        if self.sock is None:
-            self.connect()
-        assert self.sock is not None
-        self.sock.sendall(payload)
-        buffer = self.buffer
-        while (end := buffer.find(b"\r\n\r\n")) < 0:
-            buffer += self._recv()
-        head = buffer[:end].decode("latin-1")
-        status_line, *header_lines = head.split("\r\n")
-        parts = status_line.split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
-            raise ResponseError(f"not an HTTP/1.x status line: {status_line!r}")
-        length, close = None, False
-        for line in header_lines:
-            name, _, value = line.partition(":")
-            name = name.strip().lower()
-            if name == "content-length":
-                length = int(value.strip())
-            elif name == "transfer-encoding":
-                raise ResponseError("chunked responses are not supported by this client")
-            elif name == "connection" and value.strip().lower() == "close":
-                close = True
-        if length is None:
-            raise ResponseError("response without Content-Length")
-        start = end + 4
-        while len(buffer) < start + length:
-            buffer += self._recv()
-        body = buffer[start : start + length]
-        self.buffer = buffer[start + length :]
-        if close:
-            self.close()
-        return int(parts[1]), body
-
-    def _recv(self) -> bytes:
-        assert self.sock is not None
-        chunk = self.sock.recv(RECV_SIZE)
-        if not chunk:
-            raise ResponseError("connection closed by the server")
-        return chunk
 
 
 def percentile(sorted_values: Sequence[float], fraction: float) -> float:
@@ -253,10 +175,7 @@ def closed_loop(
 
     threads = [threading.Thread(target=client, args=(n,), name=f"closed-{n}", daemon=True) for n in range(connections)]
     _run(threads, stop)
-    result = Result(duration=duration)
-    for tally in tallies:
-        result.merge(tally)
-    return result
+    return _merged(tallies, duration)
 
 
 def open_loop(
@@ -278,40 +197,68 @@ def open_loop(
     conns = _connect_all(host, port, workers)
     warmup_slots = int(round(rate * warmup))
     total_slots = warmup_slots + int(round(rate * duration))
-    slots = itertools.count()  # next() on a count is atomic under the GIL
+    schedule = _Schedule(time.perf_counter() + 0.05, rate, warmup_slots, total_slots)
     tallies = [_ThreadTally() for _ in range(workers)]
-    start = time.perf_counter() + 0.05
+    threads = [
+        threading.Thread(
+            target=_keep_schedule, args=(schedule, tallies[n], conns[n], payloads, stop), name=f"open-{n}", daemon=True
+        )
+        for n in range(workers)
+    ]
+    _run(threads, stop)
+    return _merged(tallies, duration)
 
-    def worker(number: int) -> None:
-        tally, conn = tallies[number], conns[number]
-        try:
-            while not stop.is_set():
-                slot = next(slots)
-                if slot >= total_slots:
-                    break
-                due = start + slot / rate
-                wait = due - time.perf_counter()
-                if wait > 0:
-                    time.sleep(wait)
-                sent = time.perf_counter()
-                problem = _attempt(conn, payloads[slot % len(payloads)])
-                done = time.perf_counter()
-                if slot < warmup_slots:
-                    continue
-                tally.scheduled += 1
-                if sent - due > 0.001:
-                    tally.late_sends += 1
-                if problem is not None:
-                    tally.error(problem)
-                    continue
-                tally.latencies.append(done - due)
-                tally.completed += 1
-        except Exception as error:  # noqa: BLE001
-            tally.error(f"client thread failed: {type(error).__name__}: {error}")
-        finally:
-            conn.close()
 
-    _run([threading.Thread(target=worker, args=(n,), name=f"open-{n}", daemon=True) for n in range(workers)], stop)
+@dataclass
+class _Schedule:
+    """Request i is due at start + i/rate; the first `warmup` of `total` are sent but not counted."""
+
+    start: float
+    rate: float
+    warmup: int
+    total: int
+    slots: Iterator[int] = field(default_factory=itertools.count)  # next() on a count is atomic under the GIL
+
+
+def _keep_schedule(
+    schedule: _Schedule, tally: _ThreadTally, conn: Connection, payloads: Sequence[bytes],
+    stop: threading.Event,
+) -> None:
+    """One worker of the open loop: takes the next due request, waits for its time, sends it."""
+    try:
+        while not stop.is_set():
+            slot = next(schedule.slots)
+            if slot >= schedule.total:
+                break
+            due = schedule.start + slot / schedule.rate
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            sent = time.perf_counter()
+            problem = _attempt(conn, payloads[slot % len(payloads)])
+            done = time.perf_counter()
+            if slot >= schedule.warmup:
+                _count_scheduled(tally, due, sent, done, problem)
+    except Exception as error:  # noqa: BLE001
+        tally.error(f"client thread failed: {type(error).__name__}: {error}")
+    finally:
+        conn.close()
+
+
+def _count_scheduled(tally: _ThreadTally, due: float, sent: float, done: float, problem: str | None) -> None:
+    """A measured request of the open loop: late if it left over 1 ms after it was due, timed from then."""
+    tally.scheduled += 1
+    if sent - due > 0.001:
+        tally.late_sends += 1
+    if problem is not None:
+        tally.error(problem)
+        return
+    tally.latencies.append(done - due)
+    tally.completed += 1
+
+
+def _merged(tallies: Sequence[_ThreadTally], duration: float) -> Result:
+    """The threads' tallies as one result."""
     result = Result(duration=duration)
     for tally in tallies:
         result.merge(tally)

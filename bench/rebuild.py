@@ -21,15 +21,17 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.front_desk import DEFAULT_SERVER_URL, ThrowawayDatabase  # noqa: E402
 from bench.rebuild_baseline import measure  # noqa: E402
 from bench.rebuild_seed import seed  # noqa: E402
+from bench.servers import DEFAULT_SERVER_URL, ThrowawayDatabase, log  # noqa: E402
 from infra.eventstore import build_application, event_store_env  # noqa: E402
 from infra.services import Services  # noqa: E402
 from infra.settings import Settings  # noqa: E402
@@ -37,10 +39,6 @@ from projections.rebuild import rebuild  # noqa: E402
 
 VIEWS = ("front_desk", "phone_routing")
 KEY = "bench-rebuild-key"
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 def load() -> str:
@@ -78,7 +76,14 @@ def run(args: argparse.Namespace, events_db: ThrowawayDatabase, baseline_db: Thr
     workdir = Path(tempfile.mkdtemp(prefix="vaern_bench_rebuild_"))
     settings = Settings(database_url=events_db.url, citizen_key=KEY, data_dir=workdir, log_level="WARNING")
     print(f"PostgreSQL {events_db.server_version()}, Python {platform.python_version()}, {load()}")
+    head = _seed_log(settings, args.events)
+    rows = _rebuild_each_view(settings, args, events_db, baseline_db)
+    _print_rates(head, rows, args.batch_size)
+    return 0
 
+
+def _seed_log(settings: Settings, events: int) -> int:
+    """Seeds `events` events through the domain, reporting every 10 s; returns the log's head."""
     app = build_application(settings)
     last = [0.0]
 
@@ -88,25 +93,23 @@ def run(args: argparse.Namespace, events_db: ThrowawayDatabase, baseline_db: Thr
             log(f"  seeded {head:,} events ({head / seconds:,.0f}/s)")
 
     started = time.perf_counter()
-    head = seed(app, args.events, report=seeded)
+    head = seed(app, events, report=seeded)
     app.close()
     print(f"Seeded {head:,} events through the domain in {time.perf_counter() - started:.0f} s")
+    return head
 
+
+def _rebuild_each_view(
+    settings: Settings, args: argparse.Namespace, events_db: ThrowawayDatabase, baseline_db: ThrowawayDatabase
+) -> list[tuple[str, Any, Any]]:
+    """For each view: Vaern's rebuild of the whole log, then the library's runner on its first events."""
     services = Services.build(settings)
     rows = []
     try:
         for name in VIEWS:
             view = services.views[name]
             log(f"{name}: Vaern rebuild of the whole log ({load()})")
-            shown = [0.0]
-
-            def progress(position: int, head: int, began: float = time.perf_counter(), name: str = name) -> None:
-                now = time.perf_counter()
-                if now - shown[0] >= 10:
-                    shown[0] = now
-                    log(f"  {name}: {position:,} / {head:,} ({position / max(now - began, 1e-9):,.0f} positions/s)")
-
-            ours = rebuild(view, services.events, services.db, args.batch_size, progress)
+            ours = rebuild(view, services.events, services.db, args.batch_size, _progress(name))
             log(f"{name}: library ProjectionRunner, first {args.baseline_events:,} events or {args.baseline_seconds:.0f} s"
                 f" ({load()})")
             env = event_store_env(settings)
@@ -115,14 +118,31 @@ def run(args: argparse.Namespace, events_db: ThrowawayDatabase, baseline_db: Thr
             rows.append((name, ours, theirs))
     finally:
         services.close()
+    return rows
 
+
+def _progress(name: str) -> Callable[[int, int], None]:
+    """Logs a rebuild's rate at most every 10 s."""
+    began = time.perf_counter()
+    shown = [0.0]
+
+    def progress(position: int, head: int) -> None:
+        now = time.perf_counter()
+        if now - shown[0] >= 10:
+            shown[0] = now
+            log(f"  {name}: {position:,} / {head:,} ({position / max(now - began, 1e-9):,.0f} positions/s)")
+
+    return progress
+
+
+def _print_rates(head: int, rows: list[tuple[str, Any, Any]], batch_size: int) -> None:
     print(f"\nRebuilding views from a log of {head:,} events (events = those of the view's topics; {load()})")
     print(f"{'view':<15} {'runner':<38} {'log range':>22} {'events':>9} {'seconds':>8} {'events/s':>9}")
     ratios = []
     for name, ours, theirs in rows:
         our_rate, their_rate = ours.applied / ours.seconds, theirs.events / theirs.seconds
         ratios.append(our_rate / their_rate)
-        label = f"Vaern rebuild (batches of {args.batch_size:,})"
+        label = f"Vaern rebuild (batches of {batch_size:,})"
         print(f"{name:<15} {label:<38} {f'1..{ours.position:,}':>22}"
               f" {ours.applied:>9,} {ours.seconds:>8.1f} {our_rate:>9,.0f}")
         print(f"{'':<15} {'library ProjectionRunner (per event)':<38} {f'1..{theirs.position:,}':>22}"
@@ -130,7 +150,6 @@ def run(args: argparse.Namespace, events_db: ThrowawayDatabase, baseline_db: Thr
         print(f"{'':<15} Vaern / library: {our_rate / their_rate:.1f}x")
     worst = min(ratios)
     print(f"\nTarget: Vaern at least 10x the library's rate: {'met' if worst >= 10 else 'NOT met'} (worst {worst:.1f}x)")
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The external message contract: a citizen's phone routing on Kafka, as CloudEvents 1.0 (JSON).
 
-Declared here once and versioned; type names never come from Python class paths (the contract a
-reader gets is docs/asyncapi.yaml; a test keeps the two in step). Every message carries the
+Its shapes, type names and the reading of a received message are in consumers.message_contract (and
+re-exported here); this module builds the messages from the domain. Every message carries the
 citizen's complete phone-routing state after the change (event-carried state), so a consumer can
 apply the newest sequence per citizen and drop older ones, and the topic can be compacted by key.
 Routing data only: no reasons, no officials, no in-person terms, no CPR number.
@@ -15,37 +15,55 @@ has no message type here is refused loudly (UndeclaredChange) rather than left u
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
-from typing import Annotated, Any, Literal, get_args
-from uuid import UUID
+from datetime import datetime
+from typing import Any
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    TypeAdapter,
-    ValidationError,
-    model_validator,
+from pydantic import AwareDatetime, ConfigDict, TypeAdapter
+
+from consumers.message_contract import (
+    CONTENT_TYPE,
+    DATA_CONTENT_TYPE,
+    DECLARED_TYPES,
+    E164,
+    PHONE_NUMBER_REGISTERED,
+    RESTRICTION_AMENDED,
+    RESTRICTION_DECIDED,
+    RESTRICTION_EXPIRED,
+    RESTRICTION_LIFTED,
+    RULES,
+    SOURCE,
+    SPEC_VERSION,
+    Change,
+    Contact,
+    Day,
+    MalformedMessage,
+    MessageType,
+    RestrictionRouting,
+    RoutingState,
+    RoutingUpdate,
+    Rule,
+    Snapshot,
+    UndeclaredChange,
+    UnknownMessageType,
+    Window,
+    message_id,
+    parse_message,
+    parse_snapshot,
 )
-
 from domain.contact_file import ContactFile
 from domain.values import PhoneRule, PhoneTerms, TimeWindow
 
-SPEC_VERSION = "1.0"
-SOURCE = "urn:vaern:contact-files"
-CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
-DATA_CONTENT_TYPE = "application/json"
-
-PHONE_NUMBER_REGISTERED = "dk.kk.vaern.phone-number.registered.v1"
-RESTRICTION_DECIDED = "dk.kk.vaern.restriction.decided.v1"
-RESTRICTION_AMENDED = "dk.kk.vaern.restriction.amended.v1"
-RESTRICTION_LIFTED = "dk.kk.vaern.restriction.lifted.v1"
-RESTRICTION_EXPIRED = "dk.kk.vaern.restriction.expired.v1"
+__all__ = [
+    "CONTENT_TYPE", "DATA_CONTENT_TYPE", "DECLARED_TYPES", "E164", "PHONE_NUMBER_REGISTERED",
+    "RESTRICTION_AMENDED", "RESTRICTION_DECIDED", "RESTRICTION_EXPIRED", "RESTRICTION_LIFTED", "RULES",
+    "SOURCE", "SPEC_VERSION", "Change", "Contact", "Day", "MalformedMessage", "MessageType",
+    "RestrictionRouting", "RoutingState", "RoutingUpdate", "Rule", "Snapshot", "UndeclaredChange",
+    "UnknownMessageType", "Window", "message_id", "parse_message", "parse_snapshot", "MESSAGE_TYPES",
+    "NOTHING_ROUTED", "HEADERS", "OutboundMessage", "Routed", "encode", "message", "numbers_json",
+    "restriction_routing", "routed", "routing_state", "state_json", "to_message", "to_update",
+]
 
 # The domain events that publish each type: one line per event class.
 MESSAGE_TYPES: dict[type, str] = {
@@ -56,111 +74,6 @@ MESSAGE_TYPES: dict[type, str] = {
     ContactFile.RestrictionExpired: RESTRICTION_EXPIRED,
 }
 
-# The contract's own names for the phone rules: a new domain rule must be added here on purpose.
-RULES: dict[PhoneRule, str] = {
-    PhoneRule.OPEN: "open",
-    PhoneRule.NAMED_CONTACT_ONLY: "named_contact_only",
-    PhoneRule.TIME_WINDOW: "time_window",
-    PhoneRule.BANNED: "banned",
-}
-
-Rule = Literal["open", "named_contact_only", "time_window", "banned"]
-Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-MessageType = Literal[
-    "dk.kk.vaern.phone-number.registered.v1",
-    "dk.kk.vaern.restriction.decided.v1",
-    "dk.kk.vaern.restriction.amended.v1",
-    "dk.kk.vaern.restriction.lifted.v1",
-    "dk.kk.vaern.restriction.expired.v1",
-]
-# Every type of the contract. All but the number's are about one restriction and carry data.change.
-DECLARED_TYPES: tuple[str, ...] = get_args(MessageType)
-E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
-Contact = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-
-
-class MalformedMessage(ValueError):
-    """A message that is not a valid routing update of this contract. Says what, never the data."""
-
-
-class UnknownMessageType(MalformedMessage):
-    """A message of a type this contract does not declare."""
-
-
-class UndeclaredChange(RuntimeError):
-    """A domain event changed a citizen's routing but has no message type: the contract needs a line."""
-
-
-class _Contract(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-class Window(_Contract):
-    """When calls are taken: weekdays and a local (Europe/Copenhagen) time span."""
-
-    days: tuple[Day, ...] = Field(min_length=1)
-    start: time
-    end: time
-
-
-class RestrictionRouting(_Contract):
-    """The phone terms of one restriction that is not lifted, with its period."""
-
-    restriction_id: UUID
-    rule: Rule
-    contact: Contact | None
-    windows: tuple[Window, ...]
-    valid_from: AwareDatetime
-    valid_until: AwareDatetime
-
-
-class Change(_Contract):
-    """Which restriction a decided, amended, lifted or expired message is about."""
-
-    restriction_id: UUID
-
-
-class RoutingState(_Contract):
-    """A citizen's complete phone routing after the change: `data` of every message."""
-
-    citizen_ref: UUID
-    sequence: int = Field(ge=1)
-    position: int = Field(ge=1)
-    numbers: tuple[E164, ...]
-    restrictions: tuple[RestrictionRouting, ...]
-    change: Change | None = Field(default=None, exclude_if=lambda change: change is None)
-
-
-class RoutingUpdate(_Contract):
-    """One message: the CloudEvents envelope around a citizen's routing state."""
-
-    specversion: Literal["1.0"]
-    id: str
-    source: Literal["urn:vaern:contact-files"]
-    type: MessageType
-    subject: str
-    time: AwareDatetime
-    datacontenttype: Literal["application/json"]
-    data: RoutingState
-
-    @model_validator(mode="after")
-    def _consistent(self) -> RoutingUpdate:
-        if self.subject != str(self.data.citizen_ref):
-            raise ValueError("subject is not data.citizen_ref")
-        if self.id != message_id(self.data.citizen_ref, self.data.sequence):
-            raise ValueError("id is not <citizen_ref>:<sequence>")
-        if (self.data.change is None) != (self.type == PHONE_NUMBER_REGISTERED):
-            raise ValueError(f"data.change must be present exactly on restriction messages, not on {self.type}")
-        return self
-
-
-class Snapshot(_Contract):
-    """Every citizen's latest routing state (the `data` of their latest message) and the log position."""
-
-    position: int = Field(ge=0)
-    states: tuple[RoutingState, ...]
-
-
 @dataclass(frozen=True)
 class OutboundMessage:
     """A message ready for a Kafka producer."""
@@ -168,11 +81,6 @@ class OutboundMessage:
     key: bytes
     value: bytes
     headers: list[tuple[str, bytes]]
-
-
-def message_id(citizen_ref: UUID, sequence: int) -> str:
-    """The same for every delivery of one change, so consumers can spot redeliveries."""
-    return f"{citizen_ref}:{sequence}"
 
 
 @dataclass(frozen=True)
@@ -318,39 +226,3 @@ def routing_state(
 
 def _window(window: TimeWindow) -> Window:
     return Window(days=tuple(day.value for day in window.days), start=window.start, end=window.end)
-
-
-def parse_message(value: bytes, key: bytes | None = None) -> RoutingUpdate:
-    """Validates a message strictly; raises MalformedMessage (or UnknownMessageType) saying why."""
-    try:
-        raw = json.loads(value)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise MalformedMessage("the value is not UTF-8 JSON") from None
-    if not isinstance(raw, dict):
-        raise MalformedMessage("the value is not a JSON object")
-    kind = raw.get("type")
-    if kind not in DECLARED_TYPES:
-        raise UnknownMessageType(f"unknown message type {str(kind)[:100]!r}")
-    try:
-        update = RoutingUpdate.model_validate_json(value)
-    except ValidationError as error:
-        raise MalformedMessage(f"{kind}: {_describe(error)}") from None
-    if key is not None and key != update.subject.encode("utf-8"):
-        raise MalformedMessage(f"{kind}: the key is not the subject")
-    return update
-
-
-def parse_snapshot(value: bytes | str) -> Snapshot:
-    """Validates a snapshot as GET /phone-routing/snapshot returns it; raises MalformedMessage saying why."""
-    try:
-        return Snapshot.model_validate_json(value)
-    except ValidationError as error:
-        raise MalformedMessage(f"snapshot: {_describe(error)}") from None
-
-
-def _describe(error: ValidationError) -> str:
-    # Field paths and reasons only: the input itself may hold phone numbers.
-    return "; ".join(
-        f"{'.'.join(str(part) for part in e['loc']) or 'value'}: {e['msg']}"
-        for e in error.errors(include_input=False, include_url=False)
-    )

@@ -10,16 +10,7 @@ from datetime import date, datetime, time
 
 from domain.restriction_dates import last_day, local
 from domain.values import (
-    Channel,
-    InPersonRule,
-    InPersonTerms,
-    PhoneRule,
-    PhoneTerms,
-    Scope,
-    ScopeKind,
-    TimeWindow,
-    Weekday,
-    WrittenRule,
+    Channel, InPersonRule, InPersonTerms, PhoneRule, PhoneTerms, Scope, ScopeKind, TimeWindow, Weekday, WrittenRule,
     WrittenTerms,
 )
 

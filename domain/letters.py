@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import date, datetime
+from typing import NotRequired, TypedDict
 from uuid import UUID
+
+from typing_extensions import Unpack
 
 from domain import letter_sections as sections
 from domain import letter_texts as texts
@@ -56,27 +59,27 @@ TITLES = {
 NO_BEHAVIOUR = "describe the behaviour relied on; a letter states the actual behaviour it rests on"
 
 
+class DecisionInputs(TypedDict):
+    """What a decision letter and a continuation letter take alike, besides their terms and grounds."""
+
+    reference: UUID | str
+    recipient: Recipient | None
+    review_date: date | datetime
+    hearing: Hearing | None
+    tried: NotRequired[Iterable[str]]
+    why_none_tried: NotRequired[str | None]
+    described: NotRequired[str | None]
+    signed_by: Official | None
+    affected_employee_ids: Collection[str]
+    issued_on: date
+    legal_basis: NotRequired[str | None]
+
+
 def compose_decision_letter(
-    terms: RestrictionTerms,
-    *,
-    reference: UUID | str,
-    recipient: Recipient | None,
-    review_date: date | datetime,
-    behaviour: Iterable[str],
-    hearing: Hearing | None,
-    tried: Iterable[str] = (),
-    why_none_tried: str | None = None,
-    described: str | None = None,
-    signed_by: Official | None,
-    affected_employee_ids: Collection[str],
-    issued_on: date,
-    legal_basis: str | None = None,
+    terms: RestrictionTerms, *, behaviour: Iterable[str], **inputs: Unpack[DecisionInputs]
 ) -> Letter:
     """A decision restricting contact: terms per channel and scope, open channel, period, the behaviour relied
     on, the milder measures tried, the hearing (or the exception), law, complaint."""
-    official = check_signer(signed_by, affected_employee_ids)
-    grounds = descriptions("behaviour", behaviour, required=NO_BEHAVIOUR)
-    considered = _considered(tried, why_none_tried, hearing)
     opening = Section(
         heading="Afgørelse",
         paragraphs=(
@@ -85,36 +88,14 @@ def compose_decision_letter(
             "hvorfor vi har truffet afgørelsen, og hvordan du kan klage.",
         ),
     )
-    why = sections.reasons(
-        text_value("reasons", terms.reasons), "Vi har lagt vægt på følgende:", grounds, described=_described(described)
-    )
-    body = sections.decision_body(terms, _review(terms, review_date), why, _basis(legal_basis), *considered)
-    kind = LetterKind.DECISION
-    return build_letter(kind, TITLES[kind], reference, recipient, (opening, *body), official, issued_on)
+    grounds = ("behaviour", behaviour, NO_BEHAVIOUR)
+    return _decision(LetterKind.DECISION, terms, opening, "Vi har lagt vægt på følgende:", grounds, inputs)
 
 
 def compose_continuation_letter(
-    terms: RestrictionTerms,
-    *,
-    reference: UUID | str,
-    recipient: Recipient | None,
-    review_date: date | datetime,
-    fresh_grounds: Iterable[str],
-    hearing: Hearing | None,
-    tried: Iterable[str] = (),
-    why_none_tried: str | None = None,
-    described: str | None = None,
-    signed_by: Official | None,
-    affected_employee_ids: Collection[str],
-    issued_on: date,
-    legal_basis: str | None = None,
+    terms: RestrictionTerms, *, fresh_grounds: Iterable[str], **inputs: Unpack[DecisionInputs]
 ) -> Letter:
     """A new decision continuing a restriction for a new period, on grounds newer than the last decision."""
-    official = check_signer(signed_by, affected_employee_ids)
-    grounds = descriptions(
-        "fresh_grounds", fresh_grounds, required="a continuation rests on fresh grounds since the last decision"
-    )
-    considered = _considered(tried, why_none_tried, hearing)
     opening = Section(
         heading="Afgørelse",
         paragraphs=(
@@ -122,11 +103,39 @@ def compose_continuation_letter(
             "Forlængelsen er en ny afgørelse. Den bygger på forhold, der er sket siden vores seneste afgørelse.",
         ),
     )
+    grounds = ("fresh_grounds", fresh_grounds, "a continuation rests on fresh grounds since the last decision")
     lead_in = "Siden vores seneste afgørelse har vi lagt vægt på følgende:"
-    why = sections.reasons(text_value("reasons", terms.reasons), lead_in, grounds, described=_described(described))
-    body = sections.decision_body(terms, _review(terms, review_date), why, _basis(legal_basis), *considered)
-    kind = LetterKind.CONTINUATION
-    return build_letter(kind, TITLES[kind], reference, recipient, (opening, *body), official, issued_on)
+    return _decision(LetterKind.CONTINUATION, terms, opening, lead_in, grounds, inputs)
+
+
+def _decision(
+    kind: LetterKind, terms: RestrictionTerms, opening: Section, lead_in: str,
+    grounds: tuple[str, Iterable[str], str], inputs: DecisionInputs,
+) -> Letter:
+    """A decision or continuation letter: the signer checked first, then `grounds` (field, lines, why required)."""
+    _check_inputs(inputs)
+    official = check_signer(inputs["signed_by"], inputs["affected_employee_ids"])
+    field, lines, required = grounds
+    given = descriptions(field, lines, required=required)
+    considered = _considered(inputs.get("tried", ()), inputs.get("why_none_tried"), inputs["hearing"])
+    why = sections.reasons(
+        text_value("reasons", terms.reasons), lead_in, given, described=_described(inputs.get("described"))
+    )
+    review = _review(terms, inputs["review_date"])
+    body = sections.decision_body(terms, review, why, _basis(inputs.get("legal_basis")), *considered)
+    reference, recipient = inputs["reference"], inputs["recipient"]
+    return build_letter(kind, TITLES[kind], reference, recipient, (opening, *body), official, inputs["issued_on"])
+
+
+# Keyword arguments are not checked by Python once gathered in **inputs: an unknown or missing one is refused here.
+_OPTIONAL = frozenset({"tried", "why_none_tried", "described", "legal_basis"})
+_REQUIRED = frozenset(DecisionInputs.__annotations__) - _OPTIONAL
+
+
+def _check_inputs(inputs: DecisionInputs) -> None:
+    unknown, missing = inputs.keys() - DecisionInputs.__annotations__.keys(), _REQUIRED - inputs.keys()
+    if unknown or missing:
+        raise TypeError(f"a decision letter's inputs: unknown {sorted(unknown)}, missing {sorted(missing)}")
 
 
 def compose_amendment_letter(

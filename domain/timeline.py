@@ -16,7 +16,7 @@ from uuid import UUID
 
 from domain.contact_file import ContactFile
 from domain.danish import fact_name
-from domain.fact_summaries import has_summary, summary, terms_text
+from domain.fact_summaries import event_type, has_summary, summary, terms_text
 from domain.incident import Incident
 from domain.values import Actor
 
@@ -46,11 +46,6 @@ class Entry:
     actor: Actor
     summary: str
     letters: tuple[LetterRef, ...] = ()
-
-
-def event_type(event: Any) -> str:
-    """The stored name of the event's type without the store prefix, e.g. ContactFile.RestrictionLifted."""
-    return str(getattr(type(event), "TOPIC", type(event).__qualname__)).removeprefix("vaern:")
 
 
 def valid_time(event: Any) -> datetime:

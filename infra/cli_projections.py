@@ -71,19 +71,11 @@ def projections_supersede(
     the reason. A view stopped at the event applies the replacement and goes on. Nothing from the
     event's values is printed: only which fields the replacement corrects.
     """
-    from api.security import InvalidToken, read_token
     from domain.errors import DomainError
-    from domain.values import Role
     from infra.services import Services
 
     settings = command_settings()
-    try:
-        caller = read_token(settings.token_secret.get_secret_value(), token or "")
-        fields = json.loads(corrections)
-    except (InvalidToken, ValueError):
-        _refuse("give an admin token (--token or VAERN_OPERATOR_TOKEN) and --corrections as a JSON object")
-    if caller.role is not Role.ADMIN or not isinstance(fields, dict) or not reason.strip():
-        _refuse("superseding an event takes an admin token, a JSON object of corrections and a reason")
+    caller, fields = _operator_and_corrections(settings.token_secret.get_secret_value(), token, corrections, reason)
     services = Services.build(settings)
     try:
         if dry_run:
@@ -106,6 +98,21 @@ def projections_supersede(
     if passed:
         print("these had applied the event as recorded before and keep its effect until rebuilt"
               f" (vaern projections rebuild NAME): {', '.join(passed)}")
+
+
+def _operator_and_corrections(secret: str, token: str | None, corrections: str, reason: str) -> tuple[Any, dict[str, Any]]:
+    """The admin the token names and the corrections as a JSON object; refuses anything else, or no reason."""
+    from api.security import InvalidToken, read_token
+    from domain.values import Role
+
+    try:
+        caller = read_token(secret, token or "")
+        fields = json.loads(corrections)
+    except (InvalidToken, ValueError):
+        _refuse("give an admin token (--token or VAERN_OPERATOR_TOKEN) and --corrections as a JSON object")
+    if caller.role is not Role.ADMIN or not isinstance(fields, dict) or not reason.strip():
+        _refuse("superseding an event takes an admin token, a JSON object of corrections and a reason")
+    return caller, fields
 
 
 def _refuse(message: str) -> Any:

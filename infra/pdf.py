@@ -71,6 +71,16 @@ class VaernPdf(FPDF):
             return text
         return text.encode(FALLBACK_ENCODING, errors="replace").decode(FALLBACK_ENCODING)
 
+    def page_footer(self, text: str, left: float, y: float, size: float) -> None:
+        """A grey footer line at `y` (from the bottom if negative): `text` on the left, the page number on the right."""
+        self.set_y(y)
+        self.set_font(self.face, "", size)
+        self.set_text_color(*GREY)
+        self.cell(0, 4, self.text_of(text), align="L")
+        self.set_x(left)
+        self.cell(0, 4, f"Side {self.page_no()} af {{nb}}", align="R")
+        self.set_text_color(0, 0, 0)
+
 
 class _LetterPdf(VaernPdf):
     def __init__(self, letter: Letter, fonts: Path | None) -> None:
@@ -80,13 +90,7 @@ class _LetterPdf(VaernPdf):
         self.set_auto_page_break(True, margin=BOTTOM)
 
     def footer(self) -> None:
-        self.set_y(-14)
-        self.set_font(self.face, "", 8)
-        self.set_text_color(*GREY)
-        self.cell(0, 4, self.text_of(f"Vores reference: {self.letter.reference}"), align="L")
-        self.set_x(LEFT)
-        self.cell(0, 4, f"Side {self.page_no()} af {{nb}}", align="R")
-        self.set_text_color(0, 0, 0)
+        self.page_footer(f"Vores reference: {self.letter.reference}", LEFT, -14, 8)
 
 
 def render_pdf(letter: Letter) -> bytes:

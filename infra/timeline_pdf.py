@@ -70,13 +70,7 @@ class _TimelinePdf(VaernPdf):
         self.multi_cell(0, height, self.text_of(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(self.face, "", 7.5)
-        self.set_text_color(*GREY)
-        self.cell(0, 4, self.text_of(f"{self.export.subject} · logposition {self.export.position}"), align="L")
-        self.set_x(MARGIN)
-        self.cell(0, 4, f"Side {self.page_no()} af {{nb}}", align="R")
-        self.set_text_color(0, 0, 0)
+        self.page_footer(f"{self.export.subject} · logposition {self.export.position}", MARGIN, -12, 7.5)
 
 
 def render_timeline(export: TimelineExport) -> bytes:

@@ -25,7 +25,7 @@ from api import roles
 from api.deps import ServicesDep, allowed
 from api.security import Principal
 from api.timeline_schemas import (
-    AccessOut, AsOfOut, AttributionOut, CitizenTimelineOut, EntryOut, IncidentTimelineOut, as_of_sections,
+    AccessOut, AsOfOut, AttributionOut, CitizenTimelineOut, EntryOut, IncidentTimelineOut,
 )
 from domain.application import utc_now
 from domain.as_of import ViewPositions, as_of, check_asked_about, recorded_by, relied_on, replay
@@ -36,6 +36,7 @@ from domain.incident import Incident
 from domain.supersession import REGISTER_ID, SupersessionRegister
 from domain.timeline import Entry, entries
 from infra.access_log import Access, AccessEntry, Purpose, lookup_what
+from infra.as_of_pdf import as_of_sections
 from infra.services import Services
 from infra.timeline_pdf import TimelineExport, render_timeline, stamp
 from projections.incident_index import Attribution, history
@@ -83,6 +84,11 @@ class _Read:
     attributions: list[Attribution]
     accesses: list[AccessEntry]
     perpetrators: list[UUID]
+
+
+def _exported(read: _Read, caller: Principal) -> dict[str, Any]:
+    """What every export of a timeline states of itself: when, by whom, up to which log position."""
+    return {"exported_at": read.exported_at, "exported_by": caller.actor, "position": read.head}
 
 
 def _read_citizen(services: Services, caller: Principal, citizen_ref: UUID, what: str) -> _Read:
@@ -162,10 +168,8 @@ def get_citizen_timeline(citizen_ref: UUID, caller: MayCitizenTimeline, services
         return get_citizen_timeline_pdf(citizen_ref, caller, services)
     read = _read_citizen(services, caller, citizen_ref, "legal_timeline")
     return CitizenTimelineOut(
-        citizen_ref=citizen_ref, exported_at=read.exported_at, exported_by=caller.actor, position=read.head,
-        incidents=[AttributionOut.of(a) for a in read.attributions],
-        entries=[EntryOut.of(e) for e in read.entries],
-        accesses=[AccessOut.of(a) for a in read.accesses],
+        citizen_ref=citizen_ref, **_exported(read, caller), incidents=[AttributionOut.of(a) for a in read.attributions],
+        entries=[EntryOut.of(e) for e in read.entries], accesses=[AccessOut.of(a) for a in read.accesses],
     )
 
 
@@ -180,8 +184,8 @@ def get_citizen_timeline_pdf(citizen_ref: UUID, caller: MayCitizenTimeline, serv
     ]
     export = TimelineExport(
         title="Juridisk tidslinje: borger", subject=f"Borgerreference {citizen_ref}", subject_ref=citizen_ref,
-        exported_at=read.exported_at, exported_by=caller.actor, position=read.head, entries=read.entries,
-        related=related, related_heading="Hændelser, der angiver borgeren som udøver", accesses=read.accesses,
+        **_exported(read, caller), entries=read.entries, related=related,
+        related_heading="Hændelser, der angiver borgeren som udøver", accesses=read.accesses,
     )
     return _pdf(export, f"timeline-{citizen_ref}")
 
@@ -206,8 +210,8 @@ def get_incident_timeline(incident_id: UUID, caller: MayIncidentTimeline, servic
         return get_incident_timeline_pdf(incident_id, caller, services)
     read = _read_incident(services, caller, incident_id, "incident_timeline")
     return IncidentTimelineOut(
-        incident_id=incident_id, perpetrator_refs=read.perpetrators, exported_at=read.exported_at,
-        exported_by=caller.actor, position=read.head, entries=[EntryOut.of(e) for e in read.entries],
+        incident_id=incident_id, perpetrator_refs=read.perpetrators, **_exported(read, caller),
+        entries=[EntryOut.of(e) for e in read.entries],
     )
 
 
@@ -217,7 +221,7 @@ def get_incident_timeline_pdf(incident_id: UUID, caller: MayIncidentTimeline, se
     read = _read_incident(services, caller, incident_id, "incident_timeline_pdf")
     export = TimelineExport(
         title="Juridisk tidslinje: hændelse", subject=f"Hændelse {incident_id}", subject_ref=incident_id,
-        exported_at=read.exported_at, exported_by=caller.actor, position=read.head, entries=read.entries,
+        **_exported(read, caller), entries=read.entries,
         related=[f"Borgerreference {ref}" for ref in read.perpetrators],
         related_heading="Borgere angivet som udøver",
     )
