@@ -6,12 +6,16 @@ application, so every rule is decided here, with no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from domain.contact_file_inputs import IssueLetter
 from domain.contact_file_state import FileState
 from domain.errors import NotFound, RuleViolation, within
+from domain.letter_composer import compose_letter
+from domain.letters import Letter
 from domain.restriction_rules import (
     AdjustmentNeed,
     Complaint,
@@ -26,7 +30,7 @@ from domain.restriction_rules import (
     check_grounds,
     check_not_affected,
 )
-from domain.restriction_dates import Stage, check_dates, check_review
+from domain.restriction_dates import COPENHAGEN, Stage, check_dates, check_review
 from domain.restrictions import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms, check_terms
 from domain.values import Actor, Channel, Official
 
@@ -263,6 +267,18 @@ class ContactFileCommands:
             self.LetterIssued, letter_id=letter_id, kind=kind, subject_id=subject_id, sha256=sha256,
             signed_by=official, actor=actor, effective_at=now,
         )
+
+    def issue_letter(
+        self: FileState, command: IssueLetter, incidents: list[IncidentBasis], store: Callable[[Letter], str], now: datetime
+    ) -> UUID:
+        """Composes the letter under every letter rule, has `store` keep it (giving its hash), records it."""
+        letter = compose_letter(
+            self, command.kind, command.subject_id, command.recipient, command.official, incidents,
+            now.astimezone(COPENHAGEN).date(),
+        )
+        letter_id = uuid4()
+        self.record_letter(letter_id, command.kind.value, command.subject_id, store(letter), command.official, command.actor, now)
+        return letter_id
 
     def record_dispatch(self: FileState, letter_id: UUID, channel: str, actor: Actor, now: datetime) -> None:
         letter = self._issued(letter_id)

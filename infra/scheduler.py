@@ -10,6 +10,7 @@ import logging
 import threading
 
 from domain.errors import DomainError
+from domain.restriction_inputs import ExpireRestriction
 from infra.services import Services
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ class ExpiryScheduler:
         recorded = 0
         for due in view.due_to_expire(self.services.db, app.clock()):
             try:
-                receipt = app.expire_restriction(due.citizen_ref, due.restriction_id)
+                receipt = app.expire_restriction(ExpireRestriction(citizen_ref=due.citizen_ref, restriction_id=due.restriction_id))
             except DomainError as error:
                 log.warning("restriction %s not expired: %s", due.restriction_id, type(error).__name__)
                 continue

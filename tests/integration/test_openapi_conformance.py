@@ -26,6 +26,7 @@ from schemathesis.checks import (
 from schemathesis.core.failures import Failure, FailureGroup
 
 from api.app import create_app
+from domain.contact_file_inputs import IssueLetter, OpenContactFile
 from domain.identity import Cpr
 from domain.letters import LetterKind, Recipient
 from domain.values import Role
@@ -48,11 +49,14 @@ CHECKS = [
 
 def existing(services: Services) -> dict[str, str]:
     """Things the paths may name: a decided restriction on a file, its incident, a letter, an evidence file."""
-    ref = services.app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     decided = decide(services.app, ref)
     incident_id = report_incident(services.app, ref)
     letter = services.letters.issue(
-        ref, LetterKind.DECISION, decided.created_id, Recipient.model_validate(RECIPIENT), OFFICIAL, LEADER
+        IssueLetter(
+            citizen_ref=ref, kind=LetterKind.DECISION, subject_id=decided.created_id,
+            recipient=Recipient.model_validate(RECIPIENT), official=OFFICIAL, actor=LEADER,
+        )
     )
     text = b"Borgeren skrev: jeg ved hvor du bor\n"
     sha256 = services.blobs.put(text, "text/plain")

@@ -6,6 +6,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 from domain.contact_file import ContactFile
+from domain.contact_file_inputs import OpenContactFile
 from domain.identity import Cpr
 from domain.restriction_rules import Status
 from infra.scheduler import ExpiryScheduler
@@ -18,7 +19,7 @@ def expiries(services: Services) -> list:
 
 
 def ending_soon(services: Services):
-    ref = services.app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     now = datetime.now(timezone.utc)
     receipt = decide(services.app, ref, valid_from=now.isoformat(), valid_until=(now + timedelta(seconds=5)).isoformat())
     services.runner("restriction_schedule").catch_up()

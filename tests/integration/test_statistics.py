@@ -14,9 +14,19 @@ from uuid import UUID
 import pytest
 
 from api.routers.statistics import releases
+from domain.contact_file_inputs import OpenContactFile
 from domain.identity import Cpr
 from domain.moments import iso
 from domain.incident_values import COPENHAGEN, IncidentFacts
+from domain.restriction_inputs import (
+    AmendRestriction,
+    DecideRestriction,
+    ExpireRestriction,
+    LiftRestriction,
+    ProposeRestriction,
+    ReviewRestriction,
+    SkipHearing,
+)
 from domain.restriction_rules import HearingException, ReviewOutcome
 from domain.restrictions import Grounds, RestrictionTerms
 from domain.values import Role
@@ -73,10 +83,20 @@ def report(services: Services, citizen: UUID | None, shift: int, affected: tuple
 def restrict(services: Services, citizen: UUID, incident_id: UUID, **terms: Any) -> UUID:
     grounds = Grounds(incident_ids=(incident_id,), milder_measures=("Mundtlig advarsel",))
     proposed = services.app.propose_restriction(
-        citizen, RestrictionTerms.model_validate(terms_body(**terms)), grounds, OFFICIAL, LEADER
+        ProposeRestriction(
+            citizen_ref=citizen, terms=RestrictionTerms.model_validate(terms_body(**terms)), grounds=grounds,
+            official=OFFICIAL, actor=LEADER,
+        )
     )
-    services.app.skip_hearing(citizen, proposed.created_id, HearingException.URGENCY, "Akut fare", LEADER)
-    services.app.decide_restriction(citizen, proposed.created_id, OFFICIAL, LEADER)
+    services.app.skip_hearing(
+        SkipHearing(
+            citizen_ref=citizen, restriction_id=proposed.created_id, exception=HearingException.URGENCY,
+            reason="Akut fare", actor=LEADER,
+        )
+    )
+    services.app.decide_restriction(
+        DecideRestriction(citizen_ref=citizen, restriction_id=proposed.created_id, official=OFFICIAL, actor=LEADER)
+    )
     return proposed.created_id
 
 
@@ -108,7 +128,7 @@ def dataset(services: Services) -> dict[str, Any]:
     """Twelve incidents over four months, police decisions, absences, and nine restrictions on three
     citizens, decided within the last hour: one each overdue for review now, lifted and expired."""
     app = services.app
-    citizens = [app.open_contact_file(Cpr.parse(cpr), LEADER).citizen_ref for cpr in CPRS]
+    citizens = [app.open_contact_file(OpenContactFile(cpr=Cpr.parse(cpr), actor=LEADER)).citizen_ref for cpr in CPRS]
     citizen = citizens[0]
     i = {
         "a": report(services, citizen, -5, (1, 2)),
@@ -150,13 +170,17 @@ def dataset(services: Services) -> dict[str, Any]:
                for c, g in zip(citizens, grounds)]
     lifted = [restrict(services, c, g, scope=scopes[1]) for c, g in zip(citizens, grounds)]
     for c, rid in zip(citizens, lifted):
-        app.lift_restriction(c, rid, "Forholdene er bedret", OFFICIAL, LEADER)
+        app.lift_restriction(
+            LiftRestriction(
+                citizen_ref=c, restriction_id=rid, reason="Forholdene er bedret", official=OFFICIAL, actor=LEADER,
+            )
+        )
     ended = (now - timedelta(minutes=55)).isoformat()
     expiring = [restrict(services, c, g, scope=scopes[2], valid_from=since, valid_until=ended)
                 for c, g in zip(citizens, grounds)]
     app.clock = lambda: now - timedelta(minutes=50)
     for c, rid in zip(citizens, expiring):
-        app.expire_restriction(c, rid)
+        app.expire_restriction(ExpireRestriction(citizen_ref=c, restriction_id=rid))
     app.clock = lambda: datetime.now(timezone.utc)
     return {"incidents": i, "citizen": citizen, "citizens": citizens, "restrictions": overdue + lifted + expiring}
 
@@ -389,7 +413,7 @@ def test_a_stored_release_altered_after_it_was_recorded_is_withheld_loudly(clien
 
 def test_restriction_figures_at_a_position_ignore_later_reviews_amendments_and_lifts(services):
     app, view = services.app, services.statistics
-    citizen = app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    citizen = app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     grounds = report(services, citizen, -3, (1,))
     now = datetime.now(timezone.utc)
     until, review = (now + timedelta(days=90)).isoformat(), (now + timedelta(days=1)).isoformat()
@@ -401,13 +425,24 @@ def test_restriction_figures_at_a_position_ignore_later_reviews_amendments_and_l
 
     fresh = report(services, citizen, -1, (2,))
     app.review_restriction(
-        citizen, continued, ReviewOutcome.CONTINUE, "Nye trusler", OFFICIAL, LEADER,
-        next_review_at=datetime.fromisoformat(until), fresh_incident_ids=(fresh,),
+        ReviewRestriction(
+            citizen_ref=citizen, restriction_id=continued, outcome=ReviewOutcome.CONTINUE, reasons="Nye trusler",
+            official=OFFICIAL, actor=LEADER, next_review_at=datetime.fromisoformat(until), fresh_incident_ids=(fresh,),
+        )
     )
     shorter = terms_body(scope=scopes[1], review_at=review, valid_until=(now + timedelta(days=10)).isoformat())
     terms = RestrictionTerms.model_validate(shorter)
-    app.amend_restriction(citizen, amended, terms, "Kortere periode", OFFICIAL, LEADER)
-    app.lift_restriction(citizen, lifted, "Forholdene er bedret", OFFICIAL, LEADER)
+    app.amend_restriction(
+        AmendRestriction(
+            citizen_ref=citizen, restriction_id=amended, terms=terms, reasons="Kortere periode", official=OFFICIAL,
+            actor=LEADER,
+        )
+    )
+    app.lift_restriction(
+        LiftRestriction(
+            citizen_ref=citizen, restriction_id=lifted, reason="Forholdene er bedret", official=OFFICIAL, actor=LEADER,
+        )
+    )
     later = caught_up(services)
 
     def raw(at: int) -> dict[str, int | None]:
@@ -422,7 +457,7 @@ def test_restriction_figures_at_a_position_ignore_later_reviews_amendments_and_l
 
 def test_an_amendment_effective_after_the_period_never_changes_its_figures(services):
     app, view = services.app, services.statistics
-    citizen = app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    citizen = app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     grounds = report(services, citizen, -3, (1,))
     decided_at = in_month(-2)
     until = decided_at + timedelta(days=100)
@@ -438,7 +473,12 @@ def test_an_amendment_effective_after_the_period_never_changes_its_figures(servi
     later_review = until - timedelta(days=1)  # after the end of next month: never overdue in these periods
     terms = terms_body(valid_from=(decided_at - timedelta(minutes=1)).isoformat(), valid_until=until.isoformat(),
                        review_at=later_review.isoformat())
-    app.amend_restriction(citizen, rid, RestrictionTerms.model_validate(terms), "Ny revurdering", OFFICIAL, LEADER)
+    app.amend_restriction(
+        AmendRestriction(
+            citizen_ref=citizen, restriction_id=rid, terms=RestrictionTerms.model_validate(terms),
+            reasons="Ny revurdering", official=OFFICIAL, actor=LEADER,
+        )
+    )
     amended = caught_up(services)
 
     def overdue(at: int, period: Period) -> tuple[int | None, int | None]:
@@ -454,7 +494,7 @@ def test_an_amendment_effective_after_the_period_never_changes_its_figures(servi
 
 def test_review_dates_follow_the_leaders_list_rule(services):
     app = services.app
-    citizen = app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    citizen = app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     grounds = report(services, citizen, -3, (1,))
     now = datetime.now(timezone.utc)
     until = now + timedelta(days=90)
@@ -466,19 +506,37 @@ def test_review_dates_follow_the_leaders_list_rule(services):
     )
     fresh = report(services, citizen, -1, (2,))
     # Continued, then amended: the amendment's review date is the later fact and wins.
-    app.review_restriction(citizen, first, ReviewOutcome.CONTINUE, "Nye trusler", OFFICIAL, LEADER,
-                           next_review_at=now + timedelta(days=40), fresh_incident_ids=(fresh,))
+    app.review_restriction(
+        ReviewRestriction(
+            citizen_ref=citizen, restriction_id=first, outcome=ReviewOutcome.CONTINUE, reasons="Nye trusler",
+            official=OFFICIAL, actor=LEADER, next_review_at=now + timedelta(days=40), fresh_incident_ids=(fresh,),
+        )
+    )
     amended = terms_body(
         scope=scopes[0], review_at=(now + timedelta(days=20)).isoformat(), valid_until=until.isoformat()
     )
-    app.amend_restriction(citizen, first, RestrictionTerms.model_validate(amended), "Tidligere", OFFICIAL, LEADER)
+    app.amend_restriction(
+        AmendRestriction(
+            citizen_ref=citizen, restriction_id=first, terms=RestrictionTerms.model_validate(amended),
+            reasons="Tidligere", official=OFFICIAL, actor=LEADER,
+        )
+    )
     # Amended, then continued: the review's next date wins.
     amended = terms_body(
         scope=scopes[1], review_at=(now + timedelta(days=10)).isoformat(), valid_until=until.isoformat()
     )
-    app.amend_restriction(citizen, second, RestrictionTerms.model_validate(amended), "Tidligere", OFFICIAL, LEADER)
-    app.review_restriction(citizen, second, ReviewOutcome.CONTINUE, "Nye trusler", OFFICIAL, LEADER,
-                           next_review_at=now + timedelta(days=60), fresh_incident_ids=(fresh,))
+    app.amend_restriction(
+        AmendRestriction(
+            citizen_ref=citizen, restriction_id=second, terms=RestrictionTerms.model_validate(amended),
+            reasons="Tidligere", official=OFFICIAL, actor=LEADER,
+        )
+    )
+    app.review_restriction(
+        ReviewRestriction(
+            citizen_ref=citizen, restriction_id=second, outcome=ReviewOutcome.CONTINUE, reasons="Nye trusler",
+            official=OFFICIAL, actor=LEADER, next_review_at=now + timedelta(days=60), fresh_incident_ids=(fresh,),
+        )
+    )
     head = caught_up(services)
     services.wait_for(services.schedule.name, head)
 

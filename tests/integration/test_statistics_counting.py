@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from api.routers.statistics import releases
+from domain.contact_file_inputs import OpenContactFile
 from domain.identity import Cpr
 from infra.services import Services
 from projections.statistics_figures import Period
@@ -84,7 +85,7 @@ def test_one_employees_police_reports_in_five_incidents_are_masked_as_one_person
 
 
 def test_five_restrictions_on_one_citizen_are_masked_as_one_citizen(client, services):
-    citizen = services.app.open_contact_file(Cpr.parse(CPRS[0]), LEADER).citizen_ref
+    citizen = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(CPRS[0]), actor=LEADER)).citizen_ref
     grounds = report(services, citizen, -1, (1,))
     for centre in ("JKI", "JKA", "JKU", "CAB", "CF"):
         restrict(services, citizen, grounds, scope={"kind": "centre", "centre": centre})
@@ -96,7 +97,7 @@ def test_five_restrictions_on_one_citizen_are_masked_as_one_citizen(client, serv
 
 def test_a_period_not_yet_ended_takes_its_stocks_when_released_never_ahead(client, services):
     app = services.app
-    citizens = [app.open_contact_file(Cpr.parse(cpr), LEADER).citizen_ref for cpr in CPRS]
+    citizens = [app.open_contact_file(OpenContactFile(cpr=Cpr.parse(cpr), actor=LEADER)).citizen_ref for cpr in CPRS]
     now = datetime.now(timezone.utc)
     ends, review = (now + timedelta(days=3)).isoformat(), (now + timedelta(days=2)).isoformat()
     for citizen in citizens:

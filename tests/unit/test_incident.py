@@ -6,6 +6,7 @@ from eventsourcing.persistence import JSONTranscoder
 from pydantic import ValidationError
 
 from domain.application import Vaern
+from domain.contact_file_inputs import OpenContactFile
 from domain.errors import NotFound, RuleViolation, VersionConflict
 from domain.identity import Cpr
 from domain.incident import Incident
@@ -526,7 +527,7 @@ def test_a_stale_expected_version_is_a_conflict_and_a_refusal_records_nothing(ap
 def test_an_unknown_id_or_the_id_of_a_contact_file_is_no_incident(app):
     with pytest.raises(NotFound):
         app.get_incident(uuid4())
-    ref = app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    ref = app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     with pytest.raises(NotFound):
         app.add_note(ref, "Forkert sted", CASEWORKER)
 
