@@ -167,7 +167,7 @@ def scheduler() -> None:
 
     settings = _settings()
     services = Services.build(settings)
-    ticker = ExpiryScheduler(services, settings.scheduler_interval)
+    ticker = ExpiryScheduler(services.app, services.schedule, services.db, settings.scheduler_interval)
     stop = _until_signalled()
     threading.Thread(target=lambda: (stop.wait(), ticker.stop()), daemon=True).start()
     try:
