@@ -13,14 +13,10 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from infra.cli_settings import command_settings
+
 log = logging.getLogger("vaern")
 projections = typer.Typer(help="The views and the relay: where each is in the event log.", no_args_is_help=True)
-
-
-def command_settings() -> Any:
-    from infra.cli import _settings  # the command line's settings and logging, set up once per command
-
-    return _settings()
 
 
 @projections.command("status")
