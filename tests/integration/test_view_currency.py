@@ -19,6 +19,7 @@ from api.security import Principal
 from domain.identity import Cpr
 from domain.incident import Incident
 from domain.incident_inputs import ReportIncident
+from domain.supersession import SupersedeEvent
 from domain.incident_values import IncidentFacts
 from domain.values import Role
 from infra.services import Services
