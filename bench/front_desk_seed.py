@@ -166,10 +166,11 @@ class _Seeder:
 
     def decide(self, ref: Any, restriction_terms: RestrictionTerms) -> None:
         """As in the office: an incident, a proposal on it, the hearing skipped for urgency, the decision."""
+        from domain.incident_inputs import ReportIncident
         from domain.restriction_rules import HearingException
         from domain.restrictions import Grounds
 
-        incident_id = self.app.report_incident(self.incident(ref), self.caseworker).incident_id
+        incident_id = self.app.report_incident(ReportIncident(facts=self.incident(ref), actor=self.caseworker)).incident_id
         grounds = Grounds(incident_ids=(incident_id,), milder_measures=("Mundtlig advarsel",))
         proposed = self.app.propose_restriction(
             ProposeRestriction(

@@ -28,6 +28,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 from api.app import create_app
 from domain.contact_file_inputs import IssueLetter, OpenContactFile
 from domain.identity import Cpr
+from domain.incident_inputs import AttachEvidence
 from domain.letters import LetterKind, Recipient
 from domain.values import Role
 from infra.services import Services
@@ -60,7 +61,9 @@ def existing(services: Services) -> dict[str, str]:
     )
     text = b"Borgeren skrev: jeg ved hvor du bor\n"
     sha256 = services.blobs.put(text, "text/plain")
-    services.app.attach_evidence(incident_id, sha256, "text/plain", len(text), "SMS", LEADER)
+    services.app.attach_evidence(AttachEvidence(
+        incident_id=incident_id, sha256=sha256, media_type="text/plain", size=len(text), description="SMS", actor=LEADER
+    ))
     assert sha256 == hashlib.sha256(text).hexdigest()
     return {
         "citizen_ref": str(ref), "restriction_id": str(decided.created_id), "incident_id": str(incident_id),

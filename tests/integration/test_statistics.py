@@ -18,6 +18,15 @@ from domain.contact_file_inputs import OpenContactFile
 from domain.identity import Cpr
 from domain.moments import iso
 from domain.incident_values import COPENHAGEN, IncidentFacts
+from domain.incident_inputs import CorrectIncident, RecordAbsence, ReportIncident
+from domain.police_report_inputs import (
+    DeclineConsent,
+    GiveConsent,
+    RecordNotReported,
+    RecordPrivateReport,
+    ReportToPolice,
+    WithdrawConsent,
+)
 from domain.restriction_inputs import (
     AmendRestriction,
     DecideRestriction,
@@ -77,7 +86,7 @@ def report(services: Services, citizen: UUID | None, shift: int, affected: tuple
     body["affected"] = [person(n) for n in affected]
     if citizen is None:
         body["perpetrator"] = {"kind": "unknown"}
-    return services.app.report_incident(IncidentFacts.model_validate(body), LEADER).incident_id
+    return services.app.report_incident(ReportIncident(facts=IncidentFacts.model_validate(body), actor=LEADER)).incident_id
 
 
 def restrict(services: Services, citizen: UUID, incident_id: UUID, **terms: Any) -> UUID:
@@ -146,19 +155,31 @@ def dataset(services: Services) -> dict[str, Any]:
         "before": report(services, None, -6, (9,), centre="CAB", channel="email"),
     }
     for incident, employee in (("a", 1), ("c", 3), ("l", 4)):
-        app.give_consent(i[incident], uid(employee), LEADER)
-        app.report_to_police(i[incident], [uid(employee)], f"POL-{incident}", LEADER)
-    app.decline_consent(i["a"], uid(2), LEADER)
-    app.decline_consent(i["k"], uid(2), LEADER)
-    app.give_consent(i["i"], uid(6), LEADER)
-    app.withdraw_consent(i["i"], uid(6), LEADER)
-    app.record_not_reported(i["j"], [uid(1)], "Medarbejderen ønsker det ikke", LEADER)
+        app.give_consent(GiveConsent(incident_id=i[incident], employee_id=uid(employee), actor=LEADER))
+        app.report_to_police(
+            ReportToPolice(incident_id=i[incident], employee_ids=[uid(employee)], police_reference=f"POL-{incident}", actor=LEADER)
+        )
+    app.decline_consent(DeclineConsent(incident_id=i["a"], employee_id=uid(2), actor=LEADER))
+    app.decline_consent(DeclineConsent(incident_id=i["k"], employee_id=uid(2), actor=LEADER))
+    app.give_consent(GiveConsent(incident_id=i["i"], employee_id=uid(6), actor=LEADER))
+    app.withdraw_consent(WithdrawConsent(incident_id=i["i"], employee_id=uid(6), actor=LEADER))
+    app.record_not_reported(
+        RecordNotReported(incident_id=i["j"], employee_ids=[uid(1)], reason="Medarbejderen ønsker det ikke", actor=LEADER)
+    )
     for incident, employee in (("e", 4), ("k", 2), ("j", 1)):
-        app.record_private_report(i[incident], uid(employee), None, LEADER)
+        app.record_private_report(RecordPrivateReport(incident_id=i[incident], employee_id=uid(employee), actor=LEADER))
     for incident, employee in (("g", 5), ("b", 1), ("d", 2)):
-        app.record_not_reported(i[incident], [uid(employee)], "Ingen strafbar handling", LEADER)
+        app.record_not_reported(
+            RecordNotReported(
+                incident_id=i[incident], employee_ids=[uid(employee)], reason="Ingen strafbar handling", actor=LEADER
+            )
+        )
     for incident, employee, days in (("a", 1, 3), ("a", 2, 2), ("f", 1, 5), ("i", 6, 4), ("before", 9, 7)):
-        app.record_absence(i[incident], uid(employee), in_month(-1).date(), days, LEADER)
+        app.record_absence(
+            RecordAbsence(
+                incident_id=i[incident], employee_id=uid(employee), first_day=in_month(-1).date(), days=days, actor=LEADER
+            )
+        )
 
     grounds = [i["a"]] + [report(services, c, -6, (9,), centre="CAB", channel="email") for c in citizens[1:]]
     now = datetime.now(timezone.utc)
@@ -361,9 +382,15 @@ def test_a_release_is_reproduced_exactly_after_late_reports_and_corrections(clie
 
     for n in (6, 7):
         report(services, None, -2, (n,))  # reported late, occurred in the period
-    app.correct_incident(first, {"centre": "JKA"}, "Forkert center angivet", LEADER)
+    app.correct_incident(
+        CorrectIncident(incident_id=first, changes={"centre": "JKA"}, reason="Forkert center angivet", actor=LEADER)
+    )
     moved = in_month(-7).isoformat()
-    app.correct_incident(third, {"occurred_at": moved, "known_at": moved}, "Forkert dato", LEADER)
+    app.correct_incident(
+        CorrectIncident(
+            incident_id=third, changes={"occurred_at": moved, "known_at": moved}, reason="Forkert dato", actor=LEADER
+        )
+    )
     later = caught_up(services)
 
     again = client.get(f"/statistics/releases/{release_id}", headers=MANAGEMENT)

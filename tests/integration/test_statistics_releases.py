@@ -15,6 +15,8 @@ import pytest
 from api.routers.statistics import releases
 from domain.contact_file_inputs import OpenContactFile
 from domain.identity import Cpr
+from domain.incident_inputs import RecordAbsence
+from domain.police_report_inputs import DeclineConsent, GiveConsent, RecordPrivateReport, ReportToPolice, WithdrawConsent
 from domain.restriction_inputs import ExpireRestriction, LiftRestriction, ReviewRestriction
 from domain.restriction_rules import ReviewOutcome
 from infra.services import Services
@@ -53,7 +55,7 @@ def test_a_release_is_verified_after_late_absence_police_decisions_consents_and_
     citizens = [app.open_contact_file(OpenContactFile(cpr=Cpr.parse(cpr), actor=LEADER)).citizen_ref for cpr in CPRS]
     ids = [report(services, citizens[j % 3], -2, (j + 1,)) for j in range(6)]
     for n, incident in enumerate(ids[:3], 1):
-        app.give_consent(incident, uid(n), LEADER)
+        app.give_consent(GiveConsent(incident_id=incident, employee_id=uid(n), actor=LEADER))
     now = datetime.now(timezone.utc)
     app.clock = lambda: now - timedelta(hours=1)
     since, ends = (now - timedelta(hours=2)).isoformat(), (now - timedelta(minutes=30)).isoformat()
@@ -67,13 +69,17 @@ def test_a_release_is_verified_after_late_absence_police_decisions_consents_and_
     assert cells(before.json(), "restrictions")["expired"] == 0  # their expiry is not recorded yet
 
     for n, incident in enumerate(ids, 1):  # all recorded after the release
-        app.record_absence(incident, uid(n), in_month(-1).date(), 3, LEADER)
+        app.record_absence(
+            RecordAbsence(incident_id=incident, employee_id=uid(n), first_day=in_month(-1).date(), days=3, actor=LEADER)
+        )
         if n <= 3:
-            app.report_to_police(incident, [uid(n)], f"POL-{n}", LEADER)
-            app.withdraw_consent(incident, uid(n), LEADER)
+            app.report_to_police(
+                ReportToPolice(incident_id=incident, employee_ids=[uid(n)], police_reference=f"POL-{n}", actor=LEADER)
+            )
+            app.withdraw_consent(WithdrawConsent(incident_id=incident, employee_id=uid(n), actor=LEADER))
         else:
-            app.decline_consent(incident, uid(n), LEADER)
-            app.record_private_report(incident, uid(n), None, LEADER)
+            app.decline_consent(DeclineConsent(incident_id=incident, employee_id=uid(n), actor=LEADER))
+            app.record_private_report(RecordPrivateReport(incident_id=incident, employee_id=uid(n), actor=LEADER))
     for citizen, rid in zip(citizens, lapsed):  # recorded late, effective when the terms ended: before the release
         app.expire_restriction(ExpireRestriction(citizen_ref=citizen, restriction_id=rid))
     fresh = report(services, citizens[0], -1, (9,))

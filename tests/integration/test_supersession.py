@@ -17,6 +17,7 @@ from consumers.relay import Relay
 from domain.contact_file import ContactFile
 from domain.contact_file_inputs import OpenContactFile, RegisterPhoneNumber
 from domain.identity import Cpr
+from domain.supersession import SupersedeEvent
 from domain.values import Actor, Official, Role
 from infra.services import Services
 from infra.settings import Settings
@@ -52,8 +53,8 @@ def test_a_view_stopped_at_an_event_goes_on_once_the_event_is_superseded(setting
         assert_cannot_tell(desk(http, "211062-5629"), "front_desk")
 
         (proposed,) = [p for p, e in history(services.app, ref) if isinstance(e, ContactFile.RestrictionProposed)]
-        services.app.supersede_event(bad.position, FIXED, REASON, OFFICIAL, OPERATOR)
-        _, recorded = services.app.supersede_event(proposed, FIXED, REASON, OFFICIAL, OPERATOR)
+        services.app.supersede_event(SupersedeEvent(position=bad.position, corrections=FIXED, reason=REASON, official=OFFICIAL, actor=OPERATOR))
+        _, recorded = services.app.supersede_event(SupersedeEvent(position=proposed, corrections=FIXED, reason=REASON, official=OFFICIAL, actor=OPERATOR))
         services.wait_for("front_desk", recorded)
 
         answer = desk(http, "211062-5629")
@@ -145,7 +146,8 @@ def test_the_relay_reads_a_superseded_event_as_its_replacement_and_forgets_what_
 
     # The terms stand in the proposal and, as decided, in the decision: both are corrected.
     for position in (proposed, decided):
-        services.app.supersede_event(position, {"terms": {"phone": {"contact": "Team Nord"}}}, REASON, OFFICIAL, OPERATOR)
+        corrections = {"terms": {"phone": {"contact": "Team Nord"}}}
+        services.app.supersede_event(SupersedeEvent(position=position, corrections=corrections, reason=REASON, official=OFFICIAL, actor=OPERATOR))
     services.app.register_phone_number(RegisterPhoneNumber(citizen_ref=ref, number="+4520304051", actor=LEADER))
     _, published = contacts(relay, end)
     assert published == ["Team Nord"]  # the citizen's next message carries the routing as corrected

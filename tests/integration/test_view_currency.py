@@ -19,6 +19,8 @@ from api.security import Principal
 from domain.contact_file_inputs import OpenContactFile, RegisterPhoneNumber
 from domain.identity import Cpr
 from domain.incident import Incident
+from domain.incident_inputs import ReportIncident
+from domain.supersession import SupersedeEvent
 from domain.incident_values import IncidentFacts
 from domain.values import Role
 from infra.services import Services
@@ -153,7 +155,8 @@ def test_statistics_give_no_release_from_a_stopped_view(settings):
     with serving(services, settings) as http:
         citizen = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(POISONED), actor=LEADER)).citizen_ref
         report_incident(services.app, citizen)
-        services.app.report_incident(IncidentFacts.model_validate(incident_facts(citizen, description=POISON)), LEADER)
+        facts = IncidentFacts.model_validate(incident_facts(citizen, description=POISON))
+        services.app.report_incident(ReportIncident(facts=facts, actor=LEADER))
         until(lambda: services.runners["statistics"].error is not None)
         report_incident(services.app, citizen)
         today = date.today()
@@ -192,7 +195,8 @@ def test_legal_review_says_a_lookup_that_could_not_tell_showed_nothing(settings)
         until(lambda: all(services.runners[v].error is not None for v in ("front_desk", "phone_routing")))
         assert desk(http, LATER).status_code == 503 and routed(http, "+4520304050").status_code == 503
         fixed = {"terms": {"in_person": {"instructions": "Henvis til skriftlig henvendelse"}}}
-        _, recorded = services.app.supersede_event(bad.position, fixed, "Rettet tekst", OPERATOR.official, OPERATOR.actor)
+        command = SupersedeEvent(position=bad.position, corrections=fixed, reason="Rettet tekst", official=OPERATOR.official, actor=OPERATOR.actor)
+        _, recorded = services.app.supersede_event(command)
         for view in ("front_desk", "phone_routing"):  # (legal review reads the phone-routing view too)
             services.wait_for(view, recorded)
 

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.application import Receipt, Vaern
+from domain.incident_inputs import ReportIncident
 from domain.incident_values import IncidentFacts
 from domain.restriction_inputs import DecideRestriction, ProposeRestriction, SkipHearing
 from domain.restriction_rules import HearingException
@@ -54,7 +55,8 @@ def terms_body(**overrides: Any) -> dict[str, Any]:
 
 
 def report_incident(app: Vaern, citizen_ref: UUID) -> UUID:
-    return app.report_incident(IncidentFacts.model_validate(incident_facts(citizen_ref)), LEADER).incident_id
+    facts = IncidentFacts.model_validate(incident_facts(citizen_ref))
+    return app.report_incident(ReportIncident(facts=facts, actor=LEADER)).incident_id
 
 
 def decide(app: Vaern, citizen_ref: UUID, **terms: Any) -> Receipt:
