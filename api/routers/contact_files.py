@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 
 from api import roles
-from api.deps import ExpectedVersion, ServicesDep, allowed
+from api.deps import ServicesDep, allowed
 from api.schemas import (
     AccessReportLineOut,
     AdjustmentNeedBody,
@@ -17,7 +17,7 @@ from api.schemas import (
     WarningBody,
     WriteReceipt,
 )
-from domain.application import Receipt
+from api.writes import Write, add_writes, receipt_out
 from domain.contact_file_inputs import IssueWarning, OpenContactFile, RecordAdjustmentNeed, RegisterPhoneNumber
 from infra.access_log import Access, Purpose, case_purpose
 
@@ -28,12 +28,6 @@ MayPhoneNumbers = allowed(roles.PHONE_NUMBERS)
 MayAdjustmentNeeds = allowed(roles.ADJUSTMENT_NEEDS)
 MayWarnings = allowed(roles.WARNINGS)
 MayAccessReport = allowed(roles.ACCESS_REPORT)
-
-
-def receipt_out(response: Response, receipt: Receipt) -> WriteReceipt:
-    response.headers["ETag"] = f'"{receipt.version}"'
-    response.headers["Location"] = f"/contact-files/{receipt.citizen_ref}"
-    return WriteReceipt(**receipt.__dict__)
 
 
 @router.post(
@@ -65,36 +59,15 @@ def get_contact_file(citizen_ref: UUID, caller: MayReadFile, services: ServicesD
     )
 
 
-@router.post("/{citizen_ref}/phone-numbers", response_model=WriteReceipt)
-def register_phone_number(
-    citizen_ref: UUID, body: PhoneNumberBody, caller: MayPhoneNumbers, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> WriteReceipt:
-    """Records a phone number as the citizen's (normalised to E.164); a known number changes nothing."""
-    command = RegisterPhoneNumber.of(body, citizen_ref=citizen_ref, actor=caller.actor, expected_version=version)
-    return receipt_out(response, services.app.register_phone_number(command))
-
-
-@router.post("/{citizen_ref}/adjustment-needs", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED)
-def record_adjustment_need(
-    citizen_ref: UUID, body: AdjustmentNeedBody, caller: MayAdjustmentNeeds, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> WriteReceipt:
-    """Records a need (e.g. dyslexia) that makes the citizen rely on certain channels."""
-    command = RecordAdjustmentNeed.of(body, citizen_ref=citizen_ref, actor=caller.actor, expected_version=version)
-    return receipt_out(response, services.app.record_adjustment_need(command))
-
-
-@router.post("/{citizen_ref}/warnings", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED)
-def issue_warning(
-    citizen_ref: UUID, body: WarningBody, caller: MayWarnings, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> WriteReceipt:
-    """Records a warning asking the citizen to stop a named behaviour; the caller is the named official."""
-    command = IssueWarning.of(
-        body, citizen_ref=citizen_ref, official=caller.official, actor=caller.actor, expected_version=version
-    )
-    return receipt_out(response, services.app.issue_warning(command))
+add_writes(router, (
+    Write("/{citizen_ref}/phone-numbers", RegisterPhoneNumber, PhoneNumberBody, MayPhoneNumbers,
+          "Records a phone number as the citizen's (normalised to E.164); a known number changes nothing."),
+    Write("/{citizen_ref}/adjustment-needs", RecordAdjustmentNeed, AdjustmentNeedBody, MayAdjustmentNeeds,
+          "Records a need (e.g. dyslexia) that makes the citizen rely on certain channels.", status.HTTP_201_CREATED),
+    Write("/{citizen_ref}/warnings", IssueWarning, WarningBody, MayWarnings,
+          "Records a warning asking the citizen to stop a named behaviour; the caller is the named official.",
+          status.HTTP_201_CREATED),
+))
 
 
 @router.get("/{citizen_ref}/access-report", response_model=list[AccessReportLineOut])

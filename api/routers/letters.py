@@ -8,8 +8,8 @@ from fastapi import APIRouter, Response, status
 
 from api import roles
 from api.deps import ServicesDep, allowed
-from api.routers.contact_files import receipt_out
 from api.schemas import DeliveryBody, DispatchBody, IssueLetterBody, WriteReceipt
+from api.writes import Write, add_writes, receipt_out
 from domain.contact_file_inputs import IssueLetter, RecordDelivery, RecordDispatch
 from infra.access_log import Access, case_purpose
 
@@ -42,19 +42,9 @@ def fetch_letter(citizen_ref: UUID, letter_id: UUID, caller: MayReadLetter, serv
     return Response(content, media_type=media_type, headers={"Content-Disposition": f'inline; filename="{letter_id}.pdf"'})
 
 
-@router.post("/{letter_id}/dispatch", response_model=WriteReceipt)
-def record_dispatch(
-    citizen_ref: UUID, letter_id: UUID, body: DispatchBody, caller: MayLetterSent, services: ServicesDep, response: Response
-) -> WriteReceipt:
-    """Records how and when the letter was sent."""
-    command = RecordDispatch.of(body, citizen_ref=citizen_ref, letter_id=letter_id, actor=caller.actor)
-    return receipt_out(response, services.app.record_dispatch(command))
-
-
-@router.post("/{letter_id}/delivery", response_model=WriteReceipt)
-def record_delivery(
-    citizen_ref: UUID, letter_id: UUID, body: DeliveryBody, caller: MayLetterSent, services: ServicesDep, response: Response
-) -> WriteReceipt:
-    """Records the evidence that the letter reached the citizen."""
-    command = RecordDelivery.of(body, citizen_ref=citizen_ref, letter_id=letter_id, actor=caller.actor)
-    return receipt_out(response, services.app.record_delivery(command))
+add_writes(router, (
+    Write("/{letter_id}/dispatch", RecordDispatch, DispatchBody, MayLetterSent, "Records how and when the letter was sent.",
+          if_match=False),
+    Write("/{letter_id}/delivery", RecordDelivery, DeliveryBody, MayLetterSent,
+          "Records the evidence that the letter reached the citizen.", if_match=False),
+))

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated
-from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, status
 
 from api import roles
-from api.deps import ExpectedVersion, ServicesDep, allowed
-from api.routers.contact_files import receipt_out
+from api.deps import ServicesDep, allowed
 from api.schemas import (
     AmendBody,
     ComplaintBody,
@@ -22,8 +20,8 @@ from api.schemas import (
     ProposeRestrictionBody,
     ReviewBody,
     ReviewDue,
-    WriteReceipt,
 )
+from api.writes import Write, add_writes
 from domain.restriction_inputs import (
     AmendRestriction,
     AnswerHearing,
@@ -48,133 +46,27 @@ MayComplaintDecision = allowed(roles.COMPLAINT_DECISION)
 MayLift = allowed(roles.LIFT)
 MayReviewsDue = allowed(roles.REVIEWS_DUE)
 ONE = "/contact-files/{citizen_ref}/restrictions/{restriction_id}"
-
-
-@router.post(
-    "/contact-files/{citizen_ref}/restrictions", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED
-)
-def propose_restriction(
-    citizen_ref: UUID, body: ProposeRestrictionBody, caller: MayPropose, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> WriteReceipt:
-    """Proposes a restriction with its grounds; the citizen is heard before a leader decides."""
-    command = ProposeRestriction.of(
-        body, citizen_ref=citizen_ref, official=caller.official, actor=caller.actor, expected_version=version
-    )
-    return receipt_out(response, services.app.propose_restriction(command))
-
-
-@router.post(ONE + "/hearing", response_model=WriteReceipt)
-def send_hearing(
-    citizen_ref: UUID, restriction_id: UUID, body: HearingBody, caller: MayHearing, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> WriteReceipt:
-    """Records that the citizen was sent the intended restriction to comment on by the deadline."""
-    command = SendHearing.of(
-        body, citizen_ref=citizen_ref, restriction_id=restriction_id, actor=caller.actor, expected_version=version
-    )
-    return receipt_out(response, services.app.send_hearing(command))
-
-
-@router.post(ONE + "/hearing/answer", response_model=WriteReceipt)
-def answer_hearing(
-    citizen_ref: UUID, restriction_id: UUID, body: HearingAnswerBody, caller: MayHearing, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> WriteReceipt:
-    """Records the citizen's comments."""
-    command = AnswerHearing.of(
-        body, citizen_ref=citizen_ref, restriction_id=restriction_id, actor=caller.actor, expected_version=version
-    )
-    return receipt_out(response, services.app.answer_hearing(command))
-
-
-@router.post(ONE + "/hearing/skip", response_model=WriteReceipt)
-def skip_hearing(
-    citizen_ref: UUID, restriction_id: UUID, body: HearingSkipBody, caller: MaySkipHearing, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> WriteReceipt:
-    """Records that the hearing is skipped under a legal exception, with the reason."""
-    command = SkipHearing.of(
-        body, citizen_ref=citizen_ref, restriction_id=restriction_id, actor=caller.actor, expected_version=version
-    )
-    return receipt_out(response, services.app.skip_hearing(command))
-
-
-@router.post(ONE + "/decision", response_model=WriteReceipt)
-def decide_restriction(
-    citizen_ref: UUID, restriction_id: UUID, caller: MayDecide, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> WriteReceipt:
-    """Decides the proposed restriction; the caller is the named deciding official."""
-    command = DecideRestriction(
-        citizen_ref=citizen_ref, restriction_id=restriction_id, official=caller.official, actor=caller.actor,
-        expected_version=version
-    )
-    return receipt_out(response, services.app.decide_restriction(command))
-
-
-@router.post(ONE + "/reviews", response_model=WriteReceipt)
-def review_restriction(
-    citizen_ref: UUID, restriction_id: UUID, body: ReviewBody, caller: MayReview, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> WriteReceipt:
-    """Reviews the restriction: continue on fresh grounds, amend, or lift; each with reasons."""
-    command = ReviewRestriction.of(
-        body, citizen_ref=citizen_ref, restriction_id=restriction_id, official=caller.official, actor=caller.actor,
-        expected_version=version
-    )
-    return receipt_out(response, services.app.review_restriction(command))
-
-
-@router.post(ONE + "/amendments", response_model=WriteReceipt)
-def amend_restriction(
-    citizen_ref: UUID, restriction_id: UUID, body: AmendBody, caller: MayReview, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> WriteReceipt:
-    """Changes the terms within the current period."""
-    command = AmendRestriction.of(
-        body, citizen_ref=citizen_ref, restriction_id=restriction_id, official=caller.official, actor=caller.actor,
-        expected_version=version
-    )
-    return receipt_out(response, services.app.amend_restriction(command))
-
-
-@router.post(ONE + "/complaints", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED)
-def receive_complaint(
-    citizen_ref: UUID, restriction_id: UUID, body: ComplaintBody, caller: MayComplaints, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> WriteReceipt:
-    """Records a complaint about the restriction."""
-    command = ReceiveComplaint.of(
-        body, citizen_ref=citizen_ref, restriction_id=restriction_id, actor=caller.actor, expected_version=version
-    )
-    return receipt_out(response, services.app.receive_complaint(command))
-
-
-@router.post(ONE + "/complaints/{complaint_id}/decision", response_model=WriteReceipt)
-def decide_complaint(
-    citizen_ref: UUID, restriction_id: UUID, complaint_id: UUID, body: ComplaintDecisionBody, caller: MayComplaintDecision,
-    services: ServicesDep, version: ExpectedVersion, response: Response,
-) -> WriteReceipt:
-    """Records the decision on a complaint, with reasons."""
-    command = DecideComplaint.of(
-        body, citizen_ref=citizen_ref, restriction_id=restriction_id, complaint_id=complaint_id, official=caller.official,
-        actor=caller.actor, expected_version=version
-    )
-    return receipt_out(response, services.app.decide_complaint(command))
-
-
-@router.post(ONE + "/lift", response_model=WriteReceipt)
-def lift_restriction(
-    citizen_ref: UUID, restriction_id: UUID, body: LiftRestrictionBody, caller: MayLift, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> WriteReceipt:
-    """Lifts the restriction from now on, with the reason; the caller is the named official."""
-    command = LiftRestriction.of(
-        body, citizen_ref=citizen_ref, restriction_id=restriction_id, official=caller.official, actor=caller.actor,
-        expected_version=version
-    )
-    return receipt_out(response, services.app.lift_restriction(command))
+CREATED = status.HTTP_201_CREATED
+add_writes(router, (
+    Write("/contact-files/{citizen_ref}/restrictions", ProposeRestriction, ProposeRestrictionBody, MayPropose,
+          "Proposes a restriction with its grounds; the citizen is heard before a leader decides.", CREATED),
+    Write(ONE + "/hearing", SendHearing, HearingBody, MayHearing,
+          "Records that the citizen was sent the intended restriction to comment on by the deadline."),
+    Write(ONE + "/hearing/answer", AnswerHearing, HearingAnswerBody, MayHearing, "Records the citizen's comments."),
+    Write(ONE + "/hearing/skip", SkipHearing, HearingSkipBody, MaySkipHearing,
+          "Records that the hearing is skipped under a legal exception, with the reason."),
+    Write(ONE + "/decision", DecideRestriction, None, MayDecide,
+          "Decides the proposed restriction; the caller is the named deciding official."),
+    Write(ONE + "/reviews", ReviewRestriction, ReviewBody, MayReview,
+          "Reviews the restriction: continue on fresh grounds, amend, or lift; each with reasons."),
+    Write(ONE + "/amendments", AmendRestriction, AmendBody, MayReview, "Changes the terms within the current period."),
+    Write(ONE + "/complaints", ReceiveComplaint, ComplaintBody, MayComplaints,
+          "Records a complaint about the restriction.", CREATED),
+    Write(ONE + "/complaints/{complaint_id}/decision", DecideComplaint, ComplaintDecisionBody, MayComplaintDecision,
+          "Records the decision on a complaint, with reasons."),
+    Write(ONE + "/lift", LiftRestriction, LiftRestrictionBody, MayLift,
+          "Lifts the restriction from now on, with the reason; the caller is the named official."),
+))
 
 
 @router.get("/restrictions/reviews", response_model=list[ReviewDue])

@@ -1,0 +1,89 @@
+"""Write routes as rows of a table: each a POST that builds one command and makes one call.
+
+A row (`Write`) names the path, the command (whose snake_case name is both the application's
+method and the route's), the body (the command's inputs) and who may send it. Its route builds the
+command from the body, the ids in the path, If-Match where the route takes it, and the caller (the
+official too, where the command is one a named official answers for), and returns the receipt.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from inspect import Parameter, Signature
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel
+
+from api.deps import ExpectedVersion, ServicesDep
+from api.schemas import WriteReceipt
+from domain.application import Receipt
+from domain.command import Command
+
+
+def receipt_out(response: Response, receipt: Receipt) -> WriteReceipt:
+    """The receipt of a write on a contact file, with its version as ETag and the file as Location."""
+    response.headers["ETag"] = f'"{receipt.version}"'
+    response.headers["Location"] = f"/contact-files/{receipt.citizen_ref}"
+    return WriteReceipt(**receipt.__dict__)
+
+
+@dataclass(frozen=True)
+class Write:
+    """A POST to `path`: the command it sends, the body it takes (if any) and who may send it."""
+
+    path: str
+    command: type[Command]
+    body: type[BaseModel] | None
+    caller: Any  # the dependency that lets only the roles allowed through
+    description: str
+    status_code: int = status.HTTP_200_OK
+    if_match: bool = True  # whether the route takes If-Match as the version the caller last saw
+
+
+def method_name(command: type[Command]) -> str:
+    """The application method (and route) a command class names: `DecideRestriction` -> `decide_restriction`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", command.__name__).lower()
+
+
+def _signature(write: Write, ids: list[str]) -> Signature:
+    """The route's parameters, in the order the OpenAPI document lists them: path ids, body, caller, If-Match."""
+    kinds: list[tuple[str, Any]] = [(name, UUID) for name in ids]
+    kinds += [("body", write.body)] if write.body is not None else []
+    kinds += [("caller", write.caller), ("services", ServicesDep)]
+    kinds += [("version", ExpectedVersion)] if write.if_match else []
+    kinds += [("response", Response)]
+    parameters = [Parameter(name, Parameter.KEYWORD_ONLY, annotation=kind) for name, kind in kinds]
+    return Signature(parameters, return_annotation=WriteReceipt)
+
+
+def _endpoint(write: Write, ids: list[str]) -> Callable[..., WriteReceipt]:
+    """The route of one write: the command from body, path ids, If-Match and caller; one call; the receipt."""
+    method = method_name(write.command)
+    signed = "official" in write.command.model_fields
+
+    def endpoint(**given: Any) -> WriteReceipt:
+        caller = given["caller"]
+        targets = {name: given[name] for name in ids} | {"actor": caller.actor}
+        targets |= {"official": caller.official} if signed else {}
+        targets |= {"expected_version": given["version"]} if write.if_match else {}
+        body = given.get("body")
+        command = write.command(**targets) if body is None else write.command.of(body, **targets)
+        return receipt_out(given["response"], getattr(given["services"].app, method)(command))
+
+    endpoint.__signature__ = _signature(write, ids)  # type: ignore[attr-defined]
+    endpoint.__name__ = endpoint.__qualname__ = method
+    return endpoint
+
+
+def add_writes(router: APIRouter, writes: Iterable[Write]) -> None:
+    """Adds each write's route to `router`, in the order given."""
+    for write in writes:
+        ids = re.findall(r"{(\w+)}", router.prefix + write.path)
+        router.add_api_route(
+            write.path, _endpoint(write, ids), methods=["POST"], response_model=WriteReceipt,
+            status_code=write.status_code, description=write.description,
+        )
