@@ -18,7 +18,8 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 
-from api.deps import ExpectedVersion, ServicesDep
+from api.deps import ExpectedVersion, ServicesDep, allowed
+from api.roles import Operations
 from api.schemas import WriteReceipt
 from domain.application import Receipt
 from domain.command import Command
@@ -33,12 +34,12 @@ def receipt_out(response: Response, receipt: Receipt) -> WriteReceipt:
 
 @dataclass(frozen=True)
 class Write:
-    """A POST to `path`: the command it sends, the body it takes (if any) and who may send it."""
+    """A POST to `path`: the command it sends, the body it takes (if any) and the roles that may send it."""
 
     path: str
     command: type[Command]
     body: type[BaseModel] | None
-    caller: Any  # the dependency that lets only the roles allowed through
+    may: Operations  # the role table's row: which roles may send it
     description: str
     status_code: int = status.HTTP_200_OK
     if_match: bool = True  # whether the route takes If-Match as the version the caller last saw
@@ -53,7 +54,7 @@ def _signature(write: Write, ids: list[str]) -> Signature:
     """The route's parameters, in the order the OpenAPI document lists them: path ids, body, caller, If-Match."""
     kinds: list[tuple[str, Any]] = [(name, UUID) for name in ids]
     kinds += [("body", write.body)] if write.body is not None else []
-    kinds += [("caller", write.caller), ("services", ServicesDep)]
+    kinds += [("caller", allowed(write.may)), ("services", ServicesDep)]
     kinds += [("version", ExpectedVersion)] if write.if_match else []
     kinds += [("response", Response)]
     parameters = [Parameter(name, Parameter.KEYWORD_ONLY, annotation=kind) for name, kind in kinds]

@@ -24,9 +24,6 @@ from infra.access_log import Access, Purpose, case_purpose
 router = APIRouter(prefix="/contact-files", tags=["contact files"])
 MayOpenFile = allowed(roles.OPEN_FILE)
 MayReadFile = allowed(roles.READ_FILE)
-MayPhoneNumbers = allowed(roles.PHONE_NUMBERS)
-MayAdjustmentNeeds = allowed(roles.ADJUSTMENT_NEEDS)
-MayWarnings = allowed(roles.WARNINGS)
 MayAccessReport = allowed(roles.ACCESS_REPORT)
 
 
@@ -60,11 +57,11 @@ def get_contact_file(citizen_ref: UUID, caller: MayReadFile, services: ServicesD
 
 
 add_writes(router, (
-    Write("/{citizen_ref}/phone-numbers", RegisterPhoneNumber, PhoneNumberBody, MayPhoneNumbers,
+    Write("/{citizen_ref}/phone-numbers", RegisterPhoneNumber, PhoneNumberBody, roles.PHONE_NUMBERS,
           "Records a phone number as the citizen's (normalised to E.164); a known number changes nothing."),
-    Write("/{citizen_ref}/adjustment-needs", RecordAdjustmentNeed, AdjustmentNeedBody, MayAdjustmentNeeds,
+    Write("/{citizen_ref}/adjustment-needs", RecordAdjustmentNeed, AdjustmentNeedBody, roles.ADJUSTMENT_NEEDS,
           "Records a need (e.g. dyslexia) that makes the citizen rely on certain channels.", status.HTTP_201_CREATED),
-    Write("/{citizen_ref}/warnings", IssueWarning, WarningBody, MayWarnings,
+    Write("/{citizen_ref}/warnings", IssueWarning, WarningBody, roles.WARNINGS,
           "Records a warning asking the citizen to stop a named behaviour; the caller is the named official.",
           status.HTTP_201_CREATED),
 ))

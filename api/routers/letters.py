@@ -17,7 +17,6 @@ router = APIRouter(prefix="/contact-files/{citizen_ref}/letters", tags=["letters
 PDF = {200: {"content": {"application/pdf": {}}}, 500: {"description": "the stored PDF no longer matches its hash"}}
 MayIssueLetter = allowed(roles.ISSUE_LETTER)
 MayReadLetter = allowed(roles.READ_LETTER)
-MayLetterSent = allowed(roles.LETTER_SENT)
 
 
 @router.post("", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED)
@@ -43,8 +42,8 @@ def fetch_letter(citizen_ref: UUID, letter_id: UUID, caller: MayReadLetter, serv
 
 
 add_writes(router, (
-    Write("/{letter_id}/dispatch", RecordDispatch, DispatchBody, MayLetterSent, "Records how and when the letter was sent.",
+    Write("/{letter_id}/dispatch", RecordDispatch, DispatchBody, roles.LETTER_SENT, "Records how and when the letter was sent.",
           if_match=False),
-    Write("/{letter_id}/delivery", RecordDelivery, DeliveryBody, MayLetterSent,
+    Write("/{letter_id}/delivery", RecordDelivery, DeliveryBody, roles.LETTER_SENT,
           "Records the evidence that the letter reached the citizen.", if_match=False),
 ))

@@ -36,35 +36,27 @@ from domain.restriction_inputs import (
 )
 
 router = APIRouter(tags=["restrictions"])
-MayPropose = allowed(roles.PROPOSE)
-MayHearing = allowed(roles.HEARING)
-MaySkipHearing = allowed(roles.SKIP_HEARING)
-MayDecide = allowed(roles.DECIDE)
-MayReview = allowed(roles.REVIEW)
-MayComplaints = allowed(roles.COMPLAINTS)
-MayComplaintDecision = allowed(roles.COMPLAINT_DECISION)
-MayLift = allowed(roles.LIFT)
 MayReviewsDue = allowed(roles.REVIEWS_DUE)
 ONE = "/contact-files/{citizen_ref}/restrictions/{restriction_id}"
 CREATED = status.HTTP_201_CREATED
 add_writes(router, (
-    Write("/contact-files/{citizen_ref}/restrictions", ProposeRestriction, ProposeRestrictionBody, MayPropose,
+    Write("/contact-files/{citizen_ref}/restrictions", ProposeRestriction, ProposeRestrictionBody, roles.PROPOSE,
           "Proposes a restriction with its grounds; the citizen is heard before a leader decides.", CREATED),
-    Write(ONE + "/hearing", SendHearing, HearingBody, MayHearing,
+    Write(ONE + "/hearing", SendHearing, HearingBody, roles.HEARING,
           "Records that the citizen was sent the intended restriction to comment on by the deadline."),
-    Write(ONE + "/hearing/answer", AnswerHearing, HearingAnswerBody, MayHearing, "Records the citizen's comments."),
-    Write(ONE + "/hearing/skip", SkipHearing, HearingSkipBody, MaySkipHearing,
+    Write(ONE + "/hearing/answer", AnswerHearing, HearingAnswerBody, roles.HEARING, "Records the citizen's comments."),
+    Write(ONE + "/hearing/skip", SkipHearing, HearingSkipBody, roles.SKIP_HEARING,
           "Records that the hearing is skipped under a legal exception, with the reason."),
-    Write(ONE + "/decision", DecideRestriction, None, MayDecide,
+    Write(ONE + "/decision", DecideRestriction, None, roles.DECIDE,
           "Decides the proposed restriction; the caller is the named deciding official."),
-    Write(ONE + "/reviews", ReviewRestriction, ReviewBody, MayReview,
+    Write(ONE + "/reviews", ReviewRestriction, ReviewBody, roles.REVIEW,
           "Reviews the restriction: continue on fresh grounds, amend, or lift; each with reasons."),
-    Write(ONE + "/amendments", AmendRestriction, AmendBody, MayReview, "Changes the terms within the current period."),
-    Write(ONE + "/complaints", ReceiveComplaint, ComplaintBody, MayComplaints,
+    Write(ONE + "/amendments", AmendRestriction, AmendBody, roles.REVIEW, "Changes the terms within the current period."),
+    Write(ONE + "/complaints", ReceiveComplaint, ComplaintBody, roles.COMPLAINTS,
           "Records a complaint about the restriction.", CREATED),
-    Write(ONE + "/complaints/{complaint_id}/decision", DecideComplaint, ComplaintDecisionBody, MayComplaintDecision,
+    Write(ONE + "/complaints/{complaint_id}/decision", DecideComplaint, ComplaintDecisionBody, roles.COMPLAINT_DECISION,
           "Records the decision on a complaint, with reasons."),
-    Write(ONE + "/lift", LiftRestriction, LiftRestrictionBody, MayLift,
+    Write(ONE + "/lift", LiftRestriction, LiftRestrictionBody, roles.LIFT,
           "Lifts the restriction from now on, with the reason; the caller is the named official."),
 ))
 
