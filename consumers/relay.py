@@ -38,6 +38,7 @@ from consumers.messages import OutboundMessage
 from consumers.topics import ensure_topic
 from domain.application import Vaern
 from domain.retry import Stopped, doubling, retry
+from infra.background import in_background
 from infra.database import Database
 from infra.eventstore import EventLog
 from infra.settings import Settings
@@ -305,15 +306,8 @@ class Relay:
 
     def start(self) -> threading.Thread:
         """Runs the relay in a daemon thread."""
-        self._thread = threading.Thread(target=self._run_quietly, name=f"relay-{self.topic}", daemon=True)
-        self._thread.start()
+        self._thread = in_background(self.run, f"relay-{self.topic}")
         return self._thread
-
-    def _run_quietly(self) -> None:
-        try:
-            self.run()
-        except BaseException:  # recorded in self.error and reported by status()
-            pass
 
     def stop(self) -> None:
         """Stops the loop after the batch in hand, and waits for its thread (run() closes the producer)."""

@@ -31,6 +31,7 @@ from consumers.messages import MalformedMessage, RoutingUpdate, Snapshot, parse_
 from consumers.telephony_positions import ReadingPositions
 from consumers.telephony_table import DEFAULT_ROUTING, RoutingTable
 from domain.retry import Stopped, doubling, retry
+from infra.background import in_background
 from infra.database import Database, open_database
 from infra.settings import Settings
 from projections.phone_routing import CallRouting as Routing
@@ -213,15 +214,8 @@ class TelephonyConsumer:
     def start(self) -> threading.Thread:
         """Runs the consumer in a daemon thread."""
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._run_quietly, name=f"telephony-{self.group_id}", daemon=True)
-        self._thread.start()
+        self._thread = in_background(self.run, f"telephony-{self.group_id}")
         return self._thread
-
-    def _run_quietly(self) -> None:
-        try:
-            self.run()
-        except BaseException:  # recorded in self.error
-            pass
 
     def stop(self) -> None:
         """Stops polling after the batch in hand, and waits for the thread."""

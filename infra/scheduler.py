@@ -12,6 +12,7 @@ import threading
 from domain.application import Vaern
 from domain.errors import DomainError
 from domain.restriction_inputs import ExpireRestriction
+from infra.background import in_background
 from infra.database import Database
 from projections.restriction_schedule import RestrictionScheduleView
 
@@ -54,14 +55,7 @@ class ExpiryScheduler:
             raise
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run_quietly, name="scheduler", daemon=True)
-        self._thread.start()
-
-    def _run_quietly(self) -> None:
-        try:
-            self.run()
-        except BaseException:  # recorded in self.error, reported on /health
-            pass
+        self._thread = in_background(self.run, "scheduler")
 
     def stop(self) -> None:
         self._stopping.set()

@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from domain.retry import Stopped, doubling, retry
+from infra.background import in_background
 from infra.database import Cursor, Database
 from infra.eventstore import EventLog
 from projections.failures import ProjectionFailed, ViewStopped, ViewWaiting, describe, is_transient
@@ -328,8 +329,7 @@ class ViewRunner:
         if self._thread is not None and self._thread.is_alive():
             return self._thread
         self._known_current()
-        self._thread = threading.Thread(target=self._run_quietly, name=f"view-{self.view.name}", daemon=True)
-        self._thread.start()
+        self._thread = in_background(self.run, f"view-{self.view.name}")
         return self._thread
 
     def _known_current(self) -> None:
@@ -342,12 +342,6 @@ class ViewRunner:
                 self._mark_current(position, started)
         except Exception as error:  # the thread meets it again, and waits it out or stops
             log.warning("view %s: could not record itself current at start (%s)", self.view.name, describe(error))
-
-    def _run_quietly(self) -> None:
-        try:
-            self.run()
-        except BaseException:  # recorded in self.error and reported on /health
-            pass
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stops following, and waits for a batch in progress to finish."""
