@@ -12,7 +12,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import EnvType, get_topic
 
-from domain.changes import change
+from domain.changes import change_now, load
 from domain.contact_file import ContactFile
 from domain.contact_file_inputs import (
     IssueLetter,
@@ -24,7 +24,7 @@ from domain.contact_file_inputs import (
     RecordDispatch,
     RegisterPhoneNumber,
 )
-from domain.errors import NotFound, RuleViolation
+from domain.errors import RuleViolation
 from domain.identity import Cpr, citizen_ref, normalise_phone_number
 from domain.incident import Incident
 from domain.incident_commands import IncidentCommands
@@ -212,13 +212,7 @@ class Vaern(SupersessionCommands, IncidentCommands, Application[UUID]):
         return self._change(c, lambda f, now: f.record_delivery(c.letter_id, c.evidence, c.actor, now))
 
     def get_contact_file(self, ref: UUID, version: int | None = None) -> ContactFile:
-        try:
-            file = self.repository.get(ref, version=version)
-        except AggregateNotFoundError:
-            file = None
-        if not isinstance(file, ContactFile):
-            raise NotFound("no contact file with that reference")
-        return file
+        return load(self.repository, ContactFile, ref, version, "no contact file with that reference")
 
     def incident_basis(self, incident_ids: Iterable[UUID], field: str) -> dict[UUID, IncidentBasis]:
         """What the restriction rules need of each incident; an unknown id is refused naming `field`."""
@@ -234,7 +228,7 @@ class Vaern(SupersessionCommands, IncidentCommands, Application[UUID]):
         return found
 
     def _change(self, c: OnFile, decide: Callable[[ContactFile, datetime], Any]) -> Receipt:
-        file, outcome, position = change(
-            lambda: self.get_contact_file(c.citizen_ref), self.save, c.expected_version, lambda f: decide(f, self.clock())
+        file, created_id, position = change_now(
+            lambda: self.get_contact_file(c.citizen_ref), self.save, self.clock, c.expected_version, decide
         )
-        return Receipt(c.citizen_ref, file.version, position, outcome if isinstance(outcome, UUID) else None)
+        return Receipt(c.citizen_ref, file.version, position, created_id)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from domain.errors import VersionConflict
+from domain.errors import NotFound, VersionConflict
 from domain.retry import jittered, retry
+
+if TYPE_CHECKING:
+    from eventsourcing.application import Repository
 
 A = TypeVar("A")
 _MAX_ATTEMPTS = 30
@@ -47,3 +53,27 @@ def change(
         return retry(attempt, _WrittenFirst, _PAUSES, attempts=_MAX_ATTEMPTS)
     except _WrittenFirst:
         raise VersionConflict(-1, load().version) from None  # type: ignore[attr-defined]
+
+
+def load(repository: Repository[UUID], kind: type[A], aggregate_id: UUID, version: int | None, missing: str) -> A:
+    """The aggregate of type `kind` with this id (as it stood at `version`, if given), or NotFound saying `missing`."""
+    try:
+        aggregate = repository.get(aggregate_id, version=version)
+    except AggregateNotFoundError:
+        aggregate = None
+    if not isinstance(aggregate, kind):
+        raise NotFound(missing)
+    return aggregate
+
+
+def change_now(
+    load: Callable[[], A],
+    save: Callable[[A], list[Any]],
+    clock: Callable[[], datetime],
+    expected_version: int | None,
+    decide: Callable[[A, datetime], Any],
+) -> tuple[A, UUID | None, int | None]:
+    """`change`, deciding as of the clock's time; returns the aggregate, the id `decide` returned (what it
+    created, if anything) and the log position."""
+    aggregate, outcome, position = change(load, save, expected_version, lambda a: decide(a, clock()))
+    return aggregate, outcome if isinstance(outcome, UUID) else None, position

@@ -8,10 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
-from domain.changes import change
-from domain.errors import NotFound
+from domain.changes import change_now, load
 from domain.incident import Incident
 from domain.incident_inputs import OnIncident
 
@@ -41,19 +38,11 @@ class IncidentChanges:
 
     def get_incident(self, incident_id: UUID, version: int | None = None) -> Incident:
         """The incident as it stands (or stood at `version`)."""
-        try:
-            incident = self.repository.get(incident_id, version=version)
-        except AggregateNotFoundError:
-            raise NotFound("no incident with that id") from None
-        if not isinstance(incident, Incident):
-            raise NotFound("no incident with that id")
-        return incident
+        return load(self.repository, Incident, incident_id, version, "no incident with that id")
 
     def _change_incident(self, command: OnIncident, decide: Callable[[Incident, datetime], Any]) -> IncidentReceipt:
         """Decides `command` on the incident it targets, at the version it expects if it names one."""
-        incident, outcome, position = change(
-            lambda: self.get_incident(command.incident_id), self.save, command.expected_version,
-            lambda i: decide(i, self.clock()),
+        incident, takedown_id, position = change_now(
+            lambda: self.get_incident(command.incident_id), self.save, self.clock, command.expected_version, decide
         )
-        takedown_id = outcome if isinstance(outcome, UUID) else None
         return IncidentReceipt(command.incident_id, incident.version, position, takedown_id)
