@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from contextlib import contextmanager
@@ -43,17 +42,7 @@ from infra.database import Database
 from infra.eventstore import EventLog
 from infra.settings import Settings
 from projections.failures import describe
-from projections.positions import (
-    STOPPED,
-    WAITING,
-    advance_position,
-    current_position,
-    mark_current,
-    mark_trouble,
-    now,
-    read_position,
-    register,
-)
+from projections.positions import STOPPED, WAITING, Tracked, advance_position, now
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +100,9 @@ class Relay:
         self.last_failure: str | None = None
         self.leadership = leadership or leadership_for(db, self.name)
         self.leading = False
-        self._marked = float("-inf")  # when this relay last recorded itself current
         self._follower = RoutingFollower(app.get_contact_file)
         self._replacements_seen = 0  # the supersession register's version the follower's memory reflects
-        register(db, self.name)
+        self._row = Tracked(db, self.name, f"relay to {topic}")
         relay_topic.create_table(db)
 
     @classmethod
@@ -127,7 +115,7 @@ class Relay:
     @property
     def position(self) -> int:
         """The log position up to which every routing change is confirmed by the broker."""
-        return current_position(self.db, self.name)
+        return self._row.position
 
     @property
     def lag(self) -> int:
@@ -213,7 +201,7 @@ class Relay:
                 for future in batch.futures:
                     future.get(timeout=0)
         with self.db.transaction() as cur:
-            if read_position(cur, self.name, lock=True) != batch.start:
+            if not self._row.still_at(cur, batch.start):
                 return None
             advance_position(cur, self.name, batch.start, batch.end, alive_at=now())
         return len(batch.messages)
@@ -262,13 +250,13 @@ class Relay:
                 if not self.leading:
                     self._stopping.wait(self.poll_interval)  # standing by: try for the lead again
                     continue
-                self._mark_current(started)
+                self._row.mark_current(started, self.poll_interval)  # the leader, caught up with the head
                 if published == 0:
                     self.events.wakeup.wait_past(generation, self.poll_interval)
         except Exception as error:
             self.error = error
             log.error("relay to %s stopped: %s", self.topic, describe(error))
-            self._record(STOPPED, describe(error))
+            self._row.record(STOPPED, describe(error))
             raise
         except BaseException as error:
             self.error = error
@@ -283,23 +271,10 @@ class Relay:
         generation, started = self.events.wakeup.generation, now()
         return generation, started, self.catch_up()
 
-    def _mark_current(self, started: datetime) -> None:
-        """The leader, caught up with the head it read after `started`, records so (about once per poll interval)."""
-        clock = time.monotonic()
-        if clock - self._marked >= self.poll_interval / 2:
-            mark_current(self.db, self.name, self.position, started)
-            self._marked = clock
-
-    def _record(self, state: str, error: str) -> None:
-        try:
-            mark_trouble(self.db, self.name, state, error)
-        except Exception as failure:  # the database may be what fails; the log says it all the same
-            log.warning("relay to %s: its state could not be recorded (%s)", self.topic, describe(failure))
-
     def _wait_to_retry(self, failure: Exception, backoff: float, failures: int) -> None:
         """Reports, here and in the relay's row, the broker failure it waits `backoff` seconds out."""
         self.last_failure = str(failure)
-        self._record(WAITING, str(failure))
+        self._row.record(WAITING, str(failure))
         log.warning(
             "relay to %s stays at position %d (%s); retrying in %.1fs", self.topic, self.position, failure, backoff
         )

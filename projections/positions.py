@@ -21,10 +21,15 @@ follower refreshes them about once per poll interval.
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from infra.database import Cursor, Database
+from projections.failures import describe
+
+log = logging.getLogger(__name__)
 
 DDL = (
     "CREATE TABLE IF NOT EXISTS vaern_positions ("
@@ -164,6 +169,38 @@ def followers(db: Database, names: list[str] | None = None, prefix: str | None =
         )
         for row in rows
     }
+
+
+class Tracked:
+    """A long-running follower's own row (a view runner's, the relay's): registered once, read, and marked."""
+
+    def __init__(self, db: Database, name: str, label: str) -> None:
+        self.db, self.name, self.label = db, name, label  # `label` names the follower in the log
+        self._marked = float("-inf")  # when the follower last recorded itself current while idle
+        register(db, name)
+
+    @property
+    def position(self) -> int:
+        return current_position(self.db, self.name)
+
+    def still_at(self, cur: Cursor, start: int) -> bool:
+        """Locks the row for this transaction; False if another instance (or a rebuild) moved it from `start`."""
+        return read_position(cur, self.name, lock=True) == start
+
+    def mark_current(self, started: datetime, poll_interval: float, position: int | None = None) -> None:
+        """`mark_current` at `position` (None: where the row is), about once per poll interval: an idle
+        follower refreshes its row that often."""
+        clock = time.monotonic()
+        if clock - self._marked >= poll_interval / 2:
+            mark_current(self.db, self.name, self.position if position is None else position, started)
+            self._marked = clock
+
+    def record(self, state: str, error: str, stopped_at: int | None = None) -> None:
+        """`mark_trouble`; the database may be what fails, and then the log says it all the same."""
+        try:
+            mark_trouble(self.db, self.name, state, error, stopped_at)
+        except Exception as failure:
+            log.warning("%s: its state could not be recorded (%s)", self.label, describe(failure))
 
 
 def now() -> datetime:

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from datetime import datetime
 from typing import Any, Protocol
 
 from domain.retry import Stopped, doubling, retry
@@ -33,17 +31,7 @@ from infra.background import in_background
 from infra.database import Cursor, Database
 from infra.eventstore import EventLog
 from projections.failures import ProjectionFailed, ViewStopped, ViewWaiting, describe, is_transient
-from projections.positions import (
-    STOPPED,
-    WAITING,
-    advance_position,
-    current_position,
-    mark_current,
-    mark_trouble,
-    now,
-    read_position,
-    register,
-)
+from projections.positions import STOPPED, WAITING, Tracked, advance_position, now
 from projections.row_writes import Batch
 
 log = logging.getLogger(__name__)
@@ -173,15 +161,14 @@ class ViewRunner:
         self.resume_when_superseded = resume_when_superseded
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._marked = float("-inf")  # when this runner last recorded itself current while idle
         self.error: BaseException | None = None  # what stopped the view, or what it is waiting out
-        register(db, view.name)
+        self._row = Tracked(db, view.name, f"view {view.name}")
         with db.transaction() as cur:
             view.create_tables(cur)
 
     @property
     def position(self) -> int:
-        return current_position(self.db, self.view.name)
+        return self._row.position
 
     def catch_up(self) -> int:
         """Applies every event recorded so far; returns how many events the view was given."""
@@ -204,24 +191,18 @@ class ViewRunner:
         start = self.position
         head = self.events.head()
         if head <= start:
-            self._mark_current(start, started)
+            self._row.mark_current(started, self.poll_interval, start)
             return None
         batch = self.events.read(after=start, limit=self.batch_size, topics=self.topics)
         end = batch_end(batch, head, self.batch_size)
         with self.db.transaction() as cur:
-            if read_position(cur, self.view.name, lock=True) != start:
+            if not self._row.still_at(cur, start):
                 return 0  # another instance (or a rebuild) moved the view meanwhile; re-read from there
             apply_events(self.view, cur, batch)
             advance_position(cur, self.view.name, start, end, alive_at=started, current=end >= head)
         self._recovered()
         self.watch.changed()
         return len(batch)
-
-    def _mark_current(self, position: int, started: datetime) -> None:
-        clock = time.monotonic()
-        if clock - self._marked >= self.poll_interval / 2:
-            mark_current(self.db, self.view.name, position, started)
-            self._marked = clock
 
     def run(self) -> None:
         """Follows the log until stopped; raises (and records) the error that stopped it.
@@ -270,7 +251,7 @@ class ViewRunner:
         """Reports the error that stops the view, here and in its position row, for every process to see."""
         self.error = stopped
         log.error("view %s stopped: %s", self.view.name, stopped)  # no traceback: it may quote event data
-        self._record(STOPPED, getattr(stopped, "reason", str(stopped)), getattr(stopped, "position", None))
+        self._row.record(STOPPED, getattr(stopped, "reason", str(stopped)), getattr(stopped, "position", None))
 
     def _await_correction(self, position: int, seen: int) -> None:
         """Waits until the event at `position` is superseded anew (a replacement recorded after `seen`),
@@ -297,12 +278,6 @@ class ViewRunner:
             log.warning("view %s cannot look for a supersession yet: %s", self.view.name, describe(error))
             return 0
 
-    def _record(self, state: str, error: str, stopped_at: int | None = None) -> None:
-        try:
-            mark_trouble(self.db, self.view.name, state, error, stopped_at)
-        except Exception as failure:  # the database may be what is failing; the log still says it
-            log.warning("view %s: its state could not be recorded (%s)", self.view.name, describe(failure))
-
     def _wait_out(self, error: Exception, delay: float, failures: int) -> None:
         """Reports, here and in the position row, the transient error the runner waits `delay` seconds out."""
         self.error = ViewWaiting(
@@ -310,7 +285,7 @@ class ViewRunner:
             f" next attempt in {delay:g} s (failure {failures} in a row)"
         )
         log.warning("%s", self.error)
-        self._record(WAITING, str(self.error))
+        self._row.record(WAITING, str(self.error))
 
     def _recovered(self) -> None:
         """After a batch committed (which cleared the recorded state too): no error to report here either."""
@@ -339,7 +314,7 @@ class ViewRunner:
             started = now()
             position = self.position
             if self.events.head() <= position:
-                self._mark_current(position, started)
+                self._row.mark_current(started, self.poll_interval, position)
         except Exception as error:  # the thread meets it again, and waits it out or stops
             log.warning("view %s: could not record itself current at start (%s)", self.view.name, describe(error))
 
