@@ -8,6 +8,7 @@ that they need not import the aggregate they are mixed into: imports go one way,
 from __future__ import annotations
 
 from datetime import date, datetime
+from collections.abc import Callable
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -26,6 +27,7 @@ from domain.incident_values import (
     local_day,
 )
 from domain.police_report import PoliceReport
+from domain.values import Actor
 
 
 class IncidentState(Protocol):
@@ -87,6 +89,17 @@ class IncidentState(Protocol):
 
     def moment(self, at: datetime | None, now: datetime, field: str = "at", after: datetime | None = None) -> datetime: ...
 
+    def check_for_employees(self, employee_ids: tuple[str, ...], refusal: Callable[[str], str | None] = ...) -> None: ...
+
+    def record_at(self, event: Any, actor: Actor, now: datetime, at: datetime | None, **fields: Any) -> None: ...
+
+
+def stated(text: str, field: str, refusal: str) -> str:
+    """`text` without the blanks around it; refused as `refusal` under `field` if nothing is left."""
+    if not text.strip():
+        raise RuleViolation(field, refusal)
+    return text.strip()
+
 
 class IncidentChecks:
     """The checks every command on an incident may make (mixed into `Incident`)."""
@@ -125,3 +138,18 @@ class IncidentChecks:
         if moment < earliest:
             raise RuleViolation(field, f"may not lie before {earliest.isoformat()}")
         return moment
+
+    def check_for_employees(
+        self: IncidentState, employee_ids: tuple[str, ...], refusal: Callable[[str], str | None] = lambda _: None
+    ) -> None:
+        """An open incident, and employees that `check_employees` takes and `refusal` finds nothing against."""
+        self.check_handling()
+        self.check_employees(employee_ids)
+        for employee_id in employee_ids:
+            reason = refusal(employee_id)
+            if reason is not None:
+                raise RuleViolation("employee_ids", reason)
+
+    def record_at(self: IncidentState, event: Any, actor: Actor, now: datetime, at: datetime | None, **fields: Any) -> None:
+        """Records `event` as of `at` (checked by `moment`), or now."""
+        self.trigger_event(event, **fields, actor=actor, effective_at=self.moment(at, now))
