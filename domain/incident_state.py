@@ -7,25 +7,14 @@ that they need not import the aggregate they are mixed into: imports go one way,
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
 from domain.errors import RuleViolation
-from domain.incident_values import (
-    Absence,
-    Correction,
-    Debriefing,
-    Evidence,
-    IncidentFacts,
-    LeaderNotice,
-    Note,
-    SupportKind,
-    SupportOffer,
-    Takedown,
-    local_day,
-)
+from domain import incident_values
+from domain.incident_values import IncidentFacts, SupportKind, local_day
 from domain.police_report import PoliceReport
 from domain.values import Actor
 
@@ -36,14 +25,14 @@ class IncidentState(Protocol):
     id: UUID
     facts: IncidentFacts
     reported_at: datetime
-    leader_notices: list[LeaderNotice]
-    support: dict[tuple[str, SupportKind], SupportOffer]
-    debriefings: list[Debriefing]
-    notes: list[Note]
-    evidence: dict[str, Evidence]
-    takedowns: dict[UUID, Takedown]
-    absences: list[Absence]
-    corrections: list[Correction]
+    leader_notices: list[incident_values.LeaderNotice]
+    support: dict[tuple[str, SupportKind], incident_values.SupportOffer]
+    debriefings: list[incident_values.Debriefing]
+    notes: list[incident_values.Note]
+    evidence: dict[str, incident_values.Evidence]
+    takedowns: dict[UUID, incident_values.Takedown]
+    absences: list[incident_values.Absence]
+    corrections: list[incident_values.Correction]
     closed_at: datetime | None
     police: PoliceReport
 
