@@ -24,6 +24,7 @@ from domain.incident_inputs import (
     TakedownRefusedInputs,
 )
 from domain import incident_values
+from domain.command import Inputs
 from domain.incident_values import Centre, IncidentFacts
 from domain.police_report import Consent, ConsentAnswer, PoliceAdvice, PoliceDecision, PoliceOutcome
 from domain.police_report_inputs import (
@@ -111,6 +112,18 @@ class PrivateReportBody(PrivateReportInputs):
 
 class NotReportedBody(NotReportedInputs):
     pass
+
+
+_BODIES = (
+    At, InformLeaderBody, SupportBody, DebriefingBody, NoteBody, EvidenceBody, TakedownBody, TakedownRefusedBody, AbsenceBody,
+    CorrectionBody, CloseBody, ReopenBody, ConsentBody, AdviceBody, PoliceReportBody, PrivateReportBody, NotReportedBody,
+)
+
+
+def body_of(command: type[Inputs]) -> type[Inputs]:
+    """The body of a command on an incident: the one that is the command's own inputs (its first base)."""
+    inputs = command.__bases__[0]
+    return next(body for body in _BODIES if body.__bases__[0] is inputs)
 
 
 class IncidentWriteReceipt(Answer):

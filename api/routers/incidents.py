@@ -16,65 +16,18 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel
 
 from api import roles
 from api.deps import ExpectedVersion, ServicesDep, allowed
-from api.incident_schemas import (
-    AbsenceBody,
-    AdviceBody,
-    At,
-    CloseBody,
-    ConsentBody,
-    CorrectionBody,
-    DebriefingBody,
-    EvidenceBody,
-    IncidentOut,
-    IncidentWriteReceipt,
-    InformLeaderBody,
-    NoteBody,
-    NotReportedBody,
-    OverdueIncidentOut,
-    PoliceReportBody,
-    PrivateReportBody,
-    ReopenBody,
-    ReportIncidentBody,
-    SupportBody,
-    TakedownBody,
-    TakedownRefusedBody,
-)
+from api.incident_schemas import EvidenceBody, IncidentOut, IncidentWriteReceipt, OverdueIncidentOut, ReportIncidentBody, body_of
+from domain import incident_inputs as on
+from domain import police_report_inputs as police
 from domain.application import utc_now
+from domain.command import Inputs
 from domain.incident_commands import IncidentReceipt
-from infra.access_log import Access, case_purpose
 from domain.incident_values import IncidentFacts
-from domain.incident_inputs import (
-    AcceptSupport,
-    AddNote,
-    AttachEvidence,
-    CloseIncident,
-    CorrectIncident,
-    DeclineSupport,
-    HoldDebriefing,
-    InformLeader,
-    OfferSupport,
-    OnIncident,
-    RecordAbsence,
-    RecordPostRemoved,
-    RecordTakedownRefused,
-    ReopenIncident,
-    ReportIncident,
-    RequestTakedown,
-)
-from domain.police_report_inputs import (
-    DeclineConsent,
-    GiveConsent,
-    RecordNotReported,
-    RecordPoliceAdvice,
-    RecordPrivateReport,
-    ReportToPolice,
-    WithdrawConsent,
-)
 from domain.values import Role
+from infra.access_log import Access, case_purpose
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 MayReportIncident = allowed(roles.REPORT_INCIDENT)
@@ -95,7 +48,7 @@ def report_incident(
 ) -> IncidentWriteReceipt:
     """Reports an incident; the caller is recorded as the reporter."""
     facts = IncidentFacts.model_validate(body.model_dump())
-    return _receipt(response, services.app.report_incident(ReportIncident(facts=facts, actor=caller.actor)))
+    return _receipt(response, services.app.report_incident(on.ReportIncident(facts=facts, actor=caller.actor)))
 
 
 @router.get("/overdue", response_model=list[OverdueIncidentOut])
@@ -130,8 +83,7 @@ class Write:
     """A write on an incident: the command a POST to `path` (under the incident) gives, its body and who may send it."""
 
     path: str
-    command: type[OnIncident]
-    body: type[BaseModel]
+    command: type[on.OnIncident]
     description: str
     caller: Any = HANDLE  # the dependency that lets only the roles allowed through
     status_code: int = status.HTTP_200_OK
@@ -142,52 +94,55 @@ class Write:
     def route(self) -> str:
         return f"/{{incident_id}}/{self.path}"
 
+    @property
+    def body(self) -> type[Inputs]:
+        return body_of(self.command)
+
 
 def _stored(body: EvidenceBody, services: Any) -> None:
     services.blobs.require(body.sha256, body.media_type, body.size)
 
 
-def _police(action: str, command: type[OnIncident], body: type[BaseModel], description: str) -> Write:
+def _police(action: str, command: type[on.OnIncident], description: str) -> Write:
     """A write on the police-report part: criminal-offence data, sent only by those who may record it."""
-    return Write(f"police-report/{action}", command, body, description, POLICE, tags=["police reports"])
+    return Write(f"police-report/{action}", command, description, POLICE, tags=["police reports"])
 
 
 WRITES = (
-    Write("inform-leader", InformLeader, InformLeaderBody, "Records that a leader was told about the incident."),
-    Write("offer-support", OfferSupport, SupportBody,
+    Write("inform-leader", on.InformLeader, "Records that a leader was told about the incident."),
+    Write("offer-support", on.OfferSupport,
           "Records support (crisis help, occupational health, debriefing, a colleague) offered to an employee."),
-    Write("accept-support", AcceptSupport, SupportBody, "Records that the employee accepted support offered to them."),
-    Write("decline-support", DeclineSupport, SupportBody, "Records that the employee declined support offered to them."),
-    Write("debriefings", HoldDebriefing, DebriefingBody, "Records a debriefing held with affected employees, written up."),
-    Write("notes", AddNote, NoteBody, "Records information given orally, as of when it was given."),
-    Write("evidence", AttachEvidence, EvidenceBody,
+    Write("accept-support", on.AcceptSupport, "Records that the employee accepted support offered to them."),
+    Write("decline-support", on.DeclineSupport, "Records that the employee declined support offered to them."),
+    Write("debriefings", on.HoldDebriefing, "Records a debriefing held with affected employees, written up."),
+    Write("notes", on.AddNote, "Records information given orally, as of when it was given."),
+    Write("evidence", on.AttachEvidence,
           "Records a file uploaded to /evidence (by its SHA-256) as evidence.", check=_stored),
-    Write("takedowns", RequestTakedown, TakedownBody,
+    Write("takedowns", on.RequestTakedown,
           "Records a request to the platform or the citizen that a post be taken down.",
           status_code=status.HTTP_201_CREATED),
-    Write(TAKEDOWN + "/removed", RecordPostRemoved, At, "Records that the post was removed."),
-    Write(TAKEDOWN + "/refused", RecordTakedownRefused, TakedownRefusedBody,
+    Write(TAKEDOWN + "/removed", on.RecordPostRemoved, "Records that the post was removed."),
+    Write(TAKEDOWN + "/refused", on.RecordTakedownRefused,
           "Records that the takedown was refused, with the reason given if any."),
-    Write("absences", RecordAbsence, AbsenceBody,
-          "Records an affected employee's absence: its first day and how many days."),
-    Write("corrections", CorrectIncident, CorrectionBody,
+    Write("absences", on.RecordAbsence, "Records an affected employee's absence: its first day and how many days."),
+    Write("corrections", on.CorrectIncident,
           "Records new values for some facts, with the reason; earlier values stay in the history."),
-    Write("close", CloseIncident, CloseBody, "Closes the incident; a leader must have been informed.", CLOSE),
-    Write("reopen", ReopenIncident, ReopenBody, "Reopens a closed incident, with the reason.", CLOSE),
-    _police("give-consent", GiveConsent, ConsentBody, "Records the employee's consent to a police report by the administration."),
-    _police("decline-consent", DeclineConsent, ConsentBody, "Records that the employee does not want the administration to report."),
-    _police("withdraw-consent", WithdrawConsent, ConsentBody, "Records that the employee withdrew their consent."),
-    _police("advice", RecordPoliceAdvice, AdviceBody, "Records the central administration's advice on a police report."),
-    _police("report", ReportToPolice, PoliceReportBody,
+    Write("close", on.CloseIncident, "Closes the incident; a leader must have been informed.", CLOSE),
+    Write("reopen", on.ReopenIncident, "Reopens a closed incident, with the reason.", CLOSE),
+    _police("give-consent", police.GiveConsent, "Records the employee's consent to a police report by the administration."),
+    _police("decline-consent", police.DeclineConsent, "Records that the employee does not want the administration to report."),
+    _police("withdraw-consent", police.WithdrawConsent, "Records that the employee withdrew their consent."),
+    _police("advice", police.RecordPoliceAdvice, "Records the central administration's advice on a police report."),
+    _police("report", police.ReportToPolice,
             "Records the administration's police report; every employee it names must have consented."),
-    _police("private-report", RecordPrivateReport, PrivateReportBody,
+    _police("private-report", police.RecordPrivateReport,
             "Records that the employee reported to the police privately (no consent needed)."),
-    _police("not-reported", RecordNotReported, NotReportedBody,
+    _police("not-reported", police.RecordNotReported,
             "Records the decision not to report for these employees, with the reason."),
 )
 
 
-def method_name(command: type[OnIncident]) -> str:
+def method_name(command: type[on.OnIncident]) -> str:
     """The application method (and route) a command class names: `ReportToPolice` -> `report_to_police`."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", command.__name__).lower()
 
