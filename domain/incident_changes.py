@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -18,6 +18,8 @@ from domain.incident_inputs import OnIncident
 if TYPE_CHECKING:
     from eventsourcing.application import Repository
     from eventsourcing.persistence import Recording
+
+C = TypeVar("C", bound=OnIncident)
 
 
 @dataclass(frozen=True)
@@ -57,3 +59,13 @@ class IncidentChanges:
         )
         takedown_id = outcome if isinstance(outcome, UUID) else None
         return IncidentReceipt(command.incident_id, incident.version, position, takedown_id)
+
+
+def decides(command: type[C], decide: Callable[[Incident, C, datetime], Any]) -> Callable[[IncidentChanges, C], IncidentReceipt]:
+    """The application method of `command`: `decide` it on the incident it targets (the command says what it does)."""
+
+    def method(self: IncidentChanges, given: C) -> IncidentReceipt:
+        return self._change_incident(given, lambda incident, now: decide(incident, given, now))
+
+    method.__doc__ = command.__doc__
+    return method
