@@ -32,7 +32,7 @@ SEVERITY = {
 
 def routes_calls(rule: PhoneRule | str) -> bool:
     """Whether phone terms with this rule route calls at all: every rule but open does."""
-    return PhoneRule(rule) is not PhoneRule.OPEN
+    return rule != PhoneRule.OPEN  # a str enum: equal to its value, so a rule read from a row or a message compares too
 
 
 def takes_part(active: bool, rule: PhoneRule | str) -> bool:
