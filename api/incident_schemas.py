@@ -7,36 +7,46 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field
 
-from api.schemas import Answer, Request
-from domain.bounds import Day, Moment
+from api.schemas import Answer
 from domain.incident import Incident
+from domain.incident_inputs import (
+    AbsenceInputs,
+    AtInputs,
+    CloseInputs,
+    CorrectionInputs,
+    DebriefingInputs,
+    EvidenceInputs,
+    InformLeaderInputs,
+    NoteInputs,
+    ReopenInputs,
+    SupportInputs,
+    TakedownInputs,
+    TakedownRefusedInputs,
+)
 from domain.incident_values import (
-    MAX_ABSENCE_DAYS,
-    MAX_EVIDENCE_BYTES,
     Absence,
     Centre,
     Correction,
     Debriefing,
     Evidence,
-    ExposureForm,
-    IncidentChannel,
     IncidentFacts,
-    IncidentKind,
     LeaderNotice,
-    Link,
     Note,
-    Perpetrator,
-    Person,
-    SupportKind,
     SupportOffer,
     Takedown,
-    TakedownAddressee,
-    Threat,
 )
 from domain.police_report import Consent, ConsentAnswer, PoliceAdvice, PoliceDecision, PoliceOutcome
-from domain.values import Actor, ShortText, Text
+from domain.police_report_inputs import (
+    AdviceInputs,
+    ConsentInputs,
+    NotReportedInputs,
+    PoliceReportInputs,
+    PrivateReportInputs,
+)
+from domain.values import Actor
 
-EmployeeIds = list[ShortText]
+# The bodies of the incident's commands: each is the command's inputs (fields written once, in the
+# domain), under the name the API document has always given it.
 
 
 class ReportIncidentBody(IncidentFacts):
@@ -45,106 +55,72 @@ class ReportIncidentBody(IncidentFacts):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class At(Request):
-    at: Moment | None = Field(None, description="when it took effect; now if left out")
+class At(AtInputs):
+    pass
 
 
-class InformLeaderBody(At):
-    leader: Person
+class InformLeaderBody(InformLeaderInputs):
+    pass
 
 
-class SupportBody(At):
-    employee_id: ShortText
-    kind: SupportKind
+class SupportBody(SupportInputs):
+    pass
 
 
-class DebriefingBody(At):
-    employee_ids: EmployeeIds = Field(min_length=1)
-    summary: Text
+class DebriefingBody(DebriefingInputs):
+    pass
 
 
-class NoteBody(At):
-    text: Text = Field(description="what was said; `at` is when it was said")
+class NoteBody(NoteInputs):
+    pass
 
 
-class EvidenceBody(Request):
-    sha256: ShortText = Field(description="the SHA-256 of the stored file, 64 hexadecimal digits")
-    media_type: ShortText = Field(examples=["image/png"])
-    size: int = Field(ge=1, le=MAX_EVIDENCE_BYTES, description="bytes")
-    description: Text
+class EvidenceBody(EvidenceInputs):
+    pass
 
 
-class TakedownBody(At):
-    addressee: TakedownAddressee
-    platform: ShortText
-    link: Link
+class TakedownBody(TakedownInputs):
+    pass
 
 
-class TakedownRefusedBody(At):
-    reason: Text | None = None
+class TakedownRefusedBody(TakedownRefusedInputs):
+    pass
 
 
-class AbsenceBody(Request):
-    employee_id: ShortText
-    first_day: Day
-    days: int = Field(ge=1, le=MAX_ABSENCE_DAYS, description="a longer absence is recorded again from a later first day")
+class AbsenceBody(AbsenceInputs):
+    pass
 
 
-class FactsCorrection(Request):
-    """New values for some facts: a field left out keeps its value; null clears an optional one."""
-
-    kinds: list[IncidentKind] | None = None
-    threat: Threat | None = None
-    exposure: list[ExposureForm] | None = None
-    other_description: Text | None = None
-    channel: IncidentChannel | None = None
-    platform: ShortText | None = None
-    link: Link | None = None
-    occurred_at: Moment | None = None
-    occurred_until: Moment | None = None
-    known_at: Moment | None = None
-    centre: Centre | None = None
-    affected: list[Person] | None = None
-    perpetrator: Perpetrator | None = None
-    outside_working_hours: bool | None = None
-    breach_of_restriction: bool | None = None
-    description: Text | None = None
+class CorrectionBody(CorrectionInputs):
+    pass
 
 
-class CorrectionBody(Request):
-    changes: FactsCorrection
-    reason: Text
+class CloseBody(CloseInputs):
+    pass
 
 
-class CloseBody(Request):
-    reason: Text | None = None
+class ReopenBody(ReopenInputs):
+    pass
 
 
-class ReopenBody(Request):
-    reason: Text
+class ConsentBody(ConsentInputs):
+    pass
 
 
-class ConsentBody(At):
-    employee_id: ShortText
+class AdviceBody(AdviceInputs):
+    pass
 
 
-class AdviceBody(At):
-    text: Text
+class PoliceReportBody(PoliceReportInputs):
+    pass
 
 
-class PoliceReportBody(At):
-    employee_ids: EmployeeIds = Field(min_length=1, description="the affected employees the report names")
-    police_reference: ShortText
+class PrivateReportBody(PrivateReportInputs):
+    pass
 
 
-class PrivateReportBody(At):
-    employee_id: ShortText
-    police_reference: ShortText | None = None
-
-
-class NotReportedBody(At):
-    employee_ids: EmployeeIds = Field(min_length=1)
-    reason: Text
+class NotReportedBody(NotReportedInputs):
+    pass
 
 
 class IncidentWriteReceipt(Answer):

@@ -8,35 +8,41 @@ one place. The stored events keep their own form: they never pass through here.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import Enum
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializationInfo, SerializerFunctionWrapHandler
-from pydantic import PlainSerializer, StringConstraints, model_serializer
+from pydantic import PlainSerializer, model_serializer
 from pydantic_core import to_jsonable_python
 
-from domain.bounds import Moment
-from domain.letters import LetterKind, Recipient
-from domain.moments import iso
-from domain.restriction_rules import (
-    AdjustmentNeed,
-    ComplaintOutcome,
-    HearingException,
-    LetterRecord,
-    Restriction,
-    ReviewOutcome,
-    Warning,
+from domain.contact_file_inputs import (
+    IssueLetterInputs,
+    IssueWarningInputs,
+    OpenContactFileInputs,
+    RecordAdjustmentNeedInputs,
+    RecordDeliveryInputs,
+    RecordDispatchInputs,
+    RegisterPhoneNumberInputs,
 )
-from domain.restrictions import Grounds, RestrictionTerms
-from domain.values import Channel, InPersonRule, PhoneRule, Scope, ShortText, Text, TimeWindow
+from domain.moments import iso
+from domain.restriction_inputs import (
+    AmendRestrictionInputs,
+    AnswerHearingInputs,
+    DecideComplaintInputs,
+    LiftRestrictionInputs,
+    ProposeRestrictionInputs,
+    ReceiveComplaintInputs,
+    ReviewRestrictionInputs,
+    SendHearingInputs,
+    SkipHearingInputs,
+)
+from domain.restriction_rules import AdjustmentNeed, LetterRecord, Restriction, Warning
+from domain.values import InPersonRule, PhoneRule, Scope, TimeWindow
 
 
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-
-CPR_PATTERN = r"^[0-9]{6}-?[0-9]{4}$"  # the shape; Cpr.parse then checks the birth date
 
 AS_STORED = "as_stored"  # serialization context key: write moments as pydantic stores them (e.g. a release's figures)
 
@@ -83,96 +89,68 @@ def _for_people(value: Any) -> Any:
     return to_jsonable_python(value)
 
 
-class CprBody(Request):
-    cpr: Annotated[str, StringConstraints(strip_whitespace=True, pattern=CPR_PATTERN)] = Field(
-        description="DDMMYY-SSSS or ten digits", examples=["010190-1234"]
-    )
+class CprBody(OpenContactFileInputs):
+    pass
 
 
-class PhoneNumberBody(Request):
-    number: ShortText = Field(description="a phone number; without a country code it is taken as Danish")
+class PhoneNumberBody(RegisterPhoneNumberInputs):
+    pass
 
 
-class ProposeRestrictionBody(Request):
+class ProposeRestrictionBody(ProposeRestrictionInputs):
     """The intended terms and what they rest on; the proposing official is the caller."""
 
-    terms: RestrictionTerms
-    grounds: Grounds
+
+class HearingBody(SendHearingInputs):
+    pass
 
 
-class HearingBody(Request):
-    deadline: Moment = Field(description="when the citizen's comments must be in")
+class HearingAnswerBody(AnswerHearingInputs):
+    pass
 
 
-class HearingAnswerBody(Request):
-    answer: Text = Field(description="the citizen's comments, as recorded")
+class HearingSkipBody(SkipHearingInputs):
+    pass
 
 
-class HearingSkipBody(Request):
-    exception: HearingException
-    reason: Text
+class ReviewBody(ReviewRestrictionInputs):
+    pass
 
 
-class ReviewBody(Request):
-    outcome: ReviewOutcome
-    reasons: Text
-    next_review_at: Moment | None = Field(None, description="with continue: the next review")
-    fresh_incident_ids: list[UUID] = Field([], description="with continue: the fresh grounds")
-    terms: RestrictionTerms | None = Field(None, description="with amend: the new terms")
+class AmendBody(AmendRestrictionInputs):
+    pass
 
 
-class AmendBody(Request):
-    terms: RestrictionTerms
-    reasons: Text
+class ComplaintBody(ReceiveComplaintInputs):
+    pass
 
 
-class ComplaintBody(Request):
-    summary: Text
-    received_at: Moment
+class ComplaintDecisionBody(DecideComplaintInputs):
+    pass
 
 
-class ComplaintDecisionBody(Request):
-    outcome: ComplaintOutcome
-    reasons: Text
+class AdjustmentNeedBody(RecordAdjustmentNeedInputs):
+    pass
 
 
-class AdjustmentNeedBody(Request):
-    description: ShortText = Field(examples=["ordblind"])
-    relies_on: list[Channel] = Field(min_length=1)
+class WarningBody(IssueWarningInputs):
+    pass
 
 
-class WarningBody(Request):
-    behaviour: Text = Field(description="the behaviour the citizen is asked to stop")
-    contact_point: ShortText = Field(description="where the citizen can contact the administration")
-    incident_ids: list[UUID] = Field(min_length=1)
+class IssueLetterBody(IssueLetterInputs):
+    pass
 
 
-class IssueLetterBody(Request):
-    kind: LetterKind
-    subject_id: UUID = Field(description="the restriction or warning the letter is about")
-    recipient: Recipient = Field(
-        description="the citizen's name and postal address, printed in the letter's address block; kept only in"
-        " the stored PDF, never in an event or a log",
-        examples=[{"name": "Jens Hansen", "address": ["Vesterbrogade 1, 2. th.", "1620 København V"]}],
-    )
+class DispatchBody(RecordDispatchInputs):
+    pass
 
 
-class DispatchChannel(str, Enum):
-    DIGITAL_POST = "digital_post"
-    POST = "post"
-    HAND_DELIVERED = "hand_delivered"
+class DeliveryBody(RecordDeliveryInputs):
+    pass
 
 
-class DispatchBody(Request):
-    channel: DispatchChannel
-
-
-class DeliveryBody(Request):
-    evidence: Text = Field(description="e.g. the Digital Post receipt id, or who handed it over")
-
-
-class LiftRestrictionBody(Request):
-    reason: Text
+class LiftRestrictionBody(LiftRestrictionInputs):
+    pass
 
 
 class WriteReceipt(Answer):

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from bench.servers import BenchError, log
+from domain.contact_file_inputs import OpenContactFile
+from domain.restriction_inputs import DecideRestriction, ProposeRestriction, SkipHearing
 
 if TYPE_CHECKING:
     from domain.restrictions import RestrictionTerms
@@ -137,7 +139,7 @@ class _Seeder:
 
         if self.stop.is_set():
             return
-        receipt = self.app.open_contact_file(Cpr.parse(cpr_text), self.caseworker)
+        receipt = self.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(cpr_text), actor=self.caseworker))
         if receipt.position is None:
             raise BenchError("a benchmark contact file was already open: the database is not fresh")
         rule = self.population.restricted.get(cpr_text)
@@ -164,14 +166,28 @@ class _Seeder:
 
     def decide(self, ref: Any, restriction_terms: RestrictionTerms) -> None:
         """As in the office: an incident, a proposal on it, the hearing skipped for urgency, the decision."""
+        from domain.incident_inputs import ReportIncident
         from domain.restriction_rules import HearingException
         from domain.restrictions import Grounds
 
-        incident_id = self.app.report_incident(self.incident(ref), self.caseworker).incident_id
+        incident_id = self.app.report_incident(ReportIncident(facts=self.incident(ref), actor=self.caseworker)).incident_id
         grounds = Grounds(incident_ids=(incident_id,), milder_measures=("Mundtlig advarsel",))
-        proposed = self.app.propose_restriction(ref, restriction_terms, grounds, self.official, self.leader)
-        self.app.skip_hearing(ref, proposed.created_id, HearingException.URGENCY, "Benchmark", self.leader)
-        self.app.decide_restriction(ref, proposed.created_id, self.official, self.leader)
+        proposed = self.app.propose_restriction(
+            ProposeRestriction(
+                citizen_ref=ref, terms=restriction_terms, grounds=grounds, official=self.official, actor=self.leader,
+            )
+        )
+        self.app.skip_hearing(
+            SkipHearing(
+                citizen_ref=ref, restriction_id=proposed.created_id, exception=HearingException.URGENCY,
+                reason="Benchmark", actor=self.leader,
+            )
+        )
+        self.app.decide_restriction(
+            DecideRestriction(
+                citizen_ref=ref, restriction_id=proposed.created_id, official=self.official, actor=self.leader,
+            )
+        )
 
     def incident(self, ref: Any) -> Any:
         """The facts of a threat the citizen made at a meeting three days ago."""

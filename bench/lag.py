@@ -30,6 +30,7 @@ if str(ROOT) not in sys.path:
 import psycopg  # noqa: E402
 
 from bench.front_desk_seed import cpr_number  # noqa: E402
+from domain.contact_file_inputs import OpenContactFile  # noqa: E402
 from domain.identity import Cpr  # noqa: E402
 from domain.values import Actor, Role  # noqa: E402
 from infra.eventstore import build_application  # noqa: E402
@@ -99,7 +100,9 @@ def measure(url: str, rate: float, seconds: float, workdir: Path) -> dict[str, l
            "VAERN_DATA_DIR": str(workdir), "PYTHONPATH": str(ROOT)}
     vaern = Path(sys.executable).with_name("vaern")
     app = build_application(Settings(database_url=url, citizen_key="bench-lag-key"))
-    app.open_contact_file(Cpr.parse(cpr_number(0)), ACTOR)  # both runners start with one event to follow
+    app.open_contact_file(
+        OpenContactFile(cpr=Cpr.parse(cpr_number(0)), actor=ACTOR)
+    )  # both runners start with one event to follow
     runners = [start([str(vaern), "projection", "front_desk"], env, workdir / "vaern.log"),
                start([sys.executable, "-m", "bench.lag_baseline", url], env, workdir / "baseline.log")]
     poller = Poller(url)
@@ -110,7 +113,7 @@ def measure(url: str, rate: float, seconds: float, workdir: Path) -> dict[str, l
         count, began = int(rate * seconds), time.perf_counter()
         for n in range(1, count + 1):
             time.sleep(max(0.0, began + n / rate - time.perf_counter()))
-            receipt = app.open_contact_file(Cpr.parse(cpr_number(n)), ACTOR)
+            receipt = app.open_contact_file(OpenContactFile(cpr=Cpr.parse(cpr_number(n)), actor=ACTOR))
             committed.append((time.perf_counter(), receipt.position))
         last = committed[-1][1]
         deadline = time.monotonic() + 30

@@ -51,6 +51,7 @@ from consumers.changes import FileFollower, RoutingFollower, read_routing_events
 from consumers.relay import Relay, producer_settings  # noqa: E402
 from consumers.topics import ensure_topic  # noqa: E402
 from domain.contact_file import ContactFile  # noqa: E402
+from domain.restriction_inputs import DecideRestriction, ProposeRestriction, SkipHearing  # noqa: E402
 from domain.restriction_rules import HearingException  # noqa: E402
 from domain.restrictions import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms  # noqa: E402
 from domain.values import Actor, Official, Role  # noqa: E402
@@ -106,8 +107,15 @@ def proposals(app: Any, count: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
         file.register_phone_number(f"+453{n:07d}", ACTOR, now)
         app.save(file)
         grounds = Grounds(incident_ids=(cases.report_incident(app, file.id),), milder_measures=("Mundtlig advarsel",))
-        proposal = app.propose_restriction(file.id, terms(now), grounds, OFFICIAL, ACTOR).created_id
-        app.skip_hearing(file.id, proposal, HearingException.URGENCY, "Akut fare", ACTOR)
+        proposal = app.propose_restriction(
+            ProposeRestriction(citizen_ref=file.id, terms=terms(now), grounds=grounds, official=OFFICIAL, actor=ACTOR)
+        ).created_id
+        app.skip_hearing(
+            SkipHearing(
+                citizen_ref=file.id, restriction_id=proposal, exception=HearingException.URGENCY, reason="Akut fare",
+                actor=ACTOR,
+            )
+        )
         ready.append((file.id, proposal))
     return ready
 
@@ -237,7 +245,9 @@ def latency(app: Any, url: str, ready: list[tuple[uuid.UUID, uuid.UUID]], parts:
     for n, (ref, proposal) in enumerate(ready):
         time.sleep(max(0.0, started + n / rate - time.monotonic()))  # an open loop: decisions at a fixed rate
         before = datetime.now(timezone.utc)
-        receipt = app.decide_restriction(ref, proposal, OFFICIAL, ACTOR)
+        receipt = app.decide_restriction(
+            DecideRestriction(citizen_ref=ref, restriction_id=proposal, official=OFFICIAL, actor=ACTOR)
+        )
         sent.append((str(ref), receipt.version, before))
     wait_for(lambda: all(applied(url, refs)[r][0] >= v for r, v, _ in sent), 60, "every decision in the table")
     table = applied(url, refs)

@@ -37,6 +37,7 @@ from consumers.leadership import Leadership, leadership_for
 from consumers.messages import OutboundMessage
 from consumers.topics import ensure_topic
 from domain.application import Vaern
+from domain.retry import Stopped, doubling, retry
 from infra.database import Database
 from infra.eventstore import EventLog
 from infra.settings import Settings
@@ -247,17 +248,16 @@ class Relay:
     def run(self) -> None:
         """Follows the log until stopped, retrying broker failures; raises any other error."""
         log.info("relay to %s following the event log from position %d", self.topic, self.position)
-        backoff = 0.0
         try:
             while not self._stopping.is_set():
-                generation = self.events.wakeup.generation
-                started = now()
                 try:
-                    published = self.catch_up()
-                except PublishFailed as failure:
-                    backoff = self._wait_to_retry(failure, backoff)
-                    continue
-                backoff, self.last_failure = 0.0, None
+                    generation, started, published = retry(
+                        self._catch_up_noting_when, PublishFailed, doubling(0.5, self.max_backoff),
+                        stopping=self._stopping, before_pause=self._wait_to_retry,
+                    )
+                except Stopped:
+                    break
+                self.last_failure = None
                 if not self.leading:
                     self._stopping.wait(self.poll_interval)  # standing by: try for the lead again
                     continue
@@ -277,6 +277,11 @@ class Relay:
             self._discard_producer()
             self._step_down()
 
+    def _catch_up_noting_when(self) -> tuple[int, datetime, int]:
+        """The wake-up generation and the moment seen before catching up, and how many messages it published."""
+        generation, started = self.events.wakeup.generation, now()
+        return generation, started, self.catch_up()
+
     def _mark_current(self, started: datetime) -> None:
         """The leader, caught up with the head it read after `started`, records so (about once per poll interval)."""
         clock = time.monotonic()
@@ -290,15 +295,13 @@ class Relay:
         except Exception as failure:  # the database may be what fails; the log says it all the same
             log.warning("relay to %s: its state could not be recorded (%s)", self.topic, describe(failure))
 
-    def _wait_to_retry(self, failure: PublishFailed, backoff: float) -> float:
-        backoff = min(max(backoff * 2, 0.5), self.max_backoff)
+    def _wait_to_retry(self, failure: Exception, backoff: float, failures: int) -> None:
+        """Reports, here and in the relay's row, the broker failure it waits `backoff` seconds out."""
         self.last_failure = str(failure)
         self._record(WAITING, str(failure))
         log.warning(
             "relay to %s stays at position %d (%s); retrying in %.1fs", self.topic, self.position, failure, backoff
         )
-        self._stopping.wait(backoff)
-        return backoff
 
     def start(self) -> threading.Thread:
         """Runs the relay in a daemon thread."""

@@ -30,6 +30,7 @@ from consumers.dead_letters import DeadLetter, DeadLetterQueue
 from consumers.messages import MalformedMessage, RoutingUpdate, Snapshot, parse_message, parse_snapshot
 from consumers.telephony_positions import ReadingPositions
 from consumers.telephony_table import DEFAULT_ROUTING, RoutingTable
+from domain.retry import Stopped, doubling, retry
 from infra.database import Database, open_database
 from infra.settings import Settings
 from projections.phone_routing import CallRouting as Routing
@@ -189,22 +190,25 @@ class TelephonyConsumer:
 
     def run(self) -> None:
         """Polls until stopped, retrying broker and database outages; raises any other error."""
-        backoff = 0.0
         try:
             while not self._stopping.is_set():
                 try:
-                    self.poll_once()
-                except _TRANSIENT as error:
-                    self.positions.suspect()
-                    backoff, self.last_failure = min(max(backoff * 2, 0.5), self.max_backoff), type(error).__name__
-                    log.warning("telephony consumer retrying in %.1fs: %s", backoff, self.last_failure)
-                    self._stopping.wait(backoff)
-                else:
-                    backoff, self.last_failure = 0.0, None
+                    retry(
+                        self.poll_once, _TRANSIENT, doubling(0.5, self.max_backoff),
+                        stopping=self._stopping, before_pause=self._wait_to_retry,
+                    )
+                except Stopped:
+                    break
+                self.last_failure = None
         except BaseException as error:
             self.error = error
             log.error("telephony consumer stopped: %s", error)
             raise
+
+    def _wait_to_retry(self, error: Exception, backoff: float, failures: int) -> None:
+        self.positions.suspect()
+        self.last_failure = type(error).__name__
+        log.warning("telephony consumer retrying in %.1fs: %s", backoff, self.last_failure)
 
     def start(self) -> threading.Thread:
         """Runs the consumer in a daemon thread."""

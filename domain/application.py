@@ -14,17 +14,39 @@ from eventsourcing.utils import EnvType, get_topic
 
 from domain.changes import change
 from domain.contact_file import ContactFile
+from domain.contact_file_inputs import (
+    IssueLetter,
+    IssueWarning,
+    OnFile,
+    OpenContactFile,
+    RecordAdjustmentNeed,
+    RecordDelivery,
+    RecordDispatch,
+    RegisterPhoneNumber,
+)
 from domain.errors import NotFound, RuleViolation
 from domain.identity import Cpr, citizen_ref, normalise_phone_number
 from domain.incident import Incident
 from domain.incident_commands import IncidentCommands
 from domain.supersession_commands import SupersessionCommands
 from domain.model import PydanticMapper
-from domain.restriction_rules import ComplaintOutcome, HearingException, ReviewOutcome
-from domain.restrictions import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms
-from domain.values import Actor, Channel, Official, Role
-
-SCHEDULER = Actor(user_id="vaern-scheduler", name="Vaern (automatisk)", role=Role.ADMIN)
+from domain.letter_composer import letter_grounds
+from domain.letters import Letter
+from domain.restriction_inputs import (
+    SCHEDULER,  # noqa: F401  (still importable from here, where it was first defined)
+    AmendRestriction,
+    AnswerHearing,
+    DecideComplaint,
+    DecideRestriction,
+    ExpireRestriction,
+    LiftRestriction,
+    ProposeRestriction,
+    ReceiveComplaint,
+    ReviewRestriction,
+    SendHearing,
+    SkipHearing,
+)
+from domain.restrictions import IncidentBasis, RestrictionPolicy
 
 
 def utc_now() -> datetime:
@@ -69,147 +91,125 @@ class Vaern(SupersessionCommands, IncidentCommands, Application[UUID]):
             raise RuntimeError("CITIZEN_KEY is not configured: citizen references cannot be derived")
         return citizen_ref(cpr, self._citizen_key)
 
-    def open_contact_file(self, cpr: Cpr, actor: Actor) -> Receipt:
+    def open_contact_file(self, command: OpenContactFile) -> Receipt:
         """Opens the citizen's contact file, or returns the one already open."""
-        ref = self.citizen_ref(cpr)
+        ref = self.citizen_ref(Cpr.parse(command.cpr))
         try:
             existing = self.repository.get(ref)
         except AggregateNotFoundError:
             pass
         else:
             return Receipt(ref, existing.version, None)
-        file = ContactFile.open(ref, actor, self.clock())
+        file = ContactFile.open(ref, command.actor, self.clock())
         try:
             recordings = self.save(file)
         except IntegrityError:  # opened concurrently by someone else: the same file
             return Receipt(ref, self.repository.get(ref).version, None)
         return Receipt(ref, file.version, recordings[-1].notification.id)
 
-    def register_phone_number(self, ref: UUID, number: str, actor: Actor, expected_version: int | None = None) -> Receipt:
+    def register_phone_number(self, c: RegisterPhoneNumber) -> Receipt:
         """Records a phone number (normalised to E.164) as the citizen's."""
-        e164 = normalise_phone_number(number)
-        return self._change(ref, expected_version, lambda f, now: f.register_phone_number(e164, actor, now))
+        e164 = normalise_phone_number(c.number)
+        return self._change(c, lambda f, now: f.register_phone_number(e164, c.actor, now))
 
-    def record_adjustment_need(
-        self, ref: UUID, description: str, relies_on: tuple[Channel, ...], actor: Actor, expected_version: int | None = None
-    ) -> Receipt:
+    def record_adjustment_need(self, c: RecordAdjustmentNeed) -> Receipt:
         """Records a need (e.g. dyslexia) that makes the citizen rely on certain channels."""
-        return self._change(ref, expected_version, lambda f, now: f.record_adjustment_need(description, relies_on, actor, now))
+        return self._change(c, lambda f, now: f.record_adjustment_need(c.description, tuple(c.relies_on), c.actor, now))
 
-    def issue_warning(
-        self, ref: UUID, behaviour: str, contact_point: str, incident_ids: Iterable[UUID], official: Official,
-        actor: Actor, expected_version: int | None = None,
-    ) -> Receipt:
+    def issue_warning(self, c: IssueWarning) -> Receipt:
         """Records a warning asking the citizen to stop a named behaviour, resting on incidents."""
-        incidents = list(self.incident_basis(incident_ids, "incident_ids").values())
+        incidents = list(self.incident_basis(c.incident_ids, "incident_ids").values())
         return self._change(
-            ref, expected_version, lambda f, now: f.issue_warning(behaviour, contact_point, incidents, official, actor, now)
+            c, lambda f, now: f.issue_warning(c.behaviour, c.contact_point, incidents, c.official, c.actor, now)
         )
 
-    def propose_restriction(
-        self, ref: UUID, terms: RestrictionTerms, grounds: Grounds, official: Official, actor: Actor,
-        expected_version: int | None = None,
-    ) -> Receipt:
+    def propose_restriction(self, c: ProposeRestriction) -> Receipt:
         """Proposes a restriction on the given terms and grounds; the citizen is heard before a decision."""
-        incidents = self.incident_basis(grounds.incident_ids, "grounds.incident_ids")
+        incidents = self.incident_basis(c.grounds.incident_ids, "grounds.incident_ids")
         return self._change(
-            ref, expected_version,
-            lambda f, now: f.propose_restriction(terms, grounds, incidents, self.policy, official, actor, now),
+            c, lambda f, now: f.propose_restriction(c.terms, c.grounds, incidents, self.policy, c.official, c.actor, now)
         )
 
-    def send_hearing(self, ref: UUID, restriction_id: UUID, deadline: datetime, actor: Actor, expected_version: int | None = None) -> Receipt:
+    def send_hearing(self, c: SendHearing) -> Receipt:
         """Records that the citizen was sent the intended restriction to comment on by `deadline`."""
-        return self._change(ref, expected_version, lambda f, now: f.send_hearing(restriction_id, deadline, actor, now))
+        return self._change(c, lambda f, now: f.send_hearing(c.restriction_id, c.deadline, c.actor, now))
 
-    def answer_hearing(self, ref: UUID, restriction_id: UUID, answer: str, actor: Actor, expected_version: int | None = None) -> Receipt:
+    def answer_hearing(self, c: AnswerHearing) -> Receipt:
         """Records the citizen's answer to the hearing."""
-        return self._change(ref, expected_version, lambda f, now: f.answer_hearing(restriction_id, answer, actor, now))
+        return self._change(c, lambda f, now: f.answer_hearing(c.restriction_id, c.answer, c.actor, now))
 
-    def skip_hearing(
-        self, ref: UUID, restriction_id: UUID, exception: HearingException, reason: str, actor: Actor,
-        expected_version: int | None = None,
-    ) -> Receipt:
+    def skip_hearing(self, c: SkipHearing) -> Receipt:
         """Records that the hearing is skipped under a legal exception, with the reason."""
-        return self._change(ref, expected_version, lambda f, now: f.skip_hearing(restriction_id, exception, reason, actor, now))
+        return self._change(c, lambda f, now: f.skip_hearing(c.restriction_id, c.exception, c.reason, c.actor, now))
 
-    def decide_restriction(
-        self, ref: UUID, restriction_id: UUID, official: Official, actor: Actor, expected_version: int | None = None
-    ) -> Receipt:
+    def decide_restriction(self, c: DecideRestriction) -> Receipt:
         """Decides a proposed restriction; the official is named on the decision."""
-        proposal = self.get_contact_file(ref).restriction(restriction_id)
-        incidents = self.incident_basis(proposal.grounds.incident_ids, "grounds.incident_ids")
-        return self._change(
-            ref, expected_version,
-            lambda f, now: f.decide_restriction(restriction_id, incidents, self.policy, official, actor, now),
-        )
 
-    def review_restriction(
-        self, ref: UUID, restriction_id: UUID, outcome: ReviewOutcome, reasons: str, official: Official, actor: Actor,
-        *, next_review_at: datetime | None = None, terms: RestrictionTerms | None = None,
-        fresh_incident_ids: tuple[UUID, ...] = (), expected_version: int | None = None,
-    ) -> Receipt:
+        def decide(f: ContactFile, now: datetime) -> None:
+            grounds = f.restriction(c.restriction_id).grounds  # the file loaded once: the incidents come from it
+            incidents = self.incident_basis(grounds.incident_ids, "grounds.incident_ids")
+            f.decide_restriction(c.restriction_id, incidents, self.policy, c.official, c.actor, now)
+
+        return self._change(c, decide)
+
+    def review_restriction(self, c: ReviewRestriction) -> Receipt:
         """Reviews a restriction: continue on fresh grounds, amend, or lift; each with reasons."""
-        current = self.get_contact_file(ref).restriction(restriction_id)
-        incidents = self.incident_basis((*current.grounds.incident_ids, *fresh_incident_ids), "fresh_incident_ids")
-        return self._change(
-            ref, expected_version,
-            lambda f, now: f.review_restriction(
-                restriction_id, outcome, reasons, official, actor, now, next_review_at=next_review_at, terms=terms,
-                fresh_incident_ids=fresh_incident_ids, incidents=incidents, policy=self.policy,
-            ),
-        )
+        fresh = tuple(c.fresh_incident_ids)
 
-    def amend_restriction(
-        self, ref: UUID, restriction_id: UUID, terms: RestrictionTerms, reasons: str, official: Official, actor: Actor,
-        expected_version: int | None = None,
-    ) -> Receipt:
+        def review(f: ContactFile, now: datetime) -> None:
+            current = f.restriction(c.restriction_id)
+            incidents = self.incident_basis((*current.grounds.incident_ids, *fresh), "fresh_incident_ids")
+            f.review_restriction(
+                c.restriction_id, c.outcome, c.reasons, c.official, c.actor, now, next_review_at=c.next_review_at,
+                terms=c.terms, fresh_incident_ids=fresh, incidents=incidents, policy=self.policy,
+            )
+
+        return self._change(c, review)
+
+    def amend_restriction(self, c: AmendRestriction) -> Receipt:
         """Changes a restriction's terms within its period."""
         return self._change(
-            ref, expected_version,
-            lambda f, now: f.amend_restriction(restriction_id, terms, reasons, official, actor, now, self.policy),
+            c, lambda f, now: f.amend_restriction(c.restriction_id, c.terms, c.reasons, c.official, c.actor, now, self.policy)
         )
 
-    def receive_complaint(
-        self, ref: UUID, restriction_id: UUID, summary: str, received_at: datetime, actor: Actor,
-        expected_version: int | None = None,
-    ) -> Receipt:
+    def receive_complaint(self, c: ReceiveComplaint) -> Receipt:
         """Records a complaint about a restriction."""
-        return self._change(ref, expected_version, lambda f, now: f.receive_complaint(restriction_id, summary, received_at, actor, now))
+        return self._change(c, lambda f, now: f.receive_complaint(c.restriction_id, c.summary, c.received_at, c.actor, now))
 
-    def decide_complaint(
-        self, ref: UUID, restriction_id: UUID, complaint_id: UUID, outcome: ComplaintOutcome, reasons: str,
-        official: Official, actor: Actor, expected_version: int | None = None,
-    ) -> Receipt:
+    def decide_complaint(self, c: DecideComplaint) -> Receipt:
         """Records the decision on a complaint, with reasons."""
         return self._change(
-            ref, expected_version,
-            lambda f, now: f.decide_complaint(restriction_id, complaint_id, outcome, reasons, official, actor, now),
+            c, lambda f, now: f.decide_complaint(c.restriction_id, c.complaint_id, c.outcome, c.reasons, c.official, c.actor, now)
         )
 
-    def lift_restriction(
-        self, ref: UUID, restriction_id: UUID, reason: str, official: Official, actor: Actor,
-        expected_version: int | None = None,
-    ) -> Receipt:
+    def lift_restriction(self, c: LiftRestriction) -> Receipt:
         """Records that a restriction no longer applies, with the reason."""
-        return self._change(ref, expected_version, lambda f, now: f.lift_restriction(restriction_id, reason, official, actor, now))
+        return self._change(c, lambda f, now: f.lift_restriction(c.restriction_id, c.reason, c.official, c.actor, now))
 
-    def expire_restriction(self, ref: UUID, restriction_id: UUID) -> Receipt:
+    def expire_restriction(self, c: ExpireRestriction) -> Receipt:
         """Records that a restriction reached its end (the scheduler's command; once only)."""
-        return self._change(ref, None, lambda f, now: f.expire_restriction(restriction_id, SCHEDULER, now))
+        return self._change(c, lambda f, now: f.expire_restriction(c.restriction_id, c.actor, now))
 
-    def record_letter(
-        self, ref: UUID, letter_id: UUID, kind: str, subject_id: UUID, sha256: str, official: Official, actor: Actor
-    ) -> Receipt:
-        """Records an issued letter by the content hash of its stored PDF."""
-        return self._change(ref, None, lambda f, now: f.record_letter(letter_id, kind, subject_id, sha256, official, actor, now))
+    def issue_letter(self, c: IssueLetter, store: Callable[[Letter], str]) -> Receipt:
+        """Issues a letter under every letter rule; `store` keeps its rendering and returns the content hash.
 
-    def record_dispatch(self, ref: UUID, letter_id: UUID, channel: str, actor: Actor) -> Receipt:
+        The rendering is stored before the event is saved: a stored PDF without an event does no harm,
+        an event pointing at a missing PDF would.
+        """
+
+        def issue(f: ContactFile, now: datetime) -> UUID:
+            incidents = self.incident_basis(letter_grounds(f, c.kind, c.subject_id), "subject_id")
+            return f.issue_letter(c, list(incidents.values()), store, now)
+
+        return self._change(c, issue)
+
+    def record_dispatch(self, c: RecordDispatch) -> Receipt:
         """Records how and when a letter was sent."""
-        return self._change(ref, None, lambda f, now: f.record_dispatch(letter_id, channel, actor, now))
+        return self._change(c, lambda f, now: f.record_dispatch(c.letter_id, c.channel.value, c.actor, now))
 
-    def record_delivery(self, ref: UUID, letter_id: UUID, evidence: str, actor: Actor) -> Receipt:
+    def record_delivery(self, c: RecordDelivery) -> Receipt:
         """Records the evidence that a letter reached the citizen."""
-        return self._change(ref, None, lambda f, now: f.record_delivery(letter_id, evidence, actor, now))
+        return self._change(c, lambda f, now: f.record_delivery(c.letter_id, c.evidence, c.actor, now))
 
     def get_contact_file(self, ref: UUID, version: int | None = None) -> ContactFile:
         try:
@@ -233,8 +233,8 @@ class Vaern(SupersessionCommands, IncidentCommands, Application[UUID]):
             found[incident_id] = incident.basis()
         return found
 
-    def _change(self, ref: UUID, expected_version: int | None, decide: Callable[[ContactFile, datetime], Any]) -> Receipt:
+    def _change(self, c: OnFile, decide: Callable[[ContactFile, datetime], Any]) -> Receipt:
         file, outcome, position = change(
-            lambda: self.get_contact_file(ref), self.save, expected_version, lambda f: decide(f, self.clock())
+            lambda: self.get_contact_file(c.citizen_ref), self.save, c.expected_version, lambda f: decide(f, self.clock())
         )
-        return Receipt(ref, file.version, position, outcome if isinstance(outcome, UUID) else None)
+        return Receipt(c.citizen_ref, file.version, position, outcome if isinstance(outcome, UUID) else None)

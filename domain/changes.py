@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from eventsourcing.persistence import IntegrityError
 
 from domain.errors import VersionConflict
+from domain.retry import jittered, retry
 
 A = TypeVar("A")
 _MAX_ATTEMPTS = 30
+# Someone else wrote first: decide again on the fresh state, after a short random pause (up to 2 ms
+# per collision so far, at most 20 ms) so that writers racing for one aggregate do not keep colliding.
+_PAUSES = jittered(0.002, 10)
+
+
+class _WrittenFirst(Exception):
+    """Another writer saved to the aggregate between this command's load and its save."""
 
 
 def change(
@@ -23,7 +29,8 @@ def change(
     With an expected version a concurrent write is a VersionConflict; without one the command is
     decided again on the fresh state. A refusal raised by `decide` saves nothing.
     """
-    for attempt in range(_MAX_ATTEMPTS):
+
+    def attempt() -> tuple[A, Any, int | None]:
         aggregate = load()
         if expected_version is not None and aggregate.version != expected_version:  # type: ignore[attr-defined]
             raise VersionConflict(expected_version, aggregate.version)  # type: ignore[attr-defined]
@@ -33,9 +40,10 @@ def change(
         except IntegrityError:
             if expected_version is not None:
                 raise VersionConflict(expected_version, load().version) from None  # type: ignore[attr-defined]
-            # Someone else wrote first: decide again on the fresh state, after a short random pause
-            # so that writers racing for one aggregate do not keep colliding.
-            time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
-            continue
+            raise _WrittenFirst from None
         return aggregate, outcome, recordings[-1].notification.id if recordings else None
-    raise VersionConflict(-1, load().version)  # type: ignore[attr-defined]
+
+    try:
+        return retry(attempt, _WrittenFirst, _PAUSES, attempts=_MAX_ATTEMPTS)
+    except _WrittenFirst:
+        raise VersionConflict(-1, load().version) from None  # type: ignore[attr-defined]

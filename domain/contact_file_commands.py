@@ -6,11 +6,16 @@ application, so every rule is decided here, with no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID, uuid4
 
+from domain.contact_file_inputs import IssueLetter
+from domain.contact_file_state import FileState
 from domain.errors import NotFound, RuleViolation, within
+from domain.letter_composer import compose_letter
+from domain.letters import Letter
 from domain.restriction_rules import (
     AdjustmentNeed,
     Complaint,
@@ -25,12 +30,9 @@ from domain.restriction_rules import (
     check_grounds,
     check_not_affected,
 )
-from domain.restriction_dates import Stage, check_dates, check_review
+from domain.restriction_dates import COPENHAGEN, Stage, check_dates, check_review
 from domain.restrictions import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms, check_terms
 from domain.values import Actor, Channel, Official
-
-if TYPE_CHECKING:
-    from domain.contact_file import ContactFile
 
 Incidents = dict[UUID, IncidentBasis]
 
@@ -38,14 +40,14 @@ Incidents = dict[UUID, IncidentBasis]
 class ContactFileCommands:
     """Mixed into ContactFile: what people may do with a contact file, and on what conditions."""
 
-    def register_phone_number(self: ContactFile, number: str, actor: Actor, now: datetime) -> bool:
+    def register_phone_number(self: FileState, number: str, actor: Actor, now: datetime) -> bool:
         """Records the number unless it is already on file; says whether anything changed."""
         if number in self.phone_numbers:
             return False
         self.trigger_event(self.PhoneNumberRegistered, number=number, actor=actor, effective_at=now)
         return True
 
-    def record_adjustment_need(self: ContactFile, description: str, relies_on: tuple[Channel, ...], actor: Actor, now: datetime) -> UUID:
+    def record_adjustment_need(self: FileState, description: str, relies_on: tuple[Channel, ...], actor: Actor, now: datetime) -> UUID:
         if not relies_on:
             raise RuleViolation("relies_on", "name the channels the citizen relies on")
         need = AdjustmentNeed(need_id=uuid4(), description=description, relies_on=relies_on)
@@ -53,7 +55,7 @@ class ContactFileCommands:
         return need.need_id
 
     def issue_warning(
-        self: ContactFile, behaviour: str, contact_point: str, incidents: list[IncidentBasis], official: Official,
+        self: FileState, behaviour: str, contact_point: str, incidents: list[IncidentBasis], official: Official,
         actor: Actor, now: datetime,
     ) -> UUID:
         """The milder first step: a letter asking the citizen to stop a named behaviour."""
@@ -70,7 +72,7 @@ class ContactFileCommands:
         return warning.warning_id
 
     def propose_restriction(
-        self: ContactFile, terms: RestrictionTerms, grounds: Grounds, incidents: Incidents,
+        self: FileState, terms: RestrictionTerms, grounds: Grounds, incidents: Incidents,
         policy: RestrictionPolicy, official: Official, actor: Actor, now: datetime,
     ) -> UUID:
         with within("terms"):
@@ -89,7 +91,7 @@ class ContactFileCommands:
         )
         return restriction_id
 
-    def send_hearing(self: ContactFile, restriction_id: UUID, deadline: datetime, actor: Actor, now: datetime) -> None:
+    def send_hearing(self: FileState, restriction_id: UUID, deadline: datetime, actor: Actor, now: datetime) -> None:
         hearing = self.restriction(restriction_id, Status.PROPOSED).hearing
         if hearing.sent_at or hearing.skipped:
             raise RuleViolation("restriction_id", "the hearing was already sent or skipped")
@@ -97,14 +99,14 @@ class ContactFileCommands:
             raise RuleViolation("deadline", "the deadline must give the citizen time to answer")
         self.trigger_event(self.HearingSent, restriction_id=restriction_id, deadline=deadline, actor=actor, effective_at=now)
 
-    def answer_hearing(self: ContactFile, restriction_id: UUID, answer: str, actor: Actor, now: datetime) -> None:
+    def answer_hearing(self: FileState, restriction_id: UUID, answer: str, actor: Actor, now: datetime) -> None:
         hearing = self.restriction(restriction_id, Status.PROPOSED).hearing
         if not hearing.sent_at:
             raise RuleViolation("restriction_id", "no hearing was sent")
         self.trigger_event(self.HearingAnswered, restriction_id=restriction_id, answer=answer, actor=actor, effective_at=now)
 
     def skip_hearing(
-        self: ContactFile, restriction_id: UUID, exception: HearingException, reason: str, actor: Actor, now: datetime
+        self: FileState, restriction_id: UUID, exception: HearingException, reason: str, actor: Actor, now: datetime
     ) -> None:
         hearing = self.restriction(restriction_id, Status.PROPOSED).hearing
         if hearing.sent_at or hearing.skipped:
@@ -117,7 +119,7 @@ class ContactFileCommands:
         )
 
     def decide_restriction(
-        self: ContactFile, restriction_id: UUID, incidents: Incidents, policy: RestrictionPolicy,
+        self: FileState, restriction_id: UUID, incidents: Incidents, policy: RestrictionPolicy,
         official: Official, actor: Actor, now: datetime,
     ) -> None:
         """Decides a proposal: heard (or exempt), by an official not affected, on grounds still recent."""
@@ -136,7 +138,7 @@ class ContactFileCommands:
         )
 
     def review_restriction(
-        self: ContactFile, restriction_id: UUID, outcome: ReviewOutcome, reasons: str, official: Official,
+        self: FileState, restriction_id: UUID, outcome: ReviewOutcome, reasons: str, official: Official,
         actor: Actor, now: datetime, *, next_review_at: datetime | None = None, terms: RestrictionTerms | None = None,
         fresh_incident_ids: tuple[UUID, ...] = (), incidents: Incidents | None = None,
         policy: RestrictionPolicy = RestrictionPolicy(),
@@ -162,7 +164,7 @@ class ContactFileCommands:
             self.lift_restriction(restriction_id, reasons, official, actor, now)
 
     def _check_continuation(
-        self: ContactFile, current: Any, fresh: tuple[UUID, ...], incidents: Incidents,
+        self: FileState, current: Any, fresh: tuple[UUID, ...], incidents: Incidents,
         policy: RestrictionPolicy, now: datetime, next_review_at: datetime | None,
     ) -> None:
         if any(i not in incidents for i in fresh):
@@ -181,7 +183,7 @@ class ContactFileCommands:
             raise RuleViolation("next_review_at", violation.reason) from None
 
     def amend_restriction(
-        self: ContactFile, restriction_id: UUID, terms: RestrictionTerms, reasons: str, official: Official,
+        self: FileState, restriction_id: UUID, terms: RestrictionTerms, reasons: str, official: Official,
         actor: Actor, now: datetime, policy: RestrictionPolicy = RestrictionPolicy(),
     ) -> None:
         """New terms within the current period; going past it is a continuation, a new decision."""
@@ -192,7 +194,7 @@ class ContactFileCommands:
         )
 
     def _check_amendment(
-        self: ContactFile, restriction_id: UUID, terms: RestrictionTerms, policy: RestrictionPolicy, now: datetime
+        self: FileState, restriction_id: UUID, terms: RestrictionTerms, policy: RestrictionPolicy, now: datetime
     ) -> RestrictionTerms:
         current = self.restriction(restriction_id, Status.DECIDED)
         with within("terms"):
@@ -208,7 +210,7 @@ class ContactFileCommands:
         return terms
 
     def receive_complaint(
-        self: ContactFile, restriction_id: UUID, summary: str, received_at: datetime, actor: Actor, now: datetime
+        self: FileState, restriction_id: UUID, summary: str, received_at: datetime, actor: Actor, now: datetime
     ) -> UUID:
         self.restriction(restriction_id, Status.DECIDED, Status.LIFTED, Status.EXPIRED)
         if received_at > now:
@@ -218,7 +220,7 @@ class ContactFileCommands:
         return complaint.complaint_id
 
     def decide_complaint(
-        self: ContactFile, restriction_id: UUID, complaint_id: UUID, outcome: ComplaintOutcome, reasons: str,
+        self: FileState, restriction_id: UUID, complaint_id: UUID, outcome: ComplaintOutcome, reasons: str,
         official: Official, actor: Actor, now: datetime,
     ) -> None:
         restriction = self.restriction(restriction_id)
@@ -233,7 +235,7 @@ class ContactFileCommands:
         )
 
     def lift_restriction(
-        self: ContactFile, restriction_id: UUID, reason: str, official: Official, actor: Actor, now: datetime
+        self: FileState, restriction_id: UUID, reason: str, official: Official, actor: Actor, now: datetime
     ) -> None:
         self.restriction(restriction_id, Status.DECIDED)
         if not reason.strip():
@@ -243,7 +245,7 @@ class ContactFileCommands:
             actor=actor, effective_at=now,
         )
 
-    def expire_restriction(self: ContactFile, restriction_id: UUID, actor: Actor, now: datetime) -> bool:
+    def expire_restriction(self: FileState, restriction_id: UUID, actor: Actor, now: datetime) -> bool:
         """Records the end of a decided restriction at its valid-until; once only. Says whether it did."""
         restriction = self.restriction(restriction_id)
         if restriction.status is not Status.DECIDED:
@@ -256,7 +258,7 @@ class ContactFileCommands:
         return True
 
     def record_letter(
-        self: ContactFile, letter_id: UUID, kind: str, subject_id: UUID, sha256: str, official: Official,
+        self: FileState, letter_id: UUID, kind: str, subject_id: UUID, sha256: str, official: Official,
         actor: Actor, now: datetime,
     ) -> None:
         if subject_id not in self.restrictions and subject_id not in self.warnings:
@@ -266,13 +268,25 @@ class ContactFileCommands:
             signed_by=official, actor=actor, effective_at=now,
         )
 
-    def record_dispatch(self: ContactFile, letter_id: UUID, channel: str, actor: Actor, now: datetime) -> None:
+    def issue_letter(
+        self: FileState, command: IssueLetter, incidents: list[IncidentBasis], store: Callable[[Letter], str], now: datetime
+    ) -> UUID:
+        """Composes the letter under every letter rule, has `store` keep it (giving its hash), records it."""
+        letter = compose_letter(
+            self, command.kind, command.subject_id, command.recipient, command.official, incidents,
+            now.astimezone(COPENHAGEN).date(),
+        )
+        letter_id = uuid4()
+        self.record_letter(letter_id, command.kind.value, command.subject_id, store(letter), command.official, command.actor, now)
+        return letter_id
+
+    def record_dispatch(self: FileState, letter_id: UUID, channel: str, actor: Actor, now: datetime) -> None:
         letter = self._issued(letter_id)
         if letter.dispatched_at is not None:
             raise RuleViolation("letter_id", "the letter was already dispatched")
         self.trigger_event(self.LetterDispatched, letter_id=letter_id, channel=channel, actor=actor, effective_at=now)
 
-    def record_delivery(self: ContactFile, letter_id: UUID, evidence: str, actor: Actor, now: datetime) -> None:
+    def record_delivery(self: FileState, letter_id: UUID, evidence: str, actor: Actor, now: datetime) -> None:
         letter = self._issued(letter_id)
         if letter.dispatched_at is None:
             raise RuleViolation("letter_id", "a letter is delivered after it is dispatched")
@@ -280,13 +294,13 @@ class ContactFileCommands:
             raise RuleViolation("letter_id", "the delivery is already recorded")
         self.trigger_event(self.LetterDelivered, letter_id=letter_id, evidence=evidence, actor=actor, effective_at=now)
 
-    def _issued(self: ContactFile, letter_id: UUID) -> Any:
+    def _issued(self: FileState, letter_id: UUID) -> Any:
         letter = self.letters.get(letter_id)
         if letter is None:
             raise NotFound(f"no letter {letter_id} on this contact file")
         return letter
 
-    def _refuse_overlap(self: ContactFile, terms: RestrictionTerms, restriction_id: UUID | None) -> None:
+    def _refuse_overlap(self: FileState, terms: RestrictionTerms, restriction_id: UUID | None) -> None:
         other = self.overlapping(terms, besides=restriction_id)
         if other is not None:
             raise RuleViolation(

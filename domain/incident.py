@@ -32,7 +32,8 @@ from domain.incident_values import (
     check_facts,
 )
 from domain.model import Aggregate
-from domain.police_report import ConsentAnswer, PoliceOutcome, PoliceReport, PoliceReportDecisions
+from domain.police_report import ConsentAnswer, PoliceOutcome, PoliceReport
+from domain.police_report_decisions import PoliceReportDecisions
 from domain.conduct import Conduct
 from domain.restrictions import IncidentBasis
 from domain.values import Actor

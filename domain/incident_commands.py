@@ -2,226 +2,130 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import Notification
 
-from domain.errors import NotFound
-from domain.changes import change
 from domain.incident import Incident
-from domain.incident_values import IncidentFacts, Person, SupportKind, TakedownAddressee
+from domain.incident_changes import IncidentReceipt
+from domain.incident_inputs import (
+    AcceptSupport,
+    AddNote,
+    AttachEvidence,
+    CloseIncident,
+    CorrectIncident,
+    DeclineSupport,
+    HoldDebriefing,
+    InformLeader,
+    OfferSupport,
+    RecordAbsence,
+    RecordPostRemoved,
+    RecordTakedownRefused,
+    ReopenIncident,
+    ReportIncident,
+    RequestTakedown,
+)
 from domain.police_report_commands import PoliceReportCommands
-from domain.values import Actor
 
 if TYPE_CHECKING:
-    from eventsourcing.application import Repository
-    from eventsourcing.persistence import ApplicationRecorder, Recording
+    from eventsourcing.persistence import ApplicationRecorder
 
+__all__ = ["IncidentCommands", "IncidentReceipt"]
 _PAGE = 500
-
-
-@dataclass(frozen=True)
-class IncidentReceipt:
-    """What a write returns: the incident's new version and the log position of its last event."""
-
-    incident_id: UUID
-    version: int
-    position: int | None
-    takedown_id: UUID | None = None
 
 
 class IncidentCommands(PoliceReportCommands):
     """Reporting incidents and recording their handling; mixed into the Vaern application."""
 
     if TYPE_CHECKING:
-        repository: Repository[UUID]
         recorder: ApplicationRecorder
-        clock: Callable[[], datetime]
 
-        def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]: ...
-
-    def report_incident(self, facts: IncidentFacts, actor: Actor) -> IncidentReceipt:
+    def report_incident(self, command: ReportIncident) -> IncidentReceipt:
         """Records a new incident."""
-        incident = Incident.report(facts, actor, self.clock())
+        incident = Incident.report(command.facts, command.actor, self.clock())
         recordings = self.save(incident)
         return IncidentReceipt(incident.id, incident.version, recordings[-1].notification.id)
 
-    def inform_leader(
-        self, incident_id: UUID, leader: Person, actor: Actor, at: datetime | None = None, expected_version: int | None = None
-    ) -> IncidentReceipt:
+    def inform_leader(self, command: InformLeader) -> IncidentReceipt:
         """Records that a leader was told about the incident."""
-        return self._change_incident(incident_id, expected_version, lambda i: i.inform_leader(leader, actor, self.clock(), at))
+        c = command
+        return self._change_incident(c, lambda i, now: i.inform_leader(c.leader, c.actor, now, c.at))
 
-    def offer_support(
-        self,
-        incident_id: UUID,
-        employee_id: str,
-        kind: SupportKind,
-        actor: Actor,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> IncidentReceipt:
+    def offer_support(self, command: OfferSupport) -> IncidentReceipt:
         """Records support offered to an affected employee."""
-        return self._change_incident(
-            incident_id, expected_version, lambda i: i.offer_support(employee_id, kind, actor, self.clock(), at)
-        )
+        c = command
+        return self._change_incident(c, lambda i, now: i.offer_support(c.employee_id, c.kind, c.actor, now, c.at))
 
-    def accept_support(
-        self,
-        incident_id: UUID,
-        employee_id: str,
-        kind: SupportKind,
-        actor: Actor,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> IncidentReceipt:
+    def accept_support(self, command: AcceptSupport) -> IncidentReceipt:
         """Records that the employee accepted the support offered."""
-        return self._change_incident(
-            incident_id, expected_version, lambda i: i.accept_support(employee_id, kind, actor, self.clock(), at)
-        )
+        c = command
+        return self._change_incident(c, lambda i, now: i.accept_support(c.employee_id, c.kind, c.actor, now, c.at))
 
-    def decline_support(
-        self,
-        incident_id: UUID,
-        employee_id: str,
-        kind: SupportKind,
-        actor: Actor,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> IncidentReceipt:
+    def decline_support(self, command: DeclineSupport) -> IncidentReceipt:
         """Records that the employee declined the support offered."""
-        return self._change_incident(
-            incident_id, expected_version, lambda i: i.decline_support(employee_id, kind, actor, self.clock(), at)
-        )
+        c = command
+        return self._change_incident(c, lambda i, now: i.decline_support(c.employee_id, c.kind, c.actor, now, c.at))
 
-    def hold_debriefing(
-        self,
-        incident_id: UUID,
-        employee_ids: Sequence[str],
-        summary: str,
-        actor: Actor,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> IncidentReceipt:
+    def hold_debriefing(self, command: HoldDebriefing) -> IncidentReceipt:
         """Records a debriefing held with affected employees."""
-        ids = tuple(employee_ids)
-        return self._change_incident(
-            incident_id, expected_version, lambda i: i.hold_debriefing(ids, summary, actor, self.clock(), at)
-        )
+        c, ids = command, tuple(command.employee_ids)
+        return self._change_incident(c, lambda i, now: i.hold_debriefing(ids, c.summary, c.actor, now, c.at))
 
-    def add_note(
-        self, incident_id: UUID, text: str, actor: Actor, at: datetime | None = None, expected_version: int | None = None
-    ) -> IncidentReceipt:
+    def add_note(self, command: AddNote) -> IncidentReceipt:
         """Records information given orally, as of when it was given."""
-        return self._change_incident(incident_id, expected_version, lambda i: i.add_note(text, actor, self.clock(), at))
+        c = command
+        return self._change_incident(c, lambda i, now: i.add_note(c.text, c.actor, now, c.at))
 
-    def attach_evidence(
-        self,
-        incident_id: UUID,
-        sha256: str,
-        media_type: str,
-        size: int,
-        description: str,
-        actor: Actor,
-        expected_version: int | None = None,
-    ) -> IncidentReceipt:
+    def attach_evidence(self, command: AttachEvidence) -> IncidentReceipt:
         """Records a file (stored elsewhere by its SHA-256) as evidence."""
+        c = command
         return self._change_incident(
-            incident_id,
-            expected_version,
-            lambda i: i.attach_evidence(sha256, media_type, size, description, actor, self.clock()),
+            c, lambda i, now: i.attach_evidence(c.sha256, c.media_type, c.size, c.description, c.actor, now)
         )
 
-    def request_takedown(
-        self,
-        incident_id: UUID,
-        addressee: TakedownAddressee,
-        platform: str,
-        link: str,
-        actor: Actor,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> IncidentReceipt:
+    def request_takedown(self, command: RequestTakedown) -> IncidentReceipt:
         """Records a request that a post be taken down; the receipt names the request."""
+        c = command
         return self._change_incident(
-            incident_id, expected_version, lambda i: i.request_takedown(addressee, platform, link, actor, self.clock(), at)
+            c, lambda i, now: i.request_takedown(c.addressee, c.platform, c.link, c.actor, now, c.at)
         )
 
-    def record_post_removed(
-        self,
-        incident_id: UUID,
-        takedown_id: UUID,
-        actor: Actor,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> IncidentReceipt:
+    def record_post_removed(self, command: RecordPostRemoved) -> IncidentReceipt:
         """Records that a post a takedown asked for was removed."""
-        return self._change_incident(
-            incident_id, expected_version, lambda i: i.record_post_removed(takedown_id, actor, self.clock(), at)
-        )
+        c = command
+        return self._change_incident(c, lambda i, now: i.record_post_removed(c.takedown_id, c.actor, now, c.at))
 
-    def record_takedown_refused(
-        self,
-        incident_id: UUID,
-        takedown_id: UUID,
-        reason: str | None,
-        actor: Actor,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> IncidentReceipt:
+    def record_takedown_refused(self, command: RecordTakedownRefused) -> IncidentReceipt:
         """Records that a takedown was refused."""
+        c = command
         return self._change_incident(
-            incident_id, expected_version, lambda i: i.record_takedown_refused(takedown_id, reason, actor, self.clock(), at)
+            c, lambda i, now: i.record_takedown_refused(c.takedown_id, c.reason, c.actor, now, c.at)
         )
 
-    def record_absence(
-        self,
-        incident_id: UUID,
-        employee_id: str,
-        first_day: date,
-        days: int,
-        actor: Actor,
-        expected_version: int | None = None,
-    ) -> IncidentReceipt:
+    def record_absence(self, command: RecordAbsence) -> IncidentReceipt:
         """Records an affected employee's absence after the incident."""
+        c = command
         return self._change_incident(
-            incident_id, expected_version, lambda i: i.record_absence(employee_id, first_day, days, actor, self.clock())
+            c, lambda i, now: i.record_absence(c.employee_id, c.first_day, c.days, c.actor, now)
         )
 
-    def correct_incident(
-        self, incident_id: UUID, changes: dict[str, Any], reason: str, actor: Actor, expected_version: int | None = None
-    ) -> IncidentReceipt:
+    def correct_incident(self, command: CorrectIncident) -> IncidentReceipt:
         """Records new values for some of the incident's facts, with the reason."""
-        return self._change_incident(
-            incident_id, expected_version, lambda i: i.correct(changes, reason, actor, self.clock())
-        )
+        c, changes = command, command.changes.model_dump(exclude_unset=True)
+        return self._change_incident(c, lambda i, now: i.correct(changes, c.reason, c.actor, now))
 
-    def close_incident(
-        self, incident_id: UUID, reason: str | None, actor: Actor, expected_version: int | None = None
-    ) -> IncidentReceipt:
+    def close_incident(self, command: CloseIncident) -> IncidentReceipt:
         """Closes the incident."""
-        return self._change_incident(incident_id, expected_version, lambda i: i.close(reason, actor, self.clock()))
+        c = command
+        return self._change_incident(c, lambda i, now: i.close(c.reason, c.actor, now))
 
-    def reopen_incident(
-        self, incident_id: UUID, reason: str, actor: Actor, expected_version: int | None = None
-    ) -> IncidentReceipt:
+    def reopen_incident(self, command: ReopenIncident) -> IncidentReceipt:
         """Reopens a closed incident, with the reason."""
-        return self._change_incident(incident_id, expected_version, lambda i: i.reopen(reason, actor, self.clock()))
-
-    def get_incident(self, incident_id: UUID, version: int | None = None) -> Incident:
-        """The incident as it stands (or stood at `version`)."""
-        try:
-            incident = self.repository.get(incident_id, version=version)
-        except AggregateNotFoundError:
-            raise NotFound("no incident with that id") from None
-        if not isinstance(incident, Incident):
-            raise NotFound("no incident with that id")
-        return incident
+        c = command
+        return self._change_incident(c, lambda i, now: i.reopen(c.reason, c.actor, now))
 
     def list_overdue_incidents(self, now: datetime | None = None) -> list[Incident]:
         """Incidents whose leader was not informed within 24 hours of the report, oldest first.
@@ -249,10 +153,3 @@ class IncidentCommands(PoliceReportCommands):
             if len(page) < _PAGE:
                 return
             start = page[-1].id
-
-    def _change_incident(
-        self, incident_id: UUID, expected_version: int | None, decide: Callable[[Incident], Any]
-    ) -> IncidentReceipt:
-        incident, outcome, position = change(lambda: self.get_incident(incident_id), self.save, expected_version, decide)
-        takedown_id = outcome if isinstance(outcome, UUID) else None
-        return IncidentReceipt(incident_id, incident.version, position, takedown_id)

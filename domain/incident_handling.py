@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID, uuid4
 
 from domain.errors import NotFound, RuleViolation
@@ -20,10 +20,8 @@ from domain.incident_values import (
     corrected_facts,
     local_day,
 )
+from domain.incident_state import IncidentChecks, IncidentState
 from domain.values import Actor
-
-if TYPE_CHECKING:
-    from domain.incident import Incident
 
 # Absence beyond the day of the incident must reach the Working Environment Authority within 9 days.
 NOTIFY_AUTHORITY_WITHIN = timedelta(days=9)
@@ -32,16 +30,16 @@ _MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]
 _LINK = re.compile(r"^https?://\S+$")
 
 
-class IncidentHandling:
-    """The commands that handle an incident after its report, and the checks they share (mixed into `Incident`)."""
+class IncidentHandling(IncidentChecks):
+    """The commands that handle an incident after its report (mixed into `Incident`)."""
 
-    def inform_leader(self: Incident, leader: Person, actor: Actor, now: datetime, at: datetime | None = None) -> None:
+    def inform_leader(self: IncidentState, leader: Person, actor: Actor, now: datetime, at: datetime | None = None) -> None:
         """Records that a leader was told about the incident (once per leader)."""
         if any(notice.leader.user_id == leader.user_id for notice in self.leader_notices):
             raise RuleViolation("leader", "this leader is already recorded as informed")
         self.trigger_event(self.LeaderInformed, leader=leader, actor=actor, effective_at=self.moment(at, now))
 
-    def correct(self: Incident, changes: dict[str, Any], reason: str, actor: Actor, now: datetime) -> None:
+    def correct(self: IncidentState, changes: dict[str, Any], reason: str, actor: Actor, now: datetime) -> None:
         """Records new values for some facts, with the reason; the old values stay in the history."""
         self.check_handling()
         if not reason.strip():
@@ -54,7 +52,7 @@ class IncidentHandling:
             self.Corrected, fields=fields, facts=facts, reason=reason.strip(), actor=actor, effective_at=now
         )
 
-    def close(self: Incident, reason: str | None, actor: Actor, now: datetime) -> None:
+    def close(self: IncidentState, reason: str | None, actor: Actor, now: datetime) -> None:
         """Closes the incident; it must be open and a leader must have been informed."""
         self.check_handling()
         if not self.leader_informed:
@@ -62,7 +60,7 @@ class IncidentHandling:
         text = reason.strip() if reason else None
         self.trigger_event(self.Closed, reason=text or None, actor=actor, effective_at=now)
 
-    def reopen(self: Incident, reason: str, actor: Actor, now: datetime) -> None:
+    def reopen(self: IncidentState, reason: str, actor: Actor, now: datetime) -> None:
         """Reopens a closed incident, with the reason."""
         if not self.is_closed:
             raise RuleViolation("status", "only a closed incident can be reopened")
@@ -71,7 +69,7 @@ class IncidentHandling:
         self.trigger_event(self.Reopened, reason=reason.strip(), actor=actor, effective_at=now)
 
     def offer_support(
-        self: Incident, employee_id: str, kind: SupportKind, actor: Actor, now: datetime, at: datetime | None = None
+        self: IncidentState, employee_id: str, kind: SupportKind, actor: Actor, now: datetime, at: datetime | None = None
     ) -> None:
         """Records support of one kind offered to an affected employee."""
         self.check_handling()
@@ -84,19 +82,19 @@ class IncidentHandling:
         )
 
     def accept_support(
-        self: Incident, employee_id: str, kind: SupportKind, actor: Actor, now: datetime, at: datetime | None = None
+        self: IncidentState, employee_id: str, kind: SupportKind, actor: Actor, now: datetime, at: datetime | None = None
     ) -> None:
         """Records that the employee accepted the support offered."""
         self._answer_support(self.SupportAccepted, employee_id, kind, actor, now, at)
 
     def decline_support(
-        self: Incident, employee_id: str, kind: SupportKind, actor: Actor, now: datetime, at: datetime | None = None
+        self: IncidentState, employee_id: str, kind: SupportKind, actor: Actor, now: datetime, at: datetime | None = None
     ) -> None:
         """Records that the employee declined the support offered."""
         self._answer_support(self.SupportDeclined, employee_id, kind, actor, now, at)
 
     def hold_debriefing(
-        self: Incident, employee_ids: tuple[str, ...], summary: str, actor: Actor, now: datetime, at: datetime | None = None
+        self: IncidentState, employee_ids: tuple[str, ...], summary: str, actor: Actor, now: datetime, at: datetime | None = None
     ) -> None:
         """Records a debriefing with affected employees, written up."""
         self.check_handling()
@@ -111,14 +109,14 @@ class IncidentHandling:
             effective_at=self.moment(at, now),
         )
 
-    def add_note(self: Incident, text: str, actor: Actor, now: datetime, at: datetime | None = None) -> None:
+    def add_note(self: IncidentState, text: str, actor: Actor, now: datetime, at: datetime | None = None) -> None:
         """Records information given orally, as of when it was given."""
         if not text.strip():
             raise RuleViolation("text", "a note has a text")
         self.trigger_event(self.NoteAdded, text=text.strip(), actor=actor, effective_at=self.moment(at, now))
 
     def attach_evidence(
-        self: Incident, sha256: str, media_type: str, size: int, description: str, actor: Actor, now: datetime
+        self: IncidentState, sha256: str, media_type: str, size: int, description: str, actor: Actor, now: datetime
     ) -> None:
         """Records a file kept elsewhere, by the SHA-256 of its content."""
         digest, media = sha256.strip().lower(), media_type.strip().lower()
@@ -143,7 +141,7 @@ class IncidentHandling:
         )
 
     def request_takedown(
-        self: Incident,
+        self: IncidentState,
         addressee: TakedownAddressee,
         platform: str,
         link: str,
@@ -172,14 +170,14 @@ class IncidentHandling:
         return takedown_id
 
     def record_post_removed(
-        self: Incident, takedown_id: UUID, actor: Actor, now: datetime, at: datetime | None = None
+        self: IncidentState, takedown_id: UUID, actor: Actor, now: datetime, at: datetime | None = None
     ) -> None:
         """Records that the post a takedown asked for was removed."""
         moment = self._settled_at(takedown_id, now, at)
         self.trigger_event(self.PostRemoved, takedown_id=takedown_id, actor=actor, effective_at=moment)
 
     def record_takedown_refused(
-        self: Incident, takedown_id: UUID, reason: str | None, actor: Actor, now: datetime, at: datetime | None = None
+        self: IncidentState, takedown_id: UUID, reason: str | None, actor: Actor, now: datetime, at: datetime | None = None
     ) -> None:
         """Records that a takedown was refused, with the reason given if any."""
         moment = self._settled_at(takedown_id, now, at)
@@ -187,7 +185,7 @@ class IncidentHandling:
         self.trigger_event(self.TakedownRefused, takedown_id=takedown_id, reason=text or None, actor=actor, effective_at=moment)
 
     def record_absence(
-        self: Incident, employee_id: str, first_day: date, days: int, actor: Actor, now: datetime
+        self: IncidentState, employee_id: str, first_day: date, days: int, actor: Actor, now: datetime
     ) -> None:
         """Records an affected employee's absence: the first day and how many days."""
         self.check_affected(employee_id)
@@ -201,11 +199,7 @@ class IncidentHandling:
             self.AbsenceRecorded, employee_id=employee_id, first_day=first_day, days=days, actor=actor, effective_at=now
         )
 
-    @property
-    def incident_day(self: Incident) -> date:
-        return local_day(self.facts.occurred_at)
-
-    def authority_notification_due(self: Incident) -> dict[str, date]:
+    def authority_notification_due(self: IncidentState) -> dict[str, date]:
         """Per employee with absence beyond the day of the incident: the last day to notify the authority."""
         due: dict[str, date] = {}
         for absence in self.absences:
@@ -215,18 +209,18 @@ class IncidentHandling:
             due[absence.employee_id] = min(deadline, due.get(absence.employee_id, deadline))
         return due
 
-    def answer_support(self: Incident, employee_id: str, kind: SupportKind, answer: SupportAnswer, at: datetime) -> None:
+    def answer_support(self: IncidentState, employee_id: str, kind: SupportKind, answer: SupportAnswer, at: datetime) -> None:
         offer = self.support[(employee_id, kind)]
         self.support[(employee_id, kind)] = offer.model_copy(update={"answer": answer, "answered_at": at})
 
-    def settle_takedown(self: Incident, takedown_id: UUID, outcome: TakedownOutcome, at: datetime, reason: str | None) -> None:
+    def settle_takedown(self: IncidentState, takedown_id: UUID, outcome: TakedownOutcome, at: datetime, reason: str | None) -> None:
         takedown = self.takedowns[takedown_id]
         update = {"outcome": outcome, "outcome_at": at, "outcome_reason": reason}
         self.takedowns[takedown_id] = takedown.model_copy(update=update)
 
     def _answer_support(
-        self: Incident,
-        event: type[Incident.Event],
+        self: IncidentState,
+        event: Any,
         employee_id: str,
         kind: SupportKind,
         actor: Actor,
@@ -242,7 +236,7 @@ class IncidentHandling:
         moment = self.moment(at, now, after=offer.offered_at)
         self.trigger_event(event, employee_id=employee_id, kind=kind, actor=actor, effective_at=moment)
 
-    def _settled_at(self: Incident, takedown_id: UUID, now: datetime, at: datetime | None) -> datetime:
+    def _settled_at(self: IncidentState, takedown_id: UUID, now: datetime, at: datetime | None) -> datetime:
         self.check_handling()
         takedown = self.takedowns.get(takedown_id)
         if takedown is None:
@@ -250,32 +244,3 @@ class IncidentHandling:
         if takedown.outcome is not None:
             raise RuleViolation("takedown_id", f"the takedown request is already {takedown.outcome.value}")
         return self.moment(at, now, after=takedown.requested_at)
-
-    def check_handling(self: Incident) -> None:
-        if self.is_closed:
-            raise RuleViolation("status", "the incident is closed; reopen it first")
-
-    def check_affected(self: Incident, employee_id: str, field: str = "employee_id") -> None:
-        if not self.facts.affects(employee_id):
-            raise RuleViolation(field, f"{employee_id} is not an affected employee of this incident")
-
-    def check_employees(self: Incident, employee_ids: tuple[str, ...], field: str = "employee_ids") -> None:
-        """At least one employee, none twice, each affected by this incident."""
-        if not employee_ids:
-            raise RuleViolation(field, "names at least one affected employee")
-        if len(set(employee_ids)) != len(employee_ids):
-            raise RuleViolation(field, "an employee is named twice")
-        for employee_id in employee_ids:
-            self.check_affected(employee_id, field)
-
-    def moment(self: Incident, at: datetime | None, now: datetime, field: str = "at", after: datetime | None = None) -> datetime:
-        """When a fact took effect: `at`, or now; never in the future or before the incident (or `after`)."""
-        moment = now if at is None else at
-        if moment.tzinfo is None:
-            raise RuleViolation(field, "a time needs its time zone")
-        if moment > now:
-            raise RuleViolation(field, "may not lie in the future")
-        earliest = after if after is not None else self.facts.occurred_at
-        if moment < earliest:
-            raise RuleViolation(field, f"may not lie before {earliest.isoformat()}")
-        return moment

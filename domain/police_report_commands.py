@@ -2,102 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from domain.incident_changes import IncidentChanges, IncidentReceipt
+from domain.police_report_inputs import (
+    DeclineConsent,
+    GiveConsent,
+    RecordNotReported,
+    RecordPoliceAdvice,
+    RecordPrivateReport,
+    ReportToPolice,
+    WithdrawConsent,
+)
 
-from domain.values import Actor
 
-if TYPE_CHECKING:
-    from domain.incident import Incident
-    from domain.incident_commands import IncidentReceipt
-
-
-class PoliceReportCommands:
+class PoliceReportCommands(IncidentChanges):
     """Recording consent, advice and police-report decisions on incidents (part of `IncidentCommands`)."""
 
-    if TYPE_CHECKING:
-        clock: Callable[[], datetime]
-
-        def _change_incident(
-            self, incident_id: UUID, expected_version: int | None, decide: Callable[[Incident], Any]
-        ) -> IncidentReceipt: ...
-
-    def give_consent(
-        self, incident_id: UUID, employee_id: str, actor: Actor, at: datetime | None = None, expected_version: int | None = None
-    ) -> IncidentReceipt:
+    def give_consent(self, command: GiveConsent) -> IncidentReceipt:
         """Records the employee's consent to a police report by the administration."""
-        return self._change_incident(
-            incident_id, expected_version, lambda i: i.give_consent(employee_id, actor, self.clock(), at)
-        )
+        c = command
+        return self._change_incident(c, lambda i, now: i.give_consent(c.employee_id, c.actor, now, c.at))
 
-    def decline_consent(
-        self, incident_id: UUID, employee_id: str, actor: Actor, at: datetime | None = None, expected_version: int | None = None
-    ) -> IncidentReceipt:
+    def decline_consent(self, command: DeclineConsent) -> IncidentReceipt:
         """Records that the employee does not want the administration to report."""
-        return self._change_incident(
-            incident_id, expected_version, lambda i: i.decline_consent(employee_id, actor, self.clock(), at)
-        )
+        c = command
+        return self._change_incident(c, lambda i, now: i.decline_consent(c.employee_id, c.actor, now, c.at))
 
-    def withdraw_consent(
-        self, incident_id: UUID, employee_id: str, actor: Actor, at: datetime | None = None, expected_version: int | None = None
-    ) -> IncidentReceipt:
+    def withdraw_consent(self, command: WithdrawConsent) -> IncidentReceipt:
         """Records that the employee withdrew their consent."""
-        return self._change_incident(
-            incident_id, expected_version, lambda i: i.withdraw_consent(employee_id, actor, self.clock(), at)
-        )
+        c = command
+        return self._change_incident(c, lambda i, now: i.withdraw_consent(c.employee_id, c.actor, now, c.at))
 
-    def record_police_advice(
-        self, incident_id: UUID, text: str, actor: Actor, at: datetime | None = None, expected_version: int | None = None
-    ) -> IncidentReceipt:
+    def record_police_advice(self, command: RecordPoliceAdvice) -> IncidentReceipt:
         """Records the central administration's advice on a police report."""
-        return self._change_incident(
-            incident_id, expected_version, lambda i: i.record_police_advice(text, actor, self.clock(), at)
-        )
+        c = command
+        return self._change_incident(c, lambda i, now: i.record_police_advice(c.text, c.actor, now, c.at))
 
-    def report_to_police(
-        self,
-        incident_id: UUID,
-        employee_ids: Sequence[str],
-        police_reference: str,
-        actor: Actor,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> IncidentReceipt:
+    def report_to_police(self, command: ReportToPolice) -> IncidentReceipt:
         """Records the administration's police report for employees who all consented."""
-        ids = tuple(employee_ids)
-        return self._change_incident(
-            incident_id, expected_version, lambda i: i.report_to_police(ids, police_reference, actor, self.clock(), at)
-        )
+        c, ids = command, tuple(command.employee_ids)
+        return self._change_incident(c, lambda i, now: i.report_to_police(ids, c.police_reference, c.actor, now, c.at))
 
-    def record_private_report(
-        self,
-        incident_id: UUID,
-        employee_id: str,
-        police_reference: str | None,
-        actor: Actor,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> IncidentReceipt:
+    def record_private_report(self, command: RecordPrivateReport) -> IncidentReceipt:
         """Records that the employee reported to the police privately."""
+        c = command
         return self._change_incident(
-            incident_id,
-            expected_version,
-            lambda i: i.record_private_report(employee_id, police_reference, actor, self.clock(), at),
+            c, lambda i, now: i.record_private_report(c.employee_id, c.police_reference, c.actor, now, c.at)
         )
 
-    def record_not_reported(
-        self,
-        incident_id: UUID,
-        employee_ids: Sequence[str],
-        reason: str,
-        actor: Actor,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> IncidentReceipt:
+    def record_not_reported(self, command: RecordNotReported) -> IncidentReceipt:
         """Records the decision not to report, with the reason."""
-        ids = tuple(employee_ids)
-        return self._change_incident(
-            incident_id, expected_version, lambda i: i.record_not_reported(ids, reason, actor, self.clock(), at)
-        )
+        c, ids = command, tuple(command.employee_ids)
+        return self._change_incident(c, lambda i, now: i.record_not_reported(ids, c.reason, c.actor, now, c.at))

@@ -21,6 +21,7 @@ from uuid import UUID, uuid5
 from eventsourcing.utils import resolve_topic
 from pydantic import ValidationError
 
+from domain.command import Command
 from domain.errors import NotFound, RuleViolation
 from domain.model import Aggregate, DomainEvent
 from domain.values import Official, Text
@@ -28,6 +29,15 @@ from domain.values import Official, Text
 REGISTER_ID = uuid5(UUID("6f1d3c52-8b8e-4c0e-9a57-2f0b6b1f5d10"), "vaern:supersession-register")
 # What identifies an event and when it was recorded: a replacement keeps them as they are.
 FIXED_FIELDS = ("originator_id", "originator_version", "timestamp", "originator_topic")
+
+
+class SupersedeEvent(Command):
+    """Supersede the event at `position` with a corrected replacement; a named official answers for it."""
+
+    position: int
+    corrections: dict[str, Any]
+    reason: Text
+    official: Official
 
 
 class SupersessionRegister(Aggregate):

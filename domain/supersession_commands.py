@@ -11,7 +11,7 @@ the as-of reconstruction read the log as it was recorded.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -22,8 +22,14 @@ from eventsourcing.persistence import EventStore
 
 from domain.changes import change
 from domain.errors import NotFound
-from domain.supersession import REGISTER_ID, SupersessionRegister, check_replays, corrected, replacement_event
-from domain.values import Actor, Official
+from domain.supersession import (
+    REGISTER_ID,
+    SupersedeEvent,
+    SupersessionRegister,
+    check_replays,
+    corrected,
+    replacement_event,
+)
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import ApplicationRecorder, Mapper, Recording
@@ -129,12 +135,13 @@ class SupersessionCommands:
         store = EventStore(mapper=_ReplacingMapper(self.mapper, self.replacements), recorder=self.recorder)  # type: ignore[arg-type]
         return SupersedingRepository(store, self.replacements)
 
-    def plan_supersession(self, position: int, corrections: Mapping[str, Any]) -> SupersessionPlan:
-        """The replacement `corrections` make of the event at `position`, checked; nothing is recorded.
+    def plan_supersession(self, command: SupersedeEvent) -> SupersessionPlan:
+        """The replacement the command's corrections make of the event at its position, checked; nothing is recorded.
 
         An event superseded before is corrected further: the corrections go into the replacement
         followers read now. The aggregate's history must replay with the new replacement.
         """
+        position = command.position
         found = self.recorder.select_notifications(start=position, limit=1)
         if not found or found[0].id != position:
             raise NotFound(f"no event at position {position}")
@@ -143,24 +150,25 @@ class SupersessionCommands:
             raise NotFound(f"the event at position {position} is a supersession; supersede the event itself again")
         self.replacements.refresh()
         current = self.replacements.at(position) or original
-        replacement, paths = corrected(current, corrections)
+        replacement, paths = corrected(current, command.corrections)
         check_replays(list(self.repository.event_store.get(original.originator_id)), replacement)
         return SupersessionPlan(position, original, replacement, paths)
 
-    def supersede_event(
-        self, position: int, corrections: Mapping[str, Any], reason: str, official: Official, actor: Actor
-    ) -> tuple[SupersessionPlan, int]:
-        """Records a corrected replacement for the event at `position`; returns the plan and the new event's position."""
-        plan = self.plan_supersession(position, corrections)
+    def supersede_event(self, command: SupersedeEvent) -> tuple[SupersessionPlan, int]:
+        """Records a corrected replacement for the event at the command's position; returns the plan and the new event's position."""
+        plan = self.plan_supersession(command)
 
         def load() -> SupersessionRegister:
             try:
                 return self.repository.get(REGISTER_ID)  # type: ignore[return-value]
             except AggregateNotFoundError:
-                return SupersessionRegister.open(actor, self.clock())
+                return SupersessionRegister.open(command.actor, self.clock())
 
         def decide(register: SupersessionRegister) -> None:
-            register.supersede(position, plan.original, plan.replacement, plan.corrected, official, reason, actor, self.clock())
+            register.supersede(
+                plan.position, plan.original, plan.replacement, plan.corrected, command.official, command.reason,
+                command.actor, self.clock(),
+            )
 
         _, _, recorded = change(load, self.save, None, decide)
         assert recorded is not None

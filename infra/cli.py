@@ -7,7 +7,6 @@ import gc
 import logging
 import signal
 import socket
-import sys
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -16,6 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from infra.cli_projections import projections
+from infra.cli_settings import command_settings
 from infra.settings import Settings
 
 cli = typer.Typer(help="Vaern: harassment cases and citizen contact restrictions.", no_args_is_help=True)
@@ -31,18 +31,6 @@ PortOption = Annotated[
     Optional[int],  # noqa: UP007
     typer.Option(min=0, max=65535, help="the port to serve on, 0 for any free one (default: VAERN_PORT, else 8000)"),
 ]
-
-
-def _settings(**chosen: object) -> Settings:
-    """The settings from the environment, with what was chosen on the command line put first."""
-    settings = Settings(**{name: value for name, value in chosen.items() if value is not None})
-    logging.basicConfig(
-        level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # kafka-python logs every refused connection as an error; the relay reports outages itself.
-    logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLogger().level))
-    logging.getLogger("kafka.conn").setLevel(logging.CRITICAL)
-    return settings
 
 
 def _until_signalled() -> threading.Event:
@@ -94,7 +82,7 @@ def serve(host: HostOption = None, port: PortOption = None) -> None:
     from api.app import create_app
     from infra.services import Services
 
-    settings = _settings(host=host, port=port)
+    settings = command_settings(host=host, port=port)
     listening = _listening(settings.host, settings.port)  # before anything starts: a taken port fails at once
     services = Services.build(settings)
     services.start_views()
@@ -114,7 +102,7 @@ def api(host: HostOption = None, port: PortOption = None) -> None:
     """The HTTP API alone; views, relay and consumers run as their own processes."""
     from api.app import create_app
 
-    settings = _settings(host=host, port=port)
+    settings = command_settings(host=host, port=port)
     listening = _listening(settings.host, settings.port)
     _uvicorn(create_app(settings), settings, listening, lambda url: f"Vaern API at {url}")
 
@@ -124,7 +112,7 @@ def projection(name: Annotated[str, typer.Argument(help="the view, e.g. front_de
     """Runs one view, resuming from its tracked position, until stopped."""
     from infra.services import Services
 
-    settings = _settings()
+    settings = command_settings()
     services = Services.build(settings)
     if name not in services.views:
         raise typer.BadParameter(f"unknown view {name!r}; known: {', '.join(services.views)}")
@@ -143,7 +131,7 @@ def relay() -> None:
     from consumers.relay import Relay
     from infra.services import Services
 
-    settings = _settings()
+    settings = command_settings()
     if not settings.kafka_bootstrap_servers:
         raise typer.BadParameter("set VAERN_KAFKA_BOOTSTRAP_SERVERS to run the relay")
     services = Services.build(settings)
@@ -165,9 +153,9 @@ def scheduler() -> None:
     from infra.scheduler import ExpiryScheduler
     from infra.services import Services
 
-    settings = _settings()
+    settings = command_settings()
     services = Services.build(settings)
-    ticker = ExpiryScheduler(services, settings.scheduler_interval)
+    ticker = ExpiryScheduler(services.app, services.schedule, services.db, settings.scheduler_interval)
     stop = _until_signalled()
     threading.Thread(target=lambda: (stop.wait(), ticker.stop()), daemon=True).start()
     try:
@@ -189,7 +177,7 @@ def telephony_consumer(
     """The telephony reference consumer: keeps its routing table from the restrictions topic."""
     from consumers.telephony import TelephonyConsumer
 
-    settings = _settings()
+    settings = command_settings()
     if not settings.kafka_bootstrap_servers:
         raise typer.BadParameter("set VAERN_KAFKA_BOOTSTRAP_SERVERS to run the consumer")
     consumer = TelephonyConsumer.from_settings(settings)

@@ -13,14 +13,10 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from infra.cli_settings import command_settings
+
 log = logging.getLogger("vaern")
 projections = typer.Typer(help="The views and the relay: where each is in the event log.", no_args_is_help=True)
-
-
-def command_settings() -> Any:
-    from infra.cli import _settings  # the command line's settings and logging, set up once per command
-
-    return _settings()
 
 
 @projections.command("status")
@@ -75,13 +71,13 @@ def projections_supersede(
     from infra.services import Services
 
     settings = command_settings()
-    caller, fields = _operator_and_corrections(settings.token_secret.get_secret_value(), token, corrections, reason)
+    caller, command = _supersession(settings.token_secret.get_secret_value(), token, position, corrections, reason)
     services = Services.build(settings)
     try:
         if dry_run:
-            plan = services.app.plan_supersession(position, fields)
+            plan = services.app.plan_supersession(command)
         else:
-            plan, recorded = services.app.supersede_event(position, fields, reason, caller.official, caller.actor)
+            plan, recorded = services.app.supersede_event(command)
         passed = services.followers_past(position)
     except DomainError as error:
         _refuse(str(error))
@@ -100,19 +96,29 @@ def projections_supersede(
               f" (vaern projections rebuild NAME): {', '.join(passed)}")
 
 
-def _operator_and_corrections(secret: str, token: str | None, corrections: str, reason: str) -> tuple[Any, dict[str, Any]]:
-    """The admin the token names and the corrections as a JSON object; refuses anything else, or no reason."""
+def _supersession(secret: str, token: str | None, position: int, corrections: str, reason: str) -> tuple[Any, Any]:
+    """The admin the token names and the command they give; refuses anything else, or no reason."""
+    from pydantic import ValidationError
+
     from api.security import InvalidToken, read_token
+    from domain.supersession import SupersedeEvent
     from domain.values import Role
 
+    refusal = "superseding an event takes an admin token, a JSON object of corrections and a reason"
     try:
         caller = read_token(secret, token or "")
         fields = json.loads(corrections)
     except (InvalidToken, ValueError):
         _refuse("give an admin token (--token or VAERN_OPERATOR_TOKEN) and --corrections as a JSON object")
     if caller.role is not Role.ADMIN or not isinstance(fields, dict) or not reason.strip():
-        _refuse("superseding an event takes an admin token, a JSON object of corrections and a reason")
-    return caller, fields
+        _refuse(refusal)
+    try:
+        command = SupersedeEvent(
+            position=position, corrections=fields, reason=reason, official=caller.official, actor=caller.actor
+        )
+    except ValidationError:  # a reason past the bounds of free text
+        _refuse(refusal)
+    return caller, command
 
 
 def _refuse(message: str) -> Any:

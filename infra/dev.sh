@@ -2,7 +2,8 @@
 # Vaern developer entry points; each command does all its own set-up.
 #
 #   bash infra/dev.sh serve [ARGS...]   # run the service   (.venv/bin/vaern serve ARGS)
-#   bash infra/dev.sh test  [ARGS...]   # run the test suite (.venv/bin/python -m pytest ARGS)
+#   bash infra/dev.sh test  [ARGS...]   # check the import contracts, then run the test suite (pytest ARGS)
+#   bash infra/dev.sh lint              # check the import contracts alone (lint-imports, pyproject.toml)
 #
 # Works on a fresh Debian 12 machine with python3: creates .venv (installing
 # python3-venv with apt-get if needed) and installs the project with
@@ -23,7 +24,8 @@ die() { log "ERROR: $*"; exit 1; }
 usage() {
     cat >&2 <<'USAGE'
 usage: bash infra/dev.sh serve [ARGS...]   run the service (vaern serve ARGS)
-       bash infra/dev.sh test  [ARGS...]   run the tests (pytest ARGS)
+       bash infra/dev.sh test  [ARGS...]   check the import contracts, then run the tests (pytest ARGS)
+       bash infra/dev.sh lint              check the import contracts (docs/architecture.md)
 USAGE
     exit 2
 }
@@ -46,6 +48,12 @@ apt_install() {
         die "apt-get install $* failed"
     fi
     rm -f "$aptlog"
+}
+
+# lint_imports: the layer contracts in pyproject.toml ([tool.importlinter]); fails on a violation.
+lint_imports() {
+    [ -x "$VENV/bin/lint-imports" ] || die "$VENV/bin/lint-imports is missing (is import-linter in the dev extra?)"
+    "$VENV/bin/lint-imports" --no-cache --no-logo || die "an import breaks the architecture's contracts (see above)"
 }
 
 venv_ok() { [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -m pip --version >/dev/null 2>&1; }
@@ -109,8 +117,13 @@ case "$cmd" in
         [ -x "$VENV/bin/vaern" ] || die "$VENV/bin/vaern is missing (is [project.scripts] vaern defined?)"
         exec "$VENV/bin/vaern" serve "$@"
         ;;
+    lint)
+        setup
+        lint_imports
+        ;;
     test)
         setup
+        lint_imports
         # Letters embed DejaVu Sans; the PDF tests check the embedded font is there.
         [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_install fonts-dejavu-core
         # The front-desk page is tested in Debian's Chromium (never a browser download).

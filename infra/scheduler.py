@@ -9,28 +9,32 @@ from __future__ import annotations
 import logging
 import threading
 
+from domain.application import Vaern
 from domain.errors import DomainError
-from infra.services import Services
+from domain.restriction_inputs import ExpireRestriction
+from infra.database import Database
+from projections.restriction_schedule import RestrictionScheduleView
 
 log = logging.getLogger(__name__)
 
 
 class ExpiryScheduler:
-    """Ticks every `interval` seconds and expires what has ended."""
+    """Ticks every `interval` seconds and expires what has ended: the application records each expiry,
+    the schedule view (read from `db`) says what has ended."""
 
-    def __init__(self, services: Services, interval: float = 15.0) -> None:
-        self.services, self.interval = services, interval
+    def __init__(self, app: Vaern, schedule: RestrictionScheduleView, db: Database, interval: float = 15.0) -> None:
+        self.app, self.schedule, self.db, self.interval = app, schedule, db, interval
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
 
     def tick(self) -> int:
         """Expires every restriction whose period has ended; returns how many this call recorded."""
-        app, view = self.services.app, self.services.schedule
+        app, view = self.app, self.schedule
         recorded = 0
-        for due in view.due_to_expire(self.services.db, app.clock()):
+        for due in view.due_to_expire(self.db, app.clock()):
             try:
-                receipt = app.expire_restriction(due.citizen_ref, due.restriction_id)
+                receipt = app.expire_restriction(ExpireRestriction(citizen_ref=due.citizen_ref, restriction_id=due.restriction_id))
             except DomainError as error:
                 log.warning("restriction %s not expired: %s", due.restriction_id, type(error).__name__)
                 continue

@@ -6,7 +6,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.application import Vaern
 from infra.access_log import AccessLog
@@ -14,6 +14,7 @@ from infra.blobs import BlobStore
 from infra.database import Database, open_database
 from infra.letters import LetterDesk
 from infra.eventstore import EventLog, build_application
+from infra.scheduler import ExpiryScheduler
 from infra.settings import Settings
 from projections.freshness import Freshness, assess
 from projections.front_desk import FrontDeskView
@@ -23,7 +24,10 @@ from projections.positions import STOPPED, WAITING, Follower, current_position, 
 from projections.restriction_schedule import RestrictionScheduleView
 from projections.routing_states import RoutingStatesView
 from projections.statistics import StatisticsView, statistics_key
-from projections.runner import PositionWatch, ViewRunner
+from projections.runner import PositionWatch, View, ViewRunner
+
+if TYPE_CHECKING:  # not a cycle: the relay module brings Kafka, imported only where a relay runs
+    from consumers.relay import Relay
 
 log = logging.getLogger(__name__)
 
@@ -51,28 +55,28 @@ class Services:
     incident_index: IncidentIndexView = field(default_factory=IncidentIndexView)
     watch: PositionWatch = field(default_factory=PositionWatch)
     runners: dict[str, ViewRunner] = field(default_factory=dict)
-    relay: Any = None
-    scheduler: Any = None
-    blobs: Any = None
-    access: Any = None
-    letters: Any = None
+    relay: Relay | None = None
+    scheduler: ExpiryScheduler | None = None
     routing_states: RoutingStatesView = field(init=False)
     freshness: Freshness = field(init=False)
+    blobs: BlobStore = field(init=False)
+    access: AccessLog = field(init=False)
+    letters: LetterDesk = field(init=False)
 
     def __post_init__(self) -> None:
         self.routing_states = RoutingStatesView(self.app.get_contact_file)
         limit = timedelta(seconds=self.settings.view_max_staleness_seconds)
         self.freshness = Freshness(self.events.head_sql(), limit)
         self.front_desk.freshness = self.phone_routing.freshness = self.freshness
+        self.blobs = BlobStore(self.db)
+        self.access = AccessLog(self.db, self.settings.citizen_key.get_secret_value().encode("utf-8"))
+        self.letters = LetterDesk(self.app, self.blobs)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
         app = build_application(settings)
         db = open_database(settings.database_url, settings.sqlite_path, settings.database_pool_size)
         services = cls(settings=settings, app=app, db=db, events=EventLog(app, settings))
-        services.blobs = BlobStore(db)
-        services.access = AccessLog(db, settings.citizen_key.get_secret_value().encode("utf-8"))
-        services.letters = LetterDesk(app, services.blobs)
         services.statistics.key = statistics_key(settings.citizen_key.get_secret_value())
         for view in services.views.values():
             register(db, view.name)
@@ -81,7 +85,7 @@ class Services:
         return services
 
     @property
-    def views(self) -> dict[str, Any]:
+    def views(self) -> dict[str, View]:
         return {v.name: v for v in (self.front_desk, self.phone_routing, self.schedule, self.routing_states, self.statistics,
                                          self.incident_index)}
 
@@ -104,9 +108,7 @@ class Services:
         self.relay.start()
 
     def start_scheduler(self) -> None:
-        from infra.scheduler import ExpiryScheduler
-
-        self.scheduler = ExpiryScheduler(self, self.settings.scheduler_interval)
+        self.scheduler = ExpiryScheduler(self.app, self.schedule, self.db, self.settings.scheduler_interval)
         self.scheduler.start()
 
     def wait_for(self, view: str, position: int | None) -> None:

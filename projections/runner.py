@@ -28,6 +28,7 @@ import time
 from datetime import datetime
 from typing import Any, Protocol
 
+from domain.retry import Stopped, doubling, retry
 from infra.database import Cursor, Database
 from infra.eventstore import EventLog
 from projections.failures import ProjectionFailed, ViewStopped, ViewWaiting, describe, is_transient
@@ -229,12 +230,15 @@ class ViewRunner:
         tries the batch again. Anything else stops it, with the event's position where one caused it.
         """
         log.info("view %s following the event log", self.view.name)
-        failures = 0
         try:
             while not self._stopping.is_set():
-                generation = self.events.wakeup.generation
                 try:
-                    applied = self.catch_up()
+                    generation, applied = retry(
+                        self._catch_up_noting_generation, is_transient, doubling(*self.retry_delays),
+                        stopping=self._stopping, before_pause=self._wait_out,
+                    )
+                except Stopped:
+                    break
                 except ProjectionFailed as failed:
                     if not self.resume_when_superseded:
                         raise
@@ -242,13 +246,6 @@ class ViewRunner:
                     self._stop(failed)
                     self._await_correction(failed.position, seen)
                     continue
-                except Exception as error:
-                    if not is_transient(error):
-                        raise
-                    failures += 1
-                    self._wait_out(error, failures)
-                    continue
-                failures = 0
                 self._recovered()
                 if applied == 0:
                     self.events.wakeup.wait_past(generation, self.poll_interval)
@@ -262,6 +259,11 @@ class ViewRunner:
             self.error = error
             log.error("view %s stopped: %s", self.view.name, type(error).__name__)
             raise
+
+    def _catch_up_noting_generation(self) -> tuple[int, int]:
+        """The wake-up generation seen before catching up (to wait past it when idle), and what catch_up applied."""
+        generation = self.events.wakeup.generation
+        return generation, self.catch_up()
 
     def _stop(self, stopped: ProjectionFailed | ViewStopped) -> None:
         """Reports the error that stops the view, here and in its position row, for every process to see."""
@@ -300,16 +302,14 @@ class ViewRunner:
         except Exception as failure:  # the database may be what is failing; the log still says it
             log.warning("view %s: its state could not be recorded (%s)", self.view.name, describe(failure))
 
-    def _wait_out(self, error: BaseException, failures: int) -> None:
-        first, longest = self.retry_delays
-        delay = min(longest, first * 2 ** min(failures - 1, 20))
+    def _wait_out(self, error: Exception, delay: float, failures: int) -> None:
+        """Reports, here and in the position row, the transient error the runner waits `delay` seconds out."""
         self.error = ViewWaiting(
             f"view {self.view.name!r} is retrying after a database error ({describe(error)});"
             f" next attempt in {delay:g} s (failure {failures} in a row)"
         )
         log.warning("%s", self.error)
         self._record(WAITING, str(self.error))
-        self._stopping.wait(delay)
 
     def _recovered(self) -> None:
         """After a batch committed (which cleared the recorded state too): no error to report here either."""

@@ -19,7 +19,7 @@ from api.schemas import (
     WriteReceipt,
 )
 from domain.application import Receipt
-from domain.identity import Cpr
+from domain.contact_file_inputs import IssueWarning, OpenContactFile, RecordAdjustmentNeed, RegisterPhoneNumber
 
 router = APIRouter(prefix="/contact-files", tags=["contact files"])
 MayOpenFile = allowed(roles.OPEN_FILE)
@@ -42,7 +42,7 @@ def receipt_out(response: Response, receipt: Receipt) -> WriteReceipt:
 )
 def open_contact_file(body: CprBody, caller: MayOpenFile, services: ServicesDep, response: Response) -> WriteReceipt:
     """Opens the citizen's contact file (or finds the open one) and returns its opaque reference."""
-    receipt = services.app.open_contact_file(Cpr.parse(body.cpr), caller.actor)
+    receipt = services.app.open_contact_file(OpenContactFile.of(body, actor=caller.actor))
     if receipt.position is None:
         response.status_code = status.HTTP_200_OK
     return receipt_out(response, receipt)
@@ -70,7 +70,8 @@ def register_phone_number(
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Records a phone number as the citizen's (normalised to E.164); a known number changes nothing."""
-    return receipt_out(response, services.app.register_phone_number(citizen_ref, body.number, caller.actor, version))
+    command = RegisterPhoneNumber.of(body, citizen_ref=citizen_ref, actor=caller.actor, expected_version=version)
+    return receipt_out(response, services.app.register_phone_number(command))
 
 
 @router.post("/{citizen_ref}/adjustment-needs", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED)
@@ -79,10 +80,8 @@ def record_adjustment_need(
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Records a need (e.g. dyslexia) that makes the citizen rely on certain channels."""
-    receipt = services.app.record_adjustment_need(
-        citizen_ref, body.description, tuple(body.relies_on), caller.actor, version
-    )
-    return receipt_out(response, receipt)
+    command = RecordAdjustmentNeed.of(body, citizen_ref=citizen_ref, actor=caller.actor, expected_version=version)
+    return receipt_out(response, services.app.record_adjustment_need(command))
 
 
 @router.post("/{citizen_ref}/warnings", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED)
@@ -91,10 +90,10 @@ def issue_warning(
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Records a warning asking the citizen to stop a named behaviour; the caller is the named official."""
-    receipt = services.app.issue_warning(
-        citizen_ref, body.behaviour, body.contact_point, body.incident_ids, caller.official, caller.actor, version
+    command = IssueWarning.of(
+        body, citizen_ref=citizen_ref, official=caller.official, actor=caller.actor, expected_version=version
     )
-    return receipt_out(response, receipt)
+    return receipt_out(response, services.app.issue_warning(command))
 
 
 @router.get("/{citizen_ref}/access-report", response_model=list[AccessReportLineOut])

@@ -1,10 +1,22 @@
-"""Incidents: reporting, recording the handling, and police-report decisions."""
+"""Incidents: reporting, recording the handling, and police-report decisions.
+
+Every write but the report is one row of `WRITES`: its path, its command (whose snake_case name
+is the application's method and the route's), its body (the command's inputs) and who may send it.
+The route builds the command from the body, the ids in the path, If-Match and the caller, and
+makes one call.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from inspect import Parameter, Signature
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response, status
+from pydantic import BaseModel
 
 from api import roles
 from api.deps import ExpectedVersion, ServicesDep, allowed
@@ -35,6 +47,33 @@ from api.incident_schemas import (
 from domain.application import utc_now
 from domain.incident_commands import IncidentReceipt
 from domain.incident_values import IncidentFacts
+from domain.incident_inputs import (
+    AcceptSupport,
+    AddNote,
+    AttachEvidence,
+    CloseIncident,
+    CorrectIncident,
+    DeclineSupport,
+    HoldDebriefing,
+    InformLeader,
+    OfferSupport,
+    OnIncident,
+    RecordAbsence,
+    RecordPostRemoved,
+    RecordTakedownRefused,
+    ReopenIncident,
+    ReportIncident,
+    RequestTakedown,
+)
+from domain.police_report_inputs import (
+    DeclineConsent,
+    GiveConsent,
+    RecordNotReported,
+    RecordPoliceAdvice,
+    RecordPrivateReport,
+    ReportToPolice,
+    WithdrawConsent,
+)
 from domain.values import Role
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
@@ -60,7 +99,7 @@ def report_incident(
 ) -> IncidentWriteReceipt:
     """Reports an incident; the caller is recorded as the reporter."""
     facts = IncidentFacts.model_validate(body.model_dump())
-    return _receipt(response, services.app.report_incident(facts, caller.actor))
+    return _receipt(response, services.app.report_incident(ReportIncident(facts=facts, actor=caller.actor)))
 
 
 @router.get("/overdue", response_model=list[OverdueIncidentOut])
@@ -85,231 +124,99 @@ def get_incident(incident_id: UUID, caller: MayReadIncident, reader: ReaderDep, 
     return IncidentOut.of(incident, utc_now(), with_police=caller.role in POLICE_READERS)
 
 
-@router.post("/{incident_id}/inform-leader", response_model=IncidentWriteReceipt)
-def inform_leader(
-    incident_id: UUID, body: InformLeaderBody, caller: MayHandleIncident, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> IncidentWriteReceipt:
-    """Records that a leader was told about the incident."""
-    return _receipt(response, services.app.inform_leader(incident_id, body.leader, caller.actor, body.at, version))
+
+@dataclass(frozen=True)
+class Write:
+    """A write on an incident: the command a POST to `path` gives, with the body it takes and who may send it."""
+
+    path: str
+    command: type[OnIncident]
+    body: type[BaseModel]
+    caller: Any  # the dependency that lets only the roles allowed through
+    description: str
+    status_code: int = status.HTTP_200_OK
+    tags: list[str] | None = None
+    check: Callable[[Any, Any], None] | None = None  # (body, services): refuses before the command is sent
 
 
-@router.post("/{incident_id}/offer-support", response_model=IncidentWriteReceipt)
-def offer_support(
-    incident_id: UUID, body: SupportBody, caller: MayHandleIncident, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> IncidentWriteReceipt:
-    """Records support (crisis help, occupational health, debriefing, a colleague) offered to an employee."""
-    receipt = services.app.offer_support(incident_id, body.employee_id, body.kind, caller.actor, body.at, version)
-    return _receipt(response, receipt)
-
-
-@router.post("/{incident_id}/accept-support", response_model=IncidentWriteReceipt)
-def accept_support(
-    incident_id: UUID, body: SupportBody, caller: MayHandleIncident, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> IncidentWriteReceipt:
-    """Records that the employee accepted support offered to them."""
-    receipt = services.app.accept_support(incident_id, body.employee_id, body.kind, caller.actor, body.at, version)
-    return _receipt(response, receipt)
-
-
-@router.post("/{incident_id}/decline-support", response_model=IncidentWriteReceipt)
-def decline_support(
-    incident_id: UUID, body: SupportBody, caller: MayHandleIncident, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> IncidentWriteReceipt:
-    """Records that the employee declined support offered to them."""
-    receipt = services.app.decline_support(incident_id, body.employee_id, body.kind, caller.actor, body.at, version)
-    return _receipt(response, receipt)
-
-
-@router.post("/{incident_id}/debriefings", response_model=IncidentWriteReceipt)
-def hold_debriefing(
-    incident_id: UUID, body: DebriefingBody, caller: MayHandleIncident, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> IncidentWriteReceipt:
-    """Records a debriefing held with affected employees, written up."""
-    receipt = services.app.hold_debriefing(incident_id, body.employee_ids, body.summary, caller.actor, body.at, version)
-    return _receipt(response, receipt)
-
-
-@router.post("/{incident_id}/notes", response_model=IncidentWriteReceipt)
-def add_note(
-    incident_id: UUID, body: NoteBody, caller: MayHandleIncident, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> IncidentWriteReceipt:
-    """Records information given orally, as of when it was given."""
-    return _receipt(response, services.app.add_note(incident_id, body.text, caller.actor, body.at, version))
-
-
-@router.post("/{incident_id}/evidence", response_model=IncidentWriteReceipt)
-def attach_evidence(
-    incident_id: UUID, body: EvidenceBody, caller: MayHandleIncident, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> IncidentWriteReceipt:
-    """Records a file uploaded to /evidence (by its SHA-256) as evidence."""
+def _stored(body: EvidenceBody, services: Any) -> None:
     services.blobs.require(body.sha256, body.media_type, body.size)
-    receipt = services.app.attach_evidence(
-        incident_id, body.sha256, body.media_type, body.size, body.description, caller.actor, version
+
+
+TAKEDOWN, HANDLE, CLOSE = "/{incident_id}/takedowns/{takedown_id}", MayHandleIncident, MayCloseIncident
+WRITES = (
+    Write("/{incident_id}/inform-leader", InformLeader, InformLeaderBody, HANDLE,
+          "Records that a leader was told about the incident."),
+    Write("/{incident_id}/offer-support", OfferSupport, SupportBody, HANDLE,
+          "Records support (crisis help, occupational health, debriefing, a colleague) offered to an employee."),
+    Write("/{incident_id}/accept-support", AcceptSupport, SupportBody, HANDLE,
+          "Records that the employee accepted support offered to them."),
+    Write("/{incident_id}/decline-support", DeclineSupport, SupportBody, HANDLE,
+          "Records that the employee declined support offered to them."),
+    Write("/{incident_id}/debriefings", HoldDebriefing, DebriefingBody, HANDLE,
+          "Records a debriefing held with affected employees, written up."),
+    Write("/{incident_id}/notes", AddNote, NoteBody, HANDLE, "Records information given orally, as of when it was given."),
+    Write("/{incident_id}/evidence", AttachEvidence, EvidenceBody, HANDLE,
+          "Records a file uploaded to /evidence (by its SHA-256) as evidence.", check=_stored),
+    Write("/{incident_id}/takedowns", RequestTakedown, TakedownBody, HANDLE,
+          "Records a request to the platform or the citizen that a post be taken down.",
+          status_code=status.HTTP_201_CREATED),
+    Write(TAKEDOWN + "/removed", RecordPostRemoved, At, HANDLE, "Records that the post was removed."),
+    Write(TAKEDOWN + "/refused", RecordTakedownRefused, TakedownRefusedBody, HANDLE,
+          "Records that the takedown was refused, with the reason given if any."),
+    Write("/{incident_id}/absences", RecordAbsence, AbsenceBody, HANDLE,
+          "Records an affected employee's absence: its first day and how many days."),
+    Write("/{incident_id}/corrections", CorrectIncident, CorrectionBody, HANDLE,
+          "Records new values for some facts, with the reason; earlier values stay in the history."),
+    Write("/{incident_id}/close", CloseIncident, CloseBody, CLOSE, "Closes the incident; a leader must have been informed."),
+    Write("/{incident_id}/reopen", ReopenIncident, ReopenBody, CLOSE, "Reopens a closed incident, with the reason."),
+    Write(POLICE + "/give-consent", GiveConsent, ConsentBody, MayPoliceReport,
+          "Records the employee's consent to a police report by the administration.", tags=POLICE_TAGS),
+    Write(POLICE + "/decline-consent", DeclineConsent, ConsentBody, MayPoliceReport,
+          "Records that the employee does not want the administration to report.", tags=POLICE_TAGS),
+    Write(POLICE + "/withdraw-consent", WithdrawConsent, ConsentBody, MayPoliceReport,
+          "Records that the employee withdrew their consent.", tags=POLICE_TAGS),
+    Write(POLICE + "/advice", RecordPoliceAdvice, AdviceBody, MayPoliceReport,
+          "Records the central administration's advice on a police report.", tags=POLICE_TAGS),
+    Write(POLICE + "/report", ReportToPolice, PoliceReportBody, MayPoliceReport,
+          "Records the administration's police report; every employee it names must have consented.", tags=POLICE_TAGS),
+    Write(POLICE + "/private-report", RecordPrivateReport, PrivateReportBody, MayPoliceReport,
+          "Records that the employee reported to the police privately (no consent needed).", tags=POLICE_TAGS),
+    Write(POLICE + "/not-reported", RecordNotReported, NotReportedBody, MayPoliceReport,
+          "Records the decision not to report for these employees, with the reason.", tags=POLICE_TAGS),
+)
+
+
+def method_name(command: type[OnIncident]) -> str:
+    """The application method (and route) a command class names: `ReportToPolice` -> `report_to_police`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", command.__name__).lower()
+
+
+def _endpoint(write: Write) -> Callable[..., IncidentWriteReceipt]:
+    """The route of one write: the command from body, path ids, If-Match and caller; one call; the receipt."""
+    method = method_name(write.command)
+    ids = [name for name in ("incident_id", "takedown_id") if f"{{{name}}}" in write.path]
+
+    def endpoint(**given: Any) -> IncidentWriteReceipt:
+        body, services = given["body"], given["services"]
+        if write.check is not None:
+            write.check(body, services)
+        command = write.command.of(
+            body, **{name: given[name] for name in ids}, actor=given["caller"].actor, expected_version=given["version"]
+        )
+        return _receipt(given["response"], getattr(services.app, method)(command))
+
+    kinds = [(name, UUID) for name in ids]
+    kinds += [("body", write.body), ("caller", write.caller), ("services", ServicesDep)]
+    kinds += [("version", ExpectedVersion), ("response", Response)]
+    parameters = [Parameter(name, Parameter.KEYWORD_ONLY, annotation=kind) for name, kind in kinds]
+    endpoint.__signature__ = Signature(parameters, return_annotation=IncidentWriteReceipt)  # type: ignore[attr-defined]
+    endpoint.__name__ = endpoint.__qualname__ = method
+    return endpoint
+
+
+for _write in WRITES:
+    router.add_api_route(
+        _write.path, _endpoint(_write), methods=["POST"], response_model=IncidentWriteReceipt,
+        status_code=_write.status_code, tags=_write.tags, description=_write.description,
     )
-    return _receipt(response, receipt)
-
-
-@router.post("/{incident_id}/takedowns", response_model=IncidentWriteReceipt, status_code=status.HTTP_201_CREATED)
-def request_takedown(
-    incident_id: UUID, body: TakedownBody, caller: MayHandleIncident, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> IncidentWriteReceipt:
-    """Records a request to the platform or the citizen that a post be taken down."""
-    receipt = services.app.request_takedown(
-        incident_id, body.addressee, body.platform, body.link, caller.actor, body.at, version
-    )
-    return _receipt(response, receipt)
-
-
-@router.post("/{incident_id}/takedowns/{takedown_id}/removed", response_model=IncidentWriteReceipt)
-def record_post_removed(
-    incident_id: UUID,
-    takedown_id: UUID,
-    body: At,
-    caller: MayHandleIncident,
-    services: ServicesDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> IncidentWriteReceipt:
-    """Records that the post was removed."""
-    receipt = services.app.record_post_removed(incident_id, takedown_id, caller.actor, body.at, version)
-    return _receipt(response, receipt)
-
-
-@router.post("/{incident_id}/takedowns/{takedown_id}/refused", response_model=IncidentWriteReceipt)
-def record_takedown_refused(
-    incident_id: UUID,
-    takedown_id: UUID,
-    body: TakedownRefusedBody,
-    caller: MayHandleIncident,
-    services: ServicesDep,
-    version: ExpectedVersion,
-    response: Response,
-) -> IncidentWriteReceipt:
-    """Records that the takedown was refused, with the reason given if any."""
-    receipt = services.app.record_takedown_refused(
-        incident_id, takedown_id, body.reason, caller.actor, body.at, version
-    )
-    return _receipt(response, receipt)
-
-
-@router.post("/{incident_id}/absences", response_model=IncidentWriteReceipt)
-def record_absence(
-    incident_id: UUID, body: AbsenceBody, caller: MayHandleIncident, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> IncidentWriteReceipt:
-    """Records an affected employee's absence: its first day and how many days."""
-    receipt = services.app.record_absence(
-        incident_id, body.employee_id, body.first_day, body.days, caller.actor, version
-    )
-    return _receipt(response, receipt)
-
-
-@router.post("/{incident_id}/corrections", response_model=IncidentWriteReceipt)
-def correct_incident(
-    incident_id: UUID, body: CorrectionBody, caller: MayHandleIncident, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> IncidentWriteReceipt:
-    """Records new values for some facts, with the reason; earlier values stay in the history."""
-    changes = body.changes.model_dump(exclude_unset=True)
-    receipt = services.app.correct_incident(incident_id, changes, body.reason, caller.actor, version)
-    return _receipt(response, receipt)
-
-
-@router.post("/{incident_id}/close", response_model=IncidentWriteReceipt)
-def close_incident(
-    incident_id: UUID, body: CloseBody, caller: MayCloseIncident, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> IncidentWriteReceipt:
-    """Closes the incident; a leader must have been informed."""
-    return _receipt(response, services.app.close_incident(incident_id, body.reason, caller.actor, version))
-
-
-@router.post("/{incident_id}/reopen", response_model=IncidentWriteReceipt)
-def reopen_incident(
-    incident_id: UUID, body: ReopenBody, caller: MayCloseIncident, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> IncidentWriteReceipt:
-    """Reopens a closed incident, with the reason."""
-    return _receipt(response, services.app.reopen_incident(incident_id, body.reason, caller.actor, version))
-
-
-@router.post(POLICE + "/give-consent", response_model=IncidentWriteReceipt, tags=POLICE_TAGS)
-def give_consent(
-    incident_id: UUID, body: ConsentBody, caller: MayPoliceReport, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> IncidentWriteReceipt:
-    """Records the employee's consent to a police report by the administration."""
-    return _receipt(response, services.app.give_consent(incident_id, body.employee_id, caller.actor, body.at, version))
-
-
-@router.post(POLICE + "/decline-consent", response_model=IncidentWriteReceipt, tags=POLICE_TAGS)
-def decline_consent(
-    incident_id: UUID, body: ConsentBody, caller: MayPoliceReport, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> IncidentWriteReceipt:
-    """Records that the employee does not want the administration to report."""
-    receipt = services.app.decline_consent(incident_id, body.employee_id, caller.actor, body.at, version)
-    return _receipt(response, receipt)
-
-
-@router.post(POLICE + "/withdraw-consent", response_model=IncidentWriteReceipt, tags=POLICE_TAGS)
-def withdraw_consent(
-    incident_id: UUID, body: ConsentBody, caller: MayPoliceReport, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> IncidentWriteReceipt:
-    """Records that the employee withdrew their consent."""
-    receipt = services.app.withdraw_consent(incident_id, body.employee_id, caller.actor, body.at, version)
-    return _receipt(response, receipt)
-
-
-@router.post(POLICE + "/advice", response_model=IncidentWriteReceipt, tags=POLICE_TAGS)
-def record_police_advice(
-    incident_id: UUID, body: AdviceBody, caller: MayPoliceReport, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> IncidentWriteReceipt:
-    """Records the central administration's advice on a police report."""
-    return _receipt(response, services.app.record_police_advice(incident_id, body.text, caller.actor, body.at, version))
-
-
-@router.post(POLICE + "/report", response_model=IncidentWriteReceipt, tags=POLICE_TAGS)
-def report_to_police(
-    incident_id: UUID, body: PoliceReportBody, caller: MayPoliceReport, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> IncidentWriteReceipt:
-    """Records the administration's police report; every employee it names must have consented."""
-    receipt = services.app.report_to_police(
-        incident_id, body.employee_ids, body.police_reference, caller.actor, body.at, version
-    )
-    return _receipt(response, receipt)
-
-
-@router.post(POLICE + "/private-report", response_model=IncidentWriteReceipt, tags=POLICE_TAGS)
-def record_private_report(
-    incident_id: UUID, body: PrivateReportBody, caller: MayPoliceReport, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> IncidentWriteReceipt:
-    """Records that the employee reported to the police privately (no consent needed)."""
-    receipt = services.app.record_private_report(
-        incident_id, body.employee_id, body.police_reference, caller.actor, body.at, version
-    )
-    return _receipt(response, receipt)
-
-
-@router.post(POLICE + "/not-reported", response_model=IncidentWriteReceipt, tags=POLICE_TAGS)
-def record_not_reported(
-    incident_id: UUID, body: NotReportedBody, caller: MayPoliceReport, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> IncidentWriteReceipt:
-    """Records the decision not to report for these employees, with the reason."""
-    receipt = services.app.record_not_reported(
-        incident_id, body.employee_ids, body.reason, caller.actor, body.at, version
-    )
-    return _receipt(response, receipt)

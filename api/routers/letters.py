@@ -11,6 +11,7 @@ from api.deps import ServicesDep, allowed
 from api.reads import ReaderDep
 from api.routers.contact_files import receipt_out
 from api.schemas import DeliveryBody, DispatchBody, IssueLetterBody, WriteReceipt
+from domain.contact_file_inputs import IssueLetter, RecordDelivery, RecordDispatch
 
 router = APIRouter(prefix="/contact-files/{citizen_ref}/letters", tags=["letters"])
 PDF = {200: {"content": {"application/pdf": {}}}, 500: {"description": "the stored PDF no longer matches its hash"}}
@@ -25,7 +26,9 @@ def issue_letter(
 ) -> WriteReceipt:
     """Issues a letter about a restriction or warning to the citizen at the given address, signed by the caller;
     it is rendered once, here. `Location` points to the letter."""
-    receipt = services.letters.issue(citizen_ref, body.kind, body.subject_id, body.recipient, caller.official, caller.actor)
+    receipt = services.letters.issue(
+        IssueLetter.of(body, citizen_ref=citizen_ref, official=caller.official, actor=caller.actor)
+    )
     written = receipt_out(response, receipt)
     response.headers["Location"] = f"/contact-files/{citizen_ref}/letters/{receipt.created_id}"
     return written
@@ -43,7 +46,8 @@ def record_dispatch(
     citizen_ref: UUID, letter_id: UUID, body: DispatchBody, caller: MayLetterSent, services: ServicesDep, response: Response
 ) -> WriteReceipt:
     """Records how and when the letter was sent."""
-    return receipt_out(response, services.app.record_dispatch(citizen_ref, letter_id, body.channel.value, caller.actor))
+    command = RecordDispatch.of(body, citizen_ref=citizen_ref, letter_id=letter_id, actor=caller.actor)
+    return receipt_out(response, services.app.record_dispatch(command))
 
 
 @router.post("/{letter_id}/delivery", response_model=WriteReceipt)
@@ -51,4 +55,5 @@ def record_delivery(
     citizen_ref: UUID, letter_id: UUID, body: DeliveryBody, caller: MayLetterSent, services: ServicesDep, response: Response
 ) -> WriteReceipt:
     """Records the evidence that the letter reached the citizen."""
-    return receipt_out(response, services.app.record_delivery(citizen_ref, letter_id, body.evidence, caller.actor))
+    command = RecordDelivery.of(body, citizen_ref=citizen_ref, letter_id=letter_id, actor=caller.actor)
+    return receipt_out(response, services.app.record_delivery(command))

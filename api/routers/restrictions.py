@@ -25,6 +25,18 @@ from api.schemas import (
     ReviewDue,
     WriteReceipt,
 )
+from domain.restriction_inputs import (
+    AmendRestriction,
+    AnswerHearing,
+    DecideComplaint,
+    DecideRestriction,
+    LiftRestriction,
+    ProposeRestriction,
+    ReceiveComplaint,
+    ReviewRestriction,
+    SendHearing,
+    SkipHearing,
+)
 
 router = APIRouter(tags=["restrictions"])
 MayPropose = allowed(roles.PROPOSE)
@@ -47,8 +59,10 @@ def propose_restriction(
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Proposes a restriction with its grounds; the citizen is heard before a leader decides."""
-    receipt = services.app.propose_restriction(citizen_ref, body.terms, body.grounds, caller.official, caller.actor, version)
-    return receipt_out(response, receipt)
+    command = ProposeRestriction.of(
+        body, citizen_ref=citizen_ref, official=caller.official, actor=caller.actor, expected_version=version
+    )
+    return receipt_out(response, services.app.propose_restriction(command))
 
 
 @router.post(ONE + "/hearing", response_model=WriteReceipt)
@@ -57,8 +71,10 @@ def send_hearing(
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Records that the citizen was sent the intended restriction to comment on by the deadline."""
-    receipt = services.app.send_hearing(citizen_ref, restriction_id, body.deadline, caller.actor, version)
-    return receipt_out(response, receipt)
+    command = SendHearing.of(
+        body, citizen_ref=citizen_ref, restriction_id=restriction_id, actor=caller.actor, expected_version=version
+    )
+    return receipt_out(response, services.app.send_hearing(command))
 
 
 @router.post(ONE + "/hearing/answer", response_model=WriteReceipt)
@@ -67,8 +83,10 @@ def answer_hearing(
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Records the citizen's comments."""
-    receipt = services.app.answer_hearing(citizen_ref, restriction_id, body.answer, caller.actor, version)
-    return receipt_out(response, receipt)
+    command = AnswerHearing.of(
+        body, citizen_ref=citizen_ref, restriction_id=restriction_id, actor=caller.actor, expected_version=version
+    )
+    return receipt_out(response, services.app.answer_hearing(command))
 
 
 @router.post(ONE + "/hearing/skip", response_model=WriteReceipt)
@@ -77,8 +95,10 @@ def skip_hearing(
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Records that the hearing is skipped under a legal exception, with the reason."""
-    receipt = services.app.skip_hearing(citizen_ref, restriction_id, body.exception, body.reason, caller.actor, version)
-    return receipt_out(response, receipt)
+    command = SkipHearing.of(
+        body, citizen_ref=citizen_ref, restriction_id=restriction_id, actor=caller.actor, expected_version=version
+    )
+    return receipt_out(response, services.app.skip_hearing(command))
 
 
 @router.post(ONE + "/decision", response_model=WriteReceipt)
@@ -87,8 +107,11 @@ def decide_restriction(
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Decides the proposed restriction; the caller is the named deciding official."""
-    receipt = services.app.decide_restriction(citizen_ref, restriction_id, caller.official, caller.actor, version)
-    return receipt_out(response, receipt)
+    command = DecideRestriction(
+        citizen_ref=citizen_ref, restriction_id=restriction_id, official=caller.official, actor=caller.actor,
+        expected_version=version
+    )
+    return receipt_out(response, services.app.decide_restriction(command))
 
 
 @router.post(ONE + "/reviews", response_model=WriteReceipt)
@@ -97,12 +120,11 @@ def review_restriction(
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Reviews the restriction: continue on fresh grounds, amend, or lift; each with reasons."""
-    receipt = services.app.review_restriction(
-        citizen_ref, restriction_id, body.outcome, body.reasons, caller.official, caller.actor,
-        next_review_at=body.next_review_at, terms=body.terms, fresh_incident_ids=tuple(body.fresh_incident_ids),
-        expected_version=version,
+    command = ReviewRestriction.of(
+        body, citizen_ref=citizen_ref, restriction_id=restriction_id, official=caller.official, actor=caller.actor,
+        expected_version=version
     )
-    return receipt_out(response, receipt)
+    return receipt_out(response, services.app.review_restriction(command))
 
 
 @router.post(ONE + "/amendments", response_model=WriteReceipt)
@@ -111,10 +133,11 @@ def amend_restriction(
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Changes the terms within the current period."""
-    receipt = services.app.amend_restriction(
-        citizen_ref, restriction_id, body.terms, body.reasons, caller.official, caller.actor, version
+    command = AmendRestriction.of(
+        body, citizen_ref=citizen_ref, restriction_id=restriction_id, official=caller.official, actor=caller.actor,
+        expected_version=version
     )
-    return receipt_out(response, receipt)
+    return receipt_out(response, services.app.amend_restriction(command))
 
 
 @router.post(ONE + "/complaints", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED)
@@ -123,10 +146,10 @@ def receive_complaint(
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Records a complaint about the restriction."""
-    receipt = services.app.receive_complaint(
-        citizen_ref, restriction_id, body.summary, body.received_at, caller.actor, version
+    command = ReceiveComplaint.of(
+        body, citizen_ref=citizen_ref, restriction_id=restriction_id, actor=caller.actor, expected_version=version
     )
-    return receipt_out(response, receipt)
+    return receipt_out(response, services.app.receive_complaint(command))
 
 
 @router.post(ONE + "/complaints/{complaint_id}/decision", response_model=WriteReceipt)
@@ -135,10 +158,11 @@ def decide_complaint(
     services: ServicesDep, version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Records the decision on a complaint, with reasons."""
-    receipt = services.app.decide_complaint(
-        citizen_ref, restriction_id, complaint_id, body.outcome, body.reasons, caller.official, caller.actor, version
+    command = DecideComplaint.of(
+        body, citizen_ref=citizen_ref, restriction_id=restriction_id, complaint_id=complaint_id, official=caller.official,
+        actor=caller.actor, expected_version=version
     )
-    return receipt_out(response, receipt)
+    return receipt_out(response, services.app.decide_complaint(command))
 
 
 @router.post(ONE + "/lift", response_model=WriteReceipt)
@@ -147,10 +171,11 @@ def lift_restriction(
     version: ExpectedVersion, response: Response,
 ) -> WriteReceipt:
     """Lifts the restriction from now on, with the reason; the caller is the named official."""
-    receipt = services.app.lift_restriction(
-        citizen_ref, restriction_id, body.reason, caller.official, caller.actor, version
+    command = LiftRestriction.of(
+        body, citizen_ref=citizen_ref, restriction_id=restriction_id, official=caller.official, actor=caller.actor,
+        expected_version=version
     )
-    return receipt_out(response, receipt)
+    return receipt_out(response, services.app.lift_restriction(command))
 
 
 @router.get("/restrictions/reviews", response_model=list[ReviewDue])

@@ -14,6 +14,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from domain.contact_file_inputs import OpenContactFile, RegisterPhoneNumber
 from domain.identity import Cpr
 from infra.services import Services
 from infra.settings import Settings
@@ -58,9 +59,9 @@ def test_the_api_process_reports_a_view_stopped_in_its_own_process_and_one_whose
     settings = Settings(database_url=database_url, data_dir=tmp_path, citizen_key="processes-key",
                         view_max_staleness_seconds=1.0)
     api = Services.build(settings)  # what `vaern api` builds: no runners
-    stuck = api.app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    stuck = api.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     bad = decide(api.app, stuck, in_person={"rule": "banned", "instructions": POISON})
-    other = api.app.open_contact_file(Cpr.parse("150785-1234"), LEADER).citizen_ref
+    other = api.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("150785-1234"), actor=LEADER)).citizen_ref
     front_desk = start([sys.executable, "-c", POISONED_RUNNER], settings, tmp_path / "front_desk.log")
     phone_routing = start([VAERN, "projection", "phone_routing"], settings, tmp_path / "phone_routing.log")
     try:
@@ -79,7 +80,7 @@ def test_the_api_process_reports_a_view_stopped_in_its_own_process_and_one_whose
                   what="the phone-routing runner catching up")
             os.kill(phone_routing.pid, signal.SIGKILL)  # dies without a word, as on an OOM kill
             phone_routing.wait(10)
-            api.app.register_phone_number(other, "+4520304050", LEADER)
+            api.app.register_phone_number(RegisterPhoneNumber(citizen_ref=other, number="+4520304050", actor=LEADER))
             gone = until(lambda: (v := views()["phone_routing"])["state"] == "no runner" and v,
                          what="the phone-routing view reported without a runner")
             assert gone["lag"] > 0 and any("phone_routing" in p for p in http.get("/health").json()["problems"])

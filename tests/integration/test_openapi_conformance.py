@@ -26,7 +26,9 @@ from schemathesis.checks import (
 from schemathesis.core.failures import Failure, FailureGroup
 
 from api.app import create_app
+from domain.contact_file_inputs import IssueLetter, OpenContactFile
 from domain.identity import Cpr
+from domain.incident_inputs import AttachEvidence
 from domain.letters import LetterKind, Recipient
 from domain.values import Role
 from infra.services import Services
@@ -48,15 +50,20 @@ CHECKS = [
 
 def existing(services: Services) -> dict[str, str]:
     """Things the paths may name: a decided restriction on a file, its incident, a letter, an evidence file."""
-    ref = services.app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     decided = decide(services.app, ref)
     incident_id = report_incident(services.app, ref)
     letter = services.letters.issue(
-        ref, LetterKind.DECISION, decided.created_id, Recipient.model_validate(RECIPIENT), OFFICIAL, LEADER
+        IssueLetter(
+            citizen_ref=ref, kind=LetterKind.DECISION, subject_id=decided.created_id,
+            recipient=Recipient.model_validate(RECIPIENT), official=OFFICIAL, actor=LEADER,
+        )
     )
     text = b"Borgeren skrev: jeg ved hvor du bor\n"
     sha256 = services.blobs.put(text, "text/plain")
-    services.app.attach_evidence(incident_id, sha256, "text/plain", len(text), "SMS", LEADER)
+    services.app.attach_evidence(AttachEvidence(
+        incident_id=incident_id, sha256=sha256, media_type="text/plain", size=len(text), description="SMS", actor=LEADER
+    ))
     assert sha256 == hashlib.sha256(text).hexdigest()
     return {
         "citizen_ref": str(ref), "restriction_id": str(decided.created_id), "incident_id": str(incident_id),

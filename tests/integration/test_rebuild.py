@@ -15,6 +15,8 @@ import psycopg
 import pytest
 
 from domain.contact_file import ContactFile
+from domain.contact_file_inputs import OpenContactFile, RegisterPhoneNumber
+from domain.restriction_inputs import AmendRestriction, LiftRestriction
 from domain.restrictions import RestrictionTerms
 from infra.services import Services
 from infra.settings import Settings
@@ -63,15 +65,25 @@ def tables(services: Services, view: str) -> dict[str, list[tuple]]:
 def history(services: Services, files: int = 6) -> list:
     """Files with numbers, decided restrictions, an amendment and a lift: every event kind the views read."""
     app = services.app
-    refs = [app.open_contact_file(cpr(n), LEADER).citizen_ref for n in range(files)]
+    refs = [app.open_contact_file(OpenContactFile(cpr=cpr(n), actor=LEADER)).citizen_ref for n in range(files)]
     for n, ref in enumerate(refs):
-        app.register_phone_number(ref, f"+45331733{n:02d}", LEADER)
+        app.register_phone_number(RegisterPhoneNumber(citizen_ref=ref, number=f"+45331733{n:02d}", actor=LEADER))
     amended = decide(app, refs[0])
     shorter = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
     terms = RestrictionTerms.model_validate(terms_body(in_person={"rule": "by_appointment"}, valid_until=shorter))
-    app.amend_restriction(refs[0], amended.created_id, terms, "Roligere adfærd", OFFICIAL, LEADER)
+    app.amend_restriction(
+        AmendRestriction(
+            citizen_ref=refs[0], restriction_id=amended.created_id, terms=terms, reasons="Roligere adfærd",
+            official=OFFICIAL, actor=LEADER,
+        )
+    )
     lifted = decide(app, refs[1], in_person={"rule": "banned"})
-    app.lift_restriction(refs[1], lifted.created_id, "Borgeren er flyttet", OFFICIAL, LEADER)
+    app.lift_restriction(
+        LiftRestriction(
+            citizen_ref=refs[1], restriction_id=lifted.created_id, reason="Borgeren er flyttet", official=OFFICIAL,
+            actor=LEADER,
+        )
+    )
     decide(app, refs[2], in_person={"rule": "banned"})
     return refs
 
@@ -133,7 +145,7 @@ def test_lookups_are_answered_from_the_live_view_until_the_switch_while_it_keeps
     def meanwhile(position: int, head: int) -> None:
         if 0 < position and not later:
             during.append(headline(services, refs[2]))  # the live (damaged) table still answers
-            later.append(services.app.open_contact_file(cpr(90), LEADER).citizen_ref)
+            later.append(services.app.open_contact_file(OpenContactFile(cpr=cpr(90), actor=LEADER)).citizen_ref)
             later.append(decide(services.app, later[0]))
             services.wait_for("front_desk", later[1].position)  # the live view follows meanwhile
             during.append(headline(services, later[0]))

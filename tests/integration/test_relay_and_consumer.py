@@ -15,7 +15,9 @@ from consumers.relay import Relay
 from consumers.telephony import TelephonyConsumer
 from domain.application import Receipt, Vaern
 from domain.contact_file import ContactFile
+from domain.contact_file_inputs import OpenContactFile, RegisterPhoneNumber
 from domain.identity import Cpr
+from domain.restriction_inputs import LiftRestriction
 from domain.restriction_rules import HearingException
 from domain.restrictions import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms
 from domain.values import Actor, Official, PhoneRule, Role
@@ -130,8 +132,8 @@ def crash(*_):
 
 
 def citizen(app, n: int, number: str):
-    ref = app.open_contact_file(Cpr.parse(f"0101{70 + n}-1234"), ACTOR).citizen_ref
-    app.register_phone_number(ref, number, ACTOR)
+    ref = app.open_contact_file(OpenContactFile(cpr=Cpr.parse(f"0101{70 + n}-1234"), actor=ACTOR)).citizen_ref
+    app.register_phone_number(RegisterPhoneNumber(citizen_ref=ref, number=number, actor=ACTOR))
     return ref
 
 
@@ -219,7 +221,11 @@ def test_the_relay_publishes_routing_changes_in_order_and_resumes_after_a_restar
 ):
     anna, bo = citizen(app, 1, "+4520123456"), citizen(app, 2, "+4587654321")
     decided = decide(app, anna, NAMED).created_id
-    app.lift_restriction(anna, decided, "Adfærden er ophørt", OFFICIAL, ACTOR)
+    app.lift_restriction(
+        LiftRestriction(
+            citizen_ref=anna, restriction_id=decided, reason="Adfærden er ophørt", official=OFFICIAL, actor=ACTOR,
+        )
+    )
     first = new_relay(closing, app, events, db, kafka_bootstrap, topic)
     assert first.catch_up() == 4  # opening a file is not published
     reached = events.head()

@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from consumers.messages import DECLARED_TYPES
 from domain.application import Vaern
+from domain.contact_file_inputs import RegisterPhoneNumber
+from domain.restriction_inputs import AmendRestriction, ExpireRestriction, LiftRestriction
 from infra.eventstore import event_store_env
 from tests.integration.test_relay_and_consumer import (  # noqa: F401 - fixtures
     ACTOR,
@@ -35,16 +37,27 @@ def test_every_message_the_relay_publishes_keeps_the_asyncapi_contract(
     app, events, db, closing, settings, kafka_bootstrap, topic
 ):
     anna, bo = citizen(app, 1, "+4520123456"), citizen(app, 2, "+4587654321")
-    app.register_phone_number(anna, "+4530303030", ACTOR)
+    app.register_phone_number(RegisterPhoneNumber(citizen_ref=anna, number="+4530303030", actor=ACTOR))
     named = decide(app, anna, NAMED)
     later = decide(app, anna, WINDOWS, valid_from=NOW + timedelta(days=40))
-    app.lift_restriction(anna, named.created_id, "Adfærden er ophørt", OFFICIAL, ACTOR)
+    app.lift_restriction(
+        LiftRestriction(
+            citizen_ref=anna, restriction_id=named.created_id, reason="Adfærden er ophørt", official=OFFICIAL,
+            actor=ACTOR,
+        )
+    )
     amended = terms(BANNED, valid_from=NOW + timedelta(days=40))
-    app.amend_restriction(anna, later.created_id, amended, "Fortsatte opkald", OFFICIAL, ACTOR)
+    app.amend_restriction(
+        AmendRestriction(
+            citizen_ref=anna, restriction_id=later.created_id, terms=amended, reasons="Fortsatte opkald",
+            official=OFFICIAL, actor=ACTOR,
+        )
+    )
     ending = decide(app, bo, BANNED, days=30)
     after_the_end = Vaern(env=event_store_env(settings), clock=lambda: NOW + timedelta(days=31))
     try:
-        after_the_end.expire_restriction(bo, ending.created_id)  # as the scheduler does at the end of the period
+        # as the scheduler does at the end of the period
+        after_the_end.expire_restriction(ExpireRestriction(citizen_ref=bo, restriction_id=ending.created_id))
     finally:
         after_the_end.close()
     assert new_relay(closing, app, events, db, kafka_bootstrap, topic).catch_up() == 9

@@ -9,6 +9,7 @@ import pytest
 
 from consumers.telephony import TelephonyConsumer
 from domain.contact_file import ContactFile
+from domain.restriction_inputs import LiftRestriction
 from domain.values import PhoneRule
 from infra.database import PostgresDatabase
 from tests.integration.test_relay_and_consumer import (  # noqa: F401 - fixtures
@@ -110,7 +111,12 @@ def test_while_the_broker_is_down_commands_go_on_and_after_it_the_relay_and_a_ru
     wait_until(lambda: rule("+4520123456") is PhoneRule.BANNED, 15, message=lambda: str(consumer.status()))
 
     restartable_broker.stop()  # Tansu keeps topics in memory: it comes back empty, with a new topic id
-    app.lift_restriction(anna, decided.created_id, "Adfærden er ophørt", OFFICIAL, ACTOR)
+    app.lift_restriction(
+        LiftRestriction(
+            citizen_ref=anna, restriction_id=decided.created_id, reason="Adfærden er ophørt", official=OFFICIAL,
+            actor=ACTOR,
+        )
+    )
     last = decide(app, bo, NAMED)
     wait_until(lambda: relay.status()["error"], 10, message="the relay reported no failure")
     assert relay.position == decided.position and relay.lag == last.position - decided.position

@@ -6,6 +6,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 from domain.contact_file import ContactFile
+from domain.contact_file_inputs import OpenContactFile
 from domain.identity import Cpr
 from domain.restriction_rules import Status
 from infra.scheduler import ExpiryScheduler
@@ -13,12 +14,16 @@ from infra.services import Services
 from tests.support.cases import LEADER, decide
 
 
+def scheduler(services: Services) -> ExpiryScheduler:
+    return ExpiryScheduler(services.app, services.schedule, services.db)
+
+
 def expiries(services: Services) -> list:
     return [e for _, e in services.events.read(after=0, limit=10_000) if isinstance(e, ContactFile.RestrictionExpired)]
 
 
 def ending_soon(services: Services):
-    ref = services.app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     now = datetime.now(timezone.utc)
     receipt = decide(services.app, ref, valid_from=now.isoformat(), valid_until=(now + timedelta(seconds=5)).isoformat())
     services.runner("restriction_schedule").catch_up()
@@ -28,7 +33,7 @@ def ending_soon(services: Services):
 def test_a_restriction_is_not_expired_before_its_end(settings):
     services = Services.build(settings)
     ending_soon(services)
-    assert ExpiryScheduler(services).tick() == 0
+    assert scheduler(services).tick() == 0
     assert expiries(services) == []
     services.close()
 
@@ -39,7 +44,7 @@ def test_two_schedulers_record_an_ended_restriction_expired_exactly_once(setting
     second.runner("restriction_schedule").catch_up()
     for services in (first, second):
         services.app.clock = lambda: end + timedelta(seconds=20)
-    schedulers = [ExpiryScheduler(first), ExpiryScheduler(second)]
+    schedulers = [scheduler(first), scheduler(second)]
     counts: list[int] = []
     threads = [threading.Thread(target=lambda s=s: counts.append(s.tick())) for s in schedulers]
     for thread in threads:
@@ -52,7 +57,7 @@ def test_two_schedulers_record_an_ended_restriction_expired_exactly_once(setting
     assert restriction.status is Status.EXPIRED and expired.effective_at == restriction.terms.valid_until
 
     first.runner("restriction_schedule").catch_up()
-    assert ExpiryScheduler(first).tick() == 0  # after a restart nothing is left to expire
+    assert scheduler(first).tick() == 0  # after a restart nothing is left to expire
     assert len(expiries(first)) == 1
     for services in (first, second):
         services.close()
@@ -63,7 +68,7 @@ def test_the_expiry_takes_effect_at_valid_until_however_late_it_is_recorded(sett
     ref, restriction_id, _ = ending_soon(services)
     end = services.app.get_contact_file(ref).restrictions[restriction_id].terms.valid_until
     services.app.clock = lambda: end + timedelta(seconds=50)
-    assert ExpiryScheduler(services).tick() == 1
+    assert scheduler(services).tick() == 1
     (expired,) = expiries(services)
     assert expired.effective_at == end  # recorded later, effective at the end of the period
     services.close()

@@ -14,9 +14,28 @@ from uuid import UUID
 import pytest
 
 from api.routers.statistics import releases
+from domain.contact_file_inputs import OpenContactFile
 from domain.identity import Cpr
 from domain.moments import iso
 from domain.incident_values import COPENHAGEN, IncidentFacts
+from domain.incident_inputs import CorrectIncident, RecordAbsence, ReportIncident
+from domain.police_report_inputs import (
+    DeclineConsent,
+    GiveConsent,
+    RecordNotReported,
+    RecordPrivateReport,
+    ReportToPolice,
+    WithdrawConsent,
+)
+from domain.restriction_inputs import (
+    AmendRestriction,
+    DecideRestriction,
+    ExpireRestriction,
+    LiftRestriction,
+    ProposeRestriction,
+    ReviewRestriction,
+    SkipHearing,
+)
 from domain.restriction_rules import HearingException, ReviewOutcome
 from domain.restrictions import Grounds, RestrictionTerms
 from domain.values import Role
@@ -67,16 +86,26 @@ def report(services: Services, citizen: UUID | None, shift: int, affected: tuple
     body["affected"] = [person(n) for n in affected]
     if citizen is None:
         body["perpetrator"] = {"kind": "unknown"}
-    return services.app.report_incident(IncidentFacts.model_validate(body), LEADER).incident_id
+    return services.app.report_incident(ReportIncident(facts=IncidentFacts.model_validate(body), actor=LEADER)).incident_id
 
 
 def restrict(services: Services, citizen: UUID, incident_id: UUID, **terms: Any) -> UUID:
     grounds = Grounds(incident_ids=(incident_id,), milder_measures=("Mundtlig advarsel",))
     proposed = services.app.propose_restriction(
-        citizen, RestrictionTerms.model_validate(terms_body(**terms)), grounds, OFFICIAL, LEADER
+        ProposeRestriction(
+            citizen_ref=citizen, terms=RestrictionTerms.model_validate(terms_body(**terms)), grounds=grounds,
+            official=OFFICIAL, actor=LEADER,
+        )
     )
-    services.app.skip_hearing(citizen, proposed.created_id, HearingException.URGENCY, "Akut fare", LEADER)
-    services.app.decide_restriction(citizen, proposed.created_id, OFFICIAL, LEADER)
+    services.app.skip_hearing(
+        SkipHearing(
+            citizen_ref=citizen, restriction_id=proposed.created_id, exception=HearingException.URGENCY,
+            reason="Akut fare", actor=LEADER,
+        )
+    )
+    services.app.decide_restriction(
+        DecideRestriction(citizen_ref=citizen, restriction_id=proposed.created_id, official=OFFICIAL, actor=LEADER)
+    )
     return proposed.created_id
 
 
@@ -108,7 +137,7 @@ def dataset(services: Services) -> dict[str, Any]:
     """Twelve incidents over four months, police decisions, absences, and nine restrictions on three
     citizens, decided within the last hour: one each overdue for review now, lifted and expired."""
     app = services.app
-    citizens = [app.open_contact_file(Cpr.parse(cpr), LEADER).citizen_ref for cpr in CPRS]
+    citizens = [app.open_contact_file(OpenContactFile(cpr=Cpr.parse(cpr), actor=LEADER)).citizen_ref for cpr in CPRS]
     citizen = citizens[0]
     i = {
         "a": report(services, citizen, -5, (1, 2)),
@@ -126,19 +155,31 @@ def dataset(services: Services) -> dict[str, Any]:
         "before": report(services, None, -6, (9,), centre="CAB", channel="email"),
     }
     for incident, employee in (("a", 1), ("c", 3), ("l", 4)):
-        app.give_consent(i[incident], uid(employee), LEADER)
-        app.report_to_police(i[incident], [uid(employee)], f"POL-{incident}", LEADER)
-    app.decline_consent(i["a"], uid(2), LEADER)
-    app.decline_consent(i["k"], uid(2), LEADER)
-    app.give_consent(i["i"], uid(6), LEADER)
-    app.withdraw_consent(i["i"], uid(6), LEADER)
-    app.record_not_reported(i["j"], [uid(1)], "Medarbejderen ønsker det ikke", LEADER)
+        app.give_consent(GiveConsent(incident_id=i[incident], employee_id=uid(employee), actor=LEADER))
+        app.report_to_police(
+            ReportToPolice(incident_id=i[incident], employee_ids=[uid(employee)], police_reference=f"POL-{incident}", actor=LEADER)
+        )
+    app.decline_consent(DeclineConsent(incident_id=i["a"], employee_id=uid(2), actor=LEADER))
+    app.decline_consent(DeclineConsent(incident_id=i["k"], employee_id=uid(2), actor=LEADER))
+    app.give_consent(GiveConsent(incident_id=i["i"], employee_id=uid(6), actor=LEADER))
+    app.withdraw_consent(WithdrawConsent(incident_id=i["i"], employee_id=uid(6), actor=LEADER))
+    app.record_not_reported(
+        RecordNotReported(incident_id=i["j"], employee_ids=[uid(1)], reason="Medarbejderen ønsker det ikke", actor=LEADER)
+    )
     for incident, employee in (("e", 4), ("k", 2), ("j", 1)):
-        app.record_private_report(i[incident], uid(employee), None, LEADER)
+        app.record_private_report(RecordPrivateReport(incident_id=i[incident], employee_id=uid(employee), actor=LEADER))
     for incident, employee in (("g", 5), ("b", 1), ("d", 2)):
-        app.record_not_reported(i[incident], [uid(employee)], "Ingen strafbar handling", LEADER)
+        app.record_not_reported(
+            RecordNotReported(
+                incident_id=i[incident], employee_ids=[uid(employee)], reason="Ingen strafbar handling", actor=LEADER
+            )
+        )
     for incident, employee, days in (("a", 1, 3), ("a", 2, 2), ("f", 1, 5), ("i", 6, 4), ("before", 9, 7)):
-        app.record_absence(i[incident], uid(employee), in_month(-1).date(), days, LEADER)
+        app.record_absence(
+            RecordAbsence(
+                incident_id=i[incident], employee_id=uid(employee), first_day=in_month(-1).date(), days=days, actor=LEADER
+            )
+        )
 
     grounds = [i["a"]] + [report(services, c, -6, (9,), centre="CAB", channel="email") for c in citizens[1:]]
     now = datetime.now(timezone.utc)
@@ -150,13 +191,17 @@ def dataset(services: Services) -> dict[str, Any]:
                for c, g in zip(citizens, grounds)]
     lifted = [restrict(services, c, g, scope=scopes[1]) for c, g in zip(citizens, grounds)]
     for c, rid in zip(citizens, lifted):
-        app.lift_restriction(c, rid, "Forholdene er bedret", OFFICIAL, LEADER)
+        app.lift_restriction(
+            LiftRestriction(
+                citizen_ref=c, restriction_id=rid, reason="Forholdene er bedret", official=OFFICIAL, actor=LEADER,
+            )
+        )
     ended = (now - timedelta(minutes=55)).isoformat()
     expiring = [restrict(services, c, g, scope=scopes[2], valid_from=since, valid_until=ended)
                 for c, g in zip(citizens, grounds)]
     app.clock = lambda: now - timedelta(minutes=50)
     for c, rid in zip(citizens, expiring):
-        app.expire_restriction(c, rid)
+        app.expire_restriction(ExpireRestriction(citizen_ref=c, restriction_id=rid))
     app.clock = lambda: datetime.now(timezone.utc)
     return {"incidents": i, "citizen": citizen, "citizens": citizens, "restrictions": overdue + lifted + expiring}
 
@@ -337,9 +382,15 @@ def test_a_release_is_reproduced_exactly_after_late_reports_and_corrections(clie
 
     for n in (6, 7):
         report(services, None, -2, (n,))  # reported late, occurred in the period
-    app.correct_incident(first, {"centre": "JKA"}, "Forkert center angivet", LEADER)
+    app.correct_incident(
+        CorrectIncident(incident_id=first, changes={"centre": "JKA"}, reason="Forkert center angivet", actor=LEADER)
+    )
     moved = in_month(-7).isoformat()
-    app.correct_incident(third, {"occurred_at": moved, "known_at": moved}, "Forkert dato", LEADER)
+    app.correct_incident(
+        CorrectIncident(
+            incident_id=third, changes={"occurred_at": moved, "known_at": moved}, reason="Forkert dato", actor=LEADER
+        )
+    )
     later = caught_up(services)
 
     again = client.get(f"/statistics/releases/{release_id}", headers=MANAGEMENT)
@@ -389,7 +440,7 @@ def test_a_stored_release_altered_after_it_was_recorded_is_withheld_loudly(clien
 
 def test_restriction_figures_at_a_position_ignore_later_reviews_amendments_and_lifts(services):
     app, view = services.app, services.statistics
-    citizen = app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    citizen = app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     grounds = report(services, citizen, -3, (1,))
     now = datetime.now(timezone.utc)
     until, review = (now + timedelta(days=90)).isoformat(), (now + timedelta(days=1)).isoformat()
@@ -401,13 +452,24 @@ def test_restriction_figures_at_a_position_ignore_later_reviews_amendments_and_l
 
     fresh = report(services, citizen, -1, (2,))
     app.review_restriction(
-        citizen, continued, ReviewOutcome.CONTINUE, "Nye trusler", OFFICIAL, LEADER,
-        next_review_at=datetime.fromisoformat(until), fresh_incident_ids=(fresh,),
+        ReviewRestriction(
+            citizen_ref=citizen, restriction_id=continued, outcome=ReviewOutcome.CONTINUE, reasons="Nye trusler",
+            official=OFFICIAL, actor=LEADER, next_review_at=datetime.fromisoformat(until), fresh_incident_ids=(fresh,),
+        )
     )
     shorter = terms_body(scope=scopes[1], review_at=review, valid_until=(now + timedelta(days=10)).isoformat())
     terms = RestrictionTerms.model_validate(shorter)
-    app.amend_restriction(citizen, amended, terms, "Kortere periode", OFFICIAL, LEADER)
-    app.lift_restriction(citizen, lifted, "Forholdene er bedret", OFFICIAL, LEADER)
+    app.amend_restriction(
+        AmendRestriction(
+            citizen_ref=citizen, restriction_id=amended, terms=terms, reasons="Kortere periode", official=OFFICIAL,
+            actor=LEADER,
+        )
+    )
+    app.lift_restriction(
+        LiftRestriction(
+            citizen_ref=citizen, restriction_id=lifted, reason="Forholdene er bedret", official=OFFICIAL, actor=LEADER,
+        )
+    )
     later = caught_up(services)
 
     def raw(at: int) -> dict[str, int | None]:
@@ -422,7 +484,7 @@ def test_restriction_figures_at_a_position_ignore_later_reviews_amendments_and_l
 
 def test_an_amendment_effective_after_the_period_never_changes_its_figures(services):
     app, view = services.app, services.statistics
-    citizen = app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    citizen = app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     grounds = report(services, citizen, -3, (1,))
     decided_at = in_month(-2)
     until = decided_at + timedelta(days=100)
@@ -438,7 +500,12 @@ def test_an_amendment_effective_after_the_period_never_changes_its_figures(servi
     later_review = until - timedelta(days=1)  # after the end of next month: never overdue in these periods
     terms = terms_body(valid_from=(decided_at - timedelta(minutes=1)).isoformat(), valid_until=until.isoformat(),
                        review_at=later_review.isoformat())
-    app.amend_restriction(citizen, rid, RestrictionTerms.model_validate(terms), "Ny revurdering", OFFICIAL, LEADER)
+    app.amend_restriction(
+        AmendRestriction(
+            citizen_ref=citizen, restriction_id=rid, terms=RestrictionTerms.model_validate(terms),
+            reasons="Ny revurdering", official=OFFICIAL, actor=LEADER,
+        )
+    )
     amended = caught_up(services)
 
     def overdue(at: int, period: Period) -> tuple[int | None, int | None]:
@@ -454,7 +521,7 @@ def test_an_amendment_effective_after_the_period_never_changes_its_figures(servi
 
 def test_review_dates_follow_the_leaders_list_rule(services):
     app = services.app
-    citizen = app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    citizen = app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     grounds = report(services, citizen, -3, (1,))
     now = datetime.now(timezone.utc)
     until = now + timedelta(days=90)
@@ -466,19 +533,37 @@ def test_review_dates_follow_the_leaders_list_rule(services):
     )
     fresh = report(services, citizen, -1, (2,))
     # Continued, then amended: the amendment's review date is the later fact and wins.
-    app.review_restriction(citizen, first, ReviewOutcome.CONTINUE, "Nye trusler", OFFICIAL, LEADER,
-                           next_review_at=now + timedelta(days=40), fresh_incident_ids=(fresh,))
+    app.review_restriction(
+        ReviewRestriction(
+            citizen_ref=citizen, restriction_id=first, outcome=ReviewOutcome.CONTINUE, reasons="Nye trusler",
+            official=OFFICIAL, actor=LEADER, next_review_at=now + timedelta(days=40), fresh_incident_ids=(fresh,),
+        )
+    )
     amended = terms_body(
         scope=scopes[0], review_at=(now + timedelta(days=20)).isoformat(), valid_until=until.isoformat()
     )
-    app.amend_restriction(citizen, first, RestrictionTerms.model_validate(amended), "Tidligere", OFFICIAL, LEADER)
+    app.amend_restriction(
+        AmendRestriction(
+            citizen_ref=citizen, restriction_id=first, terms=RestrictionTerms.model_validate(amended),
+            reasons="Tidligere", official=OFFICIAL, actor=LEADER,
+        )
+    )
     # Amended, then continued: the review's next date wins.
     amended = terms_body(
         scope=scopes[1], review_at=(now + timedelta(days=10)).isoformat(), valid_until=until.isoformat()
     )
-    app.amend_restriction(citizen, second, RestrictionTerms.model_validate(amended), "Tidligere", OFFICIAL, LEADER)
-    app.review_restriction(citizen, second, ReviewOutcome.CONTINUE, "Nye trusler", OFFICIAL, LEADER,
-                           next_review_at=now + timedelta(days=60), fresh_incident_ids=(fresh,))
+    app.amend_restriction(
+        AmendRestriction(
+            citizen_ref=citizen, restriction_id=second, terms=RestrictionTerms.model_validate(amended),
+            reasons="Tidligere", official=OFFICIAL, actor=LEADER,
+        )
+    )
+    app.review_restriction(
+        ReviewRestriction(
+            citizen_ref=citizen, restriction_id=second, outcome=ReviewOutcome.CONTINUE, reasons="Nye trusler",
+            official=OFFICIAL, actor=LEADER, next_review_at=now + timedelta(days=60), fresh_incident_ids=(fresh,),
+        )
+    )
     head = caught_up(services)
     services.wait_for(services.schedule.name, head)
 

@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 
 from api.routers.statistics import releases
+from domain.contact_file_inputs import OpenContactFile
 from domain.identity import Cpr
+from domain.incident_inputs import CorrectIncident, RecordAbsence
+from domain.police_report_inputs import DeclineConsent, RecordNotReported, RecordPrivateReport
 from infra.services import Services
 from projections.statistics_figures import Period
 from tests.integration.test_statistics import (
@@ -45,9 +48,11 @@ def test_a_correction_replacing_the_affected_employees_takes_their_absence_and_p
     for n in (1, 2, 3):
         incident = report(services, None, -2, (n, n + 20))
         for employee in (n, n + 20):
-            app.record_absence(incident, uid(employee), in_month(-2).date(), 4, LEADER)
-            app.decline_consent(incident, uid(employee), LEADER)
-            app.record_private_report(incident, uid(employee), None, LEADER)
+            app.record_absence(
+                RecordAbsence(incident_id=incident, employee_id=uid(employee), first_day=in_month(-2).date(), days=4, actor=LEADER)
+            )
+            app.decline_consent(DeclineConsent(incident_id=incident, employee_id=uid(employee), actor=LEADER))
+            app.record_private_report(RecordPrivateReport(incident_id=incident, employee_id=uid(employee), actor=LEADER))
         ids.append(incident)
     caught_up(services)
     before = figures(client, months(-2, -1))
@@ -57,7 +62,10 @@ def test_a_correction_replacing_the_affected_employees_takes_their_absence_and_p
     }
 
     for n, incident in zip((1, 2, 3), ids):  # the wrong colleague was named: n is replaced, n + 20 stays
-        app.correct_incident(incident, {"affected": [person(n + 10), person(n + 20)]}, "Forkert medarbejder", LEADER)
+        app.correct_incident(CorrectIncident(
+            incident_id=incident, changes={"affected": [person(n + 10), person(n + 20)]}, reason="Forkert medarbejder",
+            actor=LEADER,
+        ))
     caught_up(services)
     after = figures(client, months(-2, -1))
     assert cells(after, "employees_affected") == {"distinct_employees": 6}
@@ -72,9 +80,14 @@ def test_a_correction_replacing_the_affected_employees_takes_their_absence_and_p
 def test_one_employees_police_reports_in_five_incidents_are_masked_as_one_person(client, services):
     app = services.app
     for _ in range(5):
-        app.record_private_report(report(services, None, -2, (1,)), uid(1), None, LEADER)
+        app.record_private_report(
+            RecordPrivateReport(incident_id=report(services, None, -2, (1,)), employee_id=uid(1), actor=LEADER)
+        )
     for n in (2, 3, 4, 5):
-        app.record_not_reported(report(services, None, -2, (n,)), [uid(n)], "Ingen strafbar handling", LEADER)
+        app.record_not_reported(RecordNotReported(
+            incident_id=report(services, None, -2, (n,)), employee_ids=[uid(n)], reason="Ingen strafbar handling",
+            actor=LEADER,
+        ))
     caught_up(services)
     body = figures(client, months(-2, -1))
     assert cells(body, "employees_affected") == {"distinct_employees": 5}
@@ -84,7 +97,7 @@ def test_one_employees_police_reports_in_five_incidents_are_masked_as_one_person
 
 
 def test_five_restrictions_on_one_citizen_are_masked_as_one_citizen(client, services):
-    citizen = services.app.open_contact_file(Cpr.parse(CPRS[0]), LEADER).citizen_ref
+    citizen = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(CPRS[0]), actor=LEADER)).citizen_ref
     grounds = report(services, citizen, -1, (1,))
     for centre in ("JKI", "JKA", "JKU", "CAB", "CF"):
         restrict(services, citizen, grounds, scope={"kind": "centre", "centre": centre})
@@ -96,7 +109,7 @@ def test_five_restrictions_on_one_citizen_are_masked_as_one_citizen(client, serv
 
 def test_a_period_not_yet_ended_takes_its_stocks_when_released_never_ahead(client, services):
     app = services.app
-    citizens = [app.open_contact_file(Cpr.parse(cpr), LEADER).citizen_ref for cpr in CPRS]
+    citizens = [app.open_contact_file(OpenContactFile(cpr=Cpr.parse(cpr), actor=LEADER)).citizen_ref for cpr in CPRS]
     now = datetime.now(timezone.utc)
     ends, review = (now + timedelta(days=3)).isoformat(), (now + timedelta(days=2)).isoformat()
     for citizen in citizens:

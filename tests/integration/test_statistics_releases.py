@@ -13,7 +13,11 @@ from uuid import uuid4
 import pytest
 
 from api.routers.statistics import releases
+from domain.contact_file_inputs import OpenContactFile
 from domain.identity import Cpr
+from domain.incident_inputs import RecordAbsence
+from domain.police_report_inputs import DeclineConsent, GiveConsent, RecordPrivateReport, ReportToPolice, WithdrawConsent
+from domain.restriction_inputs import ExpireRestriction, LiftRestriction, ReviewRestriction
 from domain.restriction_rules import ReviewOutcome
 from infra.services import Services
 from projections.statistics_figures import Period
@@ -48,10 +52,10 @@ def given_again(client: Any, release_id: str, suffix: str = "") -> Any:
 def test_a_release_is_verified_after_late_absence_police_decisions_consents_and_restriction_events(client, services):
     releases(services)
     app = services.app
-    citizens = [app.open_contact_file(Cpr.parse(cpr), LEADER).citizen_ref for cpr in CPRS]
+    citizens = [app.open_contact_file(OpenContactFile(cpr=Cpr.parse(cpr), actor=LEADER)).citizen_ref for cpr in CPRS]
     ids = [report(services, citizens[j % 3], -2, (j + 1,)) for j in range(6)]
     for n, incident in enumerate(ids[:3], 1):
-        app.give_consent(incident, uid(n), LEADER)
+        app.give_consent(GiveConsent(incident_id=incident, employee_id=uid(n), actor=LEADER))
     now = datetime.now(timezone.utc)
     app.clock = lambda: now - timedelta(hours=1)
     since, ends = (now - timedelta(hours=2)).isoformat(), (now - timedelta(minutes=30)).isoformat()
@@ -65,19 +69,32 @@ def test_a_release_is_verified_after_late_absence_police_decisions_consents_and_
     assert cells(before.json(), "restrictions")["expired"] == 0  # their expiry is not recorded yet
 
     for n, incident in enumerate(ids, 1):  # all recorded after the release
-        app.record_absence(incident, uid(n), in_month(-1).date(), 3, LEADER)
+        app.record_absence(
+            RecordAbsence(incident_id=incident, employee_id=uid(n), first_day=in_month(-1).date(), days=3, actor=LEADER)
+        )
         if n <= 3:
-            app.report_to_police(incident, [uid(n)], f"POL-{n}", LEADER)
-            app.withdraw_consent(incident, uid(n), LEADER)
+            app.report_to_police(
+                ReportToPolice(incident_id=incident, employee_ids=[uid(n)], police_reference=f"POL-{n}", actor=LEADER)
+            )
+            app.withdraw_consent(WithdrawConsent(incident_id=incident, employee_id=uid(n), actor=LEADER))
         else:
-            app.decline_consent(incident, uid(n), LEADER)
-            app.record_private_report(incident, uid(n), None, LEADER)
+            app.decline_consent(DeclineConsent(incident_id=incident, employee_id=uid(n), actor=LEADER))
+            app.record_private_report(RecordPrivateReport(incident_id=incident, employee_id=uid(n), actor=LEADER))
     for citizen, rid in zip(citizens, lapsed):  # recorded late, effective when the terms ended: before the release
-        app.expire_restriction(citizen, rid)
+        app.expire_restriction(ExpireRestriction(citizen_ref=citizen, restriction_id=rid))
     fresh = report(services, citizens[0], -1, (9,))
-    app.review_restriction(citizens[0], kept[0], ReviewOutcome.CONTINUE, "Nye trusler", OFFICIAL, LEADER,
-                           next_review_at=now + timedelta(days=30), fresh_incident_ids=(fresh,))
-    app.lift_restriction(citizens[1], kept[1], "Forholdene er bedret", OFFICIAL, LEADER)
+    app.review_restriction(
+        ReviewRestriction(
+            citizen_ref=citizens[0], restriction_id=kept[0], outcome=ReviewOutcome.CONTINUE, reasons="Nye trusler",
+            official=OFFICIAL, actor=LEADER, next_review_at=now + timedelta(days=30), fresh_incident_ids=(fresh,),
+        )
+    )
+    app.lift_restriction(
+        LiftRestriction(
+            citizen_ref=citizens[1], restriction_id=kept[1], reason="Forholdene er bedret", official=OFFICIAL,
+            actor=LEADER,
+        )
+    )
     head = caught_up(services)
 
     for suffix in PATHS:
@@ -162,7 +179,7 @@ def test_a_restriction_table_from_before_citizen_digests_gets_the_column(service
         cur.execute("DROP TABLE statistics_restriction_decisions")
         cur.execute(OLD_DECISIONS)
         services.statistics.create_tables(cur)
-    citizen = services.app.open_contact_file(Cpr.parse(CPRS[0]), LEADER).citizen_ref
+    citizen = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(CPRS[0]), actor=LEADER)).citizen_ref
     restrict(services, citizen, report(services, citizen, -1, (1,)))
     position = caught_up(services)
     (key,) = services.db.read("SELECT citizen_key FROM statistics_restriction_decisions")[0]

@@ -15,7 +15,9 @@ from api.app import create_app
 from api.security import issue_token
 from consumers.relay import Relay
 from domain.contact_file import ContactFile
+from domain.contact_file_inputs import OpenContactFile, RegisterPhoneNumber
 from domain.identity import Cpr
+from domain.supersession import SupersedeEvent
 from domain.values import Actor, Official, Role
 from infra.services import Services
 from infra.settings import Settings
@@ -45,14 +47,14 @@ def test_a_view_stopped_at_an_event_goes_on_once_the_event_is_superseded(setting
     poisoned(services, "front_desk", PoisonedFrontDesk)
     services.start_views()
     with TestClient(create_app(settings, services)) as http:
-        ref = services.app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+        ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
         bad = decide(services.app, ref, in_person={"rule": "guard_present", "instructions": POISON})
         until(lambda: services.status()["views"]["front_desk"]["stopped_at"] == bad.position)
         assert_cannot_tell(desk(http, "211062-5629"), "front_desk")
 
         (proposed,) = [p for p, e in history(services.app, ref) if isinstance(e, ContactFile.RestrictionProposed)]
-        services.app.supersede_event(bad.position, FIXED, REASON, OFFICIAL, OPERATOR)
-        _, recorded = services.app.supersede_event(proposed, FIXED, REASON, OFFICIAL, OPERATOR)
+        services.app.supersede_event(SupersedeEvent(position=bad.position, corrections=FIXED, reason=REASON, official=OFFICIAL, actor=OPERATOR))
+        _, recorded = services.app.supersede_event(SupersedeEvent(position=proposed, corrections=FIXED, reason=REASON, official=OFFICIAL, actor=OPERATOR))
         services.wait_for("front_desk", recorded)
 
         answer = desk(http, "211062-5629")
@@ -95,7 +97,7 @@ def supersede(settings: Settings, *args: str, token: str) -> subprocess.Complete
 def test_the_command_line_supersedes_for_an_admin_names_only_the_fields_and_refuses_others(database_url, tmp_path):
     settings = Settings(database_url=database_url, data_dir=tmp_path, citizen_key="supersede-key", token_secret=SECRET)
     services = Services.build(settings)
-    ref = services.app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     bad = decide(services.app, ref, in_person={"rule": "guard_present", "instructions": POISON})
     services.runner("phone_routing").catch_up()  # it applied the event as recorded
     head = services.events.head()
@@ -133,8 +135,8 @@ def contacts(relay: Relay, start: int) -> tuple[int, list[str | None]]:
 
 def test_the_relay_reads_a_superseded_event_as_its_replacement_and_forgets_what_rested_on_the_original(settings):
     services = Services.build(settings)
-    ref = services.app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
-    services.app.register_phone_number(ref, "+4520304050", LEADER)
+    ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
+    services.app.register_phone_number(RegisterPhoneNumber(citizen_ref=ref, number="+4520304050", actor=LEADER))
     decide(services.app, ref, phone={"rule": "named_contact_only", "contact": "Team Nrod"})
     (proposed,) = [p for p, e in history(services.app, ref) if isinstance(e, ContactFile.RestrictionProposed)]
     (decided,) = [p for p, e in history(services.app, ref) if isinstance(e, ContactFile.RestrictionDecided)]
@@ -144,8 +146,9 @@ def test_the_relay_reads_a_superseded_event_as_its_replacement_and_forgets_what_
 
     # The terms stand in the proposal and, as decided, in the decision: both are corrected.
     for position in (proposed, decided):
-        services.app.supersede_event(position, {"terms": {"phone": {"contact": "Team Nord"}}}, REASON, OFFICIAL, OPERATOR)
-    services.app.register_phone_number(ref, "+4520304051", LEADER)
+        corrections = {"terms": {"phone": {"contact": "Team Nord"}}}
+        services.app.supersede_event(SupersedeEvent(position=position, corrections=corrections, reason=REASON, official=OFFICIAL, actor=OPERATOR))
+    services.app.register_phone_number(RegisterPhoneNumber(citizen_ref=ref, number="+4520304051", actor=LEADER))
     _, published = contacts(relay, end)
     assert published == ["Team Nord"]  # the citizen's next message carries the routing as corrected
     _, replayed = contacts(Relay(services.app, services.events, services.db, "127.0.0.1:9", "t-again"), 0)

@@ -8,6 +8,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from consumers.messages import parse_snapshot
+from domain.contact_file_inputs import RegisterPhoneNumber
+from domain.restriction_inputs import LiftRestriction
 from domain.values import Role
 from infra.services import Services
 from infra.settings import Settings
@@ -42,12 +44,16 @@ def test_a_consumer_from_the_snapshot_and_one_from_the_topic_end_with_the_same_t
     anna, bo, cai = (citizen(app, n, f"+45201234{n:02d}") for n in (1, 2, 3))
     decided = decide(app, anna, NAMED)
     relay.catch_up()
-    app.lift_restriction(anna, decided.created_id, "Ophørt", OFFICIAL, ACTOR)
+    app.lift_restriction(
+        LiftRestriction(
+            citizen_ref=anna, restriction_id=decided.created_id, reason="Ophørt", official=OFFICIAL, actor=ACTOR,
+        )
+    )
     last = decide(app, bo, BANNED)
     view.catch_up()
     snapshot = view.view.snapshot(db)  # ahead of the topic for anna and bo
     decide(app, cai, NAMED)  # after the snapshot
-    app.register_phone_number(bo, "+4533333333", ACTOR)
+    app.register_phone_number(RegisterPhoneNumber(citizen_ref=bo, number="+4533333333", actor=ACTOR))
     relay.catch_up()
 
     parsed = parse_snapshot(snapshot)

@@ -13,6 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from domain.contact_file import ContactFile
+from domain.restriction_inputs import ExpireRestriction
 from domain.restriction_rules import HearingException
 from domain.restrictions import Grounds, RestrictionTerms
 from domain.incident_values import COPENHAGEN
@@ -194,7 +195,9 @@ def test_the_reconstructed_front_desk_and_phone_answers_equal_what_the_live_look
     amend(client, ref, centre["restriction_id"], in_person={"rule": "guard_present", "instructions": "Mød i receptionen"})
     time.sleep(max(0.0, (datetime.fromisoformat(current_terms(client, ref, short["restriction_id"])["valid_until"])
                          - datetime.now(timezone.utc)).total_seconds()) + 0.2)
-    expired = services.app.expire_restriction(UUID(ref), UUID(short["restriction_id"]))
+    expired = services.app.expire_restriction(
+        ExpireRestriction(citizen_ref=UUID(ref), restriction_id=UUID(short["restriction_id"]))
+    )
 
     desk_headers = {"params": {"min_position": expired.position}, "json": {"cpr": CPR}, "headers": GUARD}
     live_desk = client.post("/front-desk/lookup", **desk_headers).json()

@@ -10,6 +10,7 @@ import pytest
 from datetime import datetime, timedelta, timezone
 
 from domain.contact_file import ContactFile
+from domain.contact_file_inputs import OpenContactFile, RegisterPhoneNumber
 from domain.identity import Cpr
 from domain.values import Actor, Official, Role
 from infra.database import open_database
@@ -33,7 +34,9 @@ def restrict(services: Services, ref, rule="banned"):
 
 
 def open_files(services: Services, start: int, count: int):
-    return [services.app.open_contact_file(cpr(n), ACTOR).citizen_ref for n in range(start, start + count)]
+    return [services.app.open_contact_file(
+        OpenContactFile(cpr=cpr(n), actor=ACTOR)
+    ).citizen_ref for n in range(start, start + count)]
 
 
 def rows(services: Services, table: str) -> int:
@@ -66,7 +69,9 @@ def test_a_view_that_reads_only_its_topics_still_moves_past_the_events_it_skips(
     refs = open_files(services, 0, 4)
     restrict(services, refs[0])
     restrict(services, refs[2], rule="by_appointment")
-    services.app.register_phone_number(refs[3], "+4533173317", ACTOR)  # not front desk's: the last event
+    services.app.register_phone_number(
+        RegisterPhoneNumber(citizen_ref=refs[3], number="+4533173317", actor=ACTOR)
+    )  # not front desk's: the last event
     head = services.events.head()
     # Batches of 2 of the view's own events: a full batch ends at its last event, never at the head,
     # or the view's events between the two would be skipped.
@@ -216,7 +221,7 @@ def test_a_stopped_view_reports_its_database_error_without_the_values_it_quotes(
     caplog.set_level(logging.DEBUG)
     services = Services.build(Settings(database_url=database_url, data_dir=tmp_path, citizen_key="k"))
     (ref,) = open_files(services, 0, 1)
-    services.app.register_phone_number(ref, "+4533173317", ACTOR)
+    services.app.register_phone_number(RegisterPhoneNumber(citizen_ref=ref, number="+4533173317", actor=ACTOR))
     with services.db.transaction() as cur:  # a row already there, as a view's bug might leave it
         cur.execute("INSERT INTO phone_routing_numbers VALUES ('+4533173317', %s, 0)", (str(ref),))
     runner = ViewRunner(PhoneRoutingView(), services.events, services.db)

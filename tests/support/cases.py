@@ -7,7 +7,9 @@ from typing import Any
 from uuid import UUID
 
 from domain.application import Receipt, Vaern
+from domain.incident_inputs import ReportIncident
 from domain.incident_values import IncidentFacts
+from domain.restriction_inputs import DecideRestriction, ProposeRestriction, SkipHearing
 from domain.restriction_rules import HearingException
 from domain.restrictions import Grounds, RestrictionTerms
 from domain.values import Actor, Official, Role
@@ -53,16 +55,29 @@ def terms_body(**overrides: Any) -> dict[str, Any]:
 
 
 def report_incident(app: Vaern, citizen_ref: UUID) -> UUID:
-    return app.report_incident(IncidentFacts.model_validate(incident_facts(citizen_ref)), LEADER).incident_id
+    facts = IncidentFacts.model_validate(incident_facts(citizen_ref))
+    return app.report_incident(ReportIncident(facts=facts, actor=LEADER)).incident_id
 
 
 def decide(app: Vaern, citizen_ref: UUID, **terms: Any) -> Receipt:
     """A decided restriction on the citizen, resting on a fresh incident, heard under the urgency exception."""
     incident_id = report_incident(app, citizen_ref)
     grounds = Grounds(incident_ids=(incident_id,), milder_measures=("Mundtlig advarsel",))
-    proposed = app.propose_restriction(citizen_ref, RestrictionTerms.model_validate(terms_body(**terms)), grounds, OFFICIAL, LEADER)
-    app.skip_hearing(citizen_ref, proposed.created_id, HearingException.URGENCY, "Akut fare for medarbejderne", LEADER)
-    decided = app.decide_restriction(citizen_ref, proposed.created_id, OFFICIAL, LEADER)
+    proposed = app.propose_restriction(
+        ProposeRestriction(
+            citizen_ref=citizen_ref, terms=RestrictionTerms.model_validate(terms_body(**terms)), grounds=grounds,
+            official=OFFICIAL, actor=LEADER,
+        )
+    )
+    app.skip_hearing(
+        SkipHearing(
+            citizen_ref=citizen_ref, restriction_id=proposed.created_id, exception=HearingException.URGENCY,
+            reason="Akut fare for medarbejderne", actor=LEADER,
+        )
+    )
+    decided = app.decide_restriction(
+        DecideRestriction(citizen_ref=citizen_ref, restriction_id=proposed.created_id, official=OFFICIAL, actor=LEADER)
+    )
     return Receipt(decided.citizen_ref, decided.version, decided.position, proposed.created_id)
 
 

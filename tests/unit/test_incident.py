@@ -6,13 +6,16 @@ from eventsourcing.persistence import JSONTranscoder
 from pydantic import ValidationError
 
 from domain.application import Vaern
+from domain.contact_file_inputs import OpenContactFile
 from domain.errors import NotFound, RuleViolation, VersionConflict
 from domain.identity import Cpr
 from domain.incident import Incident
 from domain.incident_commands import IncidentCommands
+from domain.incident_inputs import AddNote, InformLeader, ReportIncident, RequestTakedown
 from domain.incident_values import IncidentFacts, Person, SupportKind, TakedownAddressee, TakedownOutcome
 from domain.model import PydanticMapper
 from domain.police_report import ConsentAnswer, PoliceOutcome
+from domain.police_report_inputs import ReportToPolice
 from domain.values import Actor, Role
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)  # 13:00 in Copenhagen
@@ -505,60 +508,67 @@ def app(clock):
 
 
 def test_the_application_records_an_incident_and_its_handling(app):
-    receipt = app.report_incident(facts(), CASEWORKER)
+    receipt = app.report_incident(ReportIncident(facts=facts(), actor=CASEWORKER))
     assert (receipt.version, receipt.position) == (1, 1)
-    informed = app.inform_leader(receipt.incident_id, LONE, CASEWORKER, expected_version=1)
+    informed = app.inform_leader(
+        InformLeader(incident_id=receipt.incident_id, leader=LONE, actor=CASEWORKER, expected_version=1)
+    )
     assert (informed.version, informed.position) == (2, 2)
     assert app.get_incident(receipt.incident_id).leader_informed
 
 
 def test_a_stale_expected_version_is_a_conflict_and_a_refusal_records_nothing(app):
-    incident_id = app.report_incident(facts(), CASEWORKER).incident_id
-    app.add_note(incident_id, "Første note", CASEWORKER)
+    incident_id = app.report_incident(ReportIncident(facts=facts(), actor=CASEWORKER)).incident_id
+    app.add_note(AddNote(incident_id=incident_id, text="Første note", actor=CASEWORKER))
     with pytest.raises(VersionConflict) as conflict:
-        app.add_note(incident_id, "Anden note", CASEWORKER, expected_version=1)
+        app.add_note(AddNote(incident_id=incident_id, text="Anden note", actor=CASEWORKER, expected_version=1))
     assert conflict.value.actual == 2
     with pytest.raises(RuleViolation):
-        app.report_to_police(incident_id, [EVA], "0100-1", LEADER)
+        app.report_to_police(
+            ReportToPolice(incident_id=incident_id, employee_ids=[EVA], police_reference="0100-1", actor=LEADER)
+        )
     assert app.get_incident(incident_id).version == 2
 
 
 def test_an_unknown_id_or_the_id_of_a_contact_file_is_no_incident(app):
     with pytest.raises(NotFound):
         app.get_incident(uuid4())
-    ref = app.open_contact_file(Cpr.parse("211062-5629"), LEADER).citizen_ref
+    ref = app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     with pytest.raises(NotFound):
-        app.add_note(ref, "Forkert sted", CASEWORKER)
+        app.add_note(AddNote(incident_id=ref, text="Forkert sted", actor=CASEWORKER))
 
 
 def test_overdue_incidents_are_those_without_an_informed_leader_after_24_hours_oldest_first(app, clock):
-    first = app.report_incident(facts(), CASEWORKER).incident_id
+    first = app.report_incident(ReportIncident(facts=facts(), actor=CASEWORKER)).incident_id
     clock.now = NOW + timedelta(hours=1)
-    informed = app.report_incident(facts(), CASEWORKER).incident_id
-    app.inform_leader(informed, LONE, CASEWORKER)
+    informed = app.report_incident(ReportIncident(facts=facts(), actor=CASEWORKER)).incident_id
+    app.inform_leader(InformLeader(incident_id=informed, leader=LONE, actor=CASEWORKER))
     clock.now = NOW + timedelta(hours=2)
-    second = app.report_incident(facts(), CASEWORKER).incident_id
+    second = app.report_incident(ReportIncident(facts=facts(), actor=CASEWORKER)).incident_id
     assert [i.id for i in app.list_overdue_incidents(NOW + timedelta(hours=24, minutes=30))] == [first]
     clock.now = NOW + timedelta(days=2)
     assert [i.id for i in app.list_overdue_incidents()] == [first, second]
 
 
 def test_a_takedown_receipt_names_the_request(app):
-    incident_id = app.report_incident(facts(**SOCIAL), CASEWORKER).incident_id
-    receipt = app.request_takedown(incident_id, TakedownAddressee.PLATFORM, "Facebook", "https://fb.com/1", LEADER)
+    incident_id = app.report_incident(ReportIncident(facts=facts(**SOCIAL), actor=CASEWORKER)).incident_id
+    receipt = app.request_takedown(RequestTakedown(
+        incident_id=incident_id, addressee=TakedownAddressee.PLATFORM, platform="Facebook", link="https://fb.com/1",
+        actor=LEADER,
+    ))
     assert receipt.takedown_id in app.get_incident(incident_id).takedowns
 
 
 def test_a_write_that_loses_a_race_is_decided_again_on_the_fresh_state_or_is_a_conflict_if_a_version_was_expected(app):
-    incident_id = app.report_incident(facts(), CASEWORKER).incident_id
+    incident_id = app.report_incident(ReportIncident(facts=facts(), actor=CASEWORKER)).incident_id
     stale = app.get_incident(incident_id)
-    app.add_note(incident_id, "Først", CASEWORKER)
+    app.add_note(AddNote(incident_id=incident_id, text="Først", actor=CASEWORKER))
     fresh = app.get_incident
     stale_once = iter([stale])
     app.get_incident = lambda i, version=None: next(stale_once, None) or fresh(i)
-    assert app.add_note(incident_id, "Bagefter", CASEWORKER).version == 3
+    assert app.add_note(AddNote(incident_id=incident_id, text="Bagefter", actor=CASEWORKER)).version == 3
     assert [n.text for n in fresh(incident_id).notes] == ["Først", "Bagefter"]
     stale_once = iter([fresh(incident_id, version=2)])
     with pytest.raises(VersionConflict) as conflict:
-        app.add_note(incident_id, "Forældet", CASEWORKER, expected_version=2)
+        app.add_note(AddNote(incident_id=incident_id, text="Forældet", actor=CASEWORKER, expected_version=2))
     assert conflict.value.actual == 3
