@@ -19,6 +19,7 @@ from fastapi import APIRouter, Response, status
 
 from api import roles
 from api.deps import ExpectedVersion, ServicesDep, allowed
+from api.reads import ReaderDep
 from api.incident_schemas import EvidenceBody, IncidentOut, IncidentWriteReceipt, OverdueIncidentOut, ReportIncidentBody, body_of
 from domain import incident_inputs as on
 from domain import police_report_inputs as police
@@ -27,7 +28,6 @@ from domain.command import Inputs
 from domain.incident_commands import IncidentReceipt
 from domain.incident_values import IncidentFacts
 from domain.values import Role
-from infra.access_log import Access, case_purpose
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 MayReportIncident = allowed(roles.REPORT_INCIDENT)
@@ -66,10 +66,9 @@ def list_overdue_incidents(caller: MayOverdue, services: ServicesDep) -> list[Ov
 
 
 @router.get("/{incident_id}", response_model=IncidentOut)
-def get_incident(incident_id: UUID, caller: MayReadIncident, services: ServicesDep, response: Response) -> IncidentOut:
+def get_incident(incident_id: UUID, caller: MayReadIncident, reader: ReaderDep, response: Response) -> IncidentOut:
     """The incident as it stands; the police-report section only for leaders and legal."""
-    incident = services.app.get_incident(incident_id)
-    services.access.record(Access(caller.actor, case_purpose(caller.actor), "incident", incident.basis().citizen_ref))
+    incident = reader.incident(caller, incident_id)
     response.headers["ETag"] = f'"{incident.version}"'
     return IncidentOut.of(incident, utc_now(), with_police=caller.role in POLICE_READERS)
 
