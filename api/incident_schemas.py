@@ -23,18 +23,9 @@ from domain.incident_inputs import (
     TakedownInputs,
     TakedownRefusedInputs,
 )
-from domain.incident_values import (
-    Absence,
-    Centre,
-    Correction,
-    Debriefing,
-    Evidence,
-    IncidentFacts,
-    LeaderNotice,
-    Note,
-    SupportOffer,
-    Takedown,
-)
+from domain import incident_values
+from domain.command import Inputs
+from domain.incident_values import Centre, IncidentFacts
 from domain.police_report import Consent, ConsentAnswer, PoliceAdvice, PoliceDecision, PoliceOutcome
 from domain.police_report_inputs import (
     AdviceInputs,
@@ -123,6 +114,18 @@ class NotReportedBody(NotReportedInputs):
     pass
 
 
+_BODIES = (
+    At, InformLeaderBody, SupportBody, DebriefingBody, NoteBody, EvidenceBody, TakedownBody, TakedownRefusedBody, AbsenceBody,
+    CorrectionBody, CloseBody, ReopenBody, ConsentBody, AdviceBody, PoliceReportBody, PrivateReportBody, NotReportedBody,
+)
+
+
+def body_of(command: type[Inputs]) -> type[Inputs]:
+    """The body of a command on an incident: the one that is the command's own inputs (its first base)."""
+    inputs = command.__bases__[0]
+    return next(body for body in _BODIES if body.__bases__[0] is inputs)
+
+
 class IncidentWriteReceipt(Answer):
     incident_id: UUID
     version: int = Field(description="the incident's new version; send it back as If-Match")
@@ -174,17 +177,17 @@ class IncidentOut(Answer):
     reported_at: datetime
     reported_by: Actor
     closed_at: datetime | None
-    leaders_informed: list[LeaderNotice]
+    leaders_informed: list[incident_values.LeaderNotice]
     leader_informed_due: datetime
     overdue: bool = Field(description="no leader informed within 24 hours of the report")
-    support: list[SupportOffer]
-    debriefings: list[Debriefing]
-    notes: list[Note]
-    evidence: list[Evidence]
-    takedowns: list[Takedown]
-    absences: list[Absence]
+    support: list[incident_values.SupportOffer]
+    debriefings: list[incident_values.Debriefing]
+    notes: list[incident_values.Note]
+    evidence: list[incident_values.Evidence]
+    takedowns: list[incident_values.Takedown]
+    absences: list[incident_values.Absence]
     authority_notification_due: list[AuthorityNotificationDue]
-    corrections: list[Correction]
+    corrections: list[incident_values.Correction]
     victim_compensation_deadline: datetime = Field(description="72 hours from when the incident began")
     victim_compensation_deadline_passed: bool
     police_report: PoliceReportOut | None = Field(description="only for leaders and legal")
@@ -192,29 +195,26 @@ class IncidentOut(Answer):
     @classmethod
     def of(cls, incident: Incident, now: datetime, with_police: bool) -> IncidentOut:
         return cls(
+            **{name: getattr(incident, name) for name in _KEPT_AS_IS},
             incident_id=incident.id,
-            version=incident.version,
-            facts=incident.facts,
-            reported_at=incident.reported_at,
-            reported_by=incident.reported_by,
-            closed_at=incident.closed_at,
             leaders_informed=incident.leader_notices,
-            leader_informed_due=incident.leader_informed_due,
             overdue=incident.is_overdue(now),
             support=list(incident.support.values()),
-            debriefings=incident.debriefings,
-            notes=incident.notes,
             evidence=list(incident.evidence.values()),
             takedowns=list(incident.takedowns.values()),
-            absences=incident.absences,
             authority_notification_due=[
                 AuthorityNotificationDue(employee_id=e, due=d) for e, d in incident.authority_notification_due().items()
             ],
-            corrections=incident.corrections,
-            victim_compensation_deadline=incident.victim_compensation_deadline,
             victim_compensation_deadline_passed=incident.victim_compensation_deadline_passed(now),
             police_report=PoliceReportOut.of(incident) if with_police else None,
         )
+
+
+# What the incident keeps under the name and in the form the answer gives.
+_KEPT_AS_IS = (
+    "version", "facts", "reported_at", "reported_by", "closed_at", "leader_informed_due", "debriefings", "notes", "absences",
+    "corrections", "victim_compensation_deadline",
+)
 
 
 class OverdueIncidentOut(Answer):

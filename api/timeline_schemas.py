@@ -16,7 +16,8 @@ from domain.restriction_rules import AdjustmentNeed, LetterRecord, Restriction, 
 from domain.timeline import Entry
 from domain.values import Actor, InPersonRule, PhoneRule, Role, TimeWindow
 from infra.access_log import AccessEntry
-from projections import front_desk, phone_routing
+from domain.routing import strictest_first
+from projections import front_desk
 from projections.incident_index import Attribution
 
 
@@ -129,7 +130,7 @@ class PhoneRoutingThenOut(Answer):
 
     @classmethod
     def of(cls, number: NumberThen) -> PhoneRoutingThenOut:
-        ordered = sorted(number.restrictions, key=lambda r: phone_routing.strictest_first(r.phone.rule, r.valid_until, r.restriction_id))
+        ordered = sorted(number.restrictions, key=lambda r: strictest_first(r.phone.rule, r.valid_until, r.restriction_id))
         held = {"number": number.number, "known_number": bool(number.holders), "holders": list(number.holders)}
         if not ordered:
             return cls(**held, rule=PhoneRule.OPEN)

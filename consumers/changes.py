@@ -13,8 +13,8 @@ says, and must agree with each other. Two followers do it:
   the first is tested against, message by message and byte for byte, over a log with every event
   type, and what the benchmark's baseline messages are made with.
 
-Every ContactFile event class is declared here as changing routing or not (`ROUTING_EVENTS`,
-`OTHER_EVENTS`); importing this module fails if one is neither, so a new event type cannot be left
+Every ContactFile event class is declared in consumers/routing_events.py as changing routing or not
+(`ROUTING_EVENTS`, `OTHER_EVENTS`); importing it fails if one is neither, so a new event type cannot be left
 out of the relay's topics unnoticed, and a test replays every undeclared-as-routing type on files
 in many states to show it leaves `phone_routing()` alone.
 
@@ -26,14 +26,12 @@ loads nothing.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from copy import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, create_model
-
+from consumers.file_follower import FileFollower, Loader
 from consumers.messages import (
     MESSAGE_TYPES,
     NOTHING_ROUTED,
@@ -41,143 +39,29 @@ from consumers.messages import (
     OutboundMessage,
     RestrictionRouting,
     Routed,
-    RoutingUpdate,
     UndeclaredChange,
-    encode,
     message,
     numbers_json,
     restriction_routing,
-    routed,
     state_json,
-    to_update,
 )
-from domain.bounds import from_log_json
+from consumers.routing_events import (
+    KINDS,
+    OTHER_EVENTS,
+    ROUTING_EVENTS,
+    ROUTING_TOPICS,
+    decode_routing_event,
+    event_classes,
+    read_routing_events,
+    undeclared_event_classes,
+)
 from domain.contact_file import ContactFile
-from domain.restrictions import RestrictionTerms
+from domain.routing import takes_part
 
-if TYPE_CHECKING:
-    from infra.eventstore import EventLog
-
-Loader = Callable[[UUID, int], ContactFile]
-
-E = ContactFile
-# The events whose `apply` touches what `phone_routing()` reads: the numbers, a restriction's
-# status (decided or not) or its terms, or the order of the restrictions.
-ROUTING_EVENTS: tuple[type, ...] = (
-    E.PhoneNumberRegistered,
-    E.RestrictionProposed,
-    E.RestrictionDecided,
-    E.RestrictionAmended,
-    E.RestrictionLifted,
-    E.RestrictionExpired,
-)
-# Every other event of a contact file: none of them changes what `phone_routing()` returns.
-OTHER_EVENTS: tuple[type, ...] = (
-    E.Opened,
-    E.AdjustmentNeedRecorded,
-    E.WarningIssued,
-    E.HearingSent,
-    E.HearingAnswered,
-    E.HearingSkipped,
-    E.RestrictionReviewed,
-    E.ComplaintReceived,
-    E.ComplaintDecided,
-    E.LetterIssued,
-    E.LetterDispatched,
-    E.LetterDelivered,
-)
-ROUTING_TOPICS: tuple[str, ...] = tuple(cls.TOPIC for cls in ROUTING_EVENTS)
-del E
-
-
-def event_classes() -> set[type]:
-    """Every ContactFile event class defined anywhere (subclasses included)."""
-    found, todo = set(), [ContactFile.Event]
-    while todo:
-        for sub in todo.pop().__subclasses__():
-            if sub not in found:
-                found.add(sub)
-                todo.append(sub)
-    return found
-
-
-def undeclared_event_classes() -> set[type]:
-    """Event classes declared neither as changing routing nor as leaving it alone."""
-    return event_classes() - set(ROUTING_EVENTS) - set(OTHER_EVENTS)
-
-
-if undeclared_event_classes():  # checked on import: the relay must never start blind to a new event type
-    raise RuntimeError(
-        "contact-file events not declared in consumers/changes.py as changing routing or not: "
-        + ", ".join(sorted(cls.__qualname__ for cls in undeclared_event_classes()))
-    )
-
-
-def _part_of(model: type[BaseModel], name: str, *fields: str, **nested: type[BaseModel]) -> type[BaseModel]:
-    """A model of some of `model`'s fields, each validated exactly as `model` validates it; others ignored."""
-    definitions: dict[str, Any] = {}
-    for field_name in fields:
-        info = copy(model.model_fields[field_name])
-        definitions[field_name] = (info.annotation, info)
-    for field_name, part in nested.items():
-        definitions[field_name] = (part, copy(model.model_fields[field_name]))
-    config = ConfigDict(extra="ignore", frozen=True)
-    return create_model(name, __config__=config, **definitions)  # type: ignore[call-overload]
-
-
-_TERMS = _part_of(RestrictionTerms, "PhoneTermsPart", "phone", "valid_from", "valid_until")
-_HEAD = ("originator_id", "originator_version", "effective_at")
-# What the relay decodes of each routing event: what `_apply` and a message use, nothing else.
-# Decoding whole events (every channel's terms, grounds, officials) costs several times more, most
-# of it in the garbage collector that the many objects set off.
-_NEEDS: dict[type, tuple[tuple[str, ...], dict[str, type[BaseModel]]]] = {
-    ContactFile.PhoneNumberRegistered: (("number",), {}),
-    ContactFile.RestrictionProposed: (("restriction_id",), {"terms": _TERMS}),
-    ContactFile.RestrictionDecided: (("restriction_id",), {"terms": _TERMS}),
-    ContactFile.RestrictionAmended: (("restriction_id",), {"terms": _TERMS}),
-    ContactFile.RestrictionLifted: (("restriction_id",), {}),
-    ContactFile.RestrictionExpired: (("restriction_id",), {}),
-}
-_PARTS: dict[str, type[BaseModel]] = {
-    cls.TOPIC: _part_of(cls, f"{cls.__name__}Part", *_HEAD, *fields, **nested)
-    for cls, (fields, nested) in _NEEDS.items()
-}
-if set(_NEEDS) != set(ROUTING_EVENTS):
-    raise RuntimeError("every routing event needs its parts declared in consumers/changes.py (_NEEDS)")
-# The event class a decoded part stands for; a whole event stands for itself.
-_KINDS: dict[type, type] = {**{cls: cls for cls in ROUTING_EVENTS}, **{_PARTS[cls.TOPIC]: cls for cls in _NEEDS}}
-
-
-def decode_routing_event(topic: str, state: bytes) -> Any:
-    """The parts of a stored routing event that routing needs, as JSON written by the event's model."""
-    return from_log_json(_PARTS[topic], state)
-
-
-def read_routing_events(events: EventLog, after: int, limit: int, stop: int) -> list[tuple[int, Any]]:
-    """Up to `limit` routing events at positions (after, stop], in order, decoded by `decode_routing_event`.
-
-    Like EventLog.read(topics=ROUTING_TOPICS), with the application's own cipher and compressor, and
-    a superseded event read as its replacement.
-    """
-    app = events.app
-    mapper = app.mapper
-    notifications = app.recorder.select_notifications(
-        start=after, limit=limit, stop=stop, topics=ROUTING_TOPICS, inclusive_of_start=False
-    )
-    replacements = app.replacements
-    replacements.refresh()
-    read = []
-    for notification in notifications:
-        state = replacements.state_at(notification.id)  # a superseded event is read as its replacement
-        if state is None:
-            state = notification.state
-            if mapper.cipher:
-                state = mapper.cipher.decrypt(state)
-            if mapper.compressor:
-                state = mapper.compressor.decompress(state)
-        read.append((notification.id, decode_routing_event(notification.topic, state)))
-    return read
-
+__all__ = [
+    "OTHER_EVENTS", "ROUTING_EVENTS", "ROUTING_TOPICS", "FileFollower", "Loader", "RoutingChange", "RoutingFollower",
+    "decode_routing_event", "event_classes", "read_routing_events", "undeclared_event_classes",
+]
 
 @dataclass(frozen=True)
 class RoutingChange:
@@ -219,8 +103,13 @@ def _restriction(decided: bool, routing: RestrictionRouting | None) -> _Restrict
 def _made(
     version: int, numbers: tuple[str, ...], restrictions: dict[UUID, _Restriction], numbers_json: str | None = None
 ) -> _Routing:
-    shown = tuple(r.routing for r in restrictions.values() if r.decided and r.routing is not None)
+    shown = tuple(r.routing for r in _routed(restrictions) if r.routing is not None)
     return _Routing(version, numbers, restrictions, Routed(numbers=numbers, restrictions=shown), numbers_json)
+
+
+def _routed(restrictions: dict[UUID, _Restriction]) -> list[_Restriction]:
+    """The restrictions the phone system is told of, in the file's order: those taking part in routing."""
+    return [r for r in restrictions.values() if r.routing is not None and takes_part(r.decided, r.routing.rule)]
 
 
 def _of_file(file: ContactFile) -> _Routing:
@@ -234,7 +123,7 @@ def _of_file(file: ContactFile) -> _Routing:
 
 def _apply(held: _Routing, event: Any) -> _Routing:
     """The routing parts after `event`, as ContactFile's own `apply` of each routing event changes them."""
-    numbers, restrictions, kind = held.numbers, held.restrictions, _KINDS[type(event)]
+    numbers, restrictions, kind = held.numbers, held.restrictions, KINDS[type(event)]
     numbers_json = held.numbers_json
     if kind is ContactFile.PhoneNumberRegistered:
         numbers, numbers_json = (*numbers, event.number), None
@@ -293,7 +182,7 @@ class RoutingFollower:
         self._through, self._complete = None, False
         if not isinstance(event, ContactFile.Event):
             return None
-        if type(event) in _KINDS:
+        if type(event) in KINDS:
             return self._step(event, position, gapless=False)
         ref, version = event.originator_id, event.originator_version
         held = self._held.pop(ref, None)
@@ -329,53 +218,15 @@ class RoutingFollower:
 
 
 def _change(event: Any, position: int, after: _Routing) -> RoutingChange:
-    cls = _KINDS[type(event)]
+    cls = KINDS[type(event)]
     kind = MESSAGE_TYPES.get(cls)
     if kind is None:
         raise UndeclaredChange(f"{cls.__name__} changed a citizen's routing but has no message type")
     ref, version = event.originator_id, event.originator_version
-    restrictions = [r.json for r in after.restrictions.values() if r.decided and r.routing is not None]
+    restrictions = [r.json for r in _routed(after.restrictions)]
     change = None if kind == PHONE_NUMBER_REGISTERED else event.restriction_id
     if after.numbers_json is None:
         after.numbers_json = numbers_json(after.numbers)  # validated as the contract's E.164 numbers
     data = state_json(ref, version, position, after.numbers_json, restrictions, change)
     return RoutingChange(ref, version, position, data, message(kind, ref, version, event.effective_at, data))
 
-
-class FileFollower:
-    """Contact files moved along the log event by event; at most `capacity` kept in memory.
-
-    The reference for `RoutingFollower`: the routing is the aggregate's own, after its own `apply`.
-    """
-
-    def __init__(self, load: Loader, capacity: int = 10_000) -> None:
-        self._load, self._capacity = load, capacity
-        self._files: OrderedDict[UUID, tuple[ContactFile, Routed]] = OrderedDict()
-
-    def step(self, event: Any) -> tuple[Routed, ContactFile, Routed]:
-        """Applies `event` to its file; returns the routing before, the file after and its routing."""
-        ref, version = event.originator_id, event.originator_version
-        held = self._files.pop(ref, None)
-        if held is not None and held[0].version == version - 1:
-            file, before = held
-        else:
-            file = self._load(ref, version - 1) if version > 1 else None
-            before = routed(file)
-        file = event.mutate(file)
-        after = routed(file)
-        self._files[ref] = (file, after)
-        if len(self._files) > self._capacity:
-            self._files.popitem(last=False)
-        return before, file, after
-
-    def update(self, event: Any, position: int) -> RoutingUpdate | None:
-        """The update `event` publishes, or None (not a contact-file event, or no routing change)."""
-        if not isinstance(event, ContactFile.Event):
-            return None
-        before, file, after = self.step(event)
-        return to_update(event, file, position, before, after)
-
-    def message(self, event: Any, position: int) -> OutboundMessage | None:
-        """The message `event` publishes, ready for a producer, or None."""
-        update = self.update(event, position)
-        return None if update is None else encode(update)

@@ -53,7 +53,8 @@ from consumers.message_contract import (
     parse_snapshot,
 )
 from domain.contact_file import ContactFile
-from domain.values import PhoneRule, PhoneTerms, TimeWindow
+from domain.routing import routes_calls
+from domain.values import PhoneTerms, TimeWindow
 
 __all__ = [
     "CONTENT_TYPE", "DATA_CONTENT_TYPE", "DECLARED_TYPES", "E164", "PHONE_NUMBER_REGISTERED",
@@ -113,7 +114,7 @@ def restriction_routing(
     restriction_id: UUID, phone: PhoneTerms, valid_from: datetime, valid_until: datetime
 ) -> RestrictionRouting | None:
     """One restriction's phone terms in contract form; None when they leave the phone open."""
-    if phone.rule is PhoneRule.OPEN:
+    if not routes_calls(phone.rule):
         return None
     return RestrictionRouting(
         restriction_id=restriction_id,

@@ -20,7 +20,7 @@ from domain.identity import normalise_phone_number
 from domain.bounds import from_log
 from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database
-from projections.phone_routing import strictest_first
+from domain.routing import routing_in_force
 from projections.phone_routing import CallRouting as Routing
 
 DEFAULT_ROUTING = Routing(rule=PhoneRule.OPEN)
@@ -111,15 +111,9 @@ class RoutingTable:
                 " WHERE n.number = %s",
                 (e164,),
             ).fetchall()
-        in_force = [
-            r
-            for (state,) in rows
-            for r in RoutingState.model_validate_json(state).restrictions
-            if r.rule != "open" and r.valid_from <= at < r.valid_until
-        ]
-        if not in_force:
-            return DEFAULT_ROUTING
-        return _routing(min(in_force, key=lambda r: strictest_first(r.rule, r.valid_until, r.restriction_id)))
+        held = (r for (state,) in rows for r in RoutingState.model_validate_json(state).restrictions)
+        in_force = routing_in_force(held, at, _terms)
+        return _routing(in_force[0]) if in_force else DEFAULT_ROUTING
 
     def contents(self) -> dict[str, Any]:
         """Every citizen's sequence and state, and the numbers: what two tables are compared by."""
@@ -139,6 +133,10 @@ def _normalised(number: str | None) -> str | None:
         return normalise_phone_number(number)
     except RuleViolation:
         return None  # not a number we could know
+
+
+def _terms(restriction: RestrictionRouting) -> tuple[str, datetime, datetime, Any]:
+    return restriction.rule, restriction.valid_from, restriction.valid_until, restriction.restriction_id
 
 
 def _routing(restriction: RestrictionRouting) -> Routing:

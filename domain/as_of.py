@@ -12,7 +12,8 @@ when it was recorded (`timestamp`). Three questions about a moment T follow, and
   evaluated at T, the way the views did (their rows change when a fact is recorded, not when it
   takes effect). Where a lookup at T kept its view's position in the access log, exactly the facts
   up to that position; otherwise the facts recorded by T, i.e. what a view that was current gave.
-  A call is routed per number, by the strictest rule across every contact file holding the number.
+  A call is routed per number, by the routing in force (domain/routing.py) across every contact
+  file holding the number: the strictest rule first.
 - what we knew at T: the contact file as recorded by T, and the incidents it rests on or names the
   citizen in, as recorded by T (a fact corrected later shows as first recorded).
 
@@ -32,7 +33,8 @@ from domain.errors import RuleViolation
 from domain.incident import Incident
 from domain.restriction_rules import Restriction
 from domain.restrictions import PhoneRestriction, RestrictionTerms
-from domain.values import InPersonRule, PhoneRule
+from domain.routing import Terms, routing_in_force
+from domain.values import InPersonRule
 
 History = Sequence[tuple[int, Any]]  # (log position, event) of one aggregate, in log order
 
@@ -182,15 +184,18 @@ def _terms_in_effect(history: History, at: datetime) -> dict[UUID, RestrictionTe
 
 
 def _phone_terms(file: ContactFile, at: datetime) -> list[PhoneRestriction]:
-    """The file's phone terms the routing held at `at` (the view's rule: the terms' own period)."""
+    """The phone terms of the file's restrictions not ended at `at` (the view's rows then)."""
     return [
         PhoneRestriction(
             restriction_id=r.restriction_id, phone=r.terms.phone, valid_from=r.terms.valid_from,
             valid_until=r.terms.valid_until,
         )
         for r in file.restrictions_in_force(at)
-        if r.terms.phone.rule is not PhoneRule.OPEN
     ]
+
+
+def _routing_terms(restriction: PhoneRestriction) -> Terms:
+    return restriction.phone.rule, restriction.valid_from, restriction.valid_until, restriction.restriction_id
 
 
 def answered_at(file: ContactFile | None, at: datetime, sharing: Mapping[UUID, ContactFile] = {}) -> Answers:
@@ -205,7 +210,8 @@ def answered_at(file: ContactFile | None, at: datetime, sharing: Mapping[UUID, C
     numbers = []
     for number in dict.fromkeys(file.phone_numbers):
         holders = sorted((ref for ref, f in files.items() if number in f.phone_numbers), key=str)
-        terms = tuple(t for ref in holders for t in _phone_terms(files[ref], at))
+        held = [t for ref in holders for t in _phone_terms(files[ref], at)]
+        terms = tuple(routing_in_force(held, at, _routing_terms))  # as the routing lookup judged them then
         numbers.append(NumberThen(number=number, holders=tuple(holders), restrictions=terms))
     in_person = tuple(r for r in file.restrictions_in_force(at) if r.terms.in_person.rule is not InPersonRule.OPEN)
     return Answers(in_person=in_person, numbers=tuple(numbers))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from domain.changes import change_now, load
@@ -15,6 +15,8 @@ from domain.incident_inputs import OnIncident
 if TYPE_CHECKING:
     from eventsourcing.application import Repository
     from eventsourcing.persistence import Recording
+
+C = TypeVar("C", bound=OnIncident)
 
 
 @dataclass(frozen=True)
@@ -46,3 +48,13 @@ class IncidentChanges:
             lambda: self.get_incident(command.incident_id), self.save, self.clock, command.expected_version, decide
         )
         return IncidentReceipt(command.incident_id, incident.version, position, takedown_id)
+
+
+def decides(command: type[C], decide: Callable[[Incident, C, datetime], Any]) -> Callable[[IncidentChanges, C], IncidentReceipt]:
+    """The application method of `command`: `decide` it on the incident it targets (the command says what it does)."""
+
+    def method(self: IncidentChanges, given: C) -> IncidentReceipt:
+        return self._change_incident(given, lambda incident, now: decide(incident, given, now))
+
+    method.__doc__ = command.__doc__
+    return method

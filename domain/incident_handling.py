@@ -20,7 +20,7 @@ from domain.incident_values import (
     corrected_facts,
     local_day,
 )
-from domain.incident_state import IncidentChecks, IncidentState
+from domain.incident_state import IncidentChecks, IncidentState, stated
 from domain.values import Actor
 
 # Absence beyond the day of the incident must reach the Working Environment Authority within 9 days.
@@ -37,20 +37,17 @@ class IncidentHandling(IncidentChecks):
         """Records that a leader was told about the incident (once per leader)."""
         if any(notice.leader.user_id == leader.user_id for notice in self.leader_notices):
             raise RuleViolation("leader", "this leader is already recorded as informed")
-        self.trigger_event(self.LeaderInformed, leader=leader, actor=actor, effective_at=self.moment(at, now))
+        self.record_at(self.LeaderInformed, actor, now, at, leader=leader)
 
     def correct(self: IncidentState, changes: dict[str, Any], reason: str, actor: Actor, now: datetime) -> None:
         """Records new values for some facts, with the reason; the old values stay in the history."""
         self.check_handling()
-        if not reason.strip():
-            raise RuleViolation("reason", "a correction states its reason")
+        text = stated(reason, "reason", "a correction states its reason")
         facts, fields = corrected_facts(self.facts, changes)
         if not fields:
             raise RuleViolation("changes", "the correction changes nothing")
         check_facts(facts, now)
-        self.trigger_event(
-            self.Corrected, fields=fields, facts=facts, reason=reason.strip(), actor=actor, effective_at=now
-        )
+        self.trigger_event(self.Corrected, fields=fields, facts=facts, reason=text, actor=actor, effective_at=now)
 
     def close(self: IncidentState, reason: str | None, actor: Actor, now: datetime) -> None:
         """Closes the incident; it must be open and a leader must have been informed."""
@@ -64,9 +61,8 @@ class IncidentHandling(IncidentChecks):
         """Reopens a closed incident, with the reason."""
         if not self.is_closed:
             raise RuleViolation("status", "only a closed incident can be reopened")
-        if not reason.strip():
-            raise RuleViolation("reason", "a reopening states its reason")
-        self.trigger_event(self.Reopened, reason=reason.strip(), actor=actor, effective_at=now)
+        text = stated(reason, "reason", "a reopening states its reason")
+        self.trigger_event(self.Reopened, reason=text, actor=actor, effective_at=now)
 
     def offer_support(
         self: IncidentState, employee_id: str, kind: SupportKind, actor: Actor, now: datetime, at: datetime | None = None
@@ -77,9 +73,7 @@ class IncidentHandling(IncidentChecks):
         offer = self.support.get((employee_id, kind))
         if offer is not None and offer.answer is not SupportAnswer.DECLINED:
             raise RuleViolation("kind", f"{kind.value} is already offered to {employee_id}")
-        self.trigger_event(
-            self.SupportOffered, employee_id=employee_id, kind=kind, actor=actor, effective_at=self.moment(at, now)
-        )
+        self.record_at(self.SupportOffered, actor, now, at, employee_id=employee_id, kind=kind)
 
     def accept_support(
         self: IncidentState, employee_id: str, kind: SupportKind, actor: Actor, now: datetime, at: datetime | None = None
@@ -97,23 +91,13 @@ class IncidentHandling(IncidentChecks):
         self: IncidentState, employee_ids: tuple[str, ...], summary: str, actor: Actor, now: datetime, at: datetime | None = None
     ) -> None:
         """Records a debriefing with affected employees, written up."""
-        self.check_handling()
-        self.check_employees(employee_ids)
-        if not summary.strip():
-            raise RuleViolation("summary", "a debriefing is written up")
-        self.trigger_event(
-            self.DebriefingHeld,
-            employee_ids=employee_ids,
-            summary=summary.strip(),
-            actor=actor,
-            effective_at=self.moment(at, now),
-        )
+        self.check_for_employees(employee_ids)
+        text = stated(summary, "summary", "a debriefing is written up")
+        self.record_at(self.DebriefingHeld, actor, now, at, employee_ids=employee_ids, summary=text)
 
     def add_note(self: IncidentState, text: str, actor: Actor, now: datetime, at: datetime | None = None) -> None:
         """Records information given orally, as of when it was given."""
-        if not text.strip():
-            raise RuleViolation("text", "a note has a text")
-        self.trigger_event(self.NoteAdded, text=text.strip(), actor=actor, effective_at=self.moment(at, now))
+        self.record_at(self.NoteAdded, actor, now, at, text=stated(text, "text", "a note has a text"))
 
     def attach_evidence(
         self: IncidentState, sha256: str, media_type: str, size: int, description: str, actor: Actor, now: datetime
@@ -128,16 +112,9 @@ class IncidentHandling(IncidentChecks):
             raise RuleViolation("media_type", "a media type is written type/subtype, e.g. image/png")
         if not 1 <= size <= MAX_EVIDENCE_BYTES:
             raise RuleViolation("size", f"a file has from one byte to {MAX_EVIDENCE_BYTES} bytes")
-        if not description.strip():
-            raise RuleViolation("description", "evidence says what it shows")
+        shows = stated(description, "description", "evidence says what it shows")
         self.trigger_event(
-            self.EvidenceAttached,
-            sha256=digest,
-            media_type=media,
-            size=size,
-            description=description.strip(),
-            actor=actor,
-            effective_at=now,
+            self.EvidenceAttached, sha256=digest, media_type=media, size=size, description=shows, actor=actor, effective_at=now
         )
 
     def request_takedown(
@@ -153,20 +130,12 @@ class IncidentHandling(IncidentChecks):
         self.check_handling()
         if not self.facts.involves_social_media:
             raise RuleViolation("link", "takedowns are requested only for incidents on social media")
-        if not platform.strip():
-            raise RuleViolation("platform", "a takedown names the platform")
+        name = stated(platform, "platform", "a takedown names the platform")
         if not _LINK.match(link.strip()):
             raise RuleViolation("link", "a takedown links to the post (http or https)")
         takedown_id = uuid4()
-        self.trigger_event(
-            self.TakedownRequested,
-            takedown_id=takedown_id,
-            addressee=addressee,
-            platform=platform.strip(),
-            link=link.strip(),
-            actor=actor,
-            effective_at=self.moment(at, now),
-        )
+        fields = {"takedown_id": takedown_id, "addressee": addressee, "platform": name, "link": link.strip()}
+        self.record_at(self.TakedownRequested, actor, now, at, **fields)
         return takedown_id
 
     def record_post_removed(

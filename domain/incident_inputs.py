@@ -7,26 +7,21 @@ commands are in `domain.police_report_inputs`.
 
 from __future__ import annotations
 
+from typing import Any, get_type_hints
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, create_model
 
 from domain.bounds import Day, Moment
 from domain.command import Command, Inputs
 from domain.incident_values import (
     MAX_ABSENCE_DAYS,
     MAX_EVIDENCE_BYTES,
-    Centre,
-    ExposureForm,
-    IncidentChannel,
     IncidentFacts,
-    IncidentKind,
     Link,
-    Perpetrator,
     Person,
     SupportKind,
     TakedownAddressee,
-    Threat,
 )
 from domain.values import ShortText, Text
 
@@ -143,25 +138,19 @@ class RecordAbsence(AbsenceInputs, OnIncident):
     """Record an affected employee's absence: its first day and how many days."""
 
 
-class FactsCorrection(Inputs):
-    """New values for some facts: a field left out keeps its value; null clears an optional one."""
+def _every_fact_optional() -> dict[str, Any]:
+    """Each fact of an incident, of its own type (bounds included) or null, left out by default."""
+    types = get_type_hints(IncidentFacts, include_extras=True)
+    return {name: (types[name] | None, None) for name in IncidentFacts.model_fields}
 
-    kinds: list[IncidentKind] | None = None
-    threat: Threat | None = None
-    exposure: list[ExposureForm] | None = None
-    other_description: Text | None = None
-    channel: IncidentChannel | None = None
-    platform: ShortText | None = None
-    link: Link | None = None
-    occurred_at: Moment | None = None
-    occurred_until: Moment | None = None
-    known_at: Moment | None = None
-    centre: Centre | None = None
-    affected: list[Person] | None = None
-    perpetrator: Perpetrator | None = None
-    outside_working_hours: bool | None = None
-    breach_of_restriction: bool | None = None
-    description: Text | None = None
+
+FactsCorrection = create_model(
+    "FactsCorrection",
+    __base__=Inputs,
+    __doc__="New values for some facts: a field left out keeps its value; null clears an optional one.",
+    __module__=__name__,
+    **_every_fact_optional(),
+)
 
 
 class CorrectionInputs(Inputs):

@@ -7,25 +7,16 @@ that they need not import the aggregate they are mixed into: imports go one way,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
 from domain.errors import RuleViolation
-from domain.incident_values import (
-    Absence,
-    Correction,
-    Debriefing,
-    Evidence,
-    IncidentFacts,
-    LeaderNotice,
-    Note,
-    SupportKind,
-    SupportOffer,
-    Takedown,
-    local_day,
-)
+from domain import incident_values
+from domain.incident_values import IncidentFacts, SupportKind, local_day
 from domain.police_report import PoliceReport
+from domain.values import Actor
 
 
 class IncidentState(Protocol):
@@ -34,14 +25,14 @@ class IncidentState(Protocol):
     id: UUID
     facts: IncidentFacts
     reported_at: datetime
-    leader_notices: list[LeaderNotice]
-    support: dict[tuple[str, SupportKind], SupportOffer]
-    debriefings: list[Debriefing]
-    notes: list[Note]
-    evidence: dict[str, Evidence]
-    takedowns: dict[UUID, Takedown]
-    absences: list[Absence]
-    corrections: list[Correction]
+    leader_notices: list[incident_values.LeaderNotice]
+    support: dict[tuple[str, SupportKind], incident_values.SupportOffer]
+    debriefings: list[incident_values.Debriefing]
+    notes: list[incident_values.Note]
+    evidence: dict[str, incident_values.Evidence]
+    takedowns: dict[UUID, incident_values.Takedown]
+    absences: list[incident_values.Absence]
+    corrections: list[incident_values.Correction]
     closed_at: datetime | None
     police: PoliceReport
 
@@ -87,6 +78,17 @@ class IncidentState(Protocol):
 
     def moment(self, at: datetime | None, now: datetime, field: str = "at", after: datetime | None = None) -> datetime: ...
 
+    def check_for_employees(self, employee_ids: tuple[str, ...], refusal: Callable[[str], str | None] = ...) -> None: ...
+
+    def record_at(self, event: Any, actor: Actor, now: datetime, at: datetime | None, **fields: Any) -> None: ...
+
+
+def stated(text: str, field: str, refusal: str) -> str:
+    """`text` without the blanks around it; refused as `refusal` under `field` if nothing is left."""
+    if not text.strip():
+        raise RuleViolation(field, refusal)
+    return text.strip()
+
 
 class IncidentChecks:
     """The checks every command on an incident may make (mixed into `Incident`)."""
@@ -125,3 +127,18 @@ class IncidentChecks:
         if moment < earliest:
             raise RuleViolation(field, f"may not lie before {earliest.isoformat()}")
         return moment
+
+    def check_for_employees(
+        self: IncidentState, employee_ids: tuple[str, ...], refusal: Callable[[str], str | None] = lambda _: None
+    ) -> None:
+        """An open incident, and employees that `check_employees` takes and `refusal` finds nothing against."""
+        self.check_handling()
+        self.check_employees(employee_ids)
+        for employee_id in employee_ids:
+            reason = refusal(employee_id)
+            if reason is not None:
+                raise RuleViolation("employee_ids", reason)
+
+    def record_at(self: IncidentState, event: Any, actor: Actor, now: datetime, at: datetime | None, **fields: Any) -> None:
+        """Records `event` as of `at` (checked by `moment`), or now."""
+        self.trigger_event(event, **fields, actor=actor, effective_at=self.moment(at, now))

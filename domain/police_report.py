@@ -92,3 +92,15 @@ class PoliceReport:
 
     def outcomes_of(self, employee_id: str) -> set[PoliceOutcome]:
         return {d.outcome for d in self.decisions if employee_id in d.employee_ids}
+
+    def why_not_reportable(self, employee_id: str) -> str | None:
+        """Why the administration may not report for this employee, if it may not."""
+        if self.consent_of(employee_id) is not ConsentAnswer.GIVEN:
+            return f"{employee_id} has not consented to a report (or withdrew it)"
+        if PoliceOutcome.REPORTED_BY_ADMINISTRATION in self.outcomes_of(employee_id):
+            return f"the administration has already reported for {employee_id}"
+        return None
+
+    def why_reported(self, employee_id: str) -> str | None:
+        """That a report is recorded for this employee, if one is."""
+        return f"a report is already recorded for {employee_id}" if self.outcomes_of(employee_id) & set(REPORTED) else None

@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from domain.errors import RuleViolation
-from domain.incident_state import IncidentChecks, IncidentState
-from domain.police_report import REPORTED, ConsentAnswer, PoliceOutcome
+from domain.incident_state import IncidentChecks, IncidentState, stated
+from domain.police_report import ConsentAnswer, PoliceOutcome
 from domain.values import Actor
 
 
@@ -46,42 +46,20 @@ class PoliceReportDecisions(IncidentChecks):
     def record_police_advice(self: IncidentState, text: str, actor: Actor, now: datetime, at: datetime | None = None) -> None:
         """Records the central administration's advice on whether to report."""
         self.check_handling()
-        if not text.strip():
-            raise RuleViolation("text", "advice has a text")
-        self.trigger_event(self.PoliceReportAdviceGiven, text=text.strip(), actor=actor, effective_at=self.moment(at, now))
+        advice = stated(text, "text", "advice has a text")
+        self.record_at(self.PoliceReportAdviceGiven, actor, now, at, text=advice)
 
     def report_to_police(
-        self: IncidentState,
-        employee_ids: tuple[str, ...],
-        police_reference: str,
-        actor: Actor,
-        now: datetime,
+        self: IncidentState, employee_ids: tuple[str, ...], police_reference: str, actor: Actor, now: datetime,
         at: datetime | None = None,
     ) -> None:
         """Records the administration's report; every employee it names must have consented."""
-        self.check_handling()
-        self.check_employees(employee_ids)
-        for employee_id in employee_ids:
-            if self.police.consent_of(employee_id) is not ConsentAnswer.GIVEN:
-                raise RuleViolation("employee_ids", f"{employee_id} has not consented to a report (or withdrew it)")
-            if PoliceOutcome.REPORTED_BY_ADMINISTRATION in self.police.outcomes_of(employee_id):
-                raise RuleViolation("employee_ids", f"the administration has already reported for {employee_id}")
-        if not police_reference.strip():
-            raise RuleViolation("police_reference", "a report names the police's reference")
-        self.trigger_event(
-            self.PoliceReportFiled,
-            employee_ids=employee_ids,
-            police_reference=police_reference.strip(),
-            actor=actor,
-            effective_at=self.moment(at, now),
-        )
+        self.check_for_employees(employee_ids, self.police.why_not_reportable)
+        reference = stated(police_reference, "police_reference", "a report names the police's reference")
+        self.record_at(self.PoliceReportFiled, actor, now, at, employee_ids=employee_ids, police_reference=reference)
 
     def record_private_report(
-        self: IncidentState,
-        employee_id: str,
-        police_reference: str | None,
-        actor: Actor,
-        now: datetime,
+        self: IncidentState, employee_id: str, police_reference: str | None, actor: Actor, now: datetime,
         at: datetime | None = None,
     ) -> None:
         """Records that the employee reported privately; no consent is needed, the employee always can."""
@@ -89,37 +67,16 @@ class PoliceReportDecisions(IncidentChecks):
         self.check_affected(employee_id)
         if PoliceOutcome.REPORTED_PRIVATELY in self.police.outcomes_of(employee_id):
             raise RuleViolation("employee_id", "the employee's private report is already recorded")
-        self.trigger_event(
-            self.PrivatePoliceReportFiled,
-            employee_id=employee_id,
-            police_reference=police_reference.strip() if police_reference and police_reference.strip() else None,
-            actor=actor,
-            effective_at=self.moment(at, now),
-        )
+        reference = police_reference.strip() if police_reference and police_reference.strip() else None
+        self.record_at(self.PrivatePoliceReportFiled, actor, now, at, employee_id=employee_id, police_reference=reference)
 
     def record_not_reported(
-        self: IncidentState,
-        employee_ids: tuple[str, ...],
-        reason: str,
-        actor: Actor,
-        now: datetime,
-        at: datetime | None = None,
+        self: IncidentState, employee_ids: tuple[str, ...], reason: str, actor: Actor, now: datetime, at: datetime | None = None
     ) -> None:
         """Records the decision not to report for these employees, with the reason."""
-        self.check_handling()
-        self.check_employees(employee_ids)
-        for employee_id in employee_ids:
-            if self.police.outcomes_of(employee_id) & set(REPORTED):
-                raise RuleViolation("employee_ids", f"a report is already recorded for {employee_id}")
-        if not reason.strip():
-            raise RuleViolation("reason", "a decision not to report states its reason")
-        self.trigger_event(
-            self.PoliceReportNotFiled,
-            employee_ids=employee_ids,
-            reason=reason.strip(),
-            actor=actor,
-            effective_at=self.moment(at, now),
-        )
+        self.check_for_employees(employee_ids, self.police.why_reported)
+        text = stated(reason, "reason", "a decision not to report states its reason")
+        self.record_at(self.PoliceReportNotFiled, actor, now, at, employee_ids=employee_ids, reason=text)
 
     def _check_consent(self: IncidentState, employee_id: str) -> None:
         self.check_handling()
@@ -134,5 +91,4 @@ class PoliceReportDecisions(IncidentChecks):
         at: datetime | None,
         after: datetime | None = None,
     ) -> None:
-        moment = self.moment(at, now, after=after)
-        self.trigger_event(event, employee_id=employee_id, actor=actor, effective_at=moment)
+        self.trigger_event(event, employee_id=employee_id, actor=actor, effective_at=self.moment(at, now, after=after))

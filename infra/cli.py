@@ -10,7 +10,7 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, Optional
+from typing import Annotated, Optional, Protocol
 
 import typer
 
@@ -33,11 +33,18 @@ PortOption = Annotated[
 ]
 
 
-def _until_signalled() -> threading.Event:
+class _Follower(Protocol):
+    def run(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+def _run_until_signalled(follower: _Follower) -> None:
+    """Runs a view, the relay, the scheduler or the consumer in this thread until SIGINT or SIGTERM stops it."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    return stop
+    threading.Thread(target=lambda: (stop.wait(), follower.stop()), daemon=True).start()
+    follower.run()
 
 
 def _listening(host: str, port: int) -> socket.socket:
@@ -117,10 +124,8 @@ def projection(name: Annotated[str, typer.Argument(help="the view, e.g. front_de
     if name not in services.views:
         raise typer.BadParameter(f"unknown view {name!r}; known: {', '.join(services.views)}")
     runner = services.runner(name)
-    stop = _until_signalled()
-    threading.Thread(target=lambda: (stop.wait(), runner.stop()), daemon=True).start()
     try:
-        runner.run()
+        _run_until_signalled(runner)
     finally:
         services.close()
 
@@ -139,10 +144,8 @@ def relay() -> None:
     # What start-up built lives as long as the process: keep the collector from scanning it again
     # and again while the relay allocates a message per event.
     gc.freeze()
-    stop = _until_signalled()
-    threading.Thread(target=lambda: (stop.wait(), relay.stop()), daemon=True).start()
     try:
-        relay.run()
+        _run_until_signalled(relay)
     finally:
         services.close()
 
@@ -156,10 +159,8 @@ def scheduler() -> None:
     settings = command_settings()
     services = Services.build(settings)
     ticker = ExpiryScheduler(services.app, services.schedule, services.db, settings.scheduler_interval)
-    stop = _until_signalled()
-    threading.Thread(target=lambda: (stop.wait(), ticker.stop()), daemon=True).start()
     try:
-        ticker.run()
+        _run_until_signalled(ticker)
     finally:
         services.close()
 
@@ -188,9 +189,7 @@ def telephony_consumer(
         elif resync_from_topic:
             consumer.resync_from_topic()
         if port is None:
-            stop = _until_signalled()
-            threading.Thread(target=lambda: (stop.wait(), consumer.stop()), daemon=True).start()
-            consumer.run()
+            _run_until_signalled(consumer)
         else:
             import uvicorn
 

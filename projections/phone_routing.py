@@ -12,6 +12,7 @@ from eventsourcing.utils import get_topic
 
 from domain.contact_file import ContactFile
 from domain.bounds import from_log
+from domain.routing import routing_in_force, strictest_first
 from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database
 from projections.freshness import Freshness, ViewBehind
@@ -52,16 +53,6 @@ END = RowWrite(
     many="UPDATE phone_routing_restrictions AS r SET ended_at = u.ended_at, position = u.position"
     " FROM {rows} AS u WHERE r.restriction_id = u.restriction_id",
 )
-
-
-# Caller ID can be forged and a number can be shared; when several restrictions apply to one
-# number, the strictest routing wins.
-SEVERITY = {
-    PhoneRule.OPEN: 0,
-    PhoneRule.TIME_WINDOW: 1,
-    PhoneRule.NAMED_CONTACT_ONLY: 2,
-    PhoneRule.BANNED: 3,
-}
 
 
 @dataclass(frozen=True)
@@ -157,38 +148,37 @@ class PhoneRoutingView:
 
     def lookup(self, db: Database, number: str, at: datetime) -> PhoneRoutingAnswer:
         """The routing for a call from `number` (E.164) at `at` (one statement, which also judges
-        whether the view may be served as current)."""
+        whether the view may be served as current): the routing in force (domain/routing.py) for the
+        restrictions not ended at `at` of every citizen holding the number."""
         freshness = self.freshness
         if freshness is None:
             raise RuntimeError("the phone-routing view has no staleness limit: build it through Services")
         rows = db.read(
             f"SELECT p.position, {freshness.check()}, n.citizen_ref, r.restriction_id, r.rule, r.contact, r.windows,"
-            " r.valid_until"
+            " r.valid_from, r.valid_until"
             " FROM vaern_positions p"
             " LEFT JOIN phone_routing_numbers n ON n.number = %s"
-            " LEFT JOIN phone_routing_restrictions r ON r.citizen_ref = n.citizen_ref AND r.rule <> 'open'"
-            " AND r.valid_from <= %s AND r.valid_until > %s AND (r.ended_at IS NULL OR r.ended_at > %s)"
+            " LEFT JOIN phone_routing_restrictions r ON r.citizen_ref = n.citizen_ref"
+            " AND (r.ended_at IS NULL OR r.ended_at > %s)"
             " WHERE p.name = %s",
-            (freshness.threshold(at), number, at, at, at, NAME),
+            (freshness.threshold(at), number, at, NAME),
         )
         if not rows:
             return PhoneRoutingAnswer(frozenset(), CallRouting(rule=PhoneRule.OPEN), 0, ViewBehind(NAME, "behind", 0))
-        held = sorted((row[3:] for row in rows if row[3] is not None), key=lambda r: strictest_first(r[1], r[4], r[0]))
+        held = routing_in_force((row[3:] for row in rows if row[3] is not None), at, _terms)
         routing = _routing(held[0][1:]) if held else CallRouting(rule=PhoneRule.OPEN)
         citizens = frozenset(UUID(str(row[2])) for row in rows if row[2] is not None)
         position = int(rows[0][0])
         return PhoneRoutingAnswer(citizens, routing, position, freshness.verdict(NAME, rows[0][1], position))
 
 
-def strictest_first(rule: PhoneRule | str, valid_until: datetime, restriction_id: Any) -> tuple[int, datetime, str]:
-    """The sort key of the routing order (see docs/asyncapi.yaml): strictest rule first; of equally
-    strict ones the soonest to end, then the lowest id. The lookup, the as-of reconstruction and the
-    reference telephony consumer all sort by it, so they never disagree."""
-    return -SEVERITY[PhoneRule(rule)], valid_until, str(restriction_id)
+def _terms(row: tuple[Any, ...]) -> tuple[str, datetime, datetime, Any]:
+    restriction_id, rule, _, _, valid_from, valid_until = row
+    return rule, valid_from, valid_until, restriction_id
 
 
 def _routing(row: tuple[Any, ...]) -> CallRouting:
-    rule, contact, windows, valid_until = row
+    rule, contact, windows, _, valid_until = row
     return CallRouting(
         rule=PhoneRule(rule),
         contact=contact,

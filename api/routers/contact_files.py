@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response, status
 
 from api import roles
 from api.deps import ServicesDep, allowed
+from api.reads import ReaderDep
 from api.schemas import (
     AccessReportLineOut,
     AdjustmentNeedBody,
@@ -19,7 +20,6 @@ from api.schemas import (
 )
 from api.writes import Write, add_writes, receipt_out
 from domain.contact_file_inputs import IssueWarning, OpenContactFile, RecordAdjustmentNeed, RegisterPhoneNumber
-from infra.access_log import Access, Purpose, case_purpose
 
 router = APIRouter(prefix="/contact-files", tags=["contact files"])
 MayOpenFile = allowed(roles.OPEN_FILE)
@@ -40,10 +40,9 @@ def open_contact_file(body: CprBody, caller: MayOpenFile, services: ServicesDep,
 
 
 @router.get("/{citizen_ref}", response_model=ContactFileOut)
-def get_contact_file(citizen_ref: UUID, caller: MayReadFile, services: ServicesDep, response: Response) -> ContactFileOut:
+def get_contact_file(citizen_ref: UUID, caller: MayReadFile, reader: ReaderDep, response: Response) -> ContactFileOut:
     """The contact file as it stands: numbers, needs, warnings, restrictions with grounds, letters."""
-    file = services.app.get_contact_file(citizen_ref)
-    services.access.record(Access(caller.actor, case_purpose(caller.actor), "contact_file", citizen_ref))
+    file = reader.contact_file(caller, citizen_ref)
     response.headers["ETag"] = f'"{file.version}"'
     return ContactFileOut(
         citizen_ref=citizen_ref,
@@ -68,8 +67,7 @@ add_writes(router, (
 
 
 @router.get("/{citizen_ref}/access-report", response_model=list[AccessReportLineOut])
-def access_report(citizen_ref: UUID, caller: MayAccessReport, services: ServicesDep) -> list[AccessReportLineOut]:
+def access_report(citizen_ref: UUID, caller: MayAccessReport, reader: ReaderDep) -> list[AccessReportLineOut]:
     """When, and why, the citizen's data was read: what the citizen may be told; never by whom."""
-    services.app.get_contact_file(citizen_ref)
-    services.access.record(Access(caller.actor, Purpose.SUBJECT_ACCESS_REQUEST, "access_report", citizen_ref))
-    return [AccessReportLineOut(day=l.day, purpose=l.purpose.value, reads=l.reads) for l in services.access.report(citizen_ref)]
+    lines = reader.access_report(caller, citizen_ref)
+    return [AccessReportLineOut(day=l.day, purpose=l.purpose.value, reads=l.reads) for l in lines]

@@ -11,9 +11,9 @@ from pydantic import BaseModel
 from api import evidence_types, roles
 from api.deps import ServicesDep, allowed
 from api.problems import TooLarge
-from domain.errors import NotFound, RuleViolation
+from api.reads import ReaderDep
+from domain.errors import RuleViolation
 from domain.incident_values import MAX_EVIDENCE_BYTES
-from infra.access_log import Access, case_purpose
 
 router = APIRouter(tags=["incidents"])
 MayUploadEvidence = allowed(roles.UPLOAD_EVIDENCE)
@@ -74,13 +74,9 @@ async def _body(request: Request) -> bytes:
 
 
 @router.get("/incidents/{incident_id}/evidence/{sha256}", response_class=Response, responses=_DOWNLOAD)
-def fetch_evidence(incident_id: UUID, sha256: str, caller: MayReadEvidence, services: ServicesDep) -> Response:
+def fetch_evidence(incident_id: UUID, sha256: str, caller: MayReadEvidence, reader: ReaderDep) -> Response:
     """A file attached to this incident, as stored, as a download of its checked type."""
-    incident = services.app.get_incident(incident_id)
-    if sha256 not in incident.evidence:
-        raise NotFound("no such evidence on this incident")
-    content, stored_type = services.blobs.get(sha256)
-    services.access.record(Access(caller.actor, case_purpose(caller.actor), "evidence", incident.basis().citizen_ref))
+    content, stored_type = reader.evidence(caller, incident_id, sha256)
     media_type, extension = evidence_types.served_as(stored_type)
     # Never shown in the browser as a page: a download, of the type checked at upload, never sniffed.
     disposition = f'attachment; filename="evidence-{sha256[:16]}.{extension}"'

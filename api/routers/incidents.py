@@ -16,75 +16,24 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel
 
 from api import roles
 from api.deps import ExpectedVersion, ServicesDep, allowed
-from api.incident_schemas import (
-    AbsenceBody,
-    AdviceBody,
-    At,
-    CloseBody,
-    ConsentBody,
-    CorrectionBody,
-    DebriefingBody,
-    EvidenceBody,
-    IncidentOut,
-    IncidentWriteReceipt,
-    InformLeaderBody,
-    NoteBody,
-    NotReportedBody,
-    OverdueIncidentOut,
-    PoliceReportBody,
-    PrivateReportBody,
-    ReopenBody,
-    ReportIncidentBody,
-    SupportBody,
-    TakedownBody,
-    TakedownRefusedBody,
-)
+from api.reads import ReaderDep
+from api.incident_schemas import EvidenceBody, IncidentOut, IncidentWriteReceipt, OverdueIncidentOut, ReportIncidentBody, body_of
+from domain import incident_inputs as on
+from domain import police_report_inputs as police
 from domain.application import utc_now
+from domain.command import Inputs
 from domain.incident_commands import IncidentReceipt
-from infra.access_log import Access, case_purpose
 from domain.incident_values import IncidentFacts
-from domain.incident_inputs import (
-    AcceptSupport,
-    AddNote,
-    AttachEvidence,
-    CloseIncident,
-    CorrectIncident,
-    DeclineSupport,
-    HoldDebriefing,
-    InformLeader,
-    OfferSupport,
-    OnIncident,
-    RecordAbsence,
-    RecordPostRemoved,
-    RecordTakedownRefused,
-    ReopenIncident,
-    ReportIncident,
-    RequestTakedown,
-)
-from domain.police_report_inputs import (
-    DeclineConsent,
-    GiveConsent,
-    RecordNotReported,
-    RecordPoliceAdvice,
-    RecordPrivateReport,
-    ReportToPolice,
-    WithdrawConsent,
-)
 from domain.values import Role
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 MayReportIncident = allowed(roles.REPORT_INCIDENT)
 MayOverdue = allowed(roles.OVERDUE)
 MayReadIncident = allowed(roles.READ_INCIDENT)
-MayHandleIncident = allowed(roles.HANDLE_INCIDENT)
-MayCloseIncident = allowed(roles.CLOSE_INCIDENT)
-MayPoliceReport = allowed(roles.POLICE_REPORT)
 POLICE_READERS = (Role.LEADER, Role.LEGAL)  # police-report data is criminal-offence data
-POLICE, POLICE_TAGS = "/{incident_id}/police-report", ["police reports"]
 
 
 def _receipt(response: Response, receipt: IncidentReceipt) -> IncidentWriteReceipt:
@@ -99,7 +48,7 @@ def report_incident(
 ) -> IncidentWriteReceipt:
     """Reports an incident; the caller is recorded as the reporter."""
     facts = IncidentFacts.model_validate(body.model_dump())
-    return _receipt(response, services.app.report_incident(ReportIncident(facts=facts, actor=caller.actor)))
+    return _receipt(response, services.app.report_incident(on.ReportIncident(facts=facts, actor=caller.actor)))
 
 
 @router.get("/overdue", response_model=list[OverdueIncidentOut])
@@ -117,78 +66,82 @@ def list_overdue_incidents(caller: MayOverdue, services: ServicesDep) -> list[Ov
 
 
 @router.get("/{incident_id}", response_model=IncidentOut)
-def get_incident(incident_id: UUID, caller: MayReadIncident, services: ServicesDep, response: Response) -> IncidentOut:
+def get_incident(incident_id: UUID, caller: MayReadIncident, reader: ReaderDep, response: Response) -> IncidentOut:
     """The incident as it stands; the police-report section only for leaders and legal."""
-    incident = services.app.get_incident(incident_id)
-    services.access.record(Access(caller.actor, case_purpose(caller.actor), "incident", incident.basis().citizen_ref))
+    incident = reader.incident(caller, incident_id)
     response.headers["ETag"] = f'"{incident.version}"'
     return IncidentOut.of(incident, utc_now(), with_police=caller.role in POLICE_READERS)
 
 
+HANDLE, CLOSE, POLICE = allowed(roles.HANDLE_INCIDENT), allowed(roles.CLOSE_INCIDENT), allowed(roles.POLICE_REPORT)
+TAKEDOWN = "takedowns/{takedown_id}"
+
 
 @dataclass(frozen=True)
 class Write:
-    """A write on an incident: the command a POST to `path` gives, with the body it takes and who may send it."""
+    """A write on an incident: the command a POST to `path` (under the incident) gives, its body and who may send it."""
 
     path: str
-    command: type[OnIncident]
-    body: type[BaseModel]
-    caller: Any  # the dependency that lets only the roles allowed through
+    command: type[on.OnIncident]
     description: str
+    caller: Any = HANDLE  # the dependency that lets only the roles allowed through
     status_code: int = status.HTTP_200_OK
     tags: list[str] | None = None
     check: Callable[[Any, Any], None] | None = None  # (body, services): refuses before the command is sent
+
+    @property
+    def route(self) -> str:
+        return f"/{{incident_id}}/{self.path}"
+
+    @property
+    def body(self) -> type[Inputs]:
+        return body_of(self.command)
 
 
 def _stored(body: EvidenceBody, services: Any) -> None:
     services.blobs.require(body.sha256, body.media_type, body.size)
 
 
-TAKEDOWN, HANDLE, CLOSE = "/{incident_id}/takedowns/{takedown_id}", MayHandleIncident, MayCloseIncident
+def _police(action: str, command: type[on.OnIncident], description: str) -> Write:
+    """A write on the police-report part: criminal-offence data, sent only by those who may record it."""
+    return Write(f"police-report/{action}", command, description, POLICE, tags=["police reports"])
+
+
 WRITES = (
-    Write("/{incident_id}/inform-leader", InformLeader, InformLeaderBody, HANDLE,
-          "Records that a leader was told about the incident."),
-    Write("/{incident_id}/offer-support", OfferSupport, SupportBody, HANDLE,
+    Write("inform-leader", on.InformLeader, "Records that a leader was told about the incident."),
+    Write("offer-support", on.OfferSupport,
           "Records support (crisis help, occupational health, debriefing, a colleague) offered to an employee."),
-    Write("/{incident_id}/accept-support", AcceptSupport, SupportBody, HANDLE,
-          "Records that the employee accepted support offered to them."),
-    Write("/{incident_id}/decline-support", DeclineSupport, SupportBody, HANDLE,
-          "Records that the employee declined support offered to them."),
-    Write("/{incident_id}/debriefings", HoldDebriefing, DebriefingBody, HANDLE,
-          "Records a debriefing held with affected employees, written up."),
-    Write("/{incident_id}/notes", AddNote, NoteBody, HANDLE, "Records information given orally, as of when it was given."),
-    Write("/{incident_id}/evidence", AttachEvidence, EvidenceBody, HANDLE,
+    Write("accept-support", on.AcceptSupport, "Records that the employee accepted support offered to them."),
+    Write("decline-support", on.DeclineSupport, "Records that the employee declined support offered to them."),
+    Write("debriefings", on.HoldDebriefing, "Records a debriefing held with affected employees, written up."),
+    Write("notes", on.AddNote, "Records information given orally, as of when it was given."),
+    Write("evidence", on.AttachEvidence,
           "Records a file uploaded to /evidence (by its SHA-256) as evidence.", check=_stored),
-    Write("/{incident_id}/takedowns", RequestTakedown, TakedownBody, HANDLE,
+    Write("takedowns", on.RequestTakedown,
           "Records a request to the platform or the citizen that a post be taken down.",
           status_code=status.HTTP_201_CREATED),
-    Write(TAKEDOWN + "/removed", RecordPostRemoved, At, HANDLE, "Records that the post was removed."),
-    Write(TAKEDOWN + "/refused", RecordTakedownRefused, TakedownRefusedBody, HANDLE,
+    Write(TAKEDOWN + "/removed", on.RecordPostRemoved, "Records that the post was removed."),
+    Write(TAKEDOWN + "/refused", on.RecordTakedownRefused,
           "Records that the takedown was refused, with the reason given if any."),
-    Write("/{incident_id}/absences", RecordAbsence, AbsenceBody, HANDLE,
-          "Records an affected employee's absence: its first day and how many days."),
-    Write("/{incident_id}/corrections", CorrectIncident, CorrectionBody, HANDLE,
+    Write("absences", on.RecordAbsence, "Records an affected employee's absence: its first day and how many days."),
+    Write("corrections", on.CorrectIncident,
           "Records new values for some facts, with the reason; earlier values stay in the history."),
-    Write("/{incident_id}/close", CloseIncident, CloseBody, CLOSE, "Closes the incident; a leader must have been informed."),
-    Write("/{incident_id}/reopen", ReopenIncident, ReopenBody, CLOSE, "Reopens a closed incident, with the reason."),
-    Write(POLICE + "/give-consent", GiveConsent, ConsentBody, MayPoliceReport,
-          "Records the employee's consent to a police report by the administration.", tags=POLICE_TAGS),
-    Write(POLICE + "/decline-consent", DeclineConsent, ConsentBody, MayPoliceReport,
-          "Records that the employee does not want the administration to report.", tags=POLICE_TAGS),
-    Write(POLICE + "/withdraw-consent", WithdrawConsent, ConsentBody, MayPoliceReport,
-          "Records that the employee withdrew their consent.", tags=POLICE_TAGS),
-    Write(POLICE + "/advice", RecordPoliceAdvice, AdviceBody, MayPoliceReport,
-          "Records the central administration's advice on a police report.", tags=POLICE_TAGS),
-    Write(POLICE + "/report", ReportToPolice, PoliceReportBody, MayPoliceReport,
-          "Records the administration's police report; every employee it names must have consented.", tags=POLICE_TAGS),
-    Write(POLICE + "/private-report", RecordPrivateReport, PrivateReportBody, MayPoliceReport,
-          "Records that the employee reported to the police privately (no consent needed).", tags=POLICE_TAGS),
-    Write(POLICE + "/not-reported", RecordNotReported, NotReportedBody, MayPoliceReport,
-          "Records the decision not to report for these employees, with the reason.", tags=POLICE_TAGS),
+    Write("close", on.CloseIncident, "Closes the incident; a leader must have been informed.", CLOSE),
+    Write("reopen", on.ReopenIncident, "Reopens a closed incident, with the reason.", CLOSE),
+    _police("give-consent", police.GiveConsent, "Records the employee's consent to a police report by the administration."),
+    _police("decline-consent", police.DeclineConsent, "Records that the employee does not want the administration to report."),
+    _police("withdraw-consent", police.WithdrawConsent, "Records that the employee withdrew their consent."),
+    _police("advice", police.RecordPoliceAdvice, "Records the central administration's advice on a police report."),
+    _police("report", police.ReportToPolice,
+            "Records the administration's police report; every employee it names must have consented."),
+    _police("private-report", police.RecordPrivateReport,
+            "Records that the employee reported to the police privately (no consent needed)."),
+    _police("not-reported", police.RecordNotReported,
+            "Records the decision not to report for these employees, with the reason."),
 )
 
 
-def method_name(command: type[OnIncident]) -> str:
+def method_name(command: type[on.OnIncident]) -> str:
     """The application method (and route) a command class names: `ReportToPolice` -> `report_to_police`."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", command.__name__).lower()
 
@@ -196,7 +149,7 @@ def method_name(command: type[OnIncident]) -> str:
 def _endpoint(write: Write) -> Callable[..., IncidentWriteReceipt]:
     """The route of one write: the command from body, path ids, If-Match and caller; one call; the receipt."""
     method = method_name(write.command)
-    ids = [name for name in ("incident_id", "takedown_id") if f"{{{name}}}" in write.path]
+    ids = [name for name in ("incident_id", "takedown_id") if f"{{{name}}}" in write.route]
 
     def endpoint(**given: Any) -> IncidentWriteReceipt:
         body, services = given["body"], given["services"]
@@ -218,6 +171,6 @@ def _endpoint(write: Write) -> Callable[..., IncidentWriteReceipt]:
 
 for _write in WRITES:
     router.add_api_route(
-        _write.path, _endpoint(_write), methods=["POST"], response_model=IncidentWriteReceipt,
+        _write.route, _endpoint(_write), methods=["POST"], response_model=IncidentWriteReceipt,
         status_code=_write.status_code, tags=_write.tags, description=_write.description,
     )

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Response, status
 
 from api import roles
 from api.deps import ServicesDep, allowed
+from api.reads import ReaderDep
 from api.schemas import DeliveryBody, DispatchBody, IssueLetterBody, WriteReceipt
 from api.writes import Write, add_writes, receipt_out
 from domain.contact_file_inputs import IssueLetter, RecordDelivery, RecordDispatch
-from infra.access_log import Access, case_purpose
 
 router = APIRouter(prefix="/contact-files/{citizen_ref}/letters", tags=["letters"])
 PDF = {200: {"content": {"application/pdf": {}}}, 500: {"description": "the stored PDF no longer matches its hash"}}
@@ -34,10 +34,9 @@ def issue_letter(
 
 
 @router.get("/{letter_id}", response_class=Response, responses=PDF)
-def fetch_letter(citizen_ref: UUID, letter_id: UUID, caller: MayReadLetter, services: ServicesDep) -> Response:
+def fetch_letter(citizen_ref: UUID, letter_id: UUID, caller: MayReadLetter, reader: ReaderDep) -> Response:
     """The letter exactly as issued: the stored PDF bytes."""
-    content, media_type = services.letters.fetch(citizen_ref, letter_id)
-    services.access.record(Access(caller.actor, case_purpose(caller.actor), "letter", citizen_ref))
+    content, media_type = reader.letter(caller, citizen_ref, letter_id)
     return Response(content, media_type=media_type, headers={"Content-Disposition": f'inline; filename="{letter_id}.pdf"'})
 
 

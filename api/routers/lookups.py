@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api import roles
-from api.deps import ServicesDep, allowed, reflecting
+from api.deps import allowed, reflecting
 from api.problems import CANNOT_TELL
+from api.reads import ReaderDep
 from api.schemas import CprBody, FrontDeskOut, InPersonOut, PhoneNumberBody, PhoneRoutingOut
 from domain.application import utc_now
 from domain.identity import Cpr, normalise_phone_number
 from domain.values import InPersonRule
-from infra.access_log import Access, Purpose, lookup_what
 from projections.front_desk import NAME as FRONT_DESK
 from projections.front_desk import InPersonTerms
 from projections.phone_routing import NAME as PHONE_ROUTING
@@ -35,21 +35,15 @@ def _in_person(terms: InPersonTerms) -> InPersonOut:
 
 @router.post("/front-desk/lookup", response_model=FrontDeskOut, responses=CANNOT_TELL)
 async def front_desk_lookup(
-    body: CprBody, caller: MayCheckEntry, services: ServicesDep, min_position: FrontDeskReflects
+    body: CprBody, caller: MayCheckEntry, reader: ReaderDep, min_position: FrontDeskReflects
 ) -> Response:
     """May this person come in, and on what terms? Terms only: never the reasons, nor whether the person
     is on file (someone without a file and someone without a restriction get the same answer).
 
     When the view cannot be served as current (its runner is stopped, or it has not applied events
     in the log in time) the answer is 503 `cannot_tell`, never "open": follow the local procedure."""
-    cpr = Cpr.parse(body.cpr)
-    ref = services.app.citizen_ref(cpr)
     now = utc_now()
-    search = services.access.search_ref("cpr", cpr.digits)
-    access = Access(caller.actor, Purpose.ENTRY_CHECK, "front_desk_lookup", ref, search, at=now)
-    logged = services.access.entry(access, view=services.front_desk.name, freshness=services.freshness)
-    # On the event loop, no worker thread: the work before the read is computation only.
-    answer = await services.front_desk.lookup_async(services.db, ref, now, before=logged)
+    answer = await reader.front_desk(caller, Cpr.parse(body.cpr), now)
     headline = _in_person(answer.headline) if answer.headline else InPersonOut(rule=InPersonRule.OPEN)
     out = FrontDeskOut(
         in_person=headline,
@@ -62,18 +56,13 @@ async def front_desk_lookup(
 
 @router.post("/phone-routing/lookup", response_model=PhoneRoutingOut, responses=CANNOT_TELL)
 def phone_routing_lookup(
-    body: PhoneNumberBody, caller: MayRouteCalls, services: ServicesDep, min_position: PhoneRoutingReflects
+    body: PhoneNumberBody, caller: MayRouteCalls, reader: ReaderDep, min_position: PhoneRoutingReflects
 ) -> PhoneRoutingOut:
     """How to route a call from this number now. Routing only: never who or why.
 
     503 `cannot_tell` when the view cannot be served as current: route by your own table (docs/telephony.md)."""
-    number = normalise_phone_number(body.number)
     now = utc_now()
-    answer = services.phone_routing.lookup(services.db, number, now)
-    search = services.access.search_ref("phone", number)
-    what = lookup_what("phone_routing_lookup", answered=answer.behind is None)
-    for ref in answer.citizen_refs or {None}:
-        services.access.record(Access(caller.actor, Purpose.CALL_ROUTING, what, ref, search, answer.position, now))
+    answer = reader.phone_routing(caller, normalise_phone_number(body.number), now)
     routing = answer.routing  # raises ViewBehind (503 cannot tell) when the view is stopped or behind
     return PhoneRoutingOut(
         rule=routing.rule,

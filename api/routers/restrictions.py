@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api import roles
-from api.deps import ServicesDep, allowed
+from api.deps import allowed
+from api.reads import ReaderDep
 from api.schemas import (
     AmendBody,
     ComplaintBody,
@@ -63,16 +64,14 @@ add_writes(router, (
 
 @router.get("/restrictions/reviews", response_model=list[ReviewDue])
 def reviews_due(
-    caller: MayReviewsDue, services: ServicesDep, within_days: Annotated[int, Query(ge=0, le=366)] = 30
+    caller: MayReviewsDue, reader: ReaderDep, within_days: Annotated[int, Query(ge=0, le=366)] = 30
 ) -> list[ReviewDue]:
     """Restrictions whose review is overdue or falls within the coming days, earliest first."""
-    now = services.app.clock()
-    due = services.schedule.reviews_due(services.db, now + timedelta(days=within_days))
+    now, due = reader.reviews_due(caller, timedelta(days=within_days))
     return [
         ReviewDue(
             citizen_ref=d.citizen_ref, restriction_id=d.restriction_id, review_at=d.review_at,
             valid_until=d.valid_until, overdue=d.review_at < now,
         )
         for d in due
-        if d.review_at is not None
     ]

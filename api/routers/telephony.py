@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from fastapi import APIRouter, Response
 
 from api import roles
-from api.deps import ServicesDep, allowed, reflecting
-from infra.access_log import Access, Purpose
+from api.deps import allowed, reflecting
+from api.reads import ReaderDep
 from projections.routing_states import NAME as ROUTING_STATES
 
 router = APIRouter(tags=["telephony"])
@@ -49,10 +48,6 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/phone-routing/snapshot", response_class=Response, responses=_RESPONSES)
-def phone_routing_snapshot(caller: MayResync, services: ServicesDep, min_position: Reflected) -> Response:
+def phone_routing_snapshot(caller: MayResync, reader: ReaderDep, min_position: Reflected) -> Response:
     """Every citizen's phone-routing state with the log position it reflects: load it, then read the topic."""
-    def logged(ref: UUID) -> tuple[str, Any]:  # each citizen's data is read: each read is logged
-        return services.access.entry(Access(caller.actor, Purpose.CALL_ROUTING, "phone_routing_snapshot", ref))
-
-    body = services.views[ROUTING_STATES].snapshot(services.db, logged)
-    return Response(content=body, media_type="application/json")
+    return Response(content=reader.routing_snapshot(caller), media_type="application/json")

@@ -22,7 +22,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api import roles
-from api.deps import ServicesDep, allowed
+from api.deps import allowed
+from api.reads import Reader, ReaderDep
 from api.security import Principal
 from api.timeline_schemas import (
     AccessOut, AsOfOut, AttributionOut, CitizenTimelineOut, EntryOut, IncidentTimelineOut,
@@ -35,7 +36,7 @@ from domain.errors import NotFound
 from domain.incident import Incident
 from domain.supersession import REGISTER_ID, SupersessionRegister
 from domain.timeline import Entry, entries
-from infra.access_log import Access, AccessEntry, Purpose, lookup_what
+from infra.access_log import AccessEntry, lookup_what
 from infra.as_of_pdf import as_of_sections
 from infra.services import Services
 from infra.timeline_pdf import TimelineExport, render_timeline, stamp
@@ -53,11 +54,6 @@ MayAsOf = allowed(roles.AS_OF)
 
 Format = Annotated[Literal["json", "pdf"], Query(description="json (default) or pdf")]
 PDF_HEADERS = {"Cache-Control": "no-store"}
-
-
-def _record(services: Services, caller: Principal, what: str, *subjects: UUID | None) -> None:
-    for subject in dict.fromkeys(subjects):
-        services.access.record(Access(caller.actor, Purpose.LEGAL_REVIEW, what, subject))
 
 
 def _contact_file(services: Services, citizen_ref: UUID, head: int) -> list[tuple[int, Any]]:
@@ -91,7 +87,8 @@ def _exported(read: _Read, caller: Principal) -> dict[str, Any]:
     return {"exported_at": read.exported_at, "exported_by": caller.actor, "position": read.head}
 
 
-def _read_citizen(services: Services, caller: Principal, citizen_ref: UUID, what: str) -> _Read:
+def _read_citizen(reader: Reader, caller: Principal, citizen_ref: UUID, what: str) -> _Read:
+    services = reader.services
     head = services.events.head()
     own = _contact_file(services, citizen_ref, head)
     services.wait_for(services.incident_index.name, head)
@@ -112,7 +109,7 @@ def _read_citizen(services: Services, caller: Principal, citizen_ref: UUID, what
     corrections = _supersessions(services, facts, head)
     withheld.update(p for p, e in corrections if e.position in withheld)  # another citizen's data too
     facts.extend(corrections)
-    _record(services, caller, what, *named)
+    reader.legal(caller, what, *named)
     accesses = services.access.entries(citizen_ref)
     lines = [replace(e, summary=WITHHELD, letters=()) if e.position in withheld else e for e in entries(facts)]
     return _Read(head, utc_now(), lines, attributions, accesses, list(dict.fromkeys(named)))
@@ -162,11 +159,11 @@ def _perpetrators(events: Iterable[Any]) -> list[UUID]:
 
 
 @router.get("/contact-files/{citizen_ref}/timeline", response_model=CitizenTimelineOut, responses=WAITS)
-def get_citizen_timeline(citizen_ref: UUID, caller: MayCitizenTimeline, services: ServicesDep, format: Format = "json") -> Any:
+def get_citizen_timeline(citizen_ref: UUID, caller: MayCitizenTimeline, reader: ReaderDep, format: Format = "json") -> Any:
     """Every fact of the citizen's contact file and of the incidents naming them, in log order, with who read the data."""
     if format == "pdf":
-        return get_citizen_timeline_pdf(citizen_ref, caller, services)
-    read = _read_citizen(services, caller, citizen_ref, "legal_timeline")
+        return get_citizen_timeline_pdf(citizen_ref, caller, reader)
+    read = _read_citizen(reader, caller, citizen_ref, "legal_timeline")
     return CitizenTimelineOut(
         citizen_ref=citizen_ref, **_exported(read, caller), incidents=[AttributionOut.of(a) for a in read.attributions],
         entries=[EntryOut.of(e) for e in read.entries], accesses=[AccessOut.of(a) for a in read.accesses],
@@ -174,9 +171,9 @@ def get_citizen_timeline(citizen_ref: UUID, caller: MayCitizenTimeline, services
 
 
 @router.get("/contact-files/{citizen_ref}/timeline.pdf", response_class=Response, responses=WAITS)
-def get_citizen_timeline_pdf(citizen_ref: UUID, caller: MayCitizenTimeline, services: ServicesDep) -> Response:
+def get_citizen_timeline_pdf(citizen_ref: UUID, caller: MayCitizenTimeline, reader: ReaderDep) -> Response:
     """The citizen's timeline as PDF, headed by the export's time, user and log position."""
-    read = _read_citizen(services, caller, citizen_ref, "legal_timeline_pdf")
+    read = _read_citizen(reader, caller, citizen_ref, "legal_timeline_pdf")
     related = [
         f"Hændelse {a.incident_id}: angivet fra logposition {a.since}"
         + (f" til en rettelse på position {a.until}" if a.until else " (stadig angivet)")
@@ -193,22 +190,23 @@ def get_citizen_timeline_pdf(citizen_ref: UUID, caller: MayCitizenTimeline, serv
 # ---- an incident ------------------------------------------------------------------------------
 
 
-def _read_incident(services: Services, caller: Principal, incident_id: UUID, what: str) -> _Read:
+def _read_incident(reader: Reader, caller: Principal, incident_id: UUID, what: str) -> _Read:
+    services = reader.services
     head = services.events.head()
     facts = history(services.app, incident_id, stop=head)
     if not facts or not isinstance(facts[0][1], Incident.Reported):
         raise NotFound("no incident with that id")
     perpetrators = _perpetrators(e for _, e in facts)
-    _record(services, caller, what, *(perpetrators or [None]))
+    reader.legal(caller, what, *(perpetrators or [None]))
     return _Read(head, utc_now(), entries([*facts, *_supersessions(services, facts, head)]), [], [], perpetrators)
 
 
 @router.get("/incidents/{incident_id}/timeline", response_model=IncidentTimelineOut, responses=WAITS)
-def get_incident_timeline(incident_id: UUID, caller: MayIncidentTimeline, services: ServicesDep, format: Format = "json") -> Any:
+def get_incident_timeline(incident_id: UUID, caller: MayIncidentTimeline, reader: ReaderDep, format: Format = "json") -> Any:
     """Every fact of the incident in log order: both times, who recorded it, a readable line."""
     if format == "pdf":
-        return get_incident_timeline_pdf(incident_id, caller, services)
-    read = _read_incident(services, caller, incident_id, "incident_timeline")
+        return get_incident_timeline_pdf(incident_id, caller, reader)
+    read = _read_incident(reader, caller, incident_id, "incident_timeline")
     return IncidentTimelineOut(
         incident_id=incident_id, perpetrator_refs=read.perpetrators, **_exported(read, caller),
         entries=[EntryOut.of(e) for e in read.entries],
@@ -216,9 +214,9 @@ def get_incident_timeline(incident_id: UUID, caller: MayIncidentTimeline, servic
 
 
 @router.get("/incidents/{incident_id}/timeline.pdf", response_class=Response, responses=WAITS)
-def get_incident_timeline_pdf(incident_id: UUID, caller: MayIncidentTimeline, services: ServicesDep) -> Response:
+def get_incident_timeline_pdf(incident_id: UUID, caller: MayIncidentTimeline, reader: ReaderDep) -> Response:
     """The incident's timeline as PDF, headed by the export's time, user and log position."""
-    read = _read_incident(services, caller, incident_id, "incident_timeline_pdf")
+    read = _read_incident(reader, caller, incident_id, "incident_timeline_pdf")
     export = TimelineExport(
         title="Juridisk tidslinje: hændelse", subject=f"Hændelse {incident_id}", subject_ref=incident_id,
         **_exported(read, caller), entries=read.entries,
@@ -233,8 +231,9 @@ def get_incident_timeline_pdf(incident_id: UUID, caller: MayIncidentTimeline, se
 At = Annotated[Moment, Query(description="the moment asked about, with its UTC offset; from 2000-01-01 to now")]
 
 
-def _read_as_of(services: Services, caller: Principal, citizen_ref: UUID, at: datetime, what: str) -> AsOfOut:
+def _read_as_of(reader: Reader, caller: Principal, citizen_ref: UUID, at: datetime, what: str) -> AsOfOut:
     """The as-of answer, after recording the read for every citizen whose data it rests on or shows."""
+    services = reader.services
     check_asked_about(at, services.app.clock())
     head = services.events.head()
     facts = _contact_file(services, citizen_ref, head)
@@ -251,7 +250,7 @@ def _read_as_of(services: Services, caller: Principal, citizen_ref: UUID, at: da
     views = _logged_lookups(logged)
     answer = as_of(facts, at, sharing, incidents, views)
     shown = [i.incident.facts.perpetrator.citizen_ref for i in answer.incidents_then]
-    _record(services, caller, what, citizen_ref, *sharing, *(ref for ref in shown if ref is not None))
+    reader.legal(caller, what, citizen_ref, *sharing, *(ref for ref in shown if ref is not None))
     return AsOfOut.of(citizen_ref, answer, head)
 
 
@@ -290,17 +289,17 @@ def _sharing(services: Services, citizen_ref: UUID, held: Iterable[str], head: i
 
 
 @router.get("/contact-files/{citizen_ref}/as-of", response_model=AsOfOut, responses=WAITS)
-def get_as_of(citizen_ref: UUID, caller: MayAsOf, services: ServicesDep, at: At, format: Format = "json") -> Any:
+def get_as_of(citizen_ref: UUID, caller: MayAsOf, reader: ReaderDep, at: At, format: Format = "json") -> Any:
     """At moment `at`: what was in force as known now, what the front desk and phone routing answered, what was known."""
     if format == "pdf":
-        return get_as_of_pdf(citizen_ref, caller, services, at)
-    return _read_as_of(services, caller, citizen_ref, at, f"legal_as_of {at.isoformat()}")
+        return get_as_of_pdf(citizen_ref, caller, reader, at)
+    return _read_as_of(reader, caller, citizen_ref, at, f"legal_as_of {at.isoformat()}")
 
 
 @router.get("/contact-files/{citizen_ref}/as-of.pdf", response_class=Response, responses=WAITS)
-def get_as_of_pdf(citizen_ref: UUID, caller: MayAsOf, services: ServicesDep, at: At) -> Response:
+def get_as_of_pdf(citizen_ref: UUID, caller: MayAsOf, reader: ReaderDep, at: At) -> Response:
     """The as-of answer as PDF, headed by the moment asked about and the export's time, user and log position."""
-    out = _read_as_of(services, caller, citizen_ref, at, f"legal_as_of_pdf {at.isoformat()}")
+    out = _read_as_of(reader, caller, citizen_ref, at, f"legal_as_of_pdf {at.isoformat()}")
     export = TimelineExport(
         title="Juridisk gennemgang: status på et tidspunkt", subject=f"Borgerreference {citizen_ref}",
         subject_ref=citizen_ref, exported_at=utc_now(), exported_by=caller.actor, position=out.position, entries=(),

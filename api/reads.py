@@ -1,0 +1,130 @@
+"""Reads of personal data, each recorded in the access log as it is made.
+
+A route that returns a citizen's data reads it here, never from the services directly: each read
+below writes its access-log entry (who, why, what, whose data) as part of reading, so a read cannot
+be made without its entry. tests/integration/test_every_personal_read_logs.py lists the app's routes
+and calls each one that returns personal data to show it logs; a route it has not classified fails it.
+
+One Reader serves every request of an app: a lookup costs no allocation of its own. The guard's
+front-desk lookup sends its entry to the database in the same round trip as the read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Depends, Request
+
+from api.security import Principal
+from domain.contact_file import ContactFile
+from domain.errors import NotFound
+from domain.identity import Cpr
+from domain.incident import Incident
+from infra.access_log import Access, AccessReportLine, Purpose, case_purpose, lookup_what
+from infra.services import Services
+from projections.front_desk import FrontDeskAnswer
+from projections.phone_routing import PhoneRoutingAnswer
+from projections.restriction_schedule import Scheduled
+from projections.routing_states import NAME as ROUTING_STATES
+
+
+class Reader:
+    """The logged reads of one set of services: each returns the data and has recorded who read it and why."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def front_desk(self, caller: Principal, cpr: Cpr, now: datetime) -> FrontDeskAnswer:
+        """The in-person terms in force for the person with `cpr` at `now`; the entry goes in the same round trip."""
+        services = self.services
+        access = services.access
+        ref = services.app.citizen_ref(cpr)
+        search = access.search_ref("cpr", cpr.digits)
+        entry = Access(caller.actor, Purpose.ENTRY_CHECK, "front_desk_lookup", ref, search, at=now)
+        logged = access.entry(entry, view=services.front_desk.name, freshness=services.freshness)
+        # On the event loop, no worker thread: the work before the read is computation only.
+        return await services.front_desk.lookup_async(services.db, ref, now, before=logged)
+
+    def phone_routing(self, caller: Principal, number: str, now: datetime) -> PhoneRoutingAnswer:
+        """How to route a call from `number` (E.164) at `now`; one entry per citizen holding the number (or none)."""
+        services = self.services
+        answer = services.phone_routing.lookup(services.db, number, now)
+        search = services.access.search_ref("phone", number)
+        what = lookup_what("phone_routing_lookup", answered=answer.behind is None)
+        for ref in answer.citizen_refs or {None}:
+            services.access.record(Access(caller.actor, Purpose.CALL_ROUTING, what, ref, search, answer.position, now))
+        return answer
+
+    def routing_snapshot(self, caller: Principal) -> bytes:
+        """Every citizen's phone-routing state, as JSON; each citizen's read is logged beside it."""
+        services = self.services
+
+        def logged(ref: UUID) -> tuple[str, Any]:
+            return services.access.entry(Access(caller.actor, Purpose.CALL_ROUTING, "phone_routing_snapshot", ref))
+
+        return services.views[ROUTING_STATES].snapshot(services.db, logged)
+
+    def contact_file(self, caller: Principal, citizen_ref: UUID) -> ContactFile:
+        """The contact file as it stands."""
+        file = self.services.app.get_contact_file(citizen_ref)
+        self.record(caller, case_purpose(caller.actor), "contact_file", citizen_ref)
+        return file
+
+    def access_report(self, caller: Principal, citizen_ref: UUID) -> list[AccessReportLine]:
+        """When and why the citizen's data was read, this read included; never by whom."""
+        self.services.app.get_contact_file(citizen_ref)
+        self.record(caller, Purpose.SUBJECT_ACCESS_REQUEST, "access_report", citizen_ref)
+        return self.services.access.report(citizen_ref)
+
+    def letter(self, caller: Principal, citizen_ref: UUID, letter_id: UUID) -> tuple[bytes, str]:
+        """The letter as issued: its stored bytes and media type."""
+        content, media_type = self.services.letters.fetch(citizen_ref, letter_id)
+        self.record(caller, case_purpose(caller.actor), "letter", citizen_ref)
+        return content, media_type
+
+    def incident(self, caller: Principal, incident_id: UUID) -> Incident:
+        """The incident as it stands."""
+        incident = self.services.app.get_incident(incident_id)
+        self.record(caller, case_purpose(caller.actor), "incident", incident.basis().citizen_ref)
+        return incident
+
+    def evidence(self, caller: Principal, incident_id: UUID, sha256: str) -> tuple[bytes, str]:
+        """A file attached to the incident, as stored, with the type it was stored as."""
+        incident = self.services.app.get_incident(incident_id)
+        if sha256 not in incident.evidence:
+            raise NotFound("no such evidence on this incident")
+        content, stored_type = self.services.blobs.get(sha256)
+        self.record(caller, case_purpose(caller.actor), "evidence", incident.basis().citizen_ref)
+        return content, stored_type
+
+    def reviews_due(self, caller: Principal, within: timedelta) -> tuple[datetime, list[Scheduled]]:
+        """Now, and the decided restrictions whose review falls before `within` from now; each citizen listed is a read."""
+        services = self.services
+        now = services.app.clock()
+        due = [d for d in services.schedule.reviews_due(services.db, now + within) if d.review_at is not None]
+        for ref in dict.fromkeys(d.citizen_ref for d in due):
+            self.record(caller, case_purpose(caller.actor), "reviews_due", ref)
+        return now, due
+
+    def legal(self, caller: Principal, what: str, *subjects: UUID | None) -> None:
+        """Records a legal-review read of each citizen whose data it shows or rests on (once each)."""
+        for subject in dict.fromkeys(subjects):
+            self.record(caller, Purpose.LEGAL_REVIEW, what, subject)
+
+    def record(self, caller: Principal, purpose: Purpose, what: str, subject: UUID | None) -> None:
+        self.services.access.record(Access(caller.actor, purpose, what, subject))
+
+
+async def get_reader(request: Request) -> Reader:
+    """The app's Reader, made once for its services (again if the app is given other services)."""
+    state = request.app.state
+    services = state.services
+    reader: Reader | None = getattr(state, "reader", None)
+    if reader is None or reader.services is not services:
+        reader = state.reader = Reader(services)
+    return reader
+
+
+ReaderDep = Annotated[Reader, Depends(get_reader)]

@@ -1,0 +1,139 @@
+"""Which contact-file events change a citizen's phone routing, and reading just those from the log.
+
+Every ContactFile event class is declared here as changing routing or not (`ROUTING_EVENTS`,
+`OTHER_EVENTS`); importing this module fails if one is neither, so a new event type cannot be left
+out of the relay's topics unnoticed. The relay reads only the routing events' topics
+(`ROUTING_TOPICS`), and decodes of them only the fields routing needs (`read_routing_events`).
+"""
+
+from __future__ import annotations
+
+from copy import copy
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, create_model
+
+from domain.bounds import from_log_json
+from domain.contact_file import ContactFile
+from domain.restrictions import RestrictionTerms
+
+if TYPE_CHECKING:
+    from infra.eventstore import EventLog
+
+E = ContactFile
+# The events whose `apply` touches what `phone_routing()` reads: the numbers, a restriction's
+# status (decided or not) or its terms, or the order of the restrictions.
+ROUTING_EVENTS: tuple[type, ...] = (
+    E.PhoneNumberRegistered,
+    E.RestrictionProposed,
+    E.RestrictionDecided,
+    E.RestrictionAmended,
+    E.RestrictionLifted,
+    E.RestrictionExpired,
+)
+# Every other event of a contact file: none of them changes what `phone_routing()` returns.
+OTHER_EVENTS: tuple[type, ...] = (
+    E.Opened,
+    E.AdjustmentNeedRecorded,
+    E.WarningIssued,
+    E.HearingSent,
+    E.HearingAnswered,
+    E.HearingSkipped,
+    E.RestrictionReviewed,
+    E.ComplaintReceived,
+    E.ComplaintDecided,
+    E.LetterIssued,
+    E.LetterDispatched,
+    E.LetterDelivered,
+)
+ROUTING_TOPICS: tuple[str, ...] = tuple(cls.TOPIC for cls in ROUTING_EVENTS)
+del E
+
+
+def event_classes() -> set[type]:
+    """Every ContactFile event class defined anywhere (subclasses included)."""
+    found, todo = set(), [ContactFile.Event]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub not in found:
+                found.add(sub)
+                todo.append(sub)
+    return found
+
+
+def undeclared_event_classes() -> set[type]:
+    """Event classes declared neither as changing routing nor as leaving it alone."""
+    return event_classes() - set(ROUTING_EVENTS) - set(OTHER_EVENTS)
+
+
+if undeclared_event_classes():  # checked on import: the relay must never start blind to a new event type
+    raise RuntimeError(
+        "contact-file events not declared in consumers/routing_events.py as changing routing or not: "
+        + ", ".join(sorted(cls.__qualname__ for cls in undeclared_event_classes()))
+    )
+
+
+def _part_of(model: type[BaseModel], name: str, *fields: str, **nested: type[BaseModel]) -> type[BaseModel]:
+    """A model of some of `model`'s fields, each validated exactly as `model` validates it; others ignored."""
+    definitions: dict[str, Any] = {}
+    for field_name in fields:
+        info = copy(model.model_fields[field_name])
+        definitions[field_name] = (info.annotation, info)
+    for field_name, part in nested.items():
+        definitions[field_name] = (part, copy(model.model_fields[field_name]))
+    config = ConfigDict(extra="ignore", frozen=True)
+    return create_model(name, __config__=config, **definitions)  # type: ignore[call-overload]
+
+
+_TERMS = _part_of(RestrictionTerms, "PhoneTermsPart", "phone", "valid_from", "valid_until")
+_HEAD = ("originator_id", "originator_version", "effective_at")
+# What the relay decodes of each routing event: what `_apply` and a message use, nothing else.
+# Decoding whole events (every channel's terms, grounds, officials) costs several times more, most
+# of it in the garbage collector that the many objects set off.
+_NEEDS: dict[type, tuple[tuple[str, ...], dict[str, type[BaseModel]]]] = {
+    ContactFile.PhoneNumberRegistered: (("number",), {}),
+    ContactFile.RestrictionProposed: (("restriction_id",), {"terms": _TERMS}),
+    ContactFile.RestrictionDecided: (("restriction_id",), {"terms": _TERMS}),
+    ContactFile.RestrictionAmended: (("restriction_id",), {"terms": _TERMS}),
+    ContactFile.RestrictionLifted: (("restriction_id",), {}),
+    ContactFile.RestrictionExpired: (("restriction_id",), {}),
+}
+_PARTS: dict[str, type[BaseModel]] = {
+    cls.TOPIC: _part_of(cls, f"{cls.__name__}Part", *_HEAD, *fields, **nested)
+    for cls, (fields, nested) in _NEEDS.items()
+}
+if set(_NEEDS) != set(ROUTING_EVENTS):
+    raise RuntimeError("every routing event needs its parts declared in consumers/routing_events.py (_NEEDS)")
+# The event class a decoded part stands for; a whole event stands for itself.
+KINDS: dict[type, type] = {**{cls: cls for cls in ROUTING_EVENTS}, **{_PARTS[cls.TOPIC]: cls for cls in _NEEDS}}
+
+
+def decode_routing_event(topic: str, state: bytes) -> Any:
+    """The parts of a stored routing event that routing needs, as JSON written by the event's model."""
+    return from_log_json(_PARTS[topic], state)
+
+
+def read_routing_events(events: EventLog, after: int, limit: int, stop: int) -> list[tuple[int, Any]]:
+    """Up to `limit` routing events at positions (after, stop], in order, decoded by `decode_routing_event`.
+
+    Like EventLog.read(topics=ROUTING_TOPICS), with the application's own cipher and compressor, and
+    a superseded event read as its replacement.
+    """
+    app = events.app
+    mapper = app.mapper
+    notifications = app.recorder.select_notifications(
+        start=after, limit=limit, stop=stop, topics=ROUTING_TOPICS, inclusive_of_start=False
+    )
+    replacements = app.replacements
+    replacements.refresh()
+    read = []
+    for notification in notifications:
+        state = replacements.state_at(notification.id)  # a superseded event is read as its replacement
+        if state is None:
+            state = notification.state
+            if mapper.cipher:
+                state = mapper.cipher.decrypt(state)
+            if mapper.compressor:
+                state = mapper.compressor.decompress(state)
+        read.append((notification.id, decode_routing_event(notification.topic, state)))
+    return read
