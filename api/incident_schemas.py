@@ -8,8 +8,8 @@ from uuid import UUID
 from pydantic import ConfigDict, Field
 
 from api.schemas import Answer
-from domain.incident import Incident
-from domain.incident_inputs import (
+from domain.incident.aggregate import Incident
+from domain.incident.commands import (
     AbsenceInputs,
     AtInputs,
     CloseInputs,
@@ -23,11 +23,11 @@ from domain.incident_inputs import (
     TakedownInputs,
     TakedownRefusedInputs,
 )
-from domain import incident_values
+from domain.incident import facts as incident_values
 from domain.command import Inputs
-from domain.incident_values import Centre, IncidentFacts
-from domain.police_report import Consent, ConsentAnswer, PoliceAdvice, PoliceDecision, PoliceOutcome
-from domain.police_report_inputs import (
+from domain.incident.facts import Centre, IncidentFacts
+from domain.incident.police_report import Consent, ConsentAnswer, PoliceAdvice, PoliceDecision, PoliceOutcome
+from domain.incident.police_commands import (
     AdviceInputs,
     ConsentInputs,
     NotReportedInputs,

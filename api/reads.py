@@ -18,10 +18,10 @@ from uuid import UUID
 from fastapi import Depends, Request
 
 from api.security import Principal
-from domain.contact_file import ContactFile
+from domain.contact_file.aggregate import ContactFile
 from domain.errors import NotFound
 from domain.identity import Cpr
-from domain.incident import Incident
+from domain.incident.aggregate import Incident
 from infra.access_log import Access, AccessReportLine, Purpose, case_purpose, lookup_what
 from infra.services import Services
 from projections.front_desk import FrontDeskAnswer

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializationI
 from pydantic import PlainSerializer, model_serializer
 from pydantic_core import to_jsonable_python
 
-from domain.contact_file_inputs import (
+from domain.contact_file.commands import (
     IssueLetterInputs,
     IssueWarningInputs,
     OpenContactFileInputs,
@@ -25,7 +25,7 @@ from domain.contact_file_inputs import (
     RegisterPhoneNumberInputs,
 )
 from domain.moments import iso
-from domain.restriction_inputs import (
+from domain.contact_file.restriction_commands import (
     AmendRestrictionInputs,
     AnswerHearingInputs,
     DecideComplaintInputs,
@@ -36,7 +36,7 @@ from domain.restriction_inputs import (
     SendHearingInputs,
     SkipHearingInputs,
 )
-from domain.restriction_rules import AdjustmentNeed, LetterRecord, Restriction, Warning
+from domain.contact_file.restriction_state import AdjustmentNeed, LetterRecord, Restriction, Warning
 from domain.values import InPersonRule, PhoneRule, Scope, TimeWindow
 
 

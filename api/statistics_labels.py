@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from domain.danish import word
-from domain.incident_values import COPENHAGEN, IncidentChannel, IncidentKind
+from domain.incident.facts import COPENHAGEN, IncidentChannel, IncidentKind
 
 TABLES = {
     "incidents": "Hændelser",

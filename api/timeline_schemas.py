@@ -9,14 +9,14 @@ from pydantic import Field
 
 from api.schemas import Answer, InPersonOut
 
-from domain.as_of import Answers, AsOf, IncidentThen, NumberThen, ReachBack
-from domain.contact_file import ContactFile
-from domain.incident_values import IncidentFacts
-from domain.restriction_rules import AdjustmentNeed, LetterRecord, Restriction, Warning
-from domain.timeline import Entry
+from domain.records.as_of import Answers, AsOf, IncidentThen, NumberThen, ReachBack
+from domain.contact_file.aggregate import ContactFile
+from domain.incident.facts import IncidentFacts
+from domain.contact_file.restriction_state import AdjustmentNeed, LetterRecord, Restriction, Warning
+from domain.records.timeline import Entry
 from domain.values import Actor, InPersonRule, PhoneRule, Role, TimeWindow
 from infra.access_log import AccessEntry
-from domain.routing import strictest_first
+from domain.contact_file.routing import strictest_first
 from projections import front_desk
 from projections.incident_index import Attribution
 

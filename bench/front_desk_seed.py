@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from bench.servers import BenchError, log
-from domain.contact_file_inputs import OpenContactFile
-from domain.restriction_inputs import DecideRestriction, ProposeRestriction, SkipHearing
+from domain.contact_file.commands import OpenContactFile
+from domain.contact_file.restriction_commands import DecideRestriction, ProposeRestriction, SkipHearing
 
 if TYPE_CHECKING:
-    from domain.restrictions import RestrictionTerms
+    from domain.contact_file.restriction_terms import RestrictionTerms
 
 # The lookup mix: on file and restricted / on file, no restriction / never on file.
 MIX = {"restricted": 0.2, "unrestricted": 0.7, "unknown": 0.1}
@@ -151,7 +151,7 @@ class _Seeder:
                 log(f"  {self.done:,} / {len(self.population.cprs):,} citizens seeded")
 
     def terms(self, rule: str) -> RestrictionTerms:
-        from domain.restrictions import RestrictionTerms
+        from domain.contact_file.restriction_terms import RestrictionTerms
         from domain.values import Channel, InPersonRule
         from domain.values import InPersonTerms as InPersonTermsValue
 
@@ -166,9 +166,9 @@ class _Seeder:
 
     def decide(self, ref: Any, restriction_terms: RestrictionTerms) -> None:
         """As in the office: an incident, a proposal on it, the hearing skipped for urgency, the decision."""
-        from domain.incident_inputs import ReportIncident
-        from domain.restriction_rules import HearingException
-        from domain.restrictions import Grounds
+        from domain.incident.commands import ReportIncident
+        from domain.contact_file.restriction_state import HearingException
+        from domain.contact_file.restriction_terms import Grounds
 
         incident_id = self.app.report_incident(ReportIncident(facts=self.incident(ref), actor=self.caseworker)).incident_id
         grounds = Grounds(incident_ids=(incident_id,), milder_measures=("Mundtlig advarsel",))
@@ -191,7 +191,7 @@ class _Seeder:
 
     def incident(self, ref: Any) -> Any:
         """The facts of a threat the citizen made at a meeting three days ago."""
-        from domain.incident_values import IncidentFacts
+        from domain.incident.facts import IncidentFacts
 
         return IncidentFacts.model_validate({
             "kinds": ["threat"], "threat": {"targets": ["employee"]}, "channel": "meeting",

@@ -30,7 +30,7 @@ if str(ROOT) not in sys.path:
 import psycopg  # noqa: E402
 
 from bench.front_desk_seed import cpr_number  # noqa: E402
-from domain.contact_file_inputs import OpenContactFile  # noqa: E402
+from domain.contact_file.commands import OpenContactFile  # noqa: E402
 from domain.identity import Cpr  # noqa: E402
 from domain.values import Actor, Role  # noqa: E402
 from infra.eventstore import build_application  # noqa: E402

@@ -19,12 +19,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from domain.application import Vaern
-from domain.contact_file import ContactFile
+from domain.contact_file.aggregate import ContactFile
 from domain.identity import normalise_phone_number
-from domain.incident import Incident
-from domain.incident_values import IncidentFacts, Person, SupportKind
-from domain.restriction_rules import HearingException
-from domain.restrictions import Grounds, RestrictionTerms
+from domain.incident.aggregate import Incident
+from domain.incident.facts import IncidentFacts, Person, SupportKind
+from domain.contact_file.restriction_state import HearingException
+from domain.contact_file.restriction_terms import Grounds, RestrictionTerms
 from domain.values import Actor, Channel, InPersonRule, InPersonTerms, Official, PhoneRule, PhoneTerms, Role
 
 CASEWORKER = Actor(user_id="bench-caseworker", name="Bench Sagsbehandler", role=Role.CASEWORKER)

@@ -50,10 +50,10 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo  # noqa: E402
 from consumers.changes import FileFollower, RoutingFollower, read_routing_events  # noqa: E402
 from consumers.relay import Relay, producer_settings  # noqa: E402
 from consumers.topics import ensure_topic  # noqa: E402
-from domain.contact_file import ContactFile  # noqa: E402
-from domain.restriction_inputs import DecideRestriction, ProposeRestriction, SkipHearing  # noqa: E402
-from domain.restriction_rules import HearingException  # noqa: E402
-from domain.restrictions import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms  # noqa: E402
+from domain.contact_file.aggregate import ContactFile  # noqa: E402
+from domain.contact_file.restriction_commands import DecideRestriction, ProposeRestriction, SkipHearing  # noqa: E402
+from domain.contact_file.restriction_state import HearingException  # noqa: E402
+from domain.contact_file.restriction_terms import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms  # noqa: E402
 from domain.values import Actor, Official, Role  # noqa: E402
 from infra.database import PostgresDatabase  # noqa: E402
 from infra.eventstore import EventLog, build_application  # noqa: E402

@@ -55,8 +55,8 @@ from consumers.routing_events import (
     read_routing_events,
     undeclared_event_classes,
 )
-from domain.contact_file import ContactFile
-from domain.routing import takes_part
+from domain.contact_file.aggregate import ContactFile
+from domain.contact_file.routing import takes_part
 
 __all__ = [
     "OTHER_EVENTS", "ROUTING_EVENTS", "ROUTING_TOPICS", "FileFollower", "Loader", "RoutingChange", "RoutingFollower",

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from consumers.messages import OutboundMessage, Routed, RoutingUpdate, encode, routed, to_update
-from domain.contact_file import ContactFile
+from domain.contact_file.aggregate import ContactFile
 
 Loader = Callable[[UUID, int], ContactFile]  # a file as it stood at a version, from the store
 

@@ -52,8 +52,8 @@ from consumers.message_contract import (
     parse_message,
     parse_snapshot,
 )
-from domain.contact_file import ContactFile
-from domain.routing import routes_calls
+from domain.contact_file.aggregate import ContactFile
+from domain.contact_file.routing import routes_calls
 from domain.values import PhoneTerms, TimeWindow
 
 __all__ = [

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, create_model
 
 from domain.bounds import from_log_json
-from domain.contact_file import ContactFile
-from domain.restrictions import RestrictionTerms
+from domain.contact_file.aggregate import ContactFile
+from domain.contact_file.restriction_terms import RestrictionTerms
 
 if TYPE_CHECKING:
     from infra.eventstore import EventLog

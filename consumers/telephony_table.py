@@ -20,7 +20,7 @@ from domain.identity import normalise_phone_number
 from domain.bounds import from_log
 from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database
-from domain.routing import routing_in_force
+from domain.contact_file.routing import routing_in_force
 from projections.phone_routing import CallRouting as Routing
 
 DEFAULT_ROUTING = Routing(rule=PhoneRule.OPEN)

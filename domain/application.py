@@ -13,8 +13,8 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import EnvType, get_topic
 
 from domain.changes import change_now, load
-from domain.contact_file import ContactFile
-from domain.contact_file_inputs import (
+from domain.contact_file.aggregate import ContactFile
+from domain.contact_file.commands import (
     IssueLetter,
     IssueWarning,
     OnFile,
@@ -26,13 +26,13 @@ from domain.contact_file_inputs import (
 )
 from domain.errors import RuleViolation
 from domain.identity import Cpr, citizen_ref, normalise_phone_number
-from domain.incident import Incident
-from domain.incident_commands import IncidentCommands
-from domain.supersession_commands import SupersessionCommands
+from domain.incident.aggregate import Incident
+from domain.incident.service import IncidentCommands
+from domain.records.supersession_service import SupersessionCommands
 from domain.model import PydanticMapper
-from domain.letter_composer import letter_grounds
-from domain.letters import Letter
-from domain.restriction_inputs import (
+from domain.letters.composer import letter_grounds
+from domain.letters.kinds import Letter
+from domain.contact_file.restriction_commands import (
     SCHEDULER,  # noqa: F401  (still importable from here, where it was first defined)
     AmendRestriction,
     AnswerHearing,
@@ -46,7 +46,7 @@ from domain.restriction_inputs import (
     SendHearing,
     SkipHearing,
 )
-from domain.restrictions import IncidentBasis, RestrictionPolicy
+from domain.contact_file.restriction_terms import IncidentBasis, RestrictionPolicy
 
 
 def utc_now() -> datetime:

@@ -10,14 +10,14 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from domain.contact_file import ContactFile
-from domain.incident import Incident
-from domain.incident_values import (
+from domain.contact_file.aggregate import ContactFile
+from domain.incident.aggregate import Incident
+from domain.incident.facts import (
     ExposureForm, IncidentChannel, IncidentKind, PerpetratorKind, SupportKind, TakedownAddressee, ThreatTarget,
 )
-from domain.police_report import ConsentAnswer, PoliceOutcome
-from domain.restriction_rules import ComplaintOutcome, HearingException, ReviewOutcome, Status
-from domain.supersession import SupersessionRegister
+from domain.incident.police_report import ConsentAnswer, PoliceOutcome
+from domain.contact_file.restriction_state import ComplaintOutcome, HearingException, ReviewOutcome, Status
+from domain.records.supersession import SupersessionRegister
 from domain.values import Channel, InPersonRule, PhoneRule, Role, ScopeKind, Weekday, WrittenRule
 
 FACT_NAMES: dict[type, str] = {

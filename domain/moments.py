@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.incident_values import COPENHAGEN
+from domain.incident.facts import COPENHAGEN
 
 
 def local(moment: datetime) -> datetime:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from domain.danish import FACT_FIELDS, LETTER_KINDS, word
-from domain.fact_summaries import until
+from domain.records.fact_summaries import until
 from domain.moments import printed
-from domain.restriction_rules import Restriction
-from domain.timeline import terms_text
+from domain.contact_file.restriction_state import Restriction
+from domain.records.timeline import terms_text
 from domain.values import TimeWindow
 
 if TYPE_CHECKING:  # the HTTP shapes are what is printed; infra needs them for their types only

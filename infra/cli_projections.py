@@ -101,7 +101,7 @@ def _supersession(secret: str, token: str | None, position: int, corrections: st
     from pydantic import ValidationError
 
     from api.security import InvalidToken, read_token
-    from domain.supersession import SupersedeEvent
+    from domain.records.supersession import SupersedeEvent
     from domain.values import Role
 
     refusal = "superseding an event takes an admin token, a JSON object of corrections and a reason"

@@ -92,7 +92,7 @@ class EventLog:
     ) -> list[tuple[int, Any]]:
         """Up to `limit` events after position `after` (and up to `stop`), of `topics` only if given.
 
-        A superseded event is given as its replacement (domain/supersession.py); the original is not
+        A superseded event is given as its replacement (domain/records/supersession.py); the original is not
         even decoded. The legal timeline reads the log as recorded instead (`history`).
         """
         notifications = self.app.recorder.select_notifications(

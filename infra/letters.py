@@ -10,9 +10,9 @@ from __future__ import annotations
 from uuid import UUID
 
 from domain.application import Receipt, Vaern
-from domain.contact_file_inputs import IssueLetter
+from domain.contact_file.commands import IssueLetter
 from domain.errors import NotFound
-from domain.letters import Letter
+from domain.letters.kinds import Letter
 from infra.blobs import BlobStore
 from infra.pdf import MEDIA_TYPE, render_pdf
 

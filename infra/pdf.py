@@ -17,9 +17,9 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from domain.letter_texts import long_date
-from domain.restriction_dates import COPENHAGEN
-from domain.letters import Letter, Section
+from domain.letters.texts import long_date
+from domain.contact_file.restriction_dates import COPENHAGEN
+from domain.letters.kinds import Letter, Section
 
 MEDIA_TYPE = "application/pdf"
 FONT = "DejaVu"

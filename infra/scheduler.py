@@ -11,7 +11,7 @@ import threading
 
 from domain.application import Vaern
 from domain.errors import DomainError
-from domain.restriction_inputs import ExpireRestriction
+from domain.contact_file.restriction_commands import ExpireRestriction
 from infra.background import in_background
 from infra.database import Database
 from projections.restriction_schedule import RestrictionScheduleView

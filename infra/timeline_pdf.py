@@ -20,7 +20,7 @@ from fpdf.enums import XPos, YPos
 
 from domain.danish import LETTER_KINDS, word
 from domain.moments import printed
-from domain.timeline import Entry
+from domain.records.timeline import Entry
 from domain.values import Actor
 from infra.access_log import AccessEntry, Purpose
 from infra.pdf import GREY, VaernPdf, font_dir

@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from domain.bounds import from_log_json
-from domain.contact_file import ContactFile
+from domain.contact_file.aggregate import ContactFile
 from domain.values import InPersonRule, Scope
 from infra.database import Cursor, Database
 from projections.freshness import Freshness, ViewBehind

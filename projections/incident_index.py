@@ -23,7 +23,7 @@ from eventsourcing.utils import get_topic
 from psycopg.sql import SQL, Identifier
 
 from domain.application import Vaern
-from domain.incident import Incident
+from domain.incident.aggregate import Incident
 from infra.database import Cursor, Database
 
 NAME = "incident_index"

@@ -10,9 +10,9 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from domain.contact_file import ContactFile
+from domain.contact_file.aggregate import ContactFile
 from domain.bounds import from_log
-from domain.routing import routing_in_force, strictest_first
+from domain.contact_file.routing import routing_in_force, strictest_first
 from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database
 from projections.freshness import Freshness, ViewBehind
@@ -148,7 +148,7 @@ class PhoneRoutingView:
 
     def lookup(self, db: Database, number: str, at: datetime) -> PhoneRoutingAnswer:
         """The routing for a call from `number` (E.164) at `at` (one statement, which also judges
-        whether the view may be served as current): the routing in force (domain/routing.py) for the
+        whether the view may be served as current): the routing in force (domain/contact_file/routing.py) for the
         restrictions not ended at `at` of every citizen holding the number."""
         freshness = self.freshness
         if freshness is None:

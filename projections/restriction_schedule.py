@@ -9,8 +9,8 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from domain.contact_file import ContactFile
-from domain.restriction_rules import ReviewOutcome
+from domain.contact_file.aggregate import ContactFile
+from domain.contact_file.restriction_state import ReviewOutcome
 from infra.database import Cursor, Database
 
 NAME = "restriction_schedule"

@@ -29,10 +29,10 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 
-from domain.contact_file import ContactFile
-from domain.incident import Incident
-from domain.incident_values import COPENHAGEN, IncidentFacts
-from domain.restriction_rules import ReviewOutcome
+from domain.contact_file.aggregate import ContactFile
+from domain.incident.aggregate import Incident
+from domain.incident.facts import COPENHAGEN, IncidentFacts
+from domain.contact_file.restriction_state import ReviewOutcome
 from infra.database import Cursor, Database
 from projections.positions import cur_dialect, current_position
 from projections.statistics_figures import FigureSet, Period, compute

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from domain.incident_values import COPENHAGEN, Centre, IncidentChannel, IncidentKind
+from domain.incident.facts import COPENHAGEN, Centre, IncidentChannel, IncidentKind
 from infra.database import Database
 from projections.statistics_masking import AtMost, Cell, Known, Relation, ShownCell, adds_up, mask
 

@@ -19,7 +19,7 @@ from api.schemas import (
     WriteReceipt,
 )
 from api.writes import Write, add_writes, receipt_out
-from domain.contact_file_inputs import IssueWarning, OpenContactFile, RecordAdjustmentNeed, RegisterPhoneNumber
+from domain.contact_file.commands import IssueWarning, OpenContactFile, RecordAdjustmentNeed, RegisterPhoneNumber
 
 router = APIRouter(prefix="/contact-files", tags=["contact files"])
 MayOpenFile = allowed(roles.OPEN_FILE)

@@ -13,7 +13,7 @@ from api.deps import ServicesDep, allowed
 from api.problems import TooLarge
 from api.reads import ReaderDep
 from domain.errors import RuleViolation
-from domain.incident_values import MAX_EVIDENCE_BYTES
+from domain.incident.facts import MAX_EVIDENCE_BYTES
 
 router = APIRouter(tags=["incidents"])
 MayUploadEvidence = allowed(roles.UPLOAD_EVIDENCE)

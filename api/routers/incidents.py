@@ -21,12 +21,12 @@ from api import roles
 from api.deps import ExpectedVersion, ServicesDep, allowed
 from api.reads import ReaderDep
 from api.incident_schemas import EvidenceBody, IncidentOut, IncidentWriteReceipt, OverdueIncidentOut, ReportIncidentBody, body_of
-from domain import incident_inputs as on
-from domain import police_report_inputs as police
+from domain.incident import commands as on
+from domain.incident import police_commands as police
 from domain.application import utc_now
 from domain.command import Inputs
-from domain.incident_commands import IncidentReceipt
-from domain.incident_values import IncidentFacts
+from domain.incident.service import IncidentReceipt
+from domain.incident.facts import IncidentFacts
 from domain.values import Role
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])

@@ -11,7 +11,7 @@ from api.deps import ServicesDep, allowed
 from api.reads import ReaderDep
 from api.schemas import DeliveryBody, DispatchBody, IssueLetterBody, WriteReceipt
 from api.writes import Write, add_writes, receipt_out
-from domain.contact_file_inputs import IssueLetter, RecordDelivery, RecordDispatch
+from domain.contact_file.commands import IssueLetter, RecordDelivery, RecordDispatch
 
 router = APIRouter(prefix="/contact-files/{citizen_ref}/letters", tags=["letters"])
 PDF = {200: {"content": {"application/pdf": {}}}, 500: {"description": "the stored PDF no longer matches its hash"}}

@@ -23,7 +23,7 @@ from api.schemas import (
     ReviewDue,
 )
 from api.writes import Write, add_writes
-from domain.restriction_inputs import (
+from domain.contact_file.restriction_commands import (
     AmendRestriction,
     AnswerHearing,
     DecideComplaint,

@@ -29,13 +29,13 @@ from api.timeline_schemas import (
     AccessOut, AsOfOut, AttributionOut, CitizenTimelineOut, EntryOut, IncidentTimelineOut,
 )
 from domain.application import utc_now
-from domain.as_of import ViewPositions, as_of, check_asked_about, recorded_by, relied_on, replay
+from domain.records.as_of import ViewPositions, as_of, check_asked_about, recorded_by, relied_on, replay
 from domain.bounds import Moment
-from domain.contact_file import ContactFile
+from domain.contact_file.aggregate import ContactFile
 from domain.errors import NotFound
-from domain.incident import Incident
-from domain.supersession import REGISTER_ID, SupersessionRegister
-from domain.timeline import Entry, entries
+from domain.incident.aggregate import Incident
+from domain.records.supersession import REGISTER_ID, SupersessionRegister
+from domain.records.timeline import Entry, entries
 from infra.access_log import AccessEntry, lookup_what
 from infra.as_of_pdf import as_of_sections
 from infra.services import Services

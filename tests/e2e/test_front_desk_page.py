@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from api.app import create_app
 from api.security import issue_token
-from domain.contact_file_inputs import OpenContactFile
+from domain.contact_file.commands import OpenContactFile
 from domain.identity import Cpr
 from domain.values import Actor, Role
 from infra.services import Services

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.letters import TITLES, LetterKind
+from domain.letters.kinds import TITLES, LetterKind
 from tests.support.pdfs import text_of
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from domain.incident_values import COPENHAGEN
+from domain.incident.facts import COPENHAGEN
 from domain.values import Role
 from tests.integration.conftest import bearer
 from tests.support.cases import RECIPIENT, decide_over_http, incident_facts

@@ -6,8 +6,8 @@ from datetime import date, datetime, timezone
 import pytest
 
 from domain.errors import NotFound
-from domain.letters import Recipient, compose_lift_letter
-from domain.restrictions import RestrictionTerms
+from domain.letters.kinds import Recipient, compose_lift_letter
+from domain.contact_file.restriction_terms import RestrictionTerms
 from domain.values import Official
 from infra.blobs import BlobCorrupted, BlobStore
 from infra.database import open_database

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from api.security import read_token
-from domain.contact_file_inputs import OpenContactFile
+from domain.contact_file.commands import OpenContactFile
 from domain.identity import Cpr
 from domain.values import Role
 from infra.services import Services

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from domain.contact_file_inputs import OpenContactFile, RegisterPhoneNumber
+from domain.contact_file.commands import OpenContactFile, RegisterPhoneNumber
 from domain.errors import VersionConflict
 from domain.identity import Cpr
 from infra.services import Services

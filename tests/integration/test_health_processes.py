@@ -14,7 +14,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from domain.contact_file_inputs import OpenContactFile, RegisterPhoneNumber
+from domain.contact_file.commands import OpenContactFile, RegisterPhoneNumber
 from domain.identity import Cpr
 from infra.services import Services
 from infra.settings import Settings

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from domain.incident_values import local_day
+from domain.incident.facts import local_day
 from domain.values import Role
 from tests.integration.conftest import bearer
 

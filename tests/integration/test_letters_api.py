@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.calendar import add_months
-from domain.letter_texts import long_date
+from domain.letters.texts import long_date
 from domain.values import Role
 from tests.integration.conftest import bearer
 from tests.support.cases import RECIPIENT, incident_facts, terms_body

@@ -26,10 +26,10 @@ from schemathesis.checks import (
 from schemathesis.core.failures import Failure, FailureGroup
 
 from api.app import create_app
-from domain.contact_file_inputs import IssueLetter, OpenContactFile
+from domain.contact_file.commands import IssueLetter, OpenContactFile
 from domain.identity import Cpr
-from domain.incident_inputs import AttachEvidence
-from domain.letters import LetterKind, Recipient
+from domain.incident.commands import AttachEvidence
+from domain.letters.kinds import LetterKind, Recipient
 from domain.values import Role
 from infra.services import Services
 from infra.settings import Settings

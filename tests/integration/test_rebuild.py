@@ -14,10 +14,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from domain.contact_file import ContactFile
-from domain.contact_file_inputs import OpenContactFile, RegisterPhoneNumber
-from domain.restriction_inputs import AmendRestriction, LiftRestriction
-from domain.restrictions import RestrictionTerms
+from domain.contact_file.aggregate import ContactFile
+from domain.contact_file.commands import OpenContactFile, RegisterPhoneNumber
+from domain.contact_file.restriction_commands import AmendRestriction, LiftRestriction
+from domain.contact_file.restriction_terms import RestrictionTerms
 from infra.services import Services
 from infra.settings import Settings
 from projections.front_desk import FrontDeskView

@@ -14,12 +14,12 @@ from consumers.messages import PHONE_NUMBER_REGISTERED, RESTRICTION_DECIDED, RES
 from consumers.relay import Relay
 from consumers.telephony import TelephonyConsumer
 from domain.application import Receipt, Vaern
-from domain.contact_file import ContactFile
-from domain.contact_file_inputs import OpenContactFile, RegisterPhoneNumber
+from domain.contact_file.aggregate import ContactFile
+from domain.contact_file.commands import OpenContactFile, RegisterPhoneNumber
 from domain.identity import Cpr
-from domain.restriction_inputs import LiftRestriction
-from domain.restriction_rules import HearingException
-from domain.restrictions import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms
+from domain.contact_file.restriction_commands import LiftRestriction
+from domain.contact_file.restriction_state import HearingException
+from domain.contact_file.restriction_terms import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms
 from domain.values import Actor, Official, PhoneRule, Role
 from infra.database import PostgresDatabase, SqliteDatabase
 from infra.eventstore import EventLog, build_application

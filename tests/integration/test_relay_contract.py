@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from consumers.messages import DECLARED_TYPES
 from domain.application import Vaern
-from domain.contact_file_inputs import RegisterPhoneNumber
-from domain.restriction_inputs import AmendRestriction, ExpireRestriction, LiftRestriction
+from domain.contact_file.commands import RegisterPhoneNumber
+from domain.contact_file.restriction_commands import AmendRestriction, ExpireRestriction, LiftRestriction
 from infra.eventstore import event_store_env
 from tests.integration.test_relay_and_consumer import (  # noqa: F401 - fixtures
     ACTOR,

@@ -8,8 +8,8 @@ from uuid import uuid4
 import pytest
 
 from consumers.telephony import TelephonyConsumer
-from domain.contact_file import ContactFile
-from domain.restriction_inputs import LiftRestriction
+from domain.contact_file.aggregate import ContactFile
+from domain.contact_file.restriction_commands import LiftRestriction
 from domain.values import PhoneRule
 from infra.database import PostgresDatabase
 from tests.integration.test_relay_and_consumer import (  # noqa: F401 - fixtures

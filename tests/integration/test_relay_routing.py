@@ -19,7 +19,7 @@ import pytest
 
 from consumers.changes import ROUTING_TOPICS, FileFollower
 from consumers.relay import Relay
-from domain.contact_file import ContactFile
+from domain.contact_file.aggregate import ContactFile
 from domain.values import Channel
 from infra.database import open_database
 from infra.eventstore import EventLog, build_application

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import psycopg
 import pytest
 
-from domain.contact_file_inputs import OpenContactFile
+from domain.contact_file.commands import OpenContactFile
 from infra.services import Services
 from infra.settings import Settings
 from projections.front_desk import FrontDeskView

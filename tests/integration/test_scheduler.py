@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 
-from domain.contact_file import ContactFile
-from domain.contact_file_inputs import OpenContactFile
+from domain.contact_file.aggregate import ContactFile
+from domain.contact_file.commands import OpenContactFile
 from domain.identity import Cpr
-from domain.restriction_rules import Status
+from domain.contact_file.restriction_state import Status
 from infra.scheduler import ExpiryScheduler
 from infra.services import Services
 from tests.support.cases import LEADER, decide

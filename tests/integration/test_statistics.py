@@ -14,12 +14,12 @@ from uuid import UUID
 import pytest
 
 from api.routers.statistics import releases
-from domain.contact_file_inputs import OpenContactFile
+from domain.contact_file.commands import OpenContactFile
 from domain.identity import Cpr
 from domain.moments import iso
-from domain.incident_values import COPENHAGEN, IncidentFacts
-from domain.incident_inputs import CorrectIncident, RecordAbsence, ReportIncident
-from domain.police_report_inputs import (
+from domain.incident.facts import COPENHAGEN, IncidentFacts
+from domain.incident.commands import CorrectIncident, RecordAbsence, ReportIncident
+from domain.incident.police_commands import (
     DeclineConsent,
     GiveConsent,
     RecordNotReported,
@@ -27,7 +27,7 @@ from domain.police_report_inputs import (
     ReportToPolice,
     WithdrawConsent,
 )
-from domain.restriction_inputs import (
+from domain.contact_file.restriction_commands import (
     AmendRestriction,
     DecideRestriction,
     ExpireRestriction,
@@ -36,8 +36,8 @@ from domain.restriction_inputs import (
     ReviewRestriction,
     SkipHearing,
 )
-from domain.restriction_rules import HearingException, ReviewOutcome
-from domain.restrictions import Grounds, RestrictionTerms
+from domain.contact_file.restriction_state import HearingException, ReviewOutcome
+from domain.contact_file.restriction_terms import Grounds, RestrictionTerms
 from domain.values import Role
 from infra.services import Services
 from projections.rebuild import rebuild

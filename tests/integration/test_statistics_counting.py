@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from api.routers.statistics import releases
-from domain.contact_file_inputs import OpenContactFile
+from domain.contact_file.commands import OpenContactFile
 from domain.identity import Cpr
-from domain.incident_inputs import CorrectIncident, RecordAbsence
-from domain.police_report_inputs import DeclineConsent, RecordNotReported, RecordPrivateReport
+from domain.incident.commands import CorrectIncident, RecordAbsence
+from domain.incident.police_commands import DeclineConsent, RecordNotReported, RecordPrivateReport
 from infra.services import Services
 from projections.statistics_figures import Period
 from tests.integration.test_statistics import (

@@ -13,12 +13,12 @@ from uuid import uuid4
 import pytest
 
 from api.routers.statistics import releases
-from domain.contact_file_inputs import OpenContactFile
+from domain.contact_file.commands import OpenContactFile
 from domain.identity import Cpr
-from domain.incident_inputs import RecordAbsence
-from domain.police_report_inputs import DeclineConsent, GiveConsent, RecordPrivateReport, ReportToPolice, WithdrawConsent
-from domain.restriction_inputs import ExpireRestriction, LiftRestriction, ReviewRestriction
-from domain.restriction_rules import ReviewOutcome
+from domain.incident.commands import RecordAbsence
+from domain.incident.police_commands import DeclineConsent, GiveConsent, RecordPrivateReport, ReportToPolice, WithdrawConsent
+from domain.contact_file.restriction_commands import ExpireRestriction, LiftRestriction, ReviewRestriction
+from domain.contact_file.restriction_state import ReviewOutcome
 from infra.services import Services
 from projections.statistics_figures import Period
 from tests.integration.test_statistics import (

@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.security import issue_token
 from consumers.relay import Relay
-from domain.contact_file import ContactFile
-from domain.contact_file_inputs import OpenContactFile, RegisterPhoneNumber
+from domain.contact_file.aggregate import ContactFile
+from domain.contact_file.commands import OpenContactFile, RegisterPhoneNumber
 from domain.identity import Cpr
-from domain.supersession import SupersedeEvent
+from domain.records.supersession import SupersedeEvent
 from domain.values import Actor, Official, Role
 from infra.services import Services
 from infra.settings import Settings

@@ -15,7 +15,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from consumers.telephony_http import create_app
 from consumers.topics import dead_letter_topic
-from domain.contact_file import ContactFile
+from domain.contact_file.aggregate import ContactFile
 from tests.integration.test_relay_and_consumer import (  # noqa: F401 - fixtures
     ACTOR,
     BANNED,

@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from consumers.messages import parse_snapshot
-from domain.contact_file_inputs import RegisterPhoneNumber
-from domain.restriction_inputs import LiftRestriction
+from domain.contact_file.commands import RegisterPhoneNumber
+from domain.contact_file.restriction_commands import LiftRestriction
 from domain.values import Role
 from infra.services import Services
 from infra.settings import Settings

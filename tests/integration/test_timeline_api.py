@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from pypdf import PdfReader
 
-from domain.contact_file import ContactFile
-from domain.restriction_inputs import ExpireRestriction
-from domain.restriction_rules import HearingException
-from domain.restrictions import Grounds, RestrictionTerms
-from domain.incident_values import COPENHAGEN
+from domain.contact_file.aggregate import ContactFile
+from domain.contact_file.restriction_commands import ExpireRestriction
+from domain.contact_file.restriction_state import HearingException
+from domain.contact_file.restriction_terms import Grounds, RestrictionTerms
+from domain.incident.facts import COPENHAGEN
 from domain.values import Role
 from tests.integration.conftest import bearer
 from tests.support.pdfs import check_layout, rendered, text_of

@@ -16,12 +16,12 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.routers.statistics import releases
 from api.security import Principal
-from domain.contact_file_inputs import OpenContactFile, RegisterPhoneNumber
+from domain.contact_file.commands import OpenContactFile, RegisterPhoneNumber
 from domain.identity import Cpr
-from domain.incident import Incident
-from domain.incident_inputs import ReportIncident
-from domain.supersession import SupersedeEvent
-from domain.incident_values import IncidentFacts
+from domain.incident.aggregate import Incident
+from domain.incident.commands import ReportIncident
+from domain.records.supersession import SupersedeEvent
+from domain.incident.facts import IncidentFacts
 from domain.values import Role
 from infra.services import Services
 from projections.front_desk import FrontDeskView

@@ -9,8 +9,8 @@ import time
 import pytest
 from datetime import datetime, timedelta, timezone
 
-from domain.contact_file import ContactFile
-from domain.contact_file_inputs import OpenContactFile, RegisterPhoneNumber
+from domain.contact_file.aggregate import ContactFile
+from domain.contact_file.commands import OpenContactFile, RegisterPhoneNumber
 from domain.identity import Cpr
 from domain.values import Actor, Official, Role
 from infra.database import open_database

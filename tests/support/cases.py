@@ -7,11 +7,11 @@ from typing import Any
 from uuid import UUID
 
 from domain.application import Receipt, Vaern
-from domain.incident_inputs import ReportIncident
-from domain.incident_values import IncidentFacts
-from domain.restriction_inputs import DecideRestriction, ProposeRestriction, SkipHearing
-from domain.restriction_rules import HearingException
-from domain.restrictions import Grounds, RestrictionTerms
+from domain.incident.commands import ReportIncident
+from domain.incident.facts import IncidentFacts
+from domain.contact_file.restriction_commands import DecideRestriction, ProposeRestriction, SkipHearing
+from domain.contact_file.restriction_state import HearingException
+from domain.contact_file.restriction_terms import Grounds, RestrictionTerms
 from domain.values import Actor, Official, Role
 
 LEADER = Actor(user_id="l1", name="Lone Hansen", role=Role.LEADER)

@@ -6,12 +6,12 @@ from uuid import uuid4
 import pytest
 
 from api.timeline_schemas import FrontDeskThenOut, PhoneRoutingThenOut
-from domain.as_of import Answers, NumberThen, as_of, recorded_by, replay
-from domain.contact_file import ContactFile
-from domain.incident import Incident
-from domain.incident_values import IncidentFacts
-from domain.restriction_rules import HearingException, Status
-from domain.restrictions import Grounds, IncidentBasis, PhoneRestriction, RestrictionPolicy, RestrictionTerms
+from domain.records.as_of import Answers, NumberThen, as_of, recorded_by, replay
+from domain.contact_file.aggregate import ContactFile
+from domain.incident.aggregate import Incident
+from domain.incident.facts import IncidentFacts
+from domain.contact_file.restriction_state import HearingException, Status
+from domain.contact_file.restriction_terms import Grounds, IncidentBasis, PhoneRestriction, RestrictionPolicy, RestrictionTerms
 from domain.values import Actor, InPersonRule, Official, PhoneRule, Role
 from tests.support.cases import incident_facts
 

@@ -6,10 +6,10 @@ from uuid import uuid4
 import pytest
 from pydantic import ValidationError
 
-from domain.contact_file import ContactFile
+from domain.contact_file.aggregate import ContactFile
 from domain.errors import NotFound, RuleViolation
-from domain.restriction_rules import ComplaintOutcome, HearingException, ReviewOutcome, Status
-from domain.restrictions import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms
+from domain.contact_file.restriction_state import ComplaintOutcome, HearingException, ReviewOutcome, Status
+from domain.contact_file.restriction_terms import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms
 from domain.values import Actor, Channel, Official, PhoneRule, Role
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

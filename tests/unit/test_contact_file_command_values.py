@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from api import schemas
 from domain.application import Vaern
 from domain.command import Command, Inputs
-from domain.contact_file_inputs import OpenContactFile, RegisterPhoneNumber
-from domain.restriction_inputs import (
+from domain.contact_file.commands import OpenContactFile, RegisterPhoneNumber
+from domain.contact_file.restriction_commands import (
     SCHEDULER,
     DecideRestriction,
     ExpireRestriction,
@@ -20,8 +20,8 @@ from domain.restriction_inputs import (
     ProposeRestriction,
     SkipHearing,
 )
-from domain.restriction_rules import HearingException
-from domain.restrictions import Grounds, RestrictionTerms
+from domain.contact_file.restriction_state import HearingException
+from domain.contact_file.restriction_terms import Grounds, RestrictionTerms
 from tests.support.cases import LEADER, OFFICIAL, decide, report_incident, terms_body
 
 

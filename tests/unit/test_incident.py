@@ -6,16 +6,16 @@ from eventsourcing.persistence import JSONTranscoder
 from pydantic import ValidationError
 
 from domain.application import Vaern
-from domain.contact_file_inputs import OpenContactFile
+from domain.contact_file.commands import OpenContactFile
 from domain.errors import NotFound, RuleViolation, VersionConflict
 from domain.identity import Cpr
-from domain.incident import Incident
-from domain.incident_commands import IncidentCommands
-from domain.incident_inputs import AddNote, InformLeader, ReportIncident, RequestTakedown
-from domain.incident_values import IncidentFacts, Person, SupportKind, TakedownAddressee, TakedownOutcome
+from domain.incident.aggregate import Incident
+from domain.incident.service import IncidentCommands
+from domain.incident.commands import AddNote, InformLeader, ReportIncident, RequestTakedown
+from domain.incident.facts import IncidentFacts, Person, SupportKind, TakedownAddressee, TakedownOutcome
 from domain.model import PydanticMapper
-from domain.police_report import ConsentAnswer, PoliceOutcome
-from domain.police_report_inputs import ReportToPolice
+from domain.incident.police_report import ConsentAnswer, PoliceOutcome
+from domain.incident.police_commands import ReportToPolice
 from domain.values import Actor, Role
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)  # 13:00 in Copenhagen

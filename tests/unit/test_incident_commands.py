@@ -8,8 +8,8 @@ from pydantic import ValidationError
 from api.routers.incidents import WRITES, method_name
 from domain.application import Vaern
 from domain.command import Inputs
-from domain.incident_inputs import AtInputs, CorrectIncident, RecordPostRemoved
-from domain.police_report_inputs import ReportToPolice
+from domain.incident.commands import AtInputs, CorrectIncident, RecordPostRemoved
+from domain.incident.police_commands import ReportToPolice
 from domain.values import Actor, Role
 
 LEADER = Actor(user_id="l1", name="Lone Hansen", role=Role.LEADER)

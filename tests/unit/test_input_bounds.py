@@ -12,11 +12,11 @@ from eventsourcing.persistence import JSONTranscoder
 from pydantic import BaseModel, ValidationError
 
 from domain.bounds import Day, Moment, from_log, from_log_json
-from domain.contact_file import ContactFile
-from domain.incident import Incident
-from domain.incident_values import IncidentFacts, Person
+from domain.contact_file.aggregate import ContactFile
+from domain.incident.aggregate import Incident
+from domain.incident.facts import IncidentFacts, Person
 from domain.model import PydanticMapper
-from domain.restrictions import Grounds, RestrictionTerms
+from domain.contact_file.restriction_terms import Grounds, RestrictionTerms
 from domain.values import Actor, InPersonTerms, Official, PhoneTerms, Role, Scope, TimeWindow
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

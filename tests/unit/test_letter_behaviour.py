@@ -5,13 +5,13 @@ from uuid import uuid4
 
 import pytest
 
-from domain.conduct import Conduct
-from domain.contact_file import ContactFile
+from domain.letters.conduct import Conduct
+from domain.contact_file.aggregate import ContactFile
 from domain.errors import RuleViolation
-from domain.incident import Incident
-from domain.incident_values import IncidentFacts
-from domain.letter_behaviour import episode
-from domain.restrictions import Grounds, RestrictionPolicy, RestrictionTerms
+from domain.incident.aggregate import Incident
+from domain.incident.facts import IncidentFacts
+from domain.letters.behaviour import episode
+from domain.contact_file.restriction_terms import Grounds, RestrictionPolicy, RestrictionTerms
 from domain.values import Actor, Official, Role
 from tests.support.cases import incident_facts
 

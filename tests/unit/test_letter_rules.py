@@ -9,9 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from domain.application import Vaern
-from domain.contact_file_inputs import IssueLetter, IssueWarning, OpenContactFile
+from domain.contact_file.commands import IssueLetter, IssueWarning, OpenContactFile
 from domain.errors import RuleViolation
-from domain.letters import Letter, LetterKind, Recipient
+from domain.letters.kinds import Letter, LetterKind, Recipient
 from domain.values import Official
 from tests.support.cases import AFFECTED, LEADER, OFFICIAL, RECIPIENT, decide, report_incident
 

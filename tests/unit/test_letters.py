@@ -5,7 +5,7 @@ from uuid import uuid4
 import pytest
 
 from domain.errors import RuleViolation
-from domain.letters import (
+from domain.letters.kinds import (
     Letter,
     LetterKind,
     check_names_absent,
@@ -16,9 +16,9 @@ from domain.letters import (
     compose_lift_letter,
     compose_warning_letter,
 )
-from domain.letters import Recipient
-from domain.restriction_rules import Hearing, HearingException
-from domain.restrictions import RestrictionTerms
+from domain.letters.kinds import Recipient
+from domain.contact_file.restriction_state import Hearing, HearingException
+from domain.contact_file.restriction_terms import RestrictionTerms
 from domain.values import Official
 
 # 23 Nov 2026 00:00 and 24 May 2027 00:00 in Copenhagen (CET, then CEST), given in UTC.

@@ -21,10 +21,10 @@ from consumers.messages import (
     routed,
     to_message,
 )
-from domain.contact_file import ContactFile
+from domain.contact_file.aggregate import ContactFile
 from domain.identity import Cpr, citizen_ref
-from domain.restriction_rules import HearingException
-from domain.restrictions import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms
+from domain.contact_file.restriction_state import HearingException
+from domain.contact_file.restriction_terms import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms
 from domain.values import Actor, Official, Role
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

@@ -5,9 +5,9 @@ import pytest
 from pypdf import PdfReader
 
 import infra.pdf
-from domain.letters import Recipient, compose_decision_letter
-from domain.restriction_rules import Hearing, HearingException
-from domain.restrictions import RestrictionTerms
+from domain.letters.kinds import Recipient, compose_decision_letter
+from domain.contact_file.restriction_state import Hearing, HearingException
+from domain.contact_file.restriction_terms import RestrictionTerms
 from domain.values import Official
 from infra.pdf import render_pdf
 from tests.support.pdfs import check_layout, ink, rendered

@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 
 from consumers.messages import routed, to_message
 from domain.calendar import add_months
-from domain.contact_file import ContactFile
+from domain.contact_file.aggregate import ContactFile
 from domain.errors import RuleViolation
-from domain.letters import Recipient, compose_decision_letter
-from domain.restriction_dates import last_day
-from domain.restriction_rules import Hearing, HearingException
-from domain.restrictions import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms
+from domain.letters.kinds import Recipient, compose_decision_letter
+from domain.contact_file.restriction_dates import last_day
+from domain.contact_file.restriction_state import Hearing, HearingException
+from domain.contact_file.restriction_terms import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms
 from domain.values import Actor, Official, Role
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")

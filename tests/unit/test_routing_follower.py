@@ -28,10 +28,10 @@ from consumers.changes import (
     undeclared_event_classes,
 )
 from consumers.messages import RESTRICTION_DECIDED, UndeclaredChange
-from domain.contact_file import ContactFile
+from domain.contact_file.aggregate import ContactFile
 from domain.errors import DomainError
-from domain.restriction_rules import ComplaintOutcome, HearingException, ReviewOutcome, Status
-from domain.restrictions import Grounds, IncidentBasis, PhoneRouting, RestrictionPolicy, RestrictionTerms
+from domain.contact_file.restriction_state import ComplaintOutcome, HearingException, ReviewOutcome, Status
+from domain.contact_file.restriction_terms import Grounds, IncidentBasis, PhoneRouting, RestrictionPolicy, RestrictionTerms
 from domain.values import Actor, Channel, Official, Role
 
 START = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)

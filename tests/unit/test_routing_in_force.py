@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from domain.routing import routes_calls, routing_in_force, strictest_first, takes_part
+from domain.contact_file.routing import routes_calls, routing_in_force, strictest_first, takes_part
 from domain.values import PhoneRule
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)

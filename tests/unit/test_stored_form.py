@@ -5,11 +5,11 @@ from uuid import UUID
 
 from eventsourcing.persistence import JSONTranscoder
 
-from domain.contact_file import ContactFile
-from domain.incident import Incident
-from domain.incident_values import IncidentFacts
+from domain.contact_file.aggregate import ContactFile
+from domain.incident.aggregate import Incident
+from domain.incident.facts import IncidentFacts
 from domain.model import PydanticMapper
-from domain.restrictions import RestrictionTerms
+from domain.contact_file.restriction_terms import RestrictionTerms
 from domain.values import Actor, Official, Role
 
 UTC_MICROS = datetime(2026, 11, 20, 9, 0, 1, 123456, tzinfo=timezone.utc)

@@ -8,10 +8,10 @@ from uuid import uuid4
 
 import pytest
 
-from domain.contact_file import ContactFile
+from domain.contact_file.aggregate import ContactFile
 from domain.errors import RuleViolation
-from domain.restrictions import RestrictionTerms
-from domain.supersession import check_replays, corrected
+from domain.contact_file.restriction_terms import RestrictionTerms
+from domain.records.supersession import check_replays, corrected
 from tests.support.cases import LEADER, OFFICIAL, terms_body
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)

@@ -6,14 +6,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.contact_file import ContactFile
-from domain.incident import Incident
-from domain.incident_values import IncidentFacts
+from domain.contact_file.aggregate import ContactFile
+from domain.incident.aggregate import Incident
+from domain.incident.facts import IncidentFacts
 from domain.model import Aggregate
-from domain.restriction_rules import HearingException
-from domain.restrictions import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms
+from domain.contact_file.restriction_state import HearingException
+from domain.contact_file.restriction_terms import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms
 from domain.danish import WORDS, fact_name
-from domain.timeline import entries, event_type, has_summary, summary
+from domain.records.timeline import entries, event_type, has_summary, summary
 from domain.values import Actor, Official, Role
 from tests.support.cases import incident_facts
 
@@ -33,7 +33,7 @@ def event_classes(aggregate: type) -> set[type]:
 @pytest.mark.parametrize("aggregate", [ContactFile, Incident])
 def test_every_event_type_has_its_own_summary(aggregate):
     missing = sorted(c.__qualname__ for c in event_classes(aggregate) if not has_summary(c))
-    assert missing == [], f"write a summary in domain/timeline.py for {missing}"
+    assert missing == [], f"write a summary in domain/records/timeline.py for {missing}"
 
 
 @pytest.mark.parametrize("aggregate", [ContactFile, Incident])

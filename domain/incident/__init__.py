@@ -1,0 +1,1 @@
+"""An incident and its handling: the aggregate and its facts, its commands, and the police-report part."""
