@@ -21,7 +21,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
 
 from domain.application import Vaern
-from projections.runner import View, view_topics
+from projections.view import View, view_topics
 
 
 class ViewRecorder(PostgresTrackingRecorder):

@@ -24,7 +24,8 @@ from projections.positions import STOPPED, WAITING, Follower, current_position, 
 from projections.restriction_schedule import RestrictionScheduleView
 from projections.routing_states import RoutingStatesView
 from projections.statistics import StatisticsView, statistics_key
-from projections.runner import PositionWatch, View, ViewRunner
+from projections.runner import PositionWatch, ViewRunner
+from projections.view import View
 
 if TYPE_CHECKING:  # not a cycle: the relay module brings Kafka, imported only where a relay runs
     from consumers.relay import Relay

@@ -46,7 +46,7 @@ from projections.rebuild_errors import RebuildLost, RebuildRefused, SwitchFailed
 from projections.rebuild_lock import lock_held
 from projections.rebuild_postgres import PostgresRebuild, rebuild_schema
 from projections.rebuild_sqlite import sqlite_rebuild
-from projections.runner import View
+from projections.view import View
 
 __all__ = [
     "Progress", "RebuildInProgress", "RebuildLost", "RebuildRefused", "Rebuilt", "SwitchFailed",

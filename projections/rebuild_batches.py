@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from infra.eventstore import EventLog
 from projections.rebuild_errors import RebuildRefused
-from projections.runner import View, batch_end, view_topics
+from projections.view import View, batch_end, view_topics
 
 Progress = Callable[[int, int], None]
 """Called after each batch with the position the rebuild has reached and the log's head."""

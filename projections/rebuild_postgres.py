@@ -21,7 +21,7 @@ from projections.positions import now
 from projections.rebuild_batches import SWITCHED, Progress, check_tables, next_batch
 from projections.rebuild_errors import RebuildLost, SwitchFailed, SwitchOutcomeUnknown
 from projections.rebuild_lock import LOCK_HELD, LOCK_SPACE, hold_alone, lock_key
-from projections.runner import View, apply_events
+from projections.view import View, apply_events
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from infra.database import Database, SqliteCursor
 from infra.eventstore import EventLog
 from projections.positions import now
 from projections.rebuild_batches import SWITCHED, Progress, check_tables, next_batch
-from projections.runner import View, apply_events
+from projections.view import View, apply_events
 
 
 def sqlite_tables(view: View) -> list[str]:
