@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializationInfo, SerializerFunctionWrapHandler
+from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, SerializerFunctionWrapHandler
 from pydantic import PlainSerializer, model_serializer
 from pydantic_core import to_jsonable_python
 

@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import Field
 
 from domain.bounds import Moment
-from domain.command import Command, Inputs
+from domain.command import Inputs
 from domain.contact_file.commands import OnFile, Signed
 from domain.contact_file.restriction_state import ComplaintOutcome, HearingException, ReviewOutcome
 from domain.contact_file.restriction_terms import Grounds, RestrictionTerms
