@@ -15,7 +15,7 @@ from domain.contact_file.aggregate import ContactFile
 from domain.values import InPersonRule, Scope
 from infra.database import Cursor, Database
 from projections.freshness import Freshness, ViewBehind
-from projections.row_writes import Batch, RowWrite, Write, write_batch, write_rows
+from projections.row_writes import RowWrite, RowWritingView, Write
 
 NAME = "front_desk"
 
@@ -95,7 +95,7 @@ class FrontDeskAnswer:
         return self.in_force[0] if self.in_force else None
 
 
-class FrontDeskView:
+class FrontDeskView(RowWritingView):
     """The table guards' lookups read, filled from restriction events."""
 
     name = NAME
@@ -123,12 +123,6 @@ class FrontDeskView:
         cur.execute(
             "CREATE INDEX IF NOT EXISTS front_desk_restrictions_citizen ON front_desk_restrictions (citizen_ref)"
         )
-
-    def apply(self, cur: Cursor, event: Any, position: int) -> None:
-        write_rows(cur, self.writes(event, position))
-
-    def apply_batch(self, cur: Cursor, batch: Batch) -> None:
-        write_batch(cur, (write for position, event in batch for write in self.writes(event, position)))
 
     def writes(self, event: Any, position: int) -> list[Write]:
         """The rows `event` writes (at most one)."""

@@ -16,7 +16,7 @@ from domain.contact_file.routing import routing_in_force, strictest_first
 from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database
 from projections.freshness import Freshness, ViewBehind
-from projections.row_writes import Batch, RowWrite, Write, write_batch, write_rows
+from projections.row_writes import RowWrite, RowWritingView, Write
 
 NAME = "phone_routing"
 
@@ -83,7 +83,7 @@ class PhoneRoutingAnswer:
         return bool(self.citizen_refs)
 
 
-class PhoneRoutingView:
+class PhoneRoutingView(RowWritingView):
     """Numbers known per citizen and the phone terms of their restrictions."""
 
     name = NAME
@@ -113,12 +113,6 @@ class PhoneRoutingView:
             "CREATE INDEX IF NOT EXISTS phone_routing_restrictions_citizen"
             " ON phone_routing_restrictions (citizen_ref)"
         )
-
-    def apply(self, cur: Cursor, event: Any, position: int) -> None:
-        write_rows(cur, self.writes(event, position))
-
-    def apply_batch(self, cur: Cursor, batch: Batch) -> None:
-        write_batch(cur, (write for position, event in batch for write in self.writes(event, position)))
 
     def writes(self, event: Any, position: int) -> list[Write]:
         """The rows `event` writes (at most one)."""
