@@ -14,7 +14,7 @@ from domain.bounds import from_log_json
 from domain.contact_file.aggregate import ContactFile
 from domain.values import InPersonRule, Scope
 from infra.database import Cursor, Database
-from projections.freshness import Freshness, ViewBehind
+from projections.freshness import JudgedView, ViewBehind
 from projections.row_writes import RowWrite, RowWritingView, Write
 
 NAME = "front_desk"
@@ -95,13 +95,12 @@ class FrontDeskAnswer:
         return self.in_force[0] if self.in_force else None
 
 
-class FrontDeskView(RowWritingView):
+class FrontDeskView(RowWritingView, JudgedView):
     """The table guards' lookups read, filled from restriction events."""
 
     name = NAME
     tables = ("front_desk_files", "front_desk_restrictions")
     topics = tuple(get_topic(event) for event in HANDLED)  # the same classes `apply` tests for
-    freshness: Freshness | None = None  # set by Services: lookups refuse to answer from a view behind
 
     def create_tables(self, cur: Cursor) -> None:
         cur.execute(
@@ -190,11 +189,6 @@ class FrontDeskView(RowWritingView):
             key=lambda t: strictest_first(t.rule, t.valid_until, t.restriction_id),
         )
         return FrontDeskAnswer(found=in_force, position=position, behind=self._freshness().verdict(NAME, rows[0][1], position))
-
-    def _freshness(self) -> Freshness:
-        if self.freshness is None:
-            raise RuntimeError("the front-desk view has no staleness limit: build it through Services")
-        return self.freshness
 
 
 def strictest_first(rule: InPersonRule, valid_until: datetime, restriction_id: Any) -> tuple[int, datetime, str]:
