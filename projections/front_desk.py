@@ -15,12 +15,11 @@ from domain.contact_file.aggregate import ContactFile
 from domain.values import InPersonRule, Scope
 from infra.database import Cursor, Database
 from projections.freshness import JudgedView, ViewBehind
+from projections.restriction_events import ENDS, STORES_TERMS
 from projections.row_writes import RowWrite, RowWritingView, Write
 
 NAME = "front_desk"
 
-STORES_TERMS = (ContactFile.RestrictionDecided, ContactFile.RestrictionAmended)
-ENDS = (ContactFile.RestrictionLifted, ContactFile.RestrictionExpired)
 HANDLED = (ContactFile.Opened, *STORES_TERMS, *ENDS)
 
 OPEN_FILE = RowWrite(

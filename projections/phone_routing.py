@@ -16,12 +16,11 @@ from domain.contact_file.routing import routing_in_force, strictest_first
 from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database
 from projections.freshness import JudgedView, ViewBehind
+from projections.restriction_events import ENDS, STORES_TERMS
 from projections.row_writes import RowWrite, RowWritingView, Write
 
 NAME = "phone_routing"
 
-STORES_TERMS = (ContactFile.RestrictionDecided, ContactFile.RestrictionAmended)
-ENDS = (ContactFile.RestrictionLifted, ContactFile.RestrictionExpired)
 HANDLED = (ContactFile.PhoneNumberRegistered, *STORES_TERMS, *ENDS)
 
 ADD_NUMBER = RowWrite(
