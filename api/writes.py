@@ -4,6 +4,7 @@ A row (`Write`) names the path, the command (whose snake_case name is both the a
 method and the route's), the body (the command's inputs) and who may send it. Its route builds the
 command from the body, the ids in the path, If-Match where the route takes it, and the caller (the
 official too, where the command is one a named official answers for), and returns the receipt.
+The contact file's writes and the incident's are both such tables; each names its receipt.
 """
 
 from __future__ import annotations
@@ -43,6 +44,16 @@ class Write:
     description: str
     status_code: int = status.HTTP_200_OK
     if_match: bool = True  # whether the route takes If-Match as the version the caller last saw
+    tags: list[str] | None = None  # the OpenAPI tags, if not the router's
+    check: Callable[[Any, Any], None] | None = None  # (body, services): refuses before the command is sent
+
+
+@dataclass(frozen=True)
+class Receipts:
+    """What a table's writes answer: the function that builds the answer from a receipt, and its model."""
+
+    out: Callable[[Response, Any], BaseModel]
+    model: type[BaseModel]
 
 
 def method_name(command: type[Command]) -> str:
@@ -50,7 +61,10 @@ def method_name(command: type[Command]) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", command.__name__).lower()
 
 
-def _signature(write: Write, ids: list[str]) -> Signature:
+CONTACT_FILE = Receipts(receipt_out, WriteReceipt)
+
+
+def _signature(write: Write, ids: list[str], model: type[BaseModel]) -> Signature:
     """The route's parameters, in the order the OpenAPI document lists them: path ids, body, caller, If-Match."""
     kinds: list[tuple[str, Any]] = [(name, UUID) for name in ids]
     kinds += [("body", write.body)] if write.body is not None else []
@@ -58,33 +72,34 @@ def _signature(write: Write, ids: list[str]) -> Signature:
     kinds += [("version", ExpectedVersion)] if write.if_match else []
     kinds += [("response", Response)]
     parameters = [Parameter(name, Parameter.KEYWORD_ONLY, annotation=kind) for name, kind in kinds]
-    return Signature(parameters, return_annotation=WriteReceipt)
+    return Signature(parameters, return_annotation=model)
 
 
-def _endpoint(write: Write, ids: list[str]) -> Callable[..., WriteReceipt]:
+def _endpoint(write: Write, ids: list[str], receipts: Receipts) -> Callable[..., BaseModel]:
     """The route of one write: the command from body, path ids, If-Match and caller; one call; the receipt."""
     method = method_name(write.command)
     signed = "official" in write.command.model_fields
 
-    def endpoint(**given: Any) -> WriteReceipt:
-        caller = given["caller"]
+    def endpoint(**given: Any) -> BaseModel:
+        caller, body, services = given["caller"], given.get("body"), given["services"]
+        if write.check is not None:
+            write.check(body, services)
         targets = {name: given[name] for name in ids} | {"actor": caller.actor}
         targets |= {"official": caller.official} if signed else {}
         targets |= {"expected_version": given["version"]} if write.if_match else {}
-        body = given.get("body")
         command = write.command(**targets) if body is None else write.command.of(body, **targets)
-        return receipt_out(given["response"], getattr(given["services"].app, method)(command))
+        return receipts.out(given["response"], getattr(services.app, method)(command))
 
-    endpoint.__signature__ = _signature(write, ids)  # type: ignore[attr-defined]
+    endpoint.__signature__ = _signature(write, ids, receipts.model)  # type: ignore[attr-defined]
     endpoint.__name__ = endpoint.__qualname__ = method
     return endpoint
 
 
-def add_writes(router: APIRouter, writes: Iterable[Write]) -> None:
-    """Adds each write's route to `router`, in the order given."""
+def add_writes(router: APIRouter, writes: Iterable[Write], receipts: Receipts = CONTACT_FILE) -> None:
+    """Adds each write's route to `router`, in the order given, answering with `receipts`."""
     for write in writes:
         ids = re.findall(r"{(\w+)}", router.prefix + write.path)
         router.add_api_route(
-            write.path, _endpoint(write, ids), methods=["POST"], response_model=WriteReceipt,
-            status_code=write.status_code, description=write.description,
+            write.path, _endpoint(write, ids, receipts), methods=["POST"], response_model=receipts.model,
+            status_code=write.status_code, tags=write.tags, description=write.description,
         )

@@ -10,13 +10,16 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, Optional, Protocol
+from typing import TYPE_CHECKING, Annotated, Optional, Protocol
 
 import typer
 
 from infra.cli_projections import projections
 from infra.cli_settings import command_settings
 from infra.settings import Settings
+
+if TYPE_CHECKING:
+    from infra.services import Services
 
 cli = typer.Typer(help="Vaern: harassment cases and citizen contact restrictions.", no_args_is_help=True)
 log = logging.getLogger("vaern")
@@ -45,6 +48,18 @@ def _run_until_signalled(follower: _Follower) -> None:
         signal.signal(sig, lambda *_: stop.set())
     threading.Thread(target=lambda: (stop.wait(), follower.stop()), daemon=True).start()
     follower.run()
+
+
+def _follow(settings: Settings, follower_of: Callable[[Services], _Follower]) -> None:
+    """Builds the services, runs what `follower_of` makes of them until signalled, then closes them."""
+    from infra.services import Services
+
+    services = Services.build(settings)
+    follower = follower_of(services)
+    try:
+        _run_until_signalled(follower)
+    finally:
+        services.close()
 
 
 def _listening(host: str, port: int) -> socket.socket:
@@ -117,52 +132,43 @@ def api(host: HostOption = None, port: PortOption = None) -> None:
 @cli.command()
 def projection(name: Annotated[str, typer.Argument(help="the view, e.g. front_desk")]) -> None:
     """Runs one view, resuming from its tracked position, until stopped."""
-    from infra.services import Services
 
-    settings = command_settings()
-    services = Services.build(settings)
-    if name not in services.views:
-        raise typer.BadParameter(f"unknown view {name!r}; known: {', '.join(services.views)}")
-    runner = services.runner(name)
-    try:
-        _run_until_signalled(runner)
-    finally:
-        services.close()
+    def runner(services: Services) -> _Follower:
+        if name not in services.views:
+            raise typer.BadParameter(f"unknown view {name!r}; known: {', '.join(services.views)}")
+        return services.runner(name)
+
+    _follow(command_settings(), runner)
 
 
 @cli.command()
 def relay() -> None:
     """Publishes restriction events to Kafka from the relay's tracked position, until stopped."""
     from consumers.relay import Relay
-    from infra.services import Services
 
     settings = command_settings()
     if not settings.kafka_bootstrap_servers:
         raise typer.BadParameter("set VAERN_KAFKA_BOOTSTRAP_SERVERS to run the relay")
-    services = Services.build(settings)
-    relay = Relay.from_settings(settings, services.app, services.events, services.db)
-    # What start-up built lives as long as the process: keep the collector from scanning it again
-    # and again while the relay allocates a message per event.
-    gc.freeze()
-    try:
-        _run_until_signalled(relay)
-    finally:
-        services.close()
+
+    def relay(services: Services) -> _Follower:
+        built = Relay.from_settings(settings, services.app, services.events, services.db)
+        # What start-up built lives as long as the process: keep the collector from scanning it again
+        # and again while the relay allocates a message per event.
+        gc.freeze()
+        return built
+
+    _follow(settings, relay)
 
 
 @cli.command()
 def scheduler() -> None:
     """Records restriction expiries when their periods end (safe to run twice), until stopped."""
     from infra.scheduler import ExpiryScheduler
-    from infra.services import Services
 
     settings = command_settings()
-    services = Services.build(settings)
-    ticker = ExpiryScheduler(services.app, services.schedule, services.db, settings.scheduler_interval)
-    try:
-        _run_until_signalled(ticker)
-    finally:
-        services.close()
+    _follow(settings, lambda services: ExpiryScheduler(
+        services.app, services.schedule, services.db, settings.scheduler_interval
+    ))
 
 
 @cli.command("telephony-consumer")

@@ -56,6 +56,19 @@ class Freshness:
         return ViewBehind(view, reason, position) if reason in BEHIND_REASONS else None
 
 
+class JudgedView:
+    """A view whose lookups answer only while it may be served as current, by the limit Services sets."""
+
+    name: str
+    freshness: Freshness | None = None  # set by Services: lookups refuse to answer from a view behind
+
+    def _freshness(self) -> Freshness:
+        if self.freshness is None:
+            view = self.name.replace("_", "-")
+            raise RuntimeError(f"the {view} view has no staleness limit: build it through Services")
+        return self.freshness
+
+
 @dataclass(frozen=True)
 class Assessment:
     """How a follower fares: `current`, `stopped`, `waiting`, `no runner` or `behind`; why, when not current."""

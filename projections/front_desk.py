@@ -14,13 +14,12 @@ from domain.bounds import from_log_json
 from domain.contact_file.aggregate import ContactFile
 from domain.values import InPersonRule, Scope
 from infra.database import Cursor, Database
-from projections.freshness import Freshness, ViewBehind
-from projections.row_writes import Batch, RowWrite, Write, write_batch, write_rows
+from projections.freshness import JudgedView, ViewBehind
+from projections.restriction_events import ENDS, STORES_TERMS
+from projections.row_writes import RowWrite, RowWritingView, Write
 
 NAME = "front_desk"
 
-STORES_TERMS = (ContactFile.RestrictionDecided, ContactFile.RestrictionAmended)
-ENDS = (ContactFile.RestrictionLifted, ContactFile.RestrictionExpired)
 HANDLED = (ContactFile.Opened, *STORES_TERMS, *ENDS)
 
 OPEN_FILE = RowWrite(
@@ -95,13 +94,12 @@ class FrontDeskAnswer:
         return self.in_force[0] if self.in_force else None
 
 
-class FrontDeskView:
+class FrontDeskView(RowWritingView, JudgedView):
     """The table guards' lookups read, filled from restriction events."""
 
     name = NAME
     tables = ("front_desk_files", "front_desk_restrictions")
     topics = tuple(get_topic(event) for event in HANDLED)  # the same classes `apply` tests for
-    freshness: Freshness | None = None  # set by Services: lookups refuse to answer from a view behind
 
     def create_tables(self, cur: Cursor) -> None:
         cur.execute(
@@ -123,12 +121,6 @@ class FrontDeskView:
         cur.execute(
             "CREATE INDEX IF NOT EXISTS front_desk_restrictions_citizen ON front_desk_restrictions (citizen_ref)"
         )
-
-    def apply(self, cur: Cursor, event: Any, position: int) -> None:
-        write_rows(cur, self.writes(event, position))
-
-    def apply_batch(self, cur: Cursor, batch: Batch) -> None:
-        write_batch(cur, (write for position, event in batch for write in self.writes(event, position)))
 
     def writes(self, event: Any, position: int) -> list[Write]:
         """The rows `event` writes (at most one)."""
@@ -196,11 +188,6 @@ class FrontDeskView:
             key=lambda t: strictest_first(t.rule, t.valid_until, t.restriction_id),
         )
         return FrontDeskAnswer(found=in_force, position=position, behind=self._freshness().verdict(NAME, rows[0][1], position))
-
-    def _freshness(self) -> Freshness:
-        if self.freshness is None:
-            raise RuntimeError("the front-desk view has no staleness limit: build it through Services")
-        return self.freshness
 
 
 def strictest_first(rule: InPersonRule, valid_until: datetime, restriction_id: Any) -> tuple[int, datetime, str]:

@@ -15,13 +15,12 @@ from domain.bounds import from_log
 from domain.contact_file.routing import routing_in_force, strictest_first
 from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database
-from projections.freshness import Freshness, ViewBehind
-from projections.row_writes import Batch, RowWrite, Write, write_batch, write_rows
+from projections.freshness import JudgedView, ViewBehind
+from projections.restriction_events import ENDS, STORES_TERMS
+from projections.row_writes import RowWrite, RowWritingView, Write
 
 NAME = "phone_routing"
 
-STORES_TERMS = (ContactFile.RestrictionDecided, ContactFile.RestrictionAmended)
-ENDS = (ContactFile.RestrictionLifted, ContactFile.RestrictionExpired)
 HANDLED = (ContactFile.PhoneNumberRegistered, *STORES_TERMS, *ENDS)
 
 ADD_NUMBER = RowWrite(
@@ -83,13 +82,12 @@ class PhoneRoutingAnswer:
         return bool(self.citizen_refs)
 
 
-class PhoneRoutingView:
+class PhoneRoutingView(RowWritingView, JudgedView):
     """Numbers known per citizen and the phone terms of their restrictions."""
 
     name = NAME
     tables = ("phone_routing_numbers", "phone_routing_restrictions")
     topics = tuple(get_topic(event) for event in HANDLED)  # the same classes `apply` tests for
-    freshness: Freshness | None = None  # set by Services: lookups refuse to answer from a view behind
 
     def create_tables(self, cur: Cursor) -> None:
         cur.execute(
@@ -113,12 +111,6 @@ class PhoneRoutingView:
             "CREATE INDEX IF NOT EXISTS phone_routing_restrictions_citizen"
             " ON phone_routing_restrictions (citizen_ref)"
         )
-
-    def apply(self, cur: Cursor, event: Any, position: int) -> None:
-        write_rows(cur, self.writes(event, position))
-
-    def apply_batch(self, cur: Cursor, batch: Batch) -> None:
-        write_batch(cur, (write for position, event in batch for write in self.writes(event, position)))
 
     def writes(self, event: Any, position: int) -> list[Write]:
         """The rows `event` writes (at most one)."""
@@ -150,9 +142,7 @@ class PhoneRoutingView:
         """The routing for a call from `number` (E.164) at `at` (one statement, which also judges
         whether the view may be served as current): the routing in force (domain/contact_file/routing.py) for the
         restrictions not ended at `at` of every citizen holding the number."""
-        freshness = self.freshness
-        if freshness is None:
-            raise RuntimeError("the phone-routing view has no staleness limit: build it through Services")
+        freshness = self._freshness()
         rows = db.read(
             f"SELECT p.position, {freshness.check()}, n.citizen_ref, r.restriction_id, r.rule, r.contact, r.windows,"
             " r.valid_from, r.valid_until"

@@ -12,11 +12,10 @@ from eventsourcing.utils import get_topic
 from domain.contact_file.aggregate import ContactFile
 from domain.contact_file.restriction_state import ReviewOutcome
 from infra.database import Cursor, Database
+from projections.restriction_events import ENDS, STORES_TERMS
 
 NAME = "restriction_schedule"
 
-STORES_TERMS = (ContactFile.RestrictionDecided, ContactFile.RestrictionAmended)
-ENDS = (ContactFile.RestrictionLifted, ContactFile.RestrictionExpired)
 HANDLED = (*STORES_TERMS, ContactFile.RestrictionReviewed, *ENDS)
 
 

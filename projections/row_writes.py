@@ -1,7 +1,8 @@
 """A view's row writes, run one by one or a batch at a time as set-based statements (PostgreSQL).
 
-The front-desk and phone-routing views describe what each event writes as `Write`s; their `apply`
-runs them one by one (`write_rows`), their `apply_batch` a batch at a time (`write_batch`).
+The front-desk and phone-routing views describe what each event writes as `Write`s (their `writes`);
+`RowWritingView` gives them `apply`, which runs them one by one (`write_rows`), and `apply_batch`, a
+batch at a time (`write_batch`).
 """
 
 from __future__ import annotations
@@ -65,3 +66,16 @@ def write_batch(cur: Any, writes: Iterable[Write]) -> None:
             cur.execute(f"DELETE FROM {table}")
 
 
+
+
+class RowWritingView:
+    """`apply` and `apply_batch` for a view whose `writes(event, position)` says the rows each event writes."""
+
+    def writes(self, event: Any, position: int) -> list[Write]:
+        raise NotImplementedError
+
+    def apply(self, cur: Cursor, event: Any, position: int) -> None:
+        write_rows(cur, self.writes(event, position))
+
+    def apply_batch(self, cur: Cursor, batch: Batch) -> None:
+        write_batch(cur, (write for position, event in batch for write in self.writes(event, position)))

@@ -1,30 +1,27 @@
 """Incidents: reporting, recording the handling, and police-report decisions.
 
-Every write but the report is one row of `WRITES`: its path, its command (whose snake_case name
-is the application's method and the route's), its body (the command's inputs) and who may send it.
-The route builds the command from the body, the ids in the path, If-Match and the caller, and
-makes one call.
+Every write but the report is one row of `WRITES`, a write table as api/writes.py builds its
+routes: its path, its command (whose snake_case name is the application's method and the route's),
+its body (the command's inputs) and who may send it. The route builds the command from the body,
+the ids in the path, If-Match and the caller, and makes one call.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from inspect import Parameter, Signature
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
 from api import roles
-from api.deps import ExpectedVersion, ServicesDep, allowed
+from api.deps import ServicesDep, allowed
 from api.reads import ReaderDep
+from api.roles import Operations
 from api.incident_schemas import EvidenceBody, IncidentOut, IncidentWriteReceipt, OverdueIncidentOut, ReportIncidentBody, body_of
+from api.writes import Receipts, Write, add_writes
 from domain.incident import commands as on
 from domain.incident import police_commands as police
 from domain.application import utc_now
-from domain.command import Inputs
 from domain.incident.service import IncidentReceipt
 from domain.incident.facts import IncidentFacts
 from domain.values import Role
@@ -73,29 +70,14 @@ def get_incident(incident_id: UUID, caller: MayReadIncident, reader: ReaderDep, 
     return IncidentOut.of(incident, utc_now(), with_police=caller.role in POLICE_READERS)
 
 
-HANDLE, CLOSE, POLICE = allowed(roles.HANDLE_INCIDENT), allowed(roles.CLOSE_INCIDENT), allowed(roles.POLICE_REPORT)
 TAKEDOWN = "takedowns/{takedown_id}"
+RECEIPTS = Receipts(_receipt, IncidentWriteReceipt)
 
 
-@dataclass(frozen=True)
-class Write:
-    """A write on an incident: the command a POST to `path` (under the incident) gives, its body and who may send it."""
-
-    path: str
-    command: type[on.OnIncident]
-    description: str
-    caller: Any = HANDLE  # the dependency that lets only the roles allowed through
-    status_code: int = status.HTTP_200_OK
-    tags: list[str] | None = None
-    check: Callable[[Any, Any], None] | None = None  # (body, services): refuses before the command is sent
-
-    @property
-    def route(self) -> str:
-        return f"/{{incident_id}}/{self.path}"
-
-    @property
-    def body(self) -> type[Inputs]:
-        return body_of(self.command)
+def _on_incident(path: str, command: type[on.OnIncident], description: str, may: Operations = roles.HANDLE_INCIDENT,
+                 **more: Any) -> Write:
+    """A write on an incident: a POST to `path` under the incident, its body the command's inputs."""
+    return Write(f"/{{incident_id}}/{path}", command, body_of(command), may, description, **more)
 
 
 def _stored(body: EvidenceBody, services: Any) -> None:
@@ -104,30 +86,30 @@ def _stored(body: EvidenceBody, services: Any) -> None:
 
 def _police(action: str, command: type[on.OnIncident], description: str) -> Write:
     """A write on the police-report part: criminal-offence data, sent only by those who may record it."""
-    return Write(f"police-report/{action}", command, description, POLICE, tags=["police reports"])
+    return _on_incident(f"police-report/{action}", command, description, roles.POLICE_REPORT, tags=["police reports"])
 
 
 WRITES = (
-    Write("inform-leader", on.InformLeader, "Records that a leader was told about the incident."),
-    Write("offer-support", on.OfferSupport,
-          "Records support (crisis help, occupational health, debriefing, a colleague) offered to an employee."),
-    Write("accept-support", on.AcceptSupport, "Records that the employee accepted support offered to them."),
-    Write("decline-support", on.DeclineSupport, "Records that the employee declined support offered to them."),
-    Write("debriefings", on.HoldDebriefing, "Records a debriefing held with affected employees, written up."),
-    Write("notes", on.AddNote, "Records information given orally, as of when it was given."),
-    Write("evidence", on.AttachEvidence,
-          "Records a file uploaded to /evidence (by its SHA-256) as evidence.", check=_stored),
-    Write("takedowns", on.RequestTakedown,
-          "Records a request to the platform or the citizen that a post be taken down.",
-          status_code=status.HTTP_201_CREATED),
-    Write(TAKEDOWN + "/removed", on.RecordPostRemoved, "Records that the post was removed."),
-    Write(TAKEDOWN + "/refused", on.RecordTakedownRefused,
-          "Records that the takedown was refused, with the reason given if any."),
-    Write("absences", on.RecordAbsence, "Records an affected employee's absence: its first day and how many days."),
-    Write("corrections", on.CorrectIncident,
-          "Records new values for some facts, with the reason; earlier values stay in the history."),
-    Write("close", on.CloseIncident, "Closes the incident; a leader must have been informed.", CLOSE),
-    Write("reopen", on.ReopenIncident, "Reopens a closed incident, with the reason.", CLOSE),
+    _on_incident("inform-leader", on.InformLeader, "Records that a leader was told about the incident."),
+    _on_incident("offer-support", on.OfferSupport,
+                 "Records support (crisis help, occupational health, debriefing, a colleague) offered to an employee."),
+    _on_incident("accept-support", on.AcceptSupport, "Records that the employee accepted support offered to them."),
+    _on_incident("decline-support", on.DeclineSupport, "Records that the employee declined support offered to them."),
+    _on_incident("debriefings", on.HoldDebriefing, "Records a debriefing held with affected employees, written up."),
+    _on_incident("notes", on.AddNote, "Records information given orally, as of when it was given."),
+    _on_incident("evidence", on.AttachEvidence,
+                 "Records a file uploaded to /evidence (by its SHA-256) as evidence.", check=_stored),
+    _on_incident("takedowns", on.RequestTakedown,
+                 "Records a request to the platform or the citizen that a post be taken down.",
+                 status_code=status.HTTP_201_CREATED),
+    _on_incident(TAKEDOWN + "/removed", on.RecordPostRemoved, "Records that the post was removed."),
+    _on_incident(TAKEDOWN + "/refused", on.RecordTakedownRefused,
+                 "Records that the takedown was refused, with the reason given if any."),
+    _on_incident("absences", on.RecordAbsence, "Records an affected employee's absence: its first day and how many days."),
+    _on_incident("corrections", on.CorrectIncident,
+                 "Records new values for some facts, with the reason; earlier values stay in the history."),
+    _on_incident("close", on.CloseIncident, "Closes the incident; a leader must have been informed.", roles.CLOSE_INCIDENT),
+    _on_incident("reopen", on.ReopenIncident, "Reopens a closed incident, with the reason.", roles.CLOSE_INCIDENT),
     _police("give-consent", police.GiveConsent, "Records the employee's consent to a police report by the administration."),
     _police("decline-consent", police.DeclineConsent, "Records that the employee does not want the administration to report."),
     _police("withdraw-consent", police.WithdrawConsent, "Records that the employee withdrew their consent."),
@@ -141,36 +123,4 @@ WRITES = (
 )
 
 
-def method_name(command: type[on.OnIncident]) -> str:
-    """The application method (and route) a command class names: `ReportToPolice` -> `report_to_police`."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", command.__name__).lower()
-
-
-def _endpoint(write: Write) -> Callable[..., IncidentWriteReceipt]:
-    """The route of one write: the command from body, path ids, If-Match and caller; one call; the receipt."""
-    method = method_name(write.command)
-    ids = [name for name in ("incident_id", "takedown_id") if f"{{{name}}}" in write.route]
-
-    def endpoint(**given: Any) -> IncidentWriteReceipt:
-        body, services = given["body"], given["services"]
-        if write.check is not None:
-            write.check(body, services)
-        command = write.command.of(
-            body, **{name: given[name] for name in ids}, actor=given["caller"].actor, expected_version=given["version"]
-        )
-        return _receipt(given["response"], getattr(services.app, method)(command))
-
-    kinds = [(name, UUID) for name in ids]
-    kinds += [("body", write.body), ("caller", write.caller), ("services", ServicesDep)]
-    kinds += [("version", ExpectedVersion), ("response", Response)]
-    parameters = [Parameter(name, Parameter.KEYWORD_ONLY, annotation=kind) for name, kind in kinds]
-    endpoint.__signature__ = Signature(parameters, return_annotation=IncidentWriteReceipt)  # type: ignore[attr-defined]
-    endpoint.__name__ = endpoint.__qualname__ = method
-    return endpoint
-
-
-for _write in WRITES:
-    router.add_api_route(
-        _write.route, _endpoint(_write), methods=["POST"], response_model=IncidentWriteReceipt,
-        status_code=_write.status_code, tags=_write.tags, description=_write.description,
-    )
+add_writes(router, WRITES, RECEIPTS)

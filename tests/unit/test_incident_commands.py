@@ -5,7 +5,8 @@ from uuid import uuid4
 import pytest
 from pydantic import ValidationError
 
-from api.routers.incidents import WRITES, method_name
+from api.routers.incidents import WRITES
+from api.writes import method_name
 from domain.application import Vaern
 from domain.command import Inputs
 from domain.incident.commands import AtInputs, CorrectIncident, RecordPostRemoved
