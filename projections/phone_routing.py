@@ -12,7 +12,7 @@ from eventsourcing.utils import get_topic
 
 from domain.contact_file.aggregate import ContactFile
 from domain.bounds import from_log
-from domain.contact_file.routing import routing_in_force, strictest_first
+from domain.contact_file.routing import routing_in_force
 from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database
 from projections.freshness import JudgedView, ViewBehind
