@@ -8,7 +8,7 @@ one place. The stored events keep their own form: they never pass through here.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, SerializerFunctionWrapHandler
@@ -38,6 +38,9 @@ from domain.contact_file.restriction_commands import (
 )
 from domain.contact_file.restriction_state import AdjustmentNeed, LetterRecord, Restriction, Warning
 from domain.values import InPersonRule, PhoneRule, Scope, TimeWindow
+
+if TYPE_CHECKING:
+    from domain.contact_file.aggregate import ContactFile
 
 
 class Request(BaseModel):
@@ -160,14 +163,27 @@ class WriteReceipt(Answer):
     created_id: UUID | None = Field(None, description="the id of what this write created, if anything")
 
 
-class ContactFileOut(Answer):
-    citizen_ref: UUID
+class FileRecord(Answer):
+    """What a contact file holds at a version: the file as it stands, or as it was recorded by a moment."""
+
     version: int
     phone_numbers: list[str]
     adjustment_needs: list[AdjustmentNeed]
     warnings: list[Warning]
     restrictions: list[Restriction]
     letters: list[LetterRecord]
+
+    @classmethod
+    def of(cls, file: ContactFile, **more: Any) -> Self:
+        return cls(
+            version=file.version, phone_numbers=list(file.phone_numbers),
+            adjustment_needs=list(file.adjustment_needs.values()), warnings=list(file.warnings.values()),
+            restrictions=list(file.restrictions.values()), letters=list(file.letters.values()), **more,
+        )
+
+
+class ContactFileOut(FileRecord):
+    citizen_ref: UUID
 
 
 class ReviewDue(Answer):

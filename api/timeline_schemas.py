@@ -7,12 +7,11 @@ from uuid import UUID
 
 from pydantic import Field
 
-from api.schemas import Answer, InPersonOut
+from api.schemas import Answer, FileRecord, InPersonOut
 
 from domain.records.as_of import Answers, AsOf, IncidentThen, NumberThen, ReachBack
-from domain.contact_file.aggregate import ContactFile
 from domain.incident.facts import IncidentFacts
-from domain.contact_file.restriction_state import AdjustmentNeed, LetterRecord, Restriction, Warning
+from domain.contact_file.restriction_state import Restriction
 from domain.records.timeline import Entry
 from domain.values import Actor, InPersonRule, PhoneRule, Role, TimeWindow
 from infra.access_log import AccessEntry
@@ -174,23 +173,8 @@ class IncidentThenOut(Answer):
         )
 
 
-class ContactFileThenOut(Answer):
+class ContactFileThenOut(FileRecord):
     """The contact file as recorded by the moment: proposals and hearings are in `restrictions`."""
-
-    version: int
-    phone_numbers: list[str]
-    adjustment_needs: list[AdjustmentNeed]
-    warnings: list[Warning]
-    restrictions: list[Restriction]
-    letters: list[LetterRecord]
-
-    @classmethod
-    def of(cls, file: ContactFile) -> ContactFileThenOut:
-        return cls(
-            version=file.version, phone_numbers=list(file.phone_numbers),
-            adjustment_needs=list(file.adjustment_needs.values()), warnings=list(file.warnings.values()),
-            restrictions=list(file.restrictions.values()), letters=list(file.letters.values()),
-        )
 
 
 class AnsweredFromOut(Answer):

@@ -44,15 +44,7 @@ def get_contact_file(citizen_ref: UUID, caller: MayReadFile, reader: ReaderDep, 
     """The contact file as it stands: numbers, needs, warnings, restrictions with grounds, letters."""
     file = reader.contact_file(caller, citizen_ref)
     response.headers["ETag"] = f'"{file.version}"'
-    return ContactFileOut(
-        citizen_ref=citizen_ref,
-        version=file.version,
-        phone_numbers=list(file.phone_numbers),
-        adjustment_needs=list(file.adjustment_needs.values()),
-        warnings=list(file.warnings.values()),
-        restrictions=list(file.restrictions.values()),
-        letters=list(file.letters.values()),
-    )
+    return ContactFileOut.of(file, citizen_ref=citizen_ref)
 
 
 add_writes(router, (
