@@ -23,41 +23,30 @@ from api.schemas import (
     ReviewDue,
 )
 from api.writes import Write, add_writes
-from domain.contact_file.restriction_commands import (
-    AmendRestriction,
-    AnswerHearing,
-    DecideComplaint,
-    DecideRestriction,
-    LiftRestriction,
-    ProposeRestriction,
-    ReceiveComplaint,
-    ReviewRestriction,
-    SendHearing,
-    SkipHearing,
-)
+from domain.contact_file import restriction_commands as restriction
 
 router = APIRouter(tags=["restrictions"])
 MayReviewsDue = allowed(roles.REVIEWS_DUE)
 ONE = "/contact-files/{citizen_ref}/restrictions/{restriction_id}"
 CREATED = status.HTTP_201_CREATED
 add_writes(router, (
-    Write("/contact-files/{citizen_ref}/restrictions", ProposeRestriction, ProposeRestrictionBody, roles.PROPOSE,
+    Write("/contact-files/{citizen_ref}/restrictions", restriction.ProposeRestriction, ProposeRestrictionBody, roles.PROPOSE,
           "Proposes a restriction with its grounds; the citizen is heard before a leader decides.", CREATED),
-    Write(ONE + "/hearing", SendHearing, HearingBody, roles.HEARING,
+    Write(ONE + "/hearing", restriction.SendHearing, HearingBody, roles.HEARING,
           "Records that the citizen was sent the intended restriction to comment on by the deadline."),
-    Write(ONE + "/hearing/answer", AnswerHearing, HearingAnswerBody, roles.HEARING, "Records the citizen's comments."),
-    Write(ONE + "/hearing/skip", SkipHearing, HearingSkipBody, roles.SKIP_HEARING,
+    Write(ONE + "/hearing/answer", restriction.AnswerHearing, HearingAnswerBody, roles.HEARING, "Records the citizen's comments."),
+    Write(ONE + "/hearing/skip", restriction.SkipHearing, HearingSkipBody, roles.SKIP_HEARING,
           "Records that the hearing is skipped under a legal exception, with the reason."),
-    Write(ONE + "/decision", DecideRestriction, None, roles.DECIDE,
+    Write(ONE + "/decision", restriction.DecideRestriction, None, roles.DECIDE,
           "Decides the proposed restriction; the caller is the named deciding official."),
-    Write(ONE + "/reviews", ReviewRestriction, ReviewBody, roles.REVIEW,
+    Write(ONE + "/reviews", restriction.ReviewRestriction, ReviewBody, roles.REVIEW,
           "Reviews the restriction: continue on fresh grounds, amend, or lift; each with reasons."),
-    Write(ONE + "/amendments", AmendRestriction, AmendBody, roles.REVIEW, "Changes the terms within the current period."),
-    Write(ONE + "/complaints", ReceiveComplaint, ComplaintBody, roles.COMPLAINTS,
+    Write(ONE + "/amendments", restriction.AmendRestriction, AmendBody, roles.REVIEW, "Changes the terms within the current period."),
+    Write(ONE + "/complaints", restriction.ReceiveComplaint, ComplaintBody, roles.COMPLAINTS,
           "Records a complaint about the restriction.", CREATED),
-    Write(ONE + "/complaints/{complaint_id}/decision", DecideComplaint, ComplaintDecisionBody, roles.COMPLAINT_DECISION,
+    Write(ONE + "/complaints/{complaint_id}/decision", restriction.DecideComplaint, ComplaintDecisionBody, roles.COMPLAINT_DECISION,
           "Records the decision on a complaint, with reasons."),
-    Write(ONE + "/lift", LiftRestriction, LiftRestrictionBody, roles.LIFT,
+    Write(ONE + "/lift", restriction.LiftRestriction, LiftRestrictionBody, roles.LIFT,
           "Lifts the restriction from now on, with the reason; the caller is the named official."),
 ))
 
