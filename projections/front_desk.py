@@ -8,15 +8,15 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
 
 from domain.bounds import from_log_json
 from domain.contact_file.aggregate import ContactFile
 from domain.values import InPersonRule, Scope
-from infra.database import Cursor, Database
+from infra.database import Database
 from projections.freshness import JudgedView, ViewBehind
 from projections.restriction_events import ENDS, STORES_TERMS
 from projections.row_writes import RowWrite, RowWritingView, Write
+from projections.view import DeclaredView
 
 NAME = "front_desk"
 
@@ -94,33 +94,20 @@ class FrontDeskAnswer:
         return self.in_force[0] if self.in_force else None
 
 
-class FrontDeskView(RowWritingView, JudgedView):
+class FrontDeskView(DeclaredView, RowWritingView, JudgedView):
     """The table guards' lookups read, filled from restriction events."""
 
     name = NAME
     tables = ("front_desk_files", "front_desk_restrictions")
-    topics = tuple(get_topic(event) for event in HANDLED)  # the same classes `apply` tests for
-
-    def create_tables(self, cur: Cursor) -> None:
-        cur.execute(
-            "CREATE TABLE IF NOT EXISTS front_desk_files (citizen_ref TEXT PRIMARY KEY, position BIGINT NOT NULL)"
-        )
-        cur.execute(
-            "CREATE TABLE IF NOT EXISTS front_desk_restrictions ("
-            " restriction_id TEXT PRIMARY KEY,"
-            " citizen_ref TEXT NOT NULL,"
-            " rule TEXT NOT NULL,"
-            " instructions TEXT,"
-            " contact_point TEXT NOT NULL,"
-            " scope TEXT NOT NULL,"
-            " valid_from TIMESTAMPTZ NOT NULL,"
-            " valid_until TIMESTAMPTZ NOT NULL,"
-            " ended_at TIMESTAMPTZ,"
-            " position BIGINT NOT NULL)"
-        )
-        cur.execute(
-            "CREATE INDEX IF NOT EXISTS front_desk_restrictions_citizen ON front_desk_restrictions (citizen_ref)"
-        )
+    handles = HANDLED
+    schema = (
+        "CREATE TABLE IF NOT EXISTS front_desk_files (citizen_ref TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS front_desk_restrictions ("
+        " restriction_id TEXT PRIMARY KEY, citizen_ref TEXT NOT NULL, rule TEXT NOT NULL, instructions TEXT,"
+        " contact_point TEXT NOT NULL, scope TEXT NOT NULL, valid_from TIMESTAMPTZ NOT NULL,"
+        " valid_until TIMESTAMPTZ NOT NULL, ended_at TIMESTAMPTZ, position BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS front_desk_restrictions_citizen ON front_desk_restrictions (citizen_ref)",
+    )
 
     def writes(self, event: Any, position: int) -> list[Write]:
         """The rows `event` writes (at most one)."""

@@ -19,12 +19,12 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from eventsourcing.utils import get_topic
 from psycopg.sql import SQL, Identifier
 
 from domain.application import Vaern
 from domain.incident.aggregate import Incident
 from infra.database import Cursor, Database
+from projections.view import DeclaredView
 
 NAME = "incident_index"
 ATTRIBUTES = (Incident.Reported, Incident.Corrected)  # the facts that name (or rename) the perpetrator
@@ -50,21 +50,19 @@ class Attribution:
         return self.since <= position and (self.until is None or position <= self.until)
 
 
-class IncidentIndexView:
+class IncidentIndexView(DeclaredView):
     """Incidents per perpetrating citizen, from incident reports and corrections."""
 
     name = NAME
     tables = ("incident_index",)
-    topics = tuple(get_topic(event) for event in ATTRIBUTES)
-
-    def create_tables(self, cur: Cursor) -> None:
-        cur.execute(
-            "CREATE TABLE IF NOT EXISTS incident_index ("
-            " incident_id TEXT NOT NULL, citizen_ref TEXT NOT NULL,"
-            " since_position BIGINT NOT NULL, until_position BIGINT,"
-            " PRIMARY KEY (citizen_ref, incident_id, since_position))"
-        )
-        cur.execute("CREATE INDEX IF NOT EXISTS incident_index_incident ON incident_index (incident_id)")
+    handles = ATTRIBUTES
+    schema = (
+        "CREATE TABLE IF NOT EXISTS incident_index ("
+        " incident_id TEXT NOT NULL, citizen_ref TEXT NOT NULL,"
+        " since_position BIGINT NOT NULL, until_position BIGINT,"
+        " PRIMARY KEY (citizen_ref, incident_id, since_position))",
+        "CREATE INDEX IF NOT EXISTS incident_index_incident ON incident_index (incident_id)",
+    )
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
         if isinstance(event, ATTRIBUTES):

@@ -8,16 +8,16 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
 
 from domain.contact_file.aggregate import ContactFile
 from domain.bounds import from_log
 from domain.contact_file.routing import routing_in_force
 from domain.values import PhoneRule, TimeWindow
-from infra.database import Cursor, Database
+from infra.database import Database
 from projections.freshness import JudgedView, ViewBehind
 from projections.restriction_events import ENDS, STORES_TERMS
 from projections.row_writes import RowWrite, RowWritingView, Write
+from projections.view import DeclaredView
 
 NAME = "phone_routing"
 
@@ -82,35 +82,22 @@ class PhoneRoutingAnswer:
         return bool(self.citizen_refs)
 
 
-class PhoneRoutingView(RowWritingView, JudgedView):
+class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
     """Numbers known per citizen and the phone terms of their restrictions."""
 
     name = NAME
     tables = ("phone_routing_numbers", "phone_routing_restrictions")
-    topics = tuple(get_topic(event) for event in HANDLED)  # the same classes `apply` tests for
-
-    def create_tables(self, cur: Cursor) -> None:
-        cur.execute(
-            "CREATE TABLE IF NOT EXISTS phone_routing_numbers ("
-            " number TEXT NOT NULL, citizen_ref TEXT NOT NULL, position BIGINT NOT NULL,"
-            " PRIMARY KEY (number, citizen_ref))"
-        )
-        cur.execute(
-            "CREATE TABLE IF NOT EXISTS phone_routing_restrictions ("
-            " restriction_id TEXT PRIMARY KEY,"
-            " citizen_ref TEXT NOT NULL,"
-            " rule TEXT NOT NULL,"
-            " contact TEXT,"
-            " windows TEXT NOT NULL,"
-            " valid_from TIMESTAMPTZ NOT NULL,"
-            " valid_until TIMESTAMPTZ NOT NULL,"
-            " ended_at TIMESTAMPTZ,"
-            " position BIGINT NOT NULL)"
-        )
-        cur.execute(
-            "CREATE INDEX IF NOT EXISTS phone_routing_restrictions_citizen"
-            " ON phone_routing_restrictions (citizen_ref)"
-        )
+    handles = HANDLED
+    schema = (
+        "CREATE TABLE IF NOT EXISTS phone_routing_numbers ("
+        " number TEXT NOT NULL, citizen_ref TEXT NOT NULL, position BIGINT NOT NULL,"
+        " PRIMARY KEY (number, citizen_ref))",
+        "CREATE TABLE IF NOT EXISTS phone_routing_restrictions ("
+        " restriction_id TEXT PRIMARY KEY, citizen_ref TEXT NOT NULL, rule TEXT NOT NULL, contact TEXT,"
+        " windows TEXT NOT NULL, valid_from TIMESTAMPTZ NOT NULL, valid_until TIMESTAMPTZ NOT NULL,"
+        " ended_at TIMESTAMPTZ, position BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS phone_routing_restrictions_citizen ON phone_routing_restrictions (citizen_ref)",
+    )
 
     def writes(self, event: Any, position: int) -> list[Write]:
         """The rows `event` writes (at most one)."""

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
 
 from domain.contact_file.aggregate import ContactFile
 from domain.contact_file.restriction_state import ReviewOutcome
 from infra.database import Cursor, Database
 from projections.restriction_events import ENDS, STORES_TERMS
+from projections.view import DeclaredView
 
 NAME = "restriction_schedule"
 
@@ -27,20 +27,18 @@ class Scheduled:
     review_at: datetime | None
 
 
-class RestrictionScheduleView:
+class RestrictionScheduleView(DeclaredView):
     """Which decided restrictions end or are due for review when."""
 
     name = NAME
     tables = ("restriction_schedule",)
-    topics = tuple(get_topic(event) for event in HANDLED)  # the same classes `apply` tests for
-
-    def create_tables(self, cur: Cursor) -> None:
-        cur.execute(
-            "CREATE TABLE IF NOT EXISTS restriction_schedule ("
-            " restriction_id TEXT PRIMARY KEY, citizen_ref TEXT NOT NULL, active BOOLEAN NOT NULL,"
-            " valid_until TIMESTAMPTZ NOT NULL, review_at TIMESTAMPTZ, position BIGINT NOT NULL)"
-        )
-        cur.execute("CREATE INDEX IF NOT EXISTS restriction_schedule_end ON restriction_schedule (active, valid_until)")
+    handles = HANDLED
+    schema = (
+        "CREATE TABLE IF NOT EXISTS restriction_schedule ("
+        " restriction_id TEXT PRIMARY KEY, citizen_ref TEXT NOT NULL, active BOOLEAN NOT NULL,"
+        " valid_until TIMESTAMPTZ NOT NULL, review_at TIMESTAMPTZ, position BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS restriction_schedule_end ON restriction_schedule (active, valid_until)",
+    )
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
         rid = str(getattr(event, "restriction_id", ""))

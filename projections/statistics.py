@@ -27,8 +27,6 @@ import hmac
 from datetime import datetime
 from typing import Any
 
-from eventsourcing.utils import get_topic
-
 from domain.contact_file.aggregate import ContactFile
 from domain.incident.aggregate import Incident
 from domain.incident.facts import COPENHAGEN, IncidentFacts
@@ -36,6 +34,7 @@ from domain.contact_file.restriction_state import ReviewOutcome
 from infra.database import Cursor, Database
 from projections.positions import cur_dialect, current_position
 from projections.statistics_figures import FigureSet, Period, compute
+from projections.view import DeclaredView
 
 NAME = "statistics"
 CURRENT = "valid_to_position IS NULL"
@@ -137,12 +136,13 @@ def month_of(facts: IncidentFacts) -> str:
     return facts.occurred_at.astimezone(COPENHAGEN).strftime("%Y-%m")
 
 
-class StatisticsView:
+class StatisticsView(DeclaredView):
     """Incident facts, absences, police decisions and restriction lives, as known at each position."""
 
     name = NAME
     tables = TABLES
-    topics = tuple(get_topic(event) for event in HANDLED)  # the same classes `apply` tests for
+    handles = HANDLED
+    schema = DDL
 
     def __init__(self, key: bytes | None = None) -> None:
         self.key = key  # set from the settings by Services.build; see `statistics_key`
@@ -156,8 +156,7 @@ class StatisticsView:
         return employee_key(self._secret(), user_id)
 
     def create_tables(self, cur: Cursor) -> None:
-        for statement in DDL:
-            cur.execute(statement)
+        super().create_tables(cur)
         # A table created before restrictions kept a citizen digest: the column is added, empty.
         if cur_dialect(cur) == "postgresql":
             cur.execute("ALTER TABLE statistics_restriction_decisions ADD COLUMN IF NOT EXISTS citizen_key TEXT")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
+from eventsourcing.utils import get_topic
+
 from infra.database import Cursor
 from projections.failures import ProjectionFailed, is_transient
 from projections.row_writes import Batch
@@ -28,6 +30,26 @@ class View(Protocol):
     def create_tables(self, cur: Cursor) -> None: ...
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None: ...
+
+
+class DeclaredView:
+    """A view that states as data the events it handles and the statements that create its tables.
+
+    `handles` are the event classes its `apply` acts on; its `topics` are theirs, so the runner
+    reads exactly the events the view can use. `schema` are the statements (each `IF NOT EXISTS`)
+    that create the tables named in `tables` and their indexes.
+    """
+
+    handles: tuple[type, ...] = ()
+    schema: tuple[str, ...] = ()
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return tuple(get_topic(event) for event in self.handles)
+
+    def create_tables(self, cur: Cursor) -> None:
+        for statement in self.schema:
+            cur.execute(statement)
 
 
 def batch_end(batch: Batch, head: int, limit: int) -> int:
