@@ -114,10 +114,10 @@ def decode_routing_event(topic: str, state: bytes) -> Any:
 
 
 def read_routing_events(events: EventLog, after: int, limit: int, stop: int) -> list[tuple[int, Any]]:
-    """Up to `limit` routing events at positions (after, stop], in order, decoded by `decode_routing_event`.
+    """Up to `limit` routing events at positions (after, stop], in order, each decoded as its part (`_PARTS`).
 
-    Like EventLog.read(topics=ROUTING_TOPICS), with the application's own cipher and compressor, and
-    a superseded event read as its replacement.
+    Like EventLog.read(topics=ROUTING_TOPICS): decoded by the application's own mapper (which opens
+    sealed personal text), and a superseded event read as its replacement.
     """
     app = events.app
     mapper = app.mapper
@@ -130,10 +130,7 @@ def read_routing_events(events: EventLog, after: int, limit: int, stop: int) -> 
     for notification in notifications:
         state = replacements.state_at(notification.id)  # a superseded event is read as its replacement
         if state is None:
-            state = notification.state
-            if mapper.cipher:
-                state = mapper.cipher.decrypt(state)
-            if mapper.compressor:
-                state = mapper.compressor.decompress(state)
-        read.append((notification.id, decode_routing_event(notification.topic, state)))
+            read.append((notification.id, mapper.decode(_PARTS[notification.topic], notification)))
+        else:
+            read.append((notification.id, decode_routing_event(notification.topic, state)))
     return read

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Mapper
 from eventsourcing.utils import EnvType, get_topic
 
 from domain.changes import change_now, load
@@ -69,7 +69,10 @@ class Vaern(SupersessionCommands, IncidentCommands, Application[UUID]):
     name = "Vaern"
     env = {"MAPPER_TOPIC": get_topic(PydanticMapper)}
 
-    def __init__(self, env: EnvType | None = None, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self, env: EnvType | None = None, clock: Callable[[], datetime] = utc_now, mapper: Mapper[UUID] | None = None
+    ) -> None:
+        self._mapper = mapper  # how facts are stored: the infrastructure seals personal text (infra/sealing.py)
         super().__init__(env)
         self.clock = clock
         key = self.env.get("CITIZEN_KEY")
@@ -80,6 +83,9 @@ class Vaern(SupersessionCommands, IncidentCommands, Application[UUID]):
             grounds_window_months=int(self.env.get("RESTRICTION_GROUNDS_WINDOW_MONTHS", "12")),
         )
         self.on_saved: list[Callable[[int], None]] = []  # called with the last position of each save
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self._mapper if self._mapper is not None else super().construct_mapper()
 
     def _notify(self, recordings: list[Any]) -> None:
         if recordings:

@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, TypeAdapter, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -79,6 +79,20 @@ def _text_check(refused: re.Pattern[str]) -> BeforeValidator:
         return unicodedata.normalize("NFC", value)
 
     return BeforeValidator(check)
+
+
+def pattern_check(pattern: str) -> Any:
+    """Refuses a string that does not match `pattern`, as `StringConstraints(pattern=...)` would (same error,
+    same schema), but lifted while stored data is decoded: an erased text (infra/sealing.py) reads as a
+    mark that matches no pattern, and must still decode."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if _FROM_LOG.get() or compiled.search(value):
+            return value
+        raise PydanticCustomError("string_pattern_mismatch", "String should match pattern '{pattern}'", {"pattern": pattern})
+
+    return (AfterValidator(check), Field(json_schema_extra={"pattern": pattern}))
 
 
 LINE_CHECK = _text_check(_REFUSED_IN_LINE)

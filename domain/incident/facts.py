@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, StringConstraints, ValidationError
 
-from domain.bounds import LINE_CHECK, Moment
+from domain.bounds import LINE_CHECK, Moment, pattern_check
 from domain.errors import RuleViolation
 from domain.values import Actor, ShortText, Text, Value
 
@@ -19,7 +19,7 @@ MAX_ABSENCE_DAYS = 730  # two years; an absence going on past that is recorded a
 MAX_EVIDENCE_BYTES = 25 * 1024 * 1024  # the largest evidence file taken
 
 Link = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=r"^https?://\S+$"), LINE_CHECK
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), LINE_CHECK, *pattern_check(r"^https?://\S+$")
 ]
 
 

@@ -1,0 +1,120 @@
+"""Facts stored with each data subject's personal text encrypted under that subject's own key.
+
+The mapper writes a fact as its JSON with every personal text (domain/personal.py) taken out and
+left as null, and beside it one sealed box per data subject: the subject's texts, encrypted with
+AES-256-GCM under the subject's data key (infra/keys.py), bound to the fact's aggregate, version
+and subject so a box cannot be moved to another fact. Where each text stood is kept in the clear
+(field names and list indices only), so a fact whose subject's key was destroyed still decodes:
+its texts read as `ERASED`, with a short mark per subject so that two erased employees stay two,
+and the fact says which subjects it lost (`DomainEvent.erased`).
+
+Facts written before sealing (plain JSON) still read as they are.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections import defaultdict
+from typing import Any, Protocol
+from uuid import UUID
+
+from domain.bounds import from_log, from_log_json
+from domain.model import PydanticMapper
+from domain.personal import Path, Subject, personal_text
+from infra.keys import seal, unseal
+
+SEALED = "$sealed"
+FORMAT = 1
+ERASED = "⟨slettet⟩"
+"""What an erased text reads as (followed by a short mark of its subject)."""
+
+
+class Keyring(Protocol):
+    """Data keys by subject (infra/keys.py KeyStore)."""
+
+    def data_key(self, subject: str) -> bytes: ...
+
+    def existing_key(self, subject: str) -> bytes | None: ...
+
+
+def employee_digest_key(citizen_key: bytes) -> bytes:
+    """The key that turns an employee's user id into the name of their data subject: secret like the
+    citizen key, derived from it under a label of its own."""
+    return hmac.new(citizen_key, b"vaern employee data subject", hashlib.sha256).digest()
+
+
+class SealingMapper(PydanticMapper):
+    """A PydanticMapper that seals each data subject's personal text under the subject's key."""
+
+    keyring: Keyring
+    employee_key: bytes
+
+    @classmethod
+    def over(cls, mapper: PydanticMapper, keyring: Keyring, citizen_key: bytes) -> SealingMapper:
+        sealing = cls(transcoder=mapper.transcoder, compressor=mapper.compressor, cipher=mapper.cipher)
+        sealing.keyring, sealing.employee_key = keyring, employee_digest_key(citizen_key)
+        return sealing
+
+    def subject_id(self, subject: Subject) -> str:
+        """The key store's name for `subject`: an employee by a keyed digest of their user id, never the id."""
+        if subject.kind == "employee":
+            digest = hmac.new(self.employee_key, subject.id.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+            return f"employee:{digest}"
+        return f"{subject.kind}:{subject.id}"
+
+    def encode(self, domain_event: Any) -> bytes:
+        """The stored JSON of `domain_event`, its personal text sealed per subject."""
+        public = domain_event.model_dump(mode="json")
+        texts: dict[str, list[tuple[Path, str]]] = defaultdict(list)
+        for path, text, subject in personal_text(domain_event):
+            texts[self.subject_id(subject)].append((path, text))
+            _put(public, path, None)
+        boxes = {
+            subject: {"paths": [list(p) for p, _ in found], "box": self._box(domain_event, subject, [t for _, t in found])}
+            for subject, found in texts.items()
+        }
+        return json.dumps({SEALED: FORMAT, "public": public, "boxes": boxes}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    def _box(self, event: Any, subject: str, texts: list[str]) -> str:
+        plain = json.dumps(texts, ensure_ascii=False).encode("utf-8")
+        sealed = seal(self.keyring.data_key(subject), plain, _aad(event.originator_id, event.originator_version, subject))
+        return base64.b64encode(sealed).decode("ascii")
+
+    def decode(self, model: type[Any], stored_event: Any) -> Any:
+        """`stored_event` decoded as `model` (the event's class, or a model of some of its fields)."""
+        state = self.plain(stored_event.state)
+        if not state.startswith(b'{"' + SEALED.encode()):
+            return from_log_json(model, state)
+        data = json.loads(state)
+        public, erased = data["public"], []
+        for subject, box in data["boxes"].items():
+            key = self.keyring.existing_key(subject)
+            if key is None:
+                erased.append(subject)
+                texts = [_erased_text(subject)] * len(box["paths"])
+            else:
+                aad = _aad(stored_event.originator_id, stored_event.originator_version, subject)
+                texts = json.loads(unseal(key, base64.b64decode(box["box"]), aad))
+            for path, text in zip(box["paths"], texts):
+                _put(public, path, text)
+        event = from_log(model, public)
+        if erased and hasattr(event, "mark_erased"):
+            event.mark_erased(erased)
+        return event
+
+
+def _aad(originator_id: UUID, version: int, subject: str) -> bytes:
+    return f"{originator_id}/{version}/{subject}".encode("utf-8")
+
+
+def _erased_text(subject: str) -> str:
+    return f"{ERASED} {hashlib.sha256(subject.encode('utf-8')).hexdigest()[:8]}"
+
+
+def _put(data: Any, path: Path | list[str | int], value: Any) -> None:
+    for step in path[:-1]:
+        data = data[step]
+    data[path[-1]] = value
