@@ -7,7 +7,6 @@ class to another module must not break reading what was stored under it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -20,7 +19,7 @@ from eventsourcing.domain import (
 )
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.bounds import from_log_json
 from domain.values import Actor
@@ -36,15 +35,6 @@ class DomainEvent(BaseModel):
     timestamp: datetime = Field(default_factory=datetime_now_with_tzinfo)
     actor: Actor
     effective_at: datetime
-    _erased: frozenset[str] = PrivateAttr(default=frozenset())
-
-    @property
-    def erased(self) -> frozenset[str]:
-        """The data subjects whose personal text in this fact was erased (infra/sealing.py): it reads as a mark."""
-        return self._erased
-
-    def mark_erased(self, subjects: Iterable[str]) -> None:
-        self._erased = frozenset(subjects)
 
 
 class Aggregate(BaseAggregate[UUID]):

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from enum import Enum
-from typing import Any, NamedTuple
+from datetime import date, datetime, time
+from typing import Annotated, Any, NamedTuple, get_args, get_origin
+from uuid import UUID
 
 from eventsourcing.utils import resolve_topic
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from domain.contact_file.aggregate import ContactFile
 from domain.incident.aggregate import Incident
@@ -80,12 +82,11 @@ def personal_text(event: BaseModel) -> Iterator[tuple[Path, str, Subject]]:
 
 
 def _walk(value: Any, path: Path, owner: Subject) -> Iterator[tuple[Path, str, Subject]]:
-    if isinstance(value, BaseModel):
+    if isinstance(value, str):
+        if not isinstance(value, Enum):
+            yield path, value, owner
+    elif isinstance(value, BaseModel):
         yield from _fields(value, path, owner)
-    elif isinstance(value, Enum):
-        return
-    elif isinstance(value, str):
-        yield path, value, owner
     elif isinstance(value, (tuple, list)):
         for index, item in enumerate(value):
             yield from _walk(item, (*path, index), owner)
@@ -94,26 +95,40 @@ def _walk(value: Any, path: Path, owner: Subject) -> Iterator[tuple[Path, str, S
 def _fields(model: BaseModel, path: Path, owner: Subject) -> Iterator[tuple[Path, str, Subject]]:
     if isinstance(model, EMPLOYEE_VALUES):
         owner = Subject("employee", str(getattr(model, "user_id")))
-    public = _public(type(model))
-    for name in type(model).model_fields:
-        if name in public:
-            continue
+    for name in _plan(type(model)):
         value = getattr(model, name)
         if name in EMPLOYEE_ID_FIELDS:
-            ids = value if isinstance(value, (tuple, list)) else (value,)
-            at = (lambda i: (*path, name, i)) if isinstance(value, (tuple, list)) else (lambda i: (*path, name))
-            yield from ((at(i), user_id, Subject("employee", user_id)) for i, user_id in enumerate(ids))
+            if isinstance(value, str):
+                yield (*path, name), value, Subject("employee", value)
+            else:
+                yield from (((*path, name, i), user_id, Subject("employee", user_id)) for i, user_id in enumerate(value))
         else:
             yield from _walk(value, (*path, name), owner)
 
 
-_PUBLIC_CACHE: dict[type, frozenset[str]] = {}
+_PLANS: dict[type, tuple[str, ...]] = {}
 
 
-def _public(model: type[BaseModel]) -> frozenset[str]:
-    """The public text fields of `model`: those declared for it or for any class it derives from."""
-    found = _PUBLIC_CACHE.get(model)
-    if found is None:
-        found = frozenset().union(*(fields for cls, fields in PUBLIC_TEXT.items() if issubclass(model, cls)))
-        _PUBLIC_CACHE[model] = found
-    return found
+def _plan(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of `model` that may hold personal text: not declared public (for it or a class it
+    derives from), and of a type that can hold text (ids, times, numbers and enumerations cannot)."""
+    plan = _PLANS.get(model)
+    if plan is None:
+        public = frozenset().union(*(fields for cls, fields in PUBLIC_TEXT.items() if issubclass(model, cls)))
+        plan = tuple(
+            name for name, info in model.model_fields.items() if name not in public and _may_hold_text(info.annotation)
+        )
+        _PLANS[model] = plan
+    return plan
+
+
+_NO_TEXT = (UUID, datetime, date, time, bool, int, float, Enum, AwareDatetime)
+
+
+def _may_hold_text(annotation: Any) -> bool:
+    if get_origin(annotation) is Annotated:
+        return _may_hold_text(get_args(annotation)[0])
+    if isinstance(annotation, type) and not get_args(annotation):
+        return not issubclass(annotation, _NO_TEXT)
+    args = get_args(annotation)
+    return not args or any(_may_hold_text(arg) for arg in args if arg is not type(None) and arg is not Ellipsis)

@@ -5,8 +5,8 @@ left as null, and beside it one sealed box per data subject: the subject's texts
 AES-256-GCM under the subject's data key (infra/keys.py), bound to the fact's aggregate, version
 and subject so a box cannot be moved to another fact. Where each text stood is kept in the clear
 (field names and list indices only), so a fact whose subject's key was destroyed still decodes:
-its texts read as `ERASED`, with a short mark per subject so that two erased employees stay two,
-and the fact says which subjects it lost (`DomainEvent.erased`).
+its texts read as `ERASED` with a short mark per subject (`erased_text`), so that two erased
+employees stay two.
 
 Facts written before sealing (plain JSON) still read as they are.
 """
@@ -51,19 +51,24 @@ class SealingMapper(PydanticMapper):
 
     keyring: Keyring
     employee_key: bytes
+    _employees: dict[str, str]
 
     @classmethod
     def over(cls, mapper: PydanticMapper, keyring: Keyring, citizen_key: bytes) -> SealingMapper:
         sealing = cls(transcoder=mapper.transcoder, compressor=mapper.compressor, cipher=mapper.cipher)
         sealing.keyring, sealing.employee_key = keyring, employee_digest_key(citizen_key)
+        sealing._employees = {}  # user id -> subject: there are a few thousand employees at most
         return sealing
 
     def subject_id(self, subject: Subject) -> str:
         """The key store's name for `subject`: an employee by a keyed digest of their user id, never the id."""
-        if subject.kind == "employee":
+        if subject.kind != "employee":
+            return f"{subject.kind}:{subject.id}"
+        found = self._employees.get(subject.id)
+        if found is None:
             digest = hmac.new(self.employee_key, subject.id.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
-            return f"employee:{digest}"
-        return f"{subject.kind}:{subject.id}"
+            found = self._employees[subject.id] = f"employee:{digest}"
+        return found
 
     def encode(self, domain_event: Any) -> bytes:
         """The stored JSON of `domain_event`, its personal text sealed per subject."""
@@ -89,28 +94,25 @@ class SealingMapper(PydanticMapper):
         if not state.startswith(b'{"' + SEALED.encode()):
             return from_log_json(model, state)
         data = json.loads(state)
-        public, erased = data["public"], []
+        public = data["public"]
         for subject, box in data["boxes"].items():
             key = self.keyring.existing_key(subject)
             if key is None:
-                erased.append(subject)
-                texts = [_erased_text(subject)] * len(box["paths"])
+                texts = [erased_text(subject)] * len(box["paths"])
             else:
                 aad = _aad(stored_event.originator_id, stored_event.originator_version, subject)
                 texts = json.loads(unseal(key, base64.b64decode(box["box"]), aad))
             for path, text in zip(box["paths"], texts):
                 _put(public, path, text)
-        event = from_log(model, public)
-        if erased and hasattr(event, "mark_erased"):
-            event.mark_erased(erased)
-        return event
+        return from_log(model, public)
 
 
 def _aad(originator_id: UUID, version: int, subject: str) -> bytes:
     return f"{originator_id}/{version}/{subject}".encode("utf-8")
 
 
-def _erased_text(subject: str) -> str:
+def erased_text(subject: str) -> str:
+    """What each text of `subject` reads as once the subject's key is destroyed."""
     return f"{ERASED} {hashlib.sha256(subject.encode('utf-8')).hexdigest()[:8]}"
 
 
