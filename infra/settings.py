@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     )
     telephony_group_id: str = "vaern-telephony-reference"
     log_level: str = "INFO"
+    retention_years: int = Field(
+        5, ge=1, le=100, description="how long a citizen's data is kept after nothing about them is going on any"
+        " more (years); `vaern retention due` lists whose period has passed, for a person to authorise erasure"
+    )
     statistics_min_cell: int = Field(
         5, ge=3, description="published statistics mask counts from 1 up to one below this (Danish practice: 5)"
     )
