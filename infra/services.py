@@ -19,6 +19,7 @@ from infra.settings import Settings
 from projections.freshness import Freshness, assess
 from projections.front_desk import FrontDeskView
 from projections.incident_index import IncidentIndexView
+from projections.number_keys import phone_routing_key
 from projections.phone_routing import PhoneRoutingView
 from projections.positions import STOPPED, WAITING, Follower, current_position, followers, now, register
 from projections.restriction_schedule import RestrictionScheduleView
@@ -78,7 +79,9 @@ class Services:
         app = build_application(settings)
         db = open_database(settings.database_url, settings.sqlite_path, settings.database_pool_size)
         services = cls(settings=settings, app=app, db=db, events=EventLog(app, settings))
-        services.statistics.key = statistics_key(settings.citizen_key.get_secret_value())
+        citizen_key = settings.citizen_key.get_secret_value()
+        services.statistics.key = statistics_key(citizen_key)
+        services.phone_routing.key = phone_routing_key(citizen_key)
         for view in services.views.values():
             register(db, view.name)
             with db.transaction() as cur:
