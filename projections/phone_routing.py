@@ -127,13 +127,7 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
         if _holds_numbers_in_clear(cur):
             log.warning("view %s held phone numbers in clear: its tables are dropped and it is built again"
                         " from the first event; lookups answer 'cannot tell' until it has caught up", NAME)
-            for table in self.tables:
-                cur.execute(f"DROP TABLE IF EXISTS {table}")
-            cur.execute(
-                "UPDATE vaern_positions SET position = 0, updated_at = %s, state = NULL, error = NULL,"
-                " stopped_at = NULL, alive_at = NULL, current_at = NULL WHERE name = %s",
-                (now(), NAME),
-            )
+            _start_again(cur, self.tables)
         super().create_tables(cur)
 
     def writes(self, event: Any, position: int) -> list[Write]:
@@ -209,6 +203,19 @@ def _holds_numbers_in_clear(cur: Cursor) -> bool:
         "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
         " AND table_name = 'phone_routing_numbers' AND column_name = 'number'"
     ).fetchone() is not None
+
+
+def _start_again(cur: Cursor, tables: tuple[str, ...]) -> None:
+    """Drops the view's tables and sets its position back to 0, as if it had never run."""
+    if cur_dialect(cur) == "sqlite":  # the dropped rows' bytes are overwritten, not left in free pages
+        cur.execute("PRAGMA secure_delete = ON")
+    for table in tables:
+        cur.execute(f"DROP TABLE IF EXISTS {table}")
+    cur.execute(
+        "UPDATE vaern_positions SET position = 0, updated_at = %s, state = NULL, error = NULL,"
+        " stopped_at = NULL, alive_at = NULL, current_at = NULL WHERE name = %s",
+        (now(), NAME),
+    )
 
 
 def _terms(row: tuple[Any, ...]) -> tuple[str, datetime, datetime, Any]:
