@@ -3,9 +3,10 @@
 Numbers are held only as keyed digests (projections/number_keys.py): `phone_routing_numbers` maps a
 number's digest to the citizens who registered it, and a lookup finds its rows by the digest of the
 number asked about. A table from before, with a `number` column holding numbers in clear, is not
-migrated (the digests cannot be made without the numbers' events): creating the tables drops both
-of the view's tables and sets its position back to 0, so its runner builds it again from the first
-event. Meanwhile lookups answer "cannot tell" (the view is behind), never "open".
+migrated but rebuilt, as a view is after any change to how it applies events (no one-off
+conversion code to keep right): creating the tables drops both of the view's tables and sets its
+position back to 0, so its runner builds it again from the first event. Meanwhile lookups answer
+"cannot tell" (the view is behind), never "open".
 """
 
 from __future__ import annotations
