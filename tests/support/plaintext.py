@@ -2,10 +2,10 @@
 
 `find_plaintext(db, values)` reads every row of every table of a PostgreSQL database (every
 schema but pg_catalog, information_schema and PostgreSQL's own toast and temporary schemas; the
-columns of a text type, json/jsonb, xml, arrays of those, and bytea) or of a SQLite file (every
-table, every column holding text or a blob: SQLite keeps any value in any column), and returns
-where each value was found, as (table, column, value). PostgreSQL tables outside `public` are
-named with their schema.
+columns of a text type, json/jsonb, xml, arrays of these (as text), and bytea) or of a SQLite
+file (every table, every column holding text or a blob: SQLite keeps any value in any column),
+and returns where each value was found, as (table, column, value). PostgreSQL tables outside
+`public` are named with their schema.
 
 A value is looked for as it is and in the forms it is commonly stored in: JSON-escaped (with and
 without non-ASCII escaped), a CPR number with and without its dash, a phone number in E.164
