@@ -4,35 +4,28 @@ Each data subject ("citizen:<uuid>", "incident:<uuid>", ...: opaque strings, nev
 its own random 32-byte data key. Data keys are stored wrapped (AES-256-GCM) under the master key
 from the settings, in `vaern_data_keys` in the view database. Destroying a subject's key makes
 everything sealed under it unreadable for good: that is how its data is erased without rewriting
-the append-only event log.
+the append-only event log. Sealing and the master key are in infra/sealing.py, re-exported here.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import os
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Protocol
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from infra.database import Cursor, Database
 from infra.key_cache import KeyCache
-from infra.settings import PLACEHOLDER_PREFIX, Settings
+from infra.sealing import KEY_BYTES, MasterKey, UnsealError, seal, unseal
+from infra.settings import Settings
 
-KEY_BYTES = 32
-NONCE_BYTES = 12
-TAG_BYTES = 16
-_CHECK = b"vaern master key check v1"  # sealed under each master key in use, to recognise a wrong one
+__all__ = [
+    "KeyDestroyed", "KeyStore", "Keys", "MasterKey", "MemoryKeyStore", "UnsealError", "WrongMasterKey",
+    "citizen_subject", "incident_subject", "seal", "unseal",
+]
 _BINARY = {"postgresql": "BYTEA", "sqlite": "BLOB"}
-
-
-class UnsealError(ValueError):
-    """Sealed bytes that do not open: a wrong key, other associated data, or altered bytes."""
 
 
 class KeyDestroyed(LookupError):
@@ -55,71 +48,6 @@ def citizen_subject(citizen_ref: object) -> str:
 def incident_subject(incident_id: object) -> str:
     """The subject an incident's data is sealed under (its evidence)."""
     return f"incident:{incident_id}"
-
-
-def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
-    """AES-256-GCM: a random 12-byte nonce followed by the ciphertext and its tag; `aad` is bound, not stored."""
-    if len(key) != KEY_BYTES:
-        raise ValueError(f"an AES-256 key is {KEY_BYTES} bytes, not {len(key)}")
-    nonce = os.urandom(NONCE_BYTES)
-    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
-
-
-def unseal(key: bytes, sealed: bytes, aad: bytes) -> bytes:
-    """The plaintext `seal` sealed; UnsealError if the key or `aad` is not the one used, or a byte changed."""
-    if len(key) != KEY_BYTES:
-        raise ValueError(f"an AES-256 key is {KEY_BYTES} bytes, not {len(key)}")
-    if len(sealed) < NONCE_BYTES + TAG_BYTES:
-        raise UnsealError("too short to be sealed bytes")
-    try:
-        return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
-    except InvalidTag:
-        raise UnsealError("the sealed bytes do not open: a wrong key, other associated data, or altered bytes") from None
-
-
-class MasterKey:
-    """The key that wraps data keys; known by `id`, a short digest that tells keys apart without revealing them."""
-
-    def __init__(self, key: bytes) -> None:
-        if len(key) != KEY_BYTES:
-            raise ValueError(f"a master key is {KEY_BYTES} bytes, not {len(key)}")
-        self._key = key
-        self.id = hashlib.sha256(b"vaern master key id\x00" + key).hexdigest()[:16]
-
-    @classmethod
-    def from_text(cls, text: str) -> MasterKey:
-        """From base64 of 32 bytes; a development placeholder (refused elsewhere by the settings) is hashed to one."""
-        if text.startswith(PLACEHOLDER_PREFIX):
-            return cls(hashlib.sha256(text.encode("utf-8")).digest())
-        return cls(base64.b64decode(text, validate=True))
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> MasterKey:
-        return cls.from_text(settings.master_key.get_secret_value())
-
-    @classmethod
-    def previous(cls, settings: Settings) -> list[MasterKey]:
-        """The earlier master keys named during a rotation (VAERN_PREVIOUS_MASTER_KEYS)."""
-        return [cls.from_text(text) for text in settings.previous_master_key_texts]
-
-    def wrap(self, data_key: bytes, subject: str) -> bytes:
-        return seal(self._key, data_key, subject.encode("utf-8"))
-
-    def unwrap(self, wrapped: bytes, subject: str) -> bytes:
-        return unseal(self._key, wrapped, subject.encode("utf-8"))
-
-    def check_value(self) -> bytes:
-        """A known constant sealed under this key: stored, it later tells this key from a wrong one."""
-        return seal(self._key, _CHECK, self.id.encode("ascii"))
-
-    def opens(self, check_value: bytes) -> bool:
-        try:
-            return unseal(self._key, check_value, self.id.encode("ascii")) == _CHECK
-        except UnsealError:
-            return False
-
-    def __repr__(self) -> str:
-        return f"MasterKey(id={self.id!r})"
 
 
 class Keys(Protocol):
@@ -186,12 +114,12 @@ class KeyStore:
             return key
         if self.destroyed(subject):
             raise KeyDestroyed(subject)
+        wrapped = self.master.wrap(AESGCM.generate_key(bit_length=8 * KEY_BYTES), subject)
         with self.db.transaction() as cur:
-            fresh = AESGCM.generate_key(bit_length=8 * KEY_BYTES)
             cur.execute(
                 "INSERT INTO vaern_data_keys (subject, wrapped, master_key_id, created_at) VALUES (%s, %s, %s, %s)"
                 " ON CONFLICT (subject) DO NOTHING",
-                (subject, self.master.wrap(fresh, subject), self.master.id, self._now()),
+                (subject, wrapped, self.master.id, self._now()),
             )
             row = self._row(cur, subject)  # ours, or the one a concurrent first use committed
         key = self._unwrapped(subject, row)
@@ -206,7 +134,7 @@ class KeyStore:
             return key
         with self.db.transaction(write=False) as cur:
             row = self._row(cur, subject)
-        return self._unwrapped(subject, row) if row is not None else None
+        return self._unwrapped(subject, row)
 
     def destroy(self, subject: str) -> None:
         """Overwrites the wrapped key with NULL and records when; a never-created key is recorded destroyed too."""
@@ -221,6 +149,7 @@ class KeyStore:
         self.cache.put(subject, None)
 
     def destroyed(self, subject: str) -> bool:
+        """Whether the subject's key was destroyed (False for one never made)."""
         found, key = self.cache.get(subject)
         if found and key is None:
             return True
@@ -231,7 +160,8 @@ class KeyStore:
         """Wraps every data key under `new`, one row per transaction (safe to stop and run again); the events
         and documents sealed under the data keys are untouched. Returns how many keys were rewrapped."""
         self._masters[new.id] = new
-        self._record_check(new)
+        with self.db.transaction() as cur:
+            self._record_check(cur, new)
         total = self.db.read(
             "SELECT COUNT(*) FROM vaern_data_keys WHERE wrapped IS NOT NULL AND master_key_id <> %s", (new.id,)
         )[0][0]
@@ -286,33 +216,42 @@ class KeyStore:
         return self._masters[key_id]
 
     def _check_master_keys(self) -> None:
-        """Refuses master keys that do not open the stored keys; records the check value of a new master key."""
-        with self.db.transaction(write=False) as cur:
+        """Refuses master keys that do not open the stored keys; records the check value of a new master key.
+
+        One transaction, and on PostgreSQL a lock that processes starting at once take in turn: of two
+        processes setting up an empty database with different master keys, the second is refused.
+        """
+        with self.db.transaction() as cur:
+            if self.db.dialect == "postgresql":
+                cur.execute("LOCK TABLE vaern_master_key_checks IN SHARE ROW EXCLUSIVE MODE")
             in_use = {r[0] for r in cur.execute(
                 "SELECT DISTINCT master_key_id FROM vaern_data_keys WHERE master_key_id IS NOT NULL").fetchall()}
-            checks = dict(cur.execute("SELECT key_id, check_value FROM vaern_master_key_checks").fetchall())
+            checks = {key_id: bytes(value) for key_id, value in cur.execute(
+                "SELECT key_id, check_value FROM vaern_master_key_checks").fetchall()}
+            self._refuse_wrong_master_keys(in_use, checks)
+            if self.master.id not in checks:
+                self._record_check(cur, self.master)
+
+    def _refuse_wrong_master_keys(self, in_use: set[str], checks: dict[str, bytes]) -> None:
         configured = ", ".join(self._masters)
         if missing := sorted(in_use - set(self._masters)):
             raise WrongMasterKey(
                 f"data keys are wrapped under master key(s) {', '.join(missing)}, but the configured master keys"
                 f" are {configured}: set VAERN_MASTER_KEY (and, during a rotation, VAERN_PREVIOUS_MASTER_KEYS) right"
             )
-        opened = [key_id for key_id, value in checks.items() if key_id in self._masters]
-        if any(not self._masters[key_id].opens(bytes(checks[key_id])) for key_id in opened) or (checks and not opened):
+        opened = [key_id for key_id in checks if key_id in self._masters]
+        if any(not self._masters[key_id].opens(checks[key_id]) for key_id in opened) or (checks and not opened):
             raise WrongMasterKey(
                 f"this database's data keys were set up under master key(s) {', '.join(sorted(checks))}; the"
                 f" configured master keys ({configured}) are not those"
             )
-        if self.master.id not in checks:
-            self._record_check(self.master)
 
-    def _record_check(self, master: MasterKey) -> None:
-        with self.db.transaction() as cur:
-            cur.execute(
-                "INSERT INTO vaern_master_key_checks (key_id, check_value, created_at) VALUES (%s, %s, %s)"
-                " ON CONFLICT (key_id) DO NOTHING",
-                (master.id, master.check_value(), self._now()),
-            )
+    def _record_check(self, cur: Cursor, master: MasterKey) -> None:
+        cur.execute(
+            "INSERT INTO vaern_master_key_checks (key_id, check_value, created_at) VALUES (%s, %s, %s)"
+            " ON CONFLICT (key_id) DO NOTHING",
+            (master.id, master.check_value(), self._now()),
+        )
 
     def _forget_unused_checks(self, new: MasterKey) -> None:
         """After a rotation, an earlier master key that wraps no data key is no longer accepted at start."""

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from infra.database import open_database
 from infra.key_cache import KeyCache
-from infra.keys import KeyDestroyed, KeyStore, MasterKey, WrongMasterKey
+from infra.keys import KeyDestroyed, KeyStore, MasterKey, WrongMasterKey, ddl
 from infra.services import Services
 
 OLD_RAW, NEW_RAW = bytes(range(32)), bytes(range(100, 132))
@@ -113,6 +113,28 @@ def test_a_wrong_master_key_is_refused_at_start_not_found_later_as_unreadable_da
         cur.execute("UPDATE vaern_master_key_checks SET check_value = %s", (NEW.check_value(),))
     with pytest.raises(WrongMasterKey):
         KeyStore(db, OLD)
+
+
+def test_of_processes_setting_up_an_empty_database_with_different_master_keys_one_is_refused(db):
+    with db.transaction() as cur:  # the tables, as a deployment's first start makes them
+        for statement in ddl(db.dialect):
+            cur.execute(statement)
+    start, built, refused = threading.Barrier(6), [], []
+
+    def build(master: MasterKey) -> None:
+        start.wait()
+        try:
+            built.append(KeyStore(db, master).master.id)
+        except WrongMasterKey:
+            refused.append(master.id)
+
+    threads = [threading.Thread(target=build, args=(key,)) for key in (OLD, NEW) * 3]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(built)) == 1 and len(built) == 3 and set(refused) == {OLD.id, NEW.id} - set(built)
+    assert rows(db, "SELECT key_id FROM vaern_master_key_checks") == [(built[0],)]
 
 
 def test_during_a_rotation_keys_under_the_earlier_master_key_are_read_and_new_ones_wrapped_under_the_new(db):
