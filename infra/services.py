@@ -14,6 +14,7 @@ from infra.blobs import BlobStore
 from infra.database import Database, open_database
 from infra.letters import LetterDesk
 from infra.eventstore import EventLog, build_application
+from infra.keys import KeyStore
 from infra.scheduler import ExpiryScheduler
 from infra.settings import Settings
 from projections.freshness import Freshness, assess
@@ -61,6 +62,7 @@ class Services:
     scheduler: ExpiryScheduler | None = None
     routing_states: RoutingStatesView = field(init=False)
     freshness: Freshness = field(init=False)
+    keys: KeyStore = field(init=False)
     blobs: BlobStore = field(init=False)
     access: AccessLog = field(init=False)
     letters: LetterDesk = field(init=False)
@@ -70,7 +72,8 @@ class Services:
         limit = timedelta(seconds=self.settings.view_max_staleness_seconds)
         self.freshness = Freshness(self.events.head_sql(), limit)
         self.front_desk.freshness = self.phone_routing.freshness = self.freshness
-        self.blobs = BlobStore(self.db)
+        self.keys = KeyStore.from_settings(self.db, self.settings)  # refuses a wrong master key at start
+        self.blobs = BlobStore(self.db, self.keys)
         self.access = AccessLog(self.db, self.settings.citizen_key.get_secret_value().encode("utf-8"))
         self.letters = LetterDesk(self.app, self.blobs)
 
