@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.security import InvalidToken
-from infra.blobs import BlobCorrupted
+from infra.blobs import BlobCorrupted, BlobErased
+from infra.keys import KeyDestroyed
 from domain.errors import NotFound, RuleViolation, VersionConflict
 from infra.services import ViewNotCaughtUp
 from projections.freshness import ViewBehind
@@ -138,6 +139,19 @@ async def _corrupted(_: Request, exc: BlobCorrupted) -> JSONResponse:
     return problem(500, "Stored document corrupted", "the stored bytes no longer match their hash")
 
 
+ERASED_TYPE = "urn:vaern:problem:erased"
+ERASED_DESCRIPTION = (
+    f"the document was erased (the key it was encrypted under is destroyed) and is gone for good; `type` is {ERASED_TYPE}"
+)
+
+
+async def _erased(_: Request, exc: BlobErased | KeyDestroyed) -> JSONResponse:
+    return problem(
+        410, "Erased", "erased for good: the key its data was encrypted under has been destroyed",
+        type=ERASED_TYPE,
+    )
+
+
 async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=getattr(exc, "headers", None))
 
@@ -155,6 +169,8 @@ def install(app: FastAPI) -> None:
         (ViewNotCaughtUp, _not_caught_up),
         (ViewBehind, _behind),
         (BlobCorrupted, _corrupted),
+        (BlobErased, _erased),
+        (KeyDestroyed, _erased),
         (StarletteHTTPException, _http),
     ):
         app.add_exception_handler(error, handler)  # type: ignore[arg-type]

@@ -45,7 +45,8 @@ class Write:
     status_code: int = status.HTTP_200_OK
     if_match: bool = True  # whether the route takes If-Match as the version the caller last saw
     tags: list[str] | None = None  # the OpenAPI tags, if not the router's
-    check: Callable[[Any, Any], None] | None = None  # (body, services): refuses before the command is sent
+    # (body, services, path ids): refuses before the command is sent
+    check: Callable[[Any, Any, dict[str, Any]], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def _endpoint(write: Write, ids: list[str], receipts: Receipts) -> Callable[...,
     def endpoint(**given: Any) -> BaseModel:
         caller, body, services = given["caller"], given.get("body"), given["services"]
         if write.check is not None:
-            write.check(body, services)
+            write.check(body, services, {name: given[name] for name in ids})
         targets = {name: given[name] for name in ids} | {"actor": caller.actor}
         targets |= {"official": caller.official} if signed else {}
         targets |= {"expected_version": given["version"]} if write.if_match else {}

@@ -1,8 +1,11 @@
 """A content-addressed store of documents (issued letters, incident evidence) in the view database.
 
 A blob is kept under the SHA-256 of its bytes, so the hash an event carries names exactly one
-document. Rows are only ever inserted: storing the same bytes again changes nothing, and bytes that
-no longer match their hash are reported as corruption, never served.
+document. Its bytes are sealed (AES-256-GCM) under the data key of the subject it belongs to (a
+citizen for a letter, an incident for evidence): destroying that key erases the document, which then
+reads as BlobErased. A blob is only ever inserted, or sealed again under its owner's key; bytes that
+no longer open or no longer match their hash are reported as corruption, never served. Rows stored
+before documents were sealed (no subject) are read as they are.
 """
 
 from __future__ import annotations
@@ -14,13 +17,22 @@ from datetime import datetime, timezone
 
 from domain.errors import NotFound, RuleViolation
 from infra.database import Cursor, Database
+from infra.keys import Keys, UnsealError, seal, unseal
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _CONTENT_TYPE = {"postgresql": "BYTEA", "sqlite": "BLOB"}
 
 
 class BlobCorrupted(RuntimeError):
-    """Stored bytes do not match the hash they are stored under."""
+    """Stored bytes do not open under their key or do not match the hash they are stored under."""
+
+
+class BlobErased(LookupError):
+    """The document was erased: the key of the subject it belonged to was destroyed."""
+
+    def __init__(self, sha256: str) -> None:
+        super().__init__(f"the document {sha256} was erased")
+        self.sha256 = sha256
 
 
 def sha256_hex(content: bytes) -> str:
@@ -34,45 +46,101 @@ def ddl(dialect: str) -> str:
         " media_type TEXT NOT NULL,"
         " size BIGINT NOT NULL,"
         f" content {_CONTENT_TYPE[dialect]} NOT NULL,"
-        " stored_at TIMESTAMPTZ NOT NULL)"
+        " stored_at TIMESTAMPTZ NOT NULL,"
+        " subject TEXT)"  # whose data key seals `content`; NULL: stored in plain before sealing began
     )
 
 
-class BlobStore:
-    """Documents by SHA-256 on PostgreSQL or SQLite; creates its table when built."""
+def _add_subject_column(cur: Cursor, dialect: str) -> None:
+    """Gives a table made before documents were sealed its `subject` column."""
+    if dialect == "postgresql":
+        cur.execute("ALTER TABLE vaern_blobs ADD COLUMN IF NOT EXISTS subject TEXT")
+    elif "subject" not in {row[1] for row in cur.execute("PRAGMA table_info(vaern_blobs)").fetchall()}:
+        cur.execute("ALTER TABLE vaern_blobs ADD COLUMN subject TEXT")
 
-    def __init__(self, db: Database, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
-        self.db = db
+
+def _aad(digest: str, subject: str) -> bytes:
+    """Binds the sealed bytes to their hash and owner: a row's content cannot be swapped for another's."""
+    return f"vaern blob {digest} {subject}".encode()
+
+
+class BlobStore:
+    """Documents by SHA-256 on PostgreSQL or SQLite, sealed under `keys`; creates its table when built."""
+
+    def __init__(
+        self, db: Database, keys: Keys, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    ) -> None:
+        self.db, self.keys = db, keys
         self._now = now
         with db.transaction() as cur:
             cur.execute(ddl(db.dialect))
+            _add_subject_column(cur, db.dialect)
 
-    def put(self, content: bytes, media_type: str) -> str:
-        """Stores `content` unless present and returns its SHA-256 (hex); the first media type stored stays."""
+    def put(self, content: bytes, media_type: str, *, subject: str) -> str:
+        """Stores `content` sealed under `subject`'s key unless present, and returns its SHA-256 (hex).
+
+        The first media type and subject stored stay; a document whose subject's key was destroyed is
+        stored anew under `subject`. KeyDestroyed if `subject`'s own key was destroyed.
+        """
         if not media_type.strip():
             raise ValueError("a blob has a media type")
+        if not subject:
+            raise ValueError("a blob belongs to a subject")
         digest = sha256_hex(content)
+        row = (media_type.strip(), len(content), self._sealed(content, digest, subject), self._now(), subject, digest)
         with self.db.transaction() as cur:
             cur.execute(
-                "INSERT INTO vaern_blobs (sha256, media_type, size, content, stored_at) VALUES (%s, %s, %s, %s, %s)"
-                " ON CONFLICT (sha256) DO NOTHING",
-                (digest, media_type.strip(), len(content), content, self._now()),
+                "INSERT INTO vaern_blobs (media_type, size, content, stored_at, subject, sha256)"
+                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (sha256) DO NOTHING",
+                row,
             )
-            if cur.rowcount == 0:
-                self._verified(cur, digest)
+            inserted = cur.rowcount == 1
+        if not inserted:
+            try:
+                self.get(digest)
+            except BlobErased:
+                self._replace(digest, row)
         return digest
 
+    def put_upload(self, content: bytes, media_type: str) -> str:
+        """Stores a file not yet attached to anything, sealed under a key of its own until `claim`ed."""
+        return self.put(content, media_type, subject=self.upload_subject(sha256_hex(content)))
+
+    @staticmethod
+    def upload_subject(digest: str) -> str:
+        return f"upload:{digest}"
+
+    def claim(self, sha256: str, subject: str) -> None:
+        """Seals an unclaimed upload (or a plain row from before sealing) under `subject`'s key instead.
+
+        A document already sealed under another subject's key stays there: the first owner's key governs.
+        """
+        digest = self._key(sha256)
+        content, _, owner = self._row(digest)
+        if owner == subject or owner not in (None, self.upload_subject(digest)):
+            return
+        sealed = self._sealed(self._opened(digest, content, owner), digest, subject)
+        same_owner = "subject IS NULL" if owner is None else "subject = %s"
+        with self.db.transaction() as cur:
+            cur.execute(
+                f"UPDATE vaern_blobs SET content = %s, subject = %s WHERE sha256 = %s AND {same_owner}",
+                (sealed, subject, digest) + (() if owner is None else (owner,)),
+            )
+
     def get(self, sha256: str) -> tuple[bytes, str]:
-        """The stored bytes and media type, checked against the hash; NotFound if none is stored."""
-        with self.db.transaction(write=False) as cur:
-            return self._verified(cur, self._key(sha256))
+        """The stored bytes, opened and checked against the hash, and the media type.
+
+        NotFound if none is stored, BlobErased if its subject's key was destroyed, else BlobCorrupted.
+        """
+        digest = self._key(sha256)
+        content, media_type, subject = self._row(digest)
+        return self._opened(digest, content, subject), media_type
 
     def exists(self, sha256: str) -> bool:
         key = sha256.strip().lower()
         if not _SHA256.match(key):
             return False
-        with self.db.transaction(write=False) as cur:
-            return cur.execute("SELECT 1 FROM vaern_blobs WHERE sha256 = %s", (key,)).fetchone() is not None
+        return bool(self.db.read("SELECT 1 FROM vaern_blobs WHERE sha256 = %s", (key,)))
 
     def _key(self, sha256: str) -> str:
         key = sha256.strip().lower()
@@ -80,14 +148,39 @@ class BlobStore:
             raise NotFound(f"no document {sha256!r}: not a SHA-256 hash")
         return key
 
-    def _verified(self, cur: Cursor, digest: str) -> tuple[bytes, str]:
-        row = cur.execute("SELECT content, media_type FROM vaern_blobs WHERE sha256 = %s", (digest,)).fetchone()
-        if row is None:
+    def _row(self, digest: str) -> tuple[bytes, str, str | None]:
+        rows = self.db.read("SELECT content, media_type, subject FROM vaern_blobs WHERE sha256 = %s", (digest,))
+        if not rows:
             raise NotFound(f"no document {digest}")
-        content = bytes(row[0])
+        content, media_type, subject = rows[0]
+        return bytes(content), str(media_type), subject
+
+    def _sealed(self, content: bytes, digest: str, subject: str) -> bytes:
+        return seal(self.keys.data_key(subject), content, _aad(digest, subject))
+
+    def _opened(self, digest: str, content: bytes, subject: str | None) -> bytes:
+        if subject is not None:
+            key = self.keys.existing_key(subject)
+            if key is None and self.keys.destroyed(subject):
+                raise BlobErased(digest)
+            if key is None:
+                raise BlobCorrupted(f"the document stored under {digest} has no data key")
+            try:
+                content = unseal(key, content, _aad(digest, subject))
+            except UnsealError:
+                raise BlobCorrupted(f"the document stored under {digest} does not open under its key") from None
         if sha256_hex(content) != digest:
             raise BlobCorrupted(f"the document stored under {digest} does not match its hash")
-        return content, str(row[1])
+        return content
+
+    def _replace(self, digest: str, row: tuple[object, ...]) -> None:
+        """Stores an erased document anew: its former subject's key is gone, the bytes are given again."""
+        with self.db.transaction() as cur:
+            cur.execute(
+                "UPDATE vaern_blobs SET media_type = %s, size = %s, content = %s, stored_at = %s, subject = %s"
+                " WHERE sha256 = %s",
+                row,
+            )
 
     def require(self, sha256: str, media_type: str, size: int) -> None:
         """Refuses a reference to a file that was not stored as described."""

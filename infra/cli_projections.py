@@ -6,14 +6,11 @@ import json
 import logging
 import signal
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any, Optional
 
 import typer
 
-from infra.cli_settings import command_settings
+from infra.cli_settings import command_settings, progress_bar
 
 log = logging.getLogger("vaern")
 projections = typer.Typer(help="The views and the relay: where each is in the event log.", no_args_is_help=True)
@@ -166,7 +163,7 @@ def projections_rebuild(
     signal.signal(signal.SIGTERM, _interrupt)  # stopped like Ctrl-C: the rebuild's tables are discarded
     done = None
     try:
-        with _progress_bar(name) as progress:
+        with progress_bar(f"rebuilding {name}", "events") as progress:
             done = rebuild(services.views[name], services.events, services.db, batch_size, progress)
     except (ProjectionFailed, RebuildRefused, RebuildLost, SwitchFailed) as error:
         print(f"rebuild of {name} failed, the live view is unchanged: {error}", file=sys.stderr)
@@ -187,47 +184,3 @@ def projections_rebuild(
     rate = done.applied / done.seconds if done.seconds else 0.0
     print(f"rebuilt {name}: {done.applied} events in {done.seconds:.1f} s ({rate:,.0f} events/s);"
           f" live at position {done.position}")
-
-
-@contextmanager
-def _progress_bar(name: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on standard error (events done of the head, rate, time left)."""
-    try:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-    except ImportError:  # rich comes with typer; without it, a plain line now and then
-        yield _plain_progress(name)
-        return
-    bar = Progress(
-        TextColumn(f"rebuilding {name}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]} events/s"),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-    )
-    task = bar.add_task(name, total=None, rate="-")
-    with bar:
-        def update(position: int, head: int) -> None:
-            speed = bar.tasks[0].speed
-            bar.update(task, completed=position, total=head, rate=f"{speed:,.0f}" if speed else "-")
-
-        yield update
-
-
-def _plain_progress(name: str) -> Callable[[int, int], None]:
-    started, last = time.monotonic(), [0.0]
-
-    def update(position: int, head: int) -> None:
-        now = time.monotonic()
-        if now - last[0] < 2 and position < head:
-            return
-        last[0] = now
-        rate = position / (now - started) if now > started else 0.0
-        left = (head - position) / rate if rate else 0.0
-        print(f"rebuilding {name}: {position}/{head} events, {rate:,.0f} events/s, ETA {left:,.0f} s",
-              file=sys.stderr, flush=True)
-
-    return update
-

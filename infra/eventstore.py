@@ -15,7 +15,13 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from eventsourcing.persistence import JSONTranscoder
+
 from domain.application import Vaern
+from domain.model import PydanticMapper
+from infra.database import open_database
+from infra.keys import Keys, KeyStore
+from infra.sealed_events import SealingMapper
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,8 +59,22 @@ def event_store_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def build_application(settings: Settings) -> Vaern:
-    return Vaern(env=event_store_env(settings))
+def build_application(settings: Settings, keys: Keys | None = None) -> Vaern:
+    """The application, storing facts with personal text sealed under each data subject's key.
+
+    `keys` is the process's key store (Services shares its own, so that destroying a key is seen
+    at once by this process's reads); without it, a key store of its own is opened from settings.
+    """
+    return Vaern(env=event_store_env(settings), mapper=sealing_mapper(settings, keys))
+
+
+def sealing_mapper(settings: Settings, keys: Keys | None = None) -> SealingMapper:
+    """The mapper that seals personal text (infra/sealed_events.py) with `keys`, or a key store opened from settings."""
+    if keys is None:
+        db = open_database(settings.database_url, settings.sqlite_path, pool_size=2)
+        keys = KeyStore.from_settings(db, settings)
+    citizen_key = settings.citizen_key.get_secret_value().encode("utf-8")
+    return SealingMapper.over(PydanticMapper(transcoder=JSONTranscoder()), keys, citizen_key)
 
 
 class Wakeup:

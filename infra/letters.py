@@ -14,6 +14,7 @@ from domain.contact_file.commands import IssueLetter
 from domain.errors import NotFound
 from domain.letters.kinds import Letter
 from infra.blobs import BlobStore
+from infra.keys import citizen_subject
 from infra.pdf import MEDIA_TYPE, render_pdf
 
 
@@ -27,8 +28,9 @@ class LetterDesk:
         """Composes, renders, stores and records one letter; returns the receipt with the letter id.
 
         The recipient's name and address go into the PDF only: the event records the letter by its hash.
+        The PDF is sealed under the citizen's key: destroying it erases the letter.
         """
-        return self.app.issue_letter(command, self._store)
+        return self.app.issue_letter(command, lambda letter: self._store(letter, command.citizen_ref))
 
     def fetch(self, ref: UUID, letter_id: UUID) -> tuple[bytes, str]:
         """The stored bytes of a letter issued from this file (never a re-rendering)."""
@@ -37,5 +39,5 @@ class LetterDesk:
             raise NotFound("no such letter on this contact file")
         return self.blobs.get(record.sha256)
 
-    def _store(self, letter: Letter) -> str:
-        return self.blobs.put(render_pdf(letter), MEDIA_TYPE)
+    def _store(self, letter: Letter, citizen_ref: UUID) -> str:
+        return self.blobs.put(render_pdf(letter), MEDIA_TYPE, subject=citizen_subject(citizen_ref))

@@ -18,26 +18,18 @@ import hashlib
 import hmac
 import json
 from collections import defaultdict
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from domain.bounds import from_log, from_log_json
 from domain.model import PydanticMapper
 from domain.personal import Path, Subject, personal_text
-from infra.keys import seal, unseal
+from infra.keys import Keys, seal, unseal
 
 SEALED = "$sealed"
 FORMAT = 1
 ERASED = "⟨slettet⟩"
 """What an erased text reads as (followed by a short mark of its subject)."""
-
-
-class Keyring(Protocol):
-    """Data keys by subject (infra/keys.py KeyStore)."""
-
-    def data_key(self, subject: str) -> bytes: ...
-
-    def existing_key(self, subject: str) -> bytes | None: ...
 
 
 def employee_digest_key(citizen_key: bytes) -> bytes:
@@ -49,14 +41,14 @@ def employee_digest_key(citizen_key: bytes) -> bytes:
 class SealingMapper(PydanticMapper):
     """A PydanticMapper that seals each data subject's personal text under the subject's key."""
 
-    keyring: Keyring
+    keys: Keys
     employee_key: bytes
     _employees: dict[str, str]
 
     @classmethod
-    def over(cls, mapper: PydanticMapper, keyring: Keyring, citizen_key: bytes) -> SealingMapper:
+    def over(cls, mapper: PydanticMapper, keys: Keys, citizen_key: bytes) -> SealingMapper:
         sealing = cls(transcoder=mapper.transcoder, compressor=mapper.compressor, cipher=mapper.cipher)
-        sealing.keyring, sealing.employee_key = keyring, employee_digest_key(citizen_key)
+        sealing.keys, sealing.employee_key = keys, employee_digest_key(citizen_key)
         sealing._employees = {}  # user id -> subject: there are a few thousand employees at most
         return sealing
 
@@ -85,7 +77,7 @@ class SealingMapper(PydanticMapper):
 
     def _box(self, event: Any, subject: str, texts: list[str]) -> str:
         plain = json.dumps(texts, ensure_ascii=False).encode("utf-8")
-        sealed = seal(self.keyring.data_key(subject), plain, _aad(event.originator_id, event.originator_version, subject))
+        sealed = seal(self.keys.data_key(subject), plain, _aad(event.originator_id, event.originator_version, subject))
         return base64.b64encode(sealed).decode("ascii")
 
     def decode(self, model: type[Any], stored_event: Any) -> Any:
@@ -96,7 +88,7 @@ class SealingMapper(PydanticMapper):
         data = json.loads(state)
         public = data["public"]
         for subject, box in data["boxes"].items():
-            key = self.keyring.existing_key(subject)
+            key = self.keys.existing_key(subject)
             if key is None:
                 texts = [erased_text(subject)] * len(box["paths"])
             else:

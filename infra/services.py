@@ -14,11 +14,13 @@ from infra.blobs import BlobStore
 from infra.database import Database, open_database
 from infra.letters import LetterDesk
 from infra.eventstore import EventLog, build_application
+from infra.keys import KeyStore
 from infra.scheduler import ExpiryScheduler
 from infra.settings import Settings
 from projections.freshness import Freshness, assess
 from projections.front_desk import FrontDeskView
 from projections.incident_index import IncidentIndexView
+from projections.number_keys import phone_routing_key
 from projections.phone_routing import PhoneRoutingView
 from projections.positions import STOPPED, WAITING, Follower, current_position, followers, now, register
 from projections.restriction_schedule import RestrictionScheduleView
@@ -49,6 +51,7 @@ class Services:
     app: Vaern
     db: Database
     events: EventLog
+    keys: KeyStore  # the data subjects' keys: the application's mapper seals facts with the same store
     front_desk: FrontDeskView = field(default_factory=FrontDeskView)
     phone_routing: PhoneRoutingView = field(default_factory=PhoneRoutingView)
     schedule: RestrictionScheduleView = field(default_factory=RestrictionScheduleView)
@@ -69,16 +72,19 @@ class Services:
         limit = timedelta(seconds=self.settings.view_max_staleness_seconds)
         self.freshness = Freshness(self.events.head_sql(), limit)
         self.front_desk.freshness = self.phone_routing.freshness = self.freshness
-        self.blobs = BlobStore(self.db)
+        self.blobs = BlobStore(self.db, self.keys)
         self.access = AccessLog(self.db, self.settings.citizen_key.get_secret_value().encode("utf-8"))
         self.letters = LetterDesk(self.app, self.blobs)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
-        app = build_application(settings)
         db = open_database(settings.database_url, settings.sqlite_path, settings.database_pool_size)
-        services = cls(settings=settings, app=app, db=db, events=EventLog(app, settings))
-        services.statistics.key = statistics_key(settings.citizen_key.get_secret_value())
+        keys = KeyStore.from_settings(db, settings)  # refuses a wrong master key at start
+        app = build_application(settings, keys)
+        services = cls(settings=settings, app=app, db=db, events=EventLog(app, settings), keys=keys)
+        citizen_key = settings.citizen_key.get_secret_value()
+        services.statistics.key = statistics_key(citizen_key)
+        services.phone_routing.key = phone_routing_key(citizen_key)
         for view in services.views.values():
             register(db, view.name)
             with db.transaction() as cur:

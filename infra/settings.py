@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from enum import Enum
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_PREFIX = "change-me"
 MIN_SECRET_LENGTH = 32
+MASTER_KEY_BYTES = 32
 
 
 class Environment(str, Enum):
@@ -20,7 +23,8 @@ class Environment(str, Enum):
 class Settings(BaseSettings):
     """Everything configurable. With no settings at all, Vaern runs on a local SQLite file."""
 
-    model_config = SettingsConfigDict(env_prefix="VAERN_", extra="ignore")
+    # Errors never echo the values given: they hold secrets.
+    model_config = SettingsConfigDict(env_prefix="VAERN_", extra="ignore", hide_input_in_errors=True)
 
     environment: Environment = Environment.DEVELOPMENT
     data_dir: Path = Field(Path(".vaern"), description="where the embedded SQLite database lives")
@@ -29,6 +33,18 @@ class Settings(BaseSettings):
     topic_prefix: str = "vaern"
     token_secret: SecretStr = SecretStr(PLACEHOLDER_PREFIX + "-development-token-secret")
     citizen_key: SecretStr = SecretStr(PLACEHOLDER_PREFIX + "-development-citizen-key")
+    master_key: SecretStr = Field(
+        SecretStr(PLACEHOLDER_PREFIX + "-development-master-key"),
+        description="base64 of 32 random bytes: wraps every data subject's key (see docs/encryption.md)",
+    )
+    previous_master_keys: SecretStr = Field(
+        SecretStr(""), description="during a master-key rotation, the earlier master keys, base64, comma-separated"
+    )
+    key_cache_seconds: float = Field(
+        60.0, ge=0, description="how long a process keeps an unwrapped data key: a key destroyed by another process"
+        " may still be used here for this long (s)"
+    )
+    key_cache_size: int = Field(4096, ge=0, description="how many unwrapped data keys a process keeps at most")
     host: str = "127.0.0.1"
     # getaddrinfo takes a port past 65535 modulo 65536: refuse it rather than listen somewhere else
     port: int = Field(8000, ge=0, le=65535, description="where `vaern serve` and `vaern api` listen; 0: any free port")
@@ -62,7 +78,7 @@ class Settings(BaseSettings):
     def _refuse_placeholders_outside_development(self) -> Settings:
         if self.environment is Environment.DEVELOPMENT:
             return self
-        for name in ("token_secret", "citizen_key"):
+        for name in ("token_secret", "citizen_key", "master_key"):
             value = getattr(self, name).get_secret_value()
             if value.startswith(PLACEHOLDER_PREFIX) or len(value) < MIN_SECRET_LENGTH:
                 raise ValueError(
@@ -70,6 +86,29 @@ class Settings(BaseSettings):
                     f"set a real secret outside development"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _master_keys_are_keys(self) -> Settings:
+        """A master key that is set is base64 of exactly 32 bytes; the value itself is never in the error."""
+        given = [("VAERN_MASTER_KEY", self.master_key.get_secret_value())]
+        given += [("VAERN_PREVIOUS_MASTER_KEYS", key) for key in self.previous_master_key_texts]
+        for name, text in given:
+            if text.startswith(PLACEHOLDER_PREFIX):
+                continue
+            try:
+                raw = base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError):
+                raw = b""
+            if len(raw) != MASTER_KEY_BYTES:
+                raise ValueError(
+                    f"{name} must be base64 of {MASTER_KEY_BYTES} random bytes, e.g. from"
+                    " `python -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'`"
+                )
+        return self
+
+    @property
+    def previous_master_key_texts(self) -> list[str]:
+        return [part.strip() for part in self.previous_master_keys.get_secret_value().split(",") if part.strip()]
 
     @property
     def uses_postgres(self) -> bool:

@@ -1,8 +1,19 @@
-"""PhoneRoutingView: how to route a call from a number. Routing terms only, never the reasons."""
+"""PhoneRoutingView: how to route a call from a number. Routing terms only, never the reasons.
+
+Numbers are held only as keyed digests (projections/number_keys.py): `phone_routing_numbers` maps a
+number's digest to the citizens who registered it, and a lookup finds its rows by the digest of the
+number asked about. A table from before, with a `number` column holding numbers in clear, is not
+migrated but rebuilt, as a view is after any change to how it applies events (no one-off
+conversion code to keep right): creating the tables drops both of the view's tables and sets its
+position back to 0, so its runner builds it again from the first event. Meanwhile lookups answer
+"cannot tell" (the view is behind), never "open".
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,22 +24,26 @@ from domain.contact_file.aggregate import ContactFile
 from domain.bounds import from_log
 from domain.contact_file.routing import routing_in_force
 from domain.values import PhoneRule, TimeWindow
-from infra.database import Database
+from infra.database import Cursor, Database
 from projections.freshness import JudgedView, ViewBehind
+from projections.number_keys import number_key
+from projections.positions import cur_dialect, now
 from projections.restriction_events import ENDS, STORES_TERMS
 from projections.row_writes import RowWrite, RowWritingView, Write
 from projections.view import DeclaredView
+
+log = logging.getLogger(__name__)
 
 NAME = "phone_routing"
 
 HANDLED = (ContactFile.PhoneNumberRegistered, *STORES_TERMS, *ENDS)
 
 ADD_NUMBER = RowWrite(
-    name="phone_routing_numbers",
-    columns="number text, citizen_ref text, position bigint",
-    one="INSERT INTO phone_routing_numbers (number, citizen_ref, position) VALUES (%s, %s, %s)",
-    many="INSERT INTO phone_routing_numbers (number, citizen_ref, position)"
-    " SELECT number, citizen_ref, position FROM {rows}",
+    name="phone_routing_number_keys",
+    columns="number_key text, citizen_ref text, position bigint",
+    one="INSERT INTO phone_routing_numbers (number_key, citizen_ref, position) VALUES (%s, %s, %s)",
+    many="INSERT INTO phone_routing_numbers (number_key, citizen_ref, position)"
+    " SELECT number_key, citizen_ref, position FROM {rows}",
 )
 _TERMS_COLUMNS = "restriction_id, citizen_ref, rule, contact, windows, valid_from, valid_until, position"
 _ON_CONFLICT = (
@@ -83,15 +98,15 @@ class PhoneRoutingAnswer:
 
 
 class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
-    """Numbers known per citizen and the phone terms of their restrictions."""
+    """Numbers known per citizen (as keyed digests) and the phone terms of their restrictions."""
 
     name = NAME
     tables = ("phone_routing_numbers", "phone_routing_restrictions")
     handles = HANDLED
     schema = (
         "CREATE TABLE IF NOT EXISTS phone_routing_numbers ("
-        " number TEXT NOT NULL, citizen_ref TEXT NOT NULL, position BIGINT NOT NULL,"
-        " PRIMARY KEY (number, citizen_ref))",
+        " number_key TEXT NOT NULL, citizen_ref TEXT NOT NULL, position BIGINT NOT NULL,"
+        " PRIMARY KEY (number_key, citizen_ref))",
         "CREATE TABLE IF NOT EXISTS phone_routing_restrictions ("
         " restriction_id TEXT PRIMARY KEY, citizen_ref TEXT NOT NULL, rule TEXT NOT NULL, contact TEXT,"
         " windows TEXT NOT NULL, valid_from TIMESTAMPTZ NOT NULL, valid_until TIMESTAMPTZ NOT NULL,"
@@ -99,11 +114,28 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
         "CREATE INDEX IF NOT EXISTS phone_routing_restrictions_citizen ON phone_routing_restrictions (citizen_ref)",
     )
 
+    def __init__(self, key: bytes | None = None) -> None:
+        self.key = key  # set from the settings by Services; see projections/number_keys.py
+
+    def number_key(self, number: str) -> str:
+        """The digest the view holds for `number` (E.164)."""
+        if self.key is None:
+            raise RuntimeError("the phone-routing view has no number key: build it through Services")
+        return number_key(self.key, number)
+
+    def create_tables(self, cur: Cursor) -> None:
+        """Creates the tables; a table holding numbers in clear is dropped and the view built again."""
+        if _holds_numbers_in_clear(cur):
+            log.warning("view %s held phone numbers in clear: its tables are dropped and it is built again"
+                        " from the first event; lookups answer 'cannot tell' until it has caught up", NAME)
+            _start_again(cur, self.tables)
+        super().create_tables(cur)
+
     def writes(self, event: Any, position: int) -> list[Write]:
         """The rows `event` writes (at most one)."""
         if isinstance(event, ContactFile.PhoneNumberRegistered):
-            ref = str(event.originator_id)
-            return [(ADD_NUMBER, ("number", event.number, ref), (event.number, ref, position))]
+            ref, key = str(event.originator_id), self.number_key(event.number)
+            return [(ADD_NUMBER, ("number", key, ref), (key, ref, position))]
         if isinstance(event, STORES_TERMS):
             phone, rid = event.terms.phone, str(event.restriction_id)
             return [(
@@ -134,11 +166,11 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
             f"SELECT p.position, {freshness.check()}, n.citizen_ref, r.restriction_id, r.rule, r.contact, r.windows,"
             " r.valid_from, r.valid_until"
             " FROM vaern_positions p"
-            " LEFT JOIN phone_routing_numbers n ON n.number = %s"
+            " LEFT JOIN phone_routing_numbers n ON n.number_key = %s"
             " LEFT JOIN phone_routing_restrictions r ON r.citizen_ref = n.citizen_ref"
             " AND (r.ended_at IS NULL OR r.ended_at > %s)"
             " WHERE p.name = %s",
-            (freshness.threshold(at), number, at, NAME),
+            (freshness.threshold(at), self.number_key(number), at, NAME),
         )
         if not rows:
             return PhoneRoutingAnswer(frozenset(), CallRouting(rule=PhoneRule.OPEN), 0, ViewBehind(NAME, "behind", 0))
@@ -147,6 +179,44 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
         citizens = frozenset(UUID(str(row[2])) for row in rows if row[2] is not None)
         position = int(rows[0][0])
         return PhoneRoutingAnswer(citizens, routing, position, freshness.verdict(NAME, rows[0][1], position))
+
+
+    def holders(self, db: Database, numbers: Iterable[str], up_to: int, besides: UUID) -> list[UUID]:
+        """The citizens other than `besides` who had registered one of `numbers` by log position `up_to`."""
+        keys = list(dict.fromkeys(self.number_key(number) for number in numbers))
+        if not keys:
+            return []
+        marks = ", ".join(["%s"] * len(keys))
+        rows = db.read(
+            f"SELECT DISTINCT citizen_ref FROM phone_routing_numbers WHERE number_key IN ({marks})"
+            " AND position <= %s AND citizen_ref <> %s ORDER BY citizen_ref",
+            (*keys, up_to, str(besides)),
+        )
+        return [UUID(str(ref)) for (ref,) in rows]
+
+
+def _holds_numbers_in_clear(cur: Cursor) -> bool:
+    """Whether the view's table of numbers (in the schema the cursor writes to) has the old `number` column."""
+    if cur_dialect(cur) == "sqlite":
+        columns = cur.execute("PRAGMA table_info(phone_routing_numbers)").fetchall()
+        return "number" in {str(row[1]) for row in columns}
+    return cur.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+        " AND table_name = 'phone_routing_numbers' AND column_name = 'number'"
+    ).fetchone() is not None
+
+
+def _start_again(cur: Cursor, tables: tuple[str, ...]) -> None:
+    """Drops the view's tables and sets its position back to 0, as if it had never run."""
+    if cur_dialect(cur) == "sqlite":  # the dropped rows' bytes are overwritten, not left in free pages
+        cur.execute("PRAGMA secure_delete = ON")
+    for table in tables:
+        cur.execute(f"DROP TABLE IF EXISTS {table}")
+    cur.execute(
+        "UPDATE vaern_positions SET position = 0, updated_at = %s, state = NULL, error = NULL,"
+        " stopped_at = NULL, alive_at = NULL, current_at = NULL WHERE name = %s",
+        (now(), NAME),
+    )
 
 
 def _terms(row: tuple[Any, ...]) -> tuple[str, datetime, datetime, Any]:

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from api import evidence_types, roles
 from api.deps import ServicesDep, allowed
-from api.problems import TooLarge
+from api.problems import ERASED_DESCRIPTION, PROBLEM, TooLarge
 from api.reads import ReaderDep
 from domain.errors import RuleViolation
 from domain.incident.facts import MAX_EVIDENCE_BYTES
@@ -32,6 +32,7 @@ _DOWNLOAD: dict[int | str, dict[str, object]] = {
         "description": "the file, as a download; application/octet-stream for one stored before types were checked",
         "content": {name: _BINARY for name in (*evidence_types.TYPES, "application/octet-stream")},
     },
+    410: {"description": ERASED_DESCRIPTION, "content": {PROBLEM: {}}},
     500: {"description": "the stored file no longer matches its hash"},
 }
 
@@ -56,7 +57,7 @@ async def upload_evidence(request: Request, caller: MayUploadEvidence, services:
     if not content:
         raise RuleViolation("body", "send the file's bytes as the request body")
     evidence_types.check(kind, content)
-    sha256 = await run_in_threadpool(services.blobs.put, content, kind.name)
+    sha256 = await run_in_threadpool(services.blobs.put_upload, content, kind.name)
     return StoredFile(sha256=sha256, media_type=kind.name, size=len(content))
 
 

@@ -25,6 +25,7 @@ from domain.application import utc_now
 from domain.incident.service import IncidentReceipt
 from domain.incident.facts import IncidentFacts
 from domain.values import Role
+from infra.keys import incident_subject
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 MayReportIncident = allowed(roles.REPORT_INCIDENT)
@@ -80,8 +81,11 @@ def _on_incident(path: str, command: type[on.OnIncident], description: str, may:
     return Write(f"/{{incident_id}}/{path}", command, body_of(command), may, description, **more)
 
 
-def _stored(body: EvidenceBody, services: Any) -> None:
+def _stored(body: EvidenceBody, services: Any, ids: dict[str, Any]) -> None:
+    """Refuses a file not stored as described; seals an upload under the incident's key once it is the incident's."""
     services.blobs.require(body.sha256, body.media_type, body.size)
+    services.app.get_incident(ids["incident_id"])  # NotFound: no incident, and nothing to seal the file under
+    services.blobs.claim(body.sha256, incident_subject(ids["incident_id"]))
 
 
 def _police(action: str, command: type[on.OnIncident], description: str) -> Write:

@@ -8,13 +8,18 @@ from fastapi import APIRouter, Response, status
 
 from api import roles
 from api.deps import ServicesDep, allowed
+from api.problems import ERASED_DESCRIPTION, PROBLEM
 from api.reads import ReaderDep
 from api.schemas import DeliveryBody, DispatchBody, IssueLetterBody, WriteReceipt
 from api.writes import Write, add_writes, receipt_out
 from domain.contact_file.commands import IssueLetter, RecordDelivery, RecordDispatch
 
 router = APIRouter(prefix="/contact-files/{citizen_ref}/letters", tags=["letters"])
-PDF = {200: {"content": {"application/pdf": {}}}, 500: {"description": "the stored PDF no longer matches its hash"}}
+PDF = {
+    200: {"content": {"application/pdf": {}}},
+    410: {"description": ERASED_DESCRIPTION, "content": {PROBLEM: {}}},
+    500: {"description": "the stored PDF no longer matches its hash"},
+}
 MayIssueLetter = allowed(roles.ISSUE_LETTER)
 MayReadLetter = allowed(roles.READ_LETTER)
 

@@ -275,17 +275,11 @@ def _logged_lookups(logged: dict[str, int]) -> ViewPositions:
 
 def _sharing(services: Services, citizen_ref: UUID, held: Iterable[str], head: int) -> list[UUID]:
     """The other contact files that hold, by position `head`, one of the `held` numbers (from the routing view)."""
-    numbers = list(dict.fromkeys(held))
+    numbers = list(held)
     if not numbers:
         return []
     services.wait_for(services.phone_routing.name, head)
-    marks = ", ".join(["%s"] * len(numbers))
-    rows = services.db.read(
-        f"SELECT DISTINCT citizen_ref FROM phone_routing_numbers WHERE number IN ({marks}) AND position <= %s"
-        " AND citizen_ref <> %s ORDER BY citizen_ref",
-        (*numbers, head, str(citizen_ref)),
-    )
-    return [UUID(str(ref)) for (ref,) in rows]
+    return services.phone_routing.holders(services.db, numbers, head, citizen_ref)
 
 
 @router.get("/contact-files/{citizen_ref}/as-of", response_model=AsOfOut, responses=WAITS)

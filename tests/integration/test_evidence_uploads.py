@@ -91,7 +91,7 @@ def test_evidence_is_served_as_a_download_of_its_checked_type_never_sniffed(clie
 
 def test_evidence_stored_before_types_were_checked_is_served_as_bytes_not_as_a_page(client, services):
     content = b"<html><script>alert(1)</script></html>"
-    sha256 = services.blobs.put(content, "text/html")  # what an upload could store before
+    sha256 = services.blobs.put_upload(content, "text/html")  # what an upload could store before
     incident_id = client.post("/incidents", json=incident_facts(None, perpetrator={"kind": "unknown"}),
                               headers=CASEWORKER).json()["incident_id"]
     body = {"sha256": sha256, "media_type": "text/html", "size": len(content), "description": "Gammel fil"}

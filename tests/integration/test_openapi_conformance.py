@@ -31,6 +31,7 @@ from domain.identity import Cpr
 from domain.incident.commands import AttachEvidence
 from domain.letters.kinds import LetterKind, Recipient
 from domain.values import Role
+from infra.keys import incident_subject
 from infra.services import Services
 from infra.settings import Settings
 from tests.integration.conftest import SECRET, bearer
@@ -60,7 +61,7 @@ def existing(services: Services) -> dict[str, str]:
         )
     )
     text = b"Borgeren skrev: jeg ved hvor du bor\n"
-    sha256 = services.blobs.put(text, "text/plain")
+    sha256 = services.blobs.put(text, "text/plain", subject=incident_subject(incident_id))
     services.app.attach_evidence(AttachEvidence(
         incident_id=incident_id, sha256=sha256, media_type="text/plain", size=len(text), description="SMS", actor=LEADER
     ))

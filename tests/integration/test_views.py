@@ -223,8 +223,9 @@ def test_a_stopped_view_reports_its_database_error_without_the_values_it_quotes(
     (ref,) = open_files(services, 0, 1)
     services.app.register_phone_number(RegisterPhoneNumber(citizen_ref=ref, number="+4533173317", actor=ACTOR))
     with services.db.transaction() as cur:  # a row already there, as a view's bug might leave it
-        cur.execute("INSERT INTO phone_routing_numbers VALUES ('+4533173317', %s, 0)", (str(ref),))
-    runner = ViewRunner(PhoneRoutingView(), services.events, services.db)
+        cur.execute("INSERT INTO phone_routing_numbers VALUES (%s, %s, 0)",
+                    (services.phone_routing.number_key("+4533173317"), str(ref)))
+    runner = ViewRunner(PhoneRoutingView(services.phone_routing.key), services.events, services.db)
     services.runners["phone_routing"] = runner
     runner.start().join(timeout=10)
     assert isinstance(runner.error, ProjectionFailed) and runner.error.position == services.events.head()

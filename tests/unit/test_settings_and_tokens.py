@@ -11,6 +11,7 @@ from infra.eventstore import event_store_env
 from infra.settings import Settings
 
 REAL_SECRET = "x" * 40
+REAL_MASTER_KEY = "eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHg="  # base64 of 32 bytes
 
 
 def test_with_no_settings_vaern_keeps_events_in_a_local_sqlite_file(tmp_path):
@@ -38,13 +39,13 @@ def test_settings_are_read_from_vaern_variables(monkeypatch):
     assert settings.restrictions_topic == "kk.contact-restrictions.v1"
 
 
-@pytest.mark.parametrize("field", ["token_secret", "citizen_key"])
+@pytest.mark.parametrize("field", ["token_secret", "citizen_key", "master_key"])
 def test_a_placeholder_secret_is_refused_outside_development(field):
-    others = {"token_secret": REAL_SECRET, "citizen_key": REAL_SECRET}
+    others = {"token_secret": REAL_SECRET, "citizen_key": REAL_SECRET, "master_key": REAL_MASTER_KEY}
     others.pop(field)
     with pytest.raises(ValidationError, match=f"VAERN_{field.upper()}"):
         Settings(environment="production", **others)
-    Settings(environment="production", token_secret=REAL_SECRET, citizen_key=REAL_SECRET)
+    Settings(environment="production", token_secret=REAL_SECRET, citizen_key=REAL_SECRET, master_key=REAL_MASTER_KEY)
 
 
 def test_a_short_secret_is_refused_outside_development():

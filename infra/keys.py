@@ -1,0 +1,287 @@
+"""Per-data-subject keys for encryption at rest (envelope encryption); see docs/encryption.md.
+
+Each data subject ("citizen:<uuid>", "incident:<uuid>", ...: opaque strings, never parsed here) has
+its own random 32-byte data key. Data keys are stored wrapped (AES-256-GCM) under the master key
+from the settings, in `vaern_data_keys` in the view database. Destroying a subject's key makes
+everything sealed under it unreadable for good: that is how its data is erased without rewriting
+the append-only event log. Sealing and the master key are in infra/sealing.py, re-exported here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from typing import Protocol
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from infra.database import Cursor, Database
+from infra.key_cache import KeyCache
+from infra.sealing import KEY_BYTES, MasterKey, UnsealError, seal, unseal
+from infra.settings import Settings
+
+__all__ = [
+    "KeyDestroyed", "KeyStore", "Keys", "MasterKey", "MemoryKeyStore", "UnsealError", "WrongMasterKey",
+    "citizen_subject", "incident_subject", "seal", "unseal",
+]
+_BINARY = {"postgresql": "BYTEA", "sqlite": "BLOB"}
+
+
+class KeyDestroyed(LookupError):
+    """The subject's data key was destroyed: what was sealed under it is erased for good."""
+
+    def __init__(self, subject: str) -> None:
+        super().__init__("the data key of this subject was destroyed; its data is erased")
+        self.subject = subject
+
+
+class WrongMasterKey(RuntimeError):
+    """The configured master keys are not those the stored data keys are wrapped under."""
+
+
+def citizen_subject(citizen_ref: object) -> str:
+    """The subject a citizen's data is sealed under (letters, and the events of their contact file)."""
+    return f"citizen:{citizen_ref}"
+
+
+def incident_subject(incident_id: object) -> str:
+    """The subject an incident's data is sealed under (its evidence)."""
+    return f"incident:{incident_id}"
+
+
+class Keys(Protocol):
+    """What code that seals a subject's data needs of a key store (KeyStore, MemoryKeyStore)."""
+
+    def data_key(self, subject: str) -> bytes: ...
+    def existing_key(self, subject: str) -> bytes | None: ...
+    def destroy(self, subject: str) -> None: ...
+    def destroyed(self, subject: str) -> bool: ...
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def ddl(dialect: str) -> list[str]:
+    """The data keys (a NULL `wrapped` is a destroyed key) and the check values of the master keys in use."""
+    binary = _BINARY[dialect]
+    return [
+        "CREATE TABLE IF NOT EXISTS vaern_data_keys ("
+        " subject TEXT PRIMARY KEY,"
+        f" wrapped {binary},"
+        " master_key_id TEXT,"
+        " created_at TIMESTAMPTZ NOT NULL,"
+        " destroyed_at TIMESTAMPTZ)",
+        "CREATE TABLE IF NOT EXISTS vaern_master_key_checks ("
+        " key_id TEXT PRIMARY KEY,"
+        f" check_value {binary} NOT NULL,"
+        " created_at TIMESTAMPTZ NOT NULL)",
+    ]
+
+
+class KeyStore:
+    """Data keys in the view database (PostgreSQL or SQLite), wrapped under the master key.
+
+    Built, it creates its tables and refuses a master key that is not the one the stored keys are
+    wrapped under (WrongMasterKey), rather than leave the data silently unreadable. `previous` master
+    keys are read too, during a rotation; new keys are always wrapped under `master`.
+    """
+
+    def __init__(
+        self, db: Database, master: MasterKey, previous: Sequence[MasterKey] = (), *, cache_size: int = 4096,
+        cache_seconds: float = 60.0, now: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.db, self.master, self._now = db, master, now
+        self._masters = {key.id: key for key in (*previous, master)}
+        self.cache = KeyCache(cache_size, cache_seconds)
+        with db.transaction() as cur:
+            for statement in ddl(db.dialect):
+                cur.execute(statement)
+        self._check_master_keys()
+
+    @classmethod
+    def from_settings(cls, db: Database, settings: Settings) -> KeyStore:
+        return cls(
+            db, MasterKey.from_settings(settings), MasterKey.previous(settings),
+            cache_size=settings.key_cache_size, cache_seconds=settings.key_cache_seconds,
+        )
+
+    def data_key(self, subject: str) -> bytes:
+        """The subject's data key, created (and committed) on first use; KeyDestroyed once destroyed."""
+        key = self.existing_key(subject)
+        if key is not None:
+            return key
+        if self.destroyed(subject):
+            raise KeyDestroyed(subject)
+        wrapped = self.master.wrap(AESGCM.generate_key(bit_length=8 * KEY_BYTES), subject)
+        with self.db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO vaern_data_keys (subject, wrapped, master_key_id, created_at) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (subject) DO NOTHING",
+                (subject, wrapped, self.master.id, self._now()),
+            )
+            row = self._row(cur, subject)  # ours, or the one a concurrent first use committed
+        key = self._unwrapped(subject, row)
+        if key is None:
+            raise KeyDestroyed(subject)
+        return key
+
+    def existing_key(self, subject: str) -> bytes | None:
+        """The subject's data key; None if it was never created or was destroyed."""
+        found, key = self.cache.get(subject)
+        if found:
+            return key
+        with self.db.transaction(write=False) as cur:
+            row = self._row(cur, subject)
+        return self._unwrapped(subject, row)
+
+    def destroy(self, subject: str) -> None:
+        """Overwrites the wrapped key with NULL and records when; a never-created key is recorded destroyed too."""
+        now = self._now()
+        with self.db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO vaern_data_keys (subject, wrapped, master_key_id, created_at, destroyed_at)"
+                " VALUES (%s, NULL, NULL, %s, %s) ON CONFLICT (subject) DO UPDATE SET wrapped = NULL,"
+                " master_key_id = NULL, destroyed_at = COALESCE(vaern_data_keys.destroyed_at, excluded.destroyed_at)",
+                (subject, now, now),
+            )
+        self.cache.put(subject, None)
+
+    def destroyed(self, subject: str) -> bool:
+        """Whether the subject's key was destroyed (False for one never made)."""
+        found, key = self.cache.get(subject)
+        if found and key is None:
+            return True
+        rows = self.db.read("SELECT destroyed_at FROM vaern_data_keys WHERE subject = %s", (subject,))
+        return bool(rows) and rows[0][0] is not None
+
+    def rewrap(self, new: MasterKey, progress: Callable[[int, int], None] | None = None) -> int:
+        """Wraps every data key under `new`, one row per transaction (safe to stop and run again); the events
+        and documents sealed under the data keys are untouched. Returns how many keys were rewrapped."""
+        self._masters[new.id] = new
+        with self.db.transaction() as cur:
+            self._record_check(cur, new)
+        total = self.db.read(
+            "SELECT COUNT(*) FROM vaern_data_keys WHERE wrapped IS NOT NULL AND master_key_id <> %s", (new.id,)
+        )[0][0]
+        done, after = 0, ""
+        while batch := self.db.read(
+            "SELECT subject FROM vaern_data_keys WHERE wrapped IS NOT NULL AND master_key_id <> %s AND subject > %s"
+            " ORDER BY subject LIMIT 500", (new.id, after),
+        ):
+            for (subject,) in batch:
+                done += self._rewrap_one(subject, new)
+                if progress is not None:
+                    progress(done, max(total, done))
+            after = batch[-1][0]
+        self._forget_unused_checks(new)
+        return done
+
+    def _rewrap_one(self, subject: str, new: MasterKey) -> int:
+        lock = " FOR UPDATE" if self.db.dialect == "postgresql" else ""  # SQLite's write transaction locks already
+        with self.db.transaction() as cur:
+            row = cur.execute(
+                f"SELECT wrapped, master_key_id FROM vaern_data_keys WHERE subject = %s{lock}", (subject,)
+            ).fetchone()
+            if row is None or row[0] is None or row[1] == new.id:
+                return 0  # destroyed or rewrapped meanwhile
+            key = self._master(row[1]).unwrap(bytes(row[0]), subject)
+            cur.execute(
+                "UPDATE vaern_data_keys SET wrapped = %s, master_key_id = %s WHERE subject = %s",
+                (new.wrap(key, subject), new.id, subject),
+            )
+        return 1
+
+    def _row(self, cur: Cursor, subject: str) -> tuple[bytes | None, str | None] | None:
+        row = cur.execute("SELECT wrapped, master_key_id FROM vaern_data_keys WHERE subject = %s", (subject,)).fetchone()
+        return None if row is None else (None if row[0] is None else bytes(row[0]), row[1])
+
+    def _unwrapped(self, subject: str, row: tuple[bytes | None, str | None] | None) -> bytes | None:
+        """The key a row holds, cached (None: destroyed, also cached); a row that is not there is not cached."""
+        if row is None:
+            return None
+        wrapped, key_id = row
+        key = None if wrapped is None else self._master(key_id).unwrap(wrapped, subject)
+        self.cache.put(subject, key)
+        found, cached = self.cache.get(subject)
+        return cached if found else key
+
+    def _master(self, key_id: str | None) -> MasterKey:
+        if key_id not in self._masters:
+            raise WrongMasterKey(
+                f"a data key is wrapped under master key {key_id}, which is not configured (VAERN_MASTER_KEY is"
+                f" {self.master.id}); add it to VAERN_PREVIOUS_MASTER_KEYS until `vaern keys rotate-master` is done"
+            )
+        return self._masters[key_id]
+
+    def _check_master_keys(self) -> None:
+        """Refuses master keys that do not open the stored keys; records the check value of a new master key.
+
+        One transaction, and on PostgreSQL a lock that processes starting at once take in turn: of two
+        processes setting up an empty database with different master keys, the second is refused.
+        """
+        with self.db.transaction() as cur:
+            if self.db.dialect == "postgresql":
+                cur.execute("LOCK TABLE vaern_master_key_checks IN SHARE ROW EXCLUSIVE MODE")
+            in_use = {r[0] for r in cur.execute(
+                "SELECT DISTINCT master_key_id FROM vaern_data_keys WHERE master_key_id IS NOT NULL").fetchall()}
+            checks = {key_id: bytes(value) for key_id, value in cur.execute(
+                "SELECT key_id, check_value FROM vaern_master_key_checks").fetchall()}
+            self._refuse_wrong_master_keys(in_use, checks)
+            if self.master.id not in checks:
+                self._record_check(cur, self.master)
+
+    def _refuse_wrong_master_keys(self, in_use: set[str], checks: dict[str, bytes]) -> None:
+        configured = ", ".join(self._masters)
+        if missing := sorted(in_use - set(self._masters)):
+            raise WrongMasterKey(
+                f"data keys are wrapped under master key(s) {', '.join(missing)}, but the configured master keys"
+                f" are {configured}: set VAERN_MASTER_KEY (and, during a rotation, VAERN_PREVIOUS_MASTER_KEYS) right"
+            )
+        opened = [key_id for key_id in checks if key_id in self._masters]
+        if any(not self._masters[key_id].opens(checks[key_id]) for key_id in opened) or (checks and not opened):
+            raise WrongMasterKey(
+                f"this database's data keys were set up under master key(s) {', '.join(sorted(checks))}; the"
+                f" configured master keys ({configured}) are not those"
+            )
+
+    def _record_check(self, cur: Cursor, master: MasterKey) -> None:
+        cur.execute(
+            "INSERT INTO vaern_master_key_checks (key_id, check_value, created_at) VALUES (%s, %s, %s)"
+            " ON CONFLICT (key_id) DO NOTHING",
+            (master.id, master.check_value(), self._now()),
+        )
+
+    def _forget_unused_checks(self, new: MasterKey) -> None:
+        """After a rotation, an earlier master key that wraps no data key is no longer accepted at start."""
+        with self.db.transaction() as cur:
+            cur.execute(
+                "DELETE FROM vaern_master_key_checks WHERE key_id <> %s AND key_id NOT IN"
+                " (SELECT master_key_id FROM vaern_data_keys WHERE master_key_id IS NOT NULL)",
+                (new.id,),
+            )
+
+
+class MemoryKeyStore:
+    """The KeyStore's interface in memory, for unit tests of code that seals with keys."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, bytes | None] = {}
+        self._lock = threading.Lock()
+
+    def data_key(self, subject: str) -> bytes:
+        with self._lock:
+            key = self._keys.setdefault(subject, AESGCM.generate_key(bit_length=8 * KEY_BYTES))
+        if key is None:
+            raise KeyDestroyed(subject)
+        return key
+
+    def existing_key(self, subject: str) -> bytes | None:
+        return self._keys.get(subject)
+
+    def destroy(self, subject: str) -> None:
+        self._keys[subject] = None
+
+    def destroyed(self, subject: str) -> bool:
+        return subject in self._keys and self._keys[subject] is None
