@@ -24,7 +24,7 @@ from projections.number_keys import phone_routing_key
 from projections.phone_routing import PhoneRoutingView
 from projections.positions import STOPPED, WAITING, Follower, current_position, followers, now, register
 from projections.restriction_schedule import RestrictionScheduleView
-from projections.routing_states import RoutingStatesView
+from projections.routing_states import VIEW_KEY as ROUTING_STATES_KEY, RoutingStatesView
 from projections.statistics import StatisticsView, statistics_key
 from projections.runner import PositionWatch, ViewRunner
 from projections.view import View
@@ -68,7 +68,7 @@ class Services:
     letters: LetterDesk = field(init=False)
 
     def __post_init__(self) -> None:
-        self.routing_states = RoutingStatesView(self.app.get_contact_file)
+        self.routing_states = RoutingStatesView(self.app.get_contact_file, self.keys.data_key(ROUTING_STATES_KEY))
         limit = timedelta(seconds=self.settings.view_max_staleness_seconds)
         self.freshness = Freshness(self.events.head_sql(), limit)
         self.front_desk.freshness = self.phone_routing.freshness = self.freshness

@@ -5,20 +5,28 @@ ends with the same table as one that read the whole topic. So a row is written f
 change the relay would publish for the event (consumers/changes.py, the same RoutingFollower: the
 routing moved along by the event and compared with the one before), and only when the relay would
 publish one; a row holds the `data` of the citizen's latest message, byte for byte as sent.
+
+The messages carry the citizen's phone numbers (the telephony contract), so each row is sealed
+(AES-256-GCM) under the view's own key from the key store, bound to its citizen; the snapshot opens
+them. A row written before rows were sealed (plain JSON) is served as it is until rewritten or the
+view is rebuilt (`vaern projections rebuild routing_states`).
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
 from consumers.changes import Loader, RoutingFollower
+from infra.keys import seal, unseal
 from infra.database import Cursor, Database
 
 Entry = tuple[str, Sequence[Any]]
 
 NAME = "routing_states"
+VIEW_KEY = "view:routing_states"  # the key store's subject whose data key seals this view's rows
 
 
 class RoutingStatesView:
@@ -27,8 +35,17 @@ class RoutingStatesView:
     name = NAME
     tables = ("routing_states",)
 
-    def __init__(self, load: Loader) -> None:
+    def __init__(self, load: Loader, key: bytes) -> None:
         self._follower = RoutingFollower(load)
+        self._key = key  # Services: the key store's data key of the subject VIEW_KEY
+
+    def _sealed(self, citizen_ref: str, data: str) -> str:
+        return base64.b64encode(seal(self._key, data.encode("utf-8"), _aad(citizen_ref))).decode("ascii")
+
+    def _opened(self, citizen_ref: str, state: str) -> str:
+        if state.startswith("{"):  # written before rows were sealed
+            return state
+        return unseal(self._key, base64.b64decode(state), _aad(citizen_ref)).decode("utf-8")
 
     def create_tables(self, cur: Cursor) -> None:
         cur.execute(
@@ -44,7 +61,7 @@ class RoutingStatesView:
             "INSERT INTO routing_states (citizen_ref, sequence, position, state) VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (citizen_ref) DO UPDATE SET sequence = excluded.sequence, position = excluded.position,"
             " state = excluded.state WHERE routing_states.sequence < excluded.sequence",
-            (str(change.citizen_ref), change.sequence, position, change.data),
+            (str(change.citizen_ref), change.sequence, position, self._sealed(str(change.citizen_ref), change.data)),
         )
 
     def snapshot(self, db: Database, logged: Callable[[UUID], Entry] | None = None) -> bytes:
@@ -64,4 +81,9 @@ class RoutingStatesView:
             for ref, _ in states if logged else ():
                 cur.execute(*logged(UUID(ref)))
         position = int(rows[0][0]) if rows else 0
-        return f'{{"position":{position},"states":[{",".join(state for _, state in states)}]}}'.encode()
+        opened = ",".join(self._opened(ref, state) for ref, state in states)
+        return f'{{"position":{position},"states":[{opened}]}}'.encode()
+
+
+def _aad(citizen_ref: str) -> bytes:
+    return f"{NAME}/{citizen_ref}".encode("utf-8")

@@ -25,6 +25,8 @@ from infra.database import open_database
 from infra.eventstore import EventLog, build_application
 from infra.settings import Settings
 from projections.routing_states import RoutingStatesView
+
+VIEW_KEY = bytes(range(32))  # the view's sealing key; Services takes it from the key store
 from projections.runner import ViewRunner
 from tests.integration.test_relay_and_consumer import read_topic
 from tests.support import cases
@@ -93,7 +95,7 @@ def test_the_relay_publishes_a_rich_log_exactly_as_the_files_say_and_moves_past_
     assert {key: [r.value for r in records if r.key == key] for key in per_citizen} == dict(per_citizen)
     assert all(r.headers == [("content-type", b"application/cloudevents+json; charset=UTF-8")] for r in records)
 
-    view = RoutingStatesView(app.get_contact_file)
+    view = RoutingStatesView(app.get_contact_file, VIEW_KEY)
     ViewRunner(view, events, db).catch_up()
     latest = [json.loads(values[-1])["data"] for values in per_citizen.values()]
     snapshot = json.loads(view.snapshot(db))

@@ -35,12 +35,14 @@ from tests.integration.test_relay_and_consumer import (  # noqa: F401 - fixtures
 )
 from tests.unit.test_asyncapi import validator
 
+VIEW_KEY = bytes(range(32))  # the view's sealing key; Services takes it from the key store
+
 
 def test_a_consumer_from_the_snapshot_and_one_from_the_topic_end_with_the_same_table(
     app, events, db, closing, tmp_path, kafka_bootstrap, topic, kafka_topic_prefix
 ):
     relay = new_relay(closing, app, events, db, kafka_bootstrap, topic)
-    view = ViewRunner(RoutingStatesView(app.get_contact_file), events, db)
+    view = ViewRunner(RoutingStatesView(app.get_contact_file, VIEW_KEY), events, db)
     anna, bo, cai = (citizen(app, n, f"+45201234{n:02d}") for n in (1, 2, 3))
     decided = decide(app, anna, NAMED)
     relay.catch_up()
