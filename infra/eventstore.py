@@ -71,7 +71,7 @@ def build_application(settings: Settings, keys: Keys | None = None) -> Vaern:
 def sealing_mapper(settings: Settings, keys: Keys | None = None) -> SealingMapper:
     """The mapper that seals personal text (infra/sealed_events.py) with `keys`, or a key store opened from settings."""
     if keys is None:
-        db = open_database(settings.database_url, settings.sqlite_path, pool_size=2)
+        db = open_database(settings.database_url, settings.sqlite_path, 2, name="vaern-keys")
         keys = KeyStore.from_settings(db, settings)
     citizen_key = settings.citizen_key.get_secret_value().encode("utf-8")
     return SealingMapper.over(PydanticMapper(transcoder=JSONTranscoder()), keys, citizen_key)

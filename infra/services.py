@@ -79,7 +79,10 @@ class Services:
     @classmethod
     def build(cls, settings: Settings) -> Services:
         db = open_database(settings.database_url, settings.sqlite_path, settings.database_pool_size)
-        keys = KeyStore.from_settings(db, settings)  # refuses a wrong master key at start
+        # The keys on connections of their own: facts are decoded (and their keys read) inside views'
+        # and rebuilds' transactions, which on SQLite hold the thread's one connection.
+        keys_db = open_database(settings.database_url, settings.sqlite_path, 2, name="vaern-keys")
+        keys = KeyStore.from_settings(keys_db, settings)  # refuses a wrong master key at start
         app = build_application(settings, keys)
         services = cls(settings=settings, app=app, db=db, events=EventLog(app, settings), keys=keys)
         citizen_key = settings.citizen_key.get_secret_value()
@@ -191,4 +194,5 @@ class Services:
             self.relay.stop()
         self.events.close()
         self.db.close()
+        self.keys.db.close()
         self.app.close()

@@ -7,9 +7,11 @@ routing moved along by the event and compared with the one before), and only whe
 publish one; a row holds the `data` of the citizen's latest message, byte for byte as sent.
 
 The messages carry the citizen's phone numbers (the telephony contract), so each row is sealed
-(AES-256-GCM) under the view's own key from the key store, bound to its citizen; the snapshot opens
-them. A row written before rows were sealed (plain JSON) is served as it is until rewritten or the
-view is rebuilt (`vaern projections rebuild routing_states`).
+under the view's own key from the key store, bound to its citizen; the snapshot opens them. The
+sealing is deterministic (AES-SIV, RFC 5297): the same state seals to the same bytes, so a rebuilt
+table equals the live one byte for byte, and all it shows is which rows hold the same state. A
+row written before rows were sealed (plain JSON) is served as it is until rewritten or the view is
+rebuilt (`vaern projections rebuild routing_states`).
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 from consumers.changes import Loader, RoutingFollower
-from infra.keys import seal, unseal
 from infra.database import Cursor, Database
 
 Entry = tuple[str, Sequence[Any]]
@@ -37,15 +42,16 @@ class RoutingStatesView:
 
     def __init__(self, load: Loader, key: bytes) -> None:
         self._follower = RoutingFollower(load)
-        self._key = key  # Services: the key store's data key of the subject VIEW_KEY
+        # `key`: the key store's data key of the subject VIEW_KEY (Services); AES-SIV takes two AES-256 keys.
+        self._siv = AESSIV(HKDF(hashes.SHA256(), 64, salt=None, info=b"vaern routing_states siv").derive(key))
 
     def _sealed(self, citizen_ref: str, data: str) -> str:
-        return base64.b64encode(seal(self._key, data.encode("utf-8"), _aad(citizen_ref))).decode("ascii")
+        return base64.b64encode(self._siv.encrypt(data.encode("utf-8"), [_aad(citizen_ref)])).decode("ascii")
 
     def _opened(self, citizen_ref: str, state: str) -> str:
         if state.startswith("{"):  # written before rows were sealed
             return state
-        return unseal(self._key, base64.b64decode(state), _aad(citizen_ref)).decode("utf-8")
+        return self._siv.decrypt(base64.b64decode(state), [_aad(citizen_ref)]).decode("utf-8")
 
     def create_tables(self, cur: Cursor) -> None:
         cur.execute(
