@@ -16,8 +16,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
 
-from domain.application import Vaern
-from infra.eventstore import event_store_env
+from infra.eventstore import application_class, event_store_env
 from infra.settings import Settings
 
 NAME = "lagbaseline"  # its position is in the table lagbaseline_tracking
@@ -31,9 +30,10 @@ class TrackingOnly(Projection[PostgresTrackingRecorder]):
 
 
 def main(url: str) -> None:
-    env = event_store_env(Settings(database_url=url, citizen_key="bench-lag-key"))
-    runner = ProjectionRunner(
-        application_class=Vaern, projection_class=TrackingOnly, view_class=PostgresTrackingRecorder, env=env
+    settings = Settings(database_url=url, citizen_key="bench-lag-key")
+    env = event_store_env(settings)
+    runner = ProjectionRunner(  # the application reads facts as Vaern's own runner does, sealed texts opened
+        application_class=application_class(settings), projection_class=TrackingOnly, view_class=PostgresTrackingRecorder, env=env
     )
     signal.signal(signal.SIGTERM, lambda *_: runner.stop())
     with runner:

@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
 from bench.rebuild_baseline import measure  # noqa: E402
 from bench.rebuild_seed import seed  # noqa: E402
 from bench.servers import DEFAULT_SERVER_URL, ThrowawayDatabase, log  # noqa: E402
-from infra.eventstore import build_application, event_store_env  # noqa: E402
+from infra.eventstore import application_class, build_application, event_store_env  # noqa: E402
 from infra.services import Services  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from projections.rebuild import rebuild  # noqa: E402
@@ -114,7 +114,10 @@ def _rebuild_each_view(
                 f" ({load()})")
             env = event_store_env(settings)
             table = services.app.recorder.events_table_name  # type: ignore[attr-defined]
-            theirs = measure(view, env, events_db.url, baseline_db.url, args.baseline_events, args.baseline_seconds, table)
+            theirs = measure(
+                view, env, events_db.url, baseline_db.url, args.baseline_events, args.baseline_seconds, table,
+                application_class(settings),
+            )
             rows.append((name, ours, theirs))
     finally:
         services.close()

@@ -52,11 +52,14 @@ def projection_for(view: View) -> type[Projection[ViewRecorder]]:
 
 
 def measure(
-    view: View, env: dict[str, str], events_url: str, view_url: str, events: int, seconds: float, table: str
+    view: View, env: dict[str, str], events_url: str, view_url: str, events: int, seconds: float, table: str,
+    app_class: type[Vaern] = Vaern,
 ) -> Measured:
     """Runs the library's runner from the start of the log until it has applied `events` events or `seconds` passed.
 
-    `table` is the application's events table in `events_url`; the view's tables are in `view_url`.
+    `table` is the application's events table in `events_url`; the view's tables are in `view_url`;
+    `app_class` is the application the runner builds (infra.eventstore.application_class: it reads
+    facts as Vaern's own runner does, sealed personal text opened).
     """
     projection = projection_for(view)
     topics = list(view_topics(view))
@@ -72,7 +75,7 @@ def measure(
     tracked, reached_at = 0, 0.0
     with psycopg.connect(view_url, autocommit=True) as watch:
         started = time.perf_counter()
-        runner = ProjectionRunner(application_class=Vaern, projection_class=projection, view_class=ViewRecorder, env=env)
+        runner = ProjectionRunner(application_class=app_class, projection_class=projection, view_class=ViewRecorder, env=env)
         with runner:
             while True:
                 time.sleep(0.05)

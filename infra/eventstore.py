@@ -68,6 +68,20 @@ def build_application(settings: Settings, keys: Keys | None = None) -> Vaern:
     return Vaern(env=event_store_env(settings), mapper=sealing_mapper(settings, keys))
 
 
+def application_class(settings: Settings) -> type[Vaern]:
+    """Vaern as a class for code that constructs the application itself from an env (the library's
+    ProjectionRunner, which the benchmarks' baselines use), storing and reading facts as `build_application`."""
+
+    class SealedVaern(Vaern):
+        name = Vaern.name  # the library names env variables and tables after the application
+
+        def __init__(self, env: dict[str, str] | None = None, **kwargs: Any) -> None:
+            kwargs.setdefault("mapper", sealing_mapper(settings))
+            super().__init__(env, **kwargs)
+
+    return SealedVaern
+
+
 def sealing_mapper(settings: Settings, keys: Keys | None = None) -> SealingMapper:
     """The mapper that seals personal text (infra/sealed_events.py) with `keys`, or a key store opened from settings."""
     if keys is None:
