@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -17,7 +18,7 @@ from psycopg import sql
 
 from eventsourcing.persistence import JSONTranscoder
 
-from domain.application import Vaern
+from domain.application import Vaern, utc_now
 from domain.model import PydanticMapper
 from infra.database import open_database
 from infra.keys import Keys, KeyStore
@@ -59,13 +60,15 @@ def event_store_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def build_application(settings: Settings, keys: Keys | None = None) -> Vaern:
+def build_application(
+    settings: Settings, keys: Keys | None = None, clock: Callable[[], datetime] = utc_now
+) -> Vaern:
     """The application, storing facts with personal text sealed under each data subject's key.
 
     `keys` is the process's key store (Services shares its own, so that destroying a key is seen
     at once by this process's reads); without it, a key store of its own is opened from settings.
     """
-    return Vaern(env=event_store_env(settings), mapper=sealing_mapper(settings, keys))
+    return Vaern(env=event_store_env(settings), clock=clock, mapper=sealing_mapper(settings, keys))
 
 
 def application_class(settings: Settings) -> type[Vaern]:

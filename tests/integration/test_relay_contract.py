@@ -6,10 +6,9 @@ import json
 from datetime import timedelta
 
 from consumers.messages import DECLARED_TYPES
-from domain.application import Vaern
 from domain.contact_file.commands import RegisterPhoneNumber
 from domain.contact_file.restriction_commands import AmendRestriction, ExpireRestriction, LiftRestriction
-from infra.eventstore import event_store_env
+from infra.eventstore import build_application
 from tests.integration.test_relay_and_consumer import (  # noqa: F401 - fixtures
     ACTOR,
     BANNED,
@@ -54,7 +53,7 @@ def test_every_message_the_relay_publishes_keeps_the_asyncapi_contract(
         )
     )
     ending = decide(app, bo, BANNED, days=30)
-    after_the_end = Vaern(env=event_store_env(settings), clock=lambda: NOW + timedelta(days=31))
+    after_the_end = build_application(settings, clock=lambda: NOW + timedelta(days=31))
     try:
         # as the scheduler does at the end of the period
         after_the_end.expire_restriction(ExpireRestriction(citizen_ref=bo, restriction_id=ending.created_id))
