@@ -16,6 +16,7 @@ later: linking whatever is found would bless an event slipped in behind Vaern's 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
@@ -97,6 +98,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             raise ValueError("the event chain needs POSTGRES_ENABLE_DB_FUNCTIONS off: the database function"
                              " inserts events without linking them")
         super().__init__(datastore, events_table_name=events_table_name)
+        self._tails = threading.local()  # the tail's cursor, from the insert to the ids (one thread, one save)
         names = {"schema": Identifier(datastore.schema), "chain": Identifier(CHAIN_TABLE),
                  "genesis": Identifier(GENESIS_TABLE), "events": Identifier(events_table_name)}
         self.sql_create_statements.extend(SQL(statement).format(**names) for statement in _POSTGRES_DDL)  # type: ignore[arg-type]
@@ -110,13 +112,21 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                              " FROM {schema}.{events} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
                              ).format(**names)
 
+    def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        # The chain's tail is read under the lock, in the same pipeline as the insert: no round trip of its own.
+        self._lock_table(curs)
+        tail = curs.connection.cursor()
+        tail.execute(self._tail, prepare=True)
+        self._tails.cursor = tail
+        super()._insert_stored_events(curs, stored_events, **kwargs)  # locks again (a no-op), inserts
+
     def _fetch_ids_after_insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         assert ids is not None
-        curs.execute(self._tail, prepare=True)
-        tail = curs.fetchone()
+        with self._tails.cursor as tail_cursor:
+            tail = tail_cursor.fetchone()
         rows = _chain_rows(tail and bytes(tail["link"]), ids, stored_events)
         curs.execute(self._append, ([p for p, _ in rows], [link for _, link in rows]), prepare=True)
         return ids

@@ -52,10 +52,10 @@ LOGS = (Log("events", event_chain.CHAIN_TABLE), Log("access_log", access_chain.C
 
 def verify(db: Database, checkpoint: dict[str, tuple[int, bytes]] | None = None, size: int = BATCH) -> dict[str, Walk]:
     """Each log's walk; with a checkpoint, each chain must still hold the signed link at its position."""
-    return {log.name: _walk(db, log, (checkpoint or {}).get(log.name), size) for log in LOGS}
+    return {log.name: walk_log(db, log, (checkpoint or {}).get(log.name), size) for log in LOGS}
 
 
-def _walk(db: Database, log: Log, checkpoint: tuple[int, bytes] | None, size: int) -> Walk:
+def walk_log(db: Database, log: Log, checkpoint: tuple[int, bytes] | None, size: int) -> Walk:
     try:
         return walk(log.records(db, size), log.chain(db, size), checkpoint)
     except (psycopg.errors.UndefinedTable, sqlite3.OperationalError) as error:  # dropped, or never set up
