@@ -68,7 +68,7 @@ def run(args: argparse.Namespace, database: ThrowawayDatabase) -> int:
           f" load average {one:.2f} {five:.2f} on {os.cpu_count()} CPUs")
     head, seconds = _seed(settings, args.events)
     print(f"Seeded {head:,} events (chained as they were saved) in {seconds:.0f} s ({head / seconds:,.0f} events/s)")
-    db = open_database(settings.database_url, settings.sqlite_path, pool_size=2)
+    db = open_database(settings.database_url, settings.sqlite_path, pool_size=4)
     try:
         vaern, baseline = _measure(db, args.rounds)
         access = _timed(lambda: walk_log(db, LOGS[1], None, BATCH))

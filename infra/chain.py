@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from itertools import islice
@@ -162,12 +163,15 @@ def _changed(previous: bytes, position: int, content: bytes, stored: bytes, rest
     return Break(position, "altered", "the record (or its link) is not what was linked here")
 
 
-def batches(fetch: Any, size: int) -> Iterator[tuple[int, bytes]]:
-    """Rows (position, ...) from `fetch(after, size)`, one keyset-paginated batch at a time."""
-    after = 0
-    while True:
-        rows = fetch(after, size)
-        yield from rows
-        if len(rows) < size:
-            return
-        after = rows[-1][0]
+def batches(fetch: Any, size: int) -> Iterator[tuple[Any, ...]]:
+    """Rows (position, ...) from `fetch(after, size)`, keyset-paginated; the next batch is read
+    in another thread while this one is walked (the driver lets go of the GIL while it waits)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chain-read") as ahead:
+        pending = ahead.submit(fetch, 0, size)
+        while True:
+            rows = pending.result()
+            if len(rows) == size:
+                pending = ahead.submit(fetch, rows[-1][0], size)
+            yield from rows
+            if len(rows) < size:
+                return

@@ -23,7 +23,7 @@ KeyOption = Annotated[
 
 
 def _database(settings: Settings) -> Database:
-    return open_database(settings.database_url, settings.sqlite_path, pool_size=2, name="vaern-verify")
+    return open_database(settings.database_url, settings.sqlite_path, pool_size=4, name="vaern-verify")
 
 
 def _private_key(settings: Settings) -> checkpoints.Ed25519PrivateKey:

@@ -34,7 +34,8 @@ class Log:
     def records(self, db: Database, size: int) -> Iterator[tuple[int, bytes]]:
         if self.name == "events":
             column, table = EVENT_POSITION[db.dialect], EVENTS_TABLE[db.dialect]
-            statement = (f"SELECT {column}, originator_id, originator_version, topic, state FROM {table}"
+            originator = "uuid_send(originator_id)" if db.dialect == "postgresql" else "originator_id"  # the bytes: no uuid object
+            statement = (f"SELECT {column}, {originator}, originator_version, topic, state FROM {table}"
                          f" WHERE {column} > %s ORDER BY {column} LIMIT %s")
             rows = batches(lambda after, n: db.read(statement, (after, n)), size)
             return ((r[0], event_chain.event_content(r[1], r[2], r[3], bytes(r[4]))) for r in rows)
