@@ -23,7 +23,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg.sql import SQL, Identifier
 
@@ -127,10 +127,12 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         # The chain's tail is read under the lock, in the same pipeline as the insert: no round trip of its own.
         self._lock_table(curs)
+        self._notify_channel(curs)
         tail = curs.connection.cursor()
         tail.execute(self._tail, prepare=True)
         self._tails.cursor = tail
-        super()._insert_stored_events(curs, stored_events, **kwargs)  # locks again (a no-op), inserts
+        # The library's recorder would lock and notify again before inserting: insert as its base does.
+        PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events, **kwargs)
 
     def _fetch_ids_after_insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
