@@ -88,7 +88,7 @@ def walk(
     With `checkpoint` (position, link), the link recomputed at that position must be the signed one,
     and the chain must reach it.
     """
-    merged = _merge(records, chain)
+    merged = _Merged(records, chain)
     previous, head, count = GENESIS, 0, 0
     for position, content, stored in merged:
         found = _judge(previous, position, content, stored, merged)
@@ -126,10 +126,6 @@ class _Merged:
             return row[0], None, row[1]
         self._record, self._row = next(self._records, None), next(self._chain, None)
         return record[0], record[1], row[1]
-
-
-def _merge(records: Iterator[tuple[int, bytes]], chain: Iterator[tuple[int, bytes]]) -> _Merged:
-    return _Merged(records, chain)
 
 
 def _judge(previous: bytes, position: int, content: bytes | None, stored: bytes | None, rest: _Merged) -> Break | None:

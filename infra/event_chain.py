@@ -88,10 +88,10 @@ def _chain_rows(previous: bytes | None, ids: Sequence[int], events: Sequence[Sto
 
 
 def _link_existing(
-    started: int, read: Callable[[int, int], list[Any]], tail: bytes, append: Callable[[list[tuple[int, bytes]]], None]
+    started: int, read: Callable[[int, int], list[Any]], append: Callable[[list[tuple[int, bytes]]], None]
 ) -> None:
     """Links the events a new chain found (through the genesis row's position), batch by batch."""
-    after, previous = 0, tail
+    after, previous = 0, GENESIS
     while after < started:
         rows = read(after, BATCH)
         if not rows:
@@ -154,7 +154,6 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                 _link_existing(
                     started["linked_through"],
                     lambda after, size: [tuple(r.values()) for r in curs.execute(self._existing, (after, size))],
-                    GENESIS,
                     lambda rows: curs.execute(self._append, ([p for p, _ in rows], [k for _, k in rows])),
                 )
 
@@ -183,7 +182,7 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
                       f" WHERE NOT EXISTS (SELECT 1 FROM {GENESIS_TABLE}) RETURNING linked_through")
             started = c.fetchone()
             if started is not None:
-                _link_existing(started[0], lambda after, size: self._existing(c, after, size), GENESIS,
+                _link_existing(started[0], lambda after, size: self._existing(c, after, size),
                                lambda rows: c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?)", rows))
 
     def _existing(self, c: SQLiteCursor, after: int, size: int) -> list[tuple[Any, ...]]:

@@ -76,6 +76,10 @@ def broken(services, log: str = "events", checkpoint=None):
     return found[log].broken
 
 
+def test_the_walk_reads_the_table_the_librarys_recorder_writes(services):
+    assert services.app.recorder.events_table_name == EVENTS_TABLE[services.db.dialect]
+
+
 def test_an_untouched_log_verifies_intact_up_to_its_head(logged):
     found = verify(logged.db, size=4)
     assert found["events"].broken is None and found["events"].head == events(logged)[-1]
