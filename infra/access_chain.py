@@ -3,9 +3,9 @@
 Entries are written in many ways (beside a lookup in the same statement, judged by the view's
 freshness in the same statement, or alone), so the database itself links them: a trigger on
 `vaern_access_log` appends the entry's link to `vaern_access_chain` in the inserting transaction,
-over the entry as stored (infra/chain.py; `at` as microseconds since 1970). On PostgreSQL a
-BEFORE trigger first takes a transaction-level advisory lock and only then draws the entry's id,
-so ids follow the one serialised tail; on SQLite (one writer at a time) the link is computed by a
+over the entry as written (infra/chain.py; `at` as microseconds since 1970). On PostgreSQL a
+BEFORE trigger first takes a transaction-level advisory lock and only then draws the entry's id
+and links it, so ids follow the one serialised tail; on SQLite (one writer at a time) the link is computed by a
 function the connection registers (`Database.add_function`), so a connection without it cannot
 add entries at all. A log that held entries before its chain existed is linked once, as the event
 log is (infra/event_chain.py), recorded in `vaern_access_chain_genesis`.
@@ -24,33 +24,37 @@ LOCK_KEY = 7_661_657_200_001  # the advisory lock that serialises the access log
 BATCH = 5000
 FIELDS = "id, at, user_id, role, purpose, what, subject_ref, search_ref, view_position"
 
-_PG_FIELD = "vaern_chain_field"
+
+def _text(column: str) -> str:
+    """SQL for `field` (infra/chain.py) of a text column, written out: a function call per field cost a third."""
+    return (f"CASE WHEN {column} IS NULL THEN '\\xffffffff'::bytea"
+            f" ELSE int4send(octet_length(convert_to({column}, 'UTF8'))) || convert_to({column}, 'UTF8') END")
+
+
+def _integer(expression: str) -> str:
+    return f"CASE WHEN ({expression}) IS NULL THEN '\\xffffffff'::bytea ELSE '\\x00000008'::bytea || int8send({expression}) END"
+
+
+_MICROSECONDS = ("(EXTRACT(EPOCH FROM date_trunc('second', NEW.at)))::bigint * 1000000"
+                 " + EXTRACT(MICROSECONDS FROM NEW.at)::bigint % 1000000")
+_CONTENT = " || ".join([
+    _integer(_MICROSECONDS),
+    *(_text(f"NEW.{column}") for column in ("user_id", "role", "purpose", "what", "subject_ref", "search_ref")),
+    _integer("NEW.view_position"),
+])
+# One BEFORE trigger does it all, under the lock: the id drawn, the tail read, the link appended.
 _POSTGRES = (
     f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} (position BIGINT PRIMARY KEY, link BYTEA NOT NULL)",
     f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE}_genesis (started_at TIMESTAMPTZ NOT NULL,"
     " linked_through BIGINT NOT NULL, linked BIGINT NOT NULL)",
-    f"CREATE OR REPLACE FUNCTION {_PG_FIELD}(value text) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$ SELECT CASE"
-    " WHEN value IS NULL THEN '\\xffffffff'::bytea"
-    " ELSE int4send(octet_length(convert_to(value, 'UTF8'))) || convert_to(value, 'UTF8') END $$",
-    f"CREATE OR REPLACE FUNCTION {_PG_FIELD}(value bigint) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$ SELECT CASE"
-    " WHEN value IS NULL THEN '\\xffffffff'::bytea ELSE '\\x00000008'::bytea || int8send(value) END $$",
-    "CREATE OR REPLACE FUNCTION vaern_access_log_serialise() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
-    f" PERFORM pg_advisory_xact_lock({LOCK_KEY});"
-    " NEW.id := nextval(pg_get_serial_sequence('vaern_access_log', 'id')); RETURN NEW; END $$",
     "CREATE OR REPLACE FUNCTION vaern_access_log_link() RETURNS trigger LANGUAGE plpgsql AS $$"
-    " DECLARE previous bytea; BEGIN"
+    f" DECLARE previous bytea; BEGIN PERFORM pg_advisory_xact_lock({LOCK_KEY});"
+    " NEW.id := nextval('vaern_access_log_id_seq'::regclass);"
     f" SELECT link INTO previous FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1;"
-    f" INSERT INTO {CHAIN_TABLE} VALUES (NEW.id, sha256(coalesce(previous, decode(repeat('00', 32), 'hex'))"
-    f" || int8send(NEW.id) || {_PG_FIELD}((EXTRACT(EPOCH FROM date_trunc('second', NEW.at)))::bigint * 1000000"
-    f" + EXTRACT(MICROSECONDS FROM NEW.at)::bigint % 1000000) || {_PG_FIELD}(NEW.user_id)"
-    f" || {_PG_FIELD}(NEW.role) || {_PG_FIELD}(NEW.purpose) || {_PG_FIELD}(NEW.what)"
-    f" || {_PG_FIELD}(NEW.subject_ref) || {_PG_FIELD}(NEW.search_ref) || {_PG_FIELD}(NEW.view_position)));"
-    " RETURN NULL; END $$",
-    "DROP TRIGGER IF EXISTS vaern_access_log_serialise ON vaern_access_log",
-    "CREATE TRIGGER vaern_access_log_serialise BEFORE INSERT ON vaern_access_log"
-    " FOR EACH ROW EXECUTE FUNCTION vaern_access_log_serialise()",
+    f" INSERT INTO {CHAIN_TABLE} VALUES (NEW.id, sha256(coalesce(previous, '\\x{GENESIS.hex()}'::bytea)"
+    f" || int8send(NEW.id) || {_CONTENT})); RETURN NEW; END $$",
     "DROP TRIGGER IF EXISTS vaern_access_log_link ON vaern_access_log",
-    "CREATE TRIGGER vaern_access_log_link AFTER INSERT ON vaern_access_log"
+    "CREATE TRIGGER vaern_access_log_link BEFORE INSERT ON vaern_access_log"
     " FOR EACH ROW EXECUTE FUNCTION vaern_access_log_link()",
     f"DROP TRIGGER IF EXISTS vaern_access_chain_append_only ON {CHAIN_TABLE}",
     f"CREATE TRIGGER vaern_access_chain_append_only BEFORE UPDATE OR DELETE ON {CHAIN_TABLE}"
