@@ -263,3 +263,18 @@ def test_vaern_verify_and_checkpoint_on_the_command_line(logged, tmp_path):
     found = run("verify", "--checkpoint", str(out))
     assert found.returncode == 1
     assert f"events: BROKEN at position {position}: missing" in found.stdout
+
+
+def test_access_log_entries_swapped_or_cut_off_are_found_where_it_was_done(logged):
+    ids = entries(logged)
+    columns = "at, user_id, role, purpose, what, subject_ref, search_ref, view_position"
+    first, second = (logged.db.read(f"SELECT {columns} FROM vaern_access_log WHERE id = %s", (i,))[0] for i in ids[:2])
+    update = ("UPDATE vaern_access_log SET at = %s, user_id = %s, role = %s, purpose = %s, what = %s,"
+              " subject_ref = %s, search_ref = %s, view_position = %s WHERE id = %s")
+    as_superuser(logged, (update, (*second, ids[0])), (update, (*first, ids[1])))
+    found = broken(logged, "access_log")
+    assert (found.position, found.kind) == (ids[0], "reordered")
+    as_superuser(logged, (update, (*first, ids[0])), (update, (*second, ids[1])),
+                 ("DELETE FROM vaern_access_log WHERE id >= %s", (ids[2],)))
+    found = broken(logged, "access_log")
+    assert (found.position, found.kind) == (ids[2], "truncated")
