@@ -15,7 +15,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from eventsourcing.utils import get_topic
+
 from domain.application import Vaern
+from infra.event_chain import ChainedPostgresRecorder, ChainedSQLiteRecorder
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
             POSTGRES_PRE_PING="y",
             POSTGRES_POOL_SIZE="5",
             POSTGRES_MAX_OVERFLOW="10",
+            APPLICATION_RECORDER_TOPIC=get_topic(ChainedPostgresRecorder),  # every event hash-chained
         )
     else:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -49,6 +53,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
             PERSISTENCE_MODULE="eventsourcing.sqlite",
             SQLITE_DBNAME=str(settings.sqlite_path),
             SQLITE_LOCK_TIMEOUT="10",
+            APPLICATION_RECORDER_TOPIC=get_topic(ChainedSQLiteRecorder),
         )
     return env
 

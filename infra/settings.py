@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     )
     telephony_group_id: str = "vaern-telephony-reference"
     log_level: str = "INFO"
+    checkpoint_key_file: Path | None = Field(
+        None, description="PEM Ed25519 private key that signs `vaern checkpoint` files (keep it off the database host)"
+    )
     statistics_min_cell: int = Field(
         5, ge=3, description="published statistics mask counts from 1 up to one below this (Danish practice: 5)"
     )
