@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.values import Actor, Role
+from infra import access_chain
 from infra.database import Database
 from projections.freshness import Freshness
 
@@ -115,6 +116,7 @@ class AccessLog:
                 columns = {row[1] for row in cur.execute("PRAGMA table_info(vaern_access_log)").fetchall()}
                 if "view_position" not in columns:
                     cur.execute("ALTER TABLE vaern_access_log ADD COLUMN view_position BIGINT")
+            access_chain.install(db, cur)  # every entry linked to the one before (tamper evidence)
 
     def search_ref(self, kind: str, term: str) -> str:
         """A keyed hash of a search term (a CPR or phone number): findable, not readable."""

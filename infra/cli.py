@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Optional, Protocol
 
 import typer
 
+from infra.cli_chain import checkpoint, verify
 from infra.cli_keys import keys
 from infra.cli_projections import projections
 from infra.cli_retention import retention
@@ -213,6 +214,8 @@ def telephony_consumer(
 cli.add_typer(projections, name="projections")  # status, rebuild, supersede: infra/cli_projections.py
 cli.add_typer(keys, name="keys")  # rotate-master: infra/cli_keys.py
 cli.add_typer(retention, name="retention")  # due: infra/cli_retention.py
+cli.command()(verify)  # the logs' hash chains: infra/cli_chain.py
+cli.command()(checkpoint)
 
 
 @cli.command()

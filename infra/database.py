@@ -79,6 +79,10 @@ class Database(ABC):
     async def close_async(self) -> None:
         """Closes what `open_async` opened, on the same loop."""
 
+    def add_function(self, name: str, arity: int, function: Any) -> None:
+        """Makes a Python function callable from SQL on every connection (SQLite only: its triggers need them)."""
+        raise NotImplementedError(f"{self.dialect} runs no Python functions")
+
     @abstractmethod
     def close(self) -> None: ...
 
@@ -248,6 +252,13 @@ class SqliteDatabase(Database):
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._functions: dict[str, tuple[int, Any]] = {}
+
+    def add_function(self, name: str, arity: int, function: Any) -> None:
+        with self._lock:
+            self._functions[name] = (arity, function)
+            for conn in self._all:
+                conn.create_function(name, arity, function, deterministic=True)
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -260,6 +271,8 @@ class SqliteDatabase(Database):
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
+                for name, (arity, function) in self._functions.items():
+                    conn.create_function(name, arity, function, deterministic=True)
         return conn
 
     @contextmanager

@@ -17,10 +17,12 @@ import psycopg
 from psycopg import sql
 
 from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.utils import get_topic
 
 from domain.application import Vaern, utc_now
 from domain.model import PydanticMapper
 from infra.database import open_database
+from infra.event_chain import ChainedPostgresRecorder, ChainedSQLiteRecorder
 from infra.keys import Keys, KeyStore
 from infra.sealed_events import SealingMapper
 from infra.settings import Settings
@@ -49,6 +51,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
             POSTGRES_PRE_PING="y",
             POSTGRES_POOL_SIZE="5",
             POSTGRES_MAX_OVERFLOW="10",
+            APPLICATION_RECORDER_TOPIC=get_topic(ChainedPostgresRecorder),  # every event hash-chained
         )
     else:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -56,6 +59,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
             PERSISTENCE_MODULE="eventsourcing.sqlite",
             SQLITE_DBNAME=str(settings.sqlite_path),
             SQLITE_LOCK_TIMEOUT="10",
+            APPLICATION_RECORDER_TOPIC=get_topic(ChainedSQLiteRecorder),
         )
     return env
 

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
         5, ge=1, le=100, description="how long a citizen's data is kept after nothing about them is going on any"
         " more (years); `vaern retention due` lists whose period has passed, for a person to authorise erasure"
     )
+    checkpoint_key_file: Path | None = Field(
+        None, description="PEM Ed25519 private key that signs `vaern checkpoint` files (keep it off the database host)"
+    )
     statistics_min_cell: int = Field(
         5, ge=3, description="published statistics mask counts from 1 up to one below this (Danish practice: 5)"
     )

@@ -1,0 +1,169 @@
+"""Benchmark: command throughput with every save hash-chained, beside the bare eventsourcing library.
+
+    .venv/bin/python bench/commands.py             # 1,500 citizens, 4 threads
+    .venv/bin/python bench/commands.py --quick     # 300 citizens
+
+Three systems, each in its own throwaway PostgreSQL database on the same server (dropped at the
+end), given the same work in the same run, one after another (order rotated per round):
+
+- **Vaern**: the front-desk benchmark's command mix through the application (bench/front_desk_seed.py):
+  per citizen, open the contact file; for half of them also report an incident, propose a
+  restriction, skip the hearing and decide it (five saves). Every save is chained (infra/event_chain.py);
+- **Vaern, unchained**: the same application on the library's own recorder: what the chain costs;
+- **baseline**: the bare eventsourcing library (its PostgreSQL recorder, the same pool and lock
+  settings) saving a plain aggregate with the same number of saves, of the same sizes.
+
+Throughput counts saves (commands that recorded events) per second, from `--threads` threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from eventsourcing.application import Application  # noqa: E402
+from eventsourcing.domain import Aggregate, event  # noqa: E402
+
+from bench.front_desk_seed import Population, _in_pool, _Seeder  # noqa: E402
+from bench.servers import DEFAULT_SERVER_URL, ThrowawayDatabase, log  # noqa: E402
+from domain.application import Vaern  # noqa: E402
+from infra.eventstore import event_store_env  # noqa: E402
+from infra.settings import Settings  # noqa: E402
+
+NOTE = "Benchmark: gentagne trusler mod sagsbehandler; vagt til stede, ring til teamleder. " * 4
+
+
+class Case(Aggregate):
+    """The baseline's aggregate: opened, then stepped; each event carries some text."""
+
+    @event("Opened")
+    def __init__(self, note: str) -> None:
+        self.notes = [note]
+
+    @event("Stepped")
+    def step(self, note: str) -> None:
+        self.notes.append(note)
+
+
+class Baseline(Application[Any]):
+    def one(self, restricted: bool) -> None:
+        """As Vaern's mix: a file opened; if restricted, an incident and three steps on the file."""
+        case = Case(NOTE)
+        self.save(case)
+        if restricted:
+            self.save(Case(NOTE))
+        for _ in range(3 if restricted else 0):
+            case.step(NOTE)
+            self.save(case)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--citizens", type=int, default=1500, help="citizens per system and round")
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="300 citizens, one round")
+    parser.add_argument("--database-url", default=os.environ.get("VAERN_BENCH_DATABASE_URL") or DEFAULT_SERVER_URL)
+    args = parser.parse_args()
+    if args.quick:
+        args.citizens, args.rounds = 300, 1
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    databases = [ThrowawayDatabase(args.database_url) for _ in range(3 * args.rounds)]
+    try:
+        for database in databases:
+            database.create()
+        return run(args, databases)
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    finally:
+        for database in databases:
+            database.drop()
+
+
+def run(args: argparse.Namespace, databases: list[ThrowawayDatabase]) -> int:
+    one, five, _ = os.getloadavg()
+    print(f"PostgreSQL {databases[0].server_version()}, Python {platform.python_version()},"
+          f" load average {one:.2f} {five:.2f} on {os.cpu_count()} CPUs")
+    systems: dict[str, Callable[[str], Callable[[Population], int]]] = {
+        "Vaern": lambda url: _vaern(url, chained=True),
+        "Vaern, unchained": lambda url: _vaern(url, chained=False),
+        "baseline": _baseline,
+    }
+    rates: dict[str, list[float]] = {name: [] for name in systems}
+    population = Population.make(args.citizens, args.citizens // 2, unknown=0)
+    free = iter(databases)
+    for n in range(args.rounds):
+        names = list(systems)[n % 3:] + list(systems)[:n % 3]
+        for name in names:
+            saves, seconds = _timed(systems[name](next(free).url), population, args.threads)
+            rates[name].append(saves / seconds)
+            log(f"  round {n + 1}: {name}: {saves:,} saves in {seconds:.1f} s ({saves / seconds:,.0f}/s)")
+    print(f"\n{'system':<18} {'saves/s':>8}   ({args.citizens:,} citizens, {args.threads} threads,"
+          f" median of {args.rounds} rounds)")
+    for name, values in rates.items():
+        print(f"{name:<18} {statistics.median(values):>8,.0f}")
+    chained, unchained, base = (statistics.median(rates[n]) for n in systems)
+    print(f"\nVaern / baseline: {chained / base:.0%}; Vaern chained / unchained: {chained / unchained:.0%}"
+          f" (the chain's write cost)")
+    return 0
+
+
+def _settings(url: str) -> Settings:
+    return Settings(database_url=url, citizen_key="bench-commands-key",
+                    data_dir=Path(tempfile.mkdtemp(prefix="vaern_bench_commands_")), log_level="WARNING")
+
+
+def _vaern(url: str, chained: bool) -> Callable[[Population], int]:
+    env = event_store_env(_settings(url))
+    if not chained:
+        del env["APPLICATION_RECORDER_TOPIC"]
+    app = Vaern(env=env)
+    saves = [0]
+    app.on_saved.append(lambda _: saves.__setitem__(0, saves[0] + 1))
+
+    def work(population: Population, threads: int) -> int:
+        seeder = _Seeder(app, population, threading.Event())
+        _in_pool(seeder.one, population.cprs, threads, seeder.stop)
+        app.close()
+        return saves[0]
+
+    return work  # type: ignore[return-value]
+
+
+def _baseline(url: str) -> Callable[[Population], int]:
+    env = {k: v for k, v in event_store_env(_settings(url)).items()
+           if k.startswith(("PERSISTENCE", "POSTGRES"))}
+    app = Baseline(env=env)
+
+    def work(population: Population, threads: int) -> int:
+        _in_pool(lambda cpr: app.one(cpr in population.restricted), population.cprs, threads, threading.Event())
+        app.close()
+        return len(population.cprs) + 4 * len(population.restricted)
+
+    return work  # type: ignore[return-value]
+
+
+def _timed(work: Any, population: Population, threads: int) -> tuple[int, float]:
+    started = time.perf_counter()
+    saves = work(population, threads)
+    return saves, time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    sys.exit(main())
