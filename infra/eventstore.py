@@ -144,6 +144,12 @@ class EventLog:
         decode = self.app.mapper.to_domain_event
         return [(n.id, _either(replacements.at(n.id), n, decode)) for n in notifications]
 
+    def warm_keys(self) -> None:
+        """Reads the data subjects' keys into the cache at once, before reading much of the log."""
+        warm = getattr(self.app.mapper, "warm", None)
+        if warm is not None:
+            warm()
+
     def replacement_mark(self, position: int) -> int:
         """Which supersession of the event at `position` followers read now (its register version); 0 if none."""
         self.app.replacements.refresh()

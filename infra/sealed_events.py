@@ -52,6 +52,12 @@ class SealingMapper(PydanticMapper):
         sealing._employees = {}  # user id -> subject: there are a few thousand employees at most
         return sealing
 
+    def warm(self) -> None:
+        """Reads the data keys into the key store's cache at once, where the store can (before a long read)."""
+        warm = getattr(self.keys, "warm", None)
+        if warm is not None:
+            warm()
+
     def subject_id(self, subject: Subject) -> str:
         """The key store's name for `subject`: an employee by a keyed digest of their user id, never the id."""
         if subject.kind != "employee":

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
         60.0, ge=0, description="how long a process keeps an unwrapped data key: a key destroyed by another process"
         " may still be used here for this long (s)"
     )
-    key_cache_size: int = Field(4096, ge=0, description="how many unwrapped data keys a process keeps at most")
+    key_cache_size: int = Field(100_000, ge=0, description="how many unwrapped data keys a process keeps at most")
     host: str = "127.0.0.1"
     # getaddrinfo takes a port past 65535 modulo 65536: refuse it rather than listen somewhere else
     port: int = Field(8000, ge=0, le=65535, description="where `vaern serve` and `vaern api` listen; 0: any free port")

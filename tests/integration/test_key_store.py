@@ -215,3 +215,16 @@ def test_the_rotate_master_command_refuses_a_wrong_master_key_in_one_line(settin
     done = subprocess.run([VAERN, "keys", "rotate-master"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert f"wrapped under master key(s) {OLD.id}" in done.stderr
+
+
+def test_warming_reads_every_live_key_into_the_cache_in_one_go(db):
+    made = KeyStore(db, OLD)
+    keys = {subject: made.data_key(subject) for subject in ("citizen:a", "citizen:b", "incident:c")}
+    made.destroy("citizen:b")
+    other = KeyStore(db, OLD)  # another process, its cache empty
+    assert other.warm() == 2
+    with db.transaction() as cur:  # had the keys been read one by one from here on, they would be gone
+        cur.execute("UPDATE vaern_data_keys SET wrapped = NULL WHERE subject <> 'citizen:b'")
+    assert other.existing_key("citizen:a") == keys["citizen:a"]
+    assert other.existing_key("incident:c") == keys["incident:c"]
+    assert other.existing_key("citizen:b") is None
