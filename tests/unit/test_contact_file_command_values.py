@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from uuid import UUID, uuid4
 
 import pytest
 from pydantic import ValidationError
 
 from api import schemas
-from domain.application import Vaern
 from domain.command import Command, Inputs
 from domain.contact_file.commands import OpenContactFile, RegisterPhoneNumber
 from domain.contact_file.restriction_commands import (
@@ -23,13 +21,6 @@ from domain.contact_file.restriction_commands import (
 from domain.contact_file.restriction_state import HearingException
 from domain.contact_file.restriction_terms import Grounds, RestrictionTerms
 from tests.support.cases import LEADER, OFFICIAL, decide, report_incident, terms_body
-
-
-@pytest.fixture
-def app() -> Iterator[Vaern]:
-    application = Vaern(env={"CITIZEN_KEY": "unit-test-key"})
-    yield application
-    application.close()
 
 
 def test_a_decision_loads_the_contact_file_once(app, monkeypatch):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from uuid import UUID
 
 import pytest
 from pydantic import ValidationError
 
 from domain.application import Vaern
-from domain.contact_file.commands import IssueLetter, IssueWarning, OpenContactFile
+from domain.contact_file.commands import IssueLetter, IssueWarning
 from domain.errors import RuleViolation
 from domain.letters.kinds import Letter, LetterKind, Recipient
 from domain.values import Official
@@ -27,18 +26,6 @@ class Store:
     def __call__(self, letter: Letter) -> str:
         self.kept.append(letter)
         return f"{len(self.kept):064x}"
-
-
-@pytest.fixture
-def app() -> Iterator[Vaern]:
-    application = Vaern(env={"CITIZEN_KEY": "unit-test-key"})
-    yield application
-    application.close()
-
-
-@pytest.fixture
-def citizen(app: Vaern) -> UUID:
-    return app.open_contact_file(OpenContactFile(cpr="211062-5629", actor=LEADER)).citizen_ref
 
 
 def letter(citizen: UUID, kind: LetterKind, subject_id: UUID, official: Official = OFFICIAL) -> IssueLetter:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
-import pytest
-
 from domain.application import Vaern
 from domain.calendar import add_months
-from domain.contact_file.commands import OpenContactFile
 from domain.contact_file.restriction_commands import LiftRestriction, ProposeRestriction
 from domain.contact_file.restriction_terms import Grounds, RestrictionTerms
 from domain.incident.commands import CloseIncident, InformLeader
@@ -19,18 +15,6 @@ from domain.records.retention import retention_of
 from tests.support.cases import LEADER, OFFICIAL, decide, report_incident, terms_body
 
 YEARS = 5
-
-
-@pytest.fixture
-def app() -> Iterator[Vaern]:
-    application = Vaern(env={"CITIZEN_KEY": "unit-test-key"})
-    yield application
-    application.close()
-
-
-@pytest.fixture
-def citizen(app: Vaern) -> UUID:
-    return app.open_contact_file(OpenContactFile(cpr="211062-5629", actor=LEADER)).citizen_ref
 
 
 def close(app: Vaern, incident_id: UUID) -> None:
