@@ -45,6 +45,7 @@ OTHER_EVENTS: tuple[type, ...] = (
     E.LetterIssued,
     E.LetterDispatched,
     E.LetterDelivered,
+    E.Erased,
 )
 ROUTING_TOPICS: tuple[str, ...] = tuple(cls.TOPIC for cls in ROUTING_EVENTS)
 del E

@@ -15,6 +15,7 @@ from eventsourcing.utils import EnvType, get_topic
 from domain.changes import change_now, load
 from domain.contact_file.aggregate import ContactFile
 from domain.contact_file.commands import (
+    EraseCitizen,
     IssueLetter,
     IssueWarning,
     OnFile,
@@ -25,7 +26,8 @@ from domain.contact_file.commands import (
     RegisterPhoneNumber,
 )
 from domain.errors import RuleViolation
-from domain.identity import Cpr, citizen_ref, normalise_phone_number
+from domain.employee_erasure import EmployeeErasure, EraseEmployee
+from domain.identity import Cpr, citizen_ref, employee_erasure_id, normalise_phone_number
 from domain.incident.aggregate import Incident
 from domain.incident.service import IncidentCommands
 from domain.records.supersession_service import SupersessionCommands
@@ -61,6 +63,15 @@ class Receipt:
     version: int
     position: int | None
     created_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class ErasureReceipt:
+    """What an erasure returns: the record it wrote, its log position and the incidents erased with it."""
+
+    erased_id: UUID
+    position: int
+    incident_ids: tuple[UUID, ...] = ()
 
 
 class Vaern(SupersessionCommands, IncidentCommands, Application[UUID]):
@@ -105,6 +116,10 @@ class Vaern(SupersessionCommands, IncidentCommands, Application[UUID]):
         except AggregateNotFoundError:
             pass
         else:
+            if existing.erasure is not None:
+                raise RuleViolation(
+                    "cpr", "this citizen's contact file was erased under an archive authorisation and cannot be reopened"
+                )
             return Receipt(ref, existing.version, None)
         file = ContactFile.open(ref, command.actor, self.clock())
         try:
@@ -216,6 +231,36 @@ class Vaern(SupersessionCommands, IncidentCommands, Application[UUID]):
     def record_delivery(self, c: RecordDelivery) -> Receipt:
         """Records the evidence that a letter reached the citizen."""
         return self._change(c, lambda f, now: f.record_delivery(c.letter_id, c.evidence, c.actor, now))
+
+    def erase_citizen(self, c: EraseCitizen) -> ErasureReceipt:
+        """Records the erasure of the citizen's personal data and of the incidents naming them, in one save:
+        the file and every incident are erased together or not at all. Destroying the keys follows
+        (infra/erasure.py), and is completed after a crash from this record."""
+        incidents: list[Incident] = []
+
+        def load() -> ContactFile:
+            incidents[:] = [self.get_incident(i) for i in dict.fromkeys(c.incident_ids)]
+            return self.get_contact_file(c.citizen_ref)
+
+        def erase(f: ContactFile, now: datetime) -> None:
+            f.erase(c.authorisation, tuple(i.id for i in incidents), c.official, c.actor, now)
+            for incident in incidents:
+                incident.erase_with(f.id, c.authorisation, c.official, c.actor, now)
+
+        _, _, position = change_now(load, lambda f: self.save(f, *incidents), self.clock, c.expected_version, erase)
+        assert position is not None
+        return ErasureReceipt(c.citizen_ref, position, tuple(i.id for i in incidents))
+
+    def erase_employee(self, c: EraseEmployee) -> ErasureReceipt:
+        """Records the erasure of an employee who has left; refused if it is already recorded."""
+        if self._citizen_key is None:
+            raise RuntimeError("CITIZEN_KEY is not configured: an employee's erasure record cannot be named")
+        erasure = EmployeeErasure.record(employee_erasure_id(c.employee_id, self._citizen_key), c, self.clock())
+        try:
+            recordings = self.save(erasure)
+        except IntegrityError:
+            raise RuleViolation("employee_id", "this employee's erasure is already recorded") from None
+        return ErasureReceipt(erasure.id, recordings[-1].notification.id)
 
     def get_contact_file(self, ref: UUID, version: int | None = None) -> ContactFile:
         return load(self.repository, ContactFile, ref, version, "no contact file with that reference")

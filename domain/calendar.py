@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import calendar
 from datetime import datetime
+from zoneinfo import ZoneInfo
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+"""The administration's time zone: local days, dates and times are Copenhagen's."""
 
 
 def add_months(moment: datetime, months: int) -> datetime:

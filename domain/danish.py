@@ -15,7 +15,7 @@ from domain.incident.aggregate import Incident
 from domain.incident.facts import (
     ExposureForm, IncidentChannel, IncidentKind, PerpetratorKind, SupportKind, TakedownAddressee, ThreatTarget,
 )
-from domain.incident.police_report import ConsentAnswer, PoliceOutcome
+from domain.incident.police_report import ConsentAnswer, PoliceConclusion, PoliceOutcome
 from domain.contact_file.restriction_state import ComplaintOutcome, HearingException, ReviewOutcome, Status
 from domain.records.supersession import SupersessionRegister
 from domain.values import Channel, InPersonRule, PhoneRule, Role, ScopeKind, Weekday, WrittenRule
@@ -39,6 +39,7 @@ FACT_NAMES: dict[type, str] = {
     ContactFile.LetterIssued: "Brev udstedt",
     ContactFile.LetterDispatched: "Brev afsendt",
     ContactFile.LetterDelivered: "Brev leveret",
+    ContactFile.Erased: "Borgerens personoplysninger slettet",
     Incident.Reported: "Hændelse indberettet",
     Incident.LeaderInformed: "Leder orienteret",
     Incident.SupportOffered: "Støtte tilbudt",
@@ -61,6 +62,8 @@ FACT_NAMES: dict[type, str] = {
     Incident.PoliceReportFiled: "Politianmeldt af forvaltningen",
     Incident.PrivatePoliceReportFiled: "Politianmeldt privat af medarbejderen",
     Incident.PoliceReportNotFiled: "Ikke politianmeldt",
+    Incident.PoliceCaseConcluded: "Politisagen afsluttet",
+    Incident.Erased: "Hændelsens personoplysninger slettet",
     SupersessionRegister.EventSuperseded: "Registrering erstattet for følgerne",
 }
 
@@ -99,6 +102,8 @@ WORDS: dict[type[Enum], dict[str, str]] = {
     ConsentAnswer: {"given": "givet", "declined": "nægtet", "withdrawn": "trukket tilbage"},
     PoliceOutcome: {"reported_by_administration": "anmeldt af forvaltningen", "reported_privately": "anmeldt privat",
                     "not_reported": "ikke anmeldt"},
+    PoliceConclusion: {"dropped": "henlagt eller påtaleopgivet", "fined": "bødeforelæg vedtaget", "convicted": "dom",
+                       "acquitted": "frifindelse"},
 }
 LETTER_KINDS = {
     "warning": "advarsel", "hearing": "partshøring", "decision": "afgørelse", "continuation": "fortsættelse",

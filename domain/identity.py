@@ -46,7 +46,17 @@ class Cpr:
 
 def citizen_ref(cpr: Cpr, key: bytes) -> uuid.UUID:
     """The citizen's opaque reference: a keyed hash of the CPR number, shaped as a UUID (v8)."""
-    digest = bytearray(hmac.new(key, cpr.digits.encode("ascii"), hashlib.sha256).digest()[:16])
+    return _keyed_uuid(key, cpr.digits.encode("ascii"))
+
+
+def employee_erasure_id(user_id: str, key: bytes) -> uuid.UUID:
+    """The id of an employee's erasure record: a keyed hash of their user id, so it names no one and is
+    the same for a second attempt."""
+    return _keyed_uuid(key, b"employee erasure " + user_id.encode("utf-8"))
+
+
+def _keyed_uuid(key: bytes, message: bytes) -> uuid.UUID:
+    digest = bytearray(hmac.new(key, message, hashlib.sha256).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x80  # version 8: application-defined
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 9562 variant
     return uuid.UUID(bytes=bytes(digest))

@@ -31,7 +31,7 @@ from domain.incident.aggregate import Incident
 from domain.incident.facts import IncidentFacts, Person
 from domain.model import Aggregate
 from domain.records.supersession import SupersessionRegister
-from domain.values import Actor, Official
+from domain.values import Actor, ArchiveAuthorisation, Official
 
 Path = tuple[str | int, ...]
 """Where a value stands in the fact's JSON: field names and list indices."""
@@ -59,8 +59,10 @@ PUBLIC_TEXT: dict[type[BaseModel], frozenset[str]] = {
     Incident.Corrected: frozenset({"fields"}),
     IncidentFacts: frozenset({"platform"}),
     SupersessionRegister.EventSuperseded: frozenset({"topic", "corrected"}),
+    ArchiveAuthorisation: frozenset({"reference"}),
 }
-"""Text fields that identify no one (kinds, digests, media types, field names, platforms' names)."""
+"""Text fields that identify no one (kinds, digests, media types, field names, platforms' names, the archive's
+reference of an erasure's authorisation, which the record of an erasure must keep showing)."""
 
 
 def case_subject(event: Any) -> Subject:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from enum import Enum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.calendar import COPENHAGEN
+from domain.errors import RuleViolation
 from domain.bounds import LINE_CHECK, TEXT_CHECK, LocalTime
 
 # Checked on input only (see domain/bounds.py): what is already in the log always decodes.
@@ -44,6 +47,26 @@ class Official(Value):
     user_id: ShortText
     name: ShortText
     title: ShortText
+
+
+class ArchiveAuthorisation(Value):
+    """The State Archives' authorisation that personal data may be erased: its reference and date."""
+
+    reference: ShortText = Field(description="the archive's reference (journal number) of the authorisation")
+    granted_on: date
+
+    def check_granted(self, now: datetime) -> None:
+        """An erasure rests on an authorisation already granted (by its date in Copenhagen)."""
+        if self.granted_on > now.astimezone(COPENHAGEN).date():
+            raise RuleViolation("authorisation.granted_on", "an erasure rests on an authorisation already granted")
+
+
+class Erasure(Value):
+    """That a data subject's personal data was erased: under which authorisation, when and by whom."""
+
+    authorisation: ArchiveAuthorisation
+    erased_at: datetime
+    erased_by: Official
 
 
 class Channel(str, Enum):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from domain.errors import NotFound, RuleViolation
@@ -21,7 +21,7 @@ from domain.contact_file.restriction_state import (
     Warning,
 )
 from domain.contact_file.restriction_terms import Grounds, PhoneRestriction, PhoneRouting, RestrictionTerms
-from domain.values import Actor, Channel, Official
+from domain.values import Actor, ArchiveAuthorisation, Channel, Erasure, Official
 
 
 class ContactFile(ContactFileCommands, Aggregate):
@@ -209,7 +209,20 @@ class ContactFile(ContactFileCommands, Aggregate):
         def apply(self, file: ContactFile) -> None:
             file._letter(self.letter_id, delivery_evidence=self.evidence, delivered_at=self.effective_at)
 
+    class Erased(Event):
+        """The citizen's personal data was erased under an archive authorisation (crypto-shredding): with
+        it, the incidents naming them. The facts stay in the log; their personal text no longer reads."""
+
+        TOPIC: ClassVar[str] = "vaern:ContactFile.Erased"
+        authorisation: ArchiveAuthorisation
+        erased_by: Official
+        incident_ids: tuple[UUID, ...] = ()
+
+        def apply(self, file: ContactFile) -> None:
+            file.erasure = Erasure(authorisation=self.authorisation, erased_at=self.effective_at, erased_by=self.erased_by)
+
     def __init__(self) -> None:
+        self.erasure: Erasure | None = None
         self.phone_numbers: list[str] = []
         self.restrictions: dict[UUID, Restriction] = {}
         self.adjustment_needs: dict[UUID, AdjustmentNeed] = {}
@@ -219,6 +232,12 @@ class ContactFile(ContactFileCommands, Aggregate):
     @classmethod
     def open(cls, citizen_ref: UUID, actor: Actor, now: datetime) -> ContactFile:
         return cls._create(cls.Opened, id=citizen_ref, actor=actor, effective_at=now)
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        """Records a fact; none after the file's erasure, whose personal data is gone for good."""
+        if self.erasure is not None:
+            raise RuleViolation("citizen_ref", "the contact file was erased; nothing more is recorded on it")
+        super().trigger_event(event_class, **kwargs)
 
     def _update(self, restriction_id: UUID, **changes: object) -> None:
         self.restrictions[restriction_id] = self.restrictions[restriction_id].model_copy(update=changes)

@@ -32,7 +32,7 @@ from domain.contact_file.restriction_state import (
 )
 from domain.contact_file.restriction_dates import COPENHAGEN, Stage, check_dates, check_review
 from domain.contact_file.restriction_terms import Grounds, IncidentBasis, RestrictionPolicy, RestrictionTerms, check_terms
-from domain.values import Actor, Channel, Official
+from domain.values import Actor, ArchiveAuthorisation, Channel, Official
 
 Incidents = dict[UUID, IncidentBasis]
 
@@ -293,6 +293,32 @@ class ContactFileCommands:
         if letter.delivered_at is not None:
             raise RuleViolation("letter_id", "the delivery is already recorded")
         self.trigger_event(self.LetterDelivered, letter_id=letter_id, evidence=evidence, actor=actor, effective_at=now)
+
+    def erase(
+        self: FileState, authorisation: ArchiveAuthorisation, incident_ids: tuple[UUID, ...], official: Official,
+        actor: Actor, now: datetime,
+    ) -> None:
+        """Records the erasure of the citizen's personal data, with the incidents naming them (each of which
+        checks its own rules); refused while a restriction is proposed or decided, or a complaint is open."""
+        authorisation.check_granted(now)
+        for restriction in self.restrictions.values():
+            if restriction.status in (Status.PROPOSED, Status.DECIDED):
+                raise RuleViolation(
+                    "citizen_ref",
+                    f"restriction {restriction.restriction_id} is {restriction.status.value}: a citizen's data is not"
+                    " erased while a restriction is proposed or in force",
+                )
+            for complaint in restriction.complaints:
+                if complaint.outcome is None:
+                    raise RuleViolation(
+                        "citizen_ref",
+                        f"complaint {complaint.complaint_id} about restriction {restriction.restriction_id} is open:"
+                        " a citizen's data is not erased while a complaint is undecided",
+                    )
+        self.trigger_event(
+            self.Erased, authorisation=authorisation, erased_by=official, incident_ids=incident_ids, actor=actor,
+            effective_at=now,
+        )
 
     def _issued(self: FileState, letter_id: UUID) -> Any:
         letter = self.letters.get(letter_id)

@@ -16,7 +16,7 @@ from pydantic import BeforeValidator, Field, StringConstraints
 from domain.command import Command, Inputs
 from domain.identity import Cpr
 from domain.letters.parts import LetterKind, Recipient
-from domain.values import Channel, Official, ShortText, Text
+from domain.values import ArchiveAuthorisation, Channel, Official, ShortText, Text
 
 CPR_PATTERN = r"^[0-9]{6}-?[0-9]{4}$"  # the shape; Cpr.parse then checks the birth date
 
@@ -116,3 +116,15 @@ class RecordDelivery(RecordDeliveryInputs, OnFile):
     """Record the evidence that a letter reached the citizen."""
 
     letter_id: UUID
+
+
+class EraseInputs(Inputs):
+    authorisation: ArchiveAuthorisation = Field(
+        description="the State Archives' authorisation the erasure rests on: its reference and the date it was granted"
+    )
+
+
+class EraseCitizen(EraseInputs, OnFile, Signed):
+    """Erase the citizen's personal data, and that of the incidents naming them, under an archive authorisation."""
+
+    incident_ids: tuple[UUID, ...] = Field(default=(), description="the incidents that now name the citizen as perpetrator")

@@ -17,13 +17,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from enum import Enum
-from zoneinfo import ZoneInfo
 
-from domain.calendar import add_months
+from domain.calendar import COPENHAGEN, add_months
 from domain.errors import RuleViolation
 from domain.contact_file.restriction_terms import RestrictionPolicy, RestrictionTerms
 
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
 class Stage(str, Enum):

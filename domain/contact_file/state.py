@@ -11,6 +11,7 @@ from uuid import UUID
 
 from domain.contact_file.restriction_state import AdjustmentNeed, LetterRecord, Restriction, Status, Warning
 from domain.contact_file.restriction_terms import RestrictionTerms
+from domain.values import Erasure
 
 
 class FileState(Protocol):
@@ -22,6 +23,7 @@ class FileState(Protocol):
     adjustment_needs: dict[UUID, AdjustmentNeed]
     warnings: dict[UUID, Warning]
     letters: dict[UUID, LetterRecord]
+    erasure: Erasure | None
 
     # The file's events, each recorded by `trigger_event`.
     PhoneNumberRegistered: Any
@@ -41,6 +43,7 @@ class FileState(Protocol):
     LetterIssued: Any
     LetterDispatched: Any
     LetterDelivered: Any
+    Erased: Any
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None: ...
 

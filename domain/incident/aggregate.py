@@ -9,7 +9,7 @@ evidence and absence, which keep arriving and which the administration must keep
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from domain.incident.handling import IncidentHandling
@@ -32,11 +32,12 @@ from domain.incident.facts import (
     check_facts,
 )
 from domain.model import Aggregate
-from domain.incident.police_report import ConsentAnswer, PoliceOutcome, PoliceReport
+from domain.incident.police_report import ConsentAnswer, PoliceConclusion, PoliceOutcome, PoliceReport
 from domain.incident.police_decisions import PoliceReportDecisions
 from domain.letters.conduct import Conduct
 from domain.contact_file.restriction_terms import IncidentBasis
-from domain.values import Actor
+from domain.errors import RuleViolation
+from domain.values import Actor, ArchiveAuthorisation, Erasure, Official
 
 LEADER_INFORMED_WITHIN = timedelta(hours=24)
 VICTIM_COMPENSATION_WITHIN = timedelta(hours=72)  # a police report within 72 h keeps compensation open
@@ -249,7 +250,26 @@ class Incident(IncidentHandling, PoliceReportDecisions, Aggregate):
                 PoliceOutcome.NOT_REPORTED, self.employee_ids, self.effective_at, self.actor, reason=self.reason
             )
 
+    class PoliceCaseConcluded(Event):
+        TOPIC: ClassVar[str] = "vaern:Incident.PoliceCaseConcluded"
+        conclusion: PoliceConclusion
+
+        def apply(self, incident: Incident) -> None:
+            incident.police.record_conclusion(self.conclusion, self.effective_at)
+
+    class Erased(Event):
+        """The incident's personal data was erased with that of the citizen it names (see ContactFile.Erased)."""
+
+        TOPIC: ClassVar[str] = "vaern:Incident.Erased"
+        citizen_ref: UUID
+        authorisation: ArchiveAuthorisation
+        erased_by: Official
+
+        def apply(self, incident: Incident) -> None:
+            incident.erasure = Erasure(authorisation=self.authorisation, erased_at=self.effective_at, erased_by=self.erased_by)
+
     def __init__(self) -> None:
+        self.erasure: Erasure | None = None
         self.facts: IncidentFacts
         self.reported_at: datetime
         self.reported_by: Actor
@@ -269,6 +289,34 @@ class Incident(IncidentHandling, PoliceReportDecisions, Aggregate):
         """Records a new incident after checking its facts."""
         check_facts(facts, now)
         return cls._create(cls.Reported, id=uuid4(), facts=facts, actor=actor, effective_at=now)
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        """Records a fact; none after the incident's erasure, whose personal data is gone for good."""
+        if self.erasure is not None:
+            raise RuleViolation("incident_id", "the incident was erased; nothing more is recorded on it")
+        super().trigger_event(event_class, **kwargs)
+
+    def erase_with(
+        self, citizen_ref: UUID, authorisation: ArchiveAuthorisation, official: Official, actor: Actor, now: datetime
+    ) -> None:
+        """Records that the incident's personal data is erased with the citizen it names; refused while the
+        incident is open or a police report on it is under investigation."""
+        if self.basis().citizen_ref != citizen_ref:
+            raise RuleViolation("incident_ids", f"incident {self.id} does not name this citizen as perpetrator")
+        if not self.is_closed:
+            raise RuleViolation(
+                "citizen_ref", f"incident {self.id} naming the citizen is open: close it before the citizen's data is erased"
+            )
+        if self.police.under_investigation:
+            raise RuleViolation(
+                "citizen_ref",
+                f"incident {self.id} naming the citizen is under police investigation: record the case's conclusion"
+                " before the citizen's data is erased",
+            )
+        self.trigger_event(
+            self.Erased, citizen_ref=citizen_ref, authorisation=authorisation, erased_by=official, actor=actor,
+            effective_at=now,
+        )
 
     @property
     def is_closed(self) -> bool:

@@ -6,15 +6,14 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, StringConstraints, ValidationError
 
 from domain.bounds import LINE_CHECK, Moment, pattern_check
+from domain.calendar import COPENHAGEN
 from domain.errors import RuleViolation
 from domain.values import Actor, ShortText, Text, Value
 
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 MAX_ABSENCE_DAYS = 730  # two years; an absence going on past that is recorded again from a later first day
 MAX_EVIDENCE_BYTES = 25 * 1024 * 1024  # the largest evidence file taken
 

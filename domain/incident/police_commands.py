@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from domain.incident.commands import AtInputs, EmployeeIds, OnIncident
+from domain.incident.police_report import PoliceConclusion
 from domain.values import ShortText, Text
 
 
@@ -57,3 +58,11 @@ class NotReportedInputs(AtInputs):
 
 class RecordNotReported(NotReportedInputs, OnIncident):
     """Record the decision not to report for these employees, with the reason."""
+
+
+class PoliceConclusionInputs(AtInputs):
+    conclusion: PoliceConclusion = Field(description="how the police or the courts ended the case")
+
+
+class RecordPoliceConclusion(PoliceConclusionInputs, OnIncident):
+    """Record how the police or the courts ended the case a report opened."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from domain.errors import RuleViolation
 from domain.incident.state import IncidentChecks, IncidentState, stated
-from domain.incident.police_report import ConsentAnswer, PoliceOutcome
+from domain.incident.police_report import ConsentAnswer, PoliceConclusion, PoliceOutcome
 from domain.values import Actor
 
 
@@ -77,6 +77,17 @@ class PoliceReportDecisions(IncidentChecks):
         self.check_for_employees(employee_ids, self.police.why_reported)
         text = stated(reason, "reason", "a decision not to report states its reason")
         self.record_at(self.PoliceReportNotFiled, actor, now, at, employee_ids=employee_ids, reason=text)
+
+    def record_police_conclusion(
+        self: IncidentState, conclusion: PoliceConclusion, actor: Actor, now: datetime, at: datetime | None = None
+    ) -> None:
+        """Records how the police or the courts ended the case; also on a closed incident, as cases end late."""
+        if not self.police.under_investigation:
+            raise RuleViolation("conclusion", "no police report on this incident awaits a conclusion")
+        latest_report = max(d.at for d in self.police.decisions if d.outcome is not PoliceOutcome.NOT_REPORTED)
+        self.trigger_event(
+            self.PoliceCaseConcluded, conclusion=conclusion, actor=actor, effective_at=self.moment(at, now, after=latest_report)
+        )
 
     def _check_consent(self: IncidentState, employee_id: str) -> None:
         self.check_handling()

@@ -29,6 +29,15 @@ class PoliceOutcome(str, Enum):
 REPORTED = (PoliceOutcome.REPORTED_BY_ADMINISTRATION, PoliceOutcome.REPORTED_PRIVATELY)
 
 
+class PoliceConclusion(str, Enum):
+    """How the police or the courts ended the case a report opened."""
+
+    DROPPED = "dropped"  # henlagt or påtaleopgivet
+    FINED = "fined"  # bødeforelæg vedtaget
+    CONVICTED = "convicted"
+    ACQUITTED = "acquitted"
+
+
 class Consent(Value):
     """An employee's latest answer on a police report by the administration."""
 
@@ -64,6 +73,8 @@ class PoliceReport:
         self.consents: dict[str, Consent] = {}
         self.advice: list[PoliceAdvice] = []
         self.decisions: list[PoliceDecision] = []
+        self.conclusion: PoliceConclusion | None = None
+        self.concluded_at: datetime | None = None
 
     def record_consent(self, employee_id: str, answer: ConsentAnswer, at: datetime, by: Actor) -> None:
         self.consents[employee_id] = Consent(employee_id=employee_id, answer=answer, at=at, by=by)
@@ -85,6 +96,21 @@ class PoliceReport:
                 outcome=outcome, employee_ids=employee_ids, police_reference=police_reference, reason=reason, at=at, by=by
             )
         )
+
+    def record_conclusion(self, conclusion: PoliceConclusion, at: datetime) -> None:
+        self.conclusion, self.concluded_at = conclusion, at
+
+    @property
+    def reported(self) -> bool:
+        """Whether a police report (the administration's or an employee's own) is recorded."""
+        return any(d.outcome in REPORTED for d in self.decisions)
+
+    @property
+    def under_investigation(self) -> bool:
+        """Whether a report is recorded and no conclusion of the case after it."""
+        if self.concluded_at is None:
+            return self.reported
+        return any(d.outcome in REPORTED and d.at > self.concluded_at for d in self.decisions)
 
     def consent_of(self, employee_id: str) -> ConsentAnswer | None:
         consent = self.consents.get(employee_id)

@@ -28,3 +28,6 @@ class PoliceReportCommands(IncidentChanges):
     record_not_reported = decides(
         police.RecordNotReported, lambda i, c, now: i.record_not_reported(tuple(c.employee_ids), c.reason, c.actor, now, c.at)
     )
+    record_police_conclusion = decides(
+        police.RecordPoliceConclusion, lambda i, c, now: i.record_police_conclusion(c.conclusion, c.actor, now, c.at)
+    )

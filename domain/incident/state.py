@@ -58,6 +58,7 @@ class IncidentState(Protocol):
     PoliceReportFiled: Any
     PrivatePoliceReportFiled: Any
     PoliceReportNotFiled: Any
+    PoliceCaseConcluded: Any
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None: ...
 

@@ -16,7 +16,9 @@ from uuid import UUID
 
 from domain.contact_file.aggregate import ContactFile
 from domain.danish import fact_name
+from domain.calendar import COPENHAGEN
 from domain.records.fact_summaries import event_type, has_summary, summary, terms_text
+from domain.records.fact_summaries.words import authorisation, day
 from domain.incident.aggregate import Incident
 from domain.values import Actor
 
@@ -70,15 +72,26 @@ def entries(history: Iterable[tuple[int, Any]]) -> list[Entry]:
     for index, (_, event) in enumerate(ordered):
         if isinstance(event, (ContactFile.LetterDispatched, ContactFile.LetterDelivered)) and event.letter_id in issued:
             letters.setdefault(index, []).append(issued[event.letter_id])
-    return [_entry(position, event, tuple(letters.get(index, ()))) for index, (position, event) in enumerate(ordered)]
+    erased = {e.originator_id: e for _, e in ordered if isinstance(e, ERASURES)}
+    return [
+        _entry(position, event, tuple(letters.get(index, ())), erased.get(event.originator_id))
+        for index, (position, event) in enumerate(ordered)
+    ]
 
 
-def _entry(position: int, event: Any, letters: tuple[LetterRef, ...]) -> Entry:
+ERASURES = (ContactFile.Erased, Incident.Erased)
+
+
+def _entry(position: int, event: Any, letters: tuple[LetterRef, ...], erasure: Any | None) -> Entry:
+    """The fact's entry; one whose personal data was erased since says so, when and under what, instead of its line."""
+    line = summary(event)
+    if erasure is not None and event.originator_version < erasure.originator_version:
+        line = f"Slettet den {day(erasure.effective_at.astimezone(COPENHAGEN).date())} efter {authorisation(erasure.authorisation)}"
     return Entry(
         position=position, originator_id=event.originator_id, version=event.originator_version,
         type=event_type(event), name=fact_name(type(event)) or event_type(event), effective_at=valid_time(event),
         recorded_at=event.timestamp, actor=event.actor,
-        summary=summary(event), letters=letters,
+        summary=line, letters=letters,
     )
 
 

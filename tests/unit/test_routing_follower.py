@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import ClassVar
 from uuid import UUID, uuid4
 
@@ -29,10 +29,10 @@ from consumers.changes import (
 )
 from consumers.messages import RESTRICTION_DECIDED, UndeclaredChange
 from domain.contact_file.aggregate import ContactFile
-from domain.errors import DomainError
+from domain.errors import DomainError, RuleViolation
 from domain.contact_file.restriction_state import ComplaintOutcome, HearingException, ReviewOutcome, Status
 from domain.contact_file.restriction_terms import Grounds, IncidentBasis, PhoneRouting, RestrictionPolicy, RestrictionTerms
-from domain.values import Actor, Channel, Official, Role
+from domain.values import Actor, ArchiveAuthorisation, Channel, Official, Role
 
 START = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 LEADER = Actor(user_id="l1", name="Lone Hansen", role=Role.LEADER)
@@ -177,7 +177,19 @@ def rich_log(seed: int, citizens: int = 40, steps: int = 2000) -> list[tuple[int
         for event in person.file.collect_events():
             position += rng.choice((1, 1, 1, 2))  # notification ids may skip (a rolled-back insert)
             log.append((position, event))
+    now += timedelta(days=1)
+    for person in people:  # the citizens whose data may be erased by now are
+        try:
+            person.file.erase(AUTHORISATION, (), OFFICIAL, LEADER, now)
+        except RuleViolation:
+            continue
+        for event in person.file.collect_events():
+            position += 1
+            log.append((position, event))
     return log
+
+
+AUTHORISATION = ArchiveAuthorisation(reference="RA 2026-1", granted_on=date(2026, 1, 1))
 
 
 def loader(log):

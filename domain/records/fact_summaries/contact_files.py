@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.contact_file.aggregate import ContactFile
 from domain.danish import DISPATCH_CHANNELS, LETTER_KINDS, word
-from domain.records.fact_summaries.words import day, short, terms_text, text
+from domain.records.fact_summaries.words import authorisation, day, short, terms_text, text
 from domain.moments import printed
 from domain.contact_file.restriction_dates import review_day
 
@@ -65,4 +65,8 @@ LINES: dict[type, Callable[[Any], str]] = {
     ContactFile.LetterDispatched:
         lambda e: f"Brev {short(e.letter_id)} afsendt med {DISPATCH_CHANNELS.get(e.channel, text(word(e.channel)))}",
     ContactFile.LetterDelivered: lambda e: f"Brev {short(e.letter_id)} leveret; dokumentation: {text(e.evidence)}",
+    ContactFile.Erased: lambda e: (
+        f"Borgerens personoplysninger slettet efter {authorisation(e.authorisation)}, besluttet af {e.erased_by.name}"
+        + (f"; med dem hændelse {', '.join(short(i) for i in e.incident_ids)}" if e.incident_ids else "")
+    ),
 }

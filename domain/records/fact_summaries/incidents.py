@@ -9,7 +9,7 @@ from typing import Any
 from eventsourcing.utils import resolve_topic
 
 from domain.danish import FACT_FIELDS, fact_name, word
-from domain.records.fact_summaries.words import MAX_VALUE, cut, day, short, text
+from domain.records.fact_summaries.words import MAX_VALUE, authorisation, cut, day, short, text
 from domain.incident.aggregate import Incident
 from domain.incident.facts import Perpetrator, Person, Threat
 from domain.moments import printed
@@ -119,4 +119,9 @@ LINES: dict[type, Callable[[Any], str]] = {
         f"Politianmeldt af forvaltningen for {', '.join(e.employee_ids)} (politiets journalnummer {e.police_reference})"
     ),
     Incident.PoliceReportNotFiled: lambda e: f"Ikke politianmeldt for {', '.join(e.employee_ids)}: {text(e.reason)}",
+    Incident.PoliceCaseConcluded: lambda e: f"Politisagen afsluttet: {word(e.conclusion)}",
+    Incident.Erased: lambda e: (
+        f"Hændelsens personoplysninger slettet med borgerens efter {authorisation(e.authorisation)},"
+        f" besluttet af {e.erased_by.name}"
+    ),
 }

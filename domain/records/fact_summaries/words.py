@@ -10,7 +10,7 @@ from domain.identity import case_reference
 from domain.moments import printed
 from domain.contact_file.restriction_dates import last_day, local
 from domain.contact_file.restriction_terms import RestrictionTerms
-from domain.values import Channel
+from domain.values import ArchiveAuthorisation, Channel
 
 MAX_TEXT = 140  # free text is cut to keep a summary on one line
 MAX_VALUE = 60  # a corrected value is cut shorter still: several can share the line
@@ -55,3 +55,8 @@ def terms_text(terms: RestrictionTerms) -> str:
     scope = terms.scope
     where = "" if scope.kind.value == "administration" else f"; gælder {word(scope.kind)} {scope.centre or scope.case}"
     return f"{rules}; åben kanal: {word(terms.open_channel)}{where}; fra {printed(terms.valid_from)} {until(terms.valid_until)}"
+
+
+def authorisation(value: ArchiveAuthorisation) -> str:
+    """An erasure's authorisation as the record names it."""
+    return f"Rigsarkivets tilladelse {value.reference} af {day(value.granted_on)}"
