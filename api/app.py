@@ -11,6 +11,7 @@ from api import description, openapi, problems
 from api.headers import PrivateAnswers
 from api.routers import (
     contact_files,
+    erasures,
     evidence,
     health,
     incidents,
@@ -51,7 +52,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     problems.install(app)
     modules = (lookups, telephony, contact_files, restrictions, letters, incidents, evidence, health, pages, statistics,
-               timeline)
+               timeline, erasures)
     for module in modules:
         app.include_router(module.router)
     app.add_middleware(PrivateAnswers)

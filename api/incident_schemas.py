@@ -26,11 +26,12 @@ from domain.incident.commands import (
 from domain.incident import facts as incident_values
 from domain.command import Inputs
 from domain.incident.facts import Centre, IncidentFacts
-from domain.incident.police_report import Consent, ConsentAnswer, PoliceAdvice, PoliceDecision, PoliceOutcome
+from domain.incident.police_report import Consent, ConsentAnswer, PoliceAdvice, PoliceConclusion, PoliceDecision, PoliceOutcome
 from domain.incident.police_commands import (
     AdviceInputs,
     ConsentInputs,
     NotReportedInputs,
+    PoliceConclusionInputs,
     PoliceReportInputs,
     PrivateReportInputs,
 )
@@ -114,9 +115,14 @@ class NotReportedBody(NotReportedInputs):
     pass
 
 
+class PoliceConclusionBody(PoliceConclusionInputs):
+    pass
+
+
 _BODIES = (
     At, InformLeaderBody, SupportBody, DebriefingBody, NoteBody, EvidenceBody, TakedownBody, TakedownRefusedBody, AbsenceBody,
     CorrectionBody, CloseBody, ReopenBody, ConsentBody, AdviceBody, PoliceReportBody, PrivateReportBody, NotReportedBody,
+    PoliceConclusionBody,
 )
 
 
@@ -151,6 +157,9 @@ class PoliceReportOut(Answer):
     consents: list[Consent]
     advice: list[PoliceAdvice]
     decisions: list[PoliceDecision]
+    conclusion: PoliceConclusion | None = Field(None, description="how the police or the courts ended the case, once recorded")
+    concluded_at: datetime | None = None
+    under_investigation: bool = Field(description="a report is recorded and no conclusion of the case after it")
 
     @classmethod
     def of(cls, incident: Incident) -> PoliceReportOut:
@@ -167,6 +176,9 @@ class PoliceReportOut(Answer):
             consents=list(police.consents.values()),
             advice=police.advice,
             decisions=police.decisions,
+            conclusion=police.conclusion,
+            concluded_at=police.concluded_at,
+            under_investigation=police.under_investigation,
         )
 
 

@@ -84,7 +84,7 @@ CLOSE_INCIDENT = _row(
 )
 POLICE_REPORT = _row(
     "POST /incidents/{id}/police-report/…", LEADER,
-    "consent, advice, and the decision: reported, reported privately, not reported",
+    "consent, advice, and the decision: reported, reported privately, not reported; how the case ended",
 )
 OVERDUE = _row("GET /incidents/overdue", STAFF, "incidents whose leader was not informed within 24 hours")
 UPLOAD_EVIDENCE = _row(
@@ -134,6 +134,16 @@ RELEASES = _row(
     MANAGEMENT,
     "a release as given out (JSON, CSV for Danish Excel, chart), verified by recomputing it at its position",
 )
+ERASE_CITIZEN = _row(
+    "POST /contact-files/{ref}/erasure", (LEADER, LEGAL),
+    "erase the citizen's personal data and that of the incidents naming them, under the State Archives'"
+    " authorisation (reference and date); refused while a restriction, complaint, open incident or police case"
+    " is pending",
+)
+ERASE_EMPLOYEE = _row(
+    "POST /employees/erasure", (LEADER, LEGAL),
+    "erase a former employee's name, id and title wherever they stand, under the archive authorisation",
+)
 HEALTH = _row(
     "GET /health", (),
     "`ok` or `degraded` with the problems; position, lag and state of every view and relay, as their runners"
@@ -145,7 +155,7 @@ TABLE: tuple[Operations, ...] = (
     REVIEW, COMPLAINTS, COMPLAINT_DECISION, LIFT, REVIEWS_DUE, ISSUE_LETTER, READ_LETTER, LETTER_SENT,
     REPORT_INCIDENT, READ_INCIDENT, HANDLE_INCIDENT, CLOSE_INCIDENT, POLICE_REPORT, OVERDUE, UPLOAD_EVIDENCE,
     READ_EVIDENCE, FRONT_DESK, PHONE_LOOKUP, PHONE_SNAPSHOT, CITIZEN_TIMELINE, INCIDENT_TIMELINE, AS_OF,
-    ACCESS_REPORT, STATISTICS, RELEASES, HEALTH,
+    ACCESS_REPORT, STATISTICS, RELEASES, ERASE_CITIZEN, ERASE_EMPLOYEE, HEALTH,
 )
 
 

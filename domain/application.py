@@ -255,7 +255,10 @@ class Vaern(SupersessionCommands, IncidentCommands, Application[UUID]):
         """Records the erasure of an employee who has left; refused if it is already recorded."""
         if self._citizen_key is None:
             raise RuntimeError("CITIZEN_KEY is not configured: an employee's erasure record cannot be named")
-        erasure = EmployeeErasure.record(employee_erasure_id(c.employee_id, self._citizen_key), c, self.clock())
+        record_id = employee_erasure_id(c.employee_id, self._citizen_key)
+        if record_id in self.repository:
+            raise RuleViolation("employee_id", "this employee's erasure is already recorded")
+        erasure = EmployeeErasure.record(record_id, c, self.clock())
         try:
             recordings = self.save(erasure)
         except IntegrityError:

@@ -13,17 +13,18 @@ from uuid import UUID
 
 from pydantic import Field
 
-from domain.command import Command
 from domain.contact_file.commands import EraseInputs, Signed
 from domain.model import Aggregate
 from domain.errors import RuleViolation
 from domain.values import ArchiveAuthorisation, Official, ShortText
 
 
-class EraseEmployee(EraseInputs, Signed, Command):
-    """Erase the personal data of an employee who has left, under an archive authorisation."""
+class EraseEmployeeInputs(EraseInputs):
+    employee_id: ShortText = Field(description="the user id of the employee who has left", repr=False)
 
-    employee_id: ShortText = Field(description="the employee's user id", repr=False)
+
+class EraseEmployee(EraseEmployeeInputs, Signed):
+    """Erase the personal data of an employee who has left, under an archive authorisation."""
 
 
 class EmployeeErasure(Aggregate):

@@ -1,7 +1,9 @@
-"""The scheduler: records each restriction's expiry when its period ends, at most a minute late.
+"""The scheduler: records each restriction's expiry when its period ends, at most a minute late, and
+finishes any erasure a crash left recorded but not carried out (infra/erasure.py).
 
 Exactly once, even across restarts or with two schedulers running: the contact file refuses a
-second expiry, and concurrent writers to one file are serialised by its version.
+second expiry, concurrent writers to one file are serialised by its version, and destroying a
+destroyed key changes nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from domain.errors import DomainError
 from domain.contact_file.restriction_commands import ExpireRestriction
 from infra.background import in_background
 from infra.database import Database
+from infra.erasure import Shredder
 from projections.restriction_schedule import RestrictionScheduleView
 
 log = logging.getLogger(__name__)
@@ -23,14 +26,19 @@ class ExpiryScheduler:
     """Ticks every `interval` seconds and expires what has ended: the application records each expiry,
     the schedule view (read from `db`) says what has ended."""
 
-    def __init__(self, app: Vaern, schedule: RestrictionScheduleView, db: Database, interval: float = 15.0) -> None:
-        self.app, self.schedule, self.db, self.interval = app, schedule, db, interval
+    def __init__(
+        self, app: Vaern, schedule: RestrictionScheduleView, db: Database, interval: float = 15.0,
+        shredder: Shredder | None = None,
+    ) -> None:
+        self.app, self.schedule, self.db, self.interval, self.shredder = app, schedule, db, interval, shredder
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
 
     def tick(self) -> int:
         """Expires every restriction whose period has ended; returns how many this call recorded."""
+        if self.shredder is not None:
+            self.shredder.complete()
         app, view = self.app, self.schedule
         recorded = 0
         for due in view.due_to_expire(self.db, app.clock()):

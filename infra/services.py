@@ -13,6 +13,7 @@ from infra.access_log import AccessLog
 from infra.blobs import BlobStore
 from infra.database import Database, open_database
 from infra.letters import LetterDesk
+from infra.erasure import Shredder
 from infra.eventstore import EventLog, build_application
 from infra.keys import KeyStore
 from infra.scheduler import ExpiryScheduler
@@ -66,6 +67,7 @@ class Services:
     blobs: BlobStore = field(init=False)
     access: AccessLog = field(init=False)
     letters: LetterDesk = field(init=False)
+    shredder: Shredder = field(init=False)
 
     def __post_init__(self) -> None:
         self.routing_states = RoutingStatesView(self.app.get_contact_file, self.keys.data_key(ROUTING_STATES_KEY))
@@ -75,6 +77,7 @@ class Services:
         self.blobs = BlobStore(self.db, self.keys)
         self.access = AccessLog(self.db, self.settings.citizen_key.get_secret_value().encode("utf-8"))
         self.letters = LetterDesk(self.app, self.blobs)
+        self.shredder = Shredder(self.app, self.keys)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -118,7 +121,9 @@ class Services:
         self.relay.start()
 
     def start_scheduler(self) -> None:
-        self.scheduler = ExpiryScheduler(self.app, self.schedule, self.db, self.settings.scheduler_interval)
+        self.scheduler = ExpiryScheduler(
+            self.app, self.schedule, self.db, self.settings.scheduler_interval, shredder=self.shredder
+        )
         self.scheduler.start()
 
     def wait_for(self, view: str, position: int | None) -> None:

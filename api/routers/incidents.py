@@ -124,6 +124,8 @@ WRITES = (
             "Records that the employee reported to the police privately (no consent needed)."),
     _police("not-reported", police.RecordNotReported,
             "Records the decision not to report for these employees, with the reason."),
+    _police("conclusion", police.RecordPoliceConclusion,
+            "Records how the police or the courts ended the case a report opened (also on a closed incident)."),
 )
 
 

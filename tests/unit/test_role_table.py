@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from api import roles
 from api.routers import (
     contact_files,
+    erasures,
     evidence,
     health,
     incidents,
@@ -24,7 +25,7 @@ from api.routers import (
 from domain.values import Role
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-ROUTERS = (contact_files, evidence, health, incidents, letters, lookups, restrictions, statistics, telephony, timeline)
+ROUTERS = (contact_files, erasures, evidence, health, incidents, letters, lookups, restrictions, statistics, telephony, timeline)
 ROUTES = [r for module in ROUTERS for r in module.router.routes if isinstance(r, APIRoute)]
 
 
