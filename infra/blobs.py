@@ -110,6 +110,15 @@ class BlobStore:
     def upload_subject(digest: str) -> str:
         return f"upload:{digest}"
 
+    def forget_unclaimed(self, before: datetime) -> int:
+        """Deletes every upload stored before `before` and never attached to anything; returns how many.
+
+        An upload attached since is sealed under its owner's key and no longer an upload, so it stays.
+        """
+        with self.db.transaction() as cur:
+            cur.execute("DELETE FROM vaern_blobs WHERE subject LIKE 'upload:%%' AND stored_at < %s", (before,))
+            return max(cur.rowcount, 0)
+
     def claim(self, sha256: str, subject: str) -> None:
         """Seals an unclaimed upload (or a plain row from before sealing) under `subject`'s key instead.
 

@@ -1,5 +1,6 @@
-"""The scheduler: records each restriction's expiry when its period ends, at most a minute late, and
-finishes any erasure a crash left recorded but not carried out (infra/erasure.py).
+"""The scheduler: records each restriction's expiry when its period ends, at most a minute late. Each
+tick it first does its chores: finishing any erasure a crash left recorded but not carried out
+(infra/erasure.py), deleting evidence uploads never attached to an incident.
 
 Exactly once, even across restarts or with two schedulers running: the contact file refuses a
 second expiry, concurrent writers to one file are serialised by its version, and destroying a
@@ -10,13 +11,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Sequence
 
 from domain.application import Vaern
 from domain.errors import DomainError
 from domain.contact_file.restriction_commands import ExpireRestriction
 from infra.background import in_background
 from infra.database import Database
-from infra.erasure import Shredder
 from projections.restriction_schedule import RestrictionScheduleView
 
 log = logging.getLogger(__name__)
@@ -28,17 +29,17 @@ class ExpiryScheduler:
 
     def __init__(
         self, app: Vaern, schedule: RestrictionScheduleView, db: Database, interval: float = 15.0,
-        shredder: Shredder | None = None,
+        chores: Sequence[Callable[[], object]] = (),
     ) -> None:
-        self.app, self.schedule, self.db, self.interval, self.shredder = app, schedule, db, interval, shredder
+        self.app, self.schedule, self.db, self.interval, self.chores = app, schedule, db, interval, tuple(chores)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
 
     def tick(self) -> int:
         """Expires every restriction whose period has ended; returns how many this call recorded."""
-        if self.shredder is not None:
-            self.shredder.complete()
+        for chore in self.chores:
+            chore()
         app, view = self.app, self.schedule
         recorded = 0
         for due in view.due_to_expire(self.db, app.clock()):

@@ -121,9 +121,9 @@ class Services:
         self.relay.start()
 
     def start_scheduler(self) -> None:
-        self.scheduler = ExpiryScheduler(
-            self.app, self.schedule, self.db, self.settings.scheduler_interval, shredder=self.shredder
-        )
+        keep_uploads = timedelta(hours=self.settings.unclaimed_upload_hours)
+        chores = (self.shredder.complete, lambda: self.blobs.forget_unclaimed(now() - keep_uploads))
+        self.scheduler = ExpiryScheduler(self.app, self.schedule, self.db, self.settings.scheduler_interval, chores)
         self.scheduler.start()
 
     def wait_for(self, view: str, position: int | None) -> None:

@@ -70,6 +70,10 @@ class Settings(BaseSettings):
         5, ge=1, le=100, description="how long a citizen's data is kept after nothing about them is going on any"
         " more (years); `vaern retention due` lists whose period has passed, for a person to authorise erasure"
     )
+    unclaimed_upload_hours: float = Field(
+        24.0, gt=0, description="an evidence upload not attached to an incident within this time is deleted by the"
+        " scheduler: a file nobody made part of a case has no purpose to be kept for (hours)"
+    )
     checkpoint_key_file: Path | None = Field(
         None, description="PEM Ed25519 private key that signs `vaern checkpoint` files (keep it off the database host)"
     )

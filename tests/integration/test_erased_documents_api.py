@@ -80,3 +80,15 @@ def test_a_letter_is_sealed_under_its_citizens_key_and_erased_with_it(client, se
     assert subject == citizen_subject(ref) and bytes(content) != pdf and b"%PDF" not in bytes(content)
     services.keys.destroy(citizen_subject(ref))
     assert_erased(client.get(location, headers=LEGAL))
+
+
+def test_an_upload_never_attached_is_deleted_once_its_time_is_up_and_an_attached_one_stays(client, services):
+    from datetime import datetime, timedelta, timezone
+
+    _, attached = attached_evidence(client)
+    loose = ok(client.post("/evidence", content=b"aldrig vedhaeftet\n", headers={**CASEWORKER, "Content-Type": "text/plain"}),
+               201)["sha256"]
+    now = datetime.now(timezone.utc)
+    assert services.blobs.forget_unclaimed(now - timedelta(hours=1)) == 0  # not yet
+    assert services.blobs.forget_unclaimed(now + timedelta(seconds=1)) == 1
+    assert not services.blobs.exists(loose) and services.blobs.exists(attached)

@@ -127,7 +127,7 @@ def test_an_erasure_recorded_but_not_carried_out_before_a_crash_is_finished_from
     ))  # the process dies here: the erasure is recorded, no key destroyed yet
     assert not services.keys.destroyed(citizen_subject(ref))
     restarted = Shredder(services.app, services.keys)
-    ExpiryScheduler(services.app, services.schedule, services.db, shredder=restarted).tick()  # the first tick after
+    ExpiryScheduler(services.app, services.schedule, services.db, chores=[restarted.complete]).tick()  # the first tick after
     assert services.keys.destroyed(citizen_subject(ref)) and NUMBER not in _decoded_log(services)
     assert restarted.complete() == 0  # done once: the next tick has nothing to do
 
