@@ -4,7 +4,8 @@ The reference is FileFollower: each file moved along by its own `apply`, the rou
 `phone_routing()`, the message built and validated by the pydantic contract. The follower the relay
 and the routing-states view use must give the very same messages, byte for byte, however it is fed:
 every event (a view), only the routing topics in batches (the relay), after a restart, a gap, a
-failed batch read again, or with a memory too small to hold every citizen.
+failed batch read again, or with a memory too small to hold every citizen. A citizen's erasure is
+their tombstone (their key, no value) in both.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from consumers.changes import (
     event_classes,
     undeclared_event_classes,
 )
-from consumers.messages import RESTRICTION_DECIDED, UndeclaredChange
+from consumers.messages import RESTRICTION_DECIDED, RoutingUpdate, Tombstone, UndeclaredChange
 from domain.contact_file.aggregate import ContactFile
 from domain.errors import DomainError, RuleViolation
 from domain.contact_file.restriction_state import ComplaintOutcome, HearingException, ReviewOutcome, Status
@@ -238,6 +239,11 @@ def assert_same(changes, expected, after=0):
     assert sorted(changes) == sorted(published)
     for position, update in published.items():
         change = changes[position]
+        if isinstance(update, Tombstone):
+            assert change.message.key == str(update.citizen_ref).encode() and change.message.value is None
+            assert change.message.headers == [] and change.data is None and change.citizen_ref == update.citizen_ref
+            assert change.position == position
+            continue
         assert change.message.value == update.model_dump_json().encode(), position
         assert change.message.key == update.subject.encode() and change.message.headers == [
             ("content-type", b"application/cloudevents+json; charset=UTF-8")
@@ -263,9 +269,11 @@ def expected(log):
 
 def test_the_rich_log_has_every_event_type_and_many_messages_of_every_kind(log, expected):
     assert {type(e) for _, e in log} == event_classes()
-    kinds = [u.type for u in expected.values() if u is not None]
+    kinds = [u.type for u in expected.values() if isinstance(u, RoutingUpdate)]
     assert len(kinds) > 150 and len(set(kinds)) == 5
-    decided = [u for u in expected.values() if u is not None and u.type == RESTRICTION_DECIDED]
+    erased = [u.citizen_ref for u in expected.values() if isinstance(u, Tombstone)]
+    assert erased and len(erased) == len(set(erased)) == sum(isinstance(e, ContactFile.Erased) for _, e in log)
+    decided = [u for u in expected.values() if isinstance(u, RoutingUpdate) and u.type == RESTRICTION_DECIDED]
     assert any(len(u.data.restrictions) > 1 for u in decided)
     assert any(r.windows for u in decided for r in u.data.restrictions)
 
@@ -356,3 +364,11 @@ def test_a_routing_change_without_a_message_type_is_refused_not_dropped(monkeypa
     events = list(enumerate(file.collect_events(), 1))
     with pytest.raises(UndeclaredChange, match="PhoneNumberRegistered"):
         RoutingFollower(lambda *_: None).scan(0, [e for e in events if e[1].TOPIC in ROUTING_TOPICS], 2)
+
+
+def test_an_erasure_is_the_citizens_tombstone_without_loading_their_file(log, expected):
+    load, loads = loader(log)
+    before = max(p for p, e in log if not isinstance(e, ContactFile.Erased))  # every erasure comes after
+    changes = relay_scan(RoutingFollower(load), log, before, 10)
+    assert_same(changes, expected, after=before)
+    assert changes and all(change.data is None for change in changes.values()) and loads == []

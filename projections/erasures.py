@@ -1,0 +1,27 @@
+"""How a view forgets a citizen whose personal data was erased (`ContactFile.Erased`).
+
+A view that holds rows naming the citizen (their reference, a digest of their number, their
+restrictions' terms) deletes them all when it applies the erasure, live and in a rebuild alike:
+after it, nothing in the view says the citizen was ever there. The domain records nothing more on
+an erased file, so no later event brings a row back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.contact_file.aggregate import ContactFile
+from infra.database import Cursor
+
+ERASURES = (ContactFile.Erased,)
+
+
+def erased_citizen(event: Any) -> str | None:
+    """The reference of the citizen whose data `event` erases, or None for any other event."""
+    return str(event.originator_id) if isinstance(event, ERASURES) else None
+
+
+def forget(cur: Cursor, statements: tuple[str, ...], citizen_ref: str) -> None:
+    """Runs each of `statements` (one %s: the citizen's reference) to delete the citizen's rows."""
+    for statement in statements:
+        cur.execute(statement, (citizen_ref,))
