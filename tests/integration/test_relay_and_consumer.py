@@ -190,11 +190,11 @@ def history(file: ContactFile, *changes) -> list[tuple[bytes, bytes]]:
 
 
 def read_everything(consumer: TelephonyConsumer, count: int, timeout: float = 15.0) -> None:
-    """Polls until the consumer has taken `count` records (applied, stale or dead-lettered)."""
+    """Polls until the consumer has taken `count` records (applied, stale, tombstones or dead-lettered)."""
 
     def done():
         consumer.poll_once()
-        return consumer.applied + consumer.stale + consumer.dead_lettered >= count
+        return consumer.applied + consumer.stale + consumer.erased + consumer.dead_lettered >= count
 
     wait_until(done, timeout, interval=0, message=lambda: f"{consumer.applied} applied, {consumer.stale} stale")
 
@@ -304,3 +304,37 @@ def test_a_lookup_takes_the_strictest_restriction_in_force_for_a_number(
     for unknown in (None, "", "   ", "+4587654321", "not a number"):
         assert rule(unknown, ban_from) is PhoneRule.OPEN
     assert consumer.lookup(shared, ban_from).valid_until == ban_from + timedelta(days=10)
+
+
+def test_an_erased_citizen_is_tombstoned_on_the_topic_and_leaves_the_consumers_table(
+    app, events, db, closing, tmp_path, kafka_bootstrap, topic, kafka_topic_prefix
+):
+    anna, bo = citizen(app, 1, "+4520123456"), citizen(app, 2, "+4587654321")
+    incident = cases.erasable(app, anna, phone=BANNED)
+    decide(app, bo, NAMED)
+    relay = new_relay(closing, app, events, db, kafka_bootstrap, topic)
+    assert relay.catch_up() == 5  # anna's number, decision and lift; bo's number and decision
+    consumer = sqlite_consumer(closing, tmp_path, kafka_bootstrap, topic, f"{kafka_topic_prefix}-telephony")
+    read_everything(consumer, 5)
+    assert set(consumer.contents()["citizens"]) == {str(anna), str(bo)}
+
+    erased = cases.erase(app, anna, incident)
+    assert relay.catch_up() == 1 and relay.position == erased.position == events.head()
+    records = read_topic(kafka_bootstrap, topic, 6)
+    last = [r for r in records if r.key == str(anna).encode()][-1]
+    assert last.value is None and last.headers == []
+    read_everything(consumer, 6)
+    held = consumer.contents()
+    assert consumer.erased == 1 and set(held["citizens"]) == {str(bo)}
+    assert {ref for _, ref in held["numbers"]} == {str(bo)}
+    assert consumer.lookup("+4520123456", NOW).rule is PhoneRule.OPEN
+    assert sum(o.next_offset for o in consumer.table.offsets(topic).values()) == 6  # the tombstone read past
+
+    produce(kafka_bootstrap, topic, [(str(anna).encode(), None)])  # a tombstone redelivered
+    read_everything(consumer, 7)
+    assert consumer.erased == 2 and consumer.dead_lettered == 0 and consumer.contents() == held
+    assert consumer.status()["erased"] == 2
+
+    fresh = sqlite_consumer(closing, tmp_path, kafka_bootstrap, topic, f"{kafka_topic_prefix}-fresh")
+    read_everything(fresh, 7)  # the whole topic from its beginning, as an empty table reads it
+    assert fresh.contents() == held
