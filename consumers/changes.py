@@ -23,7 +23,8 @@ before an event (after a restart, a gap or a failed batch); reading the log from
 loads nothing.
 
 A citizen's erasure (`ContactFile.Erased`) is a change of its own: the tombstone (consumers/messages.py
-`tombstone`), whatever was published before, and the follower forgets the citizen.
+`tombstone`), whatever was published before, and the follower forgets the citizen. Their earlier
+facts replayed once their key is destroyed publish nothing (`carries_erased`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from consumers.messages import (
     RestrictionRouting,
     Routed,
     UndeclaredChange,
+    carries_erased,
     message,
     numbers_json,
     restriction_routing,
@@ -209,7 +211,7 @@ class RoutingFollower:
             held = self._before(ref, version, gapless and held is None)
         after = _apply(held, event)
         self._keep(ref, after)
-        if after.routed == held.routed:
+        if after.routed == held.routed or carries_erased(after.routed):
             return None
         return _change(event, position, after)
 

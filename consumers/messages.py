@@ -13,7 +13,8 @@ would disclose more than it needs to act (FOB 06.310). A domain event that chang
 has no message type here is refused loudly (UndeclaredChange) rather than left unpublished.
 
 A citizen's erasure publishes a tombstone (`tombstone`): their key with no value, so the compacted
-topic drops every message of theirs and consumers drop their rows.
+topic drops every message of theirs and consumers drop their rows. Their facts replayed once their
+key is destroyed (numbers and contacts read as erased) publish nothing (`carries_erased`).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ from consumers.message_contract import (
 from domain.contact_file.aggregate import ContactFile
 from domain.contact_file.routing import routes_calls
 from domain.values import PhoneTerms, TimeWindow
+from projections.erasures import reads_erased
 
 __all__ = [
     "CONTENT_TYPE", "DATA_CONTENT_TYPE", "DECLARED_TYPES", "E164", "PHONE_NUMBER_REGISTERED",
@@ -69,7 +71,7 @@ __all__ = [
     "SOURCE", "SPEC_VERSION", "TOMBSTONE", "Change", "Contact", "Day", "MalformedMessage", "MessageType",
     "RestrictionRouting", "RoutingState", "RoutingUpdate", "Rule", "Snapshot", "Tombstone", "UndeclaredChange",
     "UnknownMessageType", "Window", "message_id", "parse_message", "parse_record", "parse_snapshot", "MESSAGE_TYPES",
-    "NOTHING_ROUTED", "HEADERS", "OutboundMessage", "Routed", "encode", "message", "numbers_json",
+    "NOTHING_ROUTED", "HEADERS", "OutboundMessage", "Routed", "encode", "message", "numbers_json", "carries_erased",
     "restriction_routing", "routed", "routing_state", "state_json", "to_message", "to_update", "tombstone",
 ]
 
@@ -117,6 +119,14 @@ def routed(file: ContactFile | None) -> Routed:
     )
 
 
+def carries_erased(routing: Routed) -> bool:
+    """Whether the routing carries a text of a citizen whose key was destroyed: a number or a contact read as erased.
+
+    Their facts are then replayed after their erasure (a rebuild, a relay publishing again from the start):
+    nothing of theirs is published but their tombstone, which follows in the log."""
+    return any(reads_erased(n) for n in routing.numbers) or any(reads_erased(r.contact) for r in routing.restrictions)
+
+
 def restriction_routing(
     restriction_id: UUID, phone: PhoneTerms, valid_from: datetime, valid_until: datetime
 ) -> RestrictionRouting | None:
@@ -150,7 +160,7 @@ def to_update(
     if file.id != event.originator_id or file.version != event.originator_version:
         raise ValueError("the contact file is not at the event's version")
     after = routed(file) if after is None else after
-    if after == before:
+    if after == before or carries_erased(after):
         return None
     kind = MESSAGE_TYPES.get(type(event))
     if kind is None:

@@ -4,6 +4,10 @@ A view that holds rows naming the citizen (their reference, a digest of their nu
 restrictions' terms) deletes them all when it applies the erasure, live and in a rebuild alike:
 after it, nothing in the view says the citizen was ever there. The domain records nothing more on
 an erased file, so no later event brings a row back.
+
+Once the citizen's key is destroyed, their earlier facts still decode, with their personal texts
+reading as erased (`reads_erased`): a view replaying them (a rebuild) must take such a text for
+what it is, no longer the value it stood for, and never fail on it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 
 from domain.contact_file.aggregate import ContactFile
 from infra.database import Cursor
+from infra.sealed_events import ERASED
 
 ERASURES = (ContactFile.Erased,)
 
@@ -25,3 +30,8 @@ def forget(cur: Cursor, statements: tuple[str, ...], citizen_ref: str) -> None:
     """Runs each of `statements` (one %s: the citizen's reference) to delete the citizen's rows."""
     for statement in statements:
         cur.execute(statement, (citizen_ref,))
+
+
+def reads_erased(text: str | None) -> bool:
+    """Whether `text` is a personal text whose data subject's key was destroyed (infra/sealed_events.py)."""
+    return text is not None and text.startswith(ERASED)

@@ -9,7 +9,8 @@ position back to 0, so its runner builds it again from the first event. Meanwhil
 "cannot tell" (the view is behind), never "open".
 
 A citizen's erasure deletes their numbers' digests and their restrictions' rows
-(projections/erasures.py): the view then holds nothing that ties a number to them.
+(projections/erasures.py): the view then holds nothing that ties a number to them. Replayed once
+their key is destroyed, their numbers read as erased and are not stored at all.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from domain.bounds import from_log
 from domain.contact_file.routing import routing_in_force
 from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database
-from projections.erasures import ERASURES
+from projections.erasures import ERASURES, reads_erased
 from projections.freshness import JudgedView, ViewBehind
 from projections.number_keys import number_key
 from projections.positions import cur_dialect, now
@@ -142,6 +143,8 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
     def writes(self, event: Any, position: int) -> list[Write]:
         """The rows `event` writes (at most one)."""
         if isinstance(event, ContactFile.PhoneNumberRegistered):
+            if reads_erased(event.number):  # replayed after the citizen's erasure: no number any more
+                return []
             ref, key = str(event.originator_id), self.number_key(event.number)
             return [(ADD_NUMBER, ("number", key, ref), (key, ref, position))]
         if isinstance(event, STORES_TERMS):

@@ -34,6 +34,7 @@ from domain.errors import DomainError, RuleViolation
 from domain.contact_file.restriction_state import ComplaintOutcome, HearingException, ReviewOutcome, Status
 from domain.contact_file.restriction_terms import Grounds, IncidentBasis, PhoneRouting, RestrictionPolicy, RestrictionTerms
 from domain.values import Actor, ArchiveAuthorisation, Channel, Official, Role
+from infra.sealed_events import erased_text
 
 START = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 LEADER = Actor(user_id="l1", name="Lone Hansen", role=Role.LEADER)
@@ -372,3 +373,43 @@ def test_an_erasure_is_the_citizens_tombstone_without_loading_their_file(log, ex
     changes = relay_scan(RoutingFollower(load), log, before, 10)
     assert_same(changes, expected, after=before)
     assert changes and all(change.data is None for change in changes.values()) and loads == []
+
+
+def as_replayed_after_key_destruction(log):
+    """The log as it decodes once the erased citizens' keys are destroyed: their numbers and contacts read as erased."""
+    erased = {e.originator_id for _, e in log if isinstance(e, ContactFile.Erased)}
+    text = erased_text("citizen:x")
+
+    def decoded(event):
+        if event.originator_id not in erased:
+            return event
+        if isinstance(event, ContactFile.PhoneNumberRegistered):
+            return event.model_copy(update={"number": text})
+        terms = getattr(event, "terms", None)
+        if terms is not None and terms.phone.contact is not None:
+            phone = terms.phone.model_copy(update={"contact": text})
+            return event.model_copy(update={"terms": terms.model_copy(update={"phone": phone})})
+        return event
+
+    return [(p, decoded(e)) for p, e in log], erased
+
+
+def test_replayed_once_the_erased_citizens_keys_are_gone_no_erased_text_is_published_and_the_tombstones_are(
+    log, expected
+):
+    replayed, erased = as_replayed_after_key_destruction(log)
+    reference_now = reference(replayed)
+
+    def states_of_erased(updates):
+        return [u.data for u in updates.values() if isinstance(u, RoutingUpdate) and u.data.citizen_ref in erased]
+
+    # Only states without a number or a contact, which read the same before and after, are published again.
+    assert len(states_of_erased(reference_now)) < len(states_of_erased(expected))
+    assert all(not s.numbers and all(r.contact is None for r in s.restrictions) for s in states_of_erased(reference_now))
+    assert {p: u for p, u in reference_now.items() if isinstance(u, Tombstone)} == {
+        p: u for p, u in expected.items() if isinstance(u, Tombstone)
+    }
+    load, _ = loader(replayed)
+    assert_same(relay_scan(RoutingFollower(load), replayed, 0, 7), reference_now)
+    view = RoutingFollower(load)
+    assert_same({p: c for p, e in replayed if (c := view.update(e, p)) is not None}, reference_now)
