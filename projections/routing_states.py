@@ -30,11 +30,13 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from consumers.changes import Loader, RoutingFollower
 from infra.database import Cursor, Database
+from projections.erasures import forget
 
 Entry = tuple[str, Sequence[Any]]
 
 NAME = "routing_states"
 VIEW_KEY = "view:routing_states"  # the key store's subject whose data key seals this view's rows
+FORGETS = ("DELETE FROM routing_states WHERE citizen_ref = %s",)
 
 
 class RoutingStatesView:
@@ -67,7 +69,7 @@ class RoutingStatesView:
         if change is None:
             return
         if change.data is None:  # the citizen's tombstone
-            cur.execute("DELETE FROM routing_states WHERE citizen_ref = %s", (str(change.citizen_ref),))
+            forget(cur, FORGETS, str(change.citizen_ref))
             return
         cur.execute(
             "INSERT INTO routing_states (citizen_ref, sequence, position, state) VALUES (%s, %s, %s, %s)"
