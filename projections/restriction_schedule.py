@@ -1,7 +1,8 @@
 """RestrictionScheduleView: decided restrictions by their end and review dates, for the scheduler and leaders.
 
 A citizen's erasure deletes their restrictions' rows (projections/erasures.py); the domain refuses
-an erasure while a restriction is in force, so none of them was still due.
+an erasure while a restriction is decided and its lift or expiry not recorded, so none of them is
+still active: the scheduler loses nothing it had to do.
 """
 
 from __future__ import annotations
