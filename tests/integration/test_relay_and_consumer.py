@@ -23,6 +23,7 @@ from domain.contact_file.restriction_terms import Grounds, IncidentBasis, Restri
 from domain.values import Actor, Official, PhoneRule, Role
 from infra.database import PostgresDatabase, SqliteDatabase
 from infra.eventstore import EventLog, build_application
+from infra.keys import citizen_subject
 from infra.settings import Settings
 from tests.support import cases, wait_until
 
@@ -306,7 +307,7 @@ def test_a_lookup_takes_the_strictest_restriction_in_force_for_a_number(
     assert consumer.lookup(shared, ban_from).valid_until == ban_from + timedelta(days=10)
 
 
-def test_an_erased_citizen_is_tombstoned_on_the_topic_and_leaves_the_consumers_table(
+def test_an_erased_citizen_is_tombstoned_leaves_the_consumers_table_and_only_the_tombstone_is_published_again(
     app, events, db, closing, tmp_path, kafka_bootstrap, topic, kafka_topic_prefix
 ):
     anna, bo = citizen(app, 1, "+4520123456"), citizen(app, 2, "+4587654321")
@@ -338,3 +339,12 @@ def test_an_erased_citizen_is_tombstoned_on_the_topic_and_leaves_the_consumers_t
     fresh = sqlite_consumer(closing, tmp_path, kafka_bootstrap, topic, f"{kafka_topic_prefix}-fresh")
     read_everything(fresh, 7)  # the whole topic from its beginning, as an empty table reads it
     assert fresh.contents() == held
+
+    app.mapper.keys.destroy(citizen_subject(anna))  # as the erasure's executor does
+    again = f"{topic}.again"  # everything published again from the log's beginning, as onto a topic created anew
+    assert new_relay(closing, app, events, db, kafka_bootstrap, again).catch_up() == 3
+    republished = read_topic(kafka_bootstrap, again, 3)
+    assert [(r.key, r.value) for r in republished if r.key == str(anna).encode()] == [(str(anna).encode(), None)]
+    assert by_citizen(r for r in republished if r.value is not None) == {
+        str(bo): [(PHONE_NUMBER_REGISTERED, 2), (RESTRICTION_DECIDED, 5)]
+    }
