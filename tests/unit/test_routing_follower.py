@@ -411,5 +411,7 @@ def test_replayed_once_the_erased_citizens_keys_are_gone_no_erased_text_is_publi
     }
     load, _ = loader(replayed)
     assert_same(relay_scan(RoutingFollower(load), replayed, 0, 7), reference_now)
+    middle = replayed[len(replayed) // 2][0]  # files loaded from the store, their texts read as erased
+    assert_same(relay_scan(RoutingFollower(load), replayed, middle, 50), reference_now, after=middle)
     view = RoutingFollower(load)
     assert_same({p: c for p, e in replayed if (c := view.update(e, p)) is not None}, reference_now)
