@@ -21,6 +21,10 @@ in many states to show it leaves `phone_routing()` alone.
 Either follower loads a file from the store only when it cannot know the citizen's routing just
 before an event (after a restart, a gap or a failed batch); reading the log from its beginning
 loads nothing.
+
+A citizen's erasure (`ContactFile.Erased`) is a change of its own: the tombstone (consumers/messages.py
+`tombstone`), whatever was published before, and the follower forgets the citizen. Their earlier
+facts replayed once their key is destroyed publish nothing (`carries_erased`).
 """
 
 from __future__ import annotations
@@ -40,10 +44,12 @@ from consumers.messages import (
     RestrictionRouting,
     Routed,
     UndeclaredChange,
+    carries_erased,
     message,
     numbers_json,
     restriction_routing,
     state_json,
+    tombstone,
 )
 from consumers.routing_events import (
     KINDS,
@@ -65,12 +71,14 @@ __all__ = [
 
 @dataclass(frozen=True)
 class RoutingChange:
-    """One change of a citizen's routing: the message for the relay and its `data` for the view."""
+    """One change of a citizen's routing: the message for the relay and its `data` for the view.
+
+    An erasure's change is the citizen's tombstone: no `data`, and a message without a value."""
 
     citizen_ref: UUID
     sequence: int
     position: int
-    data: str  # exactly the message's `data`, as JSON
+    data: str | None  # exactly the message's `data`, as JSON; None for a tombstone
     message: OutboundMessage
 
 
@@ -195,13 +203,15 @@ class RoutingFollower:
     def _step(self, event: Any, position: int, gapless: bool) -> RoutingChange | None:
         ref, version = event.originator_id, event.originator_version
         held = self._held.pop(ref, None)
+        if KINDS[type(event)] is ContactFile.Erased:  # nothing is recorded on the file after it
+            return RoutingChange(ref, version, position, None, tombstone(ref))
         # Gapless, every routing event since `held` has been seen, so any versions in between
         # were events that leave routing alone.
         if held is None or not (held.version == version - 1 or (gapless and held.version < version)):
             held = self._before(ref, version, gapless and held is None)
         after = _apply(held, event)
         self._keep(ref, after)
-        if after.routed == held.routed:
+        if after.routed == held.routed or carries_erased(after.routed):
             return None
         return _change(event, position, after)
 

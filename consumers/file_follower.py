@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from consumers.messages import OutboundMessage, Routed, RoutingUpdate, encode, routed, to_update
+from consumers.messages import OutboundMessage, Routed, RoutingUpdate, Tombstone, encode, routed, to_update, tombstone
 from domain.contact_file.aggregate import ContactFile
 
 Loader = Callable[[UUID, int], ContactFile]  # a file as it stood at a version, from the store
@@ -43,14 +43,20 @@ class FileFollower:
             self._files.popitem(last=False)
         return before, file, after
 
-    def update(self, event: Any, position: int) -> RoutingUpdate | None:
-        """The update `event` publishes, or None (not a contact-file event, or no routing change)."""
+    def update(self, event: Any, position: int) -> RoutingUpdate | Tombstone | None:
+        """The update `event` publishes, the tombstone of an erased citizen, or None (not a contact-file
+        event, or no routing change)."""
         if not isinstance(event, ContactFile.Event):
             return None
         before, file, after = self.step(event)
+        if file.erasure is not None:
+            del self._files[file.id]
+            return Tombstone(file.id)
         return to_update(event, file, position, before, after)
 
     def message(self, event: Any, position: int) -> OutboundMessage | None:
         """The message `event` publishes, ready for a producer, or None."""
         update = self.update(event, position)
+        if isinstance(update, Tombstone):
+            return tombstone(update.citizen_ref)
         return None if update is None else encode(update)

@@ -1,5 +1,9 @@
 """The shapes of the routing messages on Kafka (CloudEvents 1.0, JSON) and how a received one is read.
 
+Beside the messages there is the tombstone: a record keyed by the citizen's reference with no value
+(null), sent when the citizen's personal data was erased. Compaction then removes every message
+under that key, and a consumer deletes what it holds of the citizen (`parse_record`).
+
 Declared here once and versioned; type names never come from Python class paths (the contract a
 reader gets is docs/asyncapi.yaml; a test keeps the two in step). consumers.messages builds them
 from the domain.
@@ -8,6 +12,7 @@ from the domain.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import time
 from typing import Annotated, Literal, get_args
 from uuid import UUID
@@ -34,6 +39,8 @@ RESTRICTION_DECIDED = "dk.kk.vaern.restriction.decided.v1"
 RESTRICTION_AMENDED = "dk.kk.vaern.restriction.amended.v1"
 RESTRICTION_LIFTED = "dk.kk.vaern.restriction.lifted.v1"
 RESTRICTION_EXPIRED = "dk.kk.vaern.restriction.expired.v1"
+
+TOMBSTONE = "tombstone"  # the contract's name for a record without a value: a citizen's erasure
 
 # The contract's own names for the phone rules: a new domain rule must be added here on purpose.
 RULES: dict[PhoneRule, str] = {
@@ -133,6 +140,13 @@ class RoutingUpdate(_Contract):
         return self
 
 
+@dataclass(frozen=True)
+class Tombstone:
+    """A record with the citizen's key and no value: their data was erased; drop every row held for them."""
+
+    citizen_ref: UUID
+
+
 class Snapshot(_Contract):
     """Every citizen's latest routing state (the `data` of their latest message) and the log position."""
 
@@ -163,6 +177,17 @@ def parse_message(value: bytes, key: bytes | None = None) -> RoutingUpdate:
     if key is not None and key != update.subject.encode("utf-8"):
         raise MalformedMessage(f"{kind}: the key is not the subject")
     return update
+
+
+def parse_record(value: bytes | None, key: bytes | None) -> RoutingUpdate | Tombstone:
+    """A received record: a routing update (`parse_message`), or, without a value, the tombstone of the
+    citizen its key names. Raises MalformedMessage saying why it is neither."""
+    if value is not None:
+        return parse_message(value, key)
+    try:
+        return Tombstone(UUID((key or b"").decode("ascii")))
+    except (UnicodeDecodeError, ValueError):
+        raise MalformedMessage("a record without a value whose key is not a citizen reference") from None
 
 
 def parse_snapshot(value: bytes | str) -> Snapshot:

@@ -11,6 +11,10 @@ restriction whose phone rule is open changes no routing, so neither it nor its d
 lift or expiry is published: telling the phone system that a citizen has some other restriction
 would disclose more than it needs to act (FOB 06.310). A domain event that changes the routing but
 has no message type here is refused loudly (UndeclaredChange) rather than left unpublished.
+
+A citizen's erasure publishes a tombstone (`tombstone`): their key with no value, so the compacted
+topic drops every message of theirs and consumers drop their rows. Their facts replayed once their
+key is destroyed (numbers and contacts read as erased) publish nothing (`carries_erased`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from consumers.message_contract import (
     RULES,
     SOURCE,
     SPEC_VERSION,
+    TOMBSTONE,
     Change,
     Contact,
     Day,
@@ -46,25 +51,28 @@ from consumers.message_contract import (
     RoutingUpdate,
     Rule,
     Snapshot,
+    Tombstone,
     UndeclaredChange,
     UnknownMessageType,
     Window,
     message_id,
     parse_message,
+    parse_record,
     parse_snapshot,
 )
 from domain.contact_file.aggregate import ContactFile
 from domain.contact_file.routing import routes_calls
 from domain.values import PhoneTerms, TimeWindow
+from projections.erasures import reads_erased
 
 __all__ = [
     "CONTENT_TYPE", "DATA_CONTENT_TYPE", "DECLARED_TYPES", "E164", "PHONE_NUMBER_REGISTERED",
     "RESTRICTION_AMENDED", "RESTRICTION_DECIDED", "RESTRICTION_EXPIRED", "RESTRICTION_LIFTED", "RULES",
-    "SOURCE", "SPEC_VERSION", "Change", "Contact", "Day", "MalformedMessage", "MessageType",
-    "RestrictionRouting", "RoutingState", "RoutingUpdate", "Rule", "Snapshot", "UndeclaredChange",
-    "UnknownMessageType", "Window", "message_id", "parse_message", "parse_snapshot", "MESSAGE_TYPES",
-    "NOTHING_ROUTED", "HEADERS", "OutboundMessage", "Routed", "encode", "message", "numbers_json",
-    "restriction_routing", "routed", "routing_state", "state_json", "to_message", "to_update",
+    "SOURCE", "SPEC_VERSION", "TOMBSTONE", "Change", "Contact", "Day", "MalformedMessage", "MessageType",
+    "RestrictionRouting", "RoutingState", "RoutingUpdate", "Rule", "Snapshot", "Tombstone", "UndeclaredChange",
+    "UnknownMessageType", "Window", "message_id", "parse_message", "parse_record", "parse_snapshot", "MESSAGE_TYPES",
+    "NOTHING_ROUTED", "HEADERS", "OutboundMessage", "Routed", "encode", "message", "numbers_json", "carries_erased",
+    "restriction_routing", "routed", "routing_state", "state_json", "to_message", "to_update", "tombstone",
 ]
 
 # The domain events that publish each type: one line per event class.
@@ -78,10 +86,10 @@ MESSAGE_TYPES: dict[type, str] = {
 
 @dataclass(frozen=True)
 class OutboundMessage:
-    """A message ready for a Kafka producer."""
+    """A message ready for a Kafka producer; a tombstone has no value (None) and no headers."""
 
     key: bytes
-    value: bytes
+    value: bytes | None
     headers: list[tuple[str, bytes]]
 
 
@@ -109,6 +117,14 @@ def routed(file: ContactFile | None) -> Routed:
             if (found := restriction_routing(r.restriction_id, r.phone, r.valid_from, r.valid_until)) is not None
         ),
     )
+
+
+def carries_erased(routing: Routed) -> bool:
+    """Whether the routing carries a text of a citizen whose key was destroyed: a number or a contact read as erased.
+
+    Their facts are then replayed after their erasure (a rebuild, a relay publishing again from the start):
+    nothing of theirs is published but their tombstone, which follows in the log."""
+    return any(reads_erased(n) for n in routing.numbers) or any(reads_erased(r.contact) for r in routing.restrictions)
 
 
 def restriction_routing(
@@ -144,7 +160,7 @@ def to_update(
     if file.id != event.originator_id or file.version != event.originator_version:
         raise ValueError("the contact file is not at the event's version")
     after = routed(file) if after is None else after
-    if after == before:
+    if after == before or carries_erased(after):
         return None
     kind = MESSAGE_TYPES.get(type(event))
     if kind is None:
@@ -210,6 +226,11 @@ def message(kind: str, citizen_ref: UUID, sequence: int, at: datetime, data: str
         f'"data":{data}}}'
     )
     return OutboundMessage(key=ref.encode("utf-8"), value=value.encode("utf-8"), headers=HEADERS)
+
+
+def tombstone(citizen_ref: UUID) -> OutboundMessage:
+    """The record that erases a citizen from the topic: their key, no value; compaction removes their messages."""
+    return OutboundMessage(key=str(citizen_ref).encode("utf-8"), value=None, headers=[])
 
 
 def routing_state(

@@ -2,9 +2,10 @@
 
 At least once, in log order (so in order per citizen, whose key picks the partition): a batch is
 sent, flushed and every send confirmed before the position moves, in one transaction. A failed
-batch is sent again whole; consumers drop what they already hold by its sequence. While the broker
-is unreachable the relay keeps its position and retries with a capped backoff; nothing else waits
-on it.
+batch is sent again whole; consumers drop what they already hold by its sequence. A citizen's
+erasure is published as their tombstone (key, no value): the compacted topic then drops their
+messages, and consumers their rows. While the broker is unreachable the relay keeps its position
+and retries with a capped backoff; nothing else waits on it.
 
 One relay publishes at a time: on PostgreSQL the leader holds an advisory lock
 (consumers/leadership.py) and any other instance stands by, trying for the lock every

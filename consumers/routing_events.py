@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 E = ContactFile
 # The events whose `apply` touches what `phone_routing()` reads: the numbers, a restriction's
-# status (decided or not) or its terms, or the order of the restrictions.
+# status (decided or not) or its terms, or the order of the restrictions; and the erasure, which
+# ends the citizen's routing on the topic altogether (a tombstone).
 ROUTING_EVENTS: tuple[type, ...] = (
     E.PhoneNumberRegistered,
     E.RestrictionProposed,
@@ -30,6 +31,7 @@ ROUTING_EVENTS: tuple[type, ...] = (
     E.RestrictionAmended,
     E.RestrictionLifted,
     E.RestrictionExpired,
+    E.Erased,
 )
 # Every other event of a contact file: none of them changes what `phone_routing()` returns.
 OTHER_EVENTS: tuple[type, ...] = (
@@ -45,7 +47,6 @@ OTHER_EVENTS: tuple[type, ...] = (
     E.LetterIssued,
     E.LetterDispatched,
     E.LetterDelivered,
-    E.Erased,
 )
 ROUTING_TOPICS: tuple[str, ...] = tuple(cls.TOPIC for cls in ROUTING_EVENTS)
 del E
@@ -98,6 +99,7 @@ _NEEDS: dict[type, tuple[tuple[str, ...], dict[str, type[BaseModel]]]] = {
     ContactFile.RestrictionAmended: (("restriction_id",), {"terms": _TERMS}),
     ContactFile.RestrictionLifted: (("restriction_id",), {}),
     ContactFile.RestrictionExpired: (("restriction_id",), {}),
+    ContactFile.Erased: ((), {}),
 }
 _PARTS: dict[str, type[BaseModel]] = {
     cls.TOPIC: _part_of(cls, f"{cls.__name__}Part", *_HEAD, *fields, **nested)

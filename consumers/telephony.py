@@ -9,6 +9,10 @@ telephony_positions.py). So a crash at any moment resumes exactly where the tabl
 table reads the whole topic. The group's offsets are committed after each batch for Kafka
 tooling, never read.
 
+A tombstone (the citizen's key, no value: their data was erased in Vaern) deletes the citizen's
+rows, in the batch's transaction like any state; a tombstone for a citizen the table does not hold
+deletes nothing, so redelivering one is harmless.
+
 A message that does not parse goes to the dead-letter topic (consumers/dead_letters.py) with the
 reason, and reading goes on past it: one bad message never stops its partition.
 """
@@ -27,7 +31,7 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from consumers.dead_letters import DeadLetter, DeadLetterQueue
-from consumers.messages import MalformedMessage, RoutingUpdate, Snapshot, parse_message, parse_snapshot
+from consumers.messages import MalformedMessage, RoutingUpdate, Snapshot, Tombstone, parse_record, parse_snapshot
 from consumers.telephony_positions import ReadingPositions
 from consumers.telephony_table import DEFAULT_ROUTING, RoutingTable
 from domain.retry import Stopped, doubling, retry
@@ -79,7 +83,7 @@ class TelephonyConsumer:
         self._consumer: KafkaConsumer | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self.applied = self.stale = self.dead_lettered = 0
+        self.applied = self.stale = self.erased = self.dead_lettered = 0
         self.error: BaseException | None = None
         self.last_failure: str | None = None
 
@@ -118,14 +122,20 @@ class TelephonyConsumer:
         updates, letters = _sorted(records)
         self.dead_letters.park(letters)  # confirmed by the broker before the offsets move past them
         offsets = {tp.partition: batch[-1].offset + 1 for tp, batch in records.items()}
+        outcomes: list[bool] = []
         with self.db.transaction() as cur:
-            outcomes = [self.table.apply(cur, update.data) for update in updates]
+            for update in updates:  # in the order read: a tombstone ends what came before it
+                if isinstance(update, Tombstone):
+                    self.table.erase(cur, update.citizen_ref)
+                else:
+                    outcomes.append(self.table.apply(cur, update.data))
             self.table.save_offsets(cur, self.topic, self.positions.topic_id, offsets)
         for letter in letters:
             record = letter.record
             log.warning("dead-lettered %s[%d]@%d: %s", record.topic, record.partition, record.offset, letter.reason)
         self.applied += sum(outcomes)
         self.stale += len(outcomes) - sum(outcomes)
+        self.erased += len(updates) - len(outcomes)
         self.dead_lettered += len(letters)
 
     def _commit(self, consumer: KafkaConsumer, records: dict[Any, list[Any]]) -> None:
@@ -154,6 +164,7 @@ class TelephonyConsumer:
             "partitions": {str(p): v for p, v in sorted(partitions.items())},
             "applied": self.applied,
             "stale": self.stale,
+            "erased": self.erased,
             "dead_lettered": self.dead_lettered,
             "retrying_after": self.last_failure,
             "error": str(self.error) if self.error else None,
@@ -238,12 +249,13 @@ class TelephonyConsumer:
             self.db.close()
 
 
-def _sorted(records: dict[Any, list[Any]]) -> tuple[list[RoutingUpdate], list[DeadLetter]]:
-    updates, letters = [], []
+def _sorted(records: dict[Any, list[Any]]) -> tuple[list[RoutingUpdate | Tombstone], list[DeadLetter]]:
+    updates: list[RoutingUpdate | Tombstone] = []
+    letters = []
     for batch in records.values():
         for record in batch:
             try:
-                updates.append(parse_message(record.value or b"", record.key))
+                updates.append(parse_record(record.value, record.key))
             except MalformedMessage as error:
                 letters.append(DeadLetter(record, str(error)))
     return updates, letters

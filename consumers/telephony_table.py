@@ -4,7 +4,7 @@ A state replaces the one held only when its sequence is newer, so redeliveries, 
 snapshot followed by the topic all end in the same rows. The consumer's Kafka offsets live here
 too, written in the same transaction as the states they led to: after a crash the table and its
 offsets agree, and an empty table reads the topic from its beginning whatever the consumer group
-committed earlier.
+committed earlier. A citizen's tombstone deletes their state and numbers.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from uuid import UUID
 
 from consumers.messages import RestrictionRouting, RoutingState
 from domain.errors import RuleViolation
@@ -72,6 +73,12 @@ class RoutingTable:
         for number in state.numbers:
             cur.execute("INSERT INTO telephony_numbers (number, citizen_ref) VALUES (%s, %s)", (number, ref))
         return True
+
+    def erase(self, cur: Cursor, citizen_ref: UUID) -> None:
+        """Deletes the citizen's state and numbers (their tombstone); for a citizen not held, nothing."""
+        ref = str(citizen_ref)
+        cur.execute("DELETE FROM telephony_numbers WHERE citizen_ref = %s", (ref,))
+        cur.execute("DELETE FROM telephony_citizens WHERE citizen_ref = %s", (ref,))
 
     def save_offsets(self, cur: Cursor, topic: str, topic_id: str | None, offsets: dict[int, int]) -> None:
         """Records where each partition's reading goes on (in the transaction of the states it applied)."""

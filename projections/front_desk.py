@@ -1,4 +1,7 @@
-"""FrontDeskView: may this citizen come in, and on what terms? Terms only, never the reasons."""
+"""FrontDeskView: may this citizen come in, and on what terms? Terms only, never the reasons.
+
+A citizen's erasure deletes their file's row and their restrictions' rows (projections/erasures.py).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from domain.bounds import from_log_json
 from domain.contact_file.aggregate import ContactFile
 from domain.values import InPersonRule, Scope
 from infra.database import Database
+from projections.erasures import ERASURES
 from projections.freshness import JudgedView, ViewBehind
 from projections.restriction_events import ENDS, STORES_TERMS
 from projections.row_writes import RowWrite, RowWritingView, Write
@@ -20,7 +24,7 @@ from projections.view import DeclaredView
 
 NAME = "front_desk"
 
-HANDLED = (ContactFile.Opened, *STORES_TERMS, *ENDS)
+HANDLED = (ContactFile.Opened, *STORES_TERMS, *ENDS, *ERASURES)
 
 OPEN_FILE = RowWrite(
     name="front_desk_files",
@@ -107,6 +111,10 @@ class FrontDeskView(DeclaredView, RowWritingView, JudgedView):
         " contact_point TEXT NOT NULL, scope TEXT NOT NULL, valid_from TIMESTAMPTZ NOT NULL,"
         " valid_until TIMESTAMPTZ NOT NULL, ended_at TIMESTAMPTZ, position BIGINT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS front_desk_restrictions_citizen ON front_desk_restrictions (citizen_ref)",
+    )
+    forgets = (
+        "DELETE FROM front_desk_files WHERE citizen_ref = %s",
+        "DELETE FROM front_desk_restrictions WHERE citizen_ref = %s",
     )
 
     def writes(self, event: Any, position: int) -> list[Write]:

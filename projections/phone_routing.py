@@ -7,6 +7,10 @@ migrated but rebuilt, as a view is after any change to how it applies events (no
 conversion code to keep right): creating the tables drops both of the view's tables and sets its
 position back to 0, so its runner builds it again from the first event. Meanwhile lookups answer
 "cannot tell" (the view is behind), never "open".
+
+A citizen's erasure deletes their numbers' digests and their restrictions' rows
+(projections/erasures.py): the view then holds nothing that ties a number to them. Replayed once
+their key is destroyed, their numbers read as erased and are not stored at all.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from domain.bounds import from_log
 from domain.contact_file.routing import routing_in_force
 from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database
+from projections.erasures import ERASURES, reads_erased
 from projections.freshness import JudgedView, ViewBehind
 from projections.number_keys import number_key
 from projections.positions import cur_dialect, now
@@ -36,7 +41,7 @@ log = logging.getLogger(__name__)
 
 NAME = "phone_routing"
 
-HANDLED = (ContactFile.PhoneNumberRegistered, *STORES_TERMS, *ENDS)
+HANDLED = (ContactFile.PhoneNumberRegistered, *STORES_TERMS, *ENDS, *ERASURES)
 
 ADD_NUMBER = RowWrite(
     name="phone_routing_number_keys",
@@ -113,6 +118,10 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
         " ended_at TIMESTAMPTZ, position BIGINT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS phone_routing_restrictions_citizen ON phone_routing_restrictions (citizen_ref)",
     )
+    forgets = (
+        "DELETE FROM phone_routing_numbers WHERE citizen_ref = %s",
+        "DELETE FROM phone_routing_restrictions WHERE citizen_ref = %s",
+    )
 
     def __init__(self, key: bytes | None = None) -> None:
         self.key = key  # set from the settings by Services; see projections/number_keys.py
@@ -134,6 +143,8 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
     def writes(self, event: Any, position: int) -> list[Write]:
         """The rows `event` writes (at most one)."""
         if isinstance(event, ContactFile.PhoneNumberRegistered):
+            if reads_erased(event.number):  # replayed after the citizen's erasure: no number any more
+                return []
             ref, key = str(event.originator_id), self.number_key(event.number)
             return [(ADD_NUMBER, ("number", key, ref), (key, ref, position))]
         if isinstance(event, STORES_TERMS):

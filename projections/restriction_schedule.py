@@ -1,4 +1,9 @@
-"""RestrictionScheduleView: decided restrictions by their end and review dates, for the scheduler and leaders."""
+"""RestrictionScheduleView: decided restrictions by their end and review dates, for the scheduler and leaders.
+
+A citizen's erasure deletes their restrictions' rows (projections/erasures.py); the domain refuses
+an erasure while a restriction is decided and its lift or expiry not recorded, so none of them is
+still active: the scheduler loses nothing it had to do.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +16,14 @@ from uuid import UUID
 from domain.contact_file.aggregate import ContactFile
 from domain.contact_file.restriction_state import ReviewOutcome
 from infra.database import Cursor, Database
+from projections.erasures import ERASURES, erased_citizen, forget
 from projections.restriction_events import ENDS, STORES_TERMS
 from projections.view import DeclaredView
 
 NAME = "restriction_schedule"
 
-HANDLED = (*STORES_TERMS, ContactFile.RestrictionReviewed, *ENDS)
+HANDLED = (*STORES_TERMS, ContactFile.RestrictionReviewed, *ENDS, *ERASURES)
+FORGETS = ("DELETE FROM restriction_schedule WHERE citizen_ref = %s",)
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class RestrictionScheduleView(DeclaredView):
         " restriction_id TEXT PRIMARY KEY, citizen_ref TEXT NOT NULL, active BOOLEAN NOT NULL,"
         " valid_until TIMESTAMPTZ NOT NULL, review_at TIMESTAMPTZ, position BIGINT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS restriction_schedule_end ON restriction_schedule (active, valid_until)",
+        "CREATE INDEX IF NOT EXISTS restriction_schedule_citizen ON restriction_schedule (citizen_ref)",
     )
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
@@ -59,6 +67,8 @@ class RestrictionScheduleView(DeclaredView):
                 "UPDATE restriction_schedule SET active = %s, position = %s WHERE restriction_id = %s",
                 (False, position, rid),
             )
+        elif (citizen_ref := erased_citizen(event)) is not None:
+            forget(cur, FORGETS, citizen_ref)
 
     def due_to_expire(self, db: Database, now: datetime, limit: int = 500) -> list[Scheduled]:
         """Decided restrictions whose period has ended but whose expiry is not yet recorded."""

@@ -12,6 +12,9 @@ sealing is deterministic (AES-SIV, RFC 5297): the same state seals to the same b
 table equals the live one byte for byte, and all it shows is which rows hold the same state. A
 row written before rows were sealed (plain JSON) is served as it is until rewritten or the view is
 rebuilt (`vaern projections rebuild routing_states`).
+
+A citizen's erasure is published as their tombstone, so the view deletes their row: the snapshot no
+longer lists them, as a compacted topic no longer holds them.
 """
 
 from __future__ import annotations
@@ -27,11 +30,13 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from consumers.changes import Loader, RoutingFollower
 from infra.database import Cursor, Database
+from projections.erasures import forget
 
 Entry = tuple[str, Sequence[Any]]
 
 NAME = "routing_states"
 VIEW_KEY = "view:routing_states"  # the key store's subject whose data key seals this view's rows
+FORGETS = ("DELETE FROM routing_states WHERE citizen_ref = %s",)
 
 
 class RoutingStatesView:
@@ -62,6 +67,9 @@ class RoutingStatesView:
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
         change = self._follower.update(event, position)
         if change is None:
+            return
+        if change.data is None:  # the citizen's tombstone
+            forget(cur, FORGETS, str(change.citizen_ref))
             return
         cur.execute(
             "INSERT INTO routing_states (citizen_ref, sequence, position, state) VALUES (%s, %s, %s, %s)"

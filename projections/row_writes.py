@@ -2,7 +2,9 @@
 
 The front-desk and phone-routing views describe what each event writes as `Write`s (their `writes`);
 `RowWritingView` gives them `apply`, which runs them one by one (`write_rows`), and `apply_batch`, a
-batch at a time (`write_batch`).
+batch at a time (`write_batch`). A citizen's erasure deletes every row of theirs (`forgets`): in a
+batch it is a barrier, the writes before it run first and those after it next, so the outcome is
+still that of applying each event in turn.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.database import Cursor
+from projections.erasures import erased_citizen, forget
 
 Batch = Sequence[tuple[int, Any]]
 
@@ -66,16 +69,30 @@ def write_batch(cur: Any, writes: Iterable[Write]) -> None:
             cur.execute(f"DELETE FROM {table}")
 
 
-
-
 class RowWritingView:
-    """`apply` and `apply_batch` for a view whose `writes(event, position)` says the rows each event writes."""
+    """`apply` and `apply_batch` for a view whose `writes(event, position)` says the rows each event writes,
+    and whose `forgets` are the statements deleting an erased citizen's rows (one %s: the reference)."""
+
+    forgets: tuple[str, ...] = ()
 
     def writes(self, event: Any, position: int) -> list[Write]:
         raise NotImplementedError
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
-        write_rows(cur, self.writes(event, position))
+        citizen_ref = erased_citizen(event)
+        if citizen_ref is None:
+            write_rows(cur, self.writes(event, position))
+        else:
+            forget(cur, self.forgets, citizen_ref)
 
     def apply_batch(self, cur: Cursor, batch: Batch) -> None:
-        write_batch(cur, (write for position, event in batch for write in self.writes(event, position)))
+        pending: list[Write] = []
+        for position, event in batch:
+            citizen_ref = erased_citizen(event)
+            if citizen_ref is None:
+                pending.extend(self.writes(event, position))
+                continue
+            write_batch(cur, pending)
+            pending = []
+            forget(cur, self.forgets, citizen_ref)
+        write_batch(cur, pending)

@@ -23,6 +23,7 @@ from domain.contact_file.restriction_terms import Grounds, IncidentBasis, Restri
 from domain.values import Actor, Official, PhoneRule, Role
 from infra.database import PostgresDatabase, SqliteDatabase
 from infra.eventstore import EventLog, build_application
+from infra.keys import citizen_subject
 from infra.settings import Settings
 from tests.support import cases, wait_until
 
@@ -190,11 +191,11 @@ def history(file: ContactFile, *changes) -> list[tuple[bytes, bytes]]:
 
 
 def read_everything(consumer: TelephonyConsumer, count: int, timeout: float = 15.0) -> None:
-    """Polls until the consumer has taken `count` records (applied, stale or dead-lettered)."""
+    """Polls until the consumer has taken `count` records (applied, stale, tombstones or dead-lettered)."""
 
     def done():
         consumer.poll_once()
-        return consumer.applied + consumer.stale + consumer.dead_lettered >= count
+        return consumer.applied + consumer.stale + consumer.erased + consumer.dead_lettered >= count
 
     wait_until(done, timeout, interval=0, message=lambda: f"{consumer.applied} applied, {consumer.stale} stale")
 
@@ -304,3 +305,46 @@ def test_a_lookup_takes_the_strictest_restriction_in_force_for_a_number(
     for unknown in (None, "", "   ", "+4587654321", "not a number"):
         assert rule(unknown, ban_from) is PhoneRule.OPEN
     assert consumer.lookup(shared, ban_from).valid_until == ban_from + timedelta(days=10)
+
+
+def test_an_erased_citizen_is_tombstoned_leaves_the_consumers_table_and_only_the_tombstone_is_published_again(
+    app, events, db, closing, tmp_path, kafka_bootstrap, topic, kafka_topic_prefix
+):
+    anna, bo = citizen(app, 1, "+4520123456"), citizen(app, 2, "+4587654321")
+    incident = cases.erasable(app, anna, phone=BANNED)
+    decide(app, bo, NAMED)
+    relay = new_relay(closing, app, events, db, kafka_bootstrap, topic)
+    assert relay.catch_up() == 5  # anna's number, decision and lift; bo's number and decision
+    consumer = sqlite_consumer(closing, tmp_path, kafka_bootstrap, topic, f"{kafka_topic_prefix}-telephony")
+    read_everything(consumer, 5)
+    assert set(consumer.contents()["citizens"]) == {str(anna), str(bo)}
+
+    erased = cases.erase(app, anna, incident)
+    assert relay.catch_up() == 1 and relay.position == erased.position == events.head()
+    records = read_topic(kafka_bootstrap, topic, 6)
+    last = [r for r in records if r.key == str(anna).encode()][-1]
+    assert last.value is None and last.headers == []
+    read_everything(consumer, 6)
+    held = consumer.contents()
+    assert consumer.erased == 1 and set(held["citizens"]) == {str(bo)}
+    assert {ref for _, ref in held["numbers"]} == {str(bo)}
+    assert consumer.lookup("+4520123456", NOW).rule is PhoneRule.OPEN
+    assert sum(o.next_offset for o in consumer.table.offsets(topic).values()) == 6  # the tombstone read past
+
+    produce(kafka_bootstrap, topic, [(str(anna).encode(), None)])  # a tombstone redelivered
+    read_everything(consumer, 7)
+    assert consumer.erased == 2 and consumer.dead_lettered == 0 and consumer.contents() == held
+    assert consumer.status()["erased"] == 2
+
+    fresh = sqlite_consumer(closing, tmp_path, kafka_bootstrap, topic, f"{kafka_topic_prefix}-fresh")
+    read_everything(fresh, 7)  # the whole topic from its beginning, as an empty table reads it
+    assert fresh.contents() == held
+
+    app.mapper.keys.destroy(citizen_subject(anna))  # as the erasure's executor does
+    again = f"{topic}.again"  # everything published again from the log's beginning, as onto a topic created anew
+    assert new_relay(closing, app, events, db, kafka_bootstrap, again).catch_up() == 3
+    republished = read_topic(kafka_bootstrap, again, 3)
+    assert [(r.key, r.value) for r in republished if r.key == str(anna).encode()] == [(str(anna).encode(), None)]
+    assert by_citizen(r for r in republished if r.value is not None) == {
+        str(bo): [(PHONE_NUMBER_REGISTERED, 2), (RESTRICTION_DECIDED, 5)]
+    }

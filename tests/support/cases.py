@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
-from domain.application import Receipt, Vaern
-from domain.incident.commands import ReportIncident
-from domain.incident.facts import IncidentFacts
-from domain.contact_file.restriction_commands import DecideRestriction, ProposeRestriction, SkipHearing
+from domain.application import ErasureReceipt, Receipt, Vaern
+from domain.contact_file.commands import EraseCitizen
+from domain.incident.commands import CloseIncident, InformLeader, ReportIncident
+from domain.incident.facts import IncidentFacts, Person
+from domain.contact_file.restriction_commands import DecideRestriction, LiftRestriction, ProposeRestriction, SkipHearing
 from domain.contact_file.restriction_state import HearingException
 from domain.contact_file.restriction_terms import Grounds, RestrictionTerms
-from domain.values import Actor, Official, Role
+from domain.values import Actor, ArchiveAuthorisation, Official, Role
 
 LEADER = Actor(user_id="l1", name="Lone Hansen", role=Role.LEADER)
 OFFICIAL = Official(user_id="l1", name="Lone Hansen", title="Afdelingsleder")
@@ -97,3 +98,32 @@ def decide_over_http(http: Any, citizen_ref: str, leader: dict, caseworker: dict
     decided = http.post(f"{one}/decision", headers=leader)
     assert decided.status_code == 200, decided.text
     return {**decided.json(), "restriction_id": restriction_id}
+
+
+AUTHORISATION = ArchiveAuthorisation(reference="RA 2026-004711", granted_on=date(2026, 11, 30))
+
+
+def close_incident(app: Vaern, incident_id: UUID) -> None:
+    app.inform_leader(InformLeader(incident_id=incident_id, leader=Person(user_id="l1", name="Lone Hansen"), actor=LEADER))
+    app.close_incident(CloseIncident(incident_id=incident_id, reason="Håndteret", actor=LEADER))
+
+
+def erasable(app: Vaern, citizen_ref: UUID, **terms: Any) -> UUID:
+    """A restriction decided on the citizen and lifted, and its incident closed: nothing holds up an erasure.
+    Returns the incident."""
+    decided = decide(app, citizen_ref, **terms)
+    app.lift_restriction(
+        LiftRestriction(citizen_ref=citizen_ref, restriction_id=decided.created_id, reason="Adfærden er ophørt",
+                        official=OFFICIAL, actor=LEADER)
+    )  # fmt: skip
+    incident = app.get_contact_file(citizen_ref).restrictions[decided.created_id].grounds.incident_ids[0]
+    close_incident(app, incident)
+    return incident
+
+
+def erase(app: Vaern, citizen_ref: UUID, *incident_ids: UUID) -> ErasureReceipt:
+    """The citizen's erasure with the incidents naming them, under an authorisation already granted."""
+    return app.erase_citizen(
+        EraseCitizen(citizen_ref=citizen_ref, incident_ids=incident_ids, authorisation=AUTHORISATION,
+                     official=OFFICIAL, actor=LEADER)
+    )  # fmt: skip

@@ -6,6 +6,7 @@ import json
 from functools import cache
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 import yaml
@@ -19,8 +20,10 @@ from consumers.messages import (
     RESTRICTION_AMENDED,
     RESTRICTION_EXPIRED,
     RULES,
+    TOMBSTONE,
     MalformedMessage,
     parse_message,
+    tombstone,
 )
 from domain.values import Weekday
 from tests.unit.test_messages import (  # noqa: F401 - fixtures too
@@ -80,7 +83,8 @@ def test_the_contract_declares_exactly_the_message_types_the_code_knows():
     published = {name for name in messages_by_type() if name.startswith("dk.kk.vaern.")}
     assert published == set(DECLARED_TYPES)
     channel = contract()["channels"]["contactRestrictions"]["messages"]
-    assert {ref["$ref"].rsplit("/", 1)[-1] for ref in channel.values()} == {messages_by_type()[t] for t in published}
+    sent = {messages_by_type()[t] for t in (*published, TOMBSTONE)}
+    assert {ref["$ref"].rsplit("/", 1)[-1] for ref in channel.values()} == sent
 
 
 def test_every_type_name_carries_its_version():
@@ -142,3 +146,15 @@ def test_a_snapshot_keeps_the_snapshot_schema(valid):
     assert list(validator("/components/schemas/Snapshot").iter_errors(snapshot)) == []
     snapshot["states"][0]["cpr"] = "0707614285"
     assert list(validator("/components/schemas/Snapshot").iter_errors(snapshot)) != []
+
+
+def test_an_erased_citizens_tombstone_keeps_the_contract():
+    citizen_ref = uuid4()
+    sent = tombstone(citizen_ref)
+    component = f"/components/messages/{messages_by_type()[TOMBSTONE]}"
+    assert sent.value is None and sent.headers == []
+    assert "headers" not in contract()["components"]["messages"][messages_by_type()[TOMBSTONE]]
+    assert list(validator(f"{component}/payload").iter_errors(sent.value)) == []
+    assert list(validator(f"{component}/bindings/kafka/key").iter_errors(sent.key.decode())) == []
+    assert list(validator(f"{component}/payload").iter_errors({"data": None})) != []
+    assert "tombstone" in contract()["info"]["description"]

@@ -4,7 +4,8 @@ The reference is FileFollower: each file moved along by its own `apply`, the rou
 `phone_routing()`, the message built and validated by the pydantic contract. The follower the relay
 and the routing-states view use must give the very same messages, byte for byte, however it is fed:
 every event (a view), only the routing topics in batches (the relay), after a restart, a gap, a
-failed batch read again, or with a memory too small to hold every citizen.
+failed batch read again, or with a memory too small to hold every citizen. A citizen's erasure is
+their tombstone (their key, no value) in both.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ from consumers.changes import (
     event_classes,
     undeclared_event_classes,
 )
-from consumers.messages import RESTRICTION_DECIDED, UndeclaredChange
+from consumers.messages import RESTRICTION_DECIDED, RoutingUpdate, Tombstone, UndeclaredChange
 from domain.contact_file.aggregate import ContactFile
 from domain.errors import DomainError, RuleViolation
 from domain.contact_file.restriction_state import ComplaintOutcome, HearingException, ReviewOutcome, Status
 from domain.contact_file.restriction_terms import Grounds, IncidentBasis, PhoneRouting, RestrictionPolicy, RestrictionTerms
 from domain.values import Actor, ArchiveAuthorisation, Channel, Official, Role
+from infra.sealed_events import erased_text
 
 START = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 LEADER = Actor(user_id="l1", name="Lone Hansen", role=Role.LEADER)
@@ -238,6 +240,11 @@ def assert_same(changes, expected, after=0):
     assert sorted(changes) == sorted(published)
     for position, update in published.items():
         change = changes[position]
+        if isinstance(update, Tombstone):
+            assert change.message.key == str(update.citizen_ref).encode() and change.message.value is None
+            assert change.message.headers == [] and change.data is None and change.citizen_ref == update.citizen_ref
+            assert change.position == position
+            continue
         assert change.message.value == update.model_dump_json().encode(), position
         assert change.message.key == update.subject.encode() and change.message.headers == [
             ("content-type", b"application/cloudevents+json; charset=UTF-8")
@@ -263,9 +270,11 @@ def expected(log):
 
 def test_the_rich_log_has_every_event_type_and_many_messages_of_every_kind(log, expected):
     assert {type(e) for _, e in log} == event_classes()
-    kinds = [u.type for u in expected.values() if u is not None]
+    kinds = [u.type for u in expected.values() if isinstance(u, RoutingUpdate)]
     assert len(kinds) > 150 and len(set(kinds)) == 5
-    decided = [u for u in expected.values() if u is not None and u.type == RESTRICTION_DECIDED]
+    erased = [u.citizen_ref for u in expected.values() if isinstance(u, Tombstone)]
+    assert erased and len(erased) == len(set(erased)) == sum(isinstance(e, ContactFile.Erased) for _, e in log)
+    decided = [u for u in expected.values() if isinstance(u, RoutingUpdate) and u.type == RESTRICTION_DECIDED]
     assert any(len(u.data.restrictions) > 1 for u in decided)
     assert any(r.windows for u in decided for r in u.data.restrictions)
 
@@ -356,3 +365,53 @@ def test_a_routing_change_without_a_message_type_is_refused_not_dropped(monkeypa
     events = list(enumerate(file.collect_events(), 1))
     with pytest.raises(UndeclaredChange, match="PhoneNumberRegistered"):
         RoutingFollower(lambda *_: None).scan(0, [e for e in events if e[1].TOPIC in ROUTING_TOPICS], 2)
+
+
+def test_an_erasure_is_the_citizens_tombstone_without_loading_their_file(log, expected):
+    load, loads = loader(log)
+    before = max(p for p, e in log if not isinstance(e, ContactFile.Erased))  # every erasure comes after
+    changes = relay_scan(RoutingFollower(load), log, before, 10)
+    assert_same(changes, expected, after=before)
+    assert changes and all(change.data is None for change in changes.values()) and loads == []
+
+
+def as_replayed_after_key_destruction(log):
+    """The log as it decodes once the erased citizens' keys are destroyed: their numbers and contacts read as erased."""
+    erased = {e.originator_id for _, e in log if isinstance(e, ContactFile.Erased)}
+    text = erased_text("citizen:x")
+
+    def decoded(event):
+        if event.originator_id not in erased:
+            return event
+        if isinstance(event, ContactFile.PhoneNumberRegistered):
+            return event.model_copy(update={"number": text})
+        terms = getattr(event, "terms", None)
+        if terms is not None and terms.phone.contact is not None:
+            phone = terms.phone.model_copy(update={"contact": text})
+            return event.model_copy(update={"terms": terms.model_copy(update={"phone": phone})})
+        return event
+
+    return [(p, decoded(e)) for p, e in log], erased
+
+
+def test_replayed_once_the_erased_citizens_keys_are_gone_no_erased_text_is_published_and_the_tombstones_are(
+    log, expected
+):
+    replayed, erased = as_replayed_after_key_destruction(log)
+    reference_now = reference(replayed)
+
+    def states_of_erased(updates):
+        return [u.data for u in updates.values() if isinstance(u, RoutingUpdate) and u.data.citizen_ref in erased]
+
+    # Only states without a number or a contact, which read the same before and after, are published again.
+    assert len(states_of_erased(reference_now)) < len(states_of_erased(expected))
+    assert all(not s.numbers and all(r.contact is None for r in s.restrictions) for s in states_of_erased(reference_now))
+    assert {p: u for p, u in reference_now.items() if isinstance(u, Tombstone)} == {
+        p: u for p, u in expected.items() if isinstance(u, Tombstone)
+    }
+    load, _ = loader(replayed)
+    assert_same(relay_scan(RoutingFollower(load), replayed, 0, 7), reference_now)
+    middle = replayed[len(replayed) // 2][0]  # files loaded from the store, their texts read as erased
+    assert_same(relay_scan(RoutingFollower(load), replayed, middle, 50), reference_now, after=middle)
+    view = RoutingFollower(load)
+    assert_same({p: c for p, e in replayed if (c := view.update(e, p)) is not None}, reference_now)
