@@ -22,6 +22,7 @@ from domain.application import Vaern
 from domain.contact_file.aggregate import ContactFile
 from domain.employee_erasure import EmployeeErasure
 from domain.errors import RuleViolation
+from domain.records.supersession import REGISTER_ID
 from domain.personal import Subject
 from infra.keys import Keys, citizen_subject, incident_subject
 from infra.reseal import stores_plain
@@ -64,8 +65,10 @@ class Shredder:
 
     def require_sealed(self, field: str, originator_ids: Collection[UUID] | None = None) -> None:
         """Refuses the erasure (a RuleViolation on `field`) if a fact it covers is stored in clear: a fact of
-        `originator_ids`, or with None (an employee, who may be named in any fact) any fact in the log."""
-        if stores_plain(self.app.recorder, originator_ids):
+        `originator_ids` or of the supersession register (whose replacements belong to the cases they replace
+        facts of), or with None (an employee, who may be named in any fact) any fact in the log."""
+        covered = None if originator_ids is None else [*originator_ids, REGISTER_ID]
+        if stores_plain(self.app.recorder, covered):
             raise RuleViolation(field, "facts this erasure covers are stored in clear from before sealing, and"
                                        " destroying keys would not erase them: run `vaern keys seal-existing` first")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from uuid import UUID, uuid4
 
 import pytest
@@ -11,6 +12,7 @@ from domain.application import Vaern
 from domain.contact_file.commands import OpenContactFile
 from domain.errors import RuleViolation
 from domain.model import PydanticMapper
+from domain.records.supersession import SupersessionRegister
 from infra.erasure import Shredder
 from infra.keys import MemoryKeyStore
 from infra.sealed_events import SealingMapper
@@ -40,3 +42,10 @@ def test_sealed_facts_let_the_erasure_go_ahead() -> None:
     shredder, citizen = _shredder(SealingMapper.over(PydanticMapper(transcoder=JSONTranscoder()), keys, b"unit-test-key"))
     shredder.require_sealed("citizen_ref", [citizen])
     shredder.require_sealed("employee_id")
+
+
+def test_a_supersession_stored_in_clear_refuses_a_citizens_erasure_too() -> None:
+    shredder, _ = _shredder(PydanticMapper(transcoder=JSONTranscoder()))
+    shredder.app.save(SupersessionRegister.open(LEADER, datetime.now(timezone.utc)))  # replacements of any case's facts
+    with pytest.raises(RuleViolation, match="stored in clear"):
+        shredder.require_sealed("citizen_ref", [uuid4()])
