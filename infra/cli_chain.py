@@ -59,7 +59,6 @@ def verify(
 ) -> None:
     """Walks the event log's and the access log's hash chains; exit code 1 at the first break in either."""
     from infra import tamper
-
     from infra.reseal import relinks
 
     settings = command_settings()

@@ -22,8 +22,8 @@ from domain.application import Vaern
 from domain.contact_file.aggregate import ContactFile
 from domain.employee_erasure import EmployeeErasure
 from domain.errors import RuleViolation
-from domain.records.supersession import REGISTER_ID
 from domain.personal import Subject
+from domain.records.supersession import REGISTER_ID
 from infra.keys import Keys, citizen_subject, incident_subject
 from infra.reseal import stores_plain
 from infra.sealed_events import ERASED, SealingMapper

@@ -237,3 +237,13 @@ def test_vaern_keys_seal_existing_and_vaern_verify_on_the_command_line(settings,
     assert run("checkpoint", "--out", str(new)).returncode == 0
     assert run("verify", "--checkpoint", str(new)).returncode == 0
     assert find_plaintext(_target(settings), [*CITIZENS_VALUES, EMPLOYEE]) == []
+
+
+def test_a_fact_of_a_subject_whose_key_was_already_destroyed_is_sealed_as_erased(upgraded, settings):
+    services, ref, _ = upgraded
+    services.keys.destroy(citizen_subject(ref))  # an erasure carried out before plain facts were refused
+    _seal(services)
+    decoded = json.dumps(_decoded(services), ensure_ascii=False)
+    assert NUMBER not in decoded and NEED not in decoded and "⟨slettet⟩" in decoded
+    assert DESCRIPTION in decoded  # the incident's key is alive: its facts read as before
+    assert find_plaintext(_target(settings), [*CITIZENS_VALUES, EMPLOYEE]) == []
