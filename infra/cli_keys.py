@@ -18,6 +18,7 @@ from infra.settings import MASTER_KEY_BYTES
 
 keys = typer.Typer(help="The master key and the data keys it wraps.", no_args_is_help=True)
 NEW_KEY_VARIABLE = "VAERN_NEW_MASTER_KEY"
+SEAL_PASSES = 3  # staging, then applying; again only if facts in clear were written meanwhile
 
 
 @keys.command("rotate-master")
@@ -87,7 +88,7 @@ def seal_existing() -> None:
             typer.echo(f"vaern: refusing to rewrite facts over a broken chain: {tamper.describe('events', events)}", err=True)
             raise typer.Exit(1)
         resealer = Resealer(db, app.mapper)  # type: ignore[arg-type]
-        while True:
+        for _ in range(SEAL_PASSES):
             with progress_bar("sealing facts stored in clear", "facts") as progress:
                 resealer.stage(progress)
             try:
@@ -96,7 +97,10 @@ def seal_existing() -> None:
                 break
             except NotAllStaged:
                 continue
-    except ChainBroken as error:
+        else:
+            raise NotAllStaged(f"facts in clear were still being written after {SEAL_PASSES} passes: stop every"
+                               " Vaern from before sealing, then run this again")
+    except (ChainBroken, NotAllStaged) as error:
         typer.echo(f"vaern: {error}; nothing was rewritten", err=True)
         raise typer.Exit(1) from None
     finally:

@@ -112,6 +112,7 @@ class Resealer:
 
     def stage(self, progress: Progress | None = None) -> int:
         """Seals every plain fact not yet staged into the staging table, a batch per transaction; how many."""
+        self.mapper.warm()  # the keys an interrupted run created, read at once
         total, done, after = self.unstaged(), 0, 0
         select = self._unstaged(f"e.{self._position}, e.originator_id, e.originator_version, e.topic, e.state")
         while rows := self.db.read(f"{select} AND e.{self._position} > %s ORDER BY e.{self._position} LIMIT %s",
