@@ -36,8 +36,8 @@ def _private_key(settings: Settings) -> checkpoints.Ed25519PrivateKey:
         raise typer.BadParameter(str(error)) from None
 
 
-def _signed_heads(path: Path, public_key: Path | None, settings: Settings) -> dict[str, tuple[int, bytes]]:
-    """The heads a checkpoint file signs, or exit BROKEN saying why it cannot be trusted."""
+def _signed_heads(path: Path, public_key: Path | None, settings: Settings) -> tuple[str, dict[str, tuple[int, bytes]]]:
+    """When a checkpoint file was taken and the heads it signs, or exit BROKEN saying why it cannot be trusted."""
     try:
         key = checkpoints.load_public_key(public_key) if public_key else _private_key(settings).public_key()
     except checkpoints.CheckpointError as error:
@@ -49,7 +49,7 @@ def _signed_heads(path: Path, public_key: Path | None, settings: Settings) -> di
         raise typer.Exit(BROKEN) from None
     typer.echo(f"checkpoint: validly signed, taken {at}: "
                + ", ".join(f"{name} at {position}" for name, (position, _) in sorted(heads.items())))
-    return heads
+    return at, heads
 
 
 def verify(
@@ -59,19 +59,31 @@ def verify(
 ) -> None:
     """Walks the event log's and the access log's hash chains; exit code 1 at the first break in either."""
     from infra import tamper
+    from infra.reseal import relinks
 
     settings = command_settings()
-    heads = _signed_heads(checkpoint, public_key, settings) if checkpoint else None
+    at, heads = _signed_heads(checkpoint, public_key, settings) if checkpoint else ("", None)
     db = _database(settings)
     try:
         found = tamper.verify(db, heads)
+        relinked = relinks(db)
     finally:
         db.close()
+    stale = tamper.stale_checkpoint(at, heads["events"][0], found["events"], relinked) if heads and "events" in heads else None
     if as_json:
-        typer.echo(json.dumps(tamper.as_json(found), indent=2))
+        findings = tamper.as_json(found)
+        findings["events"]["relinks"] = [{**vars(r), "relinked_at": r.relinked_at.isoformat()} for r in relinked]
+        typer.echo(json.dumps(findings, indent=2))
     else:
         for name, walked in found.items():
             typer.echo(tamper.describe(name, walked))
+        for relink in relinked:
+            typer.echo(tamper.describe_relink(relink))
+    if stale is not None:
+        typer.echo(f"checkpoint: taken {at}, before the event chain was re-linked at {stale.relinked_at.isoformat()} from"
+                   f" position {stale.first_position} (sealing facts stored in clear): it cannot match there, as"
+                   " expected. Verify against a checkpoint taken after the re-link (`vaern checkpoint`).",
+                   err=as_json)
     if any(walked.broken is not None for walked in found.values()):
         raise typer.Exit(BROKEN)
 

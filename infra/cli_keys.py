@@ -1,4 +1,5 @@
-"""`vaern keys`: rotating the master key that wraps every data subject's key (see docs/encryption.md)."""
+"""`vaern keys`: rotating the master key that wraps every data subject's key, and sealing the facts stored in
+clear from before sealing (see docs/encryption.md)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from infra.settings import MASTER_KEY_BYTES
 
 keys = typer.Typer(help="The master key and the data keys it wraps.", no_args_is_help=True)
 NEW_KEY_VARIABLE = "VAERN_NEW_MASTER_KEY"
+SEAL_PASSES = 3  # staging, then applying; again only if facts in clear were written meanwhile
 
 
 @keys.command("rotate-master")
@@ -62,3 +64,54 @@ def _new_key(path: Path | None) -> MasterKey | None:
     if len(raw) != MASTER_KEY_BYTES:
         raise typer.BadParameter(f"the new master key is not base64 of {MASTER_KEY_BYTES} bytes")
     return MasterKey(raw)
+
+
+@keys.command("seal-existing")
+def seal_existing() -> None:
+    """Seals, in place, every fact stored in clear from before sealing, so that erasure reaches it too.
+
+    First each plain fact is sealed into a staging table, a batch per transaction, while Vaern runs on;
+    then one transaction, with writers waiting, writes them and re-links the event chain from the first
+    of them, recording the re-link. Stopped or crashed, it is finished by running it again; run twice,
+    the second run finds nothing to do. Refused while the event chain is broken.
+    """
+    from infra import tamper
+    from infra.eventstore import build_application
+    from infra.reseal import ChainBroken, NotAllStaged, Resealer
+
+    settings = command_settings()
+    db = open_database(settings.database_url, settings.sqlite_path, pool_size=2, name="vaern-keys")
+    app = build_application(settings, KeyStore.from_settings(db, settings))  # creates the chain and its record of re-links
+    try:
+        events = tamper.verify(db)["events"]
+        if events.broken is not None:
+            typer.echo(f"vaern: refusing to rewrite facts over a broken chain: {tamper.describe('events', events)}", err=True)
+            raise typer.Exit(1)
+        resealer = Resealer(db, app.mapper)  # type: ignore[arg-type]
+        for _ in range(SEAL_PASSES):
+            with progress_bar("sealing facts stored in clear", "facts") as progress:
+                resealer.stage(progress)
+            try:
+                with progress_bar("re-linking the event chain", "events") as progress:
+                    relink = resealer.apply(progress)
+                break
+            except NotAllStaged:
+                continue
+        else:
+            raise NotAllStaged(f"facts in clear were still being written after {SEAL_PASSES} passes: stop every"
+                               " Vaern from before sealing, then run this again")
+    except (ChainBroken, NotAllStaged) as error:
+        typer.echo(f"vaern: {error}; nothing was rewritten", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        app.close()
+        db.close()
+    if relink is None:
+        print("no fact is stored in clear: nothing to seal.")
+        return
+    print(f"sealed {relink.sealed} facts stored in clear; the event chain was re-linked from position"
+          f" {relink.first_position} through {relink.through_position} ({relink.relinked} events) at"
+          f" {relink.relinked_at.isoformat()}.")
+    print("Take a new checkpoint now (`vaern checkpoint`): checkpoints signed before this one do not match from"
+          f" position {relink.first_position} on. The replaced plain bytes remain in the database's free space"
+          " and in backups until reclaimed: see docs/encryption.md.")

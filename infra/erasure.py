@@ -6,21 +6,26 @@ the citizen's, each incident's, the employee's. What was sealed under them (thei
 every stored fact, letters, evidence) can then never be read again, while the facts themselves, their
 hash chain and the figures counted from them stay. A crash between the two leaves the erasure
 recorded and its keys alive; `complete` finds it in the log and finishes it (the scheduler runs it
-every tick), so an erasure is either not recorded at all or recorded and carried out.
+every tick), so an erasure is either not recorded at all or recorded and carried out. A fact stored in
+clear from before sealing is not erased by any key: an erasure that would leave one is refused
+(`require_sealed`) until `vaern keys seal-existing` has sealed it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 from uuid import UUID
 
 from domain.application import Vaern
 from domain.contact_file.aggregate import ContactFile
 from domain.employee_erasure import EmployeeErasure
+from domain.errors import RuleViolation
 from domain.personal import Subject
+from domain.records.supersession import REGISTER_ID
 from infra.keys import Keys, citizen_subject, incident_subject
+from infra.reseal import stores_plain
 from infra.sealed_events import ERASED, SealingMapper
 
 log = logging.getLogger(__name__)
@@ -57,6 +62,15 @@ class Shredder:
         if isinstance(erasure, EmployeeErasure.Recorded):
             return [self.employee_subject(erasure.employee_id)]
         raise TypeError(f"not an erasure: {type(erasure).__qualname__}")
+
+    def require_sealed(self, field: str, originator_ids: Collection[UUID] | None = None) -> None:
+        """Refuses the erasure (a RuleViolation on `field`) if a fact it covers is stored in clear: a fact of
+        `originator_ids` or of the supersession register (whose replacements belong to the cases they replace
+        facts of), or with None (an employee, who may be named in any fact) any fact in the log."""
+        covered = None if originator_ids is None else [*originator_ids, REGISTER_ID]
+        if stores_plain(self.app.recorder, covered):
+            raise RuleViolation(field, "facts this erasure covers are stored in clear from before sealing, and"
+                                       " destroying keys would not erase them: run `vaern keys seal-existing` first")
 
     def destroy(self, subjects: Iterable[str]) -> int:
         """Destroys every key of `subjects` not yet destroyed; returns how many this call destroyed."""

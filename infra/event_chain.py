@@ -11,7 +11,9 @@ on), so the chain has one tail and concurrent saves cannot fork it.
 A store that held events before the chain existed is linked once, when the chain is created: all
 its events, in one transaction under the same lock, and a genesis row records when and up to which
 position. After that, an event that is not linked is reported by `vaern verify`, never linked
-later: linking whatever is found would bless an event slipped in behind Vaern's back.
+later: linking whatever is found would bless an event slipped in behind Vaern's back. The one
+sanctioned rewrite, sealing the facts stored before sealing (infra/reseal.py), re-links the chain
+from the first fact it rewrote and records that in a row of its own (RELINKS_TABLE).
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ from infra.chain import GENESIS, links
 
 CHAIN_TABLE = "vaern_event_chain"
 GENESIS_TABLE = "vaern_event_chain_genesis"
+RELINKS_TABLE = "vaern_event_chain_relinks"
+# The library's events table: PostgreSQL names it after the application, SQLite keeps the default.
+EVENTS_TABLE = {"postgresql": "vaern_events", "sqlite": "stored_events"}
+EVENT_POSITION = {"postgresql": "notification_id", "sqlite": "rowid"}
 BATCH = 5000
 _LENGTH, _INT8, _EIGHT = struct.Struct(">I").pack, struct.Struct(">q").pack, b"\x00\x00\x00\x08"
 
@@ -46,15 +52,28 @@ _POSTGRES_DDL = (
     "DROP TRIGGER IF EXISTS vaern_event_chain_no_truncate ON {schema}.{chain}",
     "CREATE TRIGGER vaern_event_chain_no_truncate BEFORE TRUNCATE ON {schema}.{chain}"
     " FOR EACH STATEMENT EXECUTE FUNCTION {schema}.vaern_chain_append_only()",
+    "CREATE TABLE IF NOT EXISTS {schema}.{relinks} (relinked_at TIMESTAMPTZ NOT NULL, first_position BIGINT NOT NULL,"
+    " through_position BIGINT NOT NULL, relinked BIGINT NOT NULL, sealed BIGINT NOT NULL)",
+    "DROP TRIGGER IF EXISTS vaern_event_chain_relinks_append_only ON {schema}.{relinks}",
+    "CREATE TRIGGER vaern_event_chain_relinks_append_only BEFORE UPDATE OR DELETE ON {schema}.{relinks}"
+    " FOR EACH ROW EXECUTE FUNCTION {schema}.vaern_chain_append_only()",
 )
+POSTGRES_APPEND_ONLY_TRIGGER = "vaern_event_chain_append_only"
+SQLITE_NO_UPDATE = (f"CREATE TRIGGER IF NOT EXISTS vaern_event_chain_no_update BEFORE UPDATE ON {CHAIN_TABLE}"
+                    " BEGIN SELECT RAISE(ABORT, 'the event chain is append-only'); END")
 _SQLITE_DDL = (
     f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} (position INTEGER PRIMARY KEY, link BLOB NOT NULL)",
     f"CREATE TABLE IF NOT EXISTS {GENESIS_TABLE} (started_at TEXT NOT NULL, linked_through INTEGER NOT NULL,"
     " linked INTEGER NOT NULL)",
-    f"CREATE TRIGGER IF NOT EXISTS vaern_event_chain_no_update BEFORE UPDATE ON {CHAIN_TABLE}"
-    " BEGIN SELECT RAISE(ABORT, 'the event chain is append-only'); END",
+    SQLITE_NO_UPDATE,
     f"CREATE TRIGGER IF NOT EXISTS vaern_event_chain_no_delete BEFORE DELETE ON {CHAIN_TABLE}"
     " BEGIN SELECT RAISE(ABORT, 'the event chain is append-only'); END",
+    f"CREATE TABLE IF NOT EXISTS {RELINKS_TABLE} (relinked_at TIMESTAMPTZ NOT NULL, first_position INTEGER NOT NULL,"
+    " through_position INTEGER NOT NULL, relinked INTEGER NOT NULL, sealed INTEGER NOT NULL)",
+    f"CREATE TRIGGER IF NOT EXISTS vaern_event_chain_relinks_no_update BEFORE UPDATE ON {RELINKS_TABLE}"
+    " BEGIN SELECT RAISE(ABORT, 'the record of re-links is append-only'); END",
+    f"CREATE TRIGGER IF NOT EXISTS vaern_event_chain_relinks_no_delete BEFORE DELETE ON {RELINKS_TABLE}"
+    " BEGIN SELECT RAISE(ABORT, 'the record of re-links is append-only'); END",
 )
 
 
@@ -112,7 +131,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         self._tails = threading.local()  # the tail's cursor, from the insert to the ids (one thread, one save)
         names = {"schema": Identifier(datastore.schema), "chain": Identifier(CHAIN_TABLE),
-                 "genesis": Identifier(GENESIS_TABLE), "events": Identifier(events_table_name)}
+                 "genesis": Identifier(GENESIS_TABLE), "relinks": Identifier(RELINKS_TABLE), "events": Identifier(events_table_name)}
         self.sql_create_statements.extend(SQL(statement).format(**names) for statement in _POSTGRES_DDL)  # type: ignore[arg-type]
         self._tail = SQL("SELECT link FROM {schema}.{chain} ORDER BY position DESC LIMIT 1").format(**names)
         self._append = SQL("INSERT INTO {schema}.{chain} (position, link)"

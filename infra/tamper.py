@@ -3,6 +3,8 @@
 Each log and its chain are read side by side in keyset-paginated batches (`WHERE position > last
 ORDER BY position LIMIT n`, on the primary keys), so a walk holds one batch of each in memory
 whatever the log's size, and nothing is decoded or decrypted: the chain covers the bytes as stored.
+A re-link of the event chain (sealing the facts stored in clear, infra/reseal.py) is reported with
+the walk: from when the chain vouches for the range it rewrote.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -17,11 +20,10 @@ import psycopg
 from infra import access_chain, event_chain
 from infra.chain import GENESIS, Break, Walk, batches, walk
 from infra.database import Database
+from infra.event_chain import EVENT_POSITION, EVENTS_TABLE
+from infra.reseal import Relink
 
 BATCH = 5000
-# The library's events table: PostgreSQL names it after the application, SQLite keeps the default.
-EVENTS_TABLE = {"postgresql": "vaern_events", "sqlite": "stored_events"}
-EVENT_POSITION = {"postgresql": "notification_id", "sqlite": "rowid"}
 
 
 @dataclass(frozen=True)
@@ -77,3 +79,20 @@ def as_json(found: dict[str, Walk]) -> dict[str, Any]:
                "broken": None if w.broken is None else vars(w.broken)}
         for name, w in found.items()
     }
+
+
+def describe_relink(relink: Relink) -> str:
+    """One line for a re-link: which range, when, and what the chain vouches for there since."""
+    return (f"events: re-linked from position {relink.first_position} through {relink.through_position} at"
+            f" {relink.relinked_at.isoformat()}, sealing {relink.sealed} facts stored in clear: the chain vouches"
+            f" for that range as it is since then, not for what it held before")
+
+
+def stale_checkpoint(at: str, position: int, found: Walk, relinks: list[Relink]) -> Relink | None:
+    """The re-link that explains why a checkpoint taken `at` of the events chain at `position` no longer
+    matches: one made after the checkpoint and starting at or before its position; None if none does."""
+    if found.broken is None or found.broken.kind != "rewritten":
+        return None
+    taken = datetime.fromisoformat(at)
+    later = [r for r in relinks if r.relinked_at > taken and r.first_position <= position]
+    return later[-1] if later else None

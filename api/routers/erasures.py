@@ -44,10 +44,12 @@ def erase_citizen(
 ) -> ErasureOut:
     """Erases the citizen's personal data and that of the incidents now naming them, under the archive
     authorisation given; refused while a restriction is proposed or in force, a complaint is open, or an
-    incident naming them is open or under police investigation. The caller is the responsible official."""
+    incident naming them is open or under police investigation, or while a fact the erasure covers is stored in
+    clear from before sealing (`vaern keys seal-existing` seals them). The caller is the responsible official."""
     head = services.events.head()
     services.wait_for(services.incident_index.name, head)
     named = [a.incident_id for a in services.incident_index.incidents_of(services.db, citizen_ref) if a.current]
+    services.shredder.require_sealed("citizen_ref", [citizen_ref, *named])
     command = EraseCitizen.of(
         body, citizen_ref=citizen_ref, incident_ids=tuple(dict.fromkeys(named)), official=caller.official,
         actor=caller.actor, expected_version=version,
@@ -62,7 +64,9 @@ def erase_citizen(
 @router.post("/employees/erasure", response_model=ErasureOut)
 def erase_employee(body: EraseEmployeeBody, caller: MayEraseEmployee, services: ServicesDep) -> ErasureOut:
     """Erases a former employee's name, user id and title wherever they stand, under the archive authorisation
-    given; the incidents, decisions and letters they were part of stay whole. The id is in the body, never the URL."""
+    given; the incidents, decisions and letters they were part of stay whole. The id is in the body, never the URL.
+    Refused while any fact is stored in clear from before sealing (`vaern keys seal-existing` seals them)."""
+    services.shredder.require_sealed("employee_id")
     receipt = services.app.erase_employee(EraseEmployee.of(body, official=caller.official, actor=caller.actor))
     destroyed = services.shredder.destroy([services.shredder.employee_subject(body.employee_id)])
     return ErasureOut(erased_id=receipt.erased_id, position=receipt.position, incident_ids=[], keys_destroyed=destroyed)

@@ -1,0 +1,106 @@
+"""Benchmark: `vaern keys seal-existing` over a log of facts stored in clear, on PostgreSQL.
+
+    .venv/bin/python bench/seal_existing.py                    # 100,000 plain facts
+    .venv/bin/python bench/seal_existing.py --events 20000     # a quicker run
+
+In a throwaway PostgreSQL database (dropped at the end, also after an error or Ctrl-C), the log is
+seeded through the domain (bench/rebuild_seed.py's stories) by a Vaern storing plain JSON without
+the chain, as a store from before sealing. Then the sealing Vaern starts (genesis links them all),
+and the command's two steps are timed: staging (decode, seal, store in the staging table; writers
+go on) and applying (rewrite and re-link in one transaction; writers wait). Afterwards the chain
+must verify and no fact may be left in clear. The whole-log check an employee's erasure makes is
+timed before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from eventsourcing.persistence import JSONTranscoder  # noqa: E402
+
+from bench.rebuild_seed import seed  # noqa: E402
+from bench.servers import DEFAULT_SERVER_URL, BenchError, ThrowawayDatabase, log  # noqa: E402
+from domain.application import Vaern  # noqa: E402
+from domain.model import PydanticMapper  # noqa: E402
+from infra.eventstore import event_store_env  # noqa: E402
+from infra.reseal import Resealer, stores_plain  # noqa: E402
+from infra.services import Services  # noqa: E402
+from infra.settings import Settings  # noqa: E402
+from infra.tamper import verify  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=100_000, help="plain facts to seed (about)")
+    parser.add_argument("--database-url", default=os.environ.get("VAERN_BENCH_DATABASE_URL") or DEFAULT_SERVER_URL)
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    database = ThrowawayDatabase(args.database_url)
+    try:
+        database.create()
+        return run(args.events, database)
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    finally:
+        database.drop()
+
+
+def run(events: int, database: ThrowawayDatabase) -> int:
+    settings = Settings(database_url=database.url, citizen_key="bench-seal-key",
+                        data_dir=Path(tempfile.mkdtemp(prefix="vaern_bench_seal_")), log_level="WARNING")
+    one, five, _ = os.getloadavg()
+    print(f"PostgreSQL {database.server_version()}, Python {platform.python_version()},"
+          f" load average {one:.2f} {five:.2f} on {os.cpu_count()} CPUs")
+    env = {k: v for k, v in event_store_env(settings).items() if k != "APPLICATION_RECORDER_TOPIC"}
+    plain = Vaern(env=env, mapper=PydanticMapper(transcoder=JSONTranscoder()))
+    started = time.perf_counter()
+    head = seed(plain, events)
+    plain.close()
+    print(f"Seeded {head:,} plain facts in {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    services = Services.build(settings)
+    print(f"Genesis (the sealing Vaern's first start) linked them in {time.perf_counter() - started:.1f} s")
+    try:
+        started = time.perf_counter()
+        assert stores_plain(services.app.recorder)
+        print(f"Whole-log check for facts in clear (an employee's erasure), some found: {time.perf_counter() - started:.3f} s")
+        resealer = Resealer(services.db, services.app.mapper)  # type: ignore[arg-type]
+        started = time.perf_counter()
+        staged = resealer.stage(lambda done, total: log(f"  staged {done:,}") if done % 20_000 < 500 else None)
+        staging = time.perf_counter() - started
+        started = time.perf_counter()
+        relink = resealer.apply()
+        applying = time.perf_counter() - started
+        if relink is None or relink.sealed != head:
+            raise BenchError(f"sealed {relink and relink.sealed} of {head} facts")
+        print(f"Staging: {staged:,} facts sealed in {staging:.1f} s ({staged / staging:,.0f} facts/s), writers going on")
+        print(f"Applying: {relink.sealed:,} facts rewritten and {relink.relinked:,} events re-linked in {applying:.1f} s,"
+              " writers waiting")
+        started = time.perf_counter()
+        walked = verify(services.db)["events"]
+        if walked.broken is not None or walked.count != head:
+            raise BenchError(f"the chain does not verify after the re-link: {walked.broken}")
+        print(f"vaern verify afterwards: intact, {walked.count:,} events in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        if stores_plain(services.app.recorder):
+            raise BenchError("facts are still stored in clear")
+        print(f"Whole-log check for facts in clear after the re-link (none): {time.perf_counter() - started:.3f} s")
+    finally:
+        services.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
