@@ -1,4 +1,5 @@
-"""`vaern keys`: rotating the master key that wraps every data subject's key (see docs/encryption.md)."""
+"""`vaern keys`: rotating the master key that wraps every data subject's key, and re-keying citizen
+references after a rotation of the citizen key (see docs/encryption.md)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from typing import Annotated, Optional
 
 import typer
 
+from infra.citizen_refs import CitizenKeys, CitizenRefTable, rekey
 from infra.cli_settings import command_settings, progress_bar
 from infra.database import open_database
+from infra.eventstore import EventLog, build_application
 from infra.keys import KeyStore, MasterKey, WrongMasterKey
 from infra.settings import MASTER_KEY_BYTES
 
-keys = typer.Typer(help="The master key and the data keys it wraps.", no_args_is_help=True)
+keys = typer.Typer(help="The master key and the data keys it wraps; the citizen key.", no_args_is_help=True)
 NEW_KEY_VARIABLE = "VAERN_NEW_MASTER_KEY"
 
 
@@ -62,3 +65,37 @@ def _new_key(path: Path | None) -> MasterKey | None:
     if len(raw) != MASTER_KEY_BYTES:
         raise typer.BadParameter(f"the new master key is not base64 of {MASTER_KEY_BYTES} bytes")
     return MasterKey(raw)
+
+
+@keys.command("rekey-citizens")
+def rekey_citizens() -> None:
+    """Records, for every contact file that keeps its CPR number, the reference the current citizen key
+    derives from that number: files opened under earlier citizen keys are then found without them.
+
+    Run it once every process runs with the new VAERN_CITIZEN_KEY and the earlier keys in
+    VAERN_PREVIOUS_CITIZEN_KEYS (docs/encryption.md, "Rotating the citizen key"). It records in one
+    transaction per batch of the log: an interrupted run is finished by running it again.
+    """
+    settings = command_settings()
+    db = open_database(settings.database_url, settings.sqlite_path, pool_size=2, name="vaern-keys")
+    app = None
+    try:
+        app = build_application(settings, KeyStore.from_settings(db, settings))
+        with progress_bar("re-keying citizen references", "events") as progress:
+            done = rekey(CitizenRefTable(db, CitizenKeys.from_settings(settings)), EventLog(app), progress)
+    except WrongMasterKey as error:
+        typer.echo(f"vaern: {error}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        if app is not None:
+            app.close()
+        db.close()
+    print(f"{done.recorded} contact files opened under earlier citizen keys are found under the current key"
+          f" ({done.newly_recorded} recorded by this run); {done.current} were opened under the current key.")
+    print(f"{done.without_cpr} contact files keep no CPR number: they are found only while the key they were"
+          " opened under is in VAERN_PREVIOUS_CITIZEN_KEYS, and keep it the next time they are opened;"
+          f" {done.erased} files' CPR numbers are erased.")
+    if settings.previous_citizen_key_texts:
+        print("Rebuild the views keyed by the citizen key (vaern projections rebuild phone_routing, then"
+              " statistics); then the previous keys may be dropped from VAERN_PREVIOUS_CITIZEN_KEYS"
+              + (" once the files without a CPR number have been opened again." if done.without_cpr else "."))

@@ -114,14 +114,22 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
         "CREATE INDEX IF NOT EXISTS phone_routing_restrictions_citizen ON phone_routing_restrictions (citizen_ref)",
     )
 
-    def __init__(self, key: bytes | None = None) -> None:
-        self.key = key  # set from the settings by Services; see projections/number_keys.py
+    def __init__(self, key: bytes | None = None, previous_keys: tuple[bytes, ...] = ()) -> None:
+        # Set from the settings by Services; see projections/number_keys.py. Rows are written under
+        # `key`; during a rotation of the citizen key, rows written under the previous keys are found
+        # too, until a rebuild has written every row under `key` (docs/encryption.md).
+        self.key, self.previous_keys = key, previous_keys
 
     def number_key(self, number: str) -> str:
         """The digest the view holds for `number` (E.164)."""
         if self.key is None:
             raise RuntimeError("the phone-routing view has no number key: build it through Services")
         return number_key(self.key, number)
+
+    def number_keys(self, numbers: Iterable[str]) -> list[str]:
+        """The digests `numbers` may be held under: the current key's, then the previous keys'."""
+        found = [self.number_key(number) for number in numbers]
+        return list(dict.fromkeys([*found, *(number_key(k, n) for k in self.previous_keys for n in numbers)]))
 
     def create_tables(self, cur: Cursor) -> None:
         """Creates the tables; a table holding numbers in clear is dropped and the view built again."""
@@ -162,15 +170,20 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
         whether the view may be served as current): the routing in force (domain/contact_file/routing.py) for the
         restrictions not ended at `at` of every citizen holding the number."""
         freshness = self._freshness()
+        keys = self.number_keys([number])
+        holders = "phone_routing_numbers n ON n.number_key = %s" if len(keys) == 1 else (
+            "(SELECT DISTINCT citizen_ref FROM phone_routing_numbers"  # a number held under two keys, mid-rotation
+            f" WHERE number_key IN ({', '.join(['%s'] * len(keys))})) n ON 1 = 1"
+        )
         rows = db.read(
             f"SELECT p.position, {freshness.check()}, n.citizen_ref, r.restriction_id, r.rule, r.contact, r.windows,"
             " r.valid_from, r.valid_until"
             " FROM vaern_positions p"
-            " LEFT JOIN phone_routing_numbers n ON n.number_key = %s"
+            f" LEFT JOIN {holders}"
             " LEFT JOIN phone_routing_restrictions r ON r.citizen_ref = n.citizen_ref"
             " AND (r.ended_at IS NULL OR r.ended_at > %s)"
             " WHERE p.name = %s",
-            (freshness.threshold(at), self.number_key(number), at, NAME),
+            (freshness.threshold(at), *keys, at, NAME),
         )
         if not rows:
             return PhoneRoutingAnswer(frozenset(), CallRouting(rule=PhoneRule.OPEN), 0, ViewBehind(NAME, "behind", 0))
@@ -183,7 +196,7 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
 
     def holders(self, db: Database, numbers: Iterable[str], up_to: int, besides: UUID) -> list[UUID]:
         """The citizens other than `besides` who had registered one of `numbers` by log position `up_to`."""
-        keys = list(dict.fromkeys(self.number_key(number) for number in numbers))
+        keys = self.number_keys(list(numbers))
         if not keys:
             return []
         marks = ", ".join(["%s"] * len(keys))

@@ -1,0 +1,148 @@
+"""Rotating the citizen key (docs/encryption.md): every citizen keeps their reference, and is found by it.
+
+Files are opened and phone numbers registered under key A: most files keep their CPR number, one
+("legacy") is opened as before files kept it. The key is rotated to B, with A previous; the legacy
+file's citizen comes to the desk while A is still configured; `vaern keys rekey-citizens` runs and
+the phone-routing view is rebuilt; then A is dropped. Throughout, the front desk finds each citizen's
+terms by CPR number, calls are routed by number, and telephony is told of each file under the
+reference it always had; a file opened under B gets B's reference.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from api.app import create_app
+from consumers.messages import routed, to_message
+from domain.contact_file.aggregate import ContactFile
+from domain.contact_file.commands import OpenContactFile, RegisterPhoneNumber
+from domain.identity import citizen_ref
+from domain.values import InPersonRule, PhoneRule, Role
+from infra.services import Services
+from infra.settings import Settings
+from projections.rebuild import rebuild
+from tests.integration.conftest import bearer
+from tests.integration.test_views import ACTOR, cpr, restrict
+from tests.support.cases import decide
+
+VAERN = str(Path(sys.executable).with_name("vaern"))
+KEY_A = "integration-citizen-key"
+KEY_B = "the-next-citizen-key-0123456789abcdef"
+GUARD = bearer(Role.GUARD, "g1", "Gitte Vagt")
+CASEWORKER = bearer(Role.CASEWORKER, "c1", "Carl Berg")
+NUMBERS = ["+4520304050", "+4521436587", "+4533173317"]
+
+
+def _under(settings: Settings, current: str, previous: str = "") -> Services:
+    keys = {"citizen_key": SecretStr(current), "previous_citizen_keys": SecretStr(previous)}
+    services = Services.build(settings.model_copy(update=keys))
+    services.start_views()
+    return services
+
+
+def _desk(services: Services, n: int) -> dict:
+    """The front desk's answer for citizen `n`, as the guard gets it once the view has caught up."""
+    services.runner("front_desk").catch_up()
+    with TestClient(create_app(services.settings, services)) as http:
+        answer = http.post("/front-desk/lookup", json={"cpr": cpr(n).digits}, headers=GUARD)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _calls(services: Services, number: str):
+    services.runner("phone_routing").catch_up()
+    return services.phone_routing.lookup(services.db, number, datetime.now(timezone.utc))
+
+
+def _opened(services: Services, n: int):
+    return services.app.open_contact_file(OpenContactFile(cpr=cpr(n).digits, actor=ACTOR))
+
+
+def _rekey(settings: Settings) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}
+    env |= {"VAERN_DATA_DIR": str(settings.data_dir), "VAERN_LOG_LEVEL": "WARNING",
+            "VAERN_CITIZEN_KEY": KEY_B, "VAERN_PREVIOUS_CITIZEN_KEYS": KEY_A}
+    env |= {"VAERN_DATABASE_URL": settings.database_url} if settings.database_url else {}
+    done = subprocess.run([VAERN, "keys", "rekey-citizens"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_every_citizen_keeps_their_reference_and_is_found_by_it_across_a_rotation(settings):
+    a = _under(settings, KEY_A)
+    refs = [_opened(a, n).citizen_ref for n in range(3)]
+    assert refs == [citizen_ref(cpr(n), KEY_A.encode()) for n in range(3)]
+    for ref, number in zip(refs, NUMBERS):
+        a.app.register_phone_number(RegisterPhoneNumber(citizen_ref=ref, number=number, actor=ACTOR))
+    restrict(a, refs[0])
+    decide(a.app, refs[1], phone={"rule": "banned"})
+    legacy, forgotten = (citizen_ref(cpr(n), KEY_A.encode()) for n in (3, 4))  # opened before files kept CPR numbers
+    for ref in (legacy, forgotten):
+        a.app.save(ContactFile.open(ref, ACTOR, datetime.now(timezone.utc)))
+    restrict(a, legacy)
+    assert _desk(a, 0)["in_person"]["rule"] == InPersonRule.BANNED.value
+    a.close()
+
+    b = _under(settings, KEY_B, KEY_A)  # every process now runs with B, A previous
+    try:
+        assert _desk(b, 0)["in_person"]["rule"] == InPersonRule.BANNED.value  # found through A, before re-keying
+        assert _calls(b, NUMBERS[1]).citizen_refs == {refs[1]}
+        reopened = _opened(b, 3)  # the legacy citizen comes by: the file keeps their CPR number from now on
+        assert reopened.citizen_ref == legacy and reopened.position is None
+        assert b.app.get_contact_file(legacy).cpr_on_file
+    finally:
+        b.close()
+
+    done = _rekey(settings)
+    assert "4 contact files opened under earlier citizen keys are found under the current key" in done.stdout
+    assert "1 contact files keep no CPR number" in done.stdout
+    assert "re-keying citizen references" in done.stderr
+    assert KEY_A not in done.stdout + done.stderr and KEY_B not in done.stdout + done.stderr
+    assert "4 contact files" in _rekey(settings).stdout  # run again, it finds the same and records nothing twice
+
+    b = _under(settings, KEY_B, KEY_A)
+    try:
+        rebuild(b.views["phone_routing"], b.events, b.db)  # every number under B's digest
+        fresh = _opened(b, 5)
+        assert fresh.citizen_ref == citizen_ref(cpr(5), KEY_B.encode()) and fresh.position is not None
+    finally:
+        b.close()
+
+    final = _under(settings, KEY_B)  # A dropped from every process
+    try:
+        assert [_opened(final, n).citizen_ref for n in range(4)] == [*refs, legacy]
+        assert _opened(final, 5).citizen_ref == fresh.citizen_ref
+        assert _desk(final, 0)["in_person"]["rule"] == InPersonRule.BANNED.value
+        assert _desk(final, 3)["in_person"]["rule"] == InPersonRule.BANNED.value
+        assert [e.what for e in final.access.entries(refs[0])].count("front_desk_lookup") == 3  # all under its ref
+        assert _desk(final, 2)["in_person"]["rule"] == InPersonRule.OPEN.value
+        for ref, number in zip(refs, NUMBERS):
+            assert _calls(final, number).citizen_refs == {ref}
+        assert _calls(final, NUMBERS[1]).routing.rule is PhoneRule.BANNED
+
+        before = final.app.get_contact_file(refs[2])
+        added = final.app.register_phone_number(
+            RegisterPhoneNumber(citizen_ref=refs[2], number="+4540506070", actor=ACTOR)
+        )
+        after = final.app.get_contact_file(refs[2])
+        message = to_message(_last_event(final, refs[2]), after, added.position, routed(before))
+        assert message is not None and message.key == str(refs[2]).encode()  # telephony's key: the same reference
+        final.runner("routing_states").catch_up()
+        with TestClient(create_app(final.settings, final)) as http:
+            telephony = bearer(Role.TELEPHONY, "tel", "Telefoni")
+            snapshot = http.get("/phone-routing/snapshot", headers=telephony)
+        assert snapshot.status_code == 200, snapshot.text
+        assert {s["citizen_ref"] for s in snapshot.json()["states"]} >= {str(ref) for ref in (*refs, legacy)}
+    finally:
+        final.close()
+
+
+def _last_event(services: Services, ref):
+    return list(services.app.repository.event_store.get(ref))[-1]
