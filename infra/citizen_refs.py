@@ -88,6 +88,8 @@ class CitizenRefTable:
         self.in_use = bool(keys.previous) or bool(db.read("SELECT 1 FROM vaern_citizen_refs LIMIT 1"))
 
     def recorded(self, derived: UUID) -> UUID | None:
+        if not self.in_use:
+            return None
         rows = self.db.read("SELECT citizen_ref FROM vaern_citizen_refs WHERE derived = %s", (str(derived),))
         return UUID(str(rows[0][0])) if rows else None
 

@@ -27,10 +27,11 @@ from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database
 from projections.freshness import JudgedView, ViewBehind
 from projections.number_keys import number_key
-from projections.positions import cur_dialect, now
+from projections.positions import cur_dialect
 from projections.restriction_events import ENDS, STORES_TERMS
 from projections.row_writes import RowWrite, RowWritingView, Write
 from projections.view import DeclaredView
+from projections.view_keys import keep_to_keys, keys_table, start_again
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
     """Numbers known per citizen (as keyed digests) and the phone terms of their restrictions."""
 
     name = NAME
-    tables = ("phone_routing_numbers", "phone_routing_restrictions")
+    tables = ("phone_routing_numbers", "phone_routing_restrictions", keys_table(NAME))
     handles = HANDLED
     schema = (
         "CREATE TABLE IF NOT EXISTS phone_routing_numbers ("
@@ -132,11 +133,15 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
         return list(dict.fromkeys([*found, *(number_key(k, n) for k in self.previous_keys for n in numbers)]))
 
     def create_tables(self, cur: Cursor) -> None:
-        """Creates the tables; a table holding numbers in clear is dropped and the view built again."""
+        """Creates the tables; a table holding numbers in clear, or digests under a key no longer configured
+        (projections/view_keys.py), is dropped and the view built again."""
         if _holds_numbers_in_clear(cur):
             log.warning("view %s held phone numbers in clear: its tables are dropped and it is built again"
                         " from the first event; lookups answer 'cannot tell' until it has caught up", NAME)
-            _start_again(cur, self.tables)
+            start_again(cur, NAME, self.tables)
+        if self.key is None:
+            raise RuntimeError("the phone-routing view has no number key: build it through Services")
+        keep_to_keys(cur, NAME, self.tables, self.key, self.previous_keys)
         super().create_tables(cur)
 
     def writes(self, event: Any, position: int) -> list[Write]:
@@ -217,19 +222,6 @@ def _holds_numbers_in_clear(cur: Cursor) -> bool:
         "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
         " AND table_name = 'phone_routing_numbers' AND column_name = 'number'"
     ).fetchone() is not None
-
-
-def _start_again(cur: Cursor, tables: tuple[str, ...]) -> None:
-    """Drops the view's tables and sets its position back to 0, as if it had never run."""
-    if cur_dialect(cur) == "sqlite":  # the dropped rows' bytes are overwritten, not left in free pages
-        cur.execute("PRAGMA secure_delete = ON")
-    for table in tables:
-        cur.execute(f"DROP TABLE IF EXISTS {table}")
-    cur.execute(
-        "UPDATE vaern_positions SET position = 0, updated_at = %s, state = NULL, error = NULL,"
-        " stopped_at = NULL, alive_at = NULL, current_at = NULL WHERE name = %s",
-        (now(), NAME),
-    )
 
 
 def _terms(row: tuple[Any, ...]) -> tuple[str, datetime, datetime, Any]:
