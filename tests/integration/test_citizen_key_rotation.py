@@ -16,6 +16,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
@@ -27,6 +28,7 @@ from domain.identity import citizen_ref
 from domain.values import InPersonRule, PhoneRule, Role
 from infra.services import Services
 from infra.settings import Settings
+from projections.freshness import ViewBehind
 from projections.rebuild import rebuild
 from tests.integration.conftest import bearer
 from tests.integration.test_views import ACTOR, cpr, restrict
@@ -183,3 +185,31 @@ def test_the_statistics_view_is_built_again_under_the_new_key_and_a_release_stil
         assert again.text == given.text
     finally:
         b.close()
+
+
+def test_dropping_the_previous_key_before_the_phone_routing_view_is_rebuilt_builds_it_again_never_answering_open(
+    settings,
+):
+    a = _under(settings, KEY_A)
+    (ref,) = [_opened(a, 0).citizen_ref]
+    a.app.register_phone_number(RegisterPhoneNumber(citizen_ref=ref, number=NUMBERS[0], actor=ACTOR))
+    decide(a.app, ref, phone={"rule": "banned"})
+    assert _calls(a, NUMBERS[0]).routing.rule is PhoneRule.BANNED
+    a.close()
+    b = _under(settings, KEY_B, KEY_A)
+    b.app.register_phone_number(RegisterPhoneNumber(citizen_ref=ref, number=NUMBERS[1], actor=ACTOR))
+    assert _calls(b, NUMBERS[0]).citizen_refs == _calls(b, NUMBERS[1]).citizen_refs == {ref}  # under A, and under B
+    head = b.events.head()
+    b.close()
+
+    final = Services.build(settings.model_copy(update={"citizen_key": SecretStr(KEY_B)}))  # A dropped, no rebuild
+    try:
+        assert final.runner("phone_routing").position == 0
+        with pytest.raises(ViewBehind):
+            final.phone_routing.lookup(final.db, NUMBERS[0], datetime.now(timezone.utc)).routing
+        assert final.runner("phone_routing").catch_up() and final.runner("phone_routing").position == head
+        for number in NUMBERS[:2]:
+            assert _calls(final, number).citizen_refs == {ref}
+            assert _calls(final, number).routing.rule is PhoneRule.BANNED
+    finally:
+        final.close()
