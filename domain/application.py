@@ -119,14 +119,16 @@ class Vaern(SupersessionCommands, IncidentCommands, Application[UUID]):
 
     def _refs(self, cpr: Cpr) -> tuple[UUID, list[UUID]]:
         """The CPR number's reference under the current citizen key, and the references its file may have:
-        the one recorded for it, else that one and those under the previous keys."""
+        the one recorded for it (by a rotation to the current key or to a previous one), else that one and
+        those under the previous keys."""
         if self._citizen_key is None:
             raise RuntimeError("CITIZEN_KEY is not configured: citizen references cannot be derived")
         derived = citizen_ref(cpr, self._citizen_key)
-        recorded = self.recorded_refs.recorded(derived) if self.recorded_refs is not None else None
+        earlier = [citizen_ref(cpr, key) for key in self._previous_citizen_keys]
+        recorded = self.recorded_refs.recorded(derived, *earlier) if self.recorded_refs is not None else None
         if recorded is not None:
             return derived, [recorded]
-        return derived, [derived, *(citizen_ref(cpr, key) for key in self._previous_citizen_keys)]
+        return derived, [derived, *earlier]
 
     def _file(self, ref: UUID) -> ContactFile | None:
         try:

@@ -58,7 +58,8 @@ class RecordedRefs(Protocol):
     an earlier citizen key, the file's reference, found by the reference the CPR number has under the
     current key (`vaern keys rekey-citizens` records them; see docs/encryption.md)."""
 
-    def recorded(self, derived: uuid.UUID) -> uuid.UUID | None: ...
+    def recorded(self, *derived: uuid.UUID) -> uuid.UUID | None:
+        """The reference recorded under any of `derived` (a CPR number's references under the keys configured)."""
 
     def record(self, derived: uuid.UUID, ref: uuid.UUID) -> None: ...
 

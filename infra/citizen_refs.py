@@ -87,10 +87,13 @@ class CitizenRefTable:
         # process that started with neither has none to read, and its lookups skip the table.
         self.in_use = bool(keys.previous) or bool(db.read("SELECT 1 FROM vaern_citizen_refs LIMIT 1"))
 
-    def recorded(self, derived: UUID) -> UUID | None:
+    def recorded(self, *derived: UUID) -> UUID | None:
         if not self.in_use:
             return None
-        rows = self.db.read("SELECT citizen_ref FROM vaern_citizen_refs WHERE derived = %s", (str(derived),))
+        marks = ", ".join(["%s"] * len(derived))
+        rows = self.db.read(
+            f"SELECT citizen_ref FROM vaern_citizen_refs WHERE derived IN ({marks}) LIMIT 1", tuple(map(str, derived))
+        )
         return UUID(str(rows[0][0])) if rows else None
 
     def record(self, derived: UUID, ref: UUID) -> None:
@@ -112,23 +115,23 @@ class CitizenRefTable:
                 "DELETE FROM vaern_citizen_refs WHERE key_id <> %s", (self.keys.current_id,)
             ).rowcount)
 
-    def count(self) -> int:
-        return int(self.db.read("SELECT COUNT(*) FROM vaern_citizen_refs WHERE key_id = %s", (self.keys.current_id,))[0][0])
-
     def ref_sql(self, cpr: Cpr, open_files: str) -> RefSql | None:
         """The citizen's reference for a statement to find by itself, without a round trip of its own:
-        the one recorded for the CPR number, else its reference under a previous key that `open_files`
-        (a SELECT of open files' references) holds, else its reference under the current key.
+        the one recorded for the CPR number (under the current key, or a previous one whose rotation has
+        not been re-keyed yet), else its reference under a previous key that `open_files` (a SELECT of
+        open files' references) holds, else its reference under the current key.
         None when no rotation has left anything to look up: the reference is then the derived one."""
         if not self.in_use:
             return None
         derived, earlier = str(self.keys.derived(cpr)), [str(ref) for ref in self.keys.earlier(cpr)]
-        found_earlier = ""
-        if earlier:
-            marks = ", ".join(["%s"] * len(earlier))
-            found_earlier = f" ({open_files} WHERE citizen_ref IN ({marks}) LIMIT 1),"
-        sql = f"COALESCE((SELECT citizen_ref FROM vaern_citizen_refs WHERE derived = %s),{found_earlier} %s)"
-        return sql, (derived, *earlier, derived)
+        if not earlier:
+            return "COALESCE((SELECT citizen_ref FROM vaern_citizen_refs WHERE derived = %s), %s)", (derived, derived)
+        marks = ", ".join(["%s"] * len(earlier))
+        sql = (
+            f"COALESCE((SELECT citizen_ref FROM vaern_citizen_refs WHERE derived IN (%s, {marks}) LIMIT 1),"
+            f" ({open_files} WHERE citizen_ref IN ({marks}) LIMIT 1), %s)"
+        )
+        return sql, (derived, *earlier, *earlier, derived)
 
 
 class EventReader(Protocol):

@@ -69,10 +69,10 @@ def _opened(services: Services, n: int):
     return services.app.open_contact_file(OpenContactFile(cpr=cpr(n).digits, actor=ACTOR))
 
 
-def _rekey(settings: Settings) -> subprocess.CompletedProcess[str]:
+def _rekey(settings: Settings, current: str = KEY_B, previous: str = KEY_A) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}
     env |= {"VAERN_DATA_DIR": str(settings.data_dir), "VAERN_LOG_LEVEL": "WARNING",
-            "VAERN_CITIZEN_KEY": KEY_B, "VAERN_PREVIOUS_CITIZEN_KEYS": KEY_A}
+            "VAERN_CITIZEN_KEY": current, "VAERN_PREVIOUS_CITIZEN_KEYS": previous}
     env |= {"VAERN_DATABASE_URL": settings.database_url} if settings.database_url else {}
     done = subprocess.run([VAERN, "keys", "rekey-citizens"], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -213,3 +213,30 @@ def test_dropping_the_previous_key_before_the_phone_routing_view_is_rebuilt_buil
             assert _calls(final, number).routing.rule is PhoneRule.BANNED
     finally:
         final.close()
+
+
+def test_a_second_rotation_finds_every_file_before_and_after_it_is_re_keyed(settings):
+    key_c = "a-third-citizen-key-0123456789abcdef"
+    a = _under(settings, KEY_A)
+    ref = _opened(a, 0).citizen_ref
+    restrict(a, ref)
+    a.close()
+    b = _under(settings, KEY_B, KEY_A)
+    b.close()
+    _rekey(settings)  # the first rotation recorded it under B's reference
+    c = _under(settings, key_c, KEY_B)  # the second, before it is re-keyed: A is gone, and B derives nothing open
+    try:
+        assert _desk(c, 0)["in_person"]["rule"] == InPersonRule.BANNED.value
+        assert _opened(c, 0).citizen_ref == ref
+    finally:
+        c.close()
+    _rekey(settings, key_c, KEY_B)
+    last = _under(settings, key_c)
+    try:
+        assert _desk(last, 0)["in_person"]["rule"] == InPersonRule.BANNED.value
+        assert _opened(last, 0).citizen_ref == ref
+        assert [e.what for e in last.access.entries(ref)].count("front_desk_lookup") == 2
+        with last.db.transaction(write=False) as cur:  # the first rotation's row is gone: no key finds it any more
+            assert cur.execute("SELECT COUNT(*) FROM vaern_citizen_refs").fetchone()[0] == 1
+    finally:
+        last.close()

@@ -36,8 +36,8 @@ class Recorded:
     def __init__(self) -> None:
         self.refs: dict[UUID, UUID] = {}
 
-    def recorded(self, derived: UUID) -> UUID | None:
-        return self.refs.get(derived)
+    def recorded(self, *derived: UUID) -> UUID | None:
+        return next((self.refs[d] for d in derived if d in self.refs), None)
 
     def record(self, derived: UUID, ref: UUID) -> None:
         self.refs.setdefault(derived, ref)
@@ -79,6 +79,14 @@ def test_once_recorded_the_reference_is_found_without_the_previous_key(store):
     retired = _app(store, KEY_B, "", recorded)
     assert _open(retired, CPR).citizen_ref == opened.citizen_ref == retired.citizen_ref(CPR)
     assert _app(store, KEY_B).citizen_ref(CPR) != opened.citizen_ref  # without the record, the key alone differs
+
+
+def test_a_second_rotation_finds_a_file_through_the_first_ones_record_until_it_is_re_keyed(store):
+    opened = _open(_app(store, KEY_A), CPR)
+    recorded = Recorded()
+    _open(_app(store, KEY_B, KEY_A, recorded), CPR)  # the first rotation records it under B's reference
+    again = _app(store, "citizen-key-c", KEY_B, recorded)  # the second, before `rekey-citizens`: A is gone
+    assert again.citizen_ref(CPR) == opened.citizen_ref == _open(again, CPR).citizen_ref
 
 
 def test_a_new_file_keeps_its_cpr_number_and_an_older_one_gets_it_the_next_time_it_is_opened(store):
