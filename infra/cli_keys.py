@@ -92,9 +92,8 @@ def rekey_citizens() -> None:
         db.close()
     print(f"{done.recorded} contact files opened under earlier citizen keys are found under the current key"
           f" ({done.newly_recorded} recorded by this run); {done.current} were opened under the current key.")
-    print(f"{done.without_cpr} contact files keep no CPR number: they are found only while the key they were"
-          " opened under is in VAERN_PREVIOUS_CITIZEN_KEYS, and keep it the next time they are opened;"
-          f" {done.erased} files' CPR numbers are erased.")
+    print(f"{done.without_cpr} contact files keep no CPR number: each is found only by the citizen key it was"
+          f" opened under, until its citizen's file is opened again; {done.erased} files' CPR numbers are erased.")
     if settings.previous_citizen_key_texts:
         print("Rebuild the views keyed by the citizen key (vaern projections rebuild phone_routing, then"
               " statistics); then the previous keys may be dropped from VAERN_PREVIOUS_CITIZEN_KEYS"

@@ -26,6 +26,7 @@ from domain.contact_file.aggregate import ContactFile
 from domain.contact_file.commands import OpenContactFile, RegisterPhoneNumber
 from domain.identity import citizen_ref
 from domain.values import InPersonRule, PhoneRule, Role
+from infra.keys import citizen_subject
 from infra.services import Services
 from infra.settings import Settings
 from projections.freshness import ViewBehind
@@ -218,12 +219,12 @@ def test_dropping_the_previous_key_before_the_phone_routing_view_is_rebuilt_buil
 def test_a_second_rotation_finds_every_file_before_and_after_it_is_re_keyed(settings):
     key_c = "a-third-citizen-key-0123456789abcdef"
     a = _under(settings, KEY_A)
-    ref = _opened(a, 0).citizen_ref
+    ref, erased = (_opened(a, n).citizen_ref for n in (0, 1))
     restrict(a, ref)
+    a.keys.destroy(citizen_subject(erased))  # the citizen is erased: their CPR number with the rest
     a.close()
-    b = _under(settings, KEY_B, KEY_A)
-    b.close()
-    _rekey(settings)  # the first rotation recorded it under B's reference
+    done = _rekey(settings)  # the first rotation records the file under B's reference
+    assert "1 contact files opened under earlier" in done.stdout and "1 files' CPR numbers are erased" in done.stdout
     c = _under(settings, key_c, KEY_B)  # the second, before it is re-keyed: A is gone, and B derives nothing open
     try:
         assert _desk(c, 0)["in_person"]["rule"] == InPersonRule.BANNED.value
