@@ -69,8 +69,9 @@ def _new_key(path: Path | None) -> MasterKey | None:
 
 @keys.command("rekey-citizens")
 def rekey_citizens() -> None:
-    """Records, for every contact file that keeps its CPR number, the reference the current citizen key
-    derives from that number: files opened under earlier citizen keys are then found without them.
+    """Records the reference each file's CPR number has under the current citizen key: old files are then found without old keys.
+
+    Only files that keep their CPR number (sealed in their events) can be recorded.
 
     Run it once every process runs with the new VAERN_CITIZEN_KEY and the earlier keys in
     VAERN_PREVIOUS_CITIZEN_KEYS (docs/encryption.md, "Rotating the citizen key"). It records in one
@@ -95,6 +96,7 @@ def rekey_citizens() -> None:
     print(f"{done.without_cpr} contact files keep no CPR number: each is found only by the citizen key it was"
           f" opened under, until its citizen's file is opened again; {done.erased} files' CPR numbers are erased.")
     if settings.previous_citizen_key_texts:
-        print("Rebuild the views keyed by the citizen key (vaern projections rebuild phone_routing, then"
-              " statistics); then the previous keys may be dropped from VAERN_PREVIOUS_CITIZEN_KEYS"
+        print("Rebuild the phone-routing view (vaern projections rebuild phone_routing; the statistics view was"
+              " built again when the processes started under the new key); then the previous keys may be dropped"
+              " from VAERN_PREVIOUS_CITIZEN_KEYS"
               + (" once the files without a CPR number have been opened again." if done.without_cpr else "."))
