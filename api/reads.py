@@ -24,7 +24,7 @@ from domain.identity import Cpr
 from domain.incident.aggregate import Incident
 from infra.access_log import Access, AccessReportLine, Purpose, case_purpose, lookup_what
 from infra.services import Services
-from projections.front_desk import FrontDeskAnswer
+from projections.front_desk import OPEN_FILES, FrontDeskAnswer
 from projections.phone_routing import PhoneRoutingAnswer
 from projections.restriction_schedule import Scheduled
 from projections.routing_states import NAME as ROUTING_STATES
@@ -40,12 +40,15 @@ class Reader:
         """The in-person terms in force for the person with `cpr` at `now`; the entry goes in the same round trip."""
         services = self.services
         access = services.access
-        ref = services.app.citizen_ref(cpr)
+        ref = services.citizen_keys.derived(cpr)
+        # After a rotation of the citizen key, the file may have a reference of an earlier key:
+        # the statements find it themselves, in the same round trip.
+        found = services.citizen_refs.ref_sql(cpr, OPEN_FILES)
         search = access.search_ref("cpr", cpr.digits)
         entry = Access(caller.actor, Purpose.ENTRY_CHECK, "front_desk_lookup", ref, search, at=now)
-        logged = access.entry(entry, view=services.front_desk.name, freshness=services.freshness)
+        logged = access.entry(entry, view=services.front_desk.name, freshness=services.freshness, subject_sql=found)
         # On the event loop, no worker thread: the work before the read is computation only.
-        return await services.front_desk.lookup_async(services.db, ref, now, before=logged)
+        return await services.front_desk.lookup_async(services.db, found or ref, now, before=logged)
 
     def phone_routing(self, caller: Principal, number: str, now: datetime) -> PhoneRoutingAnswer:
         """How to route a call from `number` (E.164) at `now`; one entry per citizen holding the number (or none)."""

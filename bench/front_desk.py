@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # run as a script: make `bench` importable
 
 import psycopg  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
 
 from bench import loadgen  # noqa: E402
 from bench.front_desk_report import Measured, describe_environment, report  # noqa: E402
@@ -145,6 +146,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--open-workers", type=int, default=16, help="connections serving the fixed-rate schedule")
     parser.add_argument("--seed-threads", type=int, default=4, help="threads issuing the seeding commands")
+    parser.add_argument(
+        "--rotated", action="store_true",
+        help="serve Vaern after a rotation of the citizen key: seeded under one key, re-keyed (vaern keys"
+        " rekey-citizens) and served under a new one with the first still in VAERN_PREVIOUS_CITIZEN_KEYS",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON to this file")
     args = parser.parse_args(argv)
     defaults = {
@@ -216,7 +222,11 @@ def _bench(
     check_view_tables(database.url, population)
     log(f"seeded in {timings['seed']:.1f} s; views caught up in {timings['catch_up']:.1f} s")
 
-    servers.update(_servers(database.url, citizen_key, token_secret, workdir))
+    served_keys = (citizen_key, "")
+    if args.rotated:
+        served_keys = (secrets.token_urlsafe(32), citizen_key)
+        log(f"re-keyed {_rekey(settings, *served_keys):,} citizen references under a new citizen key")
+    servers.update(_servers(database.url, served_keys, citizen_key, token_secret, workdir))
     for name, server in servers.items():
         server.start()
         log(f"{name} serving on {HOST}:{server.port} (pid {server.pid})")
@@ -228,15 +238,33 @@ def _bench(
     return text, data, results
 
 
-def _servers(database_url: str, citizen_key: str, token_secret: str, workdir: Path) -> dict[str, Server]:
-    """Vaern's API and the baseline app, each on a free port of its own, on the same database."""
+def _rekey(settings: Any, citizen_key: str, previous: str) -> int:
+    """Records the references of the seeded files under `citizen_key`, as `vaern keys rekey-citizens` does."""
+    from infra.citizen_refs import CitizenKeys, CitizenRefTable, rekey
+    from infra.services import Services
+
+    rotated = settings.model_copy(update={"citizen_key": SecretStr(citizen_key), "previous_citizen_keys": SecretStr(previous)})
+    services = Services.build(rotated)
+    try:
+        table = CitizenRefTable(services.db, CitizenKeys.from_settings(rotated))
+        return rekey(table, services.events, lambda done, head: None).recorded
+    finally:
+        services.close()
+
+
+def _servers(
+    database_url: str, citizen_keys: tuple[str, str], seeded_key: str, token_secret: str, workdir: Path
+) -> dict[str, Server]:
+    """Vaern's API (under `citizen_keys`, current and previous) and the baseline app (deriving references
+    under `seeded_key`), each on a free port of its own, on the same database."""
     env = base_environment()
     vaern_port, baseline_port = free_port(), free_port()
     vaern_env = {
         **env,
         "VAERN_DATABASE_URL": database_url,
         "VAERN_TOKEN_SECRET": token_secret,
-        "VAERN_CITIZEN_KEY": citizen_key,
+        "VAERN_CITIZEN_KEY": citizen_keys[0],
+        "VAERN_PREVIOUS_CITIZEN_KEYS": citizen_keys[1],
         "VAERN_HOST": HOST,
         "VAERN_PORT": str(vaern_port),
         "VAERN_LOG_LEVEL": "WARNING",
@@ -244,7 +272,7 @@ def _servers(database_url: str, citizen_key: str, token_secret: str, workdir: Pa
     }
     baseline = [sys.executable, "-m", "uvicorn", "bench.baseline_app:create_app", "--factory", "--app-dir", str(ROOT),
                 "--host", HOST, "--port", str(baseline_port), "--workers", "1", "--log-level", "warning"]
-    baseline_env = {**env, "BENCH_BASELINE_DATABASE_URL": database_url, "BENCH_BASELINE_CITIZEN_KEY": citizen_key}
+    baseline_env = {**env, "BENCH_BASELINE_DATABASE_URL": database_url, "BENCH_BASELINE_CITIZEN_KEY": seeded_key}
     return {
         "Vaern": Server("Vaern", vaern_command(), vaern_env, vaern_port, workdir),
         "baseline": Server("baseline", baseline, baseline_env, baseline_port, workdir),

@@ -81,7 +81,9 @@ def _setting(args: argparse.Namespace, environment: dict[str, str], timings: dic
         "anything else running competes for the same CPUs",
         f"data        : {args.citizens:,} citizens on file, {args.restricted:,} restricted; "
         f"lookups {int(MIX['restricted'] * 100)}% restricted / {int(MIX['unrestricted'] * 100)}% unrestricted / "
-        f"{int(MIX['unknown'] * 100)}% unknown",
+        f"{int(MIX['unknown'] * 100)}% unknown"
+        + ("; Vaern served after a citizen-key rotation (re-keyed, the earlier key still configured)"
+           if getattr(args, "rotated", False) else ""),
         f"seeding     : {timings['seed']:.1f} s through Vaern's commands "
         f"({(args.citizens + args.restricted) / timings['seed']:,.0f} commands/s, {args.seed_threads} threads); "
         f"views caught up in {timings['catch_up']:.1f} s",

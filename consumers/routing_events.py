@@ -36,6 +36,7 @@ ROUTING_EVENTS: tuple[type, ...] = (
 # Every other event of a contact file: none of them changes what `phone_routing()` returns.
 OTHER_EVENTS: tuple[type, ...] = (
     E.Opened,
+    E.CprRecorded,
     E.AdjustmentNeedRecorded,
     E.WarningIssued,
     E.HearingSent,

@@ -27,7 +27,8 @@ from domain.contact_file.commands import (
 )
 from domain.errors import RuleViolation
 from domain.employee_erasure import EmployeeErasure, EraseEmployee
-from domain.identity import Cpr, citizen_ref, employee_erasure_id, normalise_phone_number
+from domain.values import Actor
+from domain.identity import Cpr, RecordedRefs, citizen_ref, employee_erasure_id, normalise_phone_number
 from domain.incident.aggregate import Incident
 from domain.incident.service import IncidentCommands
 from domain.records.supersession_service import SupersessionCommands
@@ -88,6 +89,9 @@ class Vaern(SupersessionCommands, IncidentCommands, Application[UUID]):
         self.clock = clock
         key = self.env.get("CITIZEN_KEY")
         self._citizen_key = key.encode("utf-8") if key else None
+        previous = self.env.get("PREVIOUS_CITIZEN_KEYS") or ""
+        self._previous_citizen_keys = [k.strip().encode("utf-8") for k in previous.split(",") if k.strip()]
+        self.recorded_refs: RecordedRefs | None = None  # set by the infrastructure: infra/citizen_refs.py
         self.policy = RestrictionPolicy(
             max_months=int(self.env.get("RESTRICTION_MAX_MONTHS", "12")),
             review_months=int(self.env.get("RESTRICTION_REVIEW_MONTHS", "6")),
@@ -104,29 +108,62 @@ class Vaern(SupersessionCommands, IncidentCommands, Application[UUID]):
                 listener(recordings[-1].notification.id)
 
     def citizen_ref(self, cpr: Cpr) -> UUID:
-        if self._citizen_key is None:
-            raise RuntimeError("CITIZEN_KEY is not configured: citizen references cannot be derived")
-        return citizen_ref(cpr, self._citizen_key)
+        """The citizen's reference: that of their file if one is open (under whichever citizen key it was
+        opened), else the reference the CPR number has under the current citizen key."""
+        derived, candidates = self._refs(cpr)
+        return next((ref for ref in candidates if self._file(ref) is not None), derived)
 
     def open_contact_file(self, command: OpenContactFile) -> Receipt:
-        """Opens the citizen's contact file, or returns the one already open."""
-        ref = self.citizen_ref(Cpr.parse(command.cpr))
-        try:
-            existing = self.repository.get(ref)
-        except AggregateNotFoundError:
-            pass
-        else:
-            if existing.erasure is not None:
-                raise RuleViolation(
-                    "cpr", "this citizen's contact file was erased under an archive authorisation and cannot be reopened"
-                )
-            return Receipt(ref, existing.version, None)
-        file = ContactFile.open(ref, command.actor, self.clock())
+        """Opens the citizen's contact file, or returns the one already open (found by the current citizen
+        key or a previous one), keeping the CPR number on it for the next rotation of the key."""
+        cpr = Cpr.parse(command.cpr)
+        derived, candidates = self._refs(cpr)
+        for ref in candidates:
+            if (existing := self._file(ref)) is not None:
+                return self._reopened(existing, cpr, derived, command.actor)
+        file = ContactFile.open(derived, command.actor, self.clock(), cpr=cpr.digits)
         try:
             recordings = self.save(file)
         except IntegrityError:  # opened concurrently by someone else: the same file
-            return Receipt(ref, self.repository.get(ref).version, None)
-        return Receipt(ref, file.version, recordings[-1].notification.id)
+            return Receipt(derived, self.repository.get(derived).version, None)
+        return Receipt(derived, file.version, recordings[-1].notification.id)
+
+    def _refs(self, cpr: Cpr) -> tuple[UUID, list[UUID]]:
+        """The CPR number's reference under the current citizen key, and the references its file may have:
+        the one recorded for it (by a rotation to the current key or to a previous one), else that one and
+        those under the previous keys."""
+        if self._citizen_key is None:
+            raise RuntimeError("CITIZEN_KEY is not configured: citizen references cannot be derived")
+        derived = citizen_ref(cpr, self._citizen_key)
+        earlier = [citizen_ref(cpr, key) for key in self._previous_citizen_keys]
+        recorded = self.recorded_refs.recorded(derived, *earlier) if self.recorded_refs is not None else None
+        if recorded is not None:
+            return derived, [recorded]
+        return derived, [derived, *earlier]
+
+    def _file(self, ref: UUID) -> ContactFile | None:
+        try:
+            found = self.repository.get(ref)
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, ContactFile) else None
+
+    def _reopened(self, file: ContactFile, cpr: Cpr, derived: UUID, actor: Actor) -> Receipt:
+        """The receipt for a file found open; its reference is recorded if the current key does not derive it.
+        An erased file is not opened again."""
+        if file.erasure is not None:
+            raise RuleViolation(
+                "cpr", "this citizen's contact file was erased under an archive authorisation and cannot be reopened"
+            )
+        if file.id != derived and self.recorded_refs is not None:
+            self.recorded_refs.record(derived, file.id)
+        file.record_cpr(cpr.digits, actor, self.clock())
+        if file.pending_events:
+            try:
+                self.save(file)
+            except IntegrityError:  # changed meanwhile: the CPR number is kept the next time the file is opened
+                return Receipt(file.id, self.repository.get(file.id).version, None)
+        return Receipt(file.id, file.version, None)
 
     def register_phone_number(self, c: RegisterPhoneNumber) -> Receipt:
         """Records a phone number (normalised to E.164) as the citizen's."""

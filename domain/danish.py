@@ -22,6 +22,7 @@ from domain.values import Channel, InPersonRule, PhoneRule, Role, ScopeKind, Wee
 
 FACT_NAMES: dict[type, str] = {
     ContactFile.Opened: "Kontaktsag oprettet",
+    ContactFile.CprRecorded: "CPR-nummer gemt på sagen",
     ContactFile.PhoneNumberRegistered: "Telefonnummer registreret",
     ContactFile.AdjustmentNeedRecorded: "Særligt behov registreret",
     ContactFile.WarningIssued: "Advarsel givet",

@@ -11,6 +11,7 @@ import hmac
 import re
 import uuid
 from dataclasses import dataclass
+from typing import Protocol
 
 import phonenumbers
 from stdnum.dk import cpr as stdnum_cpr
@@ -60,6 +61,17 @@ def _keyed_uuid(key: bytes, message: bytes) -> uuid.UUID:
     digest[6] = (digest[6] & 0x0F) | 0x80  # version 8: application-defined
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 9562 variant
     return uuid.UUID(bytes=bytes(digest))
+
+
+class RecordedRefs(Protocol):
+    """Where the citizen key's rotations leave their mark: for each citizen whose file was opened under
+    an earlier citizen key, the file's reference, found by the reference the CPR number has under the
+    current key (`vaern keys rekey-citizens` records them; see docs/encryption.md)."""
+
+    def recorded(self, *derived: uuid.UUID) -> uuid.UUID | None:
+        """The reference recorded under any of `derived` (a CPR number's references under the keys configured)."""
+
+    def record(self, derived: uuid.UUID, ref: uuid.UUID) -> None: ...
 
 
 def normalise_phone_number(text: str, default_region: str = "DK", field: str = "number") -> str:

@@ -20,6 +20,7 @@ from uuid import UUID
 
 from domain.values import Actor, Role
 from infra import access_chain
+from infra.citizen_refs import RefSql
 from infra.database import Database
 from projections.freshness import Freshness
 
@@ -58,9 +59,10 @@ INSERT_AT_VIEW = (
 )
 # The same for a lookup that may find its view behind (projections/freshness.py): the entry says,
 # by the same judgement the lookup makes in the same statement, whether the lookup was answered.
+# Its subject is a parameter, or an expression the same statement evaluates (infra/citizen_refs.py).
 INSERT_AT_VIEW_JUDGED = (
     f"INSERT INTO vaern_access_log ({COLUMNS})"
-    " SELECT %s, %s, %s, %s, CASE WHEN ({check}) IS NULL THEN %s ELSE %s END, %s, %s, p.position"
+    " SELECT %s, %s, %s, %s, CASE WHEN ({check}) IS NULL THEN %s ELSE %s END, {subject}, %s, p.position"
     " FROM (SELECT 1 AS one) AS one LEFT JOIN vaern_positions p ON p.name = %s"
 )
 UNANSWERED = "_unanswered"  # appended to what a lookup read when it answered "cannot tell"
@@ -123,22 +125,27 @@ class AccessLog:
         return hmac.new(self._key, f"search:{kind}:{term}".encode(), hashlib.sha256).hexdigest()
 
     def entry(
-        self, access: Access, view: str | None = None, freshness: Freshness | None = None
+        self, access: Access, view: str | None = None, freshness: Freshness | None = None,
+        subject_sql: RefSql | None = None,
     ) -> tuple[str, tuple[Any, ...]]:
         """The statement that records `access`, for running beside the read it records.
 
         With `view`, the entry keeps that view's position as the same statement sees it; with
         `freshness` too, it is marked unanswered when the view cannot be served as current at
-        `access.at` (the lookup beside it then answers "cannot tell").
+        `access.at` (the lookup beside it then answers "cannot tell"), and its subject may be
+        `subject_sql`, the citizen's reference as the statement finds it, instead of `access.subject_ref`.
         """
         p = access.actor
         subject = str(access.subject_ref) if access.subject_ref else None
         at = access.at or datetime.now(timezone.utc)
         values = (at, p.user_id, p.role.value, access.purpose.value, access.what, subject, access.search_ref)
         if view is not None and freshness is not None:
+            found, found_params = subject_sql or ("%s", (subject,))
             judged = (at, p.user_id, p.role.value, access.purpose.value, freshness.threshold(at), access.what,
-                      lookup_what(access.what, answered=False), subject, access.search_ref, view)
-            return INSERT_AT_VIEW_JUDGED.format(check=freshness.check()), judged
+                      lookup_what(access.what, answered=False), *found_params, access.search_ref, view)
+            return INSERT_AT_VIEW_JUDGED.format(check=freshness.check(), subject=found), judged
+        if subject_sql is not None:
+            raise ValueError("a subject found by the statement is only recorded beside a judged view's lookup")
         if view is not None:
             return INSERT_AT_VIEW, (*values, view)
         return INSERT, (*values, access.view_position)

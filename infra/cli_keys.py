@@ -1,5 +1,6 @@
-"""`vaern keys`: rotating the master key that wraps every data subject's key, and sealing the facts stored in
-clear from before sealing (see docs/encryption.md)."""
+"""`vaern keys`: rotating the master key that wraps every data subject's key, re-keying citizen references
+after a rotation of the citizen key, and sealing the facts stored in clear from before sealing (see
+docs/encryption.md)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from typing import Annotated, Optional
 
 import typer
 
+from infra.citizen_refs import CitizenKeys, CitizenRefTable, rekey
 from infra.cli_settings import command_settings, progress_bar
 from infra.database import open_database
+from infra.eventstore import EventLog, build_application
 from infra.keys import KeyStore, MasterKey, WrongMasterKey
 from infra.settings import MASTER_KEY_BYTES
 
-keys = typer.Typer(help="The master key and the data keys it wraps.", no_args_is_help=True)
+keys = typer.Typer(help="The master key and the data keys it wraps; the citizen key.", no_args_is_help=True)
 NEW_KEY_VARIABLE = "VAERN_NEW_MASTER_KEY"
 SEAL_PASSES = 3  # staging, then applying; again only if facts in clear were written meanwhile
 
@@ -76,7 +79,6 @@ def seal_existing() -> None:
     the second run finds nothing to do. Refused while the event chain is broken.
     """
     from infra import tamper
-    from infra.eventstore import build_application
     from infra.reseal import ChainBroken, NotAllStaged, Resealer
 
     settings = command_settings()
@@ -115,3 +117,38 @@ def seal_existing() -> None:
     print("Take a new checkpoint now (`vaern checkpoint`): checkpoints signed before this one do not match from"
           f" position {relink.first_position} on. The replaced plain bytes remain in the database's free space"
           " and in backups until reclaimed: see docs/encryption.md.")
+
+
+@keys.command("rekey-citizens")
+def rekey_citizens() -> None:
+    """Records the reference each file's CPR number has under the current citizen key: old files are then found without old keys.
+
+    Only files that keep their CPR number (sealed in their events) can be recorded.
+
+    Run it once every process runs with the new VAERN_CITIZEN_KEY and the earlier keys in
+    VAERN_PREVIOUS_CITIZEN_KEYS (docs/encryption.md, "Rotating the citizen key"). It records in one
+    transaction per batch of the log: an interrupted run is finished by running it again.
+    """
+    settings = command_settings()
+    db = open_database(settings.database_url, settings.sqlite_path, pool_size=2, name="vaern-keys")
+    app = None
+    try:
+        app = build_application(settings, KeyStore.from_settings(db, settings))
+        with progress_bar("re-keying citizen references", "events") as progress:
+            done = rekey(CitizenRefTable(db, CitizenKeys.from_settings(settings)), EventLog(app), progress)
+    except WrongMasterKey as error:
+        typer.echo(f"vaern: {error}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        if app is not None:
+            app.close()
+        db.close()
+    print(f"{done.recorded} contact files opened under earlier citizen keys are found under the current key"
+          f" ({done.newly_recorded} recorded by this run); {done.current} were opened under the current key.")
+    print(f"{done.without_cpr} contact files keep no CPR number: each is found only by the citizen key it was"
+          f" opened under, until its citizen's file is opened again; {done.erased} files' CPR numbers are erased.")
+    if settings.previous_citizen_key_texts:
+        print("Rebuild the phone-routing view (vaern projections rebuild phone_routing; the statistics view was"
+              " built again when the processes started under the new key); then the previous keys may be dropped"
+              " from VAERN_PREVIOUS_CITIZEN_KEYS"
+              + (" once the files without a CPR number have been opened again." if done.without_cpr else "."))

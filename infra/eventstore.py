@@ -24,7 +24,7 @@ from domain.model import PydanticMapper
 from infra.database import open_database
 from infra.event_chain import ChainedPostgresRecorder, ChainedSQLiteRecorder
 from infra.keys import Keys, KeyStore
-from infra.sealed_events import SealingMapper
+from infra.sealed_events import SealingMapper, employee_subject_key
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
     """The eventsourcing library's configuration for these settings (never os.environ)."""
     env = {
         "CITIZEN_KEY": settings.citizen_key.get_secret_value(),
+        "PREVIOUS_CITIZEN_KEYS": ",".join(settings.previous_citizen_key_texts),
         "RESTRICTION_MAX_MONTHS": str(settings.restriction_max_months),
         "RESTRICTION_REVIEW_MONTHS": str(settings.restriction_review_months),
         "RESTRICTION_GROUNDS_WINDOW_MONTHS": str(settings.restriction_grounds_window_months),
@@ -94,8 +95,9 @@ def sealing_mapper(settings: Settings, keys: Keys | None = None) -> SealingMappe
     if keys is None:
         db = open_database(settings.database_url, settings.sqlite_path, 2, name="vaern-keys")
         keys = KeyStore.from_settings(db, settings)
-    citizen_key = settings.citizen_key.get_secret_value().encode("utf-8")
-    return SealingMapper.over(PydanticMapper(transcoder=JSONTranscoder()), keys, citizen_key)
+    citizen_keys = [text.encode("utf-8") for text in (settings.citizen_key.get_secret_value(),
+                                                      *settings.previous_citizen_key_texts)]
+    return SealingMapper.over(PydanticMapper(transcoder=JSONTranscoder()), keys, employee_subject_key(keys, citizen_keys))
 
 
 class Wakeup:

@@ -53,7 +53,7 @@ def incident_subject(incident_id: object) -> str:
 class Keys(Protocol):
     """What code that seals a subject's data needs of a key store (KeyStore, MemoryKeyStore)."""
 
-    def data_key(self, subject: str) -> bytes: ...
+    def data_key(self, subject: str, initial: bytes | None = None) -> bytes: ...
     def existing_key(self, subject: str) -> bytes | None: ...
     def destroy(self, subject: str) -> None: ...
     def destroyed(self, subject: str) -> bool: ...
@@ -107,14 +107,14 @@ class KeyStore:
             cache_size=settings.key_cache_size, cache_seconds=settings.key_cache_seconds,
         )
 
-    def data_key(self, subject: str) -> bytes:
-        """The subject's data key, created (and committed) on first use; KeyDestroyed once destroyed."""
+    def data_key(self, subject: str, initial: bytes | None = None) -> bytes:
+        """The subject's data key, created (and committed) on first use, random or `initial`; KeyDestroyed once destroyed."""
         key = self.existing_key(subject)
         if key is not None:
             return key
         if self.destroyed(subject):
             raise KeyDestroyed(subject)
-        wrapped = self.master.wrap(AESGCM.generate_key(bit_length=8 * KEY_BYTES), subject)
+        wrapped = self.master.wrap(initial or AESGCM.generate_key(bit_length=8 * KEY_BYTES), subject)
         with self.db.transaction() as cur:
             cur.execute(
                 "INSERT INTO vaern_data_keys (subject, wrapped, master_key_id, created_at) VALUES (%s, %s, %s, %s)"
@@ -284,9 +284,9 @@ class MemoryKeyStore:
         self._keys: dict[str, bytes | None] = {}
         self._lock = threading.Lock()
 
-    def data_key(self, subject: str) -> bytes:
+    def data_key(self, subject: str, initial: bytes | None = None) -> bytes:
         with self._lock:
-            key = self._keys.setdefault(subject, AESGCM.generate_key(bit_length=8 * KEY_BYTES))
+            key = self._keys.setdefault(subject, initial or AESGCM.generate_key(bit_length=8 * KEY_BYTES))
         if key is None:
             raise KeyDestroyed(subject)
         return key

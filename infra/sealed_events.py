@@ -32,10 +32,26 @@ ERASED = "⟨slettet⟩"
 """What an erased text reads as (followed by a short mark of its subject)."""
 
 
+EMPLOYEE_SUBJECTS = "system:employee-subjects"
+"""The key store's subject whose key names employees' data subjects (`employee_subject_key`)."""
+
+
 def employee_digest_key(citizen_key: bytes) -> bytes:
-    """The key that turns an employee's user id into the name of their data subject: secret like the
-    citizen key, derived from it under a label of its own."""
+    """The key that named employees' data subjects before it was kept in the key store: derived from
+    the citizen key under a label of its own."""
     return hmac.new(citizen_key, b"vaern employee data subject", hashlib.sha256).digest()
+
+
+def employee_subject_key(keys: Keys, citizen_keys: list[bytes]) -> bytes:
+    """The key that turns an employee's user id into the name of their data subject.
+
+    Every sealed fact names its employees' subjects by it, and erasing an employee destroys the key
+    of that name: so it must never change, not even when the citizen key is rotated. It is kept in
+    the key store (wrapped under the master key, like every data key), made on first use from the
+    citizen key that named the subjects until then: of `citizen_keys` (the current key, then the
+    previous ones) the oldest, as a rotation under way when this was first run began from it.
+    """
+    return keys.data_key(EMPLOYEE_SUBJECTS, initial=employee_digest_key(citizen_keys[-1]))
 
 
 class SealingMapper(PydanticMapper):
@@ -46,9 +62,10 @@ class SealingMapper(PydanticMapper):
     _employees: dict[str, str]
 
     @classmethod
-    def over(cls, mapper: PydanticMapper, keys: Keys, citizen_key: bytes) -> SealingMapper:
+    def over(cls, mapper: PydanticMapper, keys: Keys, employee_key: bytes) -> SealingMapper:
+        """`mapper` sealing with `keys`, naming employees' subjects by `employee_key` (`employee_subject_key`)."""
         sealing = cls(transcoder=mapper.transcoder, compressor=mapper.compressor, cipher=mapper.cipher)
-        sealing.keys, sealing.employee_key = keys, employee_digest_key(citizen_key)
+        sealing.keys, sealing.employee_key = keys, employee_key
         sealing._employees = {}  # user id -> subject: there are a few thousand employees at most
         return sealing
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from domain.application import Vaern
 from infra.access_log import AccessLog
 from infra.blobs import BlobStore
+from infra.citizen_refs import CitizenKeys, CitizenRefTable
 from infra.database import Database, open_database
 from infra.letters import LetterDesk
 from infra.erasure import Shredder
@@ -66,6 +67,8 @@ class Services:
     freshness: Freshness = field(init=False)
     blobs: BlobStore = field(init=False)
     access: AccessLog = field(init=False)
+    citizen_keys: CitizenKeys = field(init=False)
+    citizen_refs: CitizenRefTable = field(init=False)
     letters: LetterDesk = field(init=False)
     shredder: Shredder = field(init=False)
 
@@ -75,7 +78,10 @@ class Services:
         self.freshness = Freshness(self.events.head_sql(), limit)
         self.front_desk.freshness = self.phone_routing.freshness = self.freshness
         self.blobs = BlobStore(self.db, self.keys)
-        self.access = AccessLog(self.db, self.settings.citizen_key.get_secret_value().encode("utf-8"))
+        self.citizen_keys = CitizenKeys.from_settings(self.settings)
+        self.access = AccessLog(self.db, self.citizen_keys.current)
+        self.citizen_refs = CitizenRefTable(self.db, self.citizen_keys)
+        self.app.recorded_refs = self.citizen_refs
         self.letters = LetterDesk(self.app, self.blobs)
         self.shredder = Shredder(self.app, self.keys)
 
@@ -91,6 +97,7 @@ class Services:
         citizen_key = settings.citizen_key.get_secret_value()
         services.statistics.key = statistics_key(citizen_key)
         services.phone_routing.key = phone_routing_key(citizen_key)
+        services.phone_routing.previous_keys = tuple(phone_routing_key(k) for k in settings.previous_citizen_key_texts)
         for view in services.views.values():
             register(db, view.name)
             with db.transaction() as cur:

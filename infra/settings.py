@@ -32,7 +32,14 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str | None = Field(None, description="host:port[,host:port]; turns the relay on")
     topic_prefix: str = "vaern"
     token_secret: SecretStr = SecretStr(PLACEHOLDER_PREFIX + "-development-token-secret")
-    citizen_key: SecretStr = SecretStr(PLACEHOLDER_PREFIX + "-development-citizen-key")
+    citizen_key: SecretStr = Field(
+        SecretStr(PLACEHOLDER_PREFIX + "-development-citizen-key"),
+        description="derives citizen references from CPR numbers, and the views' digests (see docs/encryption.md)",
+    )
+    previous_citizen_keys: SecretStr = Field(
+        SecretStr(""), description="during a citizen-key rotation, the earlier citizen keys, comma-separated: files"
+        " opened under them are still found until `vaern keys rekey-citizens` has recorded them"
+    )
     master_key: SecretStr = Field(
         SecretStr(PLACEHOLDER_PREFIX + "-development-master-key"),
         description="base64 of 32 random bytes: wraps every data subject's key (see docs/encryption.md)",
@@ -92,6 +99,8 @@ class Settings(BaseSettings):
                     f"VAERN_{name.upper()} is a placeholder or shorter than {MIN_SECRET_LENGTH} characters; "
                     f"set a real secret outside development"
                 )
+        if any(len(key) < MIN_SECRET_LENGTH for key in self.previous_citizen_key_texts):
+            raise ValueError(f"a key in VAERN_PREVIOUS_CITIZEN_KEYS is shorter than {MIN_SECRET_LENGTH} characters")
         return self
 
     @model_validator(mode="after")
@@ -116,6 +125,10 @@ class Settings(BaseSettings):
     @property
     def previous_master_key_texts(self) -> list[str]:
         return [part.strip() for part in self.previous_master_keys.get_secret_value().split(",") if part.strip()]
+
+    @property
+    def previous_citizen_key_texts(self) -> list[str]:
+        return [part.strip() for part in self.previous_citizen_keys.get_secret_value().split(",") if part.strip()]
 
     @property
     def uses_postgres(self) -> bool:

@@ -15,6 +15,7 @@ from uuid import UUID
 from domain.bounds import from_log_json
 from domain.contact_file.aggregate import ContactFile
 from domain.values import InPersonRule, Scope
+from infra.citizen_refs import RefSql
 from infra.database import Database
 from projections.erasures import ERASURES
 from projections.freshness import JudgedView, ViewBehind
@@ -23,6 +24,8 @@ from projections.row_writes import RowWrite, RowWritingView, Write
 from projections.view import DeclaredView
 
 NAME = "front_desk"
+OPEN_FILES = "SELECT citizen_ref FROM front_desk_files"
+"""The references of the files the view knows to be open, for a statement to look a citizen up in."""
 
 HANDLED = (ContactFile.Opened, *STORES_TERMS, *ENDS, *ERASURES)
 
@@ -157,21 +160,23 @@ class FrontDeskView(DeclaredView, RowWritingView, JudgedView):
         return self._answer(db.read(*self._statement(citizen_ref, at), before=before))
 
     async def lookup_async(
-        self, db: Database, citizen_ref: UUID, at: datetime, before: tuple[str, Sequence[Any]] | None = None
+        self, db: Database, citizen_ref: UUID | RefSql, at: datetime, before: tuple[str, Sequence[Any]] | None = None
     ) -> FrontDeskAnswer:
-        """`lookup` for the guard's request, read on the event loop."""
+        """`lookup` for the guard's request, read on the event loop; the citizen may be given as an
+        expression the statement evaluates (infra/citizen_refs.py: a reference recorded across a rotation)."""
         return self._answer(await db.read_async(*self._statement(citizen_ref, at), before=before))
 
-    def _statement(self, citizen_ref: UUID, at: datetime) -> tuple[str, tuple[Any, ...]]:
+    def _statement(self, citizen_ref: UUID | RefSql, at: datetime) -> tuple[str, tuple[Any, ...]]:
         freshness = self._freshness()
+        ref, ref_params = ("%s", (str(citizen_ref),)) if isinstance(citizen_ref, UUID) else citizen_ref
         return (
             f"SELECT p.position, {freshness.check()}, r.restriction_id, r.rule, r.instructions, r.contact_point,"
             " r.scope, r.valid_from, r.valid_until"
             " FROM vaern_positions p"
-            " LEFT JOIN front_desk_restrictions r ON r.citizen_ref = %s AND r.rule <> 'open'"
+            f" LEFT JOIN front_desk_restrictions r ON r.citizen_ref = {ref} AND r.rule <> 'open'"
             " AND r.valid_from <= %s AND r.valid_until > %s AND (r.ended_at IS NULL OR r.ended_at > %s)"
             " WHERE p.name = %s",
-            (freshness.threshold(at), str(citizen_ref), at, at, at, NAME),
+            (freshness.threshold(at), *ref_params, at, at, at, NAME),
         )
 
     def _answer(self, rows: list[tuple[Any, ...]]) -> FrontDeskAnswer:

@@ -32,10 +32,11 @@ from infra.database import Cursor, Database
 from projections.erasures import ERASURES, reads_erased
 from projections.freshness import JudgedView, ViewBehind
 from projections.number_keys import number_key
-from projections.positions import cur_dialect, now
+from projections.positions import cur_dialect
 from projections.restriction_events import ENDS, STORES_TERMS
 from projections.row_writes import RowWrite, RowWritingView, Write
 from projections.view import DeclaredView
+from projections.view_keys import keep_to_keys, keys_table, start_again
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
     """Numbers known per citizen (as keyed digests) and the phone terms of their restrictions."""
 
     name = NAME
-    tables = ("phone_routing_numbers", "phone_routing_restrictions")
+    tables = ("phone_routing_numbers", "phone_routing_restrictions", keys_table(NAME))
     handles = HANDLED
     schema = (
         "CREATE TABLE IF NOT EXISTS phone_routing_numbers ("
@@ -123,8 +124,11 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
         "DELETE FROM phone_routing_restrictions WHERE citizen_ref = %s",
     )
 
-    def __init__(self, key: bytes | None = None) -> None:
-        self.key = key  # set from the settings by Services; see projections/number_keys.py
+    def __init__(self, key: bytes | None = None, previous_keys: tuple[bytes, ...] = ()) -> None:
+        # Set from the settings by Services; see projections/number_keys.py. Rows are written under
+        # `key`; during a rotation of the citizen key, rows written under the previous keys are found
+        # too, until a rebuild has written every row under `key` (docs/encryption.md).
+        self.key, self.previous_keys = key, previous_keys
 
     def number_key(self, number: str) -> str:
         """The digest the view holds for `number` (E.164)."""
@@ -132,12 +136,21 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
             raise RuntimeError("the phone-routing view has no number key: build it through Services")
         return number_key(self.key, number)
 
+    def number_keys(self, numbers: Iterable[str]) -> list[str]:
+        """The digests `numbers` may be held under: the current key's, then the previous keys'."""
+        found = [self.number_key(number) for number in numbers]
+        return list(dict.fromkeys([*found, *(number_key(k, n) for k in self.previous_keys for n in numbers)]))
+
     def create_tables(self, cur: Cursor) -> None:
-        """Creates the tables; a table holding numbers in clear is dropped and the view built again."""
+        """Creates the tables; a table holding numbers in clear, or digests under a key no longer configured
+        (projections/view_keys.py), is dropped and the view built again."""
         if _holds_numbers_in_clear(cur):
             log.warning("view %s held phone numbers in clear: its tables are dropped and it is built again"
                         " from the first event; lookups answer 'cannot tell' until it has caught up", NAME)
-            _start_again(cur, self.tables)
+            start_again(cur, NAME, self.tables)
+        if self.key is None:
+            raise RuntimeError("the phone-routing view has no number key: build it through Services")
+        keep_to_keys(cur, NAME, self.tables, self.key, self.previous_keys)
         super().create_tables(cur)
 
     def writes(self, event: Any, position: int) -> list[Write]:
@@ -173,15 +186,20 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
         whether the view may be served as current): the routing in force (domain/contact_file/routing.py) for the
         restrictions not ended at `at` of every citizen holding the number."""
         freshness = self._freshness()
+        keys = self.number_keys([number])
+        holders = "phone_routing_numbers n ON n.number_key = %s" if len(keys) == 1 else (
+            "(SELECT DISTINCT citizen_ref FROM phone_routing_numbers"  # a number held under two keys, mid-rotation
+            f" WHERE number_key IN ({', '.join(['%s'] * len(keys))})) n ON 1 = 1"
+        )
         rows = db.read(
             f"SELECT p.position, {freshness.check()}, n.citizen_ref, r.restriction_id, r.rule, r.contact, r.windows,"
             " r.valid_from, r.valid_until"
             " FROM vaern_positions p"
-            " LEFT JOIN phone_routing_numbers n ON n.number_key = %s"
+            f" LEFT JOIN {holders}"
             " LEFT JOIN phone_routing_restrictions r ON r.citizen_ref = n.citizen_ref"
             " AND (r.ended_at IS NULL OR r.ended_at > %s)"
             " WHERE p.name = %s",
-            (freshness.threshold(at), self.number_key(number), at, NAME),
+            (freshness.threshold(at), *keys, at, NAME),
         )
         if not rows:
             return PhoneRoutingAnswer(frozenset(), CallRouting(rule=PhoneRule.OPEN), 0, ViewBehind(NAME, "behind", 0))
@@ -194,7 +212,7 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
 
     def holders(self, db: Database, numbers: Iterable[str], up_to: int, besides: UUID) -> list[UUID]:
         """The citizens other than `besides` who had registered one of `numbers` by log position `up_to`."""
-        keys = list(dict.fromkeys(self.number_key(number) for number in numbers))
+        keys = self.number_keys(list(numbers))
         if not keys:
             return []
         marks = ", ".join(["%s"] * len(keys))
@@ -215,19 +233,6 @@ def _holds_numbers_in_clear(cur: Cursor) -> bool:
         "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
         " AND table_name = 'phone_routing_numbers' AND column_name = 'number'"
     ).fetchone() is not None
-
-
-def _start_again(cur: Cursor, tables: tuple[str, ...]) -> None:
-    """Drops the view's tables and sets its position back to 0, as if it had never run."""
-    if cur_dialect(cur) == "sqlite":  # the dropped rows' bytes are overwritten, not left in free pages
-        cur.execute("PRAGMA secure_delete = ON")
-    for table in tables:
-        cur.execute(f"DROP TABLE IF EXISTS {table}")
-    cur.execute(
-        "UPDATE vaern_positions SET position = 0, updated_at = %s, state = NULL, error = NULL,"
-        " stopped_at = NULL, alive_at = NULL, current_at = NULL WHERE name = %s",
-        (now(), NAME),
-    )
 
 
 def _terms(row: tuple[Any, ...]) -> tuple[str, datetime, datetime, Any]:

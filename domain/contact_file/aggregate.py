@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
+from pydantic import SerializerFunctionWrapHandler, model_serializer
+
 from domain.errors import NotFound, RuleViolation
 from domain.contact_file.behaviour import ContactFileCommands
 from domain.model import Aggregate
@@ -34,8 +36,26 @@ class ContactFile(ContactFileCommands, Aggregate):
 
     class Opened(Event, Aggregate.Created):
         TOPIC: ClassVar[str] = "vaern:ContactFile.Opened"
+        cpr: str | None = None  # sealed like all the citizen's text; None in files opened before it was kept
+
+        @model_serializer(mode="wrap")
+        def _stored(self, write: SerializerFunctionWrapHandler) -> dict[str, Any]:
+            """As stored: a file opened before files kept the CPR number is stored as it was then."""
+            stored: dict[str, Any] = write(self)
+            if stored.get("cpr") is None:
+                stored.pop("cpr", None)
+            return stored
 
     Created = Opened  # the library's name for the first event; stored under Opened's topic
+
+    class CprRecorded(Event):
+        """The CPR number of a file opened before files kept it: what re-keying the citizen key reads."""
+
+        TOPIC: ClassVar[str] = "vaern:ContactFile.CprRecorded"
+        cpr: str
+
+        def apply(self, file: ContactFile) -> None:
+            file.cpr_on_file = True
 
     class PhoneNumberRegistered(Event):
         TOPIC: ClassVar[str] = "vaern:ContactFile.PhoneNumberRegistered"
@@ -221,8 +241,9 @@ class ContactFile(ContactFileCommands, Aggregate):
         def apply(self, file: ContactFile) -> None:
             file.erasure = Erasure(authorisation=self.authorisation, erased_at=self.effective_at, erased_by=self.erased_by)
 
-    def __init__(self) -> None:
+    def __init__(self, cpr: str | None = None) -> None:
         self.erasure: Erasure | None = None
+        self.cpr_on_file = cpr is not None
         self.phone_numbers: list[str] = []
         self.restrictions: dict[UUID, Restriction] = {}
         self.adjustment_needs: dict[UUID, AdjustmentNeed] = {}
@@ -230,8 +251,13 @@ class ContactFile(ContactFileCommands, Aggregate):
         self.letters: dict[UUID, LetterRecord] = {}
 
     @classmethod
-    def open(cls, citizen_ref: UUID, actor: Actor, now: datetime) -> ContactFile:
-        return cls._create(cls.Opened, id=citizen_ref, actor=actor, effective_at=now)
+    def open(cls, citizen_ref: UUID, actor: Actor, now: datetime, cpr: str | None = None) -> ContactFile:
+        return cls._create(cls.Opened, id=citizen_ref, actor=actor, effective_at=now, cpr=cpr)
+
+    def record_cpr(self, cpr: str, actor: Actor, now: datetime) -> None:
+        """Keeps the CPR number on a file opened before files kept it; a file that has it is left as it is."""
+        if not self.cpr_on_file:
+            self.trigger_event(self.CprRecorded, cpr=cpr, actor=actor, effective_at=now)
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         """Records a fact; none after the file's erasure, whose personal data is gone for good."""

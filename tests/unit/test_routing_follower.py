@@ -101,7 +101,7 @@ class Citizen:
         action = rng.choice((
             "number", "number", "need", "warning", "propose", "propose", "hearing", "answer", "skip", "skip",
             "decide", "decide", "decide", "review", "amend", "amend", "complain", "complaint", "lift", "expire",
-            "letter", "dispatch", "deliver",
+            "letter", "dispatch", "deliver", "cpr",
         ))
         try:
             if action == "number":
@@ -148,6 +148,8 @@ class Citizen:
                 file.record_dispatch(rng.choice(self.letters), "digital_post", LEADER, now)
             elif action == "deliver" and self.letters:
                 file.record_delivery(rng.choice(self.letters), "Kvittering", LEADER, now)
+            elif action == "cpr":
+                file.record_cpr("0101701234", LEADER, now)
         except DomainError:
             pass
 

@@ -34,6 +34,7 @@ def _letter(e: ContactFile.LetterIssued) -> str:
 
 LINES: dict[type, Callable[[Any], str]] = {
     ContactFile.Opened: lambda e: "Kontaktsag oprettet",
+    ContactFile.CprRecorded: lambda e: "CPR-nummer gemt på sagen",
     ContactFile.PhoneNumberRegistered: lambda e: f"Telefonnummer, der slutter på {e.number[-4:]}, registreret som borgerens",
     ContactFile.AdjustmentNeedRecorded: _need,
     ContactFile.WarningIssued: _warning,
