@@ -43,7 +43,8 @@ class OidcVerifier:
     """Reads the caller from an access token the configured issuer signed for Vaern's audience."""
 
     def __init__(self, settings: Settings) -> None:
-        assert settings.oidc_issuer and settings.oidc_audience
+        if not (settings.oidc_issuer and settings.oidc_audience):
+            raise ValueError("verifying the provider's tokens needs VAERN_OIDC_ISSUER and VAERN_OIDC_AUDIENCE")
         self.settings = settings
         self.issuer, self.audience = settings.oidc_issuer, settings.oidc_audience
         self._keys: jwt.PyJWKClient | None = None
