@@ -12,6 +12,7 @@ Facts tests rely on:
 * `rotate()` publishes a new ES256 key first in the JWKS and signs with it from then on (the old keys stay
   published), without restarting: the issuer and its address stay the same.
 * `jwks_requests()` counts the fetches of the JWKS since the provider started.
+* On Node.js 20 oidc-provider logs "Unsupported runtime" (it wants 22 LTS) and works; the tests run on 20.
 """
 
 from __future__ import annotations
