@@ -109,7 +109,9 @@ class OidcVerifier:
                     jwks_uri = self._discover()
                 except (URLError, OSError, ValueError, TypeError) as error:
                     self._discovery_failed_at = time.monotonic()
-                    log.warning("the identity provider's discovery document could not be fetched: %s", type(error).__name__)
+                    log.warning(
+                        "the identity provider's discovery document could not be fetched: %s", type(error).__name__
+                    )
                     raise ProviderUnavailable("the identity provider's discovery document cannot be fetched") from None
                 settings = self.settings
                 self._keys = jwt.PyJWKClient(

@@ -193,7 +193,8 @@ def test_tokens_naming_unknown_keys_refetch_the_jwks_at_most_once_per_cooldown(t
     provider = private_oidc_provider
     services, http = served(oidc_settings(tmp_path, provider.issuer, oidc_jwks_refresh_seconds=60.0))
     with http:
-        assert http.post("/front-desk/lookup", json={"cpr": CPR}, headers=provider.bearer("vaern-guard")).status_code == 200
+        accepted = http.post("/front-desk/lookup", json={"cpr": CPR}, headers=provider.bearer("vaern-guard"))
+        assert accepted.status_code == 200
         fetched = provider.jwks_requests()
         _, claims = _parts(provider.token("vaern-guard"))
         key = ec.generate_private_key(ec.SECP256R1())

@@ -99,7 +99,8 @@ class OidcProvider:
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                with urllib.request.urlopen(f"http://{HOST}:{port}/.well-known/openid-configuration", timeout=1) as answer:
+                discovery = f"http://{HOST}:{port}/.well-known/openid-configuration"
+                with urllib.request.urlopen(discovery, timeout=1) as answer:
                     return json.load(answer).get("issuer") == f"http://{HOST}:{port}"
             except OSError:
                 time.sleep(0.05)
