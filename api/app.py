@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import description, openapi, problems
 from api.headers import PrivateAnswers
+from api.oidc import OidcVerifier
 from api.routers import (
     contact_files,
     erasures,
@@ -50,6 +51,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         docs_url=None,  # served from Vaern's own assets: api/description.py
         redoc_url=None,
     )
+    app.state.oidc = OidcVerifier(settings) if settings.oidc_issuer else None
     problems.install(app)
     modules = (lookups, telephony, contact_files, restrictions, letters, incidents, evidence, health, pages, statistics,
                timeline, erasures)

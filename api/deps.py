@@ -8,13 +8,16 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.problems import BadPrecondition, Forbidden
 from api.roles import Operations
-from api.security import InvalidToken, Principal, read_token
+from api.oidc import OidcVerifier
+from api.security import InvalidToken, Principal, read_token, self_minted
 from api.waiting import waits
 from domain.values import Role
 from infra.services import Services
+from infra.settings import Environment
 
 
 
@@ -30,13 +33,25 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 # services from the request rather than through a dependency of their own.
 async def get_principal(request: Request) -> Principal:
     """The caller a bearer token names (RFC 6750 `Authorization: Bearer …`); the OpenAPI document
-    declares the scheme (api/openapi.py), read here from the header without a dependency of its own."""
+    declares the scheme (api/openapi.py), read here from the header without a dependency of its own.
+    With an identity provider configured its access tokens are verified (api/oidc.py); tokens minted by
+    `vaern token` are then accepted only in development."""
     scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise InvalidToken("missing")
     settings = request.app.state.services.settings
     lifetime = timedelta(hours=settings.token_max_hours)
-    return read_token(settings.token_secret.get_secret_value(), token.strip(), lifetime)
+    verifier: OidcVerifier | None = request.app.state.oidc
+    if verifier is None:
+        return read_token(settings.token_secret.get_secret_value(), token, lifetime)
+    if (principal := verifier.remembered(token, lifetime)) is not None:
+        return principal
+    if self_minted(token):
+        if settings.environment is not Environment.DEVELOPMENT:
+            raise InvalidToken("a self-minted token where the identity provider's are required")
+        return read_token(settings.token_secret.get_secret_value(), token, lifetime)
+    return await run_in_threadpool(verifier.read, token, lifetime)
 
 
 def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:

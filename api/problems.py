@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.oidc import ProviderUnavailable
 from api.security import InvalidToken
 from infra.blobs import BlobCorrupted, BlobErased
 from infra.keys import KeyDestroyed
@@ -103,6 +104,10 @@ async def _unauthorised(_: Request, exc: InvalidToken) -> JSONResponse:
     return problem(401, "Not authenticated", "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
 
 
+async def _provider_unavailable(_: Request, exc: ProviderUnavailable) -> JSONResponse:
+    return problem(503, "Identity provider unavailable", str(exc), headers={"Retry-After": "5"})
+
+
 async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
     return problem(403, "Forbidden", str(exc))
 
@@ -164,6 +169,7 @@ def install(app: FastAPI) -> None:
         (NotFound, _not_found),
         (VersionConflict, _conflict),
         (InvalidToken, _unauthorised),
+        (ProviderUnavailable, _provider_unavailable),
         (Forbidden, _forbidden),
         (BadPrecondition, _precondition),
         (ViewNotCaughtUp, _not_caught_up),

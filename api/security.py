@@ -1,4 +1,5 @@
-"""Bearer tokens: signed (HS256) claims naming the user, their role and, for officials, their title."""
+"""Bearer tokens: the caller they name, the HS256 tokens `vaern token` mints for development, and the cache of
+tokens already verified (api/oidc.py verifies the identity provider's)."""
 
 from __future__ import annotations
 
@@ -70,41 +71,68 @@ def read_token(secret: str, token: str, max_lifetime: timedelta = DEFAULT_MAX_LI
     """The caller a token names, if we signed it, it has not expired, lives no longer than `max_lifetime` and
     names a usable user."""
     key = (secret, token, max_lifetime)
-    cached = _verified.get(key)
-    if cached is not None and cached[1] > time.time():
-        return cached[0]
+    if (cached := remembered(key)) is not None:
+        return cached
     try:
         claims = jwt.decode(
             token, secret, algorithms=["HS256"], issuer=ISSUER,
             options={"require": ["exp", "iat", "sub", "role", "name"]},
         )
-        principal = _principal(claims, max_lifetime)
+        principal = principal_of(
+            claims, max_lifetime, _CLOCK_SKEW, user_id=claims["sub"], name=claims["name"], title=claims.get("title"),
+            role=Role(claims["role"]),
+        )
     except (jwt.PyJWTError, ValueError, KeyError, TypeError, ValidationError) as error:
         raise InvalidToken(type(error).__name__) from None
-    if len(_verified) >= _CACHE_SIZE:
-        _verified.clear()
-    _verified[key] = (principal, float(claims["exp"]))
+    remember(key, principal, float(claims["exp"]))
     return principal
 
 
-def _principal(claims: dict[str, object], max_lifetime: timedelta) -> Principal:
+def self_minted(token: str) -> bool:
+    """Whether a token is signed with a shared secret, as `vaern token` signs them (its signature unchecked)."""
+    try:
+        algorithm = jwt.get_unverified_header(token).get("alg")
+    except jwt.PyJWTError as error:
+        raise InvalidToken(type(error).__name__) from None
+    return isinstance(algorithm, str) and algorithm.upper().startswith("HS")
+
+
+def principal_of(
+    claims: dict[str, object], max_lifetime: timedelta, clock_skew: float, *, user_id: object, name: object,
+    title: object, role: Role,
+) -> Principal:
+    """The caller a verified token's claims name; ValueError if the token lives too long, was issued in the
+    future or names no user who could sign a letter."""
     issued, expires = float(claims["iat"]), float(claims["exp"])  # type: ignore[arg-type]
     if expires - issued > max_lifetime.total_seconds():
         raise ValueError("the token lives longer than the longest lifetime accepted")
-    if issued > time.time() + _CLOCK_SKEW:
+    if issued > time.time() + clock_skew:
         raise ValueError("the token was issued in the future")
-    title = claims.get("title")
-    for value in (claims["sub"], claims["name"], *((title,) if title is not None else ())):
+    for value in (user_id, name, *((title,) if title is not None else ())):
         if (reason := unusable_name(value)) is not None:
             raise ValueError(f"a claim {reason}")
     principal = Principal(
-        user_id=str(claims["sub"]), name=str(claims["name"]), role=Role(claims["role"]),
-        title=str(title) if title is not None else None,
+        user_id=str(user_id), name=str(name), role=role, title=str(title) if title is not None else None
     )
     _ = principal.actor, principal.official  # what events and letters are built from must build now, not fail later
     return principal
 
 
+def remembered(key: tuple[object, ...]) -> Principal | None:
+    """The caller a token was verified to name, while the token has not expired."""
+    cached = _verified.get(key)
+    if cached is not None and cached[1] > time.time():
+        return cached[0]
+    return None
+
+
+def remember(key: tuple[object, ...], principal: Principal, expires: float) -> None:
+    """Keep a verified token's caller until the token expires (never beyond)."""
+    if len(_verified) >= _CACHE_SIZE:
+        _verified.clear()
+    _verified[key] = (principal, expires)
+
+
 # A guard's or the telephony system's token is checked once, not on every lookup, until it expires.
 _CACHE_SIZE = 4096
-_verified: dict[tuple[str, str, timedelta], tuple[Principal, float]] = {}
+_verified: dict[tuple[object, ...], tuple[Principal, float]] = {}

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/front_desk.py            # full size: 10,000 citizens, 1,000 restricted
     .venv/bin/python bench/front_desk.py --quick    # smoke run: 1,000 citizens, 3 s phases
+    .venv/bin/python bench/front_desk.py --oidc     # the guard's token from an OpenID provider
 
 In a fresh throwaway PostgreSQL database (dropped at the end) it seeds citizens through Vaern's
 own commands, brings the views up to date, starts `vaern api` and the baseline app (bench/
@@ -26,7 +27,7 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -42,6 +43,9 @@ from bench.http_client import build_request  # noqa: E402
 from bench.servers import (  # noqa: E402
     DEFAULT_SERVER_URL, HOST, BenchError, Server, ThrowawayDatabase, base_environment, free_port, log, vaern_command,
 )
+
+if TYPE_CHECKING:
+    from tests.support.oidc_provider import OidcProvider
 
 PATH = "/front-desk/lookup"
 
@@ -152,6 +156,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         " rekey-citizens) and served under a new one with the first still in VAERN_PREVIOUS_CITIZEN_KEYS",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON to this file")
+    parser.add_argument(
+        "--oidc", action="store_true",
+        help="the guard's token is an ES256 access token from the tests' OpenID provider (oidc-provider on Node.js,"
+        " tests/support/oidc_provider.py) that Vaern verifies against its JWKS, instead of one `vaern token` mints",
+    )
     args = parser.parse_args(argv)
     defaults = {
         "citizens": (10_000, 1_000),
@@ -182,10 +191,13 @@ def run(args: argparse.Namespace) -> int:
     servers: dict[str, Server] = {}
     workdir = Path(tempfile.mkdtemp(prefix="vaern-bench-"))
     started = time.perf_counter()
+    provider = _started_provider(workdir) if args.oidc else None
     try:
-        text, data, results = _bench(args, database, servers, workdir, stop)
+        text, data, results = _bench(args, database, servers, workdir, stop, provider)
     finally:
         _clean_up(stop, servers, database, workdir)
+        if provider is not None:
+            provider.stop()
     elapsed = time.perf_counter() - started
     print(text)
     print(f"\nwhole run: {elapsed:.0f} s")
@@ -201,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _bench(
     args: argparse.Namespace, database: ThrowawayDatabase, servers: dict[str, Server], workdir: Path,
-    stop: threading.Event,
+    stop: threading.Event, provider: OidcProvider | None,
 ) -> tuple[str, dict[str, Any], dict[str, Measured]]:
     """Seeds a fresh database, starts both systems (into `servers`, for the caller to stop) and measures them."""
     from infra.settings import Settings
@@ -226,12 +238,14 @@ def _bench(
     if args.rotated:
         served_keys = (secrets.token_urlsafe(32), citizen_key)
         log(f"re-keyed {_rekey(settings, *served_keys):,} citizen references under a new citizen key")
-    servers.update(_servers(database.url, served_keys, citizen_key, token_secret, workdir))
+    servers.update(_servers(database.url, served_keys, citizen_key, token_secret, workdir, provider))
     for name, server in servers.items():
         server.start()
         log(f"{name} serving on {HOST}:{server.port} (pid {server.pid})")
-    results, environment["load_average"] = _load(servers, population, token_secret, args, stop)
+    results, environment["load_average"] = _load(servers, population, token_secret, args, stop, provider)
     text, data = report(results, args, environment, timings)
+    data["guard_token"] = "OIDC (ES256, oidc-provider)" if provider else "HS256 (vaern token)"
+    text = f"guard token : {data['guard_token']}\n{text}"
     for name, server in servers.items():
         if server.process is None or server.process.poll() is not None:
             raise BenchError(f"{name} died during the benchmark:\n{server.log_tail()}")
@@ -252,8 +266,21 @@ def _rekey(settings: Any, citizen_key: str, previous: str) -> int:
         services.close()
 
 
+def _started_provider(workdir: Path) -> OidcProvider:
+    from tests.support.oidc_provider import OidcProvider, ProviderError
+
+    provider = OidcProvider(log_dir=workdir / "oidc")
+    try:
+        provider.start()
+    except ProviderError as error:
+        raise BenchError(f"the OpenID provider did not start: {error}") from None
+    log(f"OpenID provider at {provider.issuer}")
+    return provider
+
+
 def _servers(
-    database_url: str, citizen_keys: tuple[str, str], seeded_key: str, token_secret: str, workdir: Path
+    database_url: str, citizen_keys: tuple[str, str], seeded_key: str, token_secret: str, workdir: Path,
+    provider: OidcProvider | None,
 ) -> dict[str, Server]:
     """Vaern's API (under `citizen_keys`, current and previous) and the baseline app (deriving references
     under `seeded_key`), each on a free port of its own, on the same database."""
@@ -270,6 +297,11 @@ def _servers(
         "VAERN_LOG_LEVEL": "WARNING",
         "VAERN_DATA_DIR": str(workdir / "data"),
     }
+    if provider is not None:
+        from tests.support.oidc_provider import ROLE_MAP
+
+        vaern_env.update({"VAERN_OIDC_ISSUER": provider.issuer, "VAERN_OIDC_AUDIENCE": provider.audience,
+                          "VAERN_OIDC_ROLE_MAP": json.dumps(ROLE_MAP)})
     baseline = [sys.executable, "-m", "uvicorn", "bench.baseline_app:create_app", "--factory", "--app-dir", str(ROOT),
                 "--host", HOST, "--port", str(baseline_port), "--workers", "1", "--log-level", "warning"]
     baseline_env = {**env, "BENCH_BASELINE_DATABASE_URL": database_url, "BENCH_BASELINE_CITIZEN_KEY": seeded_key}
@@ -281,13 +313,16 @@ def _servers(
 
 def _load(
     servers: dict[str, Server], population: Population, token_secret: str, args: argparse.Namespace,
-    stop: threading.Event,
+    stop: threading.Event, provider: OidcProvider | None,
 ) -> tuple[dict[str, Measured], str]:
     """Checks both systems' answers, then measures them; returns the results and the load average before."""
     from api.security import issue_token
     from domain.values import Role
 
-    token = issue_token(token_secret, Role.GUARD, "bench-guard", "Bench Vagt", lifetime=timedelta(hours=6))
+    if provider is not None:
+        token = provider.token("vaern-guard")
+    else:
+        token = issue_token(token_secret, Role.GUARD, "bench-guard", "Bench Vagt", lifetime=timedelta(hours=6))
     headers = {"Authorization": f"Bearer {token}"}
     sanity_check(servers, population, headers)
     log("both systems give the expected answers for a sample of citizens")

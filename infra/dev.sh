@@ -8,7 +8,8 @@
 # Works on a fresh Debian 12 machine with python3: creates .venv (installing
 # python3-venv with apt-get if needed) and installs the project with
 # `pip install -e '.[dev]'` whenever pyproject.toml changed since the last
-# install.  The tests start PostgreSQL and a Kafka-protocol broker themselves.
+# install.  The tests start PostgreSQL, a Kafka-protocol broker and an OpenID
+# provider themselves; `test` installs the provider's npm packages (npm ci).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,6 +55,21 @@ apt_install() {
 lint_imports() {
     [ -x "$VENV/bin/lint-imports" ] || die "$VENV/bin/lint-imports is missing (is import-linter in the dev extra?)"
     "$VENV/bin/lint-imports" --no-cache --no-logo || die "an import breaks the architecture's contracts (see above)"
+}
+
+# ensure_oidc_provider: the OpenID provider the tests sign in with (oidc-provider on Node.js, pinned in
+# tests/support/oidc/package-lock.json), installed with `npm ci` whenever the lock file changed.
+ensure_oidc_provider() {
+    local dir="$ROOT/tests/support/oidc" want stamp
+    { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; } || apt_install nodejs npm
+    stamp="$dir/node_modules/.vaern-install-stamp"
+    want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return
+    fi
+    log "installing the tests' OpenID provider (npm ci in tests/support/oidc)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci in $dir failed (oidc-provider needs Node.js 20.19 or later)"
+    printf '%s\n' "$want" >"$stamp"
 }
 
 venv_ok() { [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -m pip --version >/dev/null 2>&1; }
@@ -130,6 +146,8 @@ case "$cmd" in
         [ -x /usr/bin/chromium ] || apt_install chromium
         # Letters and legal exports are checked as a reader sees them: rendered to images by Poppler.
         command -v pdftoppm >/dev/null 2>&1 || apt_install poppler-utils
+        # The tests sign in through a real OpenID provider, run on the machine's Node.js.
+        ensure_oidc_provider
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     -h|--help|help)

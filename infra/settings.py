@@ -10,6 +10,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.values import Role
+
 PLACEHOLDER_PREFIX = "change-me"
 MIN_SECRET_LENGTH = 32
 MASTER_KEY_BYTES = 32
@@ -84,9 +86,45 @@ class Settings(BaseSettings):
     checkpoint_key_file: Path | None = Field(
         None, description="PEM Ed25519 private key that signs `vaern checkpoint` files (keep it off the database host)"
     )
+    # OpenID Connect: access tokens from the municipality's identity provider (README "Signing in").
+    oidc_issuer: str | None = Field(
+        None, description="the provider's issuer URL; its /.well-known/openid-configuration names the keys (JWKS)"
+        " access tokens are verified with. Unset: only tokens minted by `vaern token` (development)"
+    )
+    oidc_audience: str | None = Field(
+        None, description="the `aud` an access token must carry: Vaern's id at the provider"
+    )
+    oidc_roles_claim: str = Field(
+        "roles", description="the claim holding the caller's role or group names (a list of strings); a dotted path"
+        " such as realm_access.roles reaches into an object"
+    )
+    oidc_role_map: dict[str, Role] = Field(
+        default_factory=dict, description='JSON: provider role or group name -> Vaern role, e.g. {"Vaern.Guard":'
+        ' "guard"}; empty: the names are Vaern\'s role names. A token naming no Vaern role, or more than one, is'
+        " refused"
+    )
+    oidc_user_claim: str = Field("sub", description="the claim naming the user's id")
+    oidc_name_claim: str = Field("name", description="the claim holding the official's name")
+    oidc_title_claim: str = Field("title", description="the claim holding the official's title (optional)")
+    oidc_clock_skew_seconds: float = Field(30.0, ge=0, le=300, description="leeway on `exp`, `nbf` and `iat` (s)")
+    oidc_jwks_refresh_seconds: float = Field(
+        30.0, ge=0, description="a token naming a key the cached JWKS lacks refetches it at most this often (s)"
+    )
+    oidc_jwks_cache_seconds: float = Field(
+        300.0, gt=0, description="how long the JWKS is kept before it is fetched again (s)"
+    )
+    oidc_fetch_timeout_seconds: float = Field(5.0, gt=0, le=60, description="longest wait on the provider (s)")
     statistics_min_cell: int = Field(
         5, ge=3, description="published statistics mask counts from 1 up to one below this (Danish practice: 5)"
     )
+
+    @model_validator(mode="after")
+    def _oidc_has_an_audience(self) -> Settings:
+        if self.oidc_issuer and not self.oidc_audience:
+            raise ValueError(
+                "VAERN_OIDC_AUDIENCE must be set with VAERN_OIDC_ISSUER: a token for another service is none for Vaern"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Settings:

