@@ -22,7 +22,8 @@ from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.bounds import from_log_json
-from domain.values import Actor
+from domain.errors import RuleViolation
+from domain.values import Actor, Erasure
 
 
 class DomainEvent(BaseModel):
@@ -47,6 +48,20 @@ class Aggregate(BaseAggregate[UUID]):
 
     class Created(Event, CanInitAggregate[UUID]):
         originator_topic: str
+
+
+class Erasable:
+    """Mixed into an aggregate whose personal data can be erased: once its `erasure` is recorded, it records
+    nothing more (the refusal names `ERASED_FIELD` and calls the aggregate `ERASED_NOUN`)."""
+
+    ERASED_FIELD: ClassVar[str]
+    ERASED_NOUN: ClassVar[str]
+    erasure: Erasure | None = None
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        if self.erasure is not None:
+            raise RuleViolation(self.ERASED_FIELD, f"the {self.ERASED_NOUN} was erased; nothing more is recorded on it")
+        super().trigger_event(event_class, **kwargs)  # type: ignore[misc]
 
 
 class PydanticMapper(Mapper[UUID]):

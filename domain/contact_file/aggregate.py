@@ -10,7 +10,7 @@ from pydantic import SerializerFunctionWrapHandler, model_serializer
 
 from domain.errors import NotFound, RuleViolation
 from domain.contact_file.behaviour import ContactFileCommands
-from domain.model import Aggregate
+from domain.model import Aggregate, Erasable
 from domain.contact_file.restriction_state import (
     AdjustmentNeed,
     Complaint,
@@ -26,10 +26,11 @@ from domain.contact_file.restriction_terms import Grounds, PhoneRestriction, Pho
 from domain.values import Actor, ArchiveAuthorisation, Channel, Erasure, Official
 
 
-class ContactFile(ContactFileCommands, Aggregate):
+class ContactFile(ContactFileCommands, Erasable, Aggregate):
     """One per citizen; its id is the citizen's opaque reference, never the CPR number."""
 
     TOPIC = "vaern:ContactFile"
+    ERASED_FIELD, ERASED_NOUN = "citizen_ref", "contact file"
 
     class Event(Aggregate.Event):
         pass
@@ -258,12 +259,6 @@ class ContactFile(ContactFileCommands, Aggregate):
         """Keeps the CPR number on a file opened before files kept it; a file that has it is left as it is."""
         if not self.cpr_on_file:
             self.trigger_event(self.CprRecorded, cpr=cpr, actor=actor, effective_at=now)
-
-    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
-        """Records a fact; none after the file's erasure, whose personal data is gone for good."""
-        if self.erasure is not None:
-            raise RuleViolation("citizen_ref", "the contact file was erased; nothing more is recorded on it")
-        super().trigger_event(event_class, **kwargs)
 
     def _update(self, restriction_id: UUID, **changes: object) -> None:
         self.restrictions[restriction_id] = self.restrictions[restriction_id].model_copy(update=changes)

@@ -31,7 +31,7 @@ from domain.incident.facts import (
     TakedownOutcome,
     check_facts,
 )
-from domain.model import Aggregate
+from domain.model import Aggregate, Erasable
 from domain.incident.police_report import ConsentAnswer, PoliceConclusion, PoliceOutcome, PoliceReport
 from domain.incident.police_decisions import PoliceReportDecisions
 from domain.letters.conduct import Conduct
@@ -43,10 +43,11 @@ LEADER_INFORMED_WITHIN = timedelta(hours=24)
 VICTIM_COMPENSATION_WITHIN = timedelta(hours=72)  # a police report within 72 h keeps compensation open
 
 
-class Incident(IncidentHandling, PoliceReportDecisions, Aggregate):
+class Incident(IncidentHandling, PoliceReportDecisions, Erasable, Aggregate):
     """One episode (or period) of harassment against one or more employees."""
 
     TOPIC = "vaern:Incident"
+    ERASED_FIELD, ERASED_NOUN = "incident_id", "incident"
 
     class Event(Aggregate.Event):
         pass
@@ -289,12 +290,6 @@ class Incident(IncidentHandling, PoliceReportDecisions, Aggregate):
         """Records a new incident after checking its facts."""
         check_facts(facts, now)
         return cls._create(cls.Reported, id=uuid4(), facts=facts, actor=actor, effective_at=now)
-
-    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
-        """Records a fact; none after the incident's erasure, whose personal data is gone for good."""
-        if self.erasure is not None:
-            raise RuleViolation("incident_id", "the incident was erased; nothing more is recorded on it")
-        super().trigger_event(event_class, **kwargs)
 
     def erase_with(
         self, citizen_ref: UUID, authorisation: ArchiveAuthorisation, official: Official, actor: Actor, now: datetime

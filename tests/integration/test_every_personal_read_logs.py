@@ -45,6 +45,8 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("GET", "/statistics/releases/{release_id}/incidents-per-month.svg"): "a release, as a chart",
     ("GET", "/incidents/overdue"): "incident ids, centres and report times: no citizen, no employee, no facts",
     ("POST", "/evidence"): "stores a file and answers with its hash, type and size only",
+    ("POST", "/contact-files/{citizen_ref}/erasure"): "a command: answers with ids, a position and a count of keys",
+    ("POST", "/employees/erasure"): "a command: answers with the record's keyed id, a position and a count of keys",
 }
 
 

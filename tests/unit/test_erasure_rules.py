@@ -10,25 +10,16 @@ import pytest
 
 from domain.application import Vaern
 from domain.contact_file.commands import EraseCitizen, OpenContactFile, RegisterPhoneNumber
-from domain.contact_file.restriction_commands import DecideComplaint, LiftRestriction, ReceiveComplaint
+from domain.contact_file.restriction_commands import DecideComplaint, ReceiveComplaint
 from domain.contact_file.restriction_state import ComplaintOutcome
 from domain.employee_erasure import EmployeeErasure, EraseEmployee
 from domain.errors import RuleViolation
-from domain.incident.commands import AddNote, CloseIncident, InformLeader
-from domain.incident.facts import Person
+from domain.incident.commands import AddNote
 from domain.incident.police_commands import RecordPoliceConclusion, RecordPrivateReport
 from domain.incident.police_report import PoliceConclusion
 from domain.records.timeline import entries
 from domain.values import ArchiveAuthorisation
-from tests.support.cases import LEADER, OFFICIAL, decide, report_incident
-
-AUTHORISATION = ArchiveAuthorisation(reference="RA 2026-004711", granted_on=date(2026, 11, 30))
-
-
-def close(app: Vaern, incident_id: UUID) -> None:
-    app.inform_leader(InformLeader(incident_id=incident_id, leader=Person(user_id="l1", name="Lone Hansen"), actor=LEADER))
-    app.close_incident(CloseIncident(incident_id=incident_id, reason="Håndteret", actor=LEADER))
-
+from tests.support.cases import AUTHORISATION, LEADER, OFFICIAL, close_incident, decide, erasable, report_incident
 
 def erase(app: Vaern, citizen: UUID, *incidents: UUID, authorisation: ArchiveAuthorisation = AUTHORISATION):  # type: ignore[no-untyped-def]
     return app.erase_citizen(
@@ -46,14 +37,8 @@ def refusal(app: Vaern, citizen: UUID, *incidents: UUID) -> RuleViolation:
 
 def lifted(app: Vaern, citizen: UUID) -> tuple[UUID, UUID]:
     """A decided restriction, lifted, and the closed incident it rested on."""
-    decided = decide(app, citizen)
-    app.lift_restriction(
-        LiftRestriction(citizen_ref=citizen, restriction_id=decided.created_id, reason="Adfærden er ophørt",
-                        official=OFFICIAL, actor=LEADER)
-    )  # fmt: skip
-    incident = app.get_contact_file(citizen).restrictions[decided.created_id].grounds.incident_ids[0]
-    close(app, incident)
-    return decided.created_id, incident
+    incident = erasable(app, citizen)
+    return next(iter(app.get_contact_file(citizen).restrictions)), incident
 
 
 def test_an_erasure_records_the_file_and_every_incident_naming_the_citizen_in_one_save(app, citizen):
@@ -76,7 +61,7 @@ ContactFileErased, IncidentErased = "vaern:ContactFile.Erased", "vaern:Incident.
 def test_refused_while_a_restriction_is_in_force(app, citizen):
     decided = decide(app, citizen)
     incident = app.get_contact_file(citizen).restrictions[decided.created_id].grounds.incident_ids[0]
-    close(app, incident)
+    close_incident(app, incident)
     violation = refusal(app, citizen, incident)
     assert violation.field == "citizen_ref" and "in force" in violation.reason and str(decided.created_id) in violation.reason
 
@@ -107,7 +92,7 @@ def test_refused_while_an_incident_naming_the_citizen_is_open(app, citizen):
 def test_refused_while_a_police_report_awaits_its_conclusion(app, citizen):
     incident = report_incident(app, citizen)
     app.record_private_report(RecordPrivateReport(incident_id=incident, employee_id="c7", police_reference="0100-1", actor=LEADER))
-    close(app, incident)
+    close_incident(app, incident)
     violation = refusal(app, citizen, incident)
     assert "police investigation" in violation.reason
     app.record_police_conclusion(RecordPoliceConclusion(incident_id=incident, conclusion=PoliceConclusion.DROPPED, actor=LEADER))
@@ -121,7 +106,7 @@ def test_a_police_conclusion_needs_a_report_and_comes_once(app, citizen):
     with pytest.raises(RuleViolation, match="awaits a conclusion"):
         app.record_police_conclusion(conclude)
     app.record_private_report(RecordPrivateReport(incident_id=incident, employee_id="c7", actor=LEADER))
-    close(app, incident)  # police cases end long after the incident is handled
+    close_incident(app, incident)  # police cases end long after the incident is handled
     app.record_police_conclusion(conclude)
     with pytest.raises(RuleViolation, match="awaits a conclusion"):
         app.record_police_conclusion(conclude)
@@ -130,7 +115,7 @@ def test_a_police_conclusion_needs_a_report_and_comes_once(app, citizen):
 def test_refused_for_an_incident_that_does_not_name_the_citizen(app, citizen):
     other = app.open_contact_file(OpenContactFile(cpr="010190-1234", actor=LEADER)).citizen_ref
     incident = report_incident(app, other)
-    close(app, incident)
+    close_incident(app, incident)
     violation = refusal(app, citizen, incident)
     assert violation.field == "incident_ids"
 

@@ -9,17 +9,10 @@ from domain.application import Vaern
 from domain.calendar import add_months
 from domain.contact_file.restriction_commands import LiftRestriction, ProposeRestriction
 from domain.contact_file.restriction_terms import Grounds, RestrictionTerms
-from domain.incident.commands import CloseIncident, InformLeader
-from domain.incident.facts import Person
 from domain.records.retention import retention_of
-from tests.support.cases import LEADER, OFFICIAL, decide, report_incident, terms_body
+from tests.support.cases import LEADER, OFFICIAL, close_incident, decide, report_incident, terms_body
 
 YEARS = 5
-
-
-def close(app: Vaern, incident_id: UUID) -> None:
-    app.inform_leader(InformLeader(incident_id=incident_id, leader=Person(user_id="l1", name="Lone Hansen"), actor=LEADER))
-    app.close_incident(CloseIncident(incident_id=incident_id, reason="Håndteret", actor=LEADER))
 
 
 def retention(app: Vaern, citizen: UUID, incidents: list[UUID], now: datetime):  # type: ignore[no-untyped-def]
@@ -37,7 +30,7 @@ def test_a_file_with_nothing_going_on_is_kept_for_the_period_after_its_last_fact
 def test_nothing_is_due_while_a_restriction_is_in_force(app, citizen):
     decided = decide(app, citizen)
     incident = app.get_contact_file(citizen).restrictions[decided.created_id].grounds.incident_ids[0]
-    close(app, incident)
+    close_incident(app, incident)
     in_force_until = app.get_contact_file(citizen).restrictions[decided.created_id].terms.valid_until
     assert retention(app, citizen, [incident], in_force_until - timedelta(days=1)) is None
     # Once its period is over (expired or not yet marked so), the period counts from its end.
@@ -49,7 +42,7 @@ def test_nothing_is_due_while_an_incident_naming_the_citizen_is_open(app, citize
     incident = report_incident(app, citizen)
     far = datetime.now(timezone.utc) + timedelta(days=365 * 20)
     assert retention(app, citizen, [incident], far) is None
-    close(app, incident)
+    close_incident(app, incident)
     kept = retention(app, citizen, [incident], far)
     assert kept is not None and kept.last_activity == app.get_incident(incident).closed_at
     assert kept.due(far)
@@ -62,7 +55,7 @@ def test_a_lifted_restriction_counts_from_when_it_was_lifted(app, citizen):
                         official=OFFICIAL, actor=LEADER)
     )  # fmt: skip
     incident = app.get_contact_file(citizen).restrictions[decided.created_id].grounds.incident_ids[0]
-    close(app, incident)
+    close_incident(app, incident)
     lifted = app.get_contact_file(citizen).restrictions[decided.created_id].ended_at
     kept = retention(app, citizen, [incident], datetime.now(timezone.utc) + timedelta(days=1))
     assert kept is not None and lifted is not None and kept.last_activity >= lifted
@@ -71,7 +64,7 @@ def test_a_lifted_restriction_counts_from_when_it_was_lifted(app, citizen):
 
 def test_nothing_is_due_while_a_restriction_is_only_proposed(app, citizen):
     incident = report_incident(app, citizen)
-    close(app, incident)
+    close_incident(app, incident)
     app.propose_restriction(
         ProposeRestriction(
             citizen_ref=citizen, terms=RestrictionTerms.model_validate(terms_body()), actor=LEADER, official=OFFICIAL,
