@@ -9,7 +9,7 @@ evidence and absence, which keep arriving and which the administration must keep
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any, ClassVar
+from typing import ClassVar
 from uuid import UUID, uuid4
 
 from domain.incident.handling import IncidentHandling
