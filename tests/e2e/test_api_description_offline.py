@@ -17,6 +17,7 @@ from infra.settings import Settings
 from tests.support.web import Backend, chromium
 
 REDOCLY_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+RENDERED_WITHIN = 20_000  # ms: the pages render the whole document in the browser, which takes seconds on 2 cores
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def offline(browser: Browser, vaern_url: str) -> Iterator[tuple[Page, list[str]]
 
     context.route("**/*", closed_network)
     page = context.new_page()
-    page.set_default_timeout(20000)
+    page.set_default_timeout(RENDERED_WITHIN)
     page.on("console", lambda m: "Content Security Policy" in m.text and elsewhere.append(m.text))
     page.on("pageerror", lambda error: elsewhere.append(f"script error: {error}"))
     yield page, elsewhere
@@ -60,7 +61,7 @@ def test_swagger_ui_renders_every_operation_from_vaerns_own_assets(offline, vaer
     page, elsewhere = offline
     assert page.goto(f"{vaern_url}/docs").status == 200
     lookup = page.locator(".opblock-summary-path", has_text="/front-desk/lookup")
-    expect(lookup.first).to_be_visible()
+    expect(lookup.first).to_be_visible(timeout=RENDERED_WITHIN)
     shown = page.locator(".opblock-summary").evaluate_all(
         "blocks => blocks.map(b => `${b.querySelector('.opblock-summary-method').textContent.toLowerCase()} `"
         " + b.querySelector('.opblock-summary-path').dataset.path)"
@@ -72,7 +73,9 @@ def test_swagger_ui_renders_every_operation_from_vaerns_own_assets(offline, vaer
 def test_redoc_renders_the_operations_from_vaerns_own_assets(offline, vaern_url):
     page, elsewhere = offline
     assert page.goto(f"{vaern_url}/redoc").status == 200
-    expect(page.locator("[data-section-id^='operation/']", has_text="/front-desk/lookup").first).to_be_attached()
+    expect(page.locator("[data-section-id^='operation/']", has_text="/front-desk/lookup").first).to_be_attached(
+        timeout=RENDERED_WITHIN
+    )
     # ReDoc shows Redocly's logo from its CDN; the policy keeps the browser from even asking for it.
     assert all(REDOCLY_LOGO in attempt and "Content Security Policy" in attempt for attempt in elsewhere), elsewhere
 
