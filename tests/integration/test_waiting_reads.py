@@ -13,7 +13,7 @@ CPR = "211062-5629"
 GUARD = bearer(Role.GUARD, "g1", "Gitte Vagt")
 CASEWORKER = bearer(Role.CASEWORKER, "c1", "Carl Berg")
 WAITING = 60  # more than the worker threads FastAPI runs sync routes on (40)
-WAIT = 4.0
+WAIT = 8.0  # long enough for 60 threads to start waiting on a loaded 2-core machine (half of it)
 
 
 def test_many_reads_waiting_for_a_position_do_not_hold_up_a_lookup_that_needs_no_wait(client, services):
