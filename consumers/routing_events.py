@@ -8,14 +8,14 @@ out of the relay's topics unnoticed. The relay reads only the routing events' to
 
 from __future__ import annotations
 
-from copy import copy
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel
 
 from domain.bounds import from_log_json
 from domain.contact_file.aggregate import ContactFile
-from domain.contact_file.restriction_terms import RestrictionTerms
+from domain.event_parts import Needs, parts_by_topic, stands_for
+from projections.restriction_events import PHONE_TERMS, restriction_needs
 
 if TYPE_CHECKING:
     from infra.eventstore import EventLog
@@ -76,40 +76,20 @@ if undeclared_event_classes():  # checked on import: the relay must never start 
     )
 
 
-def _part_of(model: type[BaseModel], name: str, *fields: str, **nested: type[BaseModel]) -> type[BaseModel]:
-    """A model of some of `model`'s fields, each validated exactly as `model` validates it; others ignored."""
-    definitions: dict[str, Any] = {}
-    for field_name in fields:
-        info = copy(model.model_fields[field_name])
-        definitions[field_name] = (info.annotation, info)
-    for field_name, part in nested.items():
-        definitions[field_name] = (part, copy(model.model_fields[field_name]))
-    config = ConfigDict(extra="ignore", frozen=True)
-    return create_model(name, __config__=config, **definitions)  # type: ignore[call-overload]
-
-
-_TERMS = _part_of(RestrictionTerms, "PhoneTermsPart", "phone", "valid_from", "valid_until")
 _HEAD = ("originator_id", "originator_version", "effective_at")
 # What the relay decodes of each routing event: what `_apply` and a message use, nothing else.
 # Decoding whole events (every channel's terms, grounds, officials) costs several times more, most
 # of it in the garbage collector that the many objects set off.
-_NEEDS: dict[type, tuple[tuple[str, ...], dict[str, type[BaseModel]]]] = {
+_NEEDS: Needs = {
     ContactFile.PhoneNumberRegistered: (("number",), {}),
-    ContactFile.RestrictionProposed: (("restriction_id",), {"terms": _TERMS}),
-    ContactFile.RestrictionDecided: (("restriction_id",), {"terms": _TERMS}),
-    ContactFile.RestrictionAmended: (("restriction_id",), {"terms": _TERMS}),
-    ContactFile.RestrictionLifted: (("restriction_id",), {}),
-    ContactFile.RestrictionExpired: (("restriction_id",), {}),
-    ContactFile.Erased: ((), {}),
+    ContactFile.RestrictionProposed: (("restriction_id",), {"terms": PHONE_TERMS}),
+    **restriction_needs(PHONE_TERMS),
 }
-_PARTS: dict[str, type[BaseModel]] = {
-    cls.TOPIC: _part_of(cls, f"{cls.__name__}Part", *_HEAD, *fields, **nested)
-    for cls, (fields, nested) in _NEEDS.items()
-}
+_PARTS: dict[str, type[BaseModel]] = parts_by_topic("", _NEEDS, _HEAD)
 if set(_NEEDS) != set(ROUTING_EVENTS):
     raise RuntimeError("every routing event needs its parts declared in consumers/routing_events.py (_NEEDS)")
 # The event class a decoded part stands for; a whole event stands for itself.
-KINDS: dict[type, type] = {**{cls: cls for cls in ROUTING_EVENTS}, **{_PARTS[cls.TOPIC]: cls for cls in _NEEDS}}
+KINDS: dict[type, type] = {**{cls: cls for cls in ROUTING_EVENTS}, **{part: stands_for(part) for part in _PARTS.values()}}
 
 
 def decode_routing_event(topic: str, state: bytes) -> Any:
@@ -120,21 +100,7 @@ def decode_routing_event(topic: str, state: bytes) -> Any:
 def read_routing_events(events: EventLog, after: int, limit: int, stop: int) -> list[tuple[int, Any]]:
     """Up to `limit` routing events at positions (after, stop], in order, each decoded as its part (`_PARTS`).
 
-    Like EventLog.read(topics=ROUTING_TOPICS): decoded by the application's own mapper (which opens
-    sealed personal text), and a superseded event read as its replacement.
+    Decoded by the application's own mapper (which opens the sealed personal text the parts hold), and a
+    superseded event read as its whole replacement.
     """
-    app = events.app
-    mapper = app.mapper
-    notifications = app.recorder.select_notifications(
-        start=after, limit=limit, stop=stop, topics=ROUTING_TOPICS, inclusive_of_start=False
-    )
-    replacements = app.replacements
-    replacements.refresh()
-    read = []
-    for notification in notifications:
-        state = replacements.state_at(notification.id)  # a superseded event is read as its replacement
-        if state is None:
-            read.append((notification.id, mapper.decode(_PARTS[notification.topic], notification)))
-        else:
-            read.append((notification.id, decode_routing_event(notification.topic, state)))
-    return read
+    return events.read(after, limit, topics=ROUTING_TOPICS, stop=stop, parts=_PARTS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -131,20 +131,32 @@ class EventLog:
             self._listener.start()
 
     def read(
-        self, after: int, limit: int, topics: Sequence[str] = (), stop: int | None = None
+        self, after: int, limit: int, topics: Sequence[str] = (), stop: int | None = None,
+        parts: Mapping[str, type[Any]] | None = None,
     ) -> list[tuple[int, Any]]:
         """Up to `limit` events after position `after` (and up to `stop`), of `topics` only if given.
 
-        A superseded event is given as its replacement (domain/records/supersession.py); the original is not
-        even decoded. The legal timeline reads the log as recorded instead (`history`).
+        An event whose topic `parts` names is decoded as that part of it (domain/event_parts.py), any other
+        whole. A superseded event is given as its whole replacement (domain/records/supersession.py); the
+        original is not even decoded. The legal timeline reads the log as recorded instead (`history`).
         """
         notifications = self.app.recorder.select_notifications(
             start=after, limit=limit, stop=stop, topics=topics, inclusive_of_start=False
         )
         replacements = self.app.replacements
         replacements.refresh()
-        decode = self.app.mapper.to_domain_event
-        return [(n.id, _either(replacements.at(n.id), n, decode)) for n in notifications]
+        mapper = self.app.mapper
+        parts = parts or {}
+        read = []
+        for n in notifications:
+            replacement = replacements.at(n.id)
+            if replacement is not None:
+                read.append((n.id, replacement))
+            elif (part := parts.get(n.topic)) is not None:
+                read.append((n.id, mapper.decode(part, n)))
+            else:
+                read.append((n.id, mapper.to_domain_event(n)))
+        return read
 
     def warm_keys(self) -> None:
         """Reads the data subjects' keys into the cache at once, before reading much of the log."""
@@ -174,10 +186,6 @@ class EventLog:
             self._listener.join(timeout=5)
         if self.wakeup.bump in self.app.on_saved:
             self.app.on_saved.remove(self.wakeup.bump)
-
-
-def _either(replacement: Any, notification: Any, decode: Any) -> Any:
-    return decode(notification) if replacement is None else replacement
 
 
 class _PostgresListener(threading.Thread):

@@ -110,7 +110,10 @@ class SealingMapper(PydanticMapper):
             return from_log_json(model, state)
         data = json.loads(state)
         public = data["public"]
+        fields = model.model_fields
         for subject, box in data["boxes"].items():
+            if not any(path[0] in fields for path in box["paths"]):
+                continue  # none of the subject's text is read (a part of the fact): its key is not even looked up
             key = self.keys.existing_key(subject)
             if key is None:
                 texts = [erased_text(subject)] * len(box["paths"])

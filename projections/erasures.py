@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.contact_file.aggregate import ContactFile
+from domain.event_parts import is_a
 from infra.database import Cursor
 from infra.sealed_events import ERASED
 from projections.positions import cur_dialect
@@ -25,7 +26,7 @@ ERASURES = (ContactFile.Erased,)
 
 def erased_citizen(event: Any) -> str | None:
     """The reference of the citizen whose data `event` erases, or None for any other event."""
-    return str(event.originator_id) if isinstance(event, ERASURES) else None
+    return str(event.originator_id) if is_a(event, ERASURES) else None
 
 
 def forget(cur: Cursor, statements: tuple[str, ...], citizen_ref: str) -> None:

@@ -14,12 +14,13 @@ from uuid import UUID
 
 from domain.bounds import from_log_json
 from domain.contact_file.aggregate import ContactFile
+from domain.event_parts import is_a
 from domain.values import InPersonRule, Scope
 from infra.citizen_refs import RefSql
 from infra.database import Database
 from projections.erasures import ERASURES
 from projections.freshness import JudgedView, ViewBehind
-from projections.restriction_events import ENDS, STORES_TERMS
+from projections.restriction_events import ENDS, IN_PERSON_TERMS, STORES_TERMS, restriction_needs
 from projections.row_writes import RowWrite, RowWritingView, Write
 from projections.view import DeclaredView
 
@@ -107,6 +108,7 @@ class FrontDeskView(DeclaredView, RowWritingView, JudgedView):
     name = NAME
     tables = ("front_desk_files", "front_desk_restrictions")
     handles = HANDLED
+    needs = {ContactFile.Opened: ((), {}), **restriction_needs(IN_PERSON_TERMS)}
     schema = (
         "CREATE TABLE IF NOT EXISTS front_desk_files (citizen_ref TEXT PRIMARY KEY, position BIGINT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS front_desk_restrictions ("
@@ -122,10 +124,10 @@ class FrontDeskView(DeclaredView, RowWritingView, JudgedView):
 
     def writes(self, event: Any, position: int) -> list[Write]:
         """The rows `event` writes (at most one)."""
-        if isinstance(event, ContactFile.Opened):
+        if is_a(event, ContactFile.Opened):
             ref = str(event.originator_id)
             return [(OPEN_FILE, ("file", ref), (ref, position))]
-        if isinstance(event, STORES_TERMS):
+        if is_a(event, STORES_TERMS):
             terms, rid = event.terms, str(event.restriction_id)
             return [(
                 STORE_TERMS,
@@ -142,7 +144,7 @@ class FrontDeskView(DeclaredView, RowWritingView, JudgedView):
                     position,
                 ),
             )]
-        if isinstance(event, ENDS):
+        if is_a(event, ENDS):
             rid = str(event.restriction_id)
             return [(END, ("restriction", rid), (event.effective_at, position, rid))]
         return []

@@ -25,6 +25,7 @@ from uuid import UUID
 
 
 from domain.contact_file.aggregate import ContactFile
+from domain.event_parts import is_a
 from domain.bounds import from_log
 from domain.contact_file.routing import routing_in_force
 from domain.values import PhoneRule, TimeWindow
@@ -33,7 +34,7 @@ from projections.erasures import ERASURES, reads_erased
 from projections.freshness import JudgedView, ViewBehind
 from projections.number_keys import number_key
 from projections.positions import cur_dialect
-from projections.restriction_events import ENDS, STORES_TERMS
+from projections.restriction_events import ENDS, PHONE_TERMS, STORES_TERMS, restriction_needs
 from projections.row_writes import RowWrite, RowWritingView, Write
 from projections.view import DeclaredView
 from projections.view_keys import keep_to_keys, keys_table, start_again
@@ -109,6 +110,7 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
     name = NAME
     tables = ("phone_routing_numbers", "phone_routing_restrictions", keys_table(NAME))
     handles = HANDLED
+    needs = {ContactFile.PhoneNumberRegistered: (("number",), {}), **restriction_needs(PHONE_TERMS)}
     schema = (
         "CREATE TABLE IF NOT EXISTS phone_routing_numbers ("
         " number_key TEXT NOT NULL, citizen_ref TEXT NOT NULL, position BIGINT NOT NULL,"
@@ -155,12 +157,12 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
 
     def writes(self, event: Any, position: int) -> list[Write]:
         """The rows `event` writes (at most one)."""
-        if isinstance(event, ContactFile.PhoneNumberRegistered):
+        if is_a(event, ContactFile.PhoneNumberRegistered):
             if reads_erased(event.number):  # replayed after the citizen's erasure: no number any more
                 return []
             ref, key = str(event.originator_id), self.number_key(event.number)
             return [(ADD_NUMBER, ("number", key, ref), (key, ref, position))]
-        if isinstance(event, STORES_TERMS):
+        if is_a(event, STORES_TERMS):
             phone, rid = event.terms.phone, str(event.restriction_id)
             return [(
                 STORE_TERMS,
@@ -176,7 +178,7 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
                     position,
                 ),
             )]
-        if isinstance(event, ENDS):
+        if is_a(event, ENDS):
             rid = str(event.restriction_id)
             return [(END, ("restriction", rid), (event.effective_at, position, rid))]
         return []

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from infra.eventstore import EventLog
 from projections.rebuild_errors import RebuildRefused
-from projections.view import View, batch_end, view_topics
+from projections.view import View, batch_end, view_parts, view_topics
 
 Progress = Callable[[int, int], None]
 """Called after each batch with the position the rebuild has reached and the log's head."""
@@ -22,7 +22,7 @@ def quiet(position: int, head: int) -> None:
 
 def next_batch(view: View, events: EventLog, after: int, head: int, batch_size: int) -> tuple[list, int]:
     """The view's next events, read after the log's `head` was, and the position they take it to."""
-    batch = events.read(after=after, limit=batch_size, topics=view_topics(view))
+    batch = events.read(after=after, limit=batch_size, topics=view_topics(view), parts=view_parts(view))
     return batch, batch_end(batch, head, batch_size)
 
 

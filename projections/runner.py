@@ -31,7 +31,7 @@ from infra.database import Database
 from infra.eventstore import EventLog
 from projections.failures import ProjectionFailed, ViewStopped, ViewWaiting, describe, is_transient
 from projections.positions import STOPPED, WAITING, Tracked, advance_position, now
-from projections.view import View, apply_events, batch_end, view_topics
+from projections.view import View, apply_events, batch_end, view_parts, view_topics
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class ViewRunner:
         self.batch_size, self.poll_interval = batch_size, poll_interval
         self.retry_delays = retry_delays  # the first wait after a transient error, and the longest
         self.watch = watch or PositionWatch()
-        self.topics = view_topics(view)
+        self.topics, self.parts = view_topics(view), view_parts(view)
         # Stopped at an event, wait for an operator to supersede it (or for a rebuild to pass it)
         # and go on, rather than return: what `vaern serve` and `vaern projection` do.
         self.resume_when_superseded = resume_when_superseded
@@ -107,7 +107,7 @@ class ViewRunner:
         if head <= start:
             self._row.mark_current(started, self.poll_interval, start)
             return None
-        batch = self.events.read(after=start, limit=self.batch_size, topics=self.topics)
+        batch = self.events.read(after=start, limit=self.batch_size, topics=self.topics, parts=self.parts)
         end = batch_end(batch, head, self.batch_size)
         with self.db.transaction() as cur:
             if not self._row.still_at(cur, start):

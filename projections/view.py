@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 from typing import Any, Protocol
 
 from eventsourcing.utils import get_topic
+
+from domain.event_parts import Needs, parts_by_topic
 
 from infra.database import Cursor
 from projections.failures import ProjectionFailed, is_transient
@@ -36,16 +39,26 @@ class DeclaredView:
     """A view that states as data the events it handles and the statements that create its tables.
 
     `handles` are the event classes its `apply` acts on; its `topics` are theirs, so the runner
-    reads exactly the events the view can use. `schema` are the statements (each `IF NOT EXISTS`)
-    that create the tables named in `tables` and their indexes.
+    reads exactly the events the view can use. `needs` may name, for each of them, the fields
+    `apply` reads: the runner then decodes only that part of each event (domain/event_parts.py),
+    and `apply` takes a part and a whole event alike. `schema` are the statements (each
+    `IF NOT EXISTS`) that create the tables named in `tables` and their indexes.
     """
 
     handles: tuple[type, ...] = ()
+    needs: Needs = {}
     schema: tuple[str, ...] = ()
 
     @property
     def topics(self) -> tuple[str, ...]:
         return tuple(get_topic(event) for event in self.handles)
+
+    @cached_property
+    def parts(self) -> dict[str, type]:
+        """The part of each event the view reads, by topic."""
+        if set(self.needs) - set(self.handles):
+            raise TypeError(f"{type(self).__name__} needs parts of events it does not handle")
+        return parts_by_topic(type(self).__name__, self.needs, ("originator_id", "effective_at"))
 
     def create_tables(self, cur: Cursor) -> None:
         for statement in self.schema:
@@ -68,6 +81,11 @@ def batch_end(batch: Batch, head: int, limit: int) -> int:
 def view_topics(view: View) -> tuple[str, ...]:
     """The event topics `view` reads, or () for every event."""
     return tuple(getattr(view, "topics", ()) or ())
+
+
+def view_parts(view: View) -> dict[str, type]:
+    """The part of each event `view` reads, by topic; an event of any other topic is read whole."""
+    return dict(getattr(view, "parts", {}) or {})
 
 
 def apply_events(view: View, cur: Cursor, batch: Batch) -> None:

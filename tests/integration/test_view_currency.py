@@ -57,6 +57,8 @@ class PoisonedFrontDesk(FrontDeskView):
 
 
 class PoisonedPhoneRouting(PhoneRoutingView):
+    needs = {}  # reads whole events: the poison is in the in-person terms, which phone routing does not read
+
     def writes(self, event, position):
         if _refuses(event):
             raise ValueError("this view cannot apply the event")

@@ -10,6 +10,7 @@ import pytest
 from datetime import datetime, timedelta, timezone
 
 from domain.contact_file.aggregate import ContactFile
+from domain.event_parts import is_a
 from domain.contact_file.commands import OpenContactFile, RegisterPhoneNumber
 from domain.identity import Cpr
 from domain.values import Actor, Official, Role
@@ -120,7 +121,7 @@ class BreaksOnRestrictions(FrontDeskView):
     """A view with a bug: it cannot apply a decided restriction."""
 
     def apply(self, cur, event, position):
-        if isinstance(event, ContactFile.RestrictionDecided):
+        if is_a(event, ContactFile.RestrictionDecided):
             raise ValueError("cannot handle this")
         super().apply(cur, event, position)
 
@@ -156,7 +157,7 @@ class BreaksInTheDatabase(FrontDeskView):
 
     def writes(self, event, position):
         extra = self.writes(ContactFile.Opened.model_construct(originator_id=event.originator_id), position) \
-            if isinstance(event, ContactFile.RestrictionDecided) else []
+            if is_a(event, ContactFile.RestrictionDecided) else []
         return super().writes(event, position) + extra
 
 
@@ -165,7 +166,7 @@ class BreaksInTheDatabasePipelined(FrontDeskView):
 
     def apply(self, cur, event, position):
         super().apply(cur, event, position)
-        if isinstance(event, ContactFile.RestrictionDecided):
+        if is_a(event, ContactFile.RestrictionDecided):
             cur.execute(
                 "INSERT INTO front_desk_files (citizen_ref, position) VALUES (%s, %s)",
                 (str(event.originator_id), position),
