@@ -34,6 +34,38 @@ class RowWrite:
     many: str
 
 
+def inserting(name: str, table: str, columns: str, upsert_on: str | None = None, kept: tuple[str, ...] = ()) -> RowWrite:
+    """A write inserting a row of `table` with `columns` (name and type, in parameter order); with
+    `upsert_on`, a row already holding that key has every column but the key and `kept` replaced."""
+    names = [column.split()[0] for column in columns.split(",")]
+    listed = ", ".join(names)
+    conflict = ""
+    if upsert_on is not None:
+        updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != upsert_on and n not in kept)
+        conflict = f" ON CONFLICT ({upsert_on}) DO UPDATE SET {updates}"
+    return RowWrite(
+        name=name,
+        columns=columns,
+        one=f"INSERT INTO {table} ({listed}) VALUES ({', '.join(['%s'] * len(names))}){conflict}",
+        many=f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {{rows}}{conflict}",
+    )
+
+
+def updating(name: str, table: str, columns: str, key: str) -> RowWrite:
+    """A write setting `columns` (name and type, in parameter order) of the row of `table` whose `key`
+    column equals the last parameter (the last of `columns`)."""
+    names = [column.split()[0] for column in columns.split(",")]
+    if names[-1] != key:
+        raise ValueError(f"the last column of an update is its key {key}, not {names[-1]}")
+    return RowWrite(
+        name=name,
+        columns=columns,
+        one=f"UPDATE {table} SET {', '.join(f'{n} = %s' for n in names[:-1])} WHERE {key} = %s",
+        many=f"UPDATE {table} AS r SET {', '.join(f'{n} = u.{n}' for n in names[:-1])}"
+        f" FROM {{rows}} AS u WHERE r.{key} = u.{key}",
+    )
+
+
 Write = tuple[RowWrite, Hashable, tuple[Any, ...]]
 """A statement, the key of the one row it writes (table and primary key), and its parameters."""
 
