@@ -19,8 +19,8 @@ from infra.citizen_refs import RefSql
 from infra.database import Database
 from projections.erasures import ERASURES
 from projections.freshness import JudgedView, ViewBehind
-from projections.restriction_events import ENDS, STORES_TERMS
-from projections.row_writes import RowWritingView, Write, inserting, updating
+from projections.restriction_events import ENDS, STORES_TERMS, ended, restriction_writes
+from projections.row_writes import RowWritingView, Write, inserting
 from projections.view import DeclaredView
 
 NAME = "front_desk"
@@ -30,16 +30,7 @@ OPEN_FILES = "SELECT citizen_ref FROM front_desk_files"
 HANDLED = (ContactFile.Opened, *STORES_TERMS, *ENDS, *ERASURES)
 
 OPEN_FILE = inserting("front_desk_files", "front_desk_files", "citizen_ref text, position bigint")
-STORE_TERMS = inserting(
-    "front_desk_terms", "front_desk_restrictions",
-    "restriction_id text, citizen_ref text, rule text, instructions text, contact_point text, scope text,"
-    " valid_from timestamptz, valid_until timestamptz, position bigint",
-    upsert_on="restriction_id", kept=("citizen_ref",),
-)
-END = updating(
-    "front_desk_ends", "front_desk_restrictions", "ended_at timestamptz, position bigint, restriction_id text",
-    key="restriction_id",
-)
+STORE_TERMS, END = restriction_writes(NAME, "rule text, instructions text, contact_point text, scope text")
 
 
 # The strictest rule in force is the headline when restrictions in several scopes overlap.
@@ -127,8 +118,7 @@ class FrontDeskView(DeclaredView, RowWritingView, JudgedView):
                 ),
             )]
         if isinstance(event, ENDS):
-            rid = str(event.restriction_id)
-            return [(END, ("restriction", rid), (event.effective_at, position, rid))]
+            return [ended(END, event, position)]
         return []
 
     def lookup(

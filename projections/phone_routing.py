@@ -33,8 +33,8 @@ from projections.erasures import ERASURES, reads_erased
 from projections.freshness import JudgedView, ViewBehind
 from projections.number_keys import number_key
 from projections.positions import cur_dialect
-from projections.restriction_events import ENDS, STORES_TERMS
-from projections.row_writes import RowWritingView, Write, inserting, updating
+from projections.restriction_events import ENDS, STORES_TERMS, ended, restriction_writes
+from projections.row_writes import RowWritingView, Write, inserting
 from projections.view import DeclaredView
 from projections.view_keys import keep_to_keys, keys_table, start_again
 
@@ -47,16 +47,7 @@ HANDLED = (ContactFile.PhoneNumberRegistered, *STORES_TERMS, *ENDS, *ERASURES)
 ADD_NUMBER = inserting(
     "phone_routing_number_keys", "phone_routing_numbers", "number_key text, citizen_ref text, position bigint"
 )
-STORE_TERMS = inserting(
-    "phone_routing_terms", "phone_routing_restrictions",
-    "restriction_id text, citizen_ref text, rule text, contact text, windows text,"
-    " valid_from timestamptz, valid_until timestamptz, position bigint",
-    upsert_on="restriction_id", kept=("citizen_ref",),
-)
-END = updating(
-    "phone_routing_ends", "phone_routing_restrictions", "ended_at timestamptz, position bigint, restriction_id text",
-    key="restriction_id",
-)
+STORE_TERMS, END = restriction_writes(NAME, "rule text, contact text, windows text")
 
 
 @dataclass(frozen=True)
@@ -161,8 +152,7 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
                 ),
             )]
         if isinstance(event, ENDS):
-            rid = str(event.restriction_id)
-            return [(END, ("restriction", rid), (event.effective_at, position, rid))]
+            return [ended(END, event, position)]
         return []
 
     def lookup(self, db: Database, number: str, at: datetime) -> PhoneRoutingAnswer:
