@@ -27,14 +27,7 @@ if str(ROOT) not in sys.path:
 from eventsourcing.persistence import JSONTranscoder  # noqa: E402
 
 from bench.rebuild_seed import seed  # noqa: E402
-from bench.servers import (  # noqa: E402
-    BenchError,
-    ThrowawayDatabase,
-    add_database_url,
-    environment,
-    in_throwaway_databases,
-    log,
-)
+from bench.servers import BenchError, ThrowawayDatabase, add_database_url, environment, in_throwaway_databases, log  # noqa: E402
 from domain.application import Vaern  # noqa: E402
 from domain.model import PydanticMapper  # noqa: E402
 from infra.eventstore import event_store_env  # noqa: E402

@@ -30,14 +30,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.rebuild_seed import seed  # noqa: E402
-from bench.servers import (  # noqa: E402
-    BenchError,
-    ThrowawayDatabase,
-    add_database_url,
-    environment,
-    in_throwaway_databases,
-    log,
-)
+from bench.servers import BenchError, ThrowawayDatabase, add_database_url, environment, in_throwaway_databases, log  # noqa: E402
 from infra.chain import batches  # noqa: E402
 from infra.database import Database, open_database  # noqa: E402
 from infra.eventstore import build_application  # noqa: E402
