@@ -37,6 +37,10 @@ class DomainEvent(BaseModel):
     actor: Actor
     effective_at: datetime
 
+    def values_of(self, *names: str) -> dict[str, Any]:
+        """The named fields' values as they are (not dumped and validated again), for a record made of them."""
+        return {name: getattr(self, name) for name in names}
+
 
 class Aggregate(BaseAggregate[UUID]):
     """An aggregate whose events are pydantic models."""

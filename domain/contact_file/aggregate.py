@@ -88,11 +88,7 @@ class ContactFile(ContactFileCommands, Erasable, Aggregate):
 
         def apply(self, file: ContactFile) -> None:
             file.restrictions[self.restriction_id] = Restriction(
-                restriction_id=self.restriction_id,
-                terms=self.terms,
-                grounds=self.grounds,
-                proposed_by=self.proposed_by,
-                proposed_at=self.effective_at,
+                **self.values_of("restriction_id", "terms", "grounds", "proposed_by"), proposed_at=self.effective_at
             )
 
     class HearingSent(Event):
@@ -206,12 +202,7 @@ class ContactFile(ContactFileCommands, Erasable, Aggregate):
 
         def apply(self, file: ContactFile) -> None:
             file.letters[self.letter_id] = LetterRecord(
-                letter_id=self.letter_id,
-                kind=self.kind,
-                subject_id=self.subject_id,
-                sha256=self.sha256,
-                signed_by=self.signed_by,
-                issued_at=self.effective_at,
+                **self.values_of("letter_id", "kind", "subject_id", "sha256", "signed_by"), issued_at=self.effective_at
             )
 
     class LetterDispatched(Event):

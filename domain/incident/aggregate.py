@@ -120,9 +120,7 @@ class Incident(IncidentHandling, PoliceReportDecisions, Erasable, Aggregate):
 
         def apply(self, incident: Incident) -> None:
             incident.evidence[self.sha256] = Evidence(
-                **self.model_dump(include={"sha256", "media_type", "size", "description"}),
-                at=self.effective_at,
-                by=self.actor,
+                **self.values_of("sha256", "media_type", "size", "description"), at=self.effective_at, by=self.actor
             )
 
     class TakedownRequested(Event):
@@ -134,9 +132,8 @@ class Incident(IncidentHandling, PoliceReportDecisions, Erasable, Aggregate):
 
         def apply(self, incident: Incident) -> None:
             incident.takedowns[self.takedown_id] = Takedown(
-                **self.model_dump(include={"takedown_id", "addressee", "platform", "link"}),
-                requested_at=self.effective_at,
-                requested_by=self.actor,
+                **self.values_of("takedown_id", "addressee", "platform", "link"),
+                requested_at=self.effective_at, requested_by=self.actor,
             )
 
     class PostRemoved(Event):
