@@ -4,7 +4,8 @@ The front-desk and phone-routing views describe what each event writes as `Write
 `RowWritingView` gives them `apply`, which runs them one by one (`write_rows`), and `apply_batch`, a
 batch at a time (`write_batch`). A citizen's erasure deletes every row of theirs (`forgets`): in a
 batch it is a barrier, the writes before it run first and those after it next, so the outcome is
-still that of applying each event in turn.
+still that of applying each event in turn. `inserting` and `updating` write both forms of a statement
+from its table and column list.
 """
 
 from __future__ import annotations
