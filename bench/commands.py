@@ -19,9 +19,6 @@ Throughput counts saves (commands that recorded events) per second, from `--thre
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import signal
 import statistics
 import sys
 import tempfile
@@ -40,7 +37,7 @@ from eventsourcing.application import Application  # noqa: E402
 from eventsourcing.domain import Aggregate, event  # noqa: E402
 
 from bench.front_desk_seed import Population, _in_pool, _Seeder  # noqa: E402
-from bench.servers import DEFAULT_SERVER_URL, ThrowawayDatabase, log  # noqa: E402
+from bench.servers import ThrowawayDatabase, add_database_url, environment, in_throwaway_databases, log  # noqa: E402
 from domain.application import Vaern  # noqa: E402
 from infra.eventstore import event_store_env  # noqa: E402
 from infra.settings import Settings  # noqa: E402
@@ -78,28 +75,15 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="300 citizens, one round")
-    parser.add_argument("--database-url", default=os.environ.get("VAERN_BENCH_DATABASE_URL") or DEFAULT_SERVER_URL)
+    add_database_url(parser)
     args = parser.parse_args()
     if args.quick:
         args.citizens, args.rounds = 300, 1
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    databases = [ThrowawayDatabase(args.database_url) for _ in range(3 * args.rounds)]
-    try:
-        for database in databases:
-            database.create()
-        return run(args, databases)
-    except KeyboardInterrupt:
-        log("interrupted")
-        return 130
-    finally:
-        for database in databases:
-            database.drop()
+    return in_throwaway_databases(args.database_url, 3 * args.rounds, lambda databases: run(args, databases))
 
 
 def run(args: argparse.Namespace, databases: list[ThrowawayDatabase]) -> int:
-    one, five, _ = os.getloadavg()
-    print(f"PostgreSQL {databases[0].server_version()}, Python {platform.python_version()},"
-          f" load average {one:.2f} {five:.2f} on {os.cpu_count()} CPUs")
+    print(environment(databases[0]))
     systems: dict[str, Callable[[str], Callable[[Population], int]]] = {
         "Vaern": lambda url: _vaern(url, chained=True),
         "Vaern, unchained": lambda url: _vaern(url, chained=False),

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import signal
 import sys
 import tempfile
 import time
@@ -31,7 +30,7 @@ if str(ROOT) not in sys.path:
 
 from bench.rebuild_baseline import measure  # noqa: E402
 from bench.rebuild_seed import seed  # noqa: E402
-from bench.servers import DEFAULT_SERVER_URL, ThrowawayDatabase, log  # noqa: E402
+from bench.servers import ThrowawayDatabase, add_database_url, in_throwaway_databases, log  # noqa: E402
 from infra.eventstore import application_class, build_application, event_store_env  # noqa: E402
 from infra.services import Services  # noqa: E402
 from infra.settings import Settings  # noqa: E402
@@ -53,23 +52,11 @@ def main() -> int:
     parser.add_argument("--baseline-events", type=int, default=50_000, help="the library's runner stops after these")
     parser.add_argument("--baseline-seconds", type=float, default=60.0, help="... or after this long")
     parser.add_argument("--quick", action="store_true", help="100,000 events; the library for 10,000 events or 20 s")
-    parser.add_argument("--database-url", default=os.environ.get("VAERN_BENCH_DATABASE_URL") or DEFAULT_SERVER_URL)
+    add_database_url(parser)
     args = parser.parse_args()
     if args.quick:
         args.events, args.baseline_events, args.baseline_seconds = 100_000, 10_000, 20.0
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-
-    events_db, baseline_db = ThrowawayDatabase(args.database_url), ThrowawayDatabase(args.database_url)
-    try:
-        events_db.create()
-        baseline_db.create()
-        return run(args, events_db, baseline_db)
-    except KeyboardInterrupt:
-        log("interrupted")
-        return 130
-    finally:
-        events_db.drop()
-        baseline_db.drop()
+    return in_throwaway_databases(args.database_url, 2, lambda databases: run(args, *databases))
 
 
 def run(args: argparse.Namespace, events_db: ThrowawayDatabase, baseline_db: ThrowawayDatabase) -> int:

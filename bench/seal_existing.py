@@ -15,9 +15,6 @@ timed before and after.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import signal
 import sys
 import tempfile
 import time
@@ -30,7 +27,7 @@ if str(ROOT) not in sys.path:
 from eventsourcing.persistence import JSONTranscoder  # noqa: E402
 
 from bench.rebuild_seed import seed  # noqa: E402
-from bench.servers import DEFAULT_SERVER_URL, BenchError, ThrowawayDatabase, log  # noqa: E402
+from bench.servers import BenchError, ThrowawayDatabase, add_database_url, environment, in_throwaway_databases, log  # noqa: E402
 from domain.application import Vaern  # noqa: E402
 from domain.model import PydanticMapper  # noqa: E402
 from infra.eventstore import event_store_env  # noqa: E402
@@ -43,26 +40,15 @@ from infra.tamper import verify  # noqa: E402
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=100_000, help="plain facts to seed (about)")
-    parser.add_argument("--database-url", default=os.environ.get("VAERN_BENCH_DATABASE_URL") or DEFAULT_SERVER_URL)
+    add_database_url(parser)
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    database = ThrowawayDatabase(args.database_url)
-    try:
-        database.create()
-        return run(args.events, database)
-    except KeyboardInterrupt:
-        log("interrupted")
-        return 130
-    finally:
-        database.drop()
+    return in_throwaway_databases(args.database_url, 1, lambda databases: run(args.events, databases[0]))
 
 
 def run(events: int, database: ThrowawayDatabase) -> int:
     settings = Settings(database_url=database.url, citizen_key="bench-seal-key",
                         data_dir=Path(tempfile.mkdtemp(prefix="vaern_bench_seal_")), log_level="WARNING")
-    one, five, _ = os.getloadavg()
-    print(f"PostgreSQL {database.server_version()}, Python {platform.python_version()},"
-          f" load average {one:.2f} {five:.2f} on {os.cpu_count()} CPUs")
+    print(environment(database))
     env = {k: v for k, v in event_store_env(settings).items() if k != "APPLICATION_RECORDER_TOPIC"}
     plain = Vaern(env=env, mapper=PydanticMapper(transcoder=JSONTranscoder()))
     started = time.perf_counter()

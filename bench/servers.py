@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import json
 import os
+import platform
 import shutil
 import signal
 import socket
@@ -12,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +63,35 @@ class ThrowawayDatabase:
         with psycopg.connect(self.server_url, autocommit=True, connect_timeout=5) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name)))
         self.created = False
+
+
+def add_database_url(parser: argparse.ArgumentParser) -> None:
+    """The `--database-url` option: the PostgreSQL server the throwaway databases are made on."""
+    parser.add_argument("--database-url", default=os.environ.get("VAERN_BENCH_DATABASE_URL") or DEFAULT_SERVER_URL)
+
+
+def in_throwaway_databases(server_url: str, count: int, run: Callable[[list[ThrowawayDatabase]], int]) -> int:
+    """`run`'s exit code, given `count` fresh databases that are dropped afterwards, also after an error,
+    Ctrl-C or SIGTERM (exit code 130 when interrupted)."""
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    databases = [ThrowawayDatabase(server_url) for _ in range(count)]
+    try:
+        for database in databases:
+            database.create()
+        return run(databases)
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    finally:
+        for database in databases:
+            database.drop()
+
+
+def environment(database: ThrowawayDatabase) -> str:
+    """The versions and the machine's load a figure was measured under, for the first line of a report."""
+    one, five, _ = os.getloadavg()
+    return (f"PostgreSQL {database.server_version()}, Python {platform.python_version()},"
+            f" load average {one:.2f} {five:.2f} on {os.cpu_count()} CPUs")
 
 
 def free_port() -> int:

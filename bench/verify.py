@@ -19,9 +19,6 @@ It prints events/s for both (median of the rounds), their ratio, and the access 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import signal
 import statistics
 import sys
 import tempfile
@@ -33,7 +30,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.rebuild_seed import seed  # noqa: E402
-from bench.servers import DEFAULT_SERVER_URL, BenchError, ThrowawayDatabase, log  # noqa: E402
+from bench.servers import BenchError, ThrowawayDatabase, add_database_url, environment, in_throwaway_databases, log  # noqa: E402
 from infra.chain import batches  # noqa: E402
 from infra.database import Database, open_database  # noqa: E402
 from infra.eventstore import build_application  # noqa: E402
@@ -46,26 +43,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=100_000, help="events to seed (about)")
     parser.add_argument("--rounds", type=int, default=3, help="walks of each side, alternating; the median counts")
-    parser.add_argument("--database-url", default=os.environ.get("VAERN_BENCH_DATABASE_URL") or DEFAULT_SERVER_URL)
+    add_database_url(parser)
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    database = ThrowawayDatabase(args.database_url)
-    try:
-        database.create()
-        return run(args, database)
-    except KeyboardInterrupt:
-        log("interrupted")
-        return 130
-    finally:
-        database.drop()
+    return in_throwaway_databases(args.database_url, 1, lambda databases: run(args, databases[0]))
 
 
 def run(args: argparse.Namespace, database: ThrowawayDatabase) -> int:
     settings = Settings(database_url=database.url, citizen_key="bench-verify-key",
                         data_dir=Path(tempfile.mkdtemp(prefix="vaern_bench_verify_")), log_level="WARNING")
-    one, five, _ = os.getloadavg()
-    print(f"PostgreSQL {database.server_version()}, Python {platform.python_version()},"
-          f" load average {one:.2f} {five:.2f} on {os.cpu_count()} CPUs")
+    print(environment(database))
     head, seconds = _seed(settings, args.events)
     print(f"Seeded {head:,} events (chained as they were saved) in {seconds:.0f} s ({head / seconds:,.0f} events/s)")
     db = open_database(settings.database_url, settings.sqlite_path, pool_size=4)

@@ -8,7 +8,7 @@ class to another module must not break reading what was stored under it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import (
@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.bounds import from_log_json
 from domain.errors import RuleViolation
-from domain.values import Actor, Erasure
+from domain.values import Actor, ArchiveAuthorisation, Erasure, Official
 
 
 class DomainEvent(BaseModel):
@@ -36,6 +36,10 @@ class DomainEvent(BaseModel):
     timestamp: datetime = Field(default_factory=datetime_now_with_tzinfo)
     actor: Actor
     effective_at: datetime
+
+    def values_of(self, *names: str) -> dict[str, Any]:
+        """The named fields' values as they are (not dumped and validated again), for a record made of them."""
+        return {name: getattr(self, name) for name in names}
 
 
 class Aggregate(BaseAggregate[UUID]):
@@ -57,11 +61,33 @@ class Erasable:
     ERASED_FIELD: ClassVar[str]
     ERASED_NOUN: ClassVar[str]
     erasure: Erasure | None = None
+    Erased: Any  # the aggregate's erasure event, an ErasureEvent
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         if self.erasure is not None:
             raise RuleViolation(self.ERASED_FIELD, f"the {self.ERASED_NOUN} was erased; nothing more is recorded on it")
         super().trigger_event(event_class, **kwargs)  # type: ignore[misc]
+
+    def record_erasure(
+        self, authorisation: ArchiveAuthorisation, official: Official, actor: Actor, now: datetime, **about: Any
+    ) -> None:
+        """Records the erasure under `authorisation`, answered for by `official`; `about` are the event's own fields."""
+        self.trigger_event(
+            self.Erased, authorisation=authorisation, erased_by=official, actor=actor, effective_at=now, **about
+        )
+
+
+class ErasureEvent:
+    """Mixed into an erasable aggregate's erasure event (which declares `authorisation` and `erased_by`):
+    applying it records the erasure."""
+
+    if TYPE_CHECKING:
+        authorisation: ArchiveAuthorisation
+        erased_by: Official
+        effective_at: datetime
+
+    def apply(self, aggregate: Erasable) -> None:
+        aggregate.erasure = Erasure(authorisation=self.authorisation, erased_at=self.effective_at, erased_by=self.erased_by)
 
 
 class PydanticMapper(Mapper[UUID]):

@@ -20,8 +20,8 @@ from infra.citizen_refs import RefSql
 from infra.database import Database
 from projections.erasures import ERASURES
 from projections.freshness import JudgedView, ViewBehind
-from projections.restriction_events import ENDS, IN_PERSON_TERMS, STORES_TERMS, restriction_needs
-from projections.row_writes import RowWrite, RowWritingView, Write
+from projections.restriction_events import ENDS, IN_PERSON_TERMS, STORES_TERMS, ended, restriction_needs, restriction_writes
+from projections.row_writes import RowWritingView, Write, inserting
 from projections.view import DeclaredView
 
 NAME = "front_desk"
@@ -30,33 +30,8 @@ OPEN_FILES = "SELECT citizen_ref FROM front_desk_files"
 
 HANDLED = (ContactFile.Opened, *STORES_TERMS, *ENDS, *ERASURES)
 
-OPEN_FILE = RowWrite(
-    name="front_desk_files",
-    columns="citizen_ref text, position bigint",
-    one="INSERT INTO front_desk_files (citizen_ref, position) VALUES (%s, %s)",
-    many="INSERT INTO front_desk_files (citizen_ref, position) SELECT citizen_ref, position FROM {rows}",
-)
-_TERMS_COLUMNS = "restriction_id, citizen_ref, rule, instructions, contact_point, scope, valid_from, valid_until, position"
-_ON_CONFLICT = (
-    " ON CONFLICT (restriction_id) DO UPDATE SET rule = excluded.rule, instructions = excluded.instructions,"
-    " contact_point = excluded.contact_point, scope = excluded.scope, valid_from = excluded.valid_from,"
-    " valid_until = excluded.valid_until, position = excluded.position"
-)
-STORE_TERMS = RowWrite(
-    name="front_desk_terms",
-    columns="restriction_id text, citizen_ref text, rule text, instructions text, contact_point text, scope text,"
-    " valid_from timestamptz, valid_until timestamptz, position bigint",
-    one=f"INSERT INTO front_desk_restrictions ({_TERMS_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-    + _ON_CONFLICT,
-    many=f"INSERT INTO front_desk_restrictions ({_TERMS_COLUMNS}) SELECT {_TERMS_COLUMNS} FROM {{rows}}" + _ON_CONFLICT,
-)
-END = RowWrite(
-    name="front_desk_ends",
-    columns="ended_at timestamptz, position bigint, restriction_id text",
-    one="UPDATE front_desk_restrictions SET ended_at = %s, position = %s WHERE restriction_id = %s",
-    many="UPDATE front_desk_restrictions AS r SET ended_at = u.ended_at, position = u.position"
-    " FROM {rows} AS u WHERE r.restriction_id = u.restriction_id",
-)
+OPEN_FILE = inserting("front_desk_files", "front_desk_files", "citizen_ref text, position bigint")
+STORE_TERMS, END = restriction_writes(NAME, "rule text, instructions text, contact_point text, scope text")
 
 
 # The strictest rule in force is the headline when restrictions in several scopes overlap.
@@ -145,8 +120,7 @@ class FrontDeskView(DeclaredView, RowWritingView, JudgedView):
                 ),
             )]
         if is_a(event, ENDS):
-            rid = str(event.restriction_id)
-            return [(END, ("restriction", rid), (event.effective_at, position, rid))]
+            return [ended(END, event, position)]
         return []
 
     def lookup(

@@ -34,8 +34,8 @@ from projections.erasures import ERASURES, reads_erased
 from projections.freshness import JudgedView, ViewBehind
 from projections.number_keys import number_key
 from projections.positions import cur_dialect
-from projections.restriction_events import ENDS, PHONE_TERMS, STORES_TERMS, restriction_needs
-from projections.row_writes import RowWrite, RowWritingView, Write
+from projections.restriction_events import ENDS, PHONE_TERMS, STORES_TERMS, ended, restriction_needs, restriction_writes
+from projections.row_writes import RowWritingView, Write, inserting
 from projections.view import DeclaredView
 from projections.view_keys import keep_to_keys, keys_table, start_again
 
@@ -45,35 +45,10 @@ NAME = "phone_routing"
 
 HANDLED = (ContactFile.PhoneNumberRegistered, *STORES_TERMS, *ENDS, *ERASURES)
 
-ADD_NUMBER = RowWrite(
-    name="phone_routing_number_keys",
-    columns="number_key text, citizen_ref text, position bigint",
-    one="INSERT INTO phone_routing_numbers (number_key, citizen_ref, position) VALUES (%s, %s, %s)",
-    many="INSERT INTO phone_routing_numbers (number_key, citizen_ref, position)"
-    " SELECT number_key, citizen_ref, position FROM {rows}",
+ADD_NUMBER = inserting(
+    "phone_routing_number_keys", "phone_routing_numbers", "number_key text, citizen_ref text, position bigint"
 )
-_TERMS_COLUMNS = "restriction_id, citizen_ref, rule, contact, windows, valid_from, valid_until, position"
-_ON_CONFLICT = (
-    " ON CONFLICT (restriction_id) DO UPDATE SET rule = excluded.rule, contact = excluded.contact,"
-    " windows = excluded.windows, valid_from = excluded.valid_from, valid_until = excluded.valid_until,"
-    " position = excluded.position"
-)
-STORE_TERMS = RowWrite(
-    name="phone_routing_terms",
-    columns="restriction_id text, citizen_ref text, rule text, contact text, windows text,"
-    " valid_from timestamptz, valid_until timestamptz, position bigint",
-    one=f"INSERT INTO phone_routing_restrictions ({_TERMS_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-    + _ON_CONFLICT,
-    many=f"INSERT INTO phone_routing_restrictions ({_TERMS_COLUMNS}) SELECT {_TERMS_COLUMNS} FROM {{rows}}"
-    + _ON_CONFLICT,
-)
-END = RowWrite(
-    name="phone_routing_ends",
-    columns="ended_at timestamptz, position bigint, restriction_id text",
-    one="UPDATE phone_routing_restrictions SET ended_at = %s, position = %s WHERE restriction_id = %s",
-    many="UPDATE phone_routing_restrictions AS r SET ended_at = u.ended_at, position = u.position"
-    " FROM {rows} AS u WHERE r.restriction_id = u.restriction_id",
-)
+STORE_TERMS, END = restriction_writes(NAME, "rule text, contact text, windows text")
 
 
 @dataclass(frozen=True)
@@ -179,8 +154,7 @@ class PhoneRoutingView(DeclaredView, RowWritingView, JudgedView):
                 ),
             )]
         if is_a(event, ENDS):
-            rid = str(event.restriction_id)
-            return [(END, ("restriction", rid), (event.effective_at, position, rid))]
+            return [ended(END, event, position)]
         return []
 
     def lookup(self, db: Database, number: str, at: datetime) -> PhoneRoutingAnswer:

@@ -4,7 +4,8 @@ The front-desk and phone-routing views describe what each event writes as `Write
 `RowWritingView` gives them `apply`, which runs them one by one (`write_rows`), and `apply_batch`, a
 batch at a time (`write_batch`). A citizen's erasure deletes every row of theirs (`forgets`): in a
 batch it is a barrier, the writes before it run first and those after it next, so the outcome is
-still that of applying each event in turn.
+still that of applying each event in turn. `inserting` and `updating` write both forms of a statement
+from its table and column list.
 """
 
 from __future__ import annotations
@@ -32,6 +33,38 @@ class RowWrite:
     columns: str
     one: str
     many: str
+
+
+def inserting(name: str, table: str, columns: str, upsert_on: str | None = None, kept: tuple[str, ...] = ()) -> RowWrite:
+    """A write inserting a row of `table` with `columns` (name and type, in parameter order); with
+    `upsert_on`, a row already holding that key has every column but the key and `kept` replaced."""
+    names = [column.split()[0] for column in columns.split(",")]
+    listed = ", ".join(names)
+    conflict = ""
+    if upsert_on is not None:
+        updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != upsert_on and n not in kept)
+        conflict = f" ON CONFLICT ({upsert_on}) DO UPDATE SET {updates}"
+    return RowWrite(
+        name=name,
+        columns=columns,
+        one=f"INSERT INTO {table} ({listed}) VALUES ({', '.join(['%s'] * len(names))}){conflict}",
+        many=f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {{rows}}{conflict}",
+    )
+
+
+def updating(name: str, table: str, columns: str, key: str) -> RowWrite:
+    """A write setting `columns` (name and type, in parameter order) of the row of `table` whose `key`
+    column equals the last parameter (the last of `columns`)."""
+    names = [column.split()[0] for column in columns.split(",")]
+    if names[-1] != key:
+        raise ValueError(f"the last column of an update is its key {key}, not {names[-1]}")
+    return RowWrite(
+        name=name,
+        columns=columns,
+        one=f"UPDATE {table} SET {', '.join(f'{n} = %s' for n in names[:-1])} WHERE {key} = %s",
+        many=f"UPDATE {table} AS r SET {', '.join(f'{n} = u.{n}' for n in names[:-1])}"
+        f" FROM {{rows}} AS u WHERE r.{key} = u.{key}",
+    )
 
 
 Write = tuple[RowWrite, Hashable, tuple[Any, ...]]

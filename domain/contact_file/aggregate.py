@@ -10,7 +10,7 @@ from pydantic import SerializerFunctionWrapHandler, model_serializer
 
 from domain.errors import NotFound, RuleViolation
 from domain.contact_file.behaviour import ContactFileCommands
-from domain.model import Aggregate, Erasable
+from domain.model import Aggregate, Erasable, ErasureEvent
 from domain.contact_file.restriction_state import (
     AdjustmentNeed,
     Complaint,
@@ -88,11 +88,7 @@ class ContactFile(ContactFileCommands, Erasable, Aggregate):
 
         def apply(self, file: ContactFile) -> None:
             file.restrictions[self.restriction_id] = Restriction(
-                restriction_id=self.restriction_id,
-                terms=self.terms,
-                grounds=self.grounds,
-                proposed_by=self.proposed_by,
-                proposed_at=self.effective_at,
+                **self.values_of("restriction_id", "terms", "grounds", "proposed_by"), proposed_at=self.effective_at
             )
 
     class HearingSent(Event):
@@ -206,12 +202,7 @@ class ContactFile(ContactFileCommands, Erasable, Aggregate):
 
         def apply(self, file: ContactFile) -> None:
             file.letters[self.letter_id] = LetterRecord(
-                letter_id=self.letter_id,
-                kind=self.kind,
-                subject_id=self.subject_id,
-                sha256=self.sha256,
-                signed_by=self.signed_by,
-                issued_at=self.effective_at,
+                **self.values_of("letter_id", "kind", "subject_id", "sha256", "signed_by"), issued_at=self.effective_at
             )
 
     class LetterDispatched(Event):
@@ -230,7 +221,7 @@ class ContactFile(ContactFileCommands, Erasable, Aggregate):
         def apply(self, file: ContactFile) -> None:
             file._letter(self.letter_id, delivery_evidence=self.evidence, delivered_at=self.effective_at)
 
-    class Erased(Event):
+    class Erased(ErasureEvent, Event):
         """The citizen's personal data was erased under an archive authorisation (crypto-shredding): with
         it, the incidents naming them. The facts stay in the log; their personal text no longer reads."""
 
@@ -238,9 +229,6 @@ class ContactFile(ContactFileCommands, Erasable, Aggregate):
         authorisation: ArchiveAuthorisation
         erased_by: Official
         incident_ids: tuple[UUID, ...] = ()
-
-        def apply(self, file: ContactFile) -> None:
-            file.erasure = Erasure(authorisation=self.authorisation, erased_at=self.effective_at, erased_by=self.erased_by)
 
     def __init__(self, cpr: str | None = None) -> None:
         self.erasure: Erasure | None = None

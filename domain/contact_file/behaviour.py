@@ -315,10 +315,7 @@ class ContactFileCommands:
                         f"complaint {complaint.complaint_id} about restriction {restriction.restriction_id} is open:"
                         " a citizen's data is not erased while a complaint is undecided",
                     )
-        self.trigger_event(
-            self.Erased, authorisation=authorisation, erased_by=official, incident_ids=incident_ids, actor=actor,
-            effective_at=now,
-        )
+        self.record_erasure(authorisation, official, actor, now, incident_ids=incident_ids)
 
     def _issued(self: FileState, letter_id: UUID) -> Any:
         letter = self.letters.get(letter_id)

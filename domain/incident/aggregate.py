@@ -31,7 +31,7 @@ from domain.incident.facts import (
     TakedownOutcome,
     check_facts,
 )
-from domain.model import Aggregate, Erasable
+from domain.model import Aggregate, Erasable, ErasureEvent
 from domain.incident.police_report import ConsentAnswer, PoliceConclusion, PoliceOutcome, PoliceReport
 from domain.incident.police_decisions import PoliceReportDecisions
 from domain.letters.conduct import Conduct
@@ -120,9 +120,7 @@ class Incident(IncidentHandling, PoliceReportDecisions, Erasable, Aggregate):
 
         def apply(self, incident: Incident) -> None:
             incident.evidence[self.sha256] = Evidence(
-                **self.model_dump(include={"sha256", "media_type", "size", "description"}),
-                at=self.effective_at,
-                by=self.actor,
+                **self.values_of("sha256", "media_type", "size", "description"), at=self.effective_at, by=self.actor
             )
 
     class TakedownRequested(Event):
@@ -134,9 +132,8 @@ class Incident(IncidentHandling, PoliceReportDecisions, Erasable, Aggregate):
 
         def apply(self, incident: Incident) -> None:
             incident.takedowns[self.takedown_id] = Takedown(
-                **self.model_dump(include={"takedown_id", "addressee", "platform", "link"}),
-                requested_at=self.effective_at,
-                requested_by=self.actor,
+                **self.values_of("takedown_id", "addressee", "platform", "link"),
+                requested_at=self.effective_at, requested_by=self.actor,
             )
 
     class PostRemoved(Event):
@@ -258,16 +255,13 @@ class Incident(IncidentHandling, PoliceReportDecisions, Erasable, Aggregate):
         def apply(self, incident: Incident) -> None:
             incident.police.record_conclusion(self.conclusion, self.effective_at)
 
-    class Erased(Event):
+    class Erased(ErasureEvent, Event):
         """The incident's personal data was erased with that of the citizen it names (see ContactFile.Erased)."""
 
         TOPIC: ClassVar[str] = "vaern:Incident.Erased"
         citizen_ref: UUID
         authorisation: ArchiveAuthorisation
         erased_by: Official
-
-        def apply(self, incident: Incident) -> None:
-            incident.erasure = Erasure(authorisation=self.authorisation, erased_at=self.effective_at, erased_by=self.erased_by)
 
     def __init__(self) -> None:
         self.erasure: Erasure | None = None
@@ -308,10 +302,7 @@ class Incident(IncidentHandling, PoliceReportDecisions, Erasable, Aggregate):
                 f"incident {self.id} naming the citizen is under police investigation: record the case's conclusion"
                 " before the citizen's data is erased",
             )
-        self.trigger_event(
-            self.Erased, citizen_ref=citizen_ref, authorisation=authorisation, erased_by=official, actor=actor,
-            effective_at=now,
-        )
+        self.record_erasure(authorisation, official, actor, now, citizen_ref=citizen_ref)
 
     @property
     def is_closed(self) -> bool:
