@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from enum import Enum
 from pathlib import Path
 
@@ -15,6 +16,22 @@ from domain.values import Role
 PLACEHOLDER_PREFIX = "change-me"
 MIN_SECRET_LENGTH = 32
 MASTER_KEY_BYTES = 32
+
+
+_WHY_NOT_DEVELOPMENT = (
+    "placeholders are accepted only in development on the embedded default: VAERN_ENVIRONMENT=development, no"
+    " VAERN_DATABASE_URL, no VAERN_KAFKA_BOOTSTRAP_SERVERS, listening on a loopback address"
+)
+
+
+def loopback(host: str) -> bool:
+    """Whether `host` names this machine only (127.0.0.1, ::1, localhost), not an address others reach."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class Environment(str, Enum):
@@ -128,14 +145,16 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Settings:
-        if self.environment is Environment.DEVELOPMENT:
+        # The placeholders are published in this file: anywhere but a developer's own machine they would let
+        # anyone mint tokens and read citizens' data. A forgotten VAERN_ENVIRONMENT must not open that door.
+        if self.embedded_development:
             return self
         for name in ("token_secret", "citizen_key", "master_key"):
             value = getattr(self, name).get_secret_value()
             if value.startswith(PLACEHOLDER_PREFIX) or len(value) < MIN_SECRET_LENGTH:
                 raise ValueError(
-                    f"VAERN_{name.upper()} is a placeholder or shorter than {MIN_SECRET_LENGTH} characters; "
-                    f"set a real secret outside development"
+                    f"VAERN_{name.upper()} is a placeholder or shorter than {MIN_SECRET_LENGTH} characters; set a"
+                    f" real secret ({_WHY_NOT_DEVELOPMENT})"
                 )
         if any(len(key) < MIN_SECRET_LENGTH for key in self.previous_citizen_key_texts):
             raise ValueError(f"a key in VAERN_PREVIOUS_CITIZEN_KEYS is shorter than {MIN_SECRET_LENGTH} characters")
@@ -167,6 +186,15 @@ class Settings(BaseSettings):
     @property
     def previous_citizen_key_texts(self) -> list[str]:
         return [part.strip() for part in self.previous_citizen_keys.get_secret_value().split(",") if part.strip()]
+
+    @property
+    def embedded_development(self) -> bool:
+        """Development on the embedded default: the SQLite data folder, no PostgreSQL, no Kafka, listening on
+        loopback only. Only here are placeholder secrets and, beside a provider, self-minted tokens accepted."""
+        return (
+            self.environment is Environment.DEVELOPMENT and not self.database_url
+            and not self.kafka_bootstrap_servers and loopback(self.host)
+        )
 
     @property
     def uses_postgres(self) -> bool:

@@ -24,8 +24,8 @@ from domain.contact_file.commands import OpenContactFile
 from domain.identity import Cpr
 from domain.values import Actor, Role
 from infra.services import Services
-from infra.settings import Settings
 from tests.support.cases import decide
+from tests.support.secrets import server_settings
 from tests.support.web import Backend, chromium
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -66,8 +66,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def vaern(database_url, tmp_path) -> Iterator[Served]:
-    settings = Settings(
-        database_url=database_url, data_dir=tmp_path, token_secret=SECRET, citizen_key="front-desk-page-key",
+    settings = server_settings(
+        database_url=database_url, data_dir=tmp_path, token_secret=SECRET,
         read_wait_timeout=10.0,
     )
     services = Services.build(settings)
@@ -282,8 +282,8 @@ def test_when_the_view_is_not_current_the_page_cannot_tell_and_says_to_follow_th
     database_url, tmp_path, page, page_problems
 ):
     # `vaern api` with the front-desk runner gone: what the view holds is older than the limit allows.
-    settings = Settings(
-        database_url=database_url, data_dir=tmp_path, token_secret=SECRET, citizen_key="front-desk-page-key",
+    settings = server_settings(
+        database_url=database_url, data_dir=tmp_path, token_secret=SECRET,
         read_wait_timeout=10.0, view_max_staleness_seconds=1.0,
     )
     services = Services.build(settings)
