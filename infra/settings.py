@@ -120,6 +120,16 @@ class Settings(BaseSettings):
         ' "guard"}; empty: the names are Vaern\'s role names. A token naming no Vaern role, or more than one, is'
         " refused"
     )
+    oidc_page_client_id: str | None = Field(
+        None, description="the public client (no secret) the guards' page signs in with at the provider, by the"
+        " authorization-code flow with PKCE; its redirect URI is the page's own address (https://vaern.example/"
+        "front-desk). Unset: the page asks the guard for a token"
+    )
+    oidc_page_scope: str = Field(
+        "openid", description="the scopes the page asks for: they must get it an access token for"
+        " VAERN_OIDC_AUDIENCE (Entra ID: api://vaern/FrontDesk.Lookup; add offline_access where the provider"
+        " gives refresh tokens only then)"
+    )
     oidc_user_claim: str = Field("sub", description="the claim naming the user's id")
     oidc_name_claim: str = Field("name", description="the claim holding the official's name")
     oidc_title_claim: str = Field("title", description="the claim holding the official's title (optional)")
@@ -141,6 +151,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 "VAERN_OIDC_AUDIENCE must be set with VAERN_OIDC_ISSUER: a token for another service is none for Vaern"
             )
+        if self.oidc_page_client_id and not self.oidc_issuer:
+            raise ValueError("VAERN_OIDC_PAGE_CLIENT_ID needs VAERN_OIDC_ISSUER: the provider the page signs in at")
         return self
 
     @model_validator(mode="after")

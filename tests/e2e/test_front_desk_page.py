@@ -140,12 +140,18 @@ def test_the_page_is_served_never_stored_and_locked_to_vaern_itself(vaern):
     assert "default-src 'none'" in policy and "script-src 'self'" in policy and "connect-src 'self'" in policy
     assert "form-action 'none'" in policy and "frame-ancestors 'none'" in policy
     assert '<html lang="da">' in response.text and "https://" not in response.text
-    assets = (("front-desk.js", "text/javascript"), ("front-desk.css", "text/css"), ("icon.svg", "image/svg+xml"))
+    assets = (
+        ("front-desk.js", "text/javascript"), ("sign-in.js", "text/javascript"), ("front-desk.css", "text/css"),
+        ("icon.svg", "image/svg+xml"),
+    )
     for name, kind in assets:
         asset = httpx.get(f"{vaern.url}/front-desk/assets/{name}")
         assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind), name
         assert "https://" not in asset.text and "http://" not in asset.text.replace("http://www.w3.org/", ""), name
     assert httpx.get(f"{vaern.url}/front-desk/assets/index.html").status_code == 404
+    sign_in = httpx.get(f"{vaern.url}/front-desk/sign-in")  # no provider: the guard pastes a token
+    assert sign_in.json() == {"issuer": None, "client_id": None, "scope": None}
+    assert sign_in.headers["cache-control"] == "no-store"
     assert httpx.get(f"{vaern.url}/front-desk/assets/..%2F..%2Frouters%2Fpages.py").status_code == 404
 
 

@@ -76,6 +76,16 @@ def test_placeholders_are_accepted_in_development_on_sqlite_listening_on_loopbac
     assert settings.token_secret.get_secret_value().startswith("change-me")
 
 
+def test_the_page_s_client_needs_the_provider_it_signs_in_at():
+    with pytest.raises(ValidationError, match="VAERN_OIDC_PAGE_CLIENT_ID needs VAERN_OIDC_ISSUER"):
+        Settings(_env_file=None, oidc_page_client_id="vaern-front-desk")
+    given = Settings(
+        _env_file=None, oidc_issuer="https://login.example/t", oidc_audience="api://vaern",
+        oidc_page_client_id="vaern-front-desk",
+    )
+    assert (given.oidc_page_client_id, given.oidc_page_scope) == ("vaern-front-desk", "openid")
+
+
 def test_a_short_secret_is_refused_outside_development():
     with pytest.raises(ValidationError):
         Settings(environment="production", token_secret="short", citizen_key=REAL_SECRET)
