@@ -7,6 +7,7 @@ import binascii
 import ipaddress
 from enum import Enum
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +43,8 @@ class Environment(str, Enum):
 class Settings(BaseSettings):
     """Everything configurable. With no settings at all, Vaern runs on a local SQLite file."""
 
+    # Whether the process signs or checks tokens or opens sealed data with Vaern's secrets, so they must be real.
+    holds_secrets: ClassVar[bool] = True
     # Errors never echo the values given: they hold secrets.
     model_config = SettingsConfigDict(env_prefix="VAERN_", extra="ignore", hide_input_in_errors=True)
 
@@ -159,7 +162,7 @@ class Settings(BaseSettings):
     def _refuse_placeholders_outside_development(self) -> Settings:
         # The placeholders are published in this file: anywhere but a developer's own machine they would let
         # anyone mint tokens and read citizens' data. A forgotten VAERN_ENVIRONMENT must not open that door.
-        if self.embedded_development:
+        if self.embedded_development or not self.holds_secrets:
             return self
         for name in ("token_secret", "citizen_key", "master_key"):
             value = getattr(self, name).get_secret_value()
@@ -219,3 +222,10 @@ class Settings(BaseSettings):
     @property
     def restrictions_topic(self) -> str:
         return f"{self.topic_prefix}.contact-restrictions.v1"
+
+
+class TelephonySettings(Settings):
+    """The telephony consumer's settings: it reads the topic and keeps its own table, holding none of Vaern's
+    secrets, so none is asked of the telephony team."""
+
+    holds_secrets: ClassVar[bool] = False

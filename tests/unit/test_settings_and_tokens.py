@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from api.security import InvalidToken, issue_token, read_token
 from domain.values import Role
 from infra.eventstore import event_store_env
-from infra.settings import Settings
+from infra.settings import Settings, TelephonySettings
 
 REAL_SECRET = "x" * 40
 REAL_MASTER_KEY = "eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHg="  # base64 of 32 bytes
@@ -74,6 +74,13 @@ def test_placeholders_are_accepted_in_development_on_sqlite_listening_on_loopbac
     settings = Settings(_env_file=None, data_dir=tmp_path, host=host)
     assert settings.embedded_development
     assert settings.token_secret.get_secret_value().startswith("change-me")
+
+
+def test_the_telephony_consumer_holding_none_of_vaern_s_secrets_is_not_asked_for_them():
+    consumer = TelephonySettings(_env_file=None, kafka_bootstrap_servers="kafka1:9092", host="0.0.0.0")
+    assert consumer.kafka_bootstrap_servers == "kafka1:9092"
+    with pytest.raises(ValidationError, match="VAERN_TOKEN_SECRET"):
+        Settings(_env_file=None, kafka_bootstrap_servers="kafka1:9092")
 
 
 def test_the_page_s_client_needs_the_provider_it_signs_in_at():
