@@ -110,7 +110,9 @@ def page_problems() -> list[str]:
 
 
 def opened(browser: Browser, vaern: SignedIn, page_problems: list[str]) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="da-DK")
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="da-DK", timezone_id="Europe/Copenhagen"
+    )
     page = context.new_page()
     page.set_default_timeout(10000)
     page.on("request", lambda request: vaern.requests.append(request))

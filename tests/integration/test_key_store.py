@@ -211,7 +211,8 @@ def test_the_rotate_master_command_rewraps_under_a_key_read_from_the_environment
 def test_the_rotate_master_command_refuses_a_wrong_master_key_in_one_line(settings, db):
     KeyStore(db, OLD).data_key(SUBJECT)
     env = {k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}
-    env |= {"VAERN_DATA_DIR": str(settings.data_dir), "VAERN_MASTER_KEY": base64.b64encode(NEW_RAW).decode()}
+    env |= {"VAERN_DATA_DIR": str(settings.data_dir), **secret_env(settings)}
+    env |= {"VAERN_MASTER_KEY": base64.b64encode(NEW_RAW).decode()}
     env |= {"VAERN_DATABASE_URL": settings.database_url} if settings.database_url else {}
     done = subprocess.run([VAERN, "keys", "rotate-master"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "Traceback" not in done.stderr
