@@ -17,8 +17,6 @@ from api.security import InvalidToken, Principal, read_token, self_minted
 from api.waiting import waits
 from domain.values import Role
 from infra.services import Services
-from infra.settings import Environment
-
 
 
 # The dependencies are async: they never block, and sync ones would each cost a thread-pool hop.
@@ -35,7 +33,7 @@ async def get_principal(request: Request) -> Principal:
     """The caller a bearer token names (RFC 6750 `Authorization: Bearer …`); the OpenAPI document
     declares the scheme (api/openapi.py), read here from the header without a dependency of its own.
     With an identity provider configured its access tokens are verified (api/oidc.py); tokens minted by
-    `vaern token` are then accepted only in development."""
+    `vaern token` are then accepted only in development on the embedded default."""
     scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
@@ -48,7 +46,7 @@ async def get_principal(request: Request) -> Principal:
     if (principal := verifier.remembered(token, lifetime)) is not None:
         return principal
     if self_minted(token):
-        if settings.environment is not Environment.DEVELOPMENT:
+        if not settings.embedded_development:
             raise InvalidToken("a self-minted token where the identity provider's are required")
         return read_token(settings.token_secret.get_secret_value(), token, lifetime)
     return await run_in_threadpool(verifier.read, token, lifetime)

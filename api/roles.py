@@ -5,6 +5,8 @@ admits its caller through its row (`api.deps.allowed`), and README's table is th
 (`markdown`); a test holds the two together and checks every route against its row's endpoints.
 Police-report data is criminal-offence data (Databeskyttelsesloven § 8): only leaders record it and
 only leaders and legal read it. Legal reads what it needs to reconstruct a case, not work lists.
+`admin` is the operator's role: no endpoint admits it; it only signs the corrections an operator records
+from the command line (OPERATOR_COMMANDS).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from domain.values import Role
 
 GUARD, CASEWORKER, LEADER, LEGAL = Role.GUARD, Role.CASEWORKER, Role.LEADER, Role.LEGAL
-TELEPHONY, MANAGEMENT = Role.TELEPHONY, Role.MANAGEMENT
+TELEPHONY, MANAGEMENT, ADMIN = Role.TELEPHONY, Role.MANAGEMENT, Role.ADMIN
 STAFF = (CASEWORKER, LEADER)
 CASE_READERS = (CASEWORKER, LEADER, LEGAL)
 
@@ -159,10 +161,21 @@ TABLE: tuple[Operations, ...] = (
 )
 
 
+# Commands an operator gives on the command line with a token naming them (VAERN_OPERATOR_TOKEN): the only
+# place the `admin` role is admitted. Rebuilds, key rotations and the like need no token: they need the
+# database and the secrets, which only an operator holds.
+SUPERSEDE = _row(
+    "vaern projections supersede POSITION", ADMIN,
+    "record a corrected replacement for an event a view cannot apply, with the reason; the operator the token"
+    " names is recorded with it (`vaern token --role admin`, given as `VAERN_OPERATOR_TOKEN`)",
+)
+OPERATOR_COMMANDS: tuple[Operations, ...] = (SUPERSEDE,)
+
+
 def markdown() -> str:
-    """The table as README shows it."""
+    """The table as README shows it, the operator's commands last."""
     lines = ["| endpoint | role | what |", "|---|---|---|"]
-    for row in TABLE:
+    for row in (*TABLE, *OPERATOR_COMMANDS):
         endpoints = ", ".join(f"`{e}`" for e in row.endpoints)
         lines.append(f"| {endpoints} | {row.role_names} | {row.what} |")
     return "\n".join(lines) + "\n"

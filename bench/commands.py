@@ -41,6 +41,7 @@ from bench.servers import ThrowawayDatabase, add_database_url, environment, in_t
 from domain.application import Vaern  # noqa: E402
 from infra.eventstore import event_store_env  # noqa: E402
 from infra.settings import Settings  # noqa: E402
+from tests.support.secrets import server_settings  # noqa: E402
 
 NOTE = "Benchmark: gentagne trusler mod sagsbehandler; vagt til stede, ring til teamleder. " * 4
 
@@ -109,7 +110,7 @@ def run(args: argparse.Namespace, databases: list[ThrowawayDatabase]) -> int:
 
 
 def _settings(url: str) -> Settings:
-    return Settings(database_url=url, citizen_key="bench-commands-key",
+    return server_settings(database_url=url,
                     data_dir=Path(tempfile.mkdtemp(prefix="vaern_bench_commands_")), log_level="WARNING")
 
 

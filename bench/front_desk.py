@@ -216,7 +216,7 @@ def _bench(
     stop: threading.Event, provider: OidcProvider | None,
 ) -> tuple[str, dict[str, Any], dict[str, Measured]]:
     """Seeds a fresh database, starts both systems (into `servers`, for the caller to stop) and measures them."""
-    from infra.settings import Settings
+    from tests.support.secrets import server_settings
 
     postgres_version = database.server_version()
     environment = describe_environment(postgres_version)
@@ -225,7 +225,7 @@ def _bench(
 
     citizen_key = secrets.token_urlsafe(32)
     token_secret = secrets.token_urlsafe(32)
-    settings = Settings(
+    settings = server_settings(
         database_url=database.url, citizen_key=citizen_key, token_secret=token_secret, data_dir=workdir / "data"
     )
     population = Population.make(args.citizens, args.restricted)
@@ -284,11 +284,14 @@ def _servers(
 ) -> dict[str, Server]:
     """Vaern's API (under `citizen_keys`, current and previous) and the baseline app (deriving references
     under `seeded_key`), each on a free port of its own, on the same database."""
+    from tests.support.secrets import secret_env
+
     env = base_environment()
     vaern_port, baseline_port = free_port(), free_port()
     vaern_env = {
         **env,
         "VAERN_DATABASE_URL": database_url,
+        **secret_env(),
         "VAERN_TOKEN_SECRET": token_secret,
         "VAERN_CITIZEN_KEY": citizen_keys[0],
         "VAERN_PREVIOUS_CITIZEN_KEYS": citizen_keys[1],

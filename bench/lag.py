@@ -34,7 +34,7 @@ from domain.contact_file.commands import OpenContactFile  # noqa: E402
 from domain.identity import Cpr  # noqa: E402
 from domain.values import Actor, Role  # noqa: E402
 from infra.eventstore import build_application  # noqa: E402
-from infra.settings import Settings  # noqa: E402
+from tests.support.secrets import secret_env, server_settings  # noqa: E402
 
 SERVER = os.environ.get("VAERN_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ACTOR = Actor(user_id="bench", name="Bench Sagsbehandler", role=Role.CASEWORKER)
@@ -96,10 +96,10 @@ def percentiles(lags: list[float]) -> str:
 
 def measure(url: str, rate: float, seconds: float, workdir: Path) -> dict[str, list[float]]:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("VAERN_")},
-           "VAERN_DATABASE_URL": url, "VAERN_CITIZEN_KEY": "bench-lag-key", "VAERN_LOG_LEVEL": "WARNING",
+           "VAERN_DATABASE_URL": url, **secret_env(), "VAERN_LOG_LEVEL": "WARNING",
            "VAERN_DATA_DIR": str(workdir), "PYTHONPATH": str(ROOT)}
     vaern = Path(sys.executable).with_name("vaern")
-    app = build_application(Settings(database_url=url, citizen_key="bench-lag-key"))
+    app = build_application(server_settings(database_url=url))
     app.open_contact_file(
         OpenContactFile(cpr=Cpr.parse(cpr_number(0)), actor=ACTOR)
     )  # both runners start with one event to follow

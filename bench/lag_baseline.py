@@ -3,7 +3,7 @@
 Its projection does nothing but record the position of every event (one transaction per event, as
 the library does): the least a per-event runner can do before an event counts as seen.
 
-    python -m bench.lag_baseline POSTGRES_URL
+    python -m bench.lag_baseline POSTGRES_URL    (the secrets from VAERN_*, as bench/lag.py gives them)
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class TrackingOnly(Projection[PostgresTrackingRecorder]):
 
 
 def main(url: str) -> None:
-    settings = Settings(database_url=url, citizen_key="bench-lag-key")
+    settings = Settings(database_url=url)
     env = event_store_env(settings)
     runner = ProjectionRunner(  # the application reads facts as Vaern's own runner does, sealed texts opened
         application_class=application_class(settings), projection_class=TrackingOnly, view_class=PostgresTrackingRecorder, env=env

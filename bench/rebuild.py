@@ -34,10 +34,10 @@ from bench.servers import ThrowawayDatabase, add_database_url, in_throwaway_data
 from infra.eventstore import application_class, build_application, event_store_env  # noqa: E402
 from infra.services import Services  # noqa: E402
 from infra.settings import Settings  # noqa: E402
+from tests.support.secrets import server_settings  # noqa: E402
 from projections.rebuild import rebuild  # noqa: E402
 
 VIEWS = ("front_desk", "phone_routing")
-KEY = "bench-rebuild-key"
 
 
 def load() -> str:
@@ -61,7 +61,7 @@ def main() -> int:
 
 def run(args: argparse.Namespace, events_db: ThrowawayDatabase, baseline_db: ThrowawayDatabase) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="vaern_bench_rebuild_"))
-    settings = Settings(database_url=events_db.url, citizen_key=KEY, data_dir=workdir, log_level="WARNING")
+    settings = server_settings(database_url=events_db.url, data_dir=workdir, log_level="WARNING")
     print(f"PostgreSQL {events_db.server_version()}, Python {platform.python_version()}, {load()}")
     head = _seed_log(settings, args.events)
     rows = _rebuild_each_view(settings, args, events_db, baseline_db)

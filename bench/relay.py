@@ -54,7 +54,7 @@ from bench.relay_seed import ACTOR, OFFICIAL, proposals, seed  # noqa: E402
 from domain.contact_file.restriction_commands import DecideRestriction  # noqa: E402
 from infra.database import PostgresDatabase  # noqa: E402
 from infra.eventstore import EventLog, build_application  # noqa: E402
-from infra.settings import Settings  # noqa: E402
+from tests.support.secrets import secret_env, server_settings  # noqa: E402
 from tests.support import free_port  # noqa: E402
 from tests.support.broker import BrokerProcess  # noqa: E402
 
@@ -224,7 +224,7 @@ def report(figures: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace, database_url: str, bootstrap: str, workdir: Path) -> dict[str, Any]:
     prefix = f"bench{uuid.uuid4().hex[:8]}"
-    settings = Settings(database_url=database_url, topic_prefix=prefix, citizen_key="bench-citizen-key-0123456789")
+    settings = server_settings(database_url=database_url, topic_prefix=prefix)
     app = build_application(settings)
     events, db = EventLog(app, settings), PostgresDatabase(database_url, pool_size=4)
     try:
@@ -236,7 +236,7 @@ def run(args: argparse.Namespace, database_url: str, bootstrap: str, workdir: Pa
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}, "PYTHONPATH": str(ROOT),
                "VAERN_DATABASE_URL": database_url, "VAERN_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
                "VAERN_TOPIC_PREFIX": prefix, "VAERN_TELEPHONY_DATABASE_URL": database_url,
-               "VAERN_TELEPHONY_GROUP_ID": f"{prefix}-telephony", "VAERN_CITIZEN_KEY": "bench-citizen-key-0123456789",
+               "VAERN_TELEPHONY_GROUP_ID": f"{prefix}-telephony", **secret_env(),
                "VAERN_LOG_LEVEL": "WARNING"}
         parts = Parts(env, workdir)
         try:

@@ -33,7 +33,7 @@ from domain.model import PydanticMapper  # noqa: E402
 from infra.eventstore import event_store_env  # noqa: E402
 from infra.reseal import Resealer, stores_plain  # noqa: E402
 from infra.services import Services  # noqa: E402
-from infra.settings import Settings  # noqa: E402
+from tests.support.secrets import server_settings  # noqa: E402
 from infra.tamper import verify  # noqa: E402
 
 
@@ -46,7 +46,7 @@ def main() -> int:
 
 
 def run(events: int, database: ThrowawayDatabase) -> int:
-    settings = Settings(database_url=database.url, citizen_key="bench-seal-key",
+    settings = server_settings(database_url=database.url,
                         data_dir=Path(tempfile.mkdtemp(prefix="vaern_bench_seal_")), log_level="WARNING")
     print(environment(database))
     env = {k: v for k, v in event_store_env(settings).items() if k != "APPLICATION_RECORDER_TOPIC"}

@@ -36,6 +36,7 @@ from infra.database import Database, open_database  # noqa: E402
 from infra.eventstore import build_application  # noqa: E402
 from infra.services import Services  # noqa: E402
 from infra.settings import Settings  # noqa: E402
+from tests.support.secrets import server_settings  # noqa: E402
 from infra.tamper import BATCH, LOGS, walk_log  # noqa: E402
 
 
@@ -49,7 +50,7 @@ def main() -> int:
 
 
 def run(args: argparse.Namespace, database: ThrowawayDatabase) -> int:
-    settings = Settings(database_url=database.url, citizen_key="bench-verify-key",
+    settings = server_settings(database_url=database.url,
                         data_dir=Path(tempfile.mkdtemp(prefix="vaern_bench_verify_")), log_level="WARNING")
     print(environment(database))
     head, seconds = _seed(settings, args.events)

@@ -19,7 +19,7 @@ from infra.cli_keys import keys
 from infra.cli_projections import projections
 from infra.cli_retention import retention
 from infra.cli_settings import command_settings
-from infra.settings import Settings
+from infra.settings import Settings, TelephonySettings
 
 if TYPE_CHECKING:
     from infra.services import Services
@@ -187,7 +187,7 @@ def telephony_consumer(
     """The telephony reference consumer: keeps its routing table from the restrictions topic."""
     from consumers.telephony import TelephonyConsumer
 
-    settings = command_settings()
+    settings = command_settings(TelephonySettings)
     if not settings.kafka_bootstrap_servers:
         raise typer.BadParameter("set VAERN_KAFKA_BOOTSTRAP_SERVERS to run the consumer")
     consumer = TelephonyConsumer.from_settings(settings)

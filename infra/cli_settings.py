@@ -11,9 +11,9 @@ from contextlib import contextmanager
 from infra.settings import Settings
 
 
-def command_settings(**chosen: object) -> Settings:
+def command_settings(kind: type[Settings] = Settings, /, **chosen: object) -> Settings:
     """The settings from the environment, with what was chosen on the command line put first."""
-    settings = Settings(**{name: value for name, value in chosen.items() if value is not None})
+    settings = kind(**{name: value for name, value in chosen.items() if value is not None})
     logging.basicConfig(
         level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

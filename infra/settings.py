@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from enum import Enum
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +19,22 @@ MIN_SECRET_LENGTH = 32
 MASTER_KEY_BYTES = 32
 
 
+_WHY_NOT_DEVELOPMENT = (
+    "placeholders are accepted only in development on the embedded default: VAERN_ENVIRONMENT=development, no"
+    " VAERN_DATABASE_URL, no VAERN_KAFKA_BOOTSTRAP_SERVERS, listening on a loopback address"
+)
+
+
+def loopback(host: str) -> bool:
+    """Whether `host` names this machine only (127.0.0.1, ::1, localhost), not an address others reach."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 class Environment(str, Enum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
@@ -25,6 +43,8 @@ class Environment(str, Enum):
 class Settings(BaseSettings):
     """Everything configurable. With no settings at all, Vaern runs on a local SQLite file."""
 
+    # Whether the process signs or checks tokens or opens sealed data with Vaern's secrets, so they must be real.
+    holds_secrets: ClassVar[bool] = True
     # Errors never echo the values given: they hold secrets.
     model_config = SettingsConfigDict(env_prefix="VAERN_", extra="ignore", hide_input_in_errors=True)
 
@@ -103,6 +123,16 @@ class Settings(BaseSettings):
         ' "guard"}; empty: the names are Vaern\'s role names. A token naming no Vaern role, or more than one, is'
         " refused"
     )
+    oidc_page_client_id: str | None = Field(
+        None, description="the public client (no secret) the guards' page signs in with at the provider, by the"
+        " authorization-code flow with PKCE; its redirect URI is the page's own address (https://vaern.example/"
+        "front-desk). Unset: the page asks the guard for a token"
+    )
+    oidc_page_scope: str = Field(
+        "openid", description="the scopes the page asks for: they must get it an access token for"
+        " VAERN_OIDC_AUDIENCE (Entra ID: api://vaern/FrontDesk.Lookup; add offline_access where the provider"
+        " gives refresh tokens only then)"
+    )
     oidc_user_claim: str = Field("sub", description="the claim naming the user's id")
     oidc_name_claim: str = Field("name", description="the claim holding the official's name")
     oidc_title_claim: str = Field("title", description="the claim holding the official's title (optional)")
@@ -124,18 +154,22 @@ class Settings(BaseSettings):
             raise ValueError(
                 "VAERN_OIDC_AUDIENCE must be set with VAERN_OIDC_ISSUER: a token for another service is none for Vaern"
             )
+        if self.oidc_page_client_id and not self.oidc_issuer:
+            raise ValueError("VAERN_OIDC_PAGE_CLIENT_ID needs VAERN_OIDC_ISSUER: the provider the page signs in at")
         return self
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Settings:
-        if self.environment is Environment.DEVELOPMENT:
+        # The placeholders are published in this file: anywhere but a developer's own machine they would let
+        # anyone mint tokens and read citizens' data. A forgotten VAERN_ENVIRONMENT must not open that door.
+        if self.embedded_development or not self.holds_secrets:
             return self
         for name in ("token_secret", "citizen_key", "master_key"):
             value = getattr(self, name).get_secret_value()
             if value.startswith(PLACEHOLDER_PREFIX) or len(value) < MIN_SECRET_LENGTH:
                 raise ValueError(
-                    f"VAERN_{name.upper()} is a placeholder or shorter than {MIN_SECRET_LENGTH} characters; "
-                    f"set a real secret outside development"
+                    f"VAERN_{name.upper()} is a placeholder or shorter than {MIN_SECRET_LENGTH} characters; set a"
+                    f" real secret ({_WHY_NOT_DEVELOPMENT})"
                 )
         if any(len(key) < MIN_SECRET_LENGTH for key in self.previous_citizen_key_texts):
             raise ValueError(f"a key in VAERN_PREVIOUS_CITIZEN_KEYS is shorter than {MIN_SECRET_LENGTH} characters")
@@ -169,6 +203,15 @@ class Settings(BaseSettings):
         return [part.strip() for part in self.previous_citizen_keys.get_secret_value().split(",") if part.strip()]
 
     @property
+    def embedded_development(self) -> bool:
+        """Development on the embedded default: the SQLite data folder, no PostgreSQL, no Kafka, listening on
+        loopback only. Only here are placeholder secrets and, beside a provider, self-minted tokens accepted."""
+        return (
+            self.environment is Environment.DEVELOPMENT and not self.database_url
+            and not self.kafka_bootstrap_servers and loopback(self.host)
+        )
+
+    @property
     def uses_postgres(self) -> bool:
         return bool(self.database_url)
 
@@ -179,3 +222,10 @@ class Settings(BaseSettings):
     @property
     def restrictions_topic(self) -> str:
         return f"{self.topic_prefix}.contact-restrictions.v1"
+
+
+class TelephonySettings(Settings):
+    """The telephony consumer's settings: it reads the topic and keeps its own table, holding none of Vaern's
+    secrets, so none is asked of the telephony team."""
+
+    holds_secrets: ClassVar[bool] = False

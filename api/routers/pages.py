@@ -1,11 +1,18 @@
-"""The guards' page: static HTML, CSS and JS that call `POST /front-desk/lookup`; it holds no data itself."""
+"""The guards' page: static HTML, CSS and JS that call `POST /front-desk/lookup`; it holds no data itself.
+
+With VAERN_OIDC_PAGE_CLIENT_ID set the page signs the guard in at the provider (sign-in.js); it learns the
+issuer and client from `GET /front-desk/sign-in`, and may then call the provider's endpoints as well.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse
+
+from infra.settings import Settings
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -15,26 +22,31 @@ FRONT_DESK = Path(__file__).resolve().parent.parent / "static" / "front_desk"
 ASSETS = {
     "front-desk.css": "text/css; charset=utf-8",
     "front-desk.js": "text/javascript; charset=utf-8",
+    "sign-in.js": "text/javascript; charset=utf-8",
     "icon.svg": "image/svg+xml",
 }
 
-# Everything from Vaern itself; nothing inline, no other origin, no framing, no form posts anywhere.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self'",
-        "connect-src 'self'",
-        "manifest-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
+
+def content_security_policy(connect_to: str = "") -> str:
+    """Everything from Vaern itself (and calls to the provider's origin when the page signs in there); nothing
+    inline, no framing, no form posts anywhere."""
+    return "; ".join(
+        (
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self'",
+            f"connect-src 'self'{' ' + connect_to if connect_to else ''}",
+            "manifest-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        )
     )
-)
+
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Content-Security-Policy": content_security_policy(),
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -44,11 +56,38 @@ SECURITY_HEADERS = {
 }
 
 
+def _signs_in(settings: Settings) -> bool:
+    return bool(settings.oidc_issuer and settings.oidc_page_client_id)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 @router.get("/front-desk")
-def front_desk_page() -> FileResponse:
+def front_desk_page(request: Request) -> FileResponse:
     """The front-desk page. Never stored by the browser: a shown answer must not come back via Back."""
-    headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
+    settings: Settings = request.app.state.services.settings
+    provider = _origin(settings.oidc_issuer) if _signs_in(settings) and settings.oidc_issuer else ""
+    headers = {
+        **SECURITY_HEADERS, "Content-Security-Policy": content_security_policy(provider), "Cache-Control": "no-store"
+    }
     return FileResponse(FRONT_DESK / "index.html", media_type="text/html; charset=utf-8", headers=headers)
+
+
+@router.get("/front-desk/sign-in")
+def front_desk_sign_in(request: Request) -> JSONResponse:
+    """Where the page signs the guard in: the provider's issuer, the page's public client and the scopes to ask
+    for; all null when the page asks for a token instead (development)."""
+    settings: Settings = request.app.state.services.settings
+    signs_in = _signs_in(settings)
+    body = {
+        "issuer": settings.oidc_issuer if signs_in else None,
+        "client_id": settings.oidc_page_client_id if signs_in else None,
+        "scope": settings.oidc_page_scope if signs_in else None,
+    }
+    return JSONResponse(body, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
 
 
 @router.get("/front-desk/assets/{name}")

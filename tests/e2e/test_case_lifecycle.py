@@ -16,9 +16,9 @@ from api.app import create_app
 from api.security import issue_token
 from domain.values import Role
 from infra.services import Services
-from infra.settings import Settings
 from tests.support import wait_until
 from tests.support.cases import RECIPIENT, incident_facts, terms_body
+from tests.support.secrets import server_settings
 
 SECRET = "lifecycle-token-secret-0123456789abcdef"
 CPR = "211062-5629"
@@ -36,8 +36,8 @@ LEGAL = auth(Role.LEGAL, "j1", "Jens Jurist")
 
 @pytest.fixture
 def http(database_url, tmp_path):
-    settings = Settings(
-        database_url=database_url, data_dir=tmp_path, token_secret=SECRET, citizen_key="lifecycle-key",
+    settings = server_settings(
+        database_url=database_url, data_dir=tmp_path, token_secret=SECRET,
         scheduler_interval=0.5,
     )
     services = Services.build(settings)

@@ -24,8 +24,8 @@ from domain.contact_file.commands import OpenContactFile
 from domain.identity import Cpr
 from domain.values import Actor, Role
 from infra.services import Services
-from infra.settings import Settings
 from tests.support.cases import decide
+from tests.support.secrets import server_settings
 from tests.support.web import Backend, chromium
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -66,8 +66,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def vaern(database_url, tmp_path) -> Iterator[Served]:
-    settings = Settings(
-        database_url=database_url, data_dir=tmp_path, token_secret=SECRET, citizen_key="front-desk-page-key",
+    settings = server_settings(
+        database_url=database_url, data_dir=tmp_path, token_secret=SECRET,
         read_wait_timeout=10.0,
     )
     services = Services.build(settings)
@@ -140,12 +140,18 @@ def test_the_page_is_served_never_stored_and_locked_to_vaern_itself(vaern):
     assert "default-src 'none'" in policy and "script-src 'self'" in policy and "connect-src 'self'" in policy
     assert "form-action 'none'" in policy and "frame-ancestors 'none'" in policy
     assert '<html lang="da">' in response.text and "https://" not in response.text
-    assets = (("front-desk.js", "text/javascript"), ("front-desk.css", "text/css"), ("icon.svg", "image/svg+xml"))
+    assets = (
+        ("front-desk.js", "text/javascript"), ("sign-in.js", "text/javascript"), ("front-desk.css", "text/css"),
+        ("icon.svg", "image/svg+xml"),
+    )
     for name, kind in assets:
         asset = httpx.get(f"{vaern.url}/front-desk/assets/{name}")
         assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind), name
         assert "https://" not in asset.text and "http://" not in asset.text.replace("http://www.w3.org/", ""), name
     assert httpx.get(f"{vaern.url}/front-desk/assets/index.html").status_code == 404
+    sign_in = httpx.get(f"{vaern.url}/front-desk/sign-in")  # no provider: the guard pastes a token
+    assert sign_in.json() == {"issuer": None, "client_id": None, "scope": None}
+    assert sign_in.headers["cache-control"] == "no-store"
     assert httpx.get(f"{vaern.url}/front-desk/assets/..%2F..%2Frouters%2Fpages.py").status_code == 404
 
 
@@ -282,8 +288,8 @@ def test_when_the_view_is_not_current_the_page_cannot_tell_and_says_to_follow_th
     database_url, tmp_path, page, page_problems
 ):
     # `vaern api` with the front-desk runner gone: what the view holds is older than the limit allows.
-    settings = Settings(
-        database_url=database_url, data_dir=tmp_path, token_secret=SECRET, citizen_key="front-desk-page-key",
+    settings = server_settings(
+        database_url=database_url, data_dir=tmp_path, token_secret=SECRET,
         read_wait_timeout=10.0, view_max_staleness_seconds=1.0,
     )
     services = Services.build(settings)

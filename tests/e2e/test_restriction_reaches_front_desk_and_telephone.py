@@ -22,6 +22,7 @@ from domain.values import PhoneRule, Role
 from infra.database import SqliteDatabase
 from tests.support import free_port, tail, wait_until
 from tests.support.cases import decide_over_http
+from tests.support.secrets import secret_env
 
 SECRET = "e2e-token-secret-0123456789abcdefghij"
 VAERN = str(Path(sys.executable).with_name("vaern"))
@@ -57,8 +58,8 @@ def system(database_url, kafka_bootstrap, kafka_topic_prefix, tmp_path) -> Itera
         "VAERN_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "VAERN_TOPIC_PREFIX": kafka_topic_prefix,
         "VAERN_TELEPHONY_GROUP_ID": f"{kafka_topic_prefix}-telephony",
+        **secret_env(),
         "VAERN_TOKEN_SECRET": SECRET,
-        "VAERN_CITIZEN_KEY": "e2e-citizen-key",
         "VAERN_DATA_DIR": str(tmp_path / "data"),
         "VAERN_PORT": str(port),
     }

@@ -10,6 +10,7 @@ from api.security import issue_token
 from domain.values import Role
 from infra.services import Services
 from infra.settings import Settings
+from tests.support.secrets import server_settings
 
 SECRET = "integration-token-secret-0123456789abcdef"
 
@@ -18,11 +19,10 @@ SECRET = "integration-token-secret-0123456789abcdef"
 def settings(request, tmp_path):
     """Settings for one isolated store: a SQLite file, or a fresh PostgreSQL database."""
     database_url = request.getfixturevalue("database_url") if request.param == "postgres" else None
-    return Settings(
+    return server_settings(
         data_dir=tmp_path / "data",
         database_url=database_url,
         token_secret=SECRET,
-        citizen_key="integration-citizen-key",
         read_wait_timeout=5.0,
     )
 

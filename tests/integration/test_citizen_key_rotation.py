@@ -36,9 +36,10 @@ from tests.integration.test_views import ACTOR, cpr, restrict
 from tests.integration.test_statistics import CPRS, MANAGEMENT, caught_up, cells, first_of_month, report
 from tests.integration.test_statistics import restrict as restrict_for_statistics
 from tests.support.cases import decide
+from tests.support.secrets import secret_env
 
 VAERN = str(Path(sys.executable).with_name("vaern"))
-KEY_A = "integration-citizen-key"
+KEY_A = "the-first-citizen-key-0123456789abcdef"
 KEY_B = "the-next-citizen-key-0123456789abcdef"
 GUARD = bearer(Role.GUARD, "g1", "Gitte Vagt")
 CASEWORKER = bearer(Role.CASEWORKER, "c1", "Carl Berg")
@@ -72,7 +73,7 @@ def _opened(services: Services, n: int):
 
 def _rekey(settings: Settings, current: str = KEY_B, previous: str = KEY_A) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}
-    env |= {"VAERN_DATA_DIR": str(settings.data_dir), "VAERN_LOG_LEVEL": "WARNING",
+    env |= {"VAERN_DATA_DIR": str(settings.data_dir), "VAERN_LOG_LEVEL": "WARNING", **secret_env(settings),
             "VAERN_CITIZEN_KEY": current, "VAERN_PREVIOUS_CITIZEN_KEYS": previous}
     env |= {"VAERN_DATABASE_URL": settings.database_url} if settings.database_url else {}
     done = subprocess.run([VAERN, "keys", "rekey-citizens"], env=env, capture_output=True, text=True, timeout=120)

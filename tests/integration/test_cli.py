@@ -14,8 +14,8 @@ from domain.contact_file.commands import OpenContactFile
 from domain.identity import Cpr
 from domain.values import Role
 from infra.services import Services
-from infra.settings import Settings
 from tests.support.cases import LEADER, decide
+from tests.support.secrets import secret_env, server_settings
 
 VAERN = str(Path(sys.executable).with_name("vaern"))
 SECRET = "cli-token-secret-0123456789abcdefghijkl"
@@ -45,14 +45,14 @@ def test_a_placeholder_secret_is_refused_outside_development(tmp_path):
 
 
 def test_projections_status_shows_each_followers_position_and_lag(database_url, tmp_path):
-    settings = Settings(database_url=database_url, data_dir=tmp_path, citizen_key="cli-key")
+    settings = server_settings(database_url=database_url, data_dir=tmp_path)
     services = Services.build(settings)
     ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     decide(services.app, ref)
     services.runner("front_desk").catch_up()
     head = services.events.head()
     services.close()
-    out = run("projections", "status", env={"VAERN_DATABASE_URL": database_url, "VAERN_CITIZEN_KEY": "cli-key",
+    out = run("projections", "status", env={"VAERN_DATABASE_URL": database_url, **secret_env(),
                                             "VAERN_DATA_DIR": str(tmp_path), "VAERN_LOG_LEVEL": "WARNING"}).stdout
     lines = {line.rsplit(maxsplit=2)[0]: line.split()[-2:] for line in out.splitlines()[1:-1]}
     assert lines["view front_desk"] == [str(head), "0"]
@@ -68,7 +68,7 @@ def test_projections_rebuild_rebuilds_a_view_beside_the_live_one_and_switches(se
     with services.db.transaction() as cur:
         cur.execute("DELETE FROM front_desk_restrictions")  # what a view's bug leaves behind
     head = services.events.head()
-    env = {"VAERN_CITIZEN_KEY": settings.citizen_key.get_secret_value(), "VAERN_DATA_DIR": str(settings.data_dir),
+    env = {**secret_env(settings), "VAERN_DATA_DIR": str(settings.data_dir),
            "VAERN_LOG_LEVEL": "WARNING", **({"VAERN_DATABASE_URL": settings.database_url} if settings.database_url else {})}
     result = run("projections", "rebuild", "front_desk", "--batch-size", "2", env=env)
     assert "rebuilt front_desk: 2 events" in result.stdout and f"live at position {head}" in result.stdout

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from domain.values import Role
 from infra.services import Services
-from infra.settings import Settings
 from tests.integration.conftest import SECRET, bearer
 from tests.support import postgres, wait_until
+from tests.support.secrets import server_settings
 
 TELEPHONY = bearer(Role.TELEPHONY, "tel", "Telefoni")
 CASEWORKER = bearer(Role.CASEWORKER, "c1", "Carl Berg")
@@ -21,7 +21,7 @@ GUARD = bearer(Role.GUARD, "g1", "Gitte Vagt")
 
 
 def serve(database_url: str, tmp_path) -> tuple[Services, TestClient]:
-    settings = Settings(data_dir=tmp_path, database_url=database_url, token_secret=SECRET, citizen_key="restart-key")
+    settings = server_settings(data_dir=tmp_path, database_url=database_url, token_secret=SECRET)
     services = Services.build(settings)
     services.start_views()
     return services, TestClient(create_app(settings, services), raise_server_exceptions=False)

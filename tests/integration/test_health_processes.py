@@ -20,6 +20,7 @@ from infra.services import Services
 from infra.settings import Settings
 from tests.integration.test_view_currency import POISON
 from tests.support.cases import LEADER, decide
+from tests.support.secrets import secret_env, server_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 VAERN = str(Path(sys.executable).with_name("vaern"))
@@ -36,7 +37,7 @@ POISONED_RUNNER = (
 
 def environment(settings: Settings) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}
-    return {**clean, "VAERN_DATABASE_URL": str(settings.database_url), "VAERN_CITIZEN_KEY": "processes-key",
+    return {**clean, "VAERN_DATABASE_URL": str(settings.database_url), **secret_env(settings),
             "VAERN_DATA_DIR": str(settings.data_dir), "VAERN_LOG_LEVEL": "WARNING",
             "VAERN_VIEW_MAX_STALENESS_SECONDS": "1"}
 
@@ -56,7 +57,7 @@ def until(condition, seconds: float = 30.0, what: str = "") -> object:
 
 
 def test_the_api_process_reports_a_view_stopped_in_its_own_process_and_one_whose_runner_died(database_url, tmp_path):
-    settings = Settings(database_url=database_url, data_dir=tmp_path, citizen_key="processes-key",
+    settings = server_settings(database_url=database_url, data_dir=tmp_path,
                         view_max_staleness_seconds=1.0)
     api = Services.build(settings)  # what `vaern api` builds: no runners
     stuck = api.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref

@@ -16,6 +16,7 @@ from infra.database import open_database
 from infra.key_cache import KeyCache
 from infra.keys import KeyDestroyed, KeyStore, MasterKey, WrongMasterKey, ddl
 from infra.services import Services
+from tests.support.secrets import secret_env
 
 OLD_RAW, NEW_RAW = bytes(range(32)), bytes(range(100, 132))
 OLD, NEW = MasterKey(OLD_RAW), MasterKey(NEW_RAW)
@@ -189,7 +190,7 @@ def test_services_refuse_to_start_with_a_master_key_other_than_the_stores(settin
 def test_the_rotate_master_command_rewraps_under_a_key_read_from_the_environment_or_a_file(settings, db, tmp_path):
     key = KeyStore.from_settings(db, settings).data_key(SUBJECT)
     env = {k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}
-    env |= {"VAERN_DATA_DIR": str(settings.data_dir), "VAERN_LOG_LEVEL": "WARNING"}
+    env |= {"VAERN_DATA_DIR": str(settings.data_dir), "VAERN_LOG_LEVEL": "WARNING", **secret_env(settings)}
     env |= {"VAERN_DATABASE_URL": settings.database_url} if settings.database_url else {}
     new_text = base64.b64encode(NEW_RAW).decode()
     done = subprocess.run([VAERN, "keys", "rotate-master"], env={**env, "VAERN_NEW_MASTER_KEY": new_text},
@@ -210,7 +211,8 @@ def test_the_rotate_master_command_rewraps_under_a_key_read_from_the_environment
 def test_the_rotate_master_command_refuses_a_wrong_master_key_in_one_line(settings, db):
     KeyStore(db, OLD).data_key(SUBJECT)
     env = {k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}
-    env |= {"VAERN_DATA_DIR": str(settings.data_dir), "VAERN_MASTER_KEY": base64.b64encode(NEW_RAW).decode()}
+    env |= {"VAERN_DATA_DIR": str(settings.data_dir), **secret_env(settings)}
+    env |= {"VAERN_MASTER_KEY": base64.b64encode(NEW_RAW).decode()}
     env |= {"VAERN_DATABASE_URL": settings.database_url} if settings.database_url else {}
     done = subprocess.run([VAERN, "keys", "rotate-master"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "Traceback" not in done.stderr

@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 from api.app import create_app
 from domain.values import Role
 from infra.services import Services
-from infra.settings import Settings
 from tests.integration.conftest import SECRET, bearer
 from tests.support.cases import incident_facts, terms_body
 from tests.support.odd_values import ODD_IF_MATCH, mutated, now_and_then, odd_like
+from tests.support.secrets import server_settings
 
 LEADER = bearer(Role.LEADER, "l1", "Lone Hansen", "Afdelingsleder")
 CASEWORKER = bearer(Role.CASEWORKER, "c1", "Carl Berg")
@@ -42,9 +42,8 @@ TEXT = "Borgeren truede sagsbehandleren – æøå"
 
 @pytest.fixture
 def odd_services(database_url, tmp_path):
-    built = Services.build(Settings(
-        data_dir=tmp_path / "data", database_url=database_url, token_secret=SECRET,
-        citizen_key="integration-citizen-key", read_wait_timeout=10.0,
+    built = Services.build(server_settings(
+        data_dir=tmp_path / "data", database_url=database_url, token_secret=SECRET, read_wait_timeout=10.0,
     ))
     built.start_views()
     yield built

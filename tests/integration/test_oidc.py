@@ -12,6 +12,7 @@ import json
 import time
 from datetime import timedelta
 
+import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -25,6 +26,7 @@ from domain.values import Role
 from infra.services import Services
 from infra.settings import Settings
 from tests.support import free_port
+from tests.support.cases import decide_over_http
 from tests.support.oidc_provider import AUDIENCE, OTHER_AUDIENCE, ROLE_MAP
 
 SECRET = "integration-token-secret-0123456789abcdef"
@@ -117,6 +119,36 @@ def test_each_role_s_token_reaches_what_the_role_may_and_is_refused_elsewhere(va
         assert response.headers["content-type"] == PROBLEM
 
 
+def test_the_telephony_system_gets_its_token_by_client_credentials_and_routes_a_call_with_it(vaern, oidc_provider):
+    # As the telephony system does it: the token endpoint from the discovery document, its own id and secret.
+    issuer = oidc_provider.issuer
+    token_endpoint = httpx.get(f"{issuer}/.well-known/openid-configuration").json()["token_endpoint"]
+    granted = httpx.post(token_endpoint, data={
+        "grant_type": "client_credentials", "client_id": "vaern-telephony", "client_secret": "vaern-telephony-secret",
+        "scope": "vaern", "resource": AUDIENCE,
+    })
+    assert granted.status_code == 200, granted.text
+    token = granted.json()["access_token"]
+    _, claims = _parts(token)
+    assert (claims["iss"], claims["aud"], claims["client_id"], claims["roles"]) == (
+        issuer, AUDIENCE, "vaern-telephony", ["Vaern.Telephony"]
+    )
+    caseworker, leader = oidc_provider.bearer("vaern-caseworker"), oidc_provider.bearer("vaern-leader")
+    ref = vaern.post("/contact-files", json={"cpr": CPR}, headers=caseworker).json()["citizen_ref"]
+    added = vaern.post(f"/contact-files/{ref}/phone-numbers", json={"number": "20304050"}, headers=caseworker)
+    assert added.status_code in (200, 201), added.text
+    decided = decide_over_http(vaern, ref, leader, caseworker)
+
+    routed = vaern.post("/phone-routing/lookup", json={"number": "+4520304050"}, headers=bearer(token),
+                        params={"min_position": decided["position"]})
+    assert routed.status_code == 200, routed.text
+    assert (routed.json()["rule"], routed.json()["contact"]) == ("named_contact_only", "Team Nord")
+    wrong_secret = httpx.post(token_endpoint, data={
+        "grant_type": "client_credentials", "client_id": "vaern-telephony", "client_secret": "guessed", "scope": "vaern",
+    })
+    assert wrong_secret.status_code == 401
+
+
 # ---------------------------------------------------------------------------------------------- refusals
 
 
@@ -150,6 +182,18 @@ REFUSED = {
     "naming none of Vaern's roles": lambda provider: provider.token("vaern-no-role"),
     "minted by `vaern token`, in production": lambda _: issue_token(SECRET, Role.LEADER, "l1", "Lone Hansen"),
 }
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "10.0.0.7"])
+def test_tokens_minted_by_vaern_token_are_refused_in_development_when_vaern_listens_beyond_loopback(
+    tmp_path, oidc_provider, host
+):
+    services, http = served(oidc_settings(tmp_path, oidc_provider.issuer, environment="development", host=host))
+    with http:
+        assert http.get("/restrictions/reviews", headers=oidc_provider.bearer("vaern-leader")).status_code == 200
+        minted = bearer(issue_token(SECRET, Role.LEADER, "l1", "Lone Hansen"))
+        assert_refused(http.get("/restrictions/reviews", headers=minted))
+    services.close()
 
 
 @pytest.mark.parametrize("kind", REFUSED)

@@ -33,9 +33,9 @@ from domain.letters.kinds import LetterKind, Recipient
 from domain.values import Role
 from infra.keys import incident_subject
 from infra.services import Services
-from infra.settings import Settings
 from tests.integration.conftest import SECRET, bearer
 from tests.support.cases import LEADER, OFFICIAL, RECIPIENT, decide, report_incident
+from tests.support.secrets import server_settings
 
 EXAMPLES = 25  # per operation; each is sent 16 times (8 callers, generated and existing ids)
 CALLERS = {role.value: bearer(role, f"{role.value}-1", f"Test {role.value.title()}", None) for role in Role}
@@ -73,8 +73,8 @@ def existing(services: Services) -> dict[str, str]:
 
 
 def test_every_operation_answers_every_caller_without_server_errors_and_only_as_documented(database_url, tmp_path):
-    settings = Settings(
-        data_dir=tmp_path, database_url=database_url, token_secret=SECRET, citizen_key="conformance-key",
+    settings = server_settings(
+        data_dir=tmp_path, database_url=database_url, token_secret=SECRET,
         read_wait_timeout=0.5,
     )
     services = Services.build(settings)

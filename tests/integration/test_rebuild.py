@@ -3,6 +3,7 @@ throughout, one atomic switch, and nothing changed by an interruption or an even
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -34,6 +35,7 @@ from projections.failures import ProjectionFailed
 from projections.runner import ViewRunner
 from tests.integration.test_views import cpr
 from tests.support.cases import LEADER, OFFICIAL, decide, terms_body
+from tests.support.secrets import secret_env, server_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,7 +44,7 @@ KILLED_MIDWAY = (
     "import os, signal, sys; sys.path.insert(0, sys.argv[3])\n"
     "from infra.services import Services\nfrom infra.settings import Settings\n"
     "from projections.rebuild import rebuild\n"
-    "s = Services.build(Settings(database_url=sys.argv[1], data_dir=sys.argv[2], citizen_key='k'))\n"
+    "s = Services.build(Settings(database_url=sys.argv[1], data_dir=sys.argv[2]))\n"
     "def die(position, head):\n"
     "    if position > 0: os.kill(os.getpid(), signal.SIGKILL)\n"
     "rebuild(s.front_desk, s.events, s.db, batch_size=3, progress=die)\n"
@@ -50,7 +52,10 @@ KILLED_MIDWAY = (
 
 
 def kill_a_rebuild_midway(database_url: str, data_dir: Path) -> None:
-    killed = subprocess.run([sys.executable, "-c", KILLED_MIDWAY, database_url, str(data_dir), str(ROOT)], timeout=60)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_MIDWAY, database_url, str(data_dir), str(ROOT)],
+        env={**os.environ, **secret_env()}, timeout=60,
+    )
     assert killed.returncode == -signal.SIGKILL
 
 
@@ -133,7 +138,7 @@ def test_a_rebuild_repairs_the_live_view_and_moves_its_position_to_the_head(sett
 
 
 def test_lookups_are_answered_from_the_live_view_until_the_switch_while_it_keeps_following(database_url, tmp_path):
-    settings = Settings(database_url=database_url, data_dir=tmp_path, citizen_key="k", read_wait_timeout=5.0)
+    settings = server_settings(database_url=database_url, data_dir=tmp_path, read_wait_timeout=5.0)
     services = Services.build(settings)
     refs = history(services, files=30)
     live = services.runner("front_desk")
@@ -208,7 +213,7 @@ def test_a_rebuild_that_meets_an_event_it_cannot_apply_fails_loudly_without_swit
 
 
 def test_a_second_rebuild_of_a_view_is_refused_while_one_runs(database_url, tmp_path):
-    services = Services.build(Settings(database_url=database_url, data_dir=tmp_path, citizen_key="k"))
+    services = Services.build(server_settings(database_url=database_url, data_dir=tmp_path))
     history(services)
     refused = []
 
@@ -240,7 +245,7 @@ def test_a_view_whose_declared_tables_differ_from_those_it_creates_is_not_rebuil
 
 
 def pg_settings(database_url, tmp_path) -> Settings:
-    return Settings(database_url=database_url, data_dir=tmp_path, citizen_key="k", read_wait_timeout=5.0)
+    return server_settings(database_url=database_url, data_dir=tmp_path, read_wait_timeout=5.0)
 
 
 def kill_lock_connection(database_url: str) -> None:

@@ -24,8 +24,8 @@ from domain.values import Actor, Official, PhoneRule, Role
 from infra.database import PostgresDatabase, SqliteDatabase
 from infra.eventstore import EventLog, build_application
 from infra.keys import citizen_subject
-from infra.settings import Settings
 from tests.support import cases, wait_until
+from tests.support.secrets import server_settings
 
 ACTOR = Actor(user_id="l1", name="Lone Hansen", role=Role.LEADER)
 OFFICIAL = Official(user_id="l1", name="Lone Hansen", title="Afdelingsleder")
@@ -66,8 +66,8 @@ BANNED = {"rule": "banned"}
 
 @pytest.fixture
 def settings(database_url, kafka_topic_prefix):
-    return Settings(
-        database_url=database_url, topic_prefix=kafka_topic_prefix, citizen_key="integration-test-citizen-key"
+    return server_settings(
+        database_url=database_url, topic_prefix=kafka_topic_prefix
     )
 
 

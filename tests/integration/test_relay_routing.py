@@ -23,13 +23,13 @@ from domain.contact_file.aggregate import ContactFile
 from domain.values import Channel
 from infra.database import open_database
 from infra.eventstore import EventLog, build_application
-from infra.settings import Settings
 from projections.routing_states import RoutingStatesView
 
 VIEW_KEY = bytes(range(32))  # the view's sealing key; Services takes it from the key store
 from projections.runner import ViewRunner
 from tests.integration.test_relay_and_consumer import read_topic
 from tests.support import cases
+from tests.support.secrets import server_settings
 from tests.unit.test_routing_follower import START, Citizen
 
 
@@ -37,8 +37,7 @@ from tests.unit.test_routing_follower import START, Citizen
 def store(request, tmp_path, kafka_topic_prefix):
     """The application, its event log and its positions database, on the embedded store or PostgreSQL."""
     url = request.getfixturevalue("database_url") if request.param == "postgres" else None
-    settings = Settings(data_dir=tmp_path / "data", database_url=url, topic_prefix=kafka_topic_prefix,
-                        citizen_key="integration-test-citizen-key")
+    settings = server_settings(data_dir=tmp_path / "data", database_url=url, topic_prefix=kafka_topic_prefix)
     app = build_application(settings)
     events = EventLog(app, settings)
     db = open_database(url, settings.sqlite_path, pool_size=3)

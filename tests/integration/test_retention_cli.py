@@ -12,8 +12,8 @@ from domain.contact_file.commands import OpenContactFile
 from domain.incident.commands import CloseIncident, InformLeader
 from domain.incident.facts import Person
 from infra.services import Services
-from infra.settings import Settings
 from tests.support.cases import LEADER, report_incident
+from tests.support.secrets import secret_env, server_settings
 
 VAERN = str(Path(sys.executable).with_name("vaern"))
 
@@ -26,7 +26,7 @@ def due(env: dict[str, str], *args: str) -> list[dict[str, str]]:
 
 
 def test_only_citizens_with_nothing_going_on_are_listed_once_their_period_is_over(database_url, tmp_path):
-    settings = Settings(database_url=database_url, data_dir=tmp_path, citizen_key="retention-cli-key")
+    settings = server_settings(database_url=database_url, data_dir=tmp_path)
     services = Services.build(settings)
     app = services.app
     quiet = app.open_contact_file(OpenContactFile(cpr="211062-5629", actor=LEADER)).citizen_ref
@@ -37,7 +37,7 @@ def test_only_citizens_with_nothing_going_on_are_listed_once_their_period_is_ove
     app.inform_leader(InformLeader(incident_id=done, leader=Person(user_id="l1", name="Lone Hansen"), actor=LEADER))
     app.close_incident(CloseIncident(incident_id=done, actor=LEADER))
     services.close()
-    env = {"VAERN_DATABASE_URL": database_url, "VAERN_CITIZEN_KEY": "retention-cli-key",
+    env = {"VAERN_DATABASE_URL": database_url, **secret_env(),
            "VAERN_DATA_DIR": str(tmp_path), "VAERN_LOG_LEVEL": "WARNING", "VAERN_RETENTION_YEARS": "2"}
 
     assert due(env) == []  # nothing is two years old yet

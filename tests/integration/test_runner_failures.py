@@ -13,7 +13,6 @@ import pytest
 
 from domain.contact_file.commands import OpenContactFile
 from infra.services import Services
-from infra.settings import Settings
 from projections.front_desk import FrontDeskView
 from projections.rebuild import rebuild
 from projections.failures import ViewWaiting
@@ -21,10 +20,11 @@ from projections.runner import ViewRunner
 from tests.integration.test_rebuild import history
 from tests.integration.test_views import cpr, rows
 from tests.support.cases import LEADER
+from tests.support.secrets import server_settings
 
 
 def pg_services(database_url: str, tmp_path) -> Services:
-    settings = Settings(database_url=database_url, data_dir=tmp_path, citizen_key="k", read_wait_timeout=10.0)
+    settings = server_settings(database_url=database_url, data_dir=tmp_path, read_wait_timeout=10.0)
     return Services.build(settings)
 
 
@@ -115,7 +115,7 @@ def test_a_connection_lost_inside_a_batch_is_waited_out_and_reported_never_blame
 
 
 def test_a_view_on_sqlite_outlives_a_rebuild_holding_the_write_lock_past_the_busy_timeout(tmp_path):
-    settings = Settings(data_dir=tmp_path / "d", citizen_key="k", read_wait_timeout=5.0)
+    settings = server_settings(data_dir=tmp_path / "d", read_wait_timeout=5.0)
     live, other = Services.build(settings), Services.build(settings)  # the service, and `vaern projections rebuild`
     history(live, files=3)
     runner = ViewRunner(live.front_desk, live.events, live.db, retry_delays=(0.2, 1.0))

@@ -41,6 +41,7 @@ from infra.tamper import EVENT_POSITION, EVENTS_TABLE, verify
 from tests.integration.conftest import bearer
 from tests.support.cases import incident_facts, report_incident
 from tests.support.plaintext import find_plaintext
+from tests.support.secrets import secret_env
 
 CPR = "070761-4285"
 NUMBER = "+4521436587"
@@ -212,7 +213,7 @@ def test_vaern_keys_seal_existing_and_vaern_verify_on_the_command_line(settings,
     key_file.write_bytes(Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "VAERN_DATA_DIR": str(settings.data_dir),
-           "VAERN_DATABASE_URL": settings.database_url or "", "VAERN_CITIZEN_KEY": "integration-citizen-key",
+           "VAERN_DATABASE_URL": settings.database_url or "", **secret_env(settings),
            "VAERN_CHECKPOINT_KEY_FILE": str(key_file)}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:

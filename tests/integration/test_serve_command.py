@@ -90,3 +90,18 @@ def test_a_port_past_65535_is_refused_rather_than_served_on_another(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and result.stdout == ""
     assert "less than or equal to 65535" in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "given"),
+    [(("--host", "0.0.0.0"), {}), ((), {"VAERN_DATABASE_URL": "postgresql://vaern@127.0.0.1:9/vaern"})],
+    ids=["listening-beyond-loopback", "on-postgresql"],
+)
+def test_serve_off_the_embedded_default_refuses_the_published_placeholder_secrets(tmp_path, args, given):
+    port = str(free_port())
+    result = subprocess.run([VAERN, "serve", "--port", port, *args], env=environment(tmp_path, **given),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and result.stdout == ""
+    assert "VAERN_TOKEN_SECRET is a placeholder" in result.stderr
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)

@@ -27,6 +27,7 @@ from tests.integration.test_view_currency import (
     POISON, PoisonedFrontDesk, assert_cannot_tell, desk, poisoned, until,
 )
 from tests.support.cases import LEADER, decide
+from tests.support.secrets import secret_env, server_settings
 
 OPERATOR = Actor(user_id="ops1", name="Ole Drift", role=Role.ADMIN)
 OFFICIAL = Official(user_id="ops1", name="Ole Drift", title="Driftsansvarlig")
@@ -87,7 +88,7 @@ def admin_token(role: Role = Role.ADMIN) -> str:
 
 def supersede(settings: Settings, *args: str, token: str) -> subprocess.CompletedProcess[str]:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("VAERN_")},
-           "VAERN_DATABASE_URL": str(settings.database_url), "VAERN_CITIZEN_KEY": settings.citizen_key.get_secret_value(),
+           "VAERN_DATABASE_URL": str(settings.database_url), **secret_env(settings),
            "VAERN_TOKEN_SECRET": SECRET, "VAERN_DATA_DIR": str(settings.data_dir), "VAERN_OPERATOR_TOKEN": token,
            "VAERN_LOG_LEVEL": "WARNING"}
     return subprocess.run([VAERN, "projections", "supersede", *args], env=env, capture_output=True, text=True,
@@ -95,7 +96,7 @@ def supersede(settings: Settings, *args: str, token: str) -> subprocess.Complete
 
 
 def test_the_command_line_supersedes_for_an_admin_names_only_the_fields_and_refuses_others(database_url, tmp_path):
-    settings = Settings(database_url=database_url, data_dir=tmp_path, citizen_key="supersede-key", token_secret=SECRET)
+    settings = server_settings(database_url=database_url, data_dir=tmp_path, token_secret=SECRET)
     services = Services.build(settings)
     ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     bad = decide(services.app, ref, in_person={"rule": "guard_present", "instructions": POISON})

@@ -22,6 +22,7 @@ from infra.event_chain import event_content
 from infra.services import Services
 from infra.tamper import EVENT_POSITION, EVENTS_TABLE, verify
 from tests.support.cases import report_incident
+from tests.support.secrets import secret_env
 
 GUARD = Actor(user_id="g1", name="Gitte Vagt", role=Role.GUARD)
 
@@ -246,7 +247,7 @@ def test_vaern_verify_and_checkpoint_on_the_command_line(logged, tmp_path):
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     settings = logged.settings
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "VAERN_DATA_DIR": str(settings.data_dir),
-           "VAERN_DATABASE_URL": settings.database_url or "", "VAERN_CHECKPOINT_KEY_FILE": str(key_file)}
+           **secret_env(settings), "VAERN_DATABASE_URL": settings.database_url or "", "VAERN_CHECKPOINT_KEY_FILE": str(key_file)}
     vaern = [sys.executable, "-c", "from infra.cli import main; main()"]
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:

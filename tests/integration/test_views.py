@@ -19,8 +19,8 @@ from projections.front_desk import FrontDeskView
 from projections.failures import ProjectionFailed
 from projections.runner import ViewRunner
 from infra.services import Services
-from infra.settings import Settings
 from tests.support.cases import decide
+from tests.support.secrets import server_settings
 
 ACTOR = Actor(user_id="l1", name="Lone Hansen", role=Role.LEADER)
 OFFICIAL = Official(user_id="l1", name="Lone Hansen", title="Afdelingsleder")
@@ -97,7 +97,7 @@ def test_a_running_view_follows_new_events_as_they_are_written(services):
 
 def test_two_instances_of_one_view_never_apply_an_event_twice(database_url, tmp_path):
     # PostgreSQL only: on SQLite, BEGIN IMMEDIATE serialises the two instances outright.
-    settings = Settings(database_url=database_url, data_dir=tmp_path, citizen_key="k")
+    settings = server_settings(database_url=database_url, data_dir=tmp_path)
     services = Services.build(settings)
     other_db = open_database(settings.database_url, settings.sqlite_path)
     rivals = [services.runner("front_desk"), ViewRunner(FrontDeskView(), services.events, other_db, batch_size=3)]
@@ -220,7 +220,7 @@ def test_a_stopped_view_reports_its_database_error_without_the_values_it_quotes(
     from projections.phone_routing import PhoneRoutingView
 
     caplog.set_level(logging.DEBUG)
-    services = Services.build(Settings(database_url=database_url, data_dir=tmp_path, citizen_key="k"))
+    services = Services.build(server_settings(database_url=database_url, data_dir=tmp_path))
     (ref,) = open_files(services, 0, 1)
     services.app.register_phone_number(RegisterPhoneNumber(citizen_ref=ref, number="+4533173317", actor=ACTOR))
     with services.db.transaction() as cur:  # a row already there, as a view's bug might leave it

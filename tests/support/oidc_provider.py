@@ -12,6 +12,10 @@ Facts tests rely on:
 * `rotate()` publishes a new ES256 key first in the JWKS and signs with it from then on (the old keys stay
   published), without restarting: the issuer and its address stay the same.
 * `jwks_requests()` counts the fetches of the JWKS since the provider started.
+* Started with `page_addresses` (the guards' page's own address, its redirect URI), it also has the page's
+  public clients, `vaern-front-desk` (refresh tokens issued) and `vaern-front-desk-no-refresh` (none), whose
+  access tokens live `page_token_seconds`, and the provider's development login and consent pages: the
+  people are `gitte` (Vaern.Guard, "Gitte Vagt") and `carl` (Vaern.Caseworker), any password.
 * On Node.js 20 oidc-provider logs "Unsupported runtime" (it wants 22 LTS) and works; the tests run on 20.
 """
 
@@ -32,6 +36,8 @@ from . import free_port, tail
 HOST = "127.0.0.1"
 PACKAGE = Path(__file__).resolve().parent / "oidc"
 AUDIENCE = "api://vaern"
+PAGE_CLIENT, PAGE_CLIENT_WITHOUT_REFRESH = "vaern-front-desk", "vaern-front-desk-no-refresh"
+PAGE_SCOPE = "openid vaern"
 OTHER_AUDIENCE = "https://other-service.example/api"
 ROLE_MAP = {
     "Vaern.Guard": "guard", "Vaern.Caseworker": "caseworker", "Vaern.Leader": "leader", "Vaern.Legal": "legal",
@@ -60,8 +66,12 @@ def install() -> None:
 class OidcProvider:
     """One oidc-provider process on a free loopback port; the issuer is its address."""
 
-    def __init__(self, log_dir: Path | None = None, audience: str = AUDIENCE, startup_timeout: float = 20.0) -> None:
+    def __init__(
+        self, log_dir: Path | None = None, audience: str = AUDIENCE, startup_timeout: float = 20.0,
+        page_addresses: tuple[str, ...] = (), page_token_seconds: int = 600,
+    ) -> None:
         self.audience = audience
+        self.page = (str(page_token_seconds), *page_addresses) if page_addresses else ()
         self.startup_timeout = startup_timeout
         self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix="vaern-oidc-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -86,7 +96,7 @@ class OidcProvider:
             port = free_port(HOST)
             with open(self.log_path, "ab") as log:
                 process = subprocess.Popen(
-                    [node, "provider.mjs", str(port), self.audience], cwd=PACKAGE, stdin=subprocess.DEVNULL,
+                    [node, "provider.mjs", str(port), self.audience, *self.page], cwd=PACKAGE, stdin=subprocess.DEVNULL,
                     stdout=log, stderr=subprocess.STDOUT,
                 )
             if self._ready(port, process):

@@ -18,16 +18,18 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 class Backend:
-    """Vaern's ASGI app under uvicorn in a daemon thread, on a socket bound before it starts."""
+    """Vaern's ASGI app under uvicorn in a daemon thread, on a socket bound before it starts: its address is known
+    before the app is built (an identity provider must know the page's address first)."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app=None) -> None:
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.socket.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
+        self.app = app
 
-    def start(self) -> None:
+    def start(self, app=None) -> None:
+        self.server = uvicorn.Server(uvicorn.Config(app or self.app, log_level="warning", lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
         self.thread.start()
         wait_until(lambda: self.server.started, timeout=15, message="uvicorn did not start")
 

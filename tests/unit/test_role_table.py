@@ -70,3 +70,10 @@ def test_police_report_data_is_only_for_leaders_and_legal_and_legal_reads_cases_
     assert Role.LEGAL not in roles.OVERDUE.roles
     assert roles.CLOSE_INCIDENT.roles == (Role.LEADER,)
     assert {Role.GUARD, Role.TELEPHONY, Role.MANAGEMENT}.isdisjoint(roles.READ_INCIDENT.roles)
+
+
+def test_admin_is_admitted_by_no_endpoint_and_only_by_the_operator_s_commands():
+    assert all(Role.ADMIN not in row.roles for row in roles.TABLE)
+    assert [row.roles for row in roles.OPERATOR_COMMANDS] == [(Role.ADMIN,)]
+    used = {role for row in (*roles.TABLE, *roles.OPERATOR_COMMANDS) for role in row.roles}
+    assert used == set(Role), "every role has a row saying what it may do"

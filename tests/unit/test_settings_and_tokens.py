@@ -8,10 +8,11 @@ from pydantic import ValidationError
 from api.security import InvalidToken, issue_token, read_token
 from domain.values import Role
 from infra.eventstore import event_store_env
-from infra.settings import Settings
+from infra.settings import Settings, TelephonySettings
 
 REAL_SECRET = "x" * 40
 REAL_MASTER_KEY = "eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHg="  # base64 of 32 bytes
+REAL = {"token_secret": REAL_SECRET, "citizen_key": REAL_SECRET, "master_key": REAL_MASTER_KEY}
 
 
 def test_with_no_settings_vaern_keeps_events_in_a_local_sqlite_file(tmp_path):
@@ -23,7 +24,7 @@ def test_with_no_settings_vaern_keeps_events_in_a_local_sqlite_file(tmp_path):
 
 
 def test_a_database_url_switches_the_store_to_postgresql():
-    settings = Settings(database_url="postgresql://vaern:pw@db.internal:6432/cases")
+    settings = Settings(database_url="postgresql://vaern:pw@db.internal:6432/cases", **REAL)
     env = event_store_env(settings)
     assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
     assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == ("db.internal", "6432", "cases")
@@ -34,7 +35,7 @@ def test_a_database_url_switches_the_store_to_postgresql():
 def test_settings_are_read_from_vaern_variables(monkeypatch):
     monkeypatch.setenv("VAERN_KAFKA_BOOTSTRAP_SERVERS", "k1:9092")
     monkeypatch.setenv("VAERN_TOPIC_PREFIX", "kk")
-    settings = Settings()
+    settings = Settings(**REAL)
     assert settings.kafka_bootstrap_servers == "k1:9092"
     assert settings.restrictions_topic == "kk.contact-restrictions.v1"
 
@@ -46,6 +47,50 @@ def test_a_placeholder_secret_is_refused_outside_development(field):
     with pytest.raises(ValidationError, match=f"VAERN_{field.upper()}"):
         Settings(environment="production", **others)
     Settings(environment="production", token_secret=REAL_SECRET, citizen_key=REAL_SECRET, master_key=REAL_MASTER_KEY)
+
+
+OFF_THE_EMBEDDED_DEFAULT = {
+    "PostgreSQL": {"database_url": "postgresql://vaern@db.internal/vaern"},
+    "Kafka": {"kafka_bootstrap_servers": "kafka1:9092"},
+    "every address": {"host": "0.0.0.0"},
+    "a network address": {"host": "10.0.0.7"},
+    "a name": {"host": "vaern.internal"},
+}
+
+
+@pytest.mark.parametrize("where", OFF_THE_EMBEDDED_DEFAULT)
+@pytest.mark.parametrize("field", ["token_secret", "citizen_key", "master_key"])
+def test_a_placeholder_secret_is_refused_off_the_embedded_default_even_in_development(field, where):
+    others = {**REAL}
+    others.pop(field)
+    given = OFF_THE_EMBEDDED_DEFAULT[where]
+    with pytest.raises(ValidationError, match=f"VAERN_{field.upper()}.*only in development on the embedded default"):
+        Settings(_env_file=None, environment="development", **given, **others)
+    assert not Settings(_env_file=None, environment="development", **given, **REAL).embedded_development
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"])
+def test_placeholders_are_accepted_in_development_on_sqlite_listening_on_loopback(host, tmp_path):
+    settings = Settings(_env_file=None, data_dir=tmp_path, host=host)
+    assert settings.embedded_development
+    assert settings.token_secret.get_secret_value().startswith("change-me")
+
+
+def test_the_telephony_consumer_holding_none_of_vaern_s_secrets_is_not_asked_for_them():
+    consumer = TelephonySettings(_env_file=None, kafka_bootstrap_servers="kafka1:9092", host="0.0.0.0")
+    assert consumer.kafka_bootstrap_servers == "kafka1:9092"
+    with pytest.raises(ValidationError, match="VAERN_TOKEN_SECRET"):
+        Settings(_env_file=None, kafka_bootstrap_servers="kafka1:9092")
+
+
+def test_the_page_s_client_needs_the_provider_it_signs_in_at():
+    with pytest.raises(ValidationError, match="VAERN_OIDC_PAGE_CLIENT_ID needs VAERN_OIDC_ISSUER"):
+        Settings(_env_file=None, oidc_page_client_id="vaern-front-desk")
+    given = Settings(
+        _env_file=None, oidc_issuer="https://login.example/t", oidc_audience="api://vaern",
+        oidc_page_client_id="vaern-front-desk",
+    )
+    assert (given.oidc_page_client_id, given.oidc_page_scope) == ("vaern-front-desk", "openid")
 
 
 def test_a_short_secret_is_refused_outside_development():

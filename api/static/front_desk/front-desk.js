@@ -1,9 +1,11 @@
-// The front-desk page: a guard logs in with their token, then types or scans CPR numbers.
+// The front-desk page: a guard signs in at the municipality's provider (sign-in.js) or, in development,
+// pastes a token; then types or scans CPR numbers.
 // The CPR number goes only into a POST body: never the URL, the history, storage or a cookie.
 "use strict";
 
 (() => {
-  const TOKEN_KEY = "vaern.front-desk.token"; // sessionStorage: gone when the tab closes
+  const TOKEN_KEY = "vaern.front-desk.token"; // a pasted token, in sessionStorage: gone when the tab closes
+  const signIn = window.VaernSignIn;
   const LOOKUP_URL = "front-desk/lookup"; // relative, so a path prefix in front of Vaern still works
   const TIMEOUT_MS = 8000;
   const PENDING_DELAY_MS = 250; // a quick answer replaces the old one without a "wait" flash
@@ -31,6 +33,7 @@
   const $ = (id) => document.getElementById(id);
   const el = {
     login: $("login"), loginForm: $("login-form"), loginNotice: $("login-notice"), token: $("token"),
+    signIn: $("sign-in"), signInButton: $("sign-in-button"),
     lookup: $("lookup"), lookupForm: $("lookup-form"), cpr: $("cpr"),
     session: $("session"), who: $("who"), logout: $("logout"), result: $("result"),
   };
@@ -38,11 +41,18 @@
   let inFlight = null;
   let pendingTimer = 0;
   let expiryTimer = 0;
+  let signsIn = false; // at the provider; else the guard pastes a token
+  let signedOutHere = false; // then the provider asks who is signing in, not the last one
 
   // ---- session -------------------------------------------------------------------------------
 
   function token() {
-    return sessionStorage.getItem(TOKEN_KEY);
+    return signsIn ? signIn.token() : sessionStorage.getItem(TOKEN_KEY);
+  }
+
+  function forgetToken() {
+    if (signsIn) signIn.forget();
+    sessionStorage.removeItem(TOKEN_KEY);
   }
 
   // The claims are read only to greet the guard and spot an expired token; Vaern checks the signature.
@@ -62,7 +72,7 @@
     el.login.hidden = false;
     el.loginNotice.textContent = notice || "";
     el.loginNotice.hidden = !notice;
-    el.token.focus();
+    (signsIn ? el.signInButton : el.token).focus();
   }
 
   function showLookup() {
@@ -87,7 +97,8 @@
   }
 
   function logOut() {
-    sessionStorage.removeItem(TOKEN_KEY);
+    forgetToken();
+    signedOutHere = true;
     abortLookup();
     clearField();
     clearResult();
@@ -173,7 +184,7 @@
     return born.getUTCMonth() === month - 1 && born.getUTCDate() === day ? born : null;
   }
 
-  async function answer(cpr, signal, shown) {
+  async function answer(cpr, signal, shown, renewable = true) {
     const response = await fetch(LOOKUP_URL, {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json", Authorization: `Bearer ${token()}` },
@@ -183,6 +194,9 @@
       referrerPolicy: "no-referrer",
       signal,
     });
+    if (response.status === 401 && signsIn && renewable) {
+      if (await signIn.renew()) return answer(cpr, signal, shown, false); // once, with the new token
+    }
     if (response.status === 401 || response.status === 403) return signedOut(response.status);
     if (response.status === 422) return { ...invalid(REFUSED), refused: true };
     if (response.status === 503 && (await cannotTell(response))) return notCurrent(shown);
@@ -261,13 +275,24 @@
   }
 
   function signedOut(status) {
-    sessionStorage.removeItem(TOKEN_KEY);
+    forgetToken();
     showLogin("");
-    const why = status === 403 ? "Dit token giver ikke adgang til opslag ved skranken." : "Dit log ind er udløbet eller ugyldigt.";
-    return {
-      tone: "login", icon: "icon-login", kicker: "Ikke logget ind", headline: "Log ind igen",
-      lines: [why, "Log ind med dit vagt-token, og slå op igen."],
-    };
+    const what = signsIn ? "log ind" : "token";
+    const why = status === 403 ? `Dit ${what} giver ikke adgang til opslag ved skranken.` : "Dit log ind er udløbet eller ugyldigt.";
+    return logInAgain(why);
+  }
+
+  function logInAgain(why) {
+    const how = signsIn ? "Log ind igen, og slå op igen." : "Log ind med dit vagt-token, og slå op igen.";
+    return { tone: "login", icon: "icon-login", kicker: "Ikke logget ind", headline: "Log ind igen", lines: [why, how] };
+  }
+
+  // The provider's token ran out and could not be renewed: the guard is asked, and nothing is left shown.
+  function expired() {
+    abortLookup();
+    clearField();
+    showLogin("");
+    render(logInAgain("Dit log ind er udløbet."), false);
   }
 
   // ---- rendering -----------------------------------------------------------------------------
@@ -389,6 +414,30 @@
     }
   }
 
+  // Signing in at the provider, or (with none configured) the token form; back from the provider, signed in.
+  async function startSigningIn() {
+    try {
+      signsIn = await signIn.configured();
+    } catch {
+      return showLogin("Vaern svarer ikke. Genindlæs siden om lidt.");
+    }
+    if (!signsIn) {
+      el.loginForm.hidden = false;
+      return token() ? showLookup() : showLogin("");
+    }
+    el.signIn.hidden = false;
+    signIn.whenExpired(expired);
+    el.signInButton.addEventListener("click", () => {
+      signIn.begin(signedOutHere).catch(() => showLogin("Kommunens login svarer ikke. Prøv igen om lidt."));
+    });
+    try {
+      if (await signIn.complete()) return showLookup();
+    } catch {
+      return showLogin("Log ind lykkedes ikke. Prøv igen.");
+    }
+    return showLogin("");
+  }
+
   function start() {
     el.loginForm.addEventListener("submit", logIn);
     el.lookupForm.addEventListener("submit", lookUp);
@@ -404,8 +453,7 @@
       clearField();
       clearResult();
     });
-    if (token()) showLookup();
-    else showLogin("");
+    startSigningIn();
   }
 
   start();
