@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # run as a script: make the project importable
 
 from bench.rebuild_baseline import measure  # noqa: E402
 from bench.rebuild_seed import seed  # noqa: E402

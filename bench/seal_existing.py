@@ -19,8 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # run as a script: make the project importable
 
 from eventsourcing.persistence import JSONTranscoder  # noqa: E402
 

@@ -25,8 +25,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # run as a script: make the project importable
 
 from bench.rebuild_seed import seed  # noqa: E402
 from bench.servers import BenchError, ThrowawayDatabase, bench_parser, bench_settings, environment, in_throwaway_databases, log  # noqa: E402
