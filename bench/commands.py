@@ -21,27 +21,22 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # run as a script: make the project importable
 
 from eventsourcing.application import Application  # noqa: E402
 from eventsourcing.domain import Aggregate, event  # noqa: E402
 
 from bench.front_desk_seed import Population, _in_pool, _Seeder  # noqa: E402
-from bench.servers import ThrowawayDatabase, add_database_url, environment, in_throwaway_databases, log  # noqa: E402
+from bench.servers import ThrowawayDatabase, bench_parser, bench_settings, environment, in_throwaway_databases, log  # noqa: E402
 from domain.application import Vaern  # noqa: E402
 from infra.eventstore import event_store_env  # noqa: E402
-from infra.settings import Settings  # noqa: E402
-from tests.support.secrets import server_settings  # noqa: E402
 
 NOTE = "Benchmark: gentagne trusler mod sagsbehandler; vagt til stede, ring til teamleder. " * 4
 
@@ -71,12 +66,11 @@ class Baseline(Application[Any]):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__)
     parser.add_argument("--citizens", type=int, default=1500, help="citizens per system and round")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="300 citizens, one round")
-    add_database_url(parser)
     args = parser.parse_args()
     if args.quick:
         args.citizens, args.rounds = 300, 1
@@ -109,13 +103,8 @@ def run(args: argparse.Namespace, databases: list[ThrowawayDatabase]) -> int:
     return 0
 
 
-def _settings(url: str) -> Settings:
-    return server_settings(database_url=url,
-                    data_dir=Path(tempfile.mkdtemp(prefix="vaern_bench_commands_")), log_level="WARNING")
-
-
 def _vaern(url: str, chained: bool) -> Callable[[Population], int]:
-    env = event_store_env(_settings(url))
+    env = event_store_env(bench_settings(url, "commands"))
     if not chained:
         del env["APPLICATION_RECORDER_TOPIC"]
     app = Vaern(env=env)
@@ -132,7 +121,7 @@ def _vaern(url: str, chained: bool) -> Callable[[Population], int]:
 
 
 def _baseline(url: str) -> Callable[[Population], int]:
-    env = {k: v for k, v in event_store_env(_settings(url)).items()
+    env = {k: v for k, v in event_store_env(bench_settings(url, "commands")).items()
            if k.startswith(("PERSISTENCE", "POSTGRES"))}
     app = Baseline(env=env)
 

@@ -30,8 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # run as a script: make `bench` importable
+sys.path.insert(0, str(ROOT))  # run as a script: make `bench` importable
 
 import psycopg  # noqa: E402
 from pydantic import SecretStr  # noqa: E402

@@ -18,23 +18,20 @@ import argparse
 import os
 import platform
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # run as a script: make the project importable
 
 from bench.rebuild_baseline import measure  # noqa: E402
 from bench.rebuild_seed import seed  # noqa: E402
-from bench.servers import ThrowawayDatabase, add_database_url, in_throwaway_databases, log  # noqa: E402
+from bench.servers import ThrowawayDatabase, bench_parser, bench_settings, in_throwaway_databases, log  # noqa: E402
 from infra.eventstore import application_class, build_application, event_store_env  # noqa: E402
 from infra.services import Services  # noqa: E402
 from infra.settings import Settings  # noqa: E402
-from tests.support.secrets import server_settings  # noqa: E402
 from projections.rebuild import rebuild  # noqa: E402
 
 VIEWS = ("front_desk", "phone_routing")
@@ -46,13 +43,12 @@ def load() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__)
     parser.add_argument("--events", type=int, default=1_000_000, help="events to seed")
     parser.add_argument("--batch-size", type=int, default=5000, help="Vaern's events per transaction")
     parser.add_argument("--baseline-events", type=int, default=50_000, help="the library's runner stops after these")
     parser.add_argument("--baseline-seconds", type=float, default=60.0, help="... or after this long")
     parser.add_argument("--quick", action="store_true", help="100,000 events; the library for 10,000 events or 20 s")
-    add_database_url(parser)
     args = parser.parse_args()
     if args.quick:
         args.events, args.baseline_events, args.baseline_seconds = 100_000, 10_000, 20.0
@@ -60,8 +56,7 @@ def main() -> int:
 
 
 def run(args: argparse.Namespace, events_db: ThrowawayDatabase, baseline_db: ThrowawayDatabase) -> int:
-    workdir = Path(tempfile.mkdtemp(prefix="vaern_bench_rebuild_"))
-    settings = server_settings(database_url=events_db.url, data_dir=workdir, log_level="WARNING")
+    settings = bench_settings(events_db.url, "rebuild")
     print(f"PostgreSQL {events_db.server_version()}, Python {platform.python_version()}, {load()}")
     head = _seed_log(settings, args.events)
     rows = _rebuild_each_view(settings, args, events_db, baseline_db)

@@ -38,8 +38,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # run as a script: make the project and its test support importable
+sys.path.insert(0, str(ROOT))  # run as a script: make the project and its test support importable
 
 import httpx  # noqa: E402
 import psycopg  # noqa: E402

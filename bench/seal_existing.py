@@ -14,40 +14,34 @@ timed before and after.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # run as a script: make the project importable
 
 from eventsourcing.persistence import JSONTranscoder  # noqa: E402
 
 from bench.rebuild_seed import seed  # noqa: E402
-from bench.servers import BenchError, ThrowawayDatabase, add_database_url, environment, in_throwaway_databases, log  # noqa: E402
+from bench.servers import BenchError, ThrowawayDatabase, bench_parser, bench_settings, environment, in_throwaway_databases, log  # noqa: E402
 from domain.application import Vaern  # noqa: E402
 from domain.model import PydanticMapper  # noqa: E402
 from infra.eventstore import event_store_env  # noqa: E402
 from infra.reseal import Resealer, stores_plain  # noqa: E402
 from infra.services import Services  # noqa: E402
-from tests.support.secrets import server_settings  # noqa: E402
 from infra.tamper import verify  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__)
     parser.add_argument("--events", type=int, default=100_000, help="plain facts to seed (about)")
-    add_database_url(parser)
     args = parser.parse_args()
     return in_throwaway_databases(args.database_url, 1, lambda databases: run(args.events, databases[0]))
 
 
 def run(events: int, database: ThrowawayDatabase) -> int:
-    settings = server_settings(database_url=database.url,
-                        data_dir=Path(tempfile.mkdtemp(prefix="vaern_bench_seal_")), log_level="WARNING")
+    settings = bench_settings(database.url, "seal")
     print(environment(database))
     env = {k: v for k, v in event_store_env(settings).items() if k != "APPLICATION_RECORDER_TOPIC"}
     plain = Vaern(env=env, mapper=PydanticMapper(transcoder=JSONTranscoder()))

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -21,6 +22,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
+
+from infra.settings import Settings
+from tests.support.secrets import server_settings
 
 DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 HOST = "127.0.0.1"
@@ -65,9 +69,19 @@ class ThrowawayDatabase:
         self.created = False
 
 
-def add_database_url(parser: argparse.ArgumentParser) -> None:
-    """The `--database-url` option: the PostgreSQL server the throwaway databases are made on."""
+def bench_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A benchmark's command line: its module docstring as help, and `--database-url`, the PostgreSQL
+    server the throwaway databases are made on."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("VAERN_BENCH_DATABASE_URL") or DEFAULT_SERVER_URL)
+    return parser
+
+
+def bench_settings(database_url: str, name: str) -> Settings:
+    """A Vaern's settings for benchmark `name` on a throwaway database: real secrets (as off the embedded default
+    Vaern requires), its own data folder, warnings only."""
+    data_dir = Path(tempfile.mkdtemp(prefix=f"vaern_bench_{name}_"))
+    return server_settings(database_url=database_url, data_dir=data_dir, log_level="WARNING")
 
 
 def in_throwaway_databases(server_url: str, count: int, run: Callable[[list[ThrowawayDatabase]], int]) -> int:

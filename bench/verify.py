@@ -21,37 +21,32 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # run as a script: make the project importable
 
 from bench.rebuild_seed import seed  # noqa: E402
-from bench.servers import BenchError, ThrowawayDatabase, add_database_url, environment, in_throwaway_databases, log  # noqa: E402
+from bench.servers import BenchError, ThrowawayDatabase, bench_parser, bench_settings, environment, in_throwaway_databases, log  # noqa: E402
 from infra.chain import batches  # noqa: E402
 from infra.database import Database, open_database  # noqa: E402
 from infra.eventstore import build_application  # noqa: E402
 from infra.services import Services  # noqa: E402
 from infra.settings import Settings  # noqa: E402
-from tests.support.secrets import server_settings  # noqa: E402
 from infra.tamper import BATCH, LOGS, walk_log  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__)
     parser.add_argument("--events", type=int, default=100_000, help="events to seed (about)")
     parser.add_argument("--rounds", type=int, default=3, help="walks of each side, alternating; the median counts")
-    add_database_url(parser)
     args = parser.parse_args()
     return in_throwaway_databases(args.database_url, 1, lambda databases: run(args, databases[0]))
 
 
 def run(args: argparse.Namespace, database: ThrowawayDatabase) -> int:
-    settings = server_settings(database_url=database.url,
-                        data_dir=Path(tempfile.mkdtemp(prefix="vaern_bench_verify_")), log_level="WARNING")
+    settings = bench_settings(database.url, "verify")
     print(environment(database))
     head, seconds = _seed(settings, args.events)
     print(f"Seeded {head:,} events (chained as they were saved) in {seconds:.0f} s ({head / seconds:,.0f} events/s)")
