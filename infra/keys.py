@@ -10,6 +10,7 @@ the append-only event log. Sealing and the master key are in infra/sealing.py, r
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Protocol
@@ -95,6 +96,7 @@ class KeyStore:
         self.db, self.master, self._now = db, master, now
         self._masters = {key.id: key for key in (*previous, master)}
         self.cache = KeyCache(cache_size, cache_seconds)
+        self._warmed: dict[str, tuple[bytes, str, float]] = {}  # read by `warm`, not yet unwrapped
         with db.transaction() as cur:
             for statement in ddl(db.dialect):
                 cur.execute(statement)
@@ -132,22 +134,27 @@ class KeyStore:
         found, key = self.cache.get(subject)
         if found:
             return key
+        warmed = self._warmed.pop(subject, None)
+        if warmed is not None and warmed[2] > time.monotonic():
+            return self._unwrapped(subject, warmed[:2])
         with self.db.transaction(write=False) as cur:
             row = self._row(cur, subject)
         return self._unwrapped(subject, row)
 
     def warm(self) -> int:
-        """Reads every live data key (up to the cache's size) into the cache in one statement; how many.
+        """Reads every live data key (up to the cache's size) in one statement; how many.
 
         A view's rebuild, or a runner far behind, decodes facts of thousands of subjects: one read
-        here instead of one per subject."""
+        here instead of one per subject. A key is unwrapped when first asked for, not here: a reader
+        of parts of facts may need a fraction of them. What was read is used no longer than the cache
+        would keep it (a key destroyed meanwhile by another process is known to be gone as soon)."""
         with self.db.transaction(write=False) as cur:
             rows = cur.execute(
                 "SELECT subject, wrapped, master_key_id FROM vaern_data_keys WHERE wrapped IS NOT NULL"
                 " ORDER BY created_at DESC LIMIT %s", (self.cache.size,),
             ).fetchall()
-        for subject, wrapped, key_id in rows:
-            self._unwrapped(str(subject), (bytes(wrapped), key_id))
+        until = time.monotonic() + self.cache.seconds
+        self._warmed = {str(subject): (bytes(wrapped), key_id, until) for subject, wrapped, key_id in rows}
         return len(rows)
 
     def destroy(self, subject: str) -> None:
@@ -160,6 +167,7 @@ class KeyStore:
                 " master_key_id = NULL, destroyed_at = COALESCE(vaern_data_keys.destroyed_at, excluded.destroyed_at)",
                 (subject, now, now),
             )
+        self._warmed.pop(subject, None)
         self.cache.put(subject, None)
 
     def destroyed(self, subject: str) -> bool:

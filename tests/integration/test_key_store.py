@@ -230,3 +230,21 @@ def test_warming_reads_every_live_key_into_the_cache_in_one_go(db):
     assert other.existing_key("citizen:a") == keys["citizen:a"]
     assert other.existing_key("incident:c") == keys["incident:c"]
     assert other.existing_key("citizen:b") is None
+
+
+def test_a_warmed_key_destroyed_before_first_use_reads_destroyed(db):
+    made = KeyStore(db, OLD)
+    made.data_key("citizen:a")
+    other = KeyStore(db, OLD)
+    assert other.warm() == 1
+    other.destroy("citizen:a")  # read by `warm`, not yet unwrapped: the destruction wins
+    assert other.existing_key("citizen:a") is None
+
+
+def test_what_warm_read_is_not_used_longer_than_the_cache_keeps_a_key(db):
+    made = KeyStore(db, OLD)
+    made.data_key("citizen:a")
+    other = KeyStore(db, OLD, cache_seconds=0.0)
+    assert other.warm() == 1
+    made.destroy("citizen:a")  # by another process: this one learns of it once its warmed copy is too old
+    assert other.existing_key("citizen:a") is None
