@@ -8,7 +8,7 @@ import pytest
 
 from domain.values import Role
 from tests.integration.conftest import bearer
-from tests.support.cases import decide_over_http
+from tests.support.cases import decide_over_http, incident_facts
 
 CPR = "211062-5629"
 LEADER = bearer(Role.LEADER, "l1", "Lone Hansen", "Afdelingsleder")
@@ -90,3 +90,33 @@ def test_the_log_refuses_to_be_altered_even_from_inside_the_database(client, ser
     assert len(log_rows(services)) == 1
     paths = client.get("/openapi.json").json()["paths"]
     assert not [p for p in paths if "access" in p and set(paths[p]) - {"get"}]
+
+
+def test_every_refusal_is_logged_as_a_denied_attempt_that_legal_sees(client, services, ref):
+    incident = client.post("/incidents", json=incident_facts(ref), headers=CASEWORKER).json()["incident_id"]
+    assert client.get(f"/contact-files/{ref}", headers=GUARD).status_code == 403
+    assert client.get(f"/contact-files/{ref}").status_code == 401
+    assert client.get(f"/contact-files/{ref}", headers={"Authorization": "Bearer not-a-token"}).status_code == 401
+    assert client.get(f"/incidents/{incident}", headers=TELEPHONY).status_code == 403
+    assert client.post(f"/contact-files/{ref}/warnings", content="{no json", headers=CASEWORKER).status_code == 403
+    denied = [r[:5] for r in log_rows(services) if r[2] == "denied"]
+    assert denied == [
+        ("g1", "guard", "denied", "403 GET /contact-files/{citizen_ref}", ref),
+        ("", "", "denied", "401 GET /contact-files/{citizen_ref}", ref),
+        ("", "", "denied", "401 GET /contact-files/{citizen_ref}", ref),
+        ("tel", "telephony", "denied", "403 GET /incidents/{incident_id}", ref),
+        ("c1", "caseworker", "denied", "403 POST /contact-files/{citizen_ref}/warnings", ref),
+    ]
+    today = datetime.now(timezone.utc).date().isoformat()
+    report = client.get(f"/contact-files/{ref}/access-report", headers=LEGAL).json()
+    assert {"day": today, "purpose": "denied", "reads": 5} in report
+    accesses = client.get(f"/contact-files/{ref}/timeline", headers=LEGAL).json()["accesses"]
+    assert [(a["user_id"], a["role"], a["what"]) for a in accesses if a["purpose"] == "denied"][:2] == [
+        ("g1", "guard", "403 GET /contact-files/{citizen_ref}"), ("", None, "401 GET /contact-files/{citizen_ref}"),
+    ]
+    assert client.get(f"/contact-files/{ref}/timeline.pdf", headers=LEGAL).status_code == 200
+
+
+def test_a_refusal_on_a_route_naming_no_citizen_is_logged_without_a_subject(client, services):
+    assert client.get("/statistics", params={"from": "2026-01", "to": "2026-02"}, headers=CASEWORKER).status_code == 403
+    assert [r[:5] for r in log_rows(services)] == [("c1", "caseworker", "denied", "403 GET /statistics", None)]
