@@ -18,7 +18,9 @@ from uuid import UUID
 from fastapi import Depends, Request
 
 from api.security import Principal
+from domain.application import Receipt
 from domain.contact_file.aggregate import ContactFile
+from domain.contact_file.commands import OpenContactFile
 from domain.errors import NotFound
 from domain.identity import Cpr
 from domain.incident.aggregate import Incident
@@ -68,6 +70,26 @@ class Reader:
             return services.access.entry(Access(caller.actor, Purpose.CALL_ROUTING, "phone_routing_snapshot", ref))
 
         return services.views[ROUTING_STATES].snapshot(services.db, logged)
+
+    def find_file(self, caller: Principal, cpr_text: str, purpose: str) -> UUID:
+        """The reference of the citizen's open file (NotFound if none): a lookup with its purpose, creating nothing."""
+        cpr = Cpr.parse(cpr_text)
+        ref = self.services.app.find_contact_file(cpr)
+        self._search(caller, cpr, f"contact_file_search:{purpose}", ref)
+        if ref is None:
+            raise NotFound("no contact file is open for this CPR number")
+        return ref
+
+    def open_file(self, caller: Principal, command: OpenContactFile) -> Receipt:
+        """Opens the citizen's file for the purpose stated (or finds the open one): logged as a lookup, as it
+        tells the caller whether the file was open already."""
+        receipt = self.services.app.open_contact_file(command)
+        self._search(caller, Cpr.parse(command.cpr), f"contact_file_open:{command.purpose.value}", receipt.citizen_ref)
+        return receipt
+
+    def _search(self, caller: Principal, cpr: Cpr, what: str, ref: UUID | None) -> None:
+        search = self.services.access.search_ref("cpr", cpr.digits)
+        self.services.access.record(Access(caller.actor, case_purpose(caller.actor), what, ref, search))
 
     def contact_file(self, caller: Principal, citizen_ref: UUID) -> ContactFile:
         """The contact file as it stands."""

@@ -40,7 +40,13 @@ def _row(endpoints: str | tuple[str, ...], roles: Role | tuple[Role, ...], what:
 
 
 R = "…/restrictions/{id}"
-OPEN_FILE = _row("POST /contact-files", STAFF, "open (or find) a citizen's file from the CPR number")
+FIND_FILE = _row(
+    "POST /contact-files/search", STAFF,
+    "find a citizen's open file by the CPR number (in the body) for a stated purpose; creates nothing; 404 if none",
+)
+OPEN_FILE = _row(
+    "POST /contact-files", STAFF, "open a citizen's file from the CPR number for a stated purpose (or get the open one)"
+)
 READ_FILE = _row(
     "GET /contact-files/{ref}", CASE_READERS, "numbers, needs, warnings, restrictions with grounds, letters"
 )
@@ -152,7 +158,7 @@ HEALTH = _row(
 )
 
 TABLE: tuple[Operations, ...] = (
-    OPEN_FILE, READ_FILE, PHONE_NUMBERS, ADJUSTMENT_NEEDS, WARNINGS, PROPOSE, HEARING, SKIP_HEARING, DECIDE,
+    FIND_FILE, OPEN_FILE, READ_FILE, PHONE_NUMBERS, ADJUSTMENT_NEEDS, WARNINGS, PROPOSE, HEARING, SKIP_HEARING, DECIDE,
     REVIEW, COMPLAINTS, COMPLAINT_DECISION, LIFT, REVIEWS_DUE, ISSUE_LETTER, READ_LETTER, LETTER_SENT,
     REPORT_INCIDENT, READ_INCIDENT, HANDLE_INCIDENT, CLOSE_INCIDENT, POLICE_REPORT, OVERDUE, UPLOAD_EVIDENCE,
     READ_EVIDENCE, FRONT_DESK, PHONE_LOOKUP, PHONE_SNAPSHOT, CITIZEN_TIMELINE, INCIDENT_TIMELINE, AS_OF,

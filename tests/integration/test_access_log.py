@@ -26,7 +26,7 @@ def log_rows(services):
 
 @pytest.fixture
 def ref(client):
-    ref = client.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER).json()["citizen_ref"]
+    ref = client.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER).json()["citizen_ref"]
     client.post(f"/contact-files/{ref}/phone-numbers", json={"number": "20304050"}, headers=CASEWORKER)
     return ref
 
@@ -43,12 +43,13 @@ def test_lookups_and_reads_are_recorded_with_who_why_and_whose_data(client, serv
     client.get(f"/contact-files/{ref}", headers=LEGAL)
     rows = log_rows(services)
     assert [(r[0], r[1], r[2], r[3], r[4]) for r in rows] == [
+        ("c1", "caseworker", "case_handling", "contact_file_open:incident", ref),
         ("g1", "guard", "entry_check", "front_desk_lookup", ref),
         ("tel", "telephony", "call_routing", "phone_routing_lookup", ref),
         ("j1", "legal", "legal_review", "contact_file", ref),
     ]
-    searches = [r[5] for r in rows[:2]]
-    assert all(s and len(s) == 64 for s in searches) and searches[0] != searches[1]
+    searches = [r[5] for r in rows[:3]]
+    assert all(s and len(s) == 64 for s in searches) and searches[0] == searches[1] != searches[2]
     flat = str(rows)
     for personal in ("2110625629", "211062-5629", "+4520304050", "Gitte", "Telefoni"):
         assert personal not in flat
@@ -70,7 +71,7 @@ def test_the_access_report_gives_dates_and_purposes_but_never_the_staff(client, 
     assert report.status_code == 200
     today = datetime.now(timezone.utc).date().isoformat()
     assert sorted((line["day"], line["purpose"], line["reads"]) for line in report.json()) == [
-        (today, "case_handling", 1), (today, "entry_check", 2), (today, "subject_access_request", 1),
+        (today, "case_handling", 2), (today, "entry_check", 2), (today, "subject_access_request", 1),
     ]
     assert "g1" not in report.text and "c1" not in report.text and "guard" not in report.text
     assert log_rows(services)[-1][2] == "subject_access_request"  # reading the report is a read too

@@ -47,7 +47,7 @@ def test_a_placeholder_secret_is_refused_outside_development(tmp_path):
 def test_projections_status_shows_each_followers_position_and_lag(database_url, tmp_path):
     settings = Settings(database_url=database_url, data_dir=tmp_path, citizen_key="cli-key")
     services = Services.build(settings)
-    ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
+    ref = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     decide(services.app, ref)
     services.runner("front_desk").catch_up()
     head = services.events.head()
@@ -62,7 +62,7 @@ def test_projections_status_shows_each_followers_position_and_lag(database_url, 
 
 def test_projections_rebuild_rebuilds_a_view_beside_the_live_one_and_switches(settings):
     services = Services.build(settings)
-    ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
+    ref = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     decide(services.app, ref)
     services.runner("front_desk").catch_up()
     with services.db.transaction() as cur:
