@@ -8,6 +8,7 @@ malformed JSON included: input is judged only for a caller the route lets in.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 from uuid import uuid4
@@ -124,3 +125,15 @@ def test_malformed_json_is_refused_as_the_caller_would_be_before_it_is_judged(cl
         assert judged.status_code == 422 and judged.json()["errors"] == [{"field": "body", "reason": "not valid JSON"}]
         checked += 1
     assert checked > 40
+
+
+def test_a_refused_caller_is_refused_before_any_wait_for_a_view(client):
+    waiting = [(m, p, o) for m, p, o in operations(client.app.openapi())
+               if any(q["name"] == "min_position" for q in o.get("parameters", ()))]
+    assert len(waiting) == 3
+    for method, path, operation in waiting:
+        outsider = next(r for r in Role if r not in roles.row_for(method, path).roles)
+        started = time.monotonic()
+        headers = {**bearer(outsider), "Content-Type": "application/json"}
+        refused = client.request(method, path, params={"min_position": 10**12}, headers=headers, content="{}")
+        assert refused.status_code == 403 and time.monotonic() - started < 2, path
