@@ -17,6 +17,7 @@ from uuid import UUID
 
 from fastapi import Depends, Request
 
+from api.problems import Forbidden
 from api.security import Principal
 from domain.application import Receipt
 from domain.contact_file.aggregate import ContactFile
@@ -111,18 +112,25 @@ class Reader:
 
     def incident(self, caller: Principal, incident_id: UUID) -> Incident:
         """The incident as it stands."""
-        incident = self.services.app.get_incident(incident_id)
+        incident = self._of_centre(caller, incident_id)
         self.record(caller, case_purpose(caller.actor), "incident", incident.basis().citizen_ref)
         return incident
 
     def evidence(self, caller: Principal, incident_id: UUID, sha256: str) -> tuple[bytes, str]:
         """A file attached to the incident, as stored, with the type it was stored as."""
-        incident = self.services.app.get_incident(incident_id)
+        incident = self._of_centre(caller, incident_id)
         if sha256 not in incident.evidence:
             raise NotFound("no such evidence on this incident")
         content, stored_type = self.services.blobs.get(sha256)
         self.record(caller, case_purpose(caller.actor), "evidence", incident.basis().citizen_ref)
         return content, stored_type
+
+    def _of_centre(self, caller: Principal, incident_id: UUID) -> Incident:
+        """The incident, if the caller may read its centre's cases; Forbidden (logged as denied) if not."""
+        incident = self.services.app.get_incident(incident_id)
+        if not caller.sees(incident.facts.centre):
+            raise Forbidden("this incident is another centre's", caller.actor)
+        return incident
 
     def reviews_due(self, caller: Principal, within: timedelta) -> tuple[datetime, list[Scheduled]]:
         """Now, and the decided restrictions whose review falls before `within` from now; each citizen listed is a read."""

@@ -32,6 +32,13 @@ def test_token_prints_a_signed_token_and_nothing_else_on_standard_output(tmp_pat
     assert out.count("\n") == 1
     principal = read_token(SECRET, out.strip())
     assert (principal.user_id, principal.name, principal.role) == ("g1", "Gitte Vagt", Role.GUARD)
+    assert principal.centre is None
+
+
+def test_token_names_the_centre_given(tmp_path):
+    out = run("token", "--role", "caseworker", "--user", "c1", "--name", "Carl Berg", "--centre", "JKA",
+              env={"VAERN_TOKEN_SECRET": SECRET, "VAERN_DATA_DIR": str(tmp_path)}).stdout
+    assert read_token(SECRET, out.strip()).centre == "JKA"
 
 
 def test_a_placeholder_secret_is_refused_outside_development(tmp_path):
@@ -95,6 +102,7 @@ def test_projections_rebuild_of_an_unknown_view_fails_and_changes_nothing(tmp_pa
         (("--name", "Gitte", "--user", " "), "user is blank"),
         (("--name", "Gitte", "--hours", "100000"), "at most 24 hours"),
         (("--name", "Gitte", "--hours", "0"), "at most 24 hours"),
+        (("--name", "Gitte", "--centre", "Mars"), "unknown centre 'Mars'"),
     ],
 )
 def test_token_refuses_a_blank_name_or_a_lifetime_past_the_longest(tmp_path, args, why):
