@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import description, openapi, problems
+from api import description, openapi, problems, refusals
 from api.headers import PrivateAnswers
 from api.oidc import OidcVerifier
 from api.routers import (
@@ -53,6 +53,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     app.state.oidc = OidcVerifier(settings) if settings.oidc_issuer else None
     problems.install(app)
+    refusals.install(app)
     modules = (lookups, telephony, contact_files, restrictions, letters, incidents, evidence, health, pages, statistics,
                timeline, erasures)
     for module in modules:

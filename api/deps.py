@@ -58,7 +58,7 @@ def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 
     async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if principal.role not in roles:
-            raise Forbidden(f"this needs the role {allowed}")
+            raise Forbidden(f"this needs the role {allowed}", principal.actor)
         return principal
 
     return check
@@ -69,6 +69,26 @@ def allowed(operations: Operations) -> Any:
     check = require(*operations.roles)
     check.operations = operations  # type: ignore[attr-defined]  # how a test finds a route's row
     return Annotated[Principal, Depends(check)]
+
+
+def operations_of(route: object) -> Operations | None:
+    """The role table's row a route admits its callers by, if it checks a role."""
+    dependant = getattr(route, "dependant", None)
+    found = (getattr(d.call, "operations", None) for d in (dependant.dependencies if dependant else ()))
+    return next((operations for operations in found if operations is not None), None)
+
+
+async def refusal(request: Request) -> Exception | None:
+    """Why the route's role check refuses this request (no valid token, or a role its row does not name); None
+    if it admits it or checks no role."""
+    operations = operations_of(request.scope.get("route"))
+    if operations is None or not operations.roles:
+        return None
+    try:
+        await require(*operations.roles)(await get_principal(request))
+    except (InvalidToken, Forbidden) as refused:
+        return refused
+    return None
 
 
 # ASCII digits only, and no more than a version can have: int() would take other scripts' digits,

@@ -81,6 +81,7 @@ class OidcVerifier:
                 user_id=claims.get(settings.oidc_user_claim), name=claims.get(settings.oidc_name_claim),
                 title=claims.get(settings.oidc_title_claim),
                 role=role_of(claim(claims, settings.oidc_roles_claim), settings.oidc_role_map),
+                centre=claim(claims, settings.oidc_centre_claim) if settings.oidc_centre_claim else None,
             )
         except (jwt.PyJWTError, ValueError, KeyError, TypeError, ValidationError) as error:
             raise InvalidToken(type(error).__name__) from None

@@ -15,6 +15,7 @@ from api.security import InvalidToken
 from infra.blobs import BlobCorrupted, BlobErased
 from infra.keys import KeyDestroyed
 from domain.errors import NotFound, RuleViolation, VersionConflict
+from domain.values import Actor
 from infra.services import ViewNotCaughtUp
 from projections.freshness import ViewBehind
 
@@ -23,6 +24,10 @@ PROBLEM = "application/problem+json"
 
 class Forbidden(Exception):
     """The caller's role may not do this."""
+
+    def __init__(self, detail: str, caller: Actor | None = None) -> None:
+        super().__init__(detail)
+        self.caller = caller  # who was refused, for the access log
 
 
 class BadPrecondition(Exception):

@@ -17,8 +17,11 @@ from uuid import UUID
 
 from fastapi import Depends, Request
 
+from api.problems import Forbidden
 from api.security import Principal
+from domain.application import Receipt
 from domain.contact_file.aggregate import ContactFile
+from domain.contact_file.commands import OpenContactFile
 from domain.errors import NotFound
 from domain.identity import Cpr
 from domain.incident.aggregate import Incident
@@ -69,6 +72,26 @@ class Reader:
 
         return services.views[ROUTING_STATES].snapshot(services.db, logged)
 
+    def find_file(self, caller: Principal, cpr_text: str, purpose: str) -> UUID:
+        """The reference of the citizen's open file (NotFound if none): a lookup with its purpose, creating nothing."""
+        cpr = Cpr.parse(cpr_text)
+        ref = self.services.app.find_contact_file(cpr)
+        self._search(caller, cpr, f"contact_file_search:{purpose}", ref)
+        if ref is None:
+            raise NotFound("no contact file is open for this CPR number")
+        return ref
+
+    def open_file(self, caller: Principal, command: OpenContactFile) -> Receipt:
+        """Opens the citizen's file for the purpose stated (or finds the open one): logged as a lookup, as it
+        tells the caller whether the file was open already."""
+        receipt = self.services.app.open_contact_file(command)
+        self._search(caller, Cpr.parse(command.cpr), f"contact_file_open:{command.purpose.value}", receipt.citizen_ref)
+        return receipt
+
+    def _search(self, caller: Principal, cpr: Cpr, what: str, ref: UUID | None) -> None:
+        search = self.services.access.search_ref("cpr", cpr.digits)
+        self.services.access.record(Access(caller.actor, case_purpose(caller.actor), what, ref, search))
+
     def contact_file(self, caller: Principal, citizen_ref: UUID) -> ContactFile:
         """The contact file as it stands."""
         file = self.services.app.get_contact_file(citizen_ref)
@@ -89,18 +112,25 @@ class Reader:
 
     def incident(self, caller: Principal, incident_id: UUID) -> Incident:
         """The incident as it stands."""
-        incident = self.services.app.get_incident(incident_id)
+        incident = self._of_centre(caller, incident_id)
         self.record(caller, case_purpose(caller.actor), "incident", incident.basis().citizen_ref)
         return incident
 
     def evidence(self, caller: Principal, incident_id: UUID, sha256: str) -> tuple[bytes, str]:
         """A file attached to the incident, as stored, with the type it was stored as."""
-        incident = self.services.app.get_incident(incident_id)
+        incident = self._of_centre(caller, incident_id)
         if sha256 not in incident.evidence:
             raise NotFound("no such evidence on this incident")
         content, stored_type = self.services.blobs.get(sha256)
         self.record(caller, case_purpose(caller.actor), "evidence", incident.basis().citizen_ref)
         return content, stored_type
+
+    def _of_centre(self, caller: Principal, incident_id: UUID) -> Incident:
+        """The incident, if the caller may read its centre's cases; Forbidden (logged as denied) if not."""
+        incident = self.services.app.get_incident(incident_id)
+        if not caller.sees(incident.facts.centre):
+            raise Forbidden("this incident is another centre's", caller.actor)
+        return incident
 
     def reviews_due(self, caller: Principal, within: timedelta) -> tuple[datetime, list[Scheduled]]:
         """Now, and the decided restrictions whose review falls before `within` from now; each citizen listed is a read."""

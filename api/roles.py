@@ -11,6 +11,7 @@ from the command line (OPERATOR_COMMANDS).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from domain.values import Role
@@ -41,7 +42,13 @@ def _row(endpoints: str | tuple[str, ...], roles: Role | tuple[Role, ...], what:
 
 
 R = "…/restrictions/{id}"
-OPEN_FILE = _row("POST /contact-files", STAFF, "open (or find) a citizen's file from the CPR number")
+FIND_FILE = _row(
+    "POST /contact-files/search", STAFF,
+    "find a citizen's open file by the CPR number (in the body) for a stated purpose; creates nothing; 404 if none",
+)
+OPEN_FILE = _row(
+    "POST /contact-files", STAFF, "open a citizen's file from the CPR number for a stated purpose (or get the open one)"
+)
 READ_FILE = _row(
     "GET /contact-files/{ref}", CASE_READERS, "numbers, needs, warnings, restrictions with grounds, letters"
 )
@@ -153,7 +160,7 @@ HEALTH = _row(
 )
 
 TABLE: tuple[Operations, ...] = (
-    OPEN_FILE, READ_FILE, PHONE_NUMBERS, ADJUSTMENT_NEEDS, WARNINGS, PROPOSE, HEARING, SKIP_HEARING, DECIDE,
+    FIND_FILE, OPEN_FILE, READ_FILE, PHONE_NUMBERS, ADJUSTMENT_NEEDS, WARNINGS, PROPOSE, HEARING, SKIP_HEARING, DECIDE,
     REVIEW, COMPLAINTS, COMPLAINT_DECISION, LIFT, REVIEWS_DUE, ISSUE_LETTER, READ_LETTER, LETTER_SENT,
     REPORT_INCIDENT, READ_INCIDENT, HANDLE_INCIDENT, CLOSE_INCIDENT, POLICE_REPORT, OVERDUE, UPLOAD_EVIDENCE,
     READ_EVIDENCE, FRONT_DESK, PHONE_LOOKUP, PHONE_SNAPSHOT, CITIZEN_TIMELINE, INCIDENT_TIMELINE, AS_OF,
@@ -179,3 +186,36 @@ def markdown() -> str:
         endpoints = ", ".join(f"`{e}`" for e in row.endpoints)
         lines.append(f"| {endpoints} | {row.role_names} | {row.what} |")
     return "\n".join(lines) + "\n"
+
+
+def _shape(template: str) -> str:
+    """A path with its parameter names left out: `/incidents/{incident_id}` and `/incidents/{id}` are one path."""
+    return re.sub(r"\{[^}]*\}", "{}", template)
+
+
+def _specificity(endpoint: str, method: str, path: str) -> tuple[int, int] | None:
+    """How closely a table endpoint names this operation (higher is closer); None if it does not name it.
+
+    An endpoint written out in full names one operation; `…/x` abbreviates the start of a path
+    and names the operations ending so; `POST /a/…` names the rest of what lies under `/a`, so any
+    other row naming an operation there is the closer one."""
+    wanted_method, _, pattern = endpoint.rpartition(" ")
+    if wanted_method and wanted_method != method:
+        return None
+    shape = re.escape(_shape(pattern)).replace("…", ".*")
+    if re.fullmatch(shape, _shape(path)) is None:
+        return None
+    kind = 0 if pattern.endswith("…") else 1 if "…" in pattern else 2
+    return kind, len(pattern)
+
+
+def row_for(method: str, path: str) -> Operations | None:
+    """The row that names an operation (`GET`, `/contact-files/{citizen_ref}`): the one naming it most closely."""
+    named = [(s, row) for row in TABLE for e in row.endpoints if (s := _specificity(e, method, path)) is not None]
+    if not named:
+        return None
+    best = max(s for s, _ in named)
+    rows = {row for s, row in named if s == best}
+    if len(rows) > 1:
+        raise LookupError(f"{method} {path} is named as closely by more than one row")
+    return rows.pop()

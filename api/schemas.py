@@ -18,6 +18,7 @@ from pydantic_core import to_jsonable_python
 from domain.contact_file.commands import (
     IssueLetterInputs,
     IssueWarningInputs,
+    CprInputs,
     OpenContactFileInputs,
     RecordAdjustmentNeedInputs,
     RecordDeliveryInputs,
@@ -92,8 +93,16 @@ def _for_people(value: Any) -> Any:
     return to_jsonable_python(value)
 
 
-class CprBody(OpenContactFileInputs):
+class CprBody(CprInputs):
     pass
+
+
+class FileBody(OpenContactFileInputs):
+    """The citizen's CPR number and why their file is opened or looked for: kept in the body, never in a URL."""
+
+
+class FileFoundOut(Answer):
+    citizen_ref: UUID = Field(description="the file's opaque reference, for the URLs of every other call on it")
 
 
 class PhoneNumberBody(RegisterPhoneNumberInputs):

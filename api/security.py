@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 import jwt
 from pydantic import ValidationError
 
+from domain.incident.facts import Centre
 from domain.values import Actor, Official, Role
 
 ISSUER = "vaern"
@@ -32,6 +33,12 @@ class Principal:
     name: str
     role: Role
     title: str | None = None
+    centre: Centre | None = None  # the centre the caller works at, if the token names one
+
+    def sees(self, centre: Centre) -> bool:
+        """Whether the caller may read a case of `centre`: a caseworker whose token names a centre reads only its
+        cases; every other case role reads all."""
+        return self.role is not Role.CASEWORKER or self.centre is None or self.centre == centre
 
     @property
     def actor(self) -> Actor:
@@ -54,7 +61,8 @@ def unusable_name(text: object) -> str | None:
 
 
 def issue_token(
-    secret: str, role: Role, user_id: str, name: str, title: str | None = None, lifetime: timedelta = timedelta(hours=12)
+    secret: str, role: Role, user_id: str, name: str, title: str | None = None, lifetime: timedelta = timedelta(hours=12),
+    centre: Centre | None = None,
 ) -> str:
     """A token for this user; ValueError if the id, name or title could not name them on a letter."""
     for field, value in (("user", user_id), ("name", name), *((("title", title),) if title is not None else ())):
@@ -64,6 +72,8 @@ def issue_token(
     claims = {"iss": ISSUER, "sub": user_id, "name": name, "role": role.value, "iat": now, "exp": now + lifetime}
     if title:
         claims["title"] = title
+    if centre is not None:
+        claims["centre"] = centre.value
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -80,7 +90,7 @@ def read_token(secret: str, token: str, max_lifetime: timedelta = DEFAULT_MAX_LI
         )
         principal = principal_of(
             claims, max_lifetime, _CLOCK_SKEW, user_id=claims["sub"], name=claims["name"], title=claims.get("title"),
-            role=Role(claims["role"]),
+            role=Role(claims["role"]), centre=claims.get("centre"),
         )
     except (jwt.PyJWTError, ValueError, KeyError, TypeError, ValidationError) as error:
         raise InvalidToken(type(error).__name__) from None
@@ -99,7 +109,7 @@ def self_minted(token: str) -> bool:
 
 def principal_of(
     claims: dict[str, object], max_lifetime: timedelta, clock_skew: float, *, user_id: object, name: object,
-    title: object, role: Role,
+    title: object, role: Role, centre: object = None,
 ) -> Principal:
     """The caller a verified token's claims name; ValueError if the token lives too long, was issued in the
     future or names no user who could sign a letter."""
@@ -112,7 +122,8 @@ def principal_of(
         if (reason := unusable_name(value)) is not None:
             raise ValueError(f"a claim {reason}")
     principal = Principal(
-        user_id=str(user_id), name=str(name), role=role, title=str(title) if title is not None else None
+        user_id=str(user_id), name=str(name), role=role, title=str(title) if title is not None else None,
+        centre=None if centre is None else Centre(centre),  # ValueError: a centre Vaern does not know
     )
     _ = principal.actor, principal.official  # what events and letters are built from must build now, not fail later
     return principal

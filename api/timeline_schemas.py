@@ -52,7 +52,7 @@ class EntryOut(Answer):
 class AccessOut(Answer):
     at: datetime
     user_id: str
-    role: Role
+    role: Role | None = Field(description="none for an attempt refused for want of a valid token")
     purpose: str
     what: str
     view_position: int | None = Field(

@@ -139,7 +139,7 @@ class _Seeder:
 
         if self.stop.is_set():
             return
-        receipt = self.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(cpr_text), actor=self.caseworker))
+        receipt = self.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(cpr_text), actor=self.caseworker))
         if receipt.position is None:
             raise BenchError("a benchmark contact file was already open: the database is not fresh")
         rule = self.population.restricted.get(cpr_text)

@@ -100,7 +100,7 @@ def measure(url: str, rate: float, seconds: float, workdir: Path) -> dict[str, l
     vaern = Path(sys.executable).with_name("vaern")
     app = build_application(server_settings(database_url=url))
     app.open_contact_file(
-        OpenContactFile(cpr=Cpr.parse(cpr_number(0)), actor=ACTOR)
+        OpenContactFile(purpose="incident", cpr=Cpr.parse(cpr_number(0)), actor=ACTOR)
     )  # both runners start with one event to follow
     runners = [start([str(vaern), "projection", "front_desk"], env, workdir / "vaern.log"),
                start([sys.executable, "-m", "bench.lag_baseline", url], env, workdir / "baseline.log")]
@@ -112,7 +112,7 @@ def measure(url: str, rate: float, seconds: float, workdir: Path) -> dict[str, l
         count, began = int(rate * seconds), time.perf_counter()
         for n in range(1, count + 1):
             time.sleep(max(0.0, began + n / rate - time.perf_counter()))
-            receipt = app.open_contact_file(OpenContactFile(cpr=Cpr.parse(cpr_number(n)), actor=ACTOR))
+            receipt = app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(cpr_number(n)), actor=ACTOR))
             committed.append((time.perf_counter(), receipt.position))
         last = committed[-1][1]
         deadline = time.monotonic() + 30

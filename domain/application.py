@@ -110,18 +110,22 @@ class Vaern(SupersessionCommands, IncidentCommands, Application[UUID]):
     def citizen_ref(self, cpr: Cpr) -> UUID:
         """The citizen's reference: that of their file if one is open (under whichever citizen key it was
         opened), else the reference the CPR number has under the current citizen key."""
-        derived, candidates = self._refs(cpr)
-        return next((ref for ref in candidates if self._file(ref) is not None), derived)
+        return self.find_contact_file(cpr) or self._refs(cpr)[0]
+
+    def find_contact_file(self, cpr: Cpr) -> UUID | None:
+        """The reference of the citizen's file, if one is open (under whichever citizen key); creates nothing."""
+        _, candidates = self._refs(cpr)
+        return next((ref for ref in candidates if self._file(ref) is not None), None)
 
     def open_contact_file(self, command: OpenContactFile) -> Receipt:
-        """Opens the citizen's contact file, or returns the one already open (found by the current citizen
-        key or a previous one), keeping the CPR number on it for the next rotation of the key."""
+        """Opens the citizen's contact file for the purpose stated, or returns the one already open (found by
+        the current citizen key or a previous one), keeping the CPR number on it for the next rotation of the key."""
         cpr = Cpr.parse(command.cpr)
         derived, candidates = self._refs(cpr)
         for ref in candidates:
             if (existing := self._file(ref)) is not None:
                 return self._reopened(existing, cpr, derived, command.actor)
-        file = ContactFile.open(derived, command.actor, self.clock(), cpr=cpr.digits)
+        file = ContactFile.open(derived, command.actor, self.clock(), cpr=cpr.digits, purpose=command.purpose.value)
         try:
             recordings = self.save(file)
         except IntegrityError:  # opened concurrently by someone else: the same file

@@ -79,6 +79,7 @@ class Purpose(str, Enum):
     CASE_HANDLING = "case_handling"
     LEGAL_REVIEW = "legal_review"
     SUBJECT_ACCESS_REQUEST = "subject_access_request"
+    DENIED = "denied"  # an attempt refused (401 or 403): nothing was read
 
 
 def case_purpose(actor: Actor) -> Purpose:
@@ -155,6 +156,15 @@ class AccessLog:
         with self.db.transaction() as cur:
             cur.execute(sql, params)
 
+    def denied(self, caller: Actor | None, status: int, operation: str, subject_ref: UUID | None) -> None:
+        """Records a refused attempt: by whom (blank when no valid token named them), the status and the
+        operation as its route template (`GET /contact-files/{citizen_ref}`, never a value from the path)."""
+        user, role = (caller.user_id, caller.role.value) if caller is not None else ("", "")
+        values = (datetime.now(timezone.utc), user, role, Purpose.DENIED.value, f"{status} {operation}",
+                  None if subject_ref is None else str(subject_ref), None, None)
+        with self.db.transaction() as cur:
+            cur.execute(INSERT, values)
+
     def report(self, subject_ref: UUID) -> list[AccessReportLine]:
         """Per day and purpose, how often the citizen's data was read; never by whom."""
         rows = self.db.read(
@@ -195,18 +205,20 @@ class AccessLog:
             (str(subject_ref),),
         )
         return [
-            AccessEntry(at, str(user), Role(role), Purpose(purpose), str(what), None if view is None else int(view))
+            AccessEntry(
+                at, str(user), Role(role) if role else None, Purpose(purpose), str(what), None if view is None else int(view)
+            )
             for at, user, role, purpose, what, view in rows
         ]
 
 
 @dataclass(frozen=True)
 class AccessEntry:
-    """One recorded read: when, by whom (user id and role), why, and what was read."""
+    """One recorded read or refused attempt: when, by whom (user id and role), why, and what was read."""
 
     at: datetime
-    user_id: str
-    role: Role
+    user_id: str  # blank, and no role, for an attempt refused for want of a valid token
+    role: Role | None
     purpose: Purpose
     what: str
     view_position: int | None = None  # for a lookup: the position of the view it was answered from

@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     oidc_user_claim: str = Field("sub", description="the claim naming the user's id")
     oidc_name_claim: str = Field("name", description="the claim holding the official's name")
     oidc_title_claim: str = Field("title", description="the claim holding the official's title (optional)")
+    oidc_centre_claim: str = Field(
+        "centre", description="the claim (or dotted path) naming the centre a caseworker works at (JKI, JKA, …; optional)"
+    )
     oidc_clock_skew_seconds: float = Field(30.0, ge=0, le=300, description="leeway on `exp`, `nbf` and `iat` (s)")
     oidc_jwks_refresh_seconds: float = Field(
         30.0, ge=0, description="a token naming a key the cached JWKS lacks refetches it at most this often (s)"

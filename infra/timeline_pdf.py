@@ -50,6 +50,7 @@ class TimelineExport:
 PURPOSES = {
     Purpose.ENTRY_CHECK: "adgangskontrol", Purpose.CALL_ROUTING: "opkaldsstyring", Purpose.CASE_HANDLING: "sagsbehandling",
     Purpose.LEGAL_REVIEW: "juridisk gennemgang", Purpose.SUBJECT_ACCESS_REQUEST: "indsigtsanmodning",
+    Purpose.DENIED: "afvist forsøg",
 }
 
 
@@ -99,7 +100,8 @@ def render_timeline(export: TimelineExport) -> bytes:
         _heading(pdf, f"Hvem har læst oplysningerne ({len(export.accesses)} opslag)")
         for access in export.accesses:
             purpose = PURPOSES.get(access.purpose, word(access.purpose))
-            pdf.line_of(f"{stamp(access.at)}  {access.user_id} ({word(access.role)})  {purpose}: {access.what}", 8.5)
+            who = f"{access.user_id} ({word(access.role)})" if access.role else "ukendt (intet gyldigt token)"
+            pdf.line_of(f"{stamp(access.at)}  {who}  {purpose}: {access.what}", 8.5)
     return bytes(pdf.output())
 
 

@@ -7,13 +7,14 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 
 from api import roles
-from api.deps import ServicesDep, allowed
+from api.deps import allowed
 from api.reads import ReaderDep
 from api.schemas import (
     AccessReportLineOut,
     AdjustmentNeedBody,
     ContactFileOut,
-    CprBody,
+    FileBody,
+    FileFoundOut,
     PhoneNumberBody,
     WarningBody,
     WriteReceipt,
@@ -23,6 +24,7 @@ from domain.contact_file.commands import IssueWarning, OpenContactFile, RecordAd
 
 router = APIRouter(prefix="/contact-files", tags=["contact files"])
 MayOpenFile = allowed(roles.OPEN_FILE)
+MayFindFile = allowed(roles.FIND_FILE)
 MayReadFile = allowed(roles.READ_FILE)
 MayAccessReport = allowed(roles.ACCESS_REPORT)
 
@@ -31,12 +33,20 @@ MayAccessReport = allowed(roles.ACCESS_REPORT)
     "", response_model=WriteReceipt, status_code=status.HTTP_201_CREATED,
     responses={200: {"model": WriteReceipt, "description": "the citizen's file was open already: its reference"}},
 )
-def open_contact_file(body: CprBody, caller: MayOpenFile, services: ServicesDep, response: Response) -> WriteReceipt:
-    """Opens the citizen's contact file (or finds the open one) and returns its opaque reference."""
-    receipt = services.app.open_contact_file(OpenContactFile.of(body, actor=caller.actor))
+def open_contact_file(body: FileBody, caller: MayOpenFile, reader: ReaderDep, response: Response) -> WriteReceipt:
+    """Opens the citizen's contact file for the purpose stated, kept on the file (or finds the open one), and
+    returns its opaque reference. To learn whether a file is open, find it instead: that creates nothing."""
+    receipt = reader.open_file(caller, OpenContactFile.of(body, actor=caller.actor))
     if receipt.position is None:
         response.status_code = status.HTTP_200_OK
     return receipt_out(response, receipt)
+
+
+@router.post("/search", response_model=FileFoundOut, responses={404: {"description": "no file is open for the number"}})
+def find_contact_file(body: FileBody, caller: MayFindFile, reader: ReaderDep) -> FileFoundOut:
+    """Finds the citizen's open contact file by CPR number, for the purpose stated; creates nothing, and is
+    recorded as a lookup of the citizen's data with that purpose."""
+    return FileFoundOut(citizen_ref=reader.find_file(caller, body.cpr, body.purpose.value))
 
 
 @router.get("/{citizen_ref}", response_model=ContactFileOut)

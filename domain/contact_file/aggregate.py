@@ -38,13 +38,15 @@ class ContactFile(ContactFileCommands, Erasable, Aggregate):
     class Opened(Event, Aggregate.Created):
         TOPIC: ClassVar[str] = "vaern:ContactFile.Opened"
         cpr: str | None = None  # sealed like all the citizen's text; None in files opened before it was kept
+        purpose: str | None = None  # why it was opened (FilePurpose); None in files opened before it was stated
 
         @model_serializer(mode="wrap")
         def _stored(self, write: SerializerFunctionWrapHandler) -> dict[str, Any]:
-            """As stored: a file opened before files kept the CPR number is stored as it was then."""
+            """As stored: a file opened before files kept the CPR number or the purpose is stored as it was then."""
             stored: dict[str, Any] = write(self)
-            if stored.get("cpr") is None:
-                stored.pop("cpr", None)
+            for field in ("cpr", "purpose"):
+                if stored.get(field) is None:
+                    stored.pop(field, None)
             return stored
 
     Created = Opened  # the library's name for the first event; stored under Opened's topic
@@ -240,8 +242,10 @@ class ContactFile(ContactFileCommands, Erasable, Aggregate):
         self.letters: dict[UUID, LetterRecord] = {}
 
     @classmethod
-    def open(cls, citizen_ref: UUID, actor: Actor, now: datetime, cpr: str | None = None) -> ContactFile:
-        return cls._create(cls.Opened, id=citizen_ref, actor=actor, effective_at=now, cpr=cpr)
+    def open(
+        cls, citizen_ref: UUID, actor: Actor, now: datetime, cpr: str | None = None, purpose: str | None = None
+    ) -> ContactFile:
+        return cls._create(cls.Opened, id=citizen_ref, actor=actor, effective_at=now, cpr=cpr, purpose=purpose)
 
     def record_cpr(self, cpr: str, actor: Actor, now: datetime) -> None:
         """Keeps the CPR number on a file opened before files kept it; a file that has it is left as it is."""

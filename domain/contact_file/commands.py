@@ -42,12 +42,26 @@ class Signed(Command):
     official: Official
 
 
-class OpenContactFileInputs(Inputs):
+class FilePurpose(str, Enum):
+    """Why a caseworker looks for or opens a citizen's file: stated each time, kept with the act."""
+
+    INCIDENT = "incident"  # an incident the citizen caused (the first one opens the file)
+    RESTRICTION = "restriction"  # a restriction on the citizen's contact, proposed or in force
+    WARNING = "warning"
+    ADJUSTMENT_NEED = "adjustment_need"
+    PHONE_NUMBER = "phone_number"  # registering a number, so calls can be routed
+
+
+class CprInputs(Inputs):
     cpr: CprText = Field(description="DDMMYY-SSSS or ten digits", examples=["010190-1234"], repr=False)
 
 
+class OpenContactFileInputs(CprInputs):
+    purpose: FilePurpose = Field(description="why the file is looked for or opened; kept with the act")
+
+
 class OpenContactFile(OpenContactFileInputs, Command):
-    """Open the citizen's contact file, or find the one already open."""
+    """Open the citizen's contact file for a stated purpose, or find the one already open."""
 
 
 class RegisterPhoneNumberInputs(Inputs):

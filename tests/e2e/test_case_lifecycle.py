@@ -70,7 +70,7 @@ def letter(http, ref, kind, subject_id):
 
 
 def test_one_case_from_the_first_incident_to_the_expiry_of_its_restriction(http):
-    ref = ok(http.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER), 201)["citizen_ref"]
+    ref = ok(http.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER), 201)["citizen_ref"]
     first = report(http, ref, days_ago=40)
 
     warning = http.post(

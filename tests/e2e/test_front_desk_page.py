@@ -50,11 +50,11 @@ class Served:
 
     def restrict(self, cpr: str, **terms) -> None:
         """Open the citizen's file and decide a restriction on it; returns once the front-desk view shows it."""
-        ref = self.services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(cpr), actor=CASEWORKER)).citizen_ref
+        ref = self.services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(cpr), actor=CASEWORKER)).citizen_ref
         self.services.wait_for(self.services.front_desk.name, decide(self.services.app, ref, **terms).position)
 
     def open_file(self, cpr: str) -> None:
-        receipt = self.services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(cpr), actor=CASEWORKER))
+        receipt = self.services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(cpr), actor=CASEWORKER))
         self.services.wait_for(self.services.front_desk.name, receipt.position)
 
 
@@ -298,7 +298,7 @@ def test_when_the_view_is_not_current_the_page_cannot_tell_and_says_to_follow_th
     backend.start()
     try:
         vaern = Served(services, backend)
-        ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(RESTRICTED), actor=CASEWORKER)).citizen_ref
+        ref = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(RESTRICTED), actor=CASEWORKER)).citizen_ref
         decide(services.app, ref, in_person={"rule": "banned"})  # decided after the runner stopped following
         clock.sleep(1.2)  # the decision has now waited longer than the limit
         log_in(page, vaern)

@@ -92,7 +92,7 @@ def test_a_restriction_decided_over_http_reaches_the_front_desk_and_the_telephon
     leader = auth(Role.LEADER, "l1", "Lone Hansen", "Afdelingsleder")
     guard = auth(Role.GUARD, "g1", "Gitte Vagt")
 
-    ref = http.post("/contact-files", json={"cpr": "211062-5629"}, headers=caseworker).json()["citizen_ref"]
+    ref = http.post("/contact-files", json={"cpr": "211062-5629", "purpose": "incident"}, headers=caseworker).json()["citizen_ref"]
     assert http.post(f"/contact-files/{ref}/phone-numbers", json={"number": "20 30 40 50"}, headers=caseworker).is_success
     decided = decide_over_http(
         http, ref, leader, caseworker,

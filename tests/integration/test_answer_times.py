@@ -47,7 +47,7 @@ def ok(response: Any) -> Any:
 def answers(client, services) -> dict[str, Any]:
     """The JSON answers of one case, from opening the file to the statistics on it."""
     got: dict[str, Any] = {}
-    got["opened"] = ok(client.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER))
+    got["opened"] = ok(client.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER))
     ref = got["opened"]["citizen_ref"]
     got["number"] = ok(client.post(f"/contact-files/{ref}/phone-numbers", json={"number": "20304050"}, headers=CASEWORKER))
     decided = decide_over_http(client, ref, LEADER, CASEWORKER)

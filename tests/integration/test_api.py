@@ -24,7 +24,7 @@ def iso(moment: datetime) -> str:
 
 
 def open_file(client, cpr=CPR):
-    response = client.post("/contact-files", json={"cpr": cpr}, headers=CASEWORKER)
+    response = client.post("/contact-files", json={"cpr": cpr, "purpose": "incident"}, headers=CASEWORKER)
     assert response.status_code in (200, 201), response.text
     return response.json()
 
@@ -57,8 +57,8 @@ def phone(client, number, position=None):
 
 
 def test_opening_a_file_twice_returns_the_same_reference(client):
-    first = client.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER)
-    again = client.post("/contact-files", json={"cpr": "2110625629"}, headers=CASEWORKER)
+    first = client.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER)
+    again = client.post("/contact-files", json={"cpr": "2110625629", "purpose": "incident"}, headers=CASEWORKER)
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["citizen_ref"] == again.json()["citizen_ref"]
     assert CPR.replace("-", "") not in first.text
@@ -153,7 +153,7 @@ def test_without_a_token_the_answer_is_401(client):
         ("post", "/front-desk/lookup", {"cpr": CPR}, LEADER),
         ("post", "/front-desk/lookup", {"cpr": CPR}, TELEPHONY),
         ("post", "/phone-routing/lookup", {"number": "20304050"}, GUARD),
-        ("post", "/contact-files", {"cpr": CPR}, GUARD),
+        ("post", "/contact-files", {"cpr": CPR, "purpose": "incident"}, GUARD),
         ("post", "/contact-files/{ref}/restrictions", {"terms": terms_body(), "grounds": {"incident_ids": []}}, GUARD),
         ("post", "/contact-files/{ref}/phone-numbers", {"number": "20304050"}, LEADER),
         ("get", "/contact-files/{ref}", None, GUARD),
@@ -207,7 +207,7 @@ def test_grounds_without_a_known_incident_are_refused(client):
         ("/front-desk/lookup", {"cpr": "12345"}, GUARD, "cpr"),
         ("/front-desk/lookup", {}, GUARD, "cpr"),
         ("/phone-routing/lookup", {"number": "12"}, TELEPHONY, "number"),
-        ("/contact-files", {"cpr": "320190-1234"}, CASEWORKER, "cpr"),
+        ("/contact-files", {"cpr": "320190-1234", "purpose": "incident"}, CASEWORKER, "cpr"),
     ],
 )
 def test_bad_identifiers_get_422_without_echoing_them(client, path, body, headers, field):

@@ -33,7 +33,7 @@ def leader_token(**claims) -> dict[str, str]:
     ],
 )
 def test_a_leader_whose_token_names_no_usable_official_or_lives_too_long_gets_401_and_issues_nothing(client, claims):
-    ref = client.post("/contact-files", json={"cpr": "211062-5629"}, headers=CASEWORKER).json()["citizen_ref"]
+    ref = client.post("/contact-files", json={"cpr": "211062-5629", "purpose": "incident"}, headers=CASEWORKER).json()["citizen_ref"]
     decided = decide_over_http(client, ref, LEADER, CASEWORKER)
     body = {"kind": "decision", "subject_id": decided["restriction_id"]}
     response = client.post(f"/contact-files/{ref}/letters", json=body, headers=leader_token(**claims))

@@ -68,7 +68,7 @@ def _calls(services: Services, number: str):
 
 
 def _opened(services: Services, n: int):
-    return services.app.open_contact_file(OpenContactFile(cpr=cpr(n).digits, actor=ACTOR))
+    return services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=cpr(n).digits, actor=ACTOR))
 
 
 def _rekey(settings: Settings, current: str = KEY_B, previous: str = KEY_A) -> subprocess.CompletedProcess[str]:
@@ -163,7 +163,7 @@ def _digests(services: Services) -> set[str]:
 
 def test_the_statistics_view_is_built_again_under_the_new_key_and_a_release_still_reproduces(settings):
     a = _under(settings.model_copy(update={"statistics_min_cell": 3}), KEY_A)
-    citizens = [a.app.open_contact_file(OpenContactFile(cpr=c, actor=ACTOR)).citizen_ref for c in CPRS]
+    citizens = [a.app.open_contact_file(OpenContactFile(purpose="incident", cpr=c, actor=ACTOR)).citizen_ref for c in CPRS]
     incidents = [report(a, citizens[j % 3], -1, (j + 1, j + 2)) for j in range(6)]
     for n, citizen in enumerate(citizens):
         restrict_for_statistics(a, citizen, incidents[n])

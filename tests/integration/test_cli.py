@@ -32,6 +32,13 @@ def test_token_prints_a_signed_token_and_nothing_else_on_standard_output(tmp_pat
     assert out.count("\n") == 1
     principal = read_token(SECRET, out.strip())
     assert (principal.user_id, principal.name, principal.role) == ("g1", "Gitte Vagt", Role.GUARD)
+    assert principal.centre is None
+
+
+def test_token_names_the_centre_given(tmp_path):
+    out = run("token", "--role", "caseworker", "--user", "c1", "--name", "Carl Berg", "--centre", "JKA",
+              env={"VAERN_TOKEN_SECRET": SECRET, "VAERN_DATA_DIR": str(tmp_path)}).stdout
+    assert read_token(SECRET, out.strip()).centre == "JKA"
 
 
 def test_a_placeholder_secret_is_refused_outside_development(tmp_path):
@@ -47,7 +54,7 @@ def test_a_placeholder_secret_is_refused_outside_development(tmp_path):
 def test_projections_status_shows_each_followers_position_and_lag(database_url, tmp_path):
     settings = server_settings(database_url=database_url, data_dir=tmp_path)
     services = Services.build(settings)
-    ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
+    ref = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     decide(services.app, ref)
     services.runner("front_desk").catch_up()
     head = services.events.head()
@@ -62,7 +69,7 @@ def test_projections_status_shows_each_followers_position_and_lag(database_url, 
 
 def test_projections_rebuild_rebuilds_a_view_beside_the_live_one_and_switches(settings):
     services = Services.build(settings)
-    ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
+    ref = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     decide(services.app, ref)
     services.runner("front_desk").catch_up()
     with services.db.transaction() as cur:
@@ -95,6 +102,7 @@ def test_projections_rebuild_of_an_unknown_view_fails_and_changes_nothing(tmp_pa
         (("--name", "Gitte", "--user", " "), "user is blank"),
         (("--name", "Gitte", "--hours", "100000"), "at most 24 hours"),
         (("--name", "Gitte", "--hours", "0"), "at most 24 hours"),
+        (("--name", "Gitte", "--centre", "Mars"), "unknown centre 'Mars'"),
     ],
 )
 def test_token_refuses_a_blank_name_or_a_lifetime_past_the_longest(tmp_path, args, why):

@@ -15,7 +15,7 @@ from tests.support.cases import LEADER
 
 def test_concurrent_writes_without_a_version_are_all_kept(settings):
     services = Services.build(settings)
-    ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
+    ref = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     numbers = [f"+45203040{n:02d}" for n in range(12)]
     with ThreadPoolExecutor(max_workers=4) as pool:
         receipts = list(pool.map(lambda n: services.app.register_phone_number(
@@ -30,7 +30,7 @@ def test_concurrent_writes_without_a_version_are_all_kept(settings):
 
 def test_a_write_against_a_stale_version_is_refused_and_records_nothing(settings):
     services = Services.build(settings)
-    ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
+    ref = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     services.app.register_phone_number(
         RegisterPhoneNumber(citizen_ref=ref, number="+4520304050", actor=LEADER, expected_version=1)
     )

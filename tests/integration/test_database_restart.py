@@ -39,7 +39,7 @@ def reads(client: TestClient) -> list[int]:
 
 def fill_the_pools(client: TestClient) -> None:
     """Several reads at once, so each pool holds several connections that the server then ends."""
-    client.post("/contact-files", json={"cpr": "211062-5629"}, headers=CASEWORKER)
+    client.post("/contact-files", json={"cpr": "211062-5629", "purpose": "incident"}, headers=CASEWORKER)
     with ThreadPoolExecutor(8) as pool:
         assert set(pool.map(lambda _: tuple(reads(client)), range(16))) == {(200, 200, 200)}
 

@@ -20,7 +20,7 @@ TEXT = "Borgeren skrev: »Jeg ved hvor du bor«\n".encode()
 
 @pytest.fixture
 def ref(client):
-    return ok(client.post("/contact-files", json={"cpr": "211062-5629"}, headers=CASEWORKER), 201)["citizen_ref"]
+    return ok(client.post("/contact-files", json={"cpr": "211062-5629", "purpose": "incident"}, headers=CASEWORKER), 201)["citizen_ref"]
 
 
 def stored(services, sha256):

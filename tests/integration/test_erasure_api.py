@@ -40,7 +40,7 @@ def _citizen_with_everything(client) -> tuple[str, str, str, str]:
     """The planted citizen, the restriction lifted and the incident closed, with evidence attached; returns the
     reference, the incident, the letter's location and the evidence's path."""
     _plant(client)
-    ref = ok(client.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER))["citizen_ref"]
+    ref = ok(client.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER))["citizen_ref"]
     incident_id = str(ok(client.get(f"/contact-files/{ref}", headers=LEGAL))["restrictions"][0]["grounds"]["incident_ids"][0])
     uploaded = ok(client.post("/evidence", content=EVIDENCE, headers={**CASEWORKER, "Content-Type": "text/plain"}), 201)
     ok(client.post(f"/incidents/{incident_id}/evidence", json={**uploaded, "description": "SMS"}, headers=CASEWORKER))
@@ -95,12 +95,12 @@ def test_an_erased_citizen_cannot_be_recovered_and_the_record_still_answers(clie
     # Nothing more is recorded on what was erased, and the CPR number does not open it again.
     refused = client.post(f"/contact-files/{ref}/erasure", json={"authorisation": AUTHORISATION}, headers=LEGAL)
     assert refused.status_code == 422 and "was erased" in refused.text, refused.text
-    reopened = client.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER)
+    reopened = client.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER)
     assert reopened.status_code == 422 and reopened.json()["errors"][0]["field"] == "cpr"
 
 
 def test_an_erasure_is_refused_while_a_restriction_is_in_force_naming_the_rule(client, services):
-    ref = ok(client.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER), 201)["citizen_ref"]
+    ref = ok(client.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER), 201)["citizen_ref"]
     incident_id = ok(client.post("/incidents", json=incident_facts(ref), headers=CASEWORKER), 201)["incident_id"]
     refused = client.post(f"/contact-files/{ref}/erasure", json={"authorisation": AUTHORISATION}, headers=LEADER)
     assert refused.status_code == 422, refused.text
@@ -117,7 +117,7 @@ def test_an_erasure_recorded_but_not_carried_out_before_a_crash_is_finished_from
     from domain.contact_file.commands import EraseCitizen
     from domain.values import Actor, ArchiveAuthorisation, Official
 
-    ref = ok(client.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER), 201)["citizen_ref"]
+    ref = ok(client.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER), 201)["citizen_ref"]
     number = ok(client.post(f"/contact-files/{ref}/phone-numbers", json={"number": NUMBER}, headers=CASEWORKER))
     assert number["version"] == 2
     official = Official(user_id="j1", name="Jens Jurist", title="Chefjurist")
@@ -133,7 +133,7 @@ def test_an_erasure_recorded_but_not_carried_out_before_a_crash_is_finished_from
 
 
 def test_an_employee_who_left_is_erased_without_breaking_their_incidents(client, services):
-    ref = ok(client.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER), 201)["citizen_ref"]
+    ref = ok(client.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER), 201)["citizen_ref"]
     incident_id = ok(client.post("/incidents", json=incident_facts(ref), headers=CASEWORKER), 201)["incident_id"]
     erased = ok(client.post("/employees/erasure", json={"employee_id": "c1", "authorisation": AUTHORISATION},
                             headers=LEADER))

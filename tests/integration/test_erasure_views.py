@@ -38,7 +38,7 @@ def settings(settings):
 
 def on_file(services: Services, n: int, *numbers: str) -> UUID:
     app = services.app
-    ref = app.open_contact_file(OpenContactFile(cpr=cpr(n), actor=LEADER)).citizen_ref
+    ref = app.open_contact_file(OpenContactFile(purpose="incident", cpr=cpr(n), actor=LEADER)).citizen_ref
     for number in numbers:
         app.register_phone_number(RegisterPhoneNumber(citizen_ref=ref, number=number, actor=LEADER))
     return ref

@@ -70,6 +70,8 @@ def _calls(case: Case) -> dict[tuple[str, str], Callable[[Any], Any]]:
         ("POST", "/phone-routing/lookup"): lambda c: c.post(
             "/phone-routing/lookup", params=waits, json={"number": NUMBER}, headers=TELEPHONY),
         ("GET", "/phone-routing/snapshot"): lambda c: c.get("/phone-routing/snapshot", params=waits, headers=TELEPHONY),
+        ("POST", "/contact-files/search"): lambda c: c.post(
+            "/contact-files/search", json={"cpr": CPR, "purpose": "restriction"}, headers=CASEWORKER),
         ("GET", "/contact-files/{citizen_ref}"): lambda c: c.get(f"/contact-files/{ref}", headers=LEGAL),
         ("GET", "/contact-files/{citizen_ref}/access-report"): lambda c: c.get(
             f"/contact-files/{ref}/access-report", headers=LEGAL),
@@ -121,7 +123,7 @@ def test_every_route_is_classified_as_returning_personal_data_or_not(client):
 
 @pytest.fixture
 def case(client) -> Case:
-    ref = client.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER).json()["citizen_ref"]
+    ref = client.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER).json()["citizen_ref"]
     client.post(f"/contact-files/{ref}/phone-numbers", json={"number": NUMBER}, headers=CASEWORKER)
     decided = decide_over_http(client, ref, LEADER, CASEWORKER)
     incident_id = client.post("/incidents", json=incident_facts(ref), headers=CASEWORKER).json()["incident_id"]

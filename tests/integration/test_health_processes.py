@@ -60,9 +60,9 @@ def test_the_api_process_reports_a_view_stopped_in_its_own_process_and_one_whose
     settings = server_settings(database_url=database_url, data_dir=tmp_path,
                         view_max_staleness_seconds=1.0)
     api = Services.build(settings)  # what `vaern api` builds: no runners
-    stuck = api.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
+    stuck = api.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     bad = decide(api.app, stuck, in_person={"rule": "banned", "instructions": POISON})
-    other = api.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("150785-1234"), actor=LEADER)).citizen_ref
+    other = api.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse("150785-1234"), actor=LEADER)).citizen_ref
     front_desk = start([sys.executable, "-c", POISONED_RUNNER], settings, tmp_path / "front_desk.log")
     phone_routing = start([VAERN, "projection", "phone_routing"], settings, tmp_path / "phone_routing.log")
     try:

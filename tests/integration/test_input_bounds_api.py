@@ -39,7 +39,7 @@ def refused(response, field, status=422):
 
 @pytest.fixture
 def ref(client):
-    return client.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER).json()["citizen_ref"]
+    return client.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER).json()["citizen_ref"]
 
 
 @pytest.fixture
@@ -201,10 +201,10 @@ def test_a_malformed_json_body_is_named_as_the_body(client, body):
 
 @pytest.mark.parametrize("key", ["\u0000x", "211062-5629"])
 def test_an_unknown_field_is_refused_without_echoing_its_name_when_it_is_no_field_name(client, key):
-    response = send(client, "/contact-files", {"cpr": CPR, key: 1}, CASEWORKER)
+    response = send(client, "/contact-files", {"cpr": CPR, key: 1, "purpose": "incident"}, CASEWORKER)
     assert response.status_code == 422
     assert response.json()["errors"] == [{"field": "(unknown field)", "reason": "Extra inputs are not permitted"}]
-    assert send(client, "/contact-files", {"cpr": CPR, "\ud800": 1}, CASEWORKER).status_code == 422
+    assert send(client, "/contact-files", {"cpr": CPR, "\ud800": 1, "purpose": "incident"}, CASEWORKER).status_code == 422
 
 
 def test_a_token_naming_its_user_with_a_control_character_is_refused(client):
@@ -212,5 +212,5 @@ def test_a_token_naming_its_user_with_a_control_character_is_refused(client):
     claims = {"iss": ISSUER, "sub": "c1", "name": "Carl\u0000Berg", "role": "caseworker", "iat": now,
               "exp": now + timedelta(hours=1)}
     token = jwt.encode(claims, SECRET, algorithm="HS256")
-    response = client.post("/contact-files", json={"cpr": CPR}, headers={"Authorization": f"Bearer {token}"})
+    response = client.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401

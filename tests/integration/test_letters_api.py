@@ -42,7 +42,7 @@ def today() -> date:
 
 @pytest.fixture
 def ref(client):
-    return ok(client.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER), 201)["citizen_ref"]
+    return ok(client.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER), 201)["citizen_ref"]
 
 
 def report(client, ref, days_ago=3, **facts):

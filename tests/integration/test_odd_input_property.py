@@ -93,7 +93,7 @@ class Session:
 
 def example(s: Session, cpr: str, evidence_sha: str) -> None:
     """One pass through every command that records a fact, with odd values here and there."""
-    ref = s.write("/contact-files", {"cpr": cpr}, CASEWORKER, key="citizen_ref")
+    ref = s.write("/contact-files", {"cpr": cpr, "purpose": "incident"}, CASEWORKER, key="citizen_ref")
     if ref is None:
         return
     s.write(f"/contact-files/{ref}/phone-numbers", {"number": "+45 20 30 40 50"}, CASEWORKER)

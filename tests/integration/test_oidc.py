@@ -91,7 +91,7 @@ def test_the_provider_s_claims_name_the_caller_with_their_vaern_role_name_and_ti
 def test_each_role_s_token_reaches_what_the_role_may_and_is_refused_elsewhere(vaern, oidc_provider):
     token = {client: oidc_provider.bearer(f"vaern-{client}") for client in
              ("guard", "telephony", "caseworker", "leader", "legal", "management")}
-    opened = vaern.post("/contact-files", json={"cpr": CPR}, headers=token["caseworker"])
+    opened = vaern.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=token["caseworker"])
     assert opened.status_code in (200, 201), opened.text
     ref = opened.json()["citizen_ref"]
     statistics = {"from": "2026-01-01", "to": "2026-03-01"}
@@ -107,7 +107,7 @@ def test_each_role_s_token_reaches_what_the_role_may_and_is_refused_elsewhere(va
         ("telephony", "post", "/front-desk/lookup", {"json": {"cpr": CPR}}),
         ("caseworker", "get", "/statistics", {"params": statistics}),
         ("leader", "post", "/phone-routing/lookup", {"json": {"number": "20304050"}}),
-        ("legal", "post", "/contact-files", {"json": {"cpr": CPR}}),
+        ("legal", "post", "/contact-files", {"json": {"cpr": CPR, "purpose": "incident"}}),
         ("management", "get", f"/contact-files/{ref}", {}),
     ]
     for role, method, path, request in may:

@@ -51,7 +51,7 @@ CHECKS = [
 
 def existing(services: Services) -> dict[str, str]:
     """Things the paths may name: a decided restriction on a file, its incident, a letter, an evidence file."""
-    ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
+    ref = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     decided = decide(services.app, ref)
     incident_id = report_incident(services.app, ref)
     letter = services.letters.issue(

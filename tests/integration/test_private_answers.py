@@ -16,7 +16,7 @@ MANAGEMENT = bearer(Role.MANAGEMENT, "m1", "Mette Chef")
 
 
 def test_answers_holding_personal_data_and_errors_are_not_stored_and_not_sniffed(client):
-    ref = client.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER).json()["citizen_ref"]
+    ref = client.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER).json()["citizen_ref"]
     decided = decide_over_http(client, ref, LEADER, CASEWORKER)
     letter = client.post(
         f"/contact-files/{ref}/letters", json={"kind": "decision", "subject_id": decided["restriction_id"], "recipient": RECIPIENT},

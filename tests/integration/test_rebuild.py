@@ -71,7 +71,7 @@ def tables(services: Services, view: str) -> dict[str, list[tuple]]:
 def history(services: Services, files: int = 6) -> list:
     """Files with numbers, decided restrictions, an amendment and a lift: every event kind the views read."""
     app = services.app
-    refs = [app.open_contact_file(OpenContactFile(cpr=cpr(n), actor=LEADER)).citizen_ref for n in range(files)]
+    refs = [app.open_contact_file(OpenContactFile(purpose="incident", cpr=cpr(n), actor=LEADER)).citizen_ref for n in range(files)]
     for n, ref in enumerate(refs):
         app.register_phone_number(RegisterPhoneNumber(citizen_ref=ref, number=f"+45331733{n:02d}", actor=LEADER))
     amended = decide(app, refs[0])
@@ -151,7 +151,7 @@ def test_lookups_are_answered_from_the_live_view_until_the_switch_while_it_keeps
     def meanwhile(position: int, head: int) -> None:
         if 0 < position and not later:
             during.append(headline(services, refs[2]))  # the live (damaged) table still answers
-            later.append(services.app.open_contact_file(OpenContactFile(cpr=cpr(90), actor=LEADER)).citizen_ref)
+            later.append(services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=cpr(90), actor=LEADER)).citizen_ref)
             later.append(decide(services.app, later[0]))
             services.wait_for("front_desk", later[1].position)  # the live view follows meanwhile
             during.append(headline(services, later[0]))

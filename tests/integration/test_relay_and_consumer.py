@@ -133,7 +133,7 @@ def crash(*_):
 
 
 def citizen(app, n: int, number: str):
-    ref = app.open_contact_file(OpenContactFile(cpr=Cpr.parse(f"0101{70 + n}-1234"), actor=ACTOR)).citizen_ref
+    ref = app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(f"0101{70 + n}-1234"), actor=ACTOR)).citizen_ref
     app.register_phone_number(RegisterPhoneNumber(citizen_ref=ref, number=number, actor=ACTOR))
     return ref
 

@@ -20,7 +20,7 @@ GUARD = bearer(Role.GUARD, "g1", "Gitte Vagt")
 
 @pytest.fixture
 def ref(client):
-    return client.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER).json()["citizen_ref"]
+    return client.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER).json()["citizen_ref"]
 
 
 def incident(client, ref):

@@ -29,9 +29,9 @@ def test_only_citizens_with_nothing_going_on_are_listed_once_their_period_is_ove
     settings = server_settings(database_url=database_url, data_dir=tmp_path)
     services = Services.build(settings)
     app = services.app
-    quiet = app.open_contact_file(OpenContactFile(cpr="211062-5629", actor=LEADER)).citizen_ref
-    busy = app.open_contact_file(OpenContactFile(cpr="010203-1234", actor=LEADER)).citizen_ref
-    closed = app.open_contact_file(OpenContactFile(cpr="150575-4321", actor=LEADER)).citizen_ref
+    quiet = app.open_contact_file(OpenContactFile(purpose="incident", cpr="211062-5629", actor=LEADER)).citizen_ref
+    busy = app.open_contact_file(OpenContactFile(purpose="incident", cpr="010203-1234", actor=LEADER)).citizen_ref
+    closed = app.open_contact_file(OpenContactFile(purpose="incident", cpr="150575-4321", actor=LEADER)).citizen_ref
     report_incident(app, busy)  # still open
     done = report_incident(app, closed)
     app.inform_leader(InformLeader(incident_id=done, leader=Person(user_id="l1", name="Lone Hansen"), actor=LEADER))

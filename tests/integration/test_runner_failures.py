@@ -54,7 +54,7 @@ def test_a_view_goes_on_after_every_database_connection_is_terminated(database_u
     thread = runner.start()
     services.wait_for("front_desk", services.events.head())
     assert terminate(database_url, "application_name = 'vaern'")  # what a PostgreSQL restart does to the pools
-    services.app.open_contact_file(OpenContactFile(cpr=cpr(1), actor=LEADER))
+    services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=cpr(1), actor=LEADER))
     services.wait_for("front_desk", services.events.head())
     until(lambda: runner.error is None)
     assert thread.is_alive() and rows(services, "front_desk_files") == 1  # the file opened after the restart
@@ -100,7 +100,7 @@ def test_a_connection_lost_inside_a_batch_is_waited_out_and_reported_never_blame
 ):
     services = pg_services(database_url, tmp_path)
     for n in range(5):
-        services.app.open_contact_file(OpenContactFile(cpr=cpr(n), actor=LEADER))
+        services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=cpr(n), actor=LEADER))
     runner = ViewRunner(view(), services.events, services.db, batch_size=100, retry_delays=(2.0, 2.0))
     services.runners["front_desk"] = runner
     thread = runner.start()
@@ -137,7 +137,7 @@ def test_a_view_on_sqlite_outlives_a_rebuild_holding_the_write_lock_past_the_bus
     rebuilding.join(30)
     assert rebuilt
     until(lambda: runner.error is None)
-    ref = live.app.open_contact_file(OpenContactFile(cpr=cpr(50), actor=LEADER)).citizen_ref
+    ref = live.app.open_contact_file(OpenContactFile(purpose="incident", cpr=cpr(50), actor=LEADER)).citizen_ref
     live.wait_for("front_desk", live.events.head())
     assert thread.is_alive() and live.front_desk.lookup(live.db, ref, now()).in_force == []
     assert rows(live, "front_desk_files") == 4

@@ -23,7 +23,7 @@ def expiries(services: Services) -> list:
 
 
 def ending_soon(services: Services):
-    ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
+    ref = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     now = datetime.now(timezone.utc)
     receipt = decide(services.app, ref, valid_from=now.isoformat(), valid_until=(now + timedelta(seconds=5)).isoformat())
     services.runner("restriction_schedule").catch_up()

@@ -62,7 +62,7 @@ def _plant_in_clear(settings) -> tuple[UUID, UUID]:
     env = {k: v for k, v in event_store_env(settings).items() if k != "APPLICATION_RECORDER_TOPIC"}
     app = Vaern(env=env, mapper=PydanticMapper(transcoder=JSONTranscoder()))
     try:
-        ref = app.open_contact_file(OpenContactFile(cpr=CPR, actor=CASEWORKER)).citizen_ref
+        ref = app.open_contact_file(OpenContactFile(purpose="incident", cpr=CPR, actor=CASEWORKER)).citizen_ref
         app.register_phone_number(RegisterPhoneNumber(citizen_ref=ref, number=NUMBER, actor=CASEWORKER))
         app.record_adjustment_need(RecordAdjustmentNeed(
             citizen_ref=ref, description=NEED, relies_on=(Channel.WRITTEN,), actor=CASEWORKER))

@@ -137,7 +137,7 @@ def dataset(services: Services) -> dict[str, Any]:
     """Twelve incidents over four months, police decisions, absences, and nine restrictions on three
     citizens, decided within the last hour: one each overdue for review now, lifted and expired."""
     app = services.app
-    citizens = [app.open_contact_file(OpenContactFile(cpr=Cpr.parse(cpr), actor=LEADER)).citizen_ref for cpr in CPRS]
+    citizens = [app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(cpr), actor=LEADER)).citizen_ref for cpr in CPRS]
     citizen = citizens[0]
     i = {
         "a": report(services, citizen, -5, (1, 2)),
@@ -440,7 +440,7 @@ def test_a_stored_release_altered_after_it_was_recorded_is_withheld_loudly(clien
 
 def test_restriction_figures_at_a_position_ignore_later_reviews_amendments_and_lifts(services):
     app, view = services.app, services.statistics
-    citizen = app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
+    citizen = app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     grounds = report(services, citizen, -3, (1,))
     now = datetime.now(timezone.utc)
     until, review = (now + timedelta(days=90)).isoformat(), (now + timedelta(days=1)).isoformat()
@@ -484,7 +484,7 @@ def test_restriction_figures_at_a_position_ignore_later_reviews_amendments_and_l
 
 def test_an_amendment_effective_after_the_period_never_changes_its_figures(services):
     app, view = services.app, services.statistics
-    citizen = app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
+    citizen = app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     grounds = report(services, citizen, -3, (1,))
     decided_at = in_month(-2)
     until = decided_at + timedelta(days=100)
@@ -521,7 +521,7 @@ def test_an_amendment_effective_after_the_period_never_changes_its_figures(servi
 
 def test_review_dates_follow_the_leaders_list_rule(services):
     app = services.app
-    citizen = app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
+    citizen = app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     grounds = report(services, citizen, -3, (1,))
     now = datetime.now(timezone.utc)
     until = now + timedelta(days=90)

@@ -97,7 +97,7 @@ def test_one_employees_police_reports_in_five_incidents_are_masked_as_one_person
 
 
 def test_five_restrictions_on_one_citizen_are_masked_as_one_citizen(client, services):
-    citizen = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(CPRS[0]), actor=LEADER)).citizen_ref
+    citizen = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(CPRS[0]), actor=LEADER)).citizen_ref
     grounds = report(services, citizen, -1, (1,))
     for centre in ("JKI", "JKA", "JKU", "CAB", "CF"):
         restrict(services, citizen, grounds, scope={"kind": "centre", "centre": centre})
@@ -109,7 +109,7 @@ def test_five_restrictions_on_one_citizen_are_masked_as_one_citizen(client, serv
 
 def test_a_period_not_yet_ended_takes_its_stocks_when_released_never_ahead(client, services):
     app = services.app
-    citizens = [app.open_contact_file(OpenContactFile(cpr=Cpr.parse(cpr), actor=LEADER)).citizen_ref for cpr in CPRS]
+    citizens = [app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(cpr), actor=LEADER)).citizen_ref for cpr in CPRS]
     now = datetime.now(timezone.utc)
     ends, review = (now + timedelta(days=3)).isoformat(), (now + timedelta(days=2)).isoformat()
     for citizen in citizens:

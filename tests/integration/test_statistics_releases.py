@@ -52,7 +52,7 @@ def given_again(client: Any, release_id: str, suffix: str = "") -> Any:
 def test_a_release_is_verified_after_late_absence_police_decisions_consents_and_restriction_events(client, services):
     releases(services)
     app = services.app
-    citizens = [app.open_contact_file(OpenContactFile(cpr=Cpr.parse(cpr), actor=LEADER)).citizen_ref for cpr in CPRS]
+    citizens = [app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(cpr), actor=LEADER)).citizen_ref for cpr in CPRS]
     ids = [report(services, citizens[j % 3], -2, (j + 1,)) for j in range(6)]
     for n, incident in enumerate(ids[:3], 1):
         app.give_consent(GiveConsent(incident_id=incident, employee_id=uid(n), actor=LEADER))
@@ -179,7 +179,7 @@ def test_a_restriction_table_from_before_citizen_digests_gets_the_column(service
         cur.execute("DROP TABLE statistics_restriction_decisions")
         cur.execute(OLD_DECISIONS)
         services.statistics.create_tables(cur)
-    citizen = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(CPRS[0]), actor=LEADER)).citizen_ref
+    citizen = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(CPRS[0]), actor=LEADER)).citizen_ref
     restrict(services, citizen, report(services, citizen, -1, (1,)))
     position = caught_up(services)
     (key,) = services.db.read("SELECT citizen_key FROM statistics_restriction_decisions")[0]

@@ -48,7 +48,7 @@ def test_a_view_stopped_at_an_event_goes_on_once_the_event_is_superseded(setting
     poisoned(services, "front_desk", PoisonedFrontDesk)
     services.start_views()
     with TestClient(create_app(settings, services)) as http:
-        ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
+        ref = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
         bad = decide(services.app, ref, in_person={"rule": "guard_present", "instructions": POISON})
         until(lambda: services.status()["views"]["front_desk"]["stopped_at"] == bad.position)
         assert_cannot_tell(desk(http, "211062-5629"), "front_desk")
@@ -98,7 +98,7 @@ def supersede(settings: Settings, *args: str, token: str) -> subprocess.Complete
 def test_the_command_line_supersedes_for_an_admin_names_only_the_fields_and_refuses_others(database_url, tmp_path):
     settings = server_settings(database_url=database_url, data_dir=tmp_path, token_secret=SECRET)
     services = Services.build(settings)
-    ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
+    ref = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     bad = decide(services.app, ref, in_person={"rule": "guard_present", "instructions": POISON})
     services.runner("phone_routing").catch_up()  # it applied the event as recorded
     head = services.events.head()
@@ -136,7 +136,7 @@ def contacts(relay: Relay, start: int) -> tuple[int, list[str | None]]:
 
 def test_the_relay_reads_a_superseded_event_as_its_replacement_and_forgets_what_rested_on_the_original(settings):
     services = Services.build(settings)
-    ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
+    ref = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     services.app.register_phone_number(RegisterPhoneNumber(citizen_ref=ref, number="+4520304050", actor=LEADER))
     decide(services.app, ref, phone={"rule": "named_contact_only", "contact": "Team Nrod"})
     (proposed,) = [p for p, e in history(services.app, ref) if isinstance(e, ContactFile.RestrictionProposed)]

@@ -43,7 +43,7 @@ def legal_reads(services, ref):
 
 @pytest.fixture
 def ref(client):
-    ref = client.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER).json()["citizen_ref"]
+    ref = client.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER).json()["citizen_ref"]
     assert client.post(f"/contact-files/{ref}/phone-numbers", json={"number": "20304050"}, headers=CASEWORKER).status_code == 200
     return ref
 
@@ -102,7 +102,7 @@ def add_note(client, incident_id, text):
 
 
 def test_an_incident_corrected_to_another_citizen_stays_on_the_timeline_up_to_the_correction(client, services, ref):
-    other = client.post("/contact-files", json={"cpr": OTHER_CPR}, headers=CASEWORKER).json()["citizen_ref"]
+    other = client.post("/contact-files", json={"cpr": OTHER_CPR, "purpose": "incident"}, headers=CASEWORKER).json()["citizen_ref"]
     reported = client.post("/incidents", json=incident_facts(ref), headers=CASEWORKER).json()
     corrected = correct_perpetrator(client, reported["incident_id"], other)
     add_note(client, reported["incident_id"], "Den rette borger ringede igen")  # about the other citizen only
@@ -131,7 +131,7 @@ def test_an_incident_corrected_to_another_citizen_stays_on_the_timeline_up_to_th
 def test_facts_recorded_while_an_incident_named_another_citizen_are_withheld_from_this_citizens_timeline(
     client, services, ref
 ):
-    other = client.post("/contact-files", json={"cpr": OTHER_CPR}, headers=CASEWORKER).json()["citizen_ref"]
+    other = client.post("/contact-files", json={"cpr": OTHER_CPR, "purpose": "incident"}, headers=CASEWORKER).json()["citizen_ref"]
     reported = client.post("/incidents", json=incident_facts(other), headers=CASEWORKER).json()
     incident_id = reported["incident_id"]
     about_them = add_note(client, incident_id, "Den anden borger fortalte om sin diagnose")
@@ -151,7 +151,7 @@ def test_facts_recorded_while_an_incident_named_another_citizen_are_withheld_fro
 
 
 def test_an_incident_named_corrected_away_and_named_again_keeps_both_spells(client, services, ref):
-    other = client.post("/contact-files", json={"cpr": OTHER_CPR}, headers=CASEWORKER).json()["citizen_ref"]
+    other = client.post("/contact-files", json={"cpr": OTHER_CPR, "purpose": "incident"}, headers=CASEWORKER).json()["citizen_ref"]
     reported = client.post("/incidents", json=incident_facts(ref), headers=CASEWORKER).json()
     incident_id = reported["incident_id"]
     away = correct_perpetrator(client, incident_id, other)
@@ -188,7 +188,7 @@ def test_the_reconstructed_front_desk_and_phone_answers_equal_what_the_live_look
         in_person={"rule": "by_appointment"},
         valid_until=(datetime.now(timezone.utc) + timedelta(seconds=4)).replace(microsecond=0).isoformat(),
     )
-    other = client.post("/contact-files", json={"cpr": OTHER_CPR}, headers=CASEWORKER).json()["citizen_ref"]
+    other = client.post("/contact-files", json={"cpr": OTHER_CPR, "purpose": "incident"}, headers=CASEWORKER).json()["citizen_ref"]
     shared = client.post(f"/contact-files/{other}/phone-numbers", json={"number": "20304050"}, headers=CASEWORKER)
     assert shared.status_code == 200, shared.text
     banned_phone = decide_over_http(client, other, LEADER, CASEWORKER, phone={"rule": "banned"})
@@ -290,7 +290,7 @@ def test_full_ties_are_broken_by_restriction_id_alike_in_the_live_lookups_and_th
                          phone={"rule": "named_contact_only", "contact": f"Team {centre}"})
         for centre in ("JKI", "JKN")
     ]
-    other = client.post("/contact-files", json={"cpr": OTHER_CPR}, headers=CASEWORKER).json()["citizen_ref"]
+    other = client.post("/contact-files", json={"cpr": OTHER_CPR, "purpose": "incident"}, headers=CASEWORKER).json()["citizen_ref"]
     assert client.post(f"/contact-files/{other}/phone-numbers", json={"number": "20304050"}, headers=CASEWORKER).status_code == 200
     phone = decide_over_http(client, other, LEADER, CASEWORKER, valid_until=until,
                              phone={"rule": "named_contact_only", "contact": "Team Syd"})

@@ -116,11 +116,11 @@ def test_a_citizen_restricted_after_a_view_stopped_is_never_answered_open(settin
     poisoned(services, "phone_routing", PoisonedPhoneRouting)
     services.start_views()
     with serving(services, settings) as http:
-        stuck = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(POISONED), actor=LEADER)).citizen_ref
+        stuck = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(POISONED), actor=LEADER)).citizen_ref
         bad = decide(services.app, stuck, in_person={"rule": "banned", "instructions": POISON})
         until(lambda: all(getattr(services.runners[v].error, "position", None) == bad.position
                           for v in ("front_desk", "phone_routing")))
-        later = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(LATER), actor=LEADER)).citizen_ref
+        later = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(LATER), actor=LEADER)).citizen_ref
         services.app.register_phone_number(RegisterPhoneNumber(citizen_ref=later, number="+4520304050", actor=LEADER))
         decide(services.app, later, in_person={"rule": "banned", "instructions": "Henvis til skriftlig henvendelse"})
 
@@ -136,7 +136,7 @@ def test_a_citizen_restricted_after_a_view_stopped_is_never_answered_open(settin
 def test_a_view_no_runner_follows_is_answered_from_until_events_wait_longer_than_the_limit(settings):
     settings = settings.model_copy(update={"view_max_staleness_seconds": 0.5})
     runner_side = Services.build(settings)  # the view's own process: it catches up, then dies
-    ref = runner_side.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(LATER), actor=LEADER)).citizen_ref
+    ref = runner_side.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(LATER), actor=LEADER)).citizen_ref
     runner_side.runner("front_desk").catch_up()
     runner_side.close()
     with serving(Services.build(settings), settings) as http:  # `vaern api`: it runs no runners
@@ -155,7 +155,7 @@ def test_statistics_give_no_release_from_a_stopped_view(settings):
     poisoned(services, "statistics", PoisonedStatistics)
     services.start_views()
     with serving(services, settings) as http:
-        citizen = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(POISONED), actor=LEADER)).citizen_ref
+        citizen = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(POISONED), actor=LEADER)).citizen_ref
         report_incident(services.app, citizen)
         facts = IncidentFacts.model_validate(incident_facts(citizen, description=POISON))
         services.app.report_incident(ReportIncident(facts=facts, actor=LEADER))
@@ -174,7 +174,7 @@ def test_views_that_follow_the_log_stay_current_through_events_they_do_not_read(
     services = Services.build(settings)
     services.start_views()
     with serving(services, settings) as http:
-        ref = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(LATER), actor=LEADER)).citizen_ref
+        ref = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(LATER), actor=LEADER)).citizen_ref
         report_incident(services.app, ref)  # an event neither lookup view reads
         time.sleep(1.5)  # past the limit: the runners' own records keep the views current
         views = http.get("/health").json()["views"]
@@ -188,11 +188,11 @@ def test_legal_review_says_a_lookup_that_could_not_tell_showed_nothing(settings)
     poisoned(services, "phone_routing", PoisonedPhoneRouting)
     services.start_views()
     with serving(services, settings) as http:
-        later = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(LATER), actor=LEADER)).citizen_ref
+        later = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(LATER), actor=LEADER)).citizen_ref
         services.wait_for("phone_routing", services.app.register_phone_number(
             RegisterPhoneNumber(citizen_ref=later, number="+4520304050", actor=LEADER)
         ).position)
-        stuck = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(POISONED), actor=LEADER)).citizen_ref
+        stuck = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(POISONED), actor=LEADER)).citizen_ref
         bad = decide(services.app, stuck, in_person={"rule": "banned", "instructions": POISON})
         until(lambda: all(services.runners[v].error is not None for v in ("front_desk", "phone_routing")))
         assert desk(http, LATER).status_code == 503 and routed(http, "+4520304050").status_code == 503

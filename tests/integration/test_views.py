@@ -36,7 +36,7 @@ def restrict(services: Services, ref, rule="banned"):
 
 def open_files(services: Services, start: int, count: int):
     return [services.app.open_contact_file(
-        OpenContactFile(cpr=cpr(n), actor=ACTOR)
+        OpenContactFile(purpose="incident", cpr=cpr(n), actor=ACTOR)
     ).citizen_ref for n in range(start, start + count)]
 
 

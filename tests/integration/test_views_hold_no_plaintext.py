@@ -41,7 +41,7 @@ MANAGEMENT = bearer(Role.MANAGEMENT, "m1", "Mette Leder")
 
 def _plant(http) -> int:
     """A citizen with the values, lookups of them while restricted, then the restriction lifted; the last position."""
-    ref = http.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER).json()["citizen_ref"]
+    ref = http.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER).json()["citizen_ref"]
     added = http.post(f"/contact-files/{ref}/phone-numbers", json={"number": "21 43 65 87"}, headers=CASEWORKER)
     assert added.status_code == 200, added.text
     need = {"description": NEED, "relies_on": ["written"]}

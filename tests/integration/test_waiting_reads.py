@@ -19,7 +19,7 @@ WAIT = 8.0  # long enough for 60 threads to start waiting on a loaded 2-core mac
 def test_many_reads_waiting_for_a_position_do_not_hold_up_a_lookup_that_needs_no_wait(client, services):
     services.settings.read_wait_timeout = WAIT
     services.runner("front_desk").stop()  # the view stays behind the write below, so every wait runs its course
-    position = client.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER).json()["position"]
+    position = client.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER).json()["position"]
     answers: list[int] = []
 
     def waiting_read() -> None:

@@ -21,4 +21,4 @@ def app() -> Iterator[Vaern]:
 
 @pytest.fixture
 def citizen(app: Vaern) -> UUID:
-    return app.open_contact_file(OpenContactFile(cpr="211062-5629", actor=LEADER)).citizen_ref
+    return app.open_contact_file(OpenContactFile(purpose="incident", cpr="211062-5629", actor=LEADER)).citizen_ref

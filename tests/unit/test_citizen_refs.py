@@ -56,7 +56,7 @@ def _app(store: dict[str, str], key: str, previous: str = "", recorded: Recorded
 
 
 def _open(app: Vaern, cpr: Cpr):
-    return app.open_contact_file(OpenContactFile(cpr=cpr.digits, actor=LEADER))
+    return app.open_contact_file(OpenContactFile(purpose="incident", cpr=cpr.digits, actor=LEADER))
 
 
 def test_a_file_opened_under_a_previous_key_is_found_under_its_reference_and_a_new_one_under_the_current_key(store):

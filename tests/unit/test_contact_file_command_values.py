@@ -24,7 +24,7 @@ from tests.support.cases import LEADER, OFFICIAL, decide, report_incident, terms
 
 
 def test_a_decision_loads_the_contact_file_once(app, monkeypatch):
-    ref = app.open_contact_file(OpenContactFile(cpr="211062-5629", actor=LEADER)).citizen_ref
+    ref = app.open_contact_file(OpenContactFile(purpose="incident", cpr="211062-5629", actor=LEADER)).citizen_ref
     grounds = Grounds(incident_ids=(report_incident(app, ref),), milder_measures=("Mundtlig advarsel",))
     terms = RestrictionTerms.model_validate(terms_body())
     proposed = app.propose_restriction(
@@ -47,7 +47,7 @@ def test_the_schedulers_expiry_is_recorded_by_the_scheduler():
 
 
 def test_a_command_is_frozen_and_refuses_a_field_it_does_not_know(app):
-    ref = app.open_contact_file(OpenContactFile(cpr="211062-5629", actor=LEADER)).citizen_ref
+    ref = app.open_contact_file(OpenContactFile(purpose="incident", cpr="211062-5629", actor=LEADER)).citizen_ref
     decided = decide(app, ref).created_id
     command = LiftRestriction(citizen_ref=ref, restriction_id=decided, reason="Ophørt", official=OFFICIAL, actor=LEADER)
     with pytest.raises(ValidationError):

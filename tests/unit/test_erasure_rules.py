@@ -113,7 +113,7 @@ def test_a_police_conclusion_needs_a_report_and_comes_once(app, citizen):
 
 
 def test_refused_for_an_incident_that_does_not_name_the_citizen(app, citizen):
-    other = app.open_contact_file(OpenContactFile(cpr="010190-1234", actor=LEADER)).citizen_ref
+    other = app.open_contact_file(OpenContactFile(purpose="incident", cpr="010190-1234", actor=LEADER)).citizen_ref
     incident = report_incident(app, other)
     close_incident(app, incident)
     violation = refusal(app, citizen, incident)
@@ -135,7 +135,7 @@ def test_nothing_more_is_recorded_on_an_erased_file_or_incident_and_the_file_is_
     with pytest.raises(RuleViolation, match="was erased"):
         app.add_note(AddNote(incident_id=incident, text="Ny note", actor=LEADER))
     with pytest.raises(RuleViolation, match="erased") as refused:
-        app.open_contact_file(OpenContactFile(cpr="211062-5629", actor=LEADER))
+        app.open_contact_file(OpenContactFile(purpose="incident", cpr="211062-5629", actor=LEADER))
     assert refused.value.field == "cpr"
     with pytest.raises(RuleViolation, match="was erased"):
         erase(app, citizen, incident)

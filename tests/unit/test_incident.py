@@ -533,7 +533,7 @@ def test_a_stale_expected_version_is_a_conflict_and_a_refusal_records_nothing(ap
 def test_an_unknown_id_or_the_id_of_a_contact_file_is_no_incident(app):
     with pytest.raises(NotFound):
         app.get_incident(uuid4())
-    ref = app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
+    ref = app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse("211062-5629"), actor=LEADER)).citizen_ref
     with pytest.raises(NotFound):
         app.add_note(AddNote(incident_id=ref, text="Forkert sted", actor=CASEWORKER))
 

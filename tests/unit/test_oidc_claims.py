@@ -1,10 +1,12 @@
 import time
+from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
 
 from api.oidc import claim, role_of
-from api.security import Principal, remember, remembered
+from api.security import Principal, principal_of, remember, remembered
+from domain.incident.facts import Centre
 from domain.values import Role
 from infra.settings import Settings
 
@@ -53,3 +55,14 @@ def test_an_issuer_without_an_audience_or_a_map_to_no_role_is_refused():
         Settings(oidc_issuer="https://login.example.dk")
     with pytest.raises(ValidationError):
         Settings(oidc_issuer="https://login.example.dk", oidc_audience="vaern", oidc_role_map={"x": "superuser"})
+
+
+def test_the_centre_claim_is_read_by_its_configured_name_or_path_and_an_unknown_centre_is_refused():
+    now = time.time()
+    claims = {"iat": now, "exp": now + 60, "org": {"centre": "JKU"}}
+    found = principal_of(claims, timedelta(hours=1), 30, user_id="c1", name="Carl", title=None, role=Role.CASEWORKER,
+                         centre=claim(claims, "org.centre"))
+    assert found.centre is Centre.JKU
+    with pytest.raises(ValueError):
+        principal_of(claims, timedelta(hours=1), 30, user_id="c1", name="Carl", title=None, role=Role.CASEWORKER,
+                     centre="Mars")

@@ -23,7 +23,7 @@ CPR = "211062-5629"
 
 def _shredder(mapper: PydanticMapper) -> tuple[Shredder, UUID]:
     app = Vaern(env={"CITIZEN_KEY": "unit-test-key"}, mapper=mapper)
-    citizen = app.open_contact_file(OpenContactFile(cpr=CPR, actor=LEADER)).citizen_ref
+    citizen = app.open_contact_file(OpenContactFile(purpose="incident", cpr=CPR, actor=LEADER)).citizen_ref
     return Shredder(app, MemoryKeyStore()), citizen
 
 

@@ -1,11 +1,12 @@
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import jwt
 import pytest
 from pydantic import ValidationError
 
 from api.security import InvalidToken, issue_token, read_token
+from domain.incident.facts import Centre
 from domain.values import Role
 from infra.eventstore import event_store_env
 from infra.settings import Settings, TelephonySettings
@@ -178,3 +179,17 @@ def test_the_longest_token_lifetime_is_a_setting_of_a_day_by_default():
     assert Settings().token_max_hours == 24
     with pytest.raises(ValidationError):
         Settings(token_max_hours=0)
+
+
+def test_a_token_names_the_caller_s_centre_and_one_naming_an_unknown_centre_is_refused():
+    secret = "unit-token-secret-0123456789abcdef-centre"
+    minted = issue_token(secret, Role.CASEWORKER, "c1", "Carl Berg", centre=Centre.JKA)
+    principal = read_token(secret, minted)
+    assert principal.centre is Centre.JKA and principal.sees(Centre.JKA) and not principal.sees(Centre.JKI)
+    assert read_token(secret, issue_token(secret, Role.CASEWORKER, "c1", "Carl Berg")).sees(Centre.JKI)
+    assert read_token(secret, issue_token(secret, Role.LEADER, "l1", "Lone", centre=Centre.JKA)).sees(Centre.JKI)
+    now = datetime.now(timezone.utc)
+    forged = jwt.encode({"iss": "vaern", "sub": "c1", "name": "Carl", "role": "caseworker", "centre": "Mars",
+                         "iat": now, "exp": now + timedelta(hours=1)}, secret, algorithm="HS256")
+    with pytest.raises(InvalidToken):
+        read_token(secret, forged)

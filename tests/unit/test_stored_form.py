@@ -75,3 +75,24 @@ def test_an_events_stored_json_keeps_its_microseconds_and_offsets():
         state = mapper.to_stored_event(event).state
         assert state.decode("utf-8") == stored
         assert mapper.to_domain_event(mapper.to_stored_event(event)) == event
+
+
+# A file opened before the purpose of opening it was stated (and before files kept the CPR number).
+OPENED_BEFORE_PURPOSES = (
+    '{"originator_id":"00000000-0000-0000-0000-000000000001","originator_version":1,'
+    '"timestamp":"2026-11-20T09:00:01.123456Z","originator_topic":"vaern:ContactFile",'
+    '"actor":{"user_id":"l1","name":"Lone Hansen","role":"leader"},"effective_at":"2026-11-20T09:00:01.123456Z"}'
+)
+
+
+def test_a_file_opened_before_purposes_were_stated_reads_and_is_stored_as_it_was():
+    mapper = PydanticMapper(JSONTranscoder())
+    old = ContactFile.Opened(
+        originator_id=FILE, originator_version=1, timestamp=UTC_MICROS, actor=LEADER, effective_at=UTC_MICROS,
+        originator_topic="vaern:ContactFile",
+    )
+    assert mapper.to_stored_event(old).state.decode("utf-8") == OPENED_BEFORE_PURPOSES
+    assert old.purpose is None
+    stated = old.model_copy(update={"purpose": "restriction"})
+    assert '"purpose":"restriction"' in mapper.to_stored_event(stated).state.decode("utf-8")
+    assert mapper.to_domain_event(mapper.to_stored_event(stated)).purpose == "restriction"
