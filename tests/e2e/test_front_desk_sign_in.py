@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, expect
 
 from api.app import create_app
-from domain.contact_file.commands import OpenContactFile
+from domain.contact_file.commands import FilePurpose, OpenContactFile
 from domain.identity import Cpr
 from domain.values import Actor, Role
 from infra.services import Services
@@ -50,7 +50,8 @@ class SignedIn:
         return f"{self.backend.url}/front-desk"
 
     def restrict(self, cpr: str) -> None:
-        ref = self.services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(cpr), actor=CASEWORKER)).citizen_ref
+        opening = OpenContactFile(cpr=Cpr.parse(cpr), purpose=FilePurpose.RESTRICTION, actor=CASEWORKER)
+        ref = self.services.app.open_contact_file(opening).citizen_ref
         self.services.wait_for(self.services.front_desk.name, decide(self.services.app, ref).position)
 
     def lookup_tokens(self) -> list[str]:

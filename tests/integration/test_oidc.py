@@ -134,7 +134,7 @@ def test_the_telephony_system_gets_its_token_by_client_credentials_and_routes_a_
         issuer, AUDIENCE, "vaern-telephony", ["Vaern.Telephony"]
     )
     caseworker, leader = oidc_provider.bearer("vaern-caseworker"), oidc_provider.bearer("vaern-leader")
-    ref = vaern.post("/contact-files", json={"cpr": CPR}, headers=caseworker).json()["citizen_ref"]
+    ref = vaern.post("/contact-files", json={"cpr": CPR, "purpose": "restriction"}, headers=caseworker).json()["citizen_ref"]
     added = vaern.post(f"/contact-files/{ref}/phone-numbers", json={"number": "20304050"}, headers=caseworker)
     assert added.status_code in (200, 201), added.text
     decided = decide_over_http(vaern, ref, leader, caseworker)
