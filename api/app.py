@@ -23,6 +23,7 @@ from api.routers import (
     statistics,
     telephony,
     timeline,
+    watching,
 )
 from infra.services import Services
 from infra.settings import Settings
@@ -54,7 +55,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.oidc = OidcVerifier(settings) if settings.oidc_issuer else None
     problems.install(app)
     modules = (lookups, telephony, contact_files, restrictions, letters, incidents, evidence, health, pages, statistics,
-               timeline, erasures)
+               timeline, erasures, watching)
     for module in modules:
         app.include_router(module.router)
     app.add_middleware(PrivateAnswers)

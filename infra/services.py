@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.application import Vaern
 from infra.access_log import AccessLog
+from infra.lookup_watch import LookupWatch
 from infra.blobs import BlobStore
 from infra.citizen_refs import CitizenKeys, CitizenRefTable
 from infra.database import Database, open_database
@@ -67,6 +68,7 @@ class Services:
     freshness: Freshness = field(init=False)
     blobs: BlobStore = field(init=False)
     access: AccessLog = field(init=False)
+    lookup_watch: LookupWatch = field(init=False)
     citizen_keys: CitizenKeys = field(init=False)
     citizen_refs: CitizenRefTable = field(init=False)
     letters: LetterDesk = field(init=False)
@@ -80,6 +82,7 @@ class Services:
         self.blobs = BlobStore(self.db, self.keys)
         self.citizen_keys = CitizenKeys.from_settings(self.settings)
         self.access = AccessLog(self.db, self.citizen_keys.current)
+        self.lookup_watch = LookupWatch(self.settings.watch_rules, self.db.dialect)
         self.citizen_refs = CitizenRefTable(self.db, self.citizen_keys)
         self.app.recorded_refs = self.citizen_refs
         self.letters = LetterDesk(self.app, self.blobs)
