@@ -24,8 +24,6 @@ from infra.citizen_refs import RefSql
 from infra.database import Database
 from projections.freshness import Freshness
 
-# A user's entries by time: what a watched lookup counts (infra/lookup_watch.py).
-USER_INDEX = "CREATE INDEX IF NOT EXISTS vaern_access_log_user ON vaern_access_log (user_id, at)"
 DDL = {
     "postgresql": (
         "CREATE TABLE IF NOT EXISTS vaern_access_log (id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL,"
@@ -33,7 +31,6 @@ DDL = {
         " subject_ref TEXT, search_ref TEXT, view_position BIGINT)",
         "ALTER TABLE vaern_access_log ADD COLUMN IF NOT EXISTS view_position BIGINT",
         "CREATE INDEX IF NOT EXISTS vaern_access_log_subject ON vaern_access_log (subject_ref, at)",
-        USER_INDEX,
         # The log is append-only, whatever connects: updates and deletes are refused by the database.
         "CREATE OR REPLACE FUNCTION vaern_access_log_append_only() RETURNS trigger LANGUAGE plpgsql AS"
         " $$ BEGIN RAISE EXCEPTION 'the access log is append-only'; END $$",
@@ -46,7 +43,6 @@ DDL = {
         " user_id TEXT NOT NULL, role TEXT NOT NULL, purpose TEXT NOT NULL, what TEXT NOT NULL,"
         " subject_ref TEXT, search_ref TEXT, view_position BIGINT)",
         "CREATE INDEX IF NOT EXISTS vaern_access_log_subject ON vaern_access_log (subject_ref, at)",
-        USER_INDEX,
         "CREATE TRIGGER IF NOT EXISTS vaern_access_log_no_update BEFORE UPDATE ON vaern_access_log"
         " BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
         "CREATE TRIGGER IF NOT EXISTS vaern_access_log_no_delete BEFORE DELETE ON vaern_access_log"

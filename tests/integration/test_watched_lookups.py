@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 from fastapi.testclient import TestClient
@@ -132,3 +132,21 @@ def test_metrics_count_lookups_refusals_and_alerts_per_role_and_kind_never_per_u
         assert personal not in text
     labels = {line.split("{")[1].split("=")[0] for line in text.splitlines() if line.startswith("vaern_") and "{" in line}
     assert labels == {"role", "kind"}
+
+
+def test_looking_the_same_citizens_up_again_keeps_one_counted_row_each(watched):
+    http, services = watched
+    for i in (0, 1, 0, 1, 0, 1, 0):
+        assert lookup(http, i).status_code == 200
+    assert services.db.read("SELECT count(*) FROM vaern_lookup_firsts WHERE user_id = 'g-watch'") == [(2,)]
+
+
+def test_the_counts_of_hours_gone_by_are_forgotten(watched):
+    http, services = watched
+    for i in range(3):
+        lookup(http, i)
+    assert lookup(http, 3).status_code == 429
+    services.lookup_watch.forget_before(datetime.now(timezone.utc) - timedelta(hours=1))  # this hour's rows stay
+    assert lookup(http, 3).status_code == 429
+    services.lookup_watch.forget_before(datetime.now(timezone.utc) + timedelta(hours=1))  # as the next hour comes
+    assert lookup(http, 3).status_code == 200
