@@ -150,3 +150,17 @@ def test_the_counts_of_hours_gone_by_are_forgotten(watched):
     assert lookup(http, 3).status_code == 429
     services.lookup_watch.forget_before(datetime.now(timezone.utc) + timedelta(hours=1))  # as the next hour comes
     assert lookup(http, 3).status_code == 200
+
+
+def test_an_alerted_guard_who_left_is_erased_from_the_alert_and_the_alert_stays(watched):
+    http, services = watched
+    for i in range(3):
+        lookup(http, i)
+    leader = bearer(Role.LEADER, "l1", "Lone Hansen", "Afdelingsleder")
+    authorisation = {"reference": "RA 2026-004711", "granted_on": "2026-11-30"}
+    erased = http.post("/employees/erasure", json={"employee_id": "g-watch", "authorisation": authorisation},
+                       headers=leader)
+    assert erased.status_code == 200, erased.text
+    (alert,) = http.get("/access/alerts", headers=LEGAL).json()["alerts"]
+    assert alert["user_id"] != "g-watch" and "⟨slettet⟩" in alert["user_id"]
+    assert (alert["kind"], alert["count"]) == ("many_citizens", 3)
