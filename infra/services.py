@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from domain.application import Vaern
 from infra.access_log import AccessLog
-from infra.lookup_watch import LookupWatch
 from infra.blobs import BlobStore
 from infra.citizen_refs import CitizenKeys, CitizenRefTable
 from infra.database import Database, open_database
@@ -18,6 +17,7 @@ from infra.letters import LetterDesk
 from infra.erasure import Shredder
 from infra.eventstore import EventLog, build_application
 from infra.keys import KeyStore
+from infra.lookup_watch import LookupWatch
 from infra.scheduler import ExpiryScheduler
 from infra.settings import Settings
 from projections.freshness import Freshness, assess
