@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
@@ -22,8 +22,9 @@ def test_a_window_is_the_clock_hour_in_copenhagen():
 
 def test_retry_after_rounds_up_and_is_never_zero():
     window = Window.of(TUESDAY_MORNING)
-    assert window.seconds_left(window.end.replace(microsecond=0) - (window.end - TUESDAY_MORNING) / 10**9) >= 1
-    assert window.seconds_left(datetime(2025, 12, 2, 9, 59, 59, 500000, tzinfo=timezone.utc)) == 1
+    assert window.seconds_left(window.end - timedelta(microseconds=1)) == 1
+    assert window.seconds_left(datetime(2025, 12, 2, 9, 59, 58, 500000, tzinfo=timezone.utc)) == 2
+    assert window.seconds_left(window.end) == 1  # asked at the very end: try again in a second
 
 
 def test_the_hour_of_a_summer_time_change_is_a_window_of_one_hour():
