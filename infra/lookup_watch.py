@@ -33,23 +33,25 @@ WHAT = "front_desk_lookup"
 _COUNTED = f"('{WHAT}', '{lookup_what(WHAT, answered=False)}')"  # a lookup refused for the limit is not counted
 _TABLE = (
     "CREATE TABLE IF NOT EXISTS vaern_lookup_firsts (user_id TEXT NOT NULL, window_start TIMESTAMPTZ NOT NULL,"
-    " search_ref TEXT NOT NULL, access_id BIGINT NOT NULL, PRIMARY KEY (user_id, window_start, search_ref))"
+    " search_ref TEXT NOT NULL{}, PRIMARY KEY (user_id, window_start, search_ref))"
 )
 _WHEN = f"NEW.purpose = 'entry_check' AND NEW.what IN {_COUNTED} AND NEW.search_ref IS NOT NULL"
 DDL = {
     "postgresql": (
-        _TABLE,
+        _TABLE.format(""),
         "CREATE OR REPLACE FUNCTION vaern_lookup_first() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
         " INSERT INTO vaern_lookup_firsts VALUES (NEW.user_id, date_trunc('hour', NEW.at AT TIME ZONE 'UTC')"
-        " AT TIME ZONE 'UTC', NEW.search_ref, NEW.id) ON CONFLICT DO NOTHING; RETURN NULL; END $$",
-        "DROP TRIGGER IF EXISTS vaern_lookup_first ON vaern_access_log",
-        f"CREATE TRIGGER vaern_lookup_first AFTER INSERT ON vaern_access_log FOR EACH ROW WHEN ({_WHEN})"
+        " AT TIME ZONE 'UTC', NEW.search_ref) ON CONFLICT DO NOTHING; RETURN NEW; END $$",
+        # BEFORE, and named to fire before the access chain's trigger (PostgreSQL fires them by name): the
+        # chain's lock serialises every entry until commit, and this work need not wait for it nor hold it.
+        "DROP TRIGGER IF EXISTS vaern_access_log_count ON vaern_access_log",
+        f"CREATE TRIGGER vaern_access_log_count BEFORE INSERT ON vaern_access_log FOR EACH ROW WHEN ({_WHEN})"
         " EXECUTE FUNCTION vaern_lookup_first()",
     ),
     "sqlite": (
-        _TABLE,
+        _TABLE.format(", access_id INTEGER NOT NULL"),  # the entry that counted it: see `_EXCLUDE_CURRENT`
         # Moments are stored as UTC text, `YYYY-MM-DDTHH:MM:SS.ffffff+00:00` (infra/database.py): the hour is a prefix.
-        f"CREATE TRIGGER IF NOT EXISTS vaern_lookup_first AFTER INSERT ON vaern_access_log FOR EACH ROW WHEN {_WHEN}"
+        f"CREATE TRIGGER IF NOT EXISTS vaern_access_log_count AFTER INSERT ON vaern_access_log FOR EACH ROW WHEN {_WHEN}"
         " BEGIN INSERT OR IGNORE INTO vaern_lookup_firsts VALUES (NEW.user_id,"
         " substr(NEW.at, 1, 13) || ':00:00.000000+00:00', NEW.search_ref, NEW.id); END",
     ),
