@@ -23,6 +23,7 @@ from api.routers import (
     statistics,
     telephony,
     timeline,
+    watching,
 )
 from infra.services import Services
 from infra.settings import Settings
@@ -55,7 +56,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     problems.install(app)
     refusals.install(app)
     modules = (lookups, telephony, contact_files, restrictions, letters, incidents, evidence, health, pages, statistics,
-               timeline, erasures)
+               timeline, erasures, watching)
     for module in modules:
         app.include_router(module.router)
     app.add_middleware(PrivateAnswers)

@@ -16,6 +16,7 @@ from infra.blobs import BlobCorrupted, BlobErased
 from infra.keys import KeyDestroyed
 from domain.errors import NotFound, RuleViolation, VersionConflict
 from domain.values import Actor
+from domain.lookup_watch import LookupLimitReached
 from infra.services import ViewNotCaughtUp
 from projections.freshness import ViewBehind
 
@@ -145,6 +146,27 @@ async def _behind(_: Request, exc: ViewBehind) -> JSONResponse:
     )
 
 
+LOOKUP_LIMIT_TYPE = "urn:vaern:problem:lookup-limit"
+
+
+LOOKUP_LIMIT: dict[int | str, dict[str, Any]] = {
+    429: {
+        "description": "the caller has looked up as many different citizens this clock hour as"
+        " `VAERN_WATCH_LOOKUP_LIMIT_PER_HOUR` allows: no answer; `Retry-After` gives the seconds until the hour"
+        f" ends; `type` is {LOOKUP_LIMIT_TYPE}",
+        "content": {PROBLEM: {}},
+    }
+}
+
+
+async def _lookup_limit(_: Request, exc: LookupLimitReached) -> JSONResponse:
+    return problem(
+        429, "Too many different citizens looked up this hour", str(exc),
+        headers={"Retry-After": str(exc.retry_after)}, type=LOOKUP_LIMIT_TYPE, limit=exc.limit,
+        retry_after=exc.retry_after,
+    )
+
+
 async def _corrupted(_: Request, exc: BlobCorrupted) -> JSONResponse:
     return problem(500, "Stored document corrupted", "the stored bytes no longer match their hash")
 
@@ -179,6 +201,7 @@ def install(app: FastAPI) -> None:
         (BadPrecondition, _precondition),
         (ViewNotCaughtUp, _not_caught_up),
         (ViewBehind, _behind),
+        (LookupLimitReached, _lookup_limit),
         (BlobCorrupted, _corrupted),
         (BlobErased, _erased),
         (KeyDestroyed, _erased),

@@ -11,6 +11,7 @@ front-desk lookup sends its entry to the database in the same round trip as the 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
@@ -25,6 +26,8 @@ from domain.contact_file.commands import OpenContactFile
 from domain.errors import NotFound
 from domain.identity import Cpr
 from domain.incident.aggregate import Incident
+from domain.lookup_alert import LookupAlert, RaiseLookupAlert
+from domain.lookup_watch import LookupLimitReached
 from infra.access_log import Access, AccessReportLine, Purpose, case_purpose, lookup_what
 from infra.services import Services
 from projections.front_desk import OPEN_FILES, FrontDeskAnswer
@@ -49,9 +52,23 @@ class Reader:
         found = services.citizen_refs.ref_sql(cpr, OPEN_FILES)
         search = access.search_ref("cpr", cpr.digits)
         entry = Access(caller.actor, Purpose.ENTRY_CHECK, "front_desk_lookup", ref, search, at=now)
-        logged = access.entry(entry, view=services.front_desk.name, freshness=services.freshness, subject_sql=found)
+        watch, user = services.lookup_watch, caller.actor.user_id
+        logged = access.entry(
+            entry, view=services.front_desk.name, freshness=services.freshness, subject_sql=found,
+            refusal=watch.refusal(user, search, now),
+        )
         # On the event loop, no worker thread: the work before the read is computation only.
-        return await services.front_desk.lookup_async(services.db, found or ref, now, before=logged)
+        answer = await services.front_desk.lookup_async(
+            services.db, found or ref, now, before=logged, counted=(watch.counted(user, search, now), 2)
+        )
+        seen, known = answer.counted
+        verdict = watch.verdict(caller.actor.role, int(seen), bool(known), now)
+        for kind in watch.to_raise(user, verdict):
+            raise_it = RaiseLookupAlert(user, kind, verdict.window, verdict.distinct)
+            watch.raised(user, kind, verdict.window, await asyncio.to_thread(services.app.raise_lookup_alert, raise_it))
+        if verdict.refused:
+            raise LookupLimitReached(watch.rules.limit, verdict.window.seconds_left(now))
+        return answer
 
     def phone_routing(self, caller: Principal, number: str, now: datetime) -> PhoneRoutingAnswer:
         """How to route a call from `number` (E.164) at `now`; one entry per citizen holding the number (or none)."""
@@ -140,6 +157,12 @@ class Reader:
         for ref in dict.fromkeys(d.citizen_ref for d in due):
             self.record(caller, case_purpose(caller.actor), "reviews_due", ref)
         return now, due
+
+    def lookup_alerts(self, caller: Principal) -> list[LookupAlert.Raised]:
+        """Every alert raised on users' front-desk lookups; they name users and count citizens, naming none."""
+        alerts = self.services.app.list_lookup_alerts()
+        self.record(caller, Purpose.LEGAL_REVIEW, "lookup_alerts", None)
+        return alerts
 
     def legal(self, caller: Principal, what: str, *subjects: UUID | None) -> None:
         """Records a legal-review read of each citizen whose data it shows or rests on (once each)."""

@@ -105,7 +105,7 @@ READ_EVIDENCE = _row(
 FRONT_DESK = _row(
     "POST /front-desk/lookup", GUARD,
     "in-person terms in force now, never the reasons nor whether the person is on file; 503 `cannot_tell`"
-    " when the view is stopped or behind",
+    " when the view is stopped or behind; 429 past the hourly limit of different citizens per user",
 )
 PHONE_LOOKUP = _row(
     "POST /phone-routing/lookup", TELEPHONY,
@@ -153,6 +153,15 @@ ERASE_EMPLOYEE = _row(
     "POST /employees/erasure", (LEADER, LEGAL),
     "erase a former employee's name, id and title wherever they stand, under the archive authorisation",
 )
+LOOKUP_ALERTS = _row(
+    "GET /access/alerts", LEGAL,
+    "alerts on users' front-desk lookups: more different citizens in a clock hour than the threshold, or outside"
+    " opening hours; who, which kind, which hour, how many, never which citizens",
+)
+METRICS = _row(
+    "GET /metrics", (), "counters in Prometheus text format per role and kind: lookups, lookups refused for the"
+    " hourly limit (429), alerts raised",
+)
 HEALTH = _row(
     "GET /health", (),
     "`ok` or `degraded` with the problems; position, lag and state of every view and relay, as their runners"
@@ -164,7 +173,7 @@ TABLE: tuple[Operations, ...] = (
     REVIEW, COMPLAINTS, COMPLAINT_DECISION, LIFT, REVIEWS_DUE, ISSUE_LETTER, READ_LETTER, LETTER_SENT,
     REPORT_INCIDENT, READ_INCIDENT, HANDLE_INCIDENT, CLOSE_INCIDENT, POLICE_REPORT, OVERDUE, UPLOAD_EVIDENCE,
     READ_EVIDENCE, FRONT_DESK, PHONE_LOOKUP, PHONE_SNAPSHOT, CITIZEN_TIMELINE, INCIDENT_TIMELINE, AS_OF,
-    ACCESS_REPORT, STATISTICS, RELEASES, ERASE_CITIZEN, ERASE_EMPLOYEE, HEALTH,
+    ACCESS_REPORT, LOOKUP_ALERTS, STATISTICS, RELEASES, ERASE_CITIZEN, ERASE_EMPLOYEE, METRICS, HEALTH,
 )
 
 

@@ -8,14 +8,18 @@ In a fresh throwaway PostgreSQL database (dropped at the end) it seeds citizens 
 own commands, brings the views up to date, starts `vaern api` and the baseline app (bench/
 baseline_app.py) as uvicorn subprocesses with one worker each, and loads both with the same
 client (bench/loadgen.py): a closed loop for maximum throughput and an open loop at a fixed rate
-for latency. It prints one table. The exit code is 0 whether or not the targets hold; it is
-non-zero only when the benchmark itself failed (setup error, wrong answers, interrupted).
+for latency. Vaern watches the lookups as in production: they come from many guards, each asking
+about a front desk's share of the citizens (bench/front_desk_watch.py), and Vaern's own counters
+say how many it throttled. It prints one table. The exit code is 0 whether or not the targets hold;
+it is non-zero only when the benchmark itself failed (setup error, wrong answers, a lookup of the
+normal mix throttled, interrupted).
 See bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import secrets
@@ -25,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +40,7 @@ sys.path.insert(0, str(ROOT))  # run as a script: make `bench` importable
 import psycopg  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
+from bench import front_desk_watch as watch  # noqa: E402
 from bench import loadgen  # noqa: E402
 from bench.front_desk_report import Measured, describe_environment, report  # noqa: E402
 from bench.front_desk_seed import Population, check_view_tables, seed  # noqa: E402
@@ -47,6 +53,7 @@ if TYPE_CHECKING:
     from tests.support.oidc_provider import OidcProvider
 
 PATH = "/front-desk/lookup"
+OIDC_GUARDS = 300  # guard clients the tests' OpenID provider has (tests/support/oidc/provider.mjs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -154,6 +161,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="serve Vaern after a rotation of the citizen key: seeded under one key, re-keyed (vaern keys"
         " rekey-citizens) and served under a new one with the first still in VAERN_PREVIOUS_CITIZEN_KEYS",
     )
+    parser.add_argument(
+        "--guards", type=int, default=None,
+        help="guards the lookups are spread over, each citizen always asked about by the same guard [enough that"
+        f" none asks about more than {watch.CITIZENS_PER_GUARD} different citizens]",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON to this file")
     parser.add_argument(
         "--oidc", action="store_true",
@@ -173,6 +185,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             setattr(args, name, quick if args.quick else full)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.guards is not None and args.guards < 1:
+        parser.error("--guards must be at least 1")
     if args.citizens < 10 or args.restricted < 1 or args.connections < 1 or args.open_workers < 1 or args.rate <= 0:
         parser.error("need at least 10 citizens, 1 restricted, 1 connection, 1 open-loop worker and a positive rate")
     if min(args.duration, args.rate_duration) <= 0 or args.warmup < 0:
@@ -206,6 +220,9 @@ def run(args: argparse.Namespace) -> int:
     failures = sum(m.closed.errors + m.open.errors for m in results.values())
     if failures:
         log(f"{failures} requests failed (see the errors columns)")
+        return 1
+    if data["watching"]["throttled"]:
+        log("Vaern refused lookups of the normal mix for its hourly limit (429): see the watching line")
         return 1
     return 0
 
@@ -241,10 +258,12 @@ def _bench(
     for name, server in servers.items():
         server.start()
         log(f"{name} serving on {HOST}:{server.port} (pid {server.pid})")
-    results, environment["load_average"] = _load(servers, population, token_secret, args, stop, provider)
+    results, environment["load_average"], watched = _load(servers, population, token_secret, args, stop, provider)
     text, data = report(results, args, environment, timings)
     data["guard_token"] = "OIDC (ES256, oidc-provider)" if provider else "HS256 (vaern token)"
-    text = f"guard token : {data['guard_token']}\n{text}"
+    data["watching"] = dataclasses.asdict(watched)
+    text = f"guard token : {data['guard_token']}\n{text}\n" + "\n".join(watched.lines())
+
     for name, server in servers.items():
         if server.process is None or server.process.poll() is not None:
             raise BenchError(f"{name} died during the benchmark:\n{server.log_tail()}")
@@ -316,26 +335,34 @@ def _servers(
 def _load(
     servers: dict[str, Server], population: Population, token_secret: str, args: argparse.Namespace,
     stop: threading.Event, provider: OidcProvider | None,
-) -> tuple[dict[str, Measured], str]:
-    """Checks both systems' answers, then measures them; returns the results and the load average before."""
+) -> tuple[dict[str, Measured], str, watch.Watched]:
+    """Checks both systems' answers, then measures them; returns the results, the load average before and
+    what Vaern's watching counted."""
     from api.security import issue_token
     from domain.values import Role
 
-    if provider is not None:
-        token = provider.token("vaern-guard")
-    else:
-        token = issue_token(token_secret, Role.GUARD, "bench-guard", "Bench Vagt", lifetime=timedelta(hours=6))
-    headers = {"Authorization": f"Bearer {token}"}
-    sanity_check(servers, population, headers)
+    def token(guard: int | None) -> str:
+        name = "vaern-guard" if guard is None else f"vaern-guard-{guard + 1}"
+        if provider is not None:
+            return provider.token(name)
+        return issue_token(token_secret, Role.GUARD, name, "Bench Vagt", lifetime=timedelta(hours=6))
+
+    sanity_check(servers, population, {"Authorization": f"Bearer {token(None)}"})  # a guard of its own
     log("both systems give the expected answers for a sample of citizens")
 
-    # Identical request bytes for both systems (the baseline ignores the token).
-    payloads = [
-        build_request(PATH, json.dumps({"cpr": cpr}).encode(), headers)
-        for _, cpr in population.lookup_sequence()
-    ]
+    # Every citizen asked about by the same guard of many (bench/front_desk_watch.py), so none looks up
+    # more different citizens than a front desk's guard does; identical request bytes for both systems
+    # (the baseline ignores the token).
+    sequence = [cpr for _, cpr in population.lookup_sequence()]
+    guards, guard_of = watch.guards_for(sequence, args.guards)
+    if provider is not None and guards > OIDC_GUARDS:
+        raise BenchError(f"the OpenID provider has {OIDC_GUARDS} guard clients; {guards} needed (see --guards)")
+    headers = watch.guard_headers(guards, token)
+    payloads = [build_request(PATH, json.dumps({"cpr": cpr}).encode(), headers[guard_of[cpr]]) for cpr in sequence]
     load_average = " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    return measure(servers, payloads, args, stop), load_average
+    results = measure(servers, payloads, args, stop)
+    most = max(Counter(guard_of.values()).values())
+    return results, load_average, watch.scrape(servers["Vaern"].port, guards, most)
 
 
 def _clean_up(stop: threading.Event, servers: dict[str, Server], database: ThrowawayDatabase, workdir: Path) -> None:

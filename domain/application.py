@@ -31,6 +31,7 @@ from domain.values import Actor
 from domain.identity import Cpr, RecordedRefs, citizen_ref, employee_erasure_id, normalise_phone_number
 from domain.incident.aggregate import Incident
 from domain.incident.service import IncidentCommands
+from domain.lookup_alert import LookupAlertCommands
 from domain.records.supersession_service import SupersessionCommands
 from domain.model import PydanticMapper
 from domain.letters.composer import letter_grounds
@@ -75,7 +76,7 @@ class ErasureReceipt:
     incident_ids: tuple[UUID, ...] = ()
 
 
-class Vaern(SupersessionCommands, IncidentCommands, Application[UUID]):
+class Vaern(SupersessionCommands, IncidentCommands, LookupAlertCommands, Application[UUID]):
     """Contact files of citizens and the restrictions on their contact with the administration."""
 
     name = "Vaern"

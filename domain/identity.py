@@ -11,6 +11,7 @@ import hmac
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Protocol
 
 import phonenumbers
@@ -92,3 +93,10 @@ def case_reference(identifier: uuid.UUID) -> str:
     restrictions by it, so a citizen quoting a letter and a lawyer reading the timeline say the same.
     """
     return str(identifier)[:8]
+
+
+def lookup_alert_id(user_id: str, kind: str, window_start: datetime, key: bytes) -> uuid.UUID:
+    """The id of the alert on a user's lookups of one kind in one window: the same for every worker that
+    raises it (so it is recorded once), and a keyed hash, so it names no one."""
+    moment = window_start.astimezone(timezone.utc).isoformat()
+    return _keyed_uuid(key, f"lookup alert {kind} {moment} ".encode() + user_id.encode("utf-8"))

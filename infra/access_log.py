@@ -58,14 +58,17 @@ INSERT_AT_VIEW = (
     " SELECT %s, %s, %s, %s, %s, %s, %s, (SELECT position FROM vaern_positions WHERE name = %s)"
 )
 # The same for a lookup that may find its view behind (projections/freshness.py): the entry says,
-# by the same judgement the lookup makes in the same statement, whether the lookup was answered.
+# by the same judgement the lookup makes in the same statement, whether the lookup was answered;
+# and, for a watched lookup (infra/lookup_watch.py), whether it was refused for the hourly limit.
 # Its subject is a parameter, or an expression the same statement evaluates (infra/citizen_refs.py).
 INSERT_AT_VIEW_JUDGED = (
     f"INSERT INTO vaern_access_log ({COLUMNS})"
-    " SELECT %s, %s, %s, %s, CASE WHEN ({check}) IS NULL THEN %s ELSE %s END, {subject}, %s, p.position"
+    " SELECT %s, %s, %s, %s, CASE WHEN {refused} THEN %s WHEN ({check}) IS NULL THEN %s ELSE %s END, {subject}, %s,"
+    " p.position"
     " FROM (SELECT 1 AS one) AS one LEFT JOIN vaern_positions p ON p.name = %s"
 )
 UNANSWERED = "_unanswered"  # appended to what a lookup read when it answered "cannot tell"
+REFUSED = "_refused"  # appended to what a lookup read when it was refused for its user's hourly limit
 
 
 def lookup_what(what: str, answered: bool) -> str:
@@ -127,14 +130,15 @@ class AccessLog:
 
     def entry(
         self, access: Access, view: str | None = None, freshness: Freshness | None = None,
-        subject_sql: RefSql | None = None,
+        subject_sql: RefSql | None = None, refusal: RefSql | None = None,
     ) -> tuple[str, tuple[Any, ...]]:
         """The statement that records `access`, for running beside the read it records.
 
         With `view`, the entry keeps that view's position as the same statement sees it; with
         `freshness` too, it is marked unanswered when the view cannot be served as current at
         `access.at` (the lookup beside it then answers "cannot tell"), and its subject may be
-        `subject_sql`, the citizen's reference as the statement finds it, instead of `access.subject_ref`.
+        `subject_sql`, the citizen's reference as the statement finds it, instead of `access.subject_ref`;
+        with `refusal`, a SQL condition, it is marked refused (`REFUSED`) when the condition holds.
         """
         p = access.actor
         subject = str(access.subject_ref) if access.subject_ref else None
@@ -142,11 +146,13 @@ class AccessLog:
         values = (at, p.user_id, p.role.value, access.purpose.value, access.what, subject, access.search_ref)
         if view is not None and freshness is not None:
             found, found_params = subject_sql or ("%s", (subject,))
-            judged = (at, p.user_id, p.role.value, access.purpose.value, freshness.threshold(at), access.what,
-                      lookup_what(access.what, answered=False), *found_params, access.search_ref, view)
-            return INSERT_AT_VIEW_JUDGED.format(check=freshness.check(), subject=found), judged
-        if subject_sql is not None:
-            raise ValueError("a subject found by the statement is only recorded beside a judged view's lookup")
+            refused, refused_params = refusal or ("1 = 0", ())
+            judged = (at, p.user_id, p.role.value, access.purpose.value, *refused_params, access.what + REFUSED,
+                      freshness.threshold(at), access.what, lookup_what(access.what, answered=False), *found_params,
+                      access.search_ref, view)
+            return INSERT_AT_VIEW_JUDGED.format(refused=refused, check=freshness.check(), subject=found), judged
+        if subject_sql is not None or refusal is not None:
+            raise ValueError("a subject found by the statement, or a refusal, is only recorded beside a judged view's lookup")
         if view is not None:
             return INSERT_AT_VIEW, (*values, view)
         return INSERT, (*values, access.view_position)

@@ -17,6 +17,7 @@ from infra.letters import LetterDesk
 from infra.erasure import Shredder
 from infra.eventstore import EventLog, build_application
 from infra.keys import KeyStore
+from infra.lookup_watch import LookupWatch
 from infra.scheduler import ExpiryScheduler
 from infra.settings import Settings
 from projections.freshness import Freshness, assess
@@ -67,6 +68,7 @@ class Services:
     freshness: Freshness = field(init=False)
     blobs: BlobStore = field(init=False)
     access: AccessLog = field(init=False)
+    lookup_watch: LookupWatch = field(init=False)
     citizen_keys: CitizenKeys = field(init=False)
     citizen_refs: CitizenRefTable = field(init=False)
     letters: LetterDesk = field(init=False)
@@ -80,6 +82,7 @@ class Services:
         self.blobs = BlobStore(self.db, self.keys)
         self.citizen_keys = CitizenKeys.from_settings(self.settings)
         self.access = AccessLog(self.db, self.citizen_keys.current)
+        self.lookup_watch = LookupWatch(self.settings.watch_rules, self.db)
         self.citizen_refs = CitizenRefTable(self.db, self.citizen_keys)
         self.app.recorded_refs = self.citizen_refs
         self.letters = LetterDesk(self.app, self.blobs)
@@ -129,7 +132,10 @@ class Services:
 
     def start_scheduler(self) -> None:
         keep_uploads = timedelta(hours=self.settings.unclaimed_upload_hours)
-        chores = (self.shredder.complete, lambda: self.blobs.forget_unclaimed(now() - keep_uploads))
+        chores = (
+            self.shredder.complete, lambda: self.blobs.forget_unclaimed(now() - keep_uploads),
+            lambda: self.lookup_watch.forget_before(now()),
+        )
         self.scheduler = ExpiryScheduler(self.app, self.schedule, self.db, self.settings.scheduler_interval, chores)
         self.scheduler.start()
 

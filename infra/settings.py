@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+from datetime import time
 from enum import Enum
 from pathlib import Path
 from typing import ClassVar
@@ -12,6 +13,7 @@ from typing import ClassVar
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.lookup_watch import WatchRules
 from domain.values import Role
 
 PLACEHOLDER_PREFIX = "change-me"
@@ -86,6 +88,21 @@ class Settings(BaseSettings):
         " and statistics then refuse to answer (503) rather than answer from it (s)"
     )
     database_pool_size: int = 10
+    # The front desk's lookups, watched per user and clock hour (domain/lookup_watch.py, README "Watched lookups").
+    watch_lookups_per_hour: int = Field(
+        60, ge=1, description="a user who looks up more different citizens than this within a clock hour raises an"
+        " alert for legal (once per user and hour)"
+    )
+    watch_lookup_limit_per_hour: int = Field(
+        200, ge=2, description="past this many different citizens within a clock hour, a user's lookups of further"
+        " citizens are refused (429, Retry-After: the seconds until the hour ends); above the alert threshold"
+    )
+    watch_opens: time = Field(time(7, 0), description="opening time, Copenhagen (HH:MM); a lookup before it raises an alert")
+    watch_closes: time = Field(time(18, 0), description="closing time, Copenhagen (HH:MM); a lookup from it raises an alert")
+    watch_open_weekdays: list[int] = Field(
+        [1, 2, 3, 4, 5], description="JSON list of ISO weekdays (1 Monday … 7 Sunday) the front desk is open;"
+        " a lookup on another day raises an alert"
+    )
     scheduler_interval: float = Field(15.0, gt=0, le=60, description="seconds between expiry checks")
     restriction_max_months: int = Field(12, ge=1, description="longest period a restriction may have")
     restriction_review_months: int = Field(6, ge=1, description="default time to a restriction's review")
@@ -196,6 +213,19 @@ class Settings(BaseSettings):
                     " `python -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'`"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _watch_rules_hold(self) -> Settings:
+        self.watch_rules  # refuses an alert threshold not below the limit, and opening hours that close first
+        return self
+
+    @property
+    def watch_rules(self) -> WatchRules:
+        """How the front desk's lookups are watched (domain/lookup_watch.py)."""
+        return WatchRules(
+            alert_above=self.watch_lookups_per_hour, limit=self.watch_lookup_limit_per_hour, opens=self.watch_opens,
+            closes=self.watch_closes, open_weekdays=frozenset(self.watch_open_weekdays),
+        )
 
     @property
     def previous_master_key_texts(self) -> list[str]:

@@ -65,6 +65,7 @@ class FrontDeskAnswer:
     found: list[InPersonTerms]
     position: int
     behind: ViewBehind | None = None
+    counted: tuple[Any, ...] = ()  # the columns of the `counted` table the lookup was asked to read beside
 
     @property
     def in_force(self) -> list[InPersonTerms]:
@@ -136,34 +137,42 @@ class FrontDeskView(DeclaredView, RowWritingView, JudgedView):
         return self._answer(db.read(*self._statement(citizen_ref, at), before=before))
 
     async def lookup_async(
-        self, db: Database, citizen_ref: UUID | RefSql, at: datetime, before: tuple[str, Sequence[Any]] | None = None
+        self, db: Database, citizen_ref: UUID | RefSql, at: datetime, before: tuple[str, Sequence[Any]] | None = None,
+        counted: tuple[RefSql, int] | None = None,
     ) -> FrontDeskAnswer:
         """`lookup` for the guard's request, read on the event loop; the citizen may be given as an
-        expression the statement evaluates (infra/citizen_refs.py: a reference recorded across a rotation)."""
-        return self._answer(await db.read_async(*self._statement(citizen_ref, at), before=before))
+        expression the statement evaluates (infra/citizen_refs.py: a reference recorded across a rotation).
+        With `counted` (a one-row SELECT and its number of columns), the answer carries that row too."""
+        statement = self._statement(citizen_ref, at, counted[0] if counted else None)
+        return self._answer(await db.read_async(*statement, before=before), counted[1] if counted else 0)
 
-    def _statement(self, citizen_ref: UUID | RefSql, at: datetime) -> tuple[str, tuple[Any, ...]]:
+    def _statement(
+        self, citizen_ref: UUID | RefSql, at: datetime, counted: RefSql | None = None
+    ) -> tuple[str, tuple[Any, ...]]:
         freshness = self._freshness()
         ref, ref_params = ("%s", (str(citizen_ref),)) if isinstance(citizen_ref, UUID) else citizen_ref
+        beside, beside_params = (f", c.* FROM vaern_positions p CROSS JOIN ({counted[0]}) c", counted[1]) if counted \
+            else (" FROM vaern_positions p", ())
         return (
             f"SELECT p.position, {freshness.check()}, r.restriction_id, r.rule, r.instructions, r.contact_point,"
-            " r.scope, r.valid_from, r.valid_until"
-            " FROM vaern_positions p"
+            f" r.scope, r.valid_from, r.valid_until{beside}"
             f" LEFT JOIN front_desk_restrictions r ON r.citizen_ref = {ref} AND r.rule <> 'open'"
             " AND r.valid_from <= %s AND r.valid_until > %s AND (r.ended_at IS NULL OR r.ended_at > %s)"
             " WHERE p.name = %s",
-            (freshness.threshold(at), *ref_params, at, at, at, NAME),
+            (freshness.threshold(at), *beside_params, *ref_params, at, at, at, NAME),
         )
 
-    def _answer(self, rows: list[tuple[Any, ...]]) -> FrontDeskAnswer:
+    def _answer(self, rows: list[tuple[Any, ...]], counted: int = 0) -> FrontDeskAnswer:
         if not rows:
             return FrontDeskAnswer(found=[], position=0, behind=ViewBehind(NAME, "behind", 0))
         position = int(rows[0][0])
+        terms = slice(2, len(rows[0]) - counted)
         in_force = sorted(
-            (_terms(row[2:]) for row in rows if row[2] is not None),
+            (_terms(row[terms]) for row in rows if row[2] is not None),
             key=lambda t: strictest_first(t.rule, t.valid_until, t.restriction_id),
         )
-        return FrontDeskAnswer(found=in_force, position=position, behind=self._freshness().verdict(NAME, rows[0][1], position))
+        behind = self._freshness().verdict(NAME, rows[0][1], position)
+        return FrontDeskAnswer(in_force, position, behind, tuple(rows[0][len(rows[0]) - counted:]) if counted else ())
 
 
 def strictest_first(rule: InPersonRule, valid_until: datetime, restriction_id: Any) -> tuple[int, datetime, str]:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from api import roles
 from api.deps import allowed, reflecting
-from api.problems import CANNOT_TELL
+from api.problems import CANNOT_TELL, LOOKUP_LIMIT
 from api.reads import ReaderDep
 from api.schemas import CprBody, FrontDeskOut, InPersonOut, PhoneNumberBody, PhoneRoutingOut
 from domain.application import utc_now
@@ -33,7 +33,7 @@ def _in_person(terms: InPersonTerms) -> InPersonOut:
     )
 
 
-@router.post("/front-desk/lookup", response_model=FrontDeskOut, responses=CANNOT_TELL)
+@router.post("/front-desk/lookup", response_model=FrontDeskOut, responses={**CANNOT_TELL, **LOOKUP_LIMIT})
 async def front_desk_lookup(
     body: CprBody, caller: MayCheckEntry, reader: ReaderDep, min_position: FrontDeskReflects
 ) -> Response:
@@ -41,7 +41,10 @@ async def front_desk_lookup(
     is on file (someone without a file and someone without a restriction get the same answer).
 
     When the view cannot be served as current (its runner is stopped, or it has not applied events
-    in the log in time) the answer is 503 `cannot_tell`, never "open": follow the local procedure."""
+    in the log in time) the answer is 503 `cannot_tell`, never "open": follow the local procedure.
+
+    Lookups are watched per user and clock hour: past `VAERN_WATCH_LOOKUP_LIMIT_PER_HOUR` different
+    citizens the answer is 429 (citizens already looked up this hour are still answered)."""
     now = utc_now()
     answer = await reader.front_desk(caller, Cpr.parse(body.cpr), now)
     headline = _in_person(answer.headline) if answer.headline else InPersonOut(rule=InPersonRule.OPEN)

@@ -32,6 +32,10 @@ const CLIENTS = {
   'vaern-no-role': { roles: ['Some.Other.App'], name: 'Niels Ingen' },
   'vaern-expired': { roles: ['Vaern.Leader'], name: 'Lone Hansen', expired: true },
 };
+// The front-desk benchmark's guards: lookups are watched per user, and a desk has several guards.
+for (let i = 1; i <= 300; i += 1) {
+  CLIENTS[`vaern-guard-${i}`] = { roles: ['Vaern.Guard'], name: `Vagt ${i}` };
+}
 
 // People who sign in at the guards' page, by login name.
 const USERS = {

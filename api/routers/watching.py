@@ -1,0 +1,50 @@
+"""What watching the front desk's lookups shows: the alerts, for legal; the counters, for operations."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import Field
+
+from api import roles
+from api.deps import ServicesDep, allowed
+from api.reads import ReaderDep
+from api.schemas import Answer, LocalMoment
+from domain.lookup_watch import AlertKind
+
+router = APIRouter(tags=["watching"])
+MayReadAlerts = allowed(roles.LOOKUP_ALERTS)
+
+
+class LookupAlertOut(Answer):
+    """One alert: whose lookups, which kind, the hour, how many different citizens; never which citizens."""
+
+    user_id: str = Field(description="the user whose lookups raised it")
+    kind: AlertKind
+    window_start: LocalMoment
+    window_end: LocalMoment
+    count: int = Field(description="different citizens the user had looked up in the hour when it was raised")
+    raised_at: LocalMoment
+
+
+class LookupAlertsOut(Answer):
+    alerts: list[LookupAlertOut]
+
+
+@router.get("/access/alerts", response_model=LookupAlertsOut)
+def lookup_alerts(caller: MayReadAlerts, reader: ReaderDep) -> LookupAlertsOut:
+    """Every alert raised on users' front-desk lookups, oldest first: a user who looked up more different
+    citizens within a clock hour than `VAERN_WATCH_LOOKUPS_PER_HOUR`, or anyone outside opening hours."""
+    alerts = reader.lookup_alerts(caller)
+    return LookupAlertsOut(alerts=[
+        LookupAlertOut(user_id=a.employee_id, kind=a.kind, window_start=a.window_start, window_end=a.window_end,
+                       count=a.count, raised_at=a.effective_at)
+        for a in alerts
+    ])
+
+
+@router.get("/metrics", response_class=Response)
+def metrics(services: ServicesDep) -> Response:
+    """Counters in Prometheus text format, per role and kind (never per user): lookups, lookups refused for
+    the hourly limit, alerts raised. Each API process counts its own."""
+    return Response(generate_latest(services.lookup_watch.metrics.registry), media_type=CONTENT_TYPE_LATEST)
