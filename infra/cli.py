@@ -84,6 +84,11 @@ def _listening(host: str, port: int) -> socket.socket:
     return bound
 
 
+def _url(listening: socket.socket) -> str:
+    host, port = listening.getsockname()[:2]
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
 def _stopping_cleanly_on_sigterm() -> None:
     """Lets the code after a uvicorn server run once SIGTERM has stopped it gracefully."""
     # uvicorn raises the SIGTERM it shut down on again as it returns; by default that would kill the
@@ -95,8 +100,7 @@ def _uvicorn(app: object, settings: Settings, listening: socket.socket, saying: 
     """Serves the app on the bound socket; prints `saying(url)` once it takes connections, and not before."""
     import uvicorn
 
-    host, port = listening.getsockname()[:2]
-    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    url = _url(listening)
 
     class Announcing(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -148,8 +152,7 @@ def _workers(settings: Settings, listening: socket.socket, workers: int) -> None
     os.environ.update(VAERN_HOST=settings.host, VAERN_PORT=str(settings.port))
     config = uvicorn.Config("infra.cli:worker_app", factory=True, workers=workers,
                             log_level=settings.log_level.lower())
-    host, port = listening.getsockname()[:2]
-    print(f"Vaern API at http://{f'[{host}]' if ':' in host else host}:{port} in {workers} worker processes", flush=True)
+    print(f"Vaern API at {_url(listening)} in {workers} worker processes", flush=True)
     Multiprocess(config, sockets=[listening]).run()
 
 

@@ -19,7 +19,7 @@ from api.security import issue_token
 from domain.values import Role
 from tests.support import free_port, postgres, tail, wait_until
 from tests.support.cases import decide_over_http
-from tests.support.secrets import secret_env
+from tests.support.secrets import system_env
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -32,7 +32,8 @@ class Honcho:
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.log = log
-        command = [str(BIN / "honcho"), "start", "--no-colour", "--procfile", str(ROOT / "Procfile"), "--env", "/dev/null"]
+        command = [str(BIN / "honcho"), "start", "--no-colour", "--procfile", str(ROOT / "Procfile"),
+                   "--env", "/dev/null"]  # no .env file: the environment given is the whole of it
         self.handle = subprocess.Popen(command, env=env, cwd=log.parent, stdout=log.open("w"),
                                        stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -80,23 +81,17 @@ def connections(database_url: str) -> int:
 def production(own_database, kafka_bootstrap, kafka_topic_prefix, tmp_path) -> Iterator[dict]:
     database_url = own_database
     api, telephony = free_port(), free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("VAERN_")},
+    env = system_env(database_url, kafka_bootstrap, kafka_topic_prefix, SECRET, tmp_path / "data")
+    env.update({
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-        "VAERN_DATABASE_URL": database_url,
-        "VAERN_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "VAERN_TOPIC_PREFIX": kafka_topic_prefix,
-        "VAERN_TELEPHONY_GROUP_ID": f"{kafka_topic_prefix}-telephony",
-        **secret_env(),
-        "VAERN_TOKEN_SECRET": SECRET,
-        "VAERN_DATA_DIR": str(tmp_path / "data"),
         "VAERN_PORT": str(api),
         "VAERN_TELEPHONY_PORT": str(telephony),
         "VAERN_API_WORKERS": "2",  # two cores: several workers, but few
-    }
+    })
     honcho = Honcho(env, tmp_path / "honcho.log")
     try:
-        yield {"database": database_url, "api": f"http://127.0.0.1:{api}", "telephony": f"http://127.0.0.1:{telephony}", "honcho": honcho}
+        yield {"database": database_url, "api": f"http://127.0.0.1:{api}",
+               "telephony": f"http://127.0.0.1:{telephony}", "honcho": honcho}
     finally:
         honcho.kill()
 
@@ -127,7 +122,8 @@ def test_the_procfile_carries_a_case_to_the_front_desk_and_the_telephone_and_sto
     leader = auth(Role.LEADER, "l1", "Lone Hansen", "Afdelingsleder")
 
     ref = http.post("/contact-files", json={"cpr": "211062-5629"}, headers=caseworker).json()["citizen_ref"]
-    assert http.post(f"/contact-files/{ref}/phone-numbers", json={"number": "20 30 40 50"}, headers=caseworker).is_success
+    phone = http.post(f"/contact-files/{ref}/phone-numbers", json={"number": "20 30 40 50"}, headers=caseworker)
+    assert phone.is_success, phone.text
     decided = decide_over_http(http, ref, leader, caseworker,
                                in_person={"rule": "guard_present", "instructions": "Vagt til stede"},
                                phone={"rule": "named_contact_only", "contact": "Team Nord"})
