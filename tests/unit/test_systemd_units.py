@@ -40,3 +40,12 @@ def test_every_procfile_process_has_a_unit_that_restarts_it_hardened_with_its_se
         inline = [line for line in unit.splitlines() if line.startswith("Environment=")]
         assert inline and not any(word in line for line in inline for word in ("SECRET", "KEY", "DATABASE_URL"))
     assert "ExecStart=/bin/sh -c 'exec vaern api --workers $${VAERN_API_WORKERS:-4}'" in units["vaern-api-1.service"]
+
+
+def test_systemd_reads_every_unit_without_a_complaint(tmp_path):
+    units = tmp_path / "units"
+    exported(units)
+    checked = subprocess.run(["systemd-analyze", "verify", "--man=no", *sorted(map(str, units.iterdir()))],
+                             capture_output=True, text=True, timeout=120)
+    complaints = [line for line in (checked.stdout + checked.stderr).splitlines() if str(units) in line]
+    assert checked.returncode == 0 and not complaints, checked.stdout + checked.stderr
