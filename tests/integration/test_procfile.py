@@ -139,6 +139,8 @@ def test_the_procfile_carries_a_case_to_the_front_desk_and_the_telephone_and_sto
     assert routing()["contact"] == "Team Nord"
     relays = http.get("/health").json()["relays"]
     assert relays and max(r["position"] for r in relays.values()) >= decided["position"]
+    leaders = re.findall(r"(relay\w*)\.1\s+\|.*this process now publishes", honcho.log.read_text())
+    assert len(leaders) == 1, honcho.output()  # the other relay stands by
 
     assert honcho.handle.poll() is None and not STOPPED.search(honcho.output()), honcho.output()
     exits = honcho.stop()
