@@ -84,12 +84,23 @@ def _listening(host: str, port: int) -> socket.socket:
     return bound
 
 
+def _url(listening: socket.socket) -> str:
+    host, port = listening.getsockname()[:2]
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def _stopping_cleanly_on_sigterm() -> None:
+    """Lets the code after a uvicorn server run once SIGTERM has stopped it gracefully."""
+    # uvicorn raises the SIGTERM it shut down on again as it returns; by default that would kill the
+    # process before it closes its pools and consumer, and report a clean stop as death by signal.
+    signal.signal(signal.SIGTERM, lambda *_: None)
+
+
 def _uvicorn(app: object, settings: Settings, listening: socket.socket, saying: Callable[[str], str]) -> None:
     """Serves the app on the bound socket; prints `saying(url)` once it takes connections, and not before."""
     import uvicorn
 
-    host, port = listening.getsockname()[:2]
-    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    url = _url(listening)
 
     class Announcing(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -98,6 +109,7 @@ def _uvicorn(app: object, settings: Settings, listening: socket.socket, saying: 
                 print(saying(url), flush=True)
 
     config = uvicorn.Config(app, log_level=settings.log_level.lower())
+    _stopping_cleanly_on_sigterm()
     Announcing(config).run(sockets=[listening])
 
 
@@ -122,13 +134,42 @@ def serve(host: HostOption = None, port: PortOption = None) -> None:
         services.close()
 
 
+def worker_app() -> object:
+    """The API of one worker process of `vaern api --workers N`, from the settings its parent passed on."""
+    from api.app import create_app
+
+    return create_app(command_settings())
+
+
+def _workers(settings: Settings, listening: socket.socket, workers: int) -> None:
+    """Serves the API from `workers` processes sharing the bound socket; uvicorn restarts one that dies."""
+    import os
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    # Each worker reads its settings afresh: the address chosen here must be the one it judges itself by.
+    os.environ.update(VAERN_HOST=settings.host, VAERN_PORT=str(settings.port))
+    config = uvicorn.Config("infra.cli:worker_app", factory=True, workers=workers,
+                            log_level=settings.log_level.lower())
+    print(f"Vaern API at {_url(listening)} in {workers} worker processes", flush=True)
+    Multiprocess(config, sockets=[listening]).run()
+
+
 @cli.command()
-def api(host: HostOption = None, port: PortOption = None) -> None:
+def api(
+    host: HostOption = None,
+    port: PortOption = None,
+    workers: Annotated[int, typer.Option(min=1, help="how many processes serve requests on the one port")] = 1,
+) -> None:
     """The HTTP API alone; views, relay and consumers run as their own processes."""
     from api.app import create_app
 
     settings = command_settings(host=host, port=port)
     listening = _listening(settings.host, settings.port)
+    if workers > 1:
+        _workers(settings, listening, workers)
+        return
     _uvicorn(create_app(settings), settings, listening, lambda url: f"Vaern API at {url}")
 
 
@@ -206,6 +247,7 @@ def telephony_consumer(
 
             consumer.start()
             print(f"Telephony consumer at http://{host}:{port}", flush=True)
+            _stopping_cleanly_on_sigterm()
             uvicorn.run(create_app(consumer), host=host, port=port, log_level=settings.log_level.lower())
     finally:
         consumer.close()

@@ -146,6 +146,8 @@ case "$cmd" in
         [ -x /usr/bin/chromium ] || apt_install chromium
         # Letters and legal exports are checked as a reader sees them: rendered to images by Poppler.
         command -v pdftoppm >/dev/null 2>&1 || apt_install poppler-utils
+        # The systemd units in infra/deploy/ are checked by systemd's own parser.
+        command -v systemd-analyze >/dev/null 2>&1 || apt_install systemd
         # The tests sign in through a real OpenID provider, run on the machine's Node.js.
         ensure_oidc_provider
         exec "$VENV/bin/python" -m pytest "$@"

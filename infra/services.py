@@ -20,6 +20,7 @@ from infra.keys import KeyStore
 from infra.lookup_watch import LookupWatch
 from infra.scheduler import ExpiryScheduler
 from infra.settings import Settings
+from infra.startup_lock import startup_lock
 from projections.freshness import Freshness, assess
 from projections.front_desk import FrontDeskView
 from projections.incident_index import IncidentIndexView
@@ -90,6 +91,11 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
+        with startup_lock(settings.database_url):
+            return cls._build(settings)
+
+    @classmethod
+    def _build(cls, settings: Settings) -> Services:
         db = open_database(settings.database_url, settings.sqlite_path, settings.database_pool_size)
         # The keys on connections of their own: facts are decoded (and their keys read) inside views'
         # and rebuilds' transactions, which on SQLite hold the thread's one connection.

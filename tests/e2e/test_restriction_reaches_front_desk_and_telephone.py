@@ -6,7 +6,6 @@ talking to a real Kafka-protocol broker.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from domain.values import PhoneRule, Role
 from infra.database import SqliteDatabase
 from tests.support import free_port, tail, wait_until
 from tests.support.cases import decide_over_http
-from tests.support.secrets import secret_env
+from tests.support.secrets import system_env
 
 SECRET = "e2e-token-secret-0123456789abcdefghij"
 VAERN = str(Path(sys.executable).with_name("vaern"))
@@ -52,17 +51,8 @@ class Process:
 @pytest.fixture
 def system(database_url, kafka_bootstrap, kafka_topic_prefix, tmp_path) -> Iterator[dict]:
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("VAERN_")},
-        "VAERN_DATABASE_URL": database_url,
-        "VAERN_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "VAERN_TOPIC_PREFIX": kafka_topic_prefix,
-        "VAERN_TELEPHONY_GROUP_ID": f"{kafka_topic_prefix}-telephony",
-        **secret_env(),
-        "VAERN_TOKEN_SECRET": SECRET,
-        "VAERN_DATA_DIR": str(tmp_path / "data"),
-        "VAERN_PORT": str(port),
-    }
+    env = system_env(database_url, kafka_bootstrap, kafka_topic_prefix, SECRET, tmp_path / "data")
+    env["VAERN_PORT"] = str(port)
     service = Process(["serve"], env, tmp_path / "serve.log")
     consumer = Process(["telephony-consumer"], env, tmp_path / "consumer.log")
     url = f"http://127.0.0.1:{port}"

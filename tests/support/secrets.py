@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from pathlib import Path
 
 from infra.settings import Settings
 
@@ -29,3 +30,20 @@ def secret_env(settings: Settings | None = None) -> dict[str, str]:
     """The VAERN_* variables that give a command-line process the same secrets as `settings` (or the session's)."""
     chosen = settings or server_settings()
     return {f"VAERN_{name.upper()}": getattr(chosen, name).get_secret_value() for name in SECRETS}
+
+
+def system_env(
+    database_url: str, kafka_bootstrap: str, topic_prefix: str, token_secret: str, data_dir: Path
+) -> dict[str, str]:
+    """The environment of `vaern` processes on this database and broker, under their own topic and consumer group,
+    with the session's secrets and `token_secret`, and none of the caller's VAERN_* settings."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("VAERN_")},
+        "VAERN_DATABASE_URL": database_url,
+        "VAERN_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "VAERN_TOPIC_PREFIX": topic_prefix,
+        "VAERN_TELEPHONY_GROUP_ID": f"{topic_prefix}-telephony",
+        **secret_env(),
+        "VAERN_TOKEN_SECRET": token_secret,
+        "VAERN_DATA_DIR": str(data_dir),
+    }
