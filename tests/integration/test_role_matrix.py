@@ -77,16 +77,21 @@ def test_every_operation_lets_in_exactly_the_roles_of_its_row_and_nobody_without
     assert wrong == []
 
 
+def operational(answers) -> set[tuple[str, str]]:
+    """The operations every caller reaches, with a token or without: health and metrics, no personal data."""
+    return {(m, p) for m, p in answers if m == "GET" and (p == "/metrics" or p == "/health" or p.startswith("/health/"))}
+
+
 def test_guards_and_telephony_reach_only_their_lookups(answers):
-    assert reached(answers, Role.GUARD) == {("POST", "/front-desk/lookup"), ("GET", "/health")}
+    assert reached(answers, Role.GUARD) == {("POST", "/front-desk/lookup"), *operational(answers)}
     assert reached(answers, Role.TELEPHONY) == {
-        ("POST", "/phone-routing/lookup"), ("GET", "/phone-routing/snapshot"), ("GET", "/health"),
+        ("POST", "/phone-routing/lookup"), ("GET", "/phone-routing/snapshot"), *operational(answers),
     }
 
 
 def test_management_reaches_statistics_only_never_personal_data(answers):
     others = {(m, p) for m, p in reached(answers, Role.MANAGEMENT) if not p.startswith("/statistics")}
-    assert others == {("GET", "/health")}
+    assert others == operational(answers)
     assert ("GET", "/statistics/releases/{release_id}") in reached(answers, Role.MANAGEMENT)
 
 
@@ -101,9 +106,9 @@ def test_police_report_data_is_recorded_by_leaders_only_and_read_by_leaders_and_
         assert {r for r in Role if answers[operation][r] not in REFUSALS} == {Role.LEGAL}
 
 
-def test_without_a_token_only_health_answers(answers):
+def test_without_a_token_only_health_and_metrics_answer(answers):
     open_to_all = {operation for operation, statuses in answers.items() if statuses[None] != 401}
-    assert open_to_all == {("GET", "/health")}
+    assert open_to_all == operational(answers) and ("GET", "/health") in open_to_all
 
 
 def _json_operations(client) -> list[tuple[str, str, dict[str, Any]]]:
