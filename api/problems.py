@@ -14,6 +14,7 @@ from api.oidc import ProviderUnavailable
 from api.security import InvalidToken
 from infra.blobs import BlobCorrupted, BlobErased
 from infra.keys import KeyDestroyed
+from infra.readiness import NotReady
 from domain.errors import NotFound, RuleViolation, VersionConflict
 from infra.services import ViewNotCaughtUp
 from projections.freshness import ViewBehind
@@ -140,6 +141,11 @@ async def _behind(_: Request, exc: ViewBehind) -> JSONResponse:
     )
 
 
+async def _not_ready(_: Request, exc: NotReady) -> JSONResponse:
+    found = exc.readiness
+    return problem(503, "Not ready", "; ".join(found.problems), problems=found.problems, checked=found.checked)
+
+
 async def _corrupted(_: Request, exc: BlobCorrupted) -> JSONResponse:
     return problem(500, "Stored document corrupted", "the stored bytes no longer match their hash")
 
@@ -174,6 +180,7 @@ def install(app: FastAPI) -> None:
         (BadPrecondition, _precondition),
         (ViewNotCaughtUp, _not_caught_up),
         (ViewBehind, _behind),
+        (NotReady, _not_ready),
         (BlobCorrupted, _corrupted),
         (BlobErased, _erased),
         (KeyDestroyed, _erased),

@@ -85,6 +85,10 @@ class Settings(BaseSettings):
         5.0, gt=0, description="a view that has not applied events in the log for longer is behind: lookups"
         " and statistics then refuse to answer (503) rather than answer from it (s)"
     )
+    ready_max_lag_seconds: float = Field(
+        30.0, gt=0, description="`/health/ready` answers 503 while a view has not applied events in the log for"
+        " longer (s)"
+    )
     database_pool_size: int = 10
     scheduler_interval: float = Field(15.0, gt=0, le=60, description="seconds between expiry checks")
     restriction_max_months: int = Field(12, ge=1, description="longest period a restriction may have")

@@ -52,11 +52,11 @@ def test_readme_shows_the_role_table_the_routes_use():
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{'/'.join(sorted(r.methods))} {r.path}")
 def test_every_route_admits_the_roles_of_a_row_that_names_it(route):
     row = row_of(route)
-    if route.path == "/health":
+    (method,) = route.methods
+    if any(matches(e, method, route.path) for e in roles.HEALTH.endpoints):
         assert row is None and roles.HEALTH.roles == ()
         return
     assert row is not None, f"{route.path} checks no role from the table"
-    (method,) = route.methods
     assert any(matches(e, method, route.path) for e in row.endpoints), f"{method} {route.path} is not in {row.endpoints}"
 
 
