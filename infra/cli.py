@@ -97,7 +97,8 @@ def _uvicorn(app: object, settings: Settings, listening: socket.socket, saying: 
             if self.started:  # listening, the app's start-up done: now it is true
                 print(saying(url), flush=True)
 
-    config = uvicorn.Config(app, log_level=settings.log_level.lower())
+    # Our logging (infra/logs.py), not uvicorn's; each request is logged by the app, with its id (api/request_ids.py).
+    config = uvicorn.Config(app, log_level=settings.log_level.lower(), log_config=None, access_log=False)
     Announcing(config).run(sockets=[listening])
 
 
@@ -206,7 +207,8 @@ def telephony_consumer(
 
             consumer.start()
             print(f"Telephony consumer at http://{host}:{port}", flush=True)
-            uvicorn.run(create_app(consumer), host=host, port=port, log_level=settings.log_level.lower())
+            uvicorn.run(create_app(consumer), host=host, port=port, log_level=settings.log_level.lower(),
+                        log_config=None)
     finally:
         consumer.close()
 

@@ -12,15 +12,13 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import psycopg
 from eventsourcing.persistence import PersistenceError
 
+from infra.database import Database
 from projections.positions import now
-
-if TYPE_CHECKING:
-    from infra.services import Services
 
 # What the drivers and the event store raise while the database cannot be reached (a pool's timeout included).
 UNREACHABLE = (psycopg.Error, sqlite3.Error, PersistenceError)
@@ -35,6 +33,14 @@ class Readiness:
     problems: list[str]
 
 
+class Reporting(Protocol):
+    """What readiness reads of the service bag (infra/services.py): its database and its followers' status."""
+
+    db: Database
+
+    def status(self) -> dict[str, Any]: ...
+
+
 class NotReady(Exception):
     """The process should not be sent requests now: `readiness.problems` say why."""
 
@@ -43,7 +49,7 @@ class NotReady(Exception):
         self.readiness = readiness
 
 
-def ensure_ready(services: Services, max_lag: timedelta) -> Readiness:
+def ensure_ready(services: Reporting, max_lag: timedelta) -> Readiness:
     """The checks made, or NotReady when the database is unreachable or a view is stopped or too far behind."""
     try:
         services.db.ping(PING_TIMEOUT)
