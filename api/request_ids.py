@@ -9,8 +9,9 @@ import time
 import uuid
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from api.headers import HttpMiddleware
 from infra.logs import answering
 
 HEADER = "X-Request-ID"
@@ -35,16 +36,10 @@ def route_of(scope: Scope) -> str:
     return getattr(route, "path", None) or "(no route)"
 
 
-class RequestIds:
+class RequestIds(HttpMiddleware):
     """ASGI middleware: the request id in context, in the answer's header, and a log line per request."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         rid, started, status = request_id(scope), time.perf_counter(), [500]
 
         async def send_with_id(message: Message) -> None:
