@@ -77,3 +77,15 @@ def test_the_walkthrough_logs_json_lines_with_request_ids_and_no_personal_data(t
     leaks = [(value, line) for value in PLANTED for line in lines + [str(r) for r in records]
              if any(form in line for form in stored_forms(value))]
     assert leaks == []
+
+
+def test_a_view_runner_process_logs_json_lines_too(tmp_path):
+    env = {**without_vaern_settings(), "VAERN_DATA_DIR": str(tmp_path / "data")}
+    runner = subprocess.Popen([VAERN, "projection", "front_desk"], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        first = json.loads(runner.stderr.readline())
+    finally:
+        runner.terminate()
+        runner.communicate(timeout=30)
+    assert first["logger"] == "projections.runner" and first["level"] == "info" and "request_id" not in first
+    assert first["event"] == "view front_desk following the event log"
