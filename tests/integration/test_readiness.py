@@ -9,7 +9,7 @@ from api.app import create_app
 from domain.contact_file.commands import OpenContactFile
 from domain.identity import Cpr
 from infra.services import Services
-from tests.integration.test_view_currency import POISON, POISONED, PoisonedFrontDesk, poisoned, serving, until
+from tests.integration.test_view_currency import POISON, POISONED, PoisonedFrontDesk, running_poisoned, serving, until
 from tests.support import postgres
 from tests.support.cases import LEADER, decide
 from tests.support.secrets import server_settings
@@ -36,9 +36,7 @@ def test_a_process_whose_views_are_current_is_live_and_ready(client, services):
 
 
 def test_a_stopped_view_makes_the_process_not_ready_while_it_stays_live(settings):
-    services = Services.build(settings)
-    poisoned(services, "front_desk", PoisonedFrontDesk)
-    services.start_views()
+    services = running_poisoned(settings, front_desk=PoisonedFrontDesk)
     with serving(services, settings) as http:
         stuck = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(POISONED), actor=LEADER)).citizen_ref
         decide(services.app, stuck, in_person={"rule": "banned", "instructions": POISON})
