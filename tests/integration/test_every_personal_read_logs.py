@@ -35,6 +35,8 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("GET", "/docs"): "the API's description, as a page",
     ("GET", "/redoc"): "the API's description, as a page",
     ("GET", "/health"): "positions, lags and states of views and relays: no citizen in it",
+    ("GET", "/health/live"): "that the process answers",
+    ("GET", "/health/ready"): "whether the database answers and each view's state and lag: no citizen in it",
     ("GET", "/front-desk"): "the guards' page: static HTML holding no data",
     ("GET", "/front-desk/assets/{name}"): "the page's stylesheet, script and icon",
     ("GET", "/statistics"): "anonymous monthly figures with small counts masked",
