@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api import description, openapi, problems, refusals
 from api.headers import PrivateAnswers
 from api.oidc import OidcVerifier
+from api.request_ids import RequestIds
 from api.routers import (
     contact_files,
     erasures,
@@ -60,6 +61,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     for module in modules:
         app.include_router(module.router)
     app.add_middleware(PrivateAnswers)
+    app.add_middleware(RequestIds)  # added last, so outermost: its id is in context for everything inside
     openapi.install(app, (module.router for module in modules))
     description.install(app)
     return app

@@ -9,8 +9,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 DEFAULTS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
-class PrivateAnswers:
-    """ASGI middleware adding `DEFAULTS` to every HTTP answer, errors included."""
+class HttpMiddleware:
+    """ASGI middleware that passes anything but HTTP (the lifespan) straight through to `handle` the rest."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -18,8 +18,17 @@ class PrivateAnswers:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
-            return
+        else:
+            await self.handle(scope, receive, send)
 
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class PrivateAnswers(HttpMiddleware):
+    """ASGI middleware adding `DEFAULTS` to every HTTP answer, errors included."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def send_with_defaults(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)

@@ -14,6 +14,7 @@ from api.oidc import ProviderUnavailable
 from api.security import InvalidToken
 from infra.blobs import BlobCorrupted, BlobErased
 from infra.keys import KeyDestroyed
+from infra.readiness import NotReady
 from domain.errors import NotFound, RuleViolation, VersionConflict
 from domain.values import Actor
 from domain.lookup_watch import LookupLimitReached
@@ -167,6 +168,11 @@ async def _lookup_limit(_: Request, exc: LookupLimitReached) -> JSONResponse:
     )
 
 
+async def _not_ready(_: Request, exc: NotReady) -> JSONResponse:
+    found = exc.readiness
+    return problem(503, "Not ready", "; ".join(found.problems), problems=found.problems, checked=found.checked)
+
+
 async def _corrupted(_: Request, exc: BlobCorrupted) -> JSONResponse:
     return problem(500, "Stored document corrupted", "the stored bytes no longer match their hash")
 
@@ -202,6 +208,7 @@ def install(app: FastAPI) -> None:
         (ViewNotCaughtUp, _not_caught_up),
         (ViewBehind, _behind),
         (LookupLimitReached, _lookup_limit),
+        (NotReady, _not_ready),
         (BlobCorrupted, _corrupted),
         (BlobErased, _erased),
         (KeyDestroyed, _erased),

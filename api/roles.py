@@ -163,9 +163,10 @@ METRICS = _row(
     " hourly limit (429), alerts raised",
 )
 HEALTH = _row(
-    "GET /health", (),
+    ("GET /health", "GET /health/live", "GET /health/ready"), (),
     "`ok` or `degraded` with the problems; position, lag and state of every view and relay, as their runners"
-    " recorded them",
+    " recorded them. `/health/live`: 200 while the process answers; `/health/ready`: 503 while the database is"
+    " unreachable or a view is stopped or further behind than `VAERN_READY_MAX_LAG_SECONDS`",
 )
 
 TABLE: tuple[Operations, ...] = (

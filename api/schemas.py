@@ -240,3 +240,24 @@ class AccessReportLineOut(Answer):
     day: date
     purpose: str = Field(description="entry_check, call_routing, case_handling, legal_review or subject_access_request")
     reads: int
+
+
+class LiveOut(BaseModel):
+    status: str = Field("alive", description="always `alive`: the process answers")
+
+
+class ViewReadinessOut(BaseModel):
+    state: str = Field(description="current, stopped, waiting, no runner or behind (as `/health` says)")
+    lag: int = Field(description="events in the log the view has not applied")
+    behind_seconds: float | None = Field(
+        description="how long the view has not applied events in the log (0 at the head; null: never current)"
+    )
+
+
+class ReadyOut(BaseModel):
+    """What `/health/ready` checked, all of it well."""
+
+    status: str = "ready"
+    database: str = Field(description="`reachable`: it answered a query")
+    max_lag_seconds: float = Field(description="VAERN_READY_MAX_LAG_SECONDS")
+    views: dict[str, ViewReadinessOut]

@@ -9,6 +9,10 @@ and links it, so ids follow the one serialised tail; on SQLite (one writer at a 
 function the connection registers (`Database.add_function`), so a connection without it cannot
 add entries at all. A log that held entries before its chain existed is linked once, as the event
 log is (infra/event_chain.py), recorded in `vaern_access_chain_genesis`.
+
+The request id came later than the chain: an entry that has one has it encoded as one more field at
+the end, and an entry without one (every entry from before) is encoded as it always was, so links
+made before it still verify. Fields are length-prefixed, so the two cannot be mistaken for each other.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from infra.database import Cursor, Database
 CHAIN_TABLE = "vaern_access_chain"
 LOCK_KEY = 7_661_657_200_001  # the advisory lock that serialises the access log's tail
 BATCH = 5000
-FIELDS = "id, at, user_id, role, purpose, what, subject_ref, search_ref, view_position"
+FIELDS = "id, at, user_id, role, purpose, what, subject_ref, search_ref, view_position, request_id"
 
 
 def _text(column: str) -> str:
@@ -41,6 +45,7 @@ _CONTENT = " || ".join([
     _integer(_MICROSECONDS),
     *(_text(f"NEW.{column}") for column in ("user_id", "role", "purpose", "what", "subject_ref", "search_ref")),
     _integer("NEW.view_position"),
+    f"CASE WHEN NEW.request_id IS NULL THEN ''::bytea ELSE {_text('NEW.request_id')} END",
 ])
 # One BEFORE trigger does it all, under the lock: the id drawn, the tail read, the link appended.
 _POSTGRES = (
@@ -67,10 +72,11 @@ _SQLITE = (
     f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} (position INTEGER PRIMARY KEY, link BLOB NOT NULL)",
     f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE}_genesis (started_at TEXT NOT NULL, linked_through INTEGER NOT NULL,"
     " linked INTEGER NOT NULL)",
-    "CREATE TRIGGER IF NOT EXISTS vaern_access_log_link AFTER INSERT ON vaern_access_log BEGIN"
+    "DROP TRIGGER IF EXISTS vaern_access_log_link",  # one from before request ids passed one field fewer
+    "CREATE TRIGGER vaern_access_log_link AFTER INSERT ON vaern_access_log BEGIN"
     f" INSERT INTO {CHAIN_TABLE} VALUES (NEW.id, vaern_access_link((SELECT link FROM {CHAIN_TABLE}"
     " ORDER BY position DESC LIMIT 1), NEW.id, NEW.at, NEW.user_id, NEW.role, NEW.purpose, NEW.what,"
-    " NEW.subject_ref, NEW.search_ref, NEW.view_position)); END",
+    " NEW.subject_ref, NEW.search_ref, NEW.view_position, NEW.request_id)); END",
     f"CREATE TRIGGER IF NOT EXISTS vaern_access_chain_no_update BEFORE UPDATE ON {CHAIN_TABLE}"
     " BEGIN SELECT RAISE(ABORT, 'the access chain is append-only'); END",
     f"CREATE TRIGGER IF NOT EXISTS vaern_access_chain_no_delete BEFORE DELETE ON {CHAIN_TABLE}"
@@ -86,8 +92,9 @@ _GENESIS = {
 
 def entry_content(row: tuple[Any, ...]) -> bytes:
     """An entry's canonical encoding, from its columns after the id (in FIELDS' order)."""
-    at, *rest = row
-    return field(microseconds(at)) + b"".join(field(value) for value in rest)
+    at, *rest, request_id = row
+    encoded = field(microseconds(at)) + b"".join(field(value) for value in rest)
+    return encoded if request_id is None else encoded + field(request_id)
 
 
 def _sqlite_link(previous: bytes | None, position: int, at: str, *rest: Any) -> bytes:
@@ -97,7 +104,7 @@ def _sqlite_link(previous: bytes | None, position: int, at: str, *rest: Any) -> 
 def install(db: Database, cur: Cursor) -> None:
     """Creates the chain and its triggers (in the access log's set-up transaction); links an older log once."""
     if db.dialect == "sqlite":
-        db.add_function("vaern_access_link", 10, _sqlite_link)
+        db.add_function("vaern_access_link", 11, _sqlite_link)
     else:
         cur.execute(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
     for statement in _POSTGRES if db.dialect == "postgresql" else _SQLITE:

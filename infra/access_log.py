@@ -1,7 +1,8 @@
 """The access log: every read of personal data, recorded as it happens; never altered.
 
 An entry holds when, who (user id and role), why (the purpose), whose data (the citizen's opaque
-reference) and, for a search, a keyed hash of the search term, so a search for a CPR or phone
+reference), the id of the HTTP request that read it (as its log lines carry it: infra/logs.py) and, for a
+search, a keyed hash of the search term, so a search for a CPR or phone
 number can be found in the log without the log holding the number. A lookup answered from a view
 also keeps the view's position, so legal review can rebuild exactly what that lookup showed, even
 if the view was behind at the time. A citizen may be told when and
@@ -22,6 +23,7 @@ from domain.values import Actor, Role
 from infra import access_chain
 from infra.citizen_refs import RefSql
 from infra.database import Database
+from infra.logs import current_request_id
 from projections.freshness import Freshness
 
 DDL = {
@@ -30,6 +32,7 @@ DDL = {
         " user_id TEXT NOT NULL, role TEXT NOT NULL, purpose TEXT NOT NULL, what TEXT NOT NULL,"
         " subject_ref TEXT, search_ref TEXT, view_position BIGINT)",
         "ALTER TABLE vaern_access_log ADD COLUMN IF NOT EXISTS view_position BIGINT",
+        "ALTER TABLE vaern_access_log ADD COLUMN IF NOT EXISTS request_id TEXT",
         "CREATE INDEX IF NOT EXISTS vaern_access_log_subject ON vaern_access_log (subject_ref, at)",
         # The log is append-only, whatever connects: updates and deletes are refused by the database.
         "CREATE OR REPLACE FUNCTION vaern_access_log_append_only() RETURNS trigger LANGUAGE plpgsql AS"
@@ -49,13 +52,13 @@ DDL = {
         " BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
     ),
 }
-COLUMNS = "at, user_id, role, purpose, what, subject_ref, search_ref, view_position"
-INSERT = f"INSERT INTO vaern_access_log ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+COLUMNS = "at, user_id, role, purpose, what, subject_ref, search_ref, view_position, request_id"
+INSERT = f"INSERT INTO vaern_access_log ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
 # The same, taking the view's position in the statement itself: run beside the lookup (see
 # Database.read's `before`), it is the very position the lookup read.
 INSERT_AT_VIEW = (
     f"INSERT INTO vaern_access_log ({COLUMNS})"
-    " SELECT %s, %s, %s, %s, %s, %s, %s, (SELECT position FROM vaern_positions WHERE name = %s)"
+    " SELECT %s, %s, %s, %s, %s, %s, %s, (SELECT position FROM vaern_positions WHERE name = %s), %s"
 )
 # The same for a lookup that may find its view behind (projections/freshness.py): the entry says,
 # by the same judgement the lookup makes in the same statement, whether the lookup was answered;
@@ -64,7 +67,7 @@ INSERT_AT_VIEW = (
 INSERT_AT_VIEW_JUDGED = (
     f"INSERT INTO vaern_access_log ({COLUMNS})"
     " SELECT %s, %s, %s, %s, CASE WHEN {refused} THEN %s WHEN ({check}) IS NULL THEN %s ELSE %s END, {subject}, %s,"
-    " p.position"
+    " p.position, %s"
     " FROM (SELECT 1 AS one) AS one LEFT JOIN vaern_positions p ON p.name = %s"
 )
 UNANSWERED = "_unanswered"  # appended to what a lookup read when it answered "cannot tell"
@@ -118,10 +121,11 @@ class AccessLog:
         with db.transaction() as cur:
             for statement in DDL[db.dialect]:
                 cur.execute(statement)
-            if db.dialect == "sqlite":  # no ADD COLUMN IF NOT EXISTS: a log from before view positions
+            if db.dialect == "sqlite":  # no ADD COLUMN IF NOT EXISTS: a log from before view positions or request ids
                 columns = {row[1] for row in cur.execute("PRAGMA table_info(vaern_access_log)").fetchall()}
-                if "view_position" not in columns:
-                    cur.execute("ALTER TABLE vaern_access_log ADD COLUMN view_position BIGINT")
+                for column, kind in (("view_position", "BIGINT"), ("request_id", "TEXT")):
+                    if column not in columns:
+                        cur.execute(f"ALTER TABLE vaern_access_log ADD COLUMN {column} {kind}")
             access_chain.install(db, cur)  # every entry linked to the one before (tamper evidence)
 
     def search_ref(self, kind: str, term: str) -> str:
@@ -144,18 +148,19 @@ class AccessLog:
         subject = str(access.subject_ref) if access.subject_ref else None
         at = access.at or datetime.now(timezone.utc)
         values = (at, p.user_id, p.role.value, access.purpose.value, access.what, subject, access.search_ref)
+        request = current_request_id()
         if view is not None and freshness is not None:
             found, found_params = subject_sql or ("%s", (subject,))
             refused, refused_params = refusal or ("1 = 0", ())
             judged = (at, p.user_id, p.role.value, access.purpose.value, *refused_params, access.what + REFUSED,
                       freshness.threshold(at), access.what, lookup_what(access.what, answered=False), *found_params,
-                      access.search_ref, view)
+                      access.search_ref, request, view)
             return INSERT_AT_VIEW_JUDGED.format(refused=refused, check=freshness.check(), subject=found), judged
         if subject_sql is not None or refusal is not None:
             raise ValueError("a subject found by the statement, or a refusal, is only recorded beside a judged view's lookup")
         if view is not None:
-            return INSERT_AT_VIEW, (*values, view)
-        return INSERT, (*values, access.view_position)
+            return INSERT_AT_VIEW, (*values, view, request)
+        return INSERT, (*values, access.view_position, request)
 
     def record(self, access: Access) -> None:
         sql, params = self.entry(access)
@@ -167,7 +172,7 @@ class AccessLog:
         operation as its route template (`GET /contact-files/{citizen_ref}`, never a value from the path)."""
         user, role = (caller.user_id, caller.role.value) if caller is not None else ("", "")
         values = (datetime.now(timezone.utc), user, role, Purpose.DENIED.value, f"{status} {operation}",
-                  None if subject_ref is None else str(subject_ref), None, None)
+                  None if subject_ref is None else str(subject_ref), None, None, current_request_id())
         with self.db.transaction() as cur:
             cur.execute(INSERT, values)
 

@@ -108,7 +108,8 @@ def _uvicorn(app: object, settings: Settings, listening: socket.socket, saying: 
             if self.started:  # listening, the app's start-up done: now it is true
                 print(saying(url), flush=True)
 
-    config = uvicorn.Config(app, log_level=settings.log_level.lower())
+    # Our logging (infra/logs.py), not uvicorn's; each request is logged by the app, with its id (api/request_ids.py).
+    config = uvicorn.Config(app, log_level=settings.log_level.lower(), log_config=None, access_log=False)
     _stopping_cleanly_on_sigterm()
     Announcing(config).run(sockets=[listening])
 
@@ -151,7 +152,7 @@ def _workers(settings: Settings, listening: socket.socket, workers: int) -> None
     # Each worker reads its settings afresh: the address chosen here must be the one it judges itself by.
     os.environ.update(VAERN_HOST=settings.host, VAERN_PORT=str(settings.port))
     config = uvicorn.Config("infra.cli:worker_app", factory=True, workers=workers,
-                            log_level=settings.log_level.lower())
+                            log_level=settings.log_level.lower(), log_config=None, access_log=False)
     print(f"Vaern API at {_url(listening)} in {workers} worker processes", flush=True)
     Multiprocess(config, sockets=[listening]).run()
 
@@ -248,7 +249,8 @@ def telephony_consumer(
             consumer.start()
             print(f"Telephony consumer at http://{host}:{port}", flush=True)
             _stopping_cleanly_on_sigterm()
-            uvicorn.run(create_app(consumer), host=host, port=port, log_level=settings.log_level.lower())
+            uvicorn.run(create_app(consumer), host=host, port=port, log_level=settings.log_level.lower(),
+                        log_config=None)
     finally:
         consumer.close()
 

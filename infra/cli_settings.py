@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from infra import logs
 from infra.settings import Settings
 
 
 def command_settings(kind: type[Settings] = Settings, /, **chosen: object) -> Settings:
     """The settings from the environment, with what was chosen on the command line put first."""
     settings = kind(**{name: value for name, value in chosen.items() if value is not None})
-    logging.basicConfig(
-        level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # kafka-python logs every refused connection as an error; the relay reports outages itself.
-    logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLogger().level))
-    logging.getLogger("kafka.conn").setLevel(logging.CRITICAL)
+    logs.configure(settings.log_level)
     return settings
 
 

@@ -83,6 +83,10 @@ class Database(ABC):
         """Makes a Python function callable from SQL on every connection (SQLite only: its triggers need them)."""
         raise NotImplementedError(f"{self.dialect} runs no Python functions")
 
+    def ping(self, timeout: float) -> None:
+        """Raises the driver's error unless the database answers a query within about `timeout` seconds."""
+        self.read("SELECT 1")
+
     @abstractmethod
     def close(self) -> None: ...
 
@@ -189,20 +193,25 @@ class PostgresDatabase(Database):
         with _connection(self._reads) as conn:
             return conn.execute(sql, params).fetchall()
 
+    def ping(self, timeout: float) -> None:
+        # The pool's own wait is half a minute: a readiness probe must hear "unreachable" well before.
+        with _connection(self._reads, timeout) as conn:
+            conn.execute("SELECT 1")
+
     def close(self) -> None:
         self._reads.close()
         self.pool.close()
 
 
 @contextmanager
-def _connection(pool: ConnectionPool) -> Iterator[psycopg.Connection[Any]]:
+def _connection(pool: ConnectionPool, timeout: float | None = None) -> Iterator[psycopg.Connection[Any]]:
     """A connection from `pool` that the server has not ended; ended ones are replaced first."""
-    conn = pool.getconn()
+    conn = pool.getconn(timeout)
     if _ended(conn):
         pool.drain()  # a restart ends every idle connection: replace them all now, not one failure at a time
         conn.close()
         pool.putconn(conn)  # closed, so the pool drops it
-        conn = pool.getconn()
+        conn = pool.getconn(timeout)
     try:
         yield conn
     finally:

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
         5.0, gt=0, description="a view that has not applied events in the log for longer is behind: lookups"
         " and statistics then refuse to answer (503) rather than answer from it (s)"
     )
+    ready_max_lag_seconds: float = Field(
+        30.0, gt=0, description="`/health/ready` answers 503 while a view has not applied events in the log for"
+        " longer (s)"
+    )
     database_pool_size: int = 10
     # The front desk's lookups, watched per user and clock hour (domain/lookup_watch.py, README "Watched lookups").
     watch_lookups_per_hour: int = Field(

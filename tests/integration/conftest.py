@@ -10,6 +10,7 @@ from api.security import issue_token
 from domain.values import Role
 from infra.services import Services
 from infra.settings import Settings
+from tests.support import postgres
 from tests.support.secrets import server_settings
 
 SECRET = "integration-token-secret-0123456789abcdef"
@@ -48,3 +49,15 @@ def bearer(role: Role, user: str = "u1", name: str = "Test Person", title: str |
 @pytest.fixture
 def as_role():
     return bearer
+
+
+@pytest.fixture
+def own_cluster():
+    """A PostgreSQL server of the test's own, which it may restart or stop."""
+    cluster = postgres.ThrowawayCluster()
+    try:
+        cluster.start()
+    except postgres.PostgresUnavailable as error:
+        pytest.fail(f"could not start a throwaway PostgreSQL cluster: {error}", pytrace=False)
+    yield cluster
+    cluster.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
-import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -63,18 +62,6 @@ def test_reads_after_the_servers_backends_were_terminated_are_answered(database_
         assert reads(client) == [200, 200, 200]
         assert reads(client) == [200, 200, 200]
     services.close()
-
-
-@pytest.fixture
-def own_cluster():
-    """A PostgreSQL server of this test's own, which it may restart."""
-    cluster = postgres.ThrowawayCluster()
-    try:
-        cluster.start()
-    except postgres.PostgresUnavailable as error:
-        pytest.fail(f"could not start a throwaway PostgreSQL cluster: {error}", pytrace=False)
-    yield cluster
-    cluster.stop()
 
 
 def test_reads_after_the_server_restarted_are_answered(own_cluster, tmp_path):

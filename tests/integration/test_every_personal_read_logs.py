@@ -37,6 +37,8 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("GET", "/health"): "positions, lags and states of views and relays: no citizen in it",
     ("GET", "/metrics"): "counters per role and kind: no citizen, no user",
     ("GET", "/access/alerts"): "users' ids, alert kinds, hours and counts: no citizen (the read is logged all the same)",
+    ("GET", "/health/live"): "that the process answers",
+    ("GET", "/health/ready"): "whether the database answers and each view's state and lag: no citizen in it",
     ("GET", "/front-desk"): "the guards' page: static HTML holding no data",
     ("GET", "/front-desk/assets/{name}"): "the page's stylesheet, script and icon",
     ("GET", "/statistics"): "anonymous monthly figures with small counts masked",

@@ -208,7 +208,7 @@ def test_a_store_from_before_the_chains_is_linked_once_from_a_recorded_genesis(s
     from datetime import datetime, timezone
 
     from domain.application import Vaern
-    from infra.access_log import DDL, INSERT
+    from infra.access_log import DDL
     from infra.database import open_database
     from infra.eventstore import event_store_env
 
@@ -219,7 +219,8 @@ def test_a_store_from_before_the_chains_is_linked_once_from_a_recorded_genesis(s
     with db.transaction() as cur:
         for statement in DDL[db.dialect]:
             cur.execute(statement)
-        cur.execute(INSERT, (datetime.now(timezone.utc), "g1", "guard", "entry_check", "old_read", None, None, None))
+        cur.execute("INSERT INTO vaern_access_log (at, user_id, role, purpose, what) VALUES (%s, %s, %s, %s, %s)",
+                    (datetime.now(timezone.utc), "g1", "guard", "entry_check", "old_read"))
     db.close()
     services = Services.build(settings)
     try:

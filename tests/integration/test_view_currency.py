@@ -79,6 +79,15 @@ def poisoned(services: Services, attribute: str, view_class: type) -> None:
     setattr(services, attribute, view)
 
 
+def running_poisoned(settings, **views: type) -> Services:
+    """Services with the views named (attribute=class) replaced by poisoned copies, every view's runner started."""
+    services = Services.build(settings)
+    for attribute, view_class in views.items():
+        poisoned(services, attribute, view_class)
+    services.start_views()
+    return services
+
+
 @contextmanager
 def serving(services: Services, settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings, services)) as http:
@@ -111,10 +120,7 @@ def assert_cannot_tell(response, view: str) -> None:
 
 
 def test_a_citizen_restricted_after_a_view_stopped_is_never_answered_open(settings):
-    services = Services.build(settings)
-    poisoned(services, "front_desk", PoisonedFrontDesk)
-    poisoned(services, "phone_routing", PoisonedPhoneRouting)
-    services.start_views()
+    services = running_poisoned(settings, front_desk=PoisonedFrontDesk, phone_routing=PoisonedPhoneRouting)
     with serving(services, settings) as http:
         stuck = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(POISONED), actor=LEADER)).citizen_ref
         bad = decide(services.app, stuck, in_person={"rule": "banned", "instructions": POISON})
@@ -151,9 +157,7 @@ def test_a_view_no_runner_follows_is_answered_from_until_events_wait_longer_than
 
 
 def test_statistics_give_no_release_from_a_stopped_view(settings):
-    services = Services.build(settings)
-    poisoned(services, "statistics", PoisonedStatistics)
-    services.start_views()
+    services = running_poisoned(settings, statistics=PoisonedStatistics)
     with serving(services, settings) as http:
         citizen = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(POISONED), actor=LEADER)).citizen_ref
         report_incident(services.app, citizen)
@@ -183,10 +187,7 @@ def test_views_that_follow_the_log_stay_current_through_events_they_do_not_read(
 
 
 def test_legal_review_says_a_lookup_that_could_not_tell_showed_nothing(settings):
-    services = Services.build(settings)
-    poisoned(services, "front_desk", PoisonedFrontDesk)
-    poisoned(services, "phone_routing", PoisonedPhoneRouting)
-    services.start_views()
+    services = running_poisoned(settings, front_desk=PoisonedFrontDesk, phone_routing=PoisonedPhoneRouting)
     with serving(services, settings) as http:
         later = services.app.open_contact_file(OpenContactFile(purpose="incident", cpr=Cpr.parse(LATER), actor=LEADER)).citizen_ref
         services.wait_for("phone_routing", services.app.register_phone_number(

@@ -48,7 +48,7 @@ _COLUMNS = """
 
 def find_plaintext(db: str | PathLike[str], values: list[str]) -> list[Finding]:
     """Where each of `values` is held in clear in the database at `db`: a postgresql:// URL or a SQLite file's path."""
-    forms = {value: _forms(value) for value in values}
+    forms = {value: stored_forms(value) for value in values}
     target = str(db)
     cells = _postgres_cells(target) if target.startswith(("postgresql://", "postgres://")) else _sqlite_cells(target)
     found: dict[Finding, None] = {}
@@ -59,7 +59,7 @@ def find_plaintext(db: str | PathLike[str], values: list[str]) -> list[Finding]:
     return list(found)
 
 
-def _forms(value: str) -> tuple[str, ...]:
+def stored_forms(value: str) -> tuple[str, ...]:
     """`value` and the forms it is commonly stored in."""
     forms = [value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]]
     cpr = _CPR.match(value)

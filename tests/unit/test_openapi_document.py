@@ -17,7 +17,7 @@ PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas
 @pytest.mark.parametrize(("label", "operation"), OPERATIONS, ids=[label for label, _ in OPERATIONS])
 def test_every_error_answer_is_documented_as_a_problem(label, operation):
     errors = {status: answer for status, answer in operation["responses"].items() if int(status) >= 400}
-    if label not in ("GET /health", "GET /metrics"):  # open to any caller, like a liveness probe
+    if not label.startswith("GET /health") and label != "GET /metrics":  # open to any caller, like a liveness probe
         assert {"401", "403"} <= set(errors), label
     if operation.get("parameters") or operation.get("requestBody"):
         assert "422" in errors, label

@@ -1,0 +1,61 @@
+"""Each request's id: the caller's `X-Request-ID` when it is a sane token, else a new one; answered in the
+same header, carried by every log line written while answering and by the access-log entries it makes."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import Message, Receive, Scope, Send
+
+from api.headers import HttpMiddleware
+from infra.logs import answering
+
+HEADER = "X-Request-ID"
+# Letters, digits and . _ : - only, at most 128: an id from a proxy or a client is kept, anything else
+# (which could carry text into the logs) is replaced.
+SANE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+log = logging.getLogger("vaern.requests")
+
+
+def request_id(scope: Scope) -> str:
+    """The caller's id if it is sane, else a new random one."""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            given = value.decode("latin-1")
+            return given if SANE.fullmatch(given) else uuid.uuid4().hex
+    return uuid.uuid4().hex
+
+
+def route_of(scope: Scope) -> str:
+    """The route's template (`/contact-files/{ref}`), never the path as sent: a path may carry anything."""
+    route = scope.get("route")
+    return getattr(route, "path", None) or "(no route)"
+
+
+class RequestIds(HttpMiddleware):
+    """ASGI middleware: the request id in context, in the answer's header, and a log line per request."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        rid, started, status = request_id(scope), time.perf_counter(), [500]
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                MutableHeaders(scope=message)[HEADER] = rid
+            await send(message)
+
+        with answering(rid):
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception:
+                log.exception("request failed", extra={"method": scope["method"], "route": route_of(scope)})
+                raise
+            finally:
+                log.info("request", extra={
+                    "method": scope["method"], "route": route_of(scope), "status": status[0],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                })
