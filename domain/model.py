@@ -123,6 +123,10 @@ class PydanticMapper(Mapper[UUID]):
         event from decoding."""
         return from_log_json(model, self.plain(stored_event.state))
 
+    def decode_all(self, wanted: list[tuple[type[Any], Any]]) -> list[Any]:
+        """Each stored event decoded as its model (a subclass may read what they need at once)."""
+        return [self.decode(model, stored) for model, stored in wanted]
+
     def plain(self, state: bytes) -> bytes:
         """`state` with the configured cipher and compressor undone."""
         if self.cipher:

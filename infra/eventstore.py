@@ -17,7 +17,7 @@ import psycopg
 from psycopg import sql
 
 from eventsourcing.persistence import JSONTranscoder
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.application import Vaern, utc_now
 from domain.model import PydanticMapper
@@ -137,7 +137,7 @@ class EventLog:
         """Up to `limit` events after position `after` (and up to `stop`), of `topics` only if given.
 
         An event whose topic `parts` names is decoded as that part of it (domain/event_parts.py), any other
-        whole. A superseded event is given as its whole replacement (domain/records/supersession.py); the
+        whole; the data keys the batch needs and the key cache lacks are read in one go (KeyStore.read_ahead). A superseded event is given as its whole replacement (domain/records/supersession.py); the
         original is not even decoded. The legal timeline reads the log as recorded instead (`history`).
         """
         notifications = self.app.recorder.select_notifications(
@@ -145,24 +145,12 @@ class EventLog:
         )
         replacements = self.app.replacements
         replacements.refresh()
-        mapper = self.app.mapper
         parts = parts or {}
-        read = []
-        for n in notifications:
-            replacement = replacements.at(n.id)
-            if replacement is not None:
-                read.append((n.id, replacement))
-            elif (part := parts.get(n.topic)) is not None:
-                read.append((n.id, mapper.decode(part, n)))
-            else:
-                read.append((n.id, mapper.to_domain_event(n)))
-        return read
-
-    def warm_keys(self) -> None:
-        """Reads the data subjects' keys into the cache at once, before reading much of the log."""
-        warm = getattr(self.app.mapper, "warm", None)
-        if warm is not None:
-            warm()
+        found = [(n, replacements.at(n.id)) for n in notifications]
+        decoded = iter(self.app.mapper.decode_all(
+            [(parts.get(n.topic) or resolve_topic(n.topic), n) for n, replacement in found if replacement is None]
+        ))
+        return [(n.id, next(decoded) if replacement is None else replacement) for n, replacement in found]
 
     def replacement_mark(self, position: int) -> int:
         """Which supersession of the event at `position` followers read now (its register version); 0 if none."""

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 from collections import defaultdict
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -33,6 +34,10 @@ FORMAT = 1
 ERASED = "⟨slettet⟩"
 """What an erased text reads as (followed by a short mark of its subject)."""
 
+
+_STRETCH = 200
+"""Facts decoded with one read of the keys they lack: measured on a rebuild, a few hundred parsed facts
+held at once cost the garbage collector less than the reads they save, a whole batch of thousands more."""
 
 EMPLOYEE_SUBJECTS = "system:employee-subjects"
 """The key store's subject whose key names employees' data subjects (`employee_subject_key`)."""
@@ -107,24 +112,55 @@ class SealingMapper(PydanticMapper):
 
     def decode(self, model: type[Any], stored_event: Any) -> Any:
         """`stored_event` decoded as `model` (the event's class, or a model of some of its fields)."""
-        state = self.plain(stored_event.state)
+        return self.decode_all([(model, stored_event)])[0]
+
+    def decode_all(self, wanted: list[tuple[type[Any], Any]]) -> list[Any]:
+        """Each stored event decoded as its model, the keys they need and the cache lacks read at once for
+        every few hundred of them (a short stretch: parsed facts held longer cost more in garbage collection
+        than the reads saved)."""
+        read_ahead = getattr(self.keys, "read_ahead", None)
+        decoded: list[Any] = []
+        for start in range(0, len(wanted), _STRETCH):
+            stretch = wanted[start:start + _STRETCH]
+            opened = [self._parse(model, stored) for model, stored in stretch]
+            if read_ahead is not None:
+                read_ahead(subject for _, subjects in opened for subject in subjects)
+            decoded += [self._open(m, stored, data, subjects) for (m, stored), (data, subjects) in zip(stretch, opened)]
+        return decoded
+
+    def _parse(self, model: type[Any], stored: Any) -> tuple[Any, list[str]]:
+        """The stored JSON parsed (its bytes, if stored in clear), and the subjects whose text `model` reads."""
+        state = self.plain(stored.state)
         if not state.startswith(b'{"' + SEALED.encode()):
-            return from_log_json(model, state)
+            return state, []
         data = from_json(state)  # pydantic's parser: twice as fast as json.loads on a fact, ten times on a box
-        public = data["public"]
-        fields = model.model_fields
-        for subject, box in data["boxes"].items():
-            if not any(path[0] in fields for path in box["paths"]):
-                continue  # none of the subject's text is read (a part of the fact): its key is not even looked up
+        fields = _field_names(model)
+        # A subject none of whose text the model reads (a part of the fact) is not opened, its key not even read.
+        subjects = [s for s, box in data["boxes"].items() if any(path[0] in fields for path in box["paths"])]
+        return data, subjects
+
+    def _open(self, model: type[Any], stored: Any, data: Any, subjects: list[str]) -> Any:
+        """The event, its subjects' texts opened (or marked erased) and put back where they stood."""
+        if isinstance(data, bytes):
+            return from_log_json(model, data)
+        public, boxes = data["public"], data["boxes"]
+        for subject in subjects:
+            box = boxes[subject]
             key = self.keys.existing_key(subject)
             if key is None:
                 texts = [erased_text(subject)] * len(box["paths"])
             else:
-                aad = _aad(stored_event.originator_id, stored_event.originator_version, subject)
+                aad = _aad(stored.originator_id, stored.originator_version, subject)
                 texts = from_json(unseal(key, base64.b64decode(box["box"]), aad))
             for path, text in zip(box["paths"], texts):
                 _put(public, path, text)
         return from_log(model, public)
+
+
+@cache
+def _field_names(model: type[Any]) -> frozenset[str]:
+    """The fields of an event class or part (pydantic's `model_fields` is built afresh on every access)."""
+    return frozenset(model.model_fields)
 
 
 def _aad(originator_id: UUID, version: int, subject: str) -> bytes:

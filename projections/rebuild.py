@@ -81,7 +81,6 @@ def rebuild(
     """Rebuilds `view` from the first event and switches lookups to the result; see the module docstring."""
     started = time.monotonic()
     register(db, view.name)
-    events.warm_keys()  # the whole log is read: its subjects' keys in one read, not one each
     if db.dialect == "postgresql":
         run = PostgresRebuild(view, events, db, batch_size, progress or quiet, lock_timeout, switch_attempts)
         position, applied = run.run()

@@ -126,7 +126,6 @@ class ViewRunner:
         tries the batch again. Anything else stops it, with the event's position where one caused it.
         """
         log.info("view %s following the event log", self.view.name)
-        self.events.warm_keys()  # a runner that starts behind reads many subjects' facts at once
         try:
             while not self._stopping.is_set():
                 try:

@@ -41,6 +41,7 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("GET", "/health/ready"): "whether the database answers and each view's state and lag: no citizen in it",
     ("GET", "/front-desk"): "the guards' page: static HTML holding no data",
     ("GET", "/front-desk/assets/{name}"): "the page's stylesheet, script and icon",
+    ("GET", "/front-desk/sign-in"): "where the page signs in: the provider's issuer, the page's client id and scope",
     ("GET", "/statistics"): "anonymous monthly figures with small counts masked",
     ("GET", "/statistics.csv"): "the same anonymous figures, as CSV",
     ("GET", "/statistics/incidents-per-month.svg"): "the same anonymous figures, as a chart",

@@ -248,3 +248,17 @@ def test_what_warm_read_is_not_used_longer_than_the_cache_keeps_a_key(db):
     assert other.warm() == 1
     made.destroy("citizen:a")  # by another process: this one learns of it once its warmed copy is too old
     assert other.existing_key("citizen:a") is None
+
+
+def test_reading_ahead_reads_a_batchs_missing_keys_at_once_however_many(db):
+    made = KeyStore(db, OLD)
+    subjects = [f"citizen:{n}" for n in range(1203)]  # more than one statement's worth
+    keys = {subject: made.data_key(subject) for subject in subjects}
+    made.destroy("citizen:7")
+    other = KeyStore(db, OLD)  # another process, its cache empty
+    other.read_ahead([*subjects, "citizen:never-made"])
+    with db.transaction() as cur:  # had the keys been read one by one from here on, they would be gone
+        cur.execute("UPDATE vaern_data_keys SET wrapped = NULL")
+    assert other.existing_key("citizen:7") is None
+    assert all(other.existing_key(s) == keys[s] for s in subjects if s != "citizen:7")
+    assert other.existing_key("citizen:never-made") is None

@@ -121,7 +121,7 @@ def test_the_procfile_carries_a_case_to_the_front_desk_and_the_telephone_and_sto
     caseworker, guard = auth(Role.CASEWORKER, "c1", "Carl Berg"), auth(Role.GUARD, "g1", "Gitte Vagt")
     leader = auth(Role.LEADER, "l1", "Lone Hansen", "Afdelingsleder")
 
-    ref = http.post("/contact-files", json={"cpr": "211062-5629"}, headers=caseworker).json()["citizen_ref"]
+    ref = http.post("/contact-files", json={"cpr": "211062-5629", "purpose": "restriction"}, headers=caseworker).json()["citizen_ref"]
     phone = http.post(f"/contact-files/{ref}/phone-numbers", json={"number": "20 30 40 50"}, headers=caseworker)
     assert phone.is_success, phone.text
     decided = decide_over_http(http, ref, leader, caseworker,

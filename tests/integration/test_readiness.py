@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from domain.contact_file.commands import OpenContactFile
+from domain.contact_file.commands import FilePurpose, OpenContactFile
 from domain.identity import Cpr
 from infra.services import Services
 from tests.integration.test_view_currency import POISON, POISONED, PoisonedFrontDesk, running_poisoned, serving, until
@@ -27,7 +27,7 @@ def assert_not_ready(response, *problems: str) -> dict:
 
 def test_a_process_whose_views_are_current_is_live_and_ready(client, services):
     assert client.get("/health/live").json() == {"status": "alive"}
-    services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER))
+    services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), purpose=FilePurpose.RESTRICTION, actor=LEADER))
     caught_up = lambda r: r.status_code == 200 and all(v["lag"] == 0 for v in r.json()["views"].values())  # noqa: E731
     body = until(lambda: caught_up(r := client.get("/health/ready")) and r).json()
     assert body["status"] == "ready" and body["database"] == "reachable"
@@ -38,7 +38,7 @@ def test_a_process_whose_views_are_current_is_live_and_ready(client, services):
 def test_a_stopped_view_makes_the_process_not_ready_while_it_stays_live(settings):
     services = running_poisoned(settings, front_desk=PoisonedFrontDesk)
     with serving(services, settings) as http:
-        stuck = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(POISONED), actor=LEADER)).citizen_ref
+        stuck = services.app.open_contact_file(OpenContactFile(cpr=Cpr.parse(POISONED), purpose=FilePurpose.RESTRICTION, actor=LEADER)).citizen_ref
         decide(services.app, stuck, in_person={"rule": "banned", "instructions": POISON})
         until(lambda: services.runners["front_desk"].error is not None)
         body = assert_not_ready(http.get("/health/ready"), "view front_desk is stopped")
@@ -52,7 +52,7 @@ def test_a_view_further_behind_than_the_limit_makes_the_process_not_ready(settin
     with serving(Services.build(settings), settings) as http:  # `vaern api`: the views' runners are elsewhere
         assert http.get("/health/ready").status_code == 200  # nothing to apply: current without a runner
         writer = Services.build(settings)
-        writer.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), actor=LEADER))
+        writer.app.open_contact_file(OpenContactFile(cpr=Cpr.parse("211062-5629"), purpose=FilePurpose.RESTRICTION, actor=LEADER))
         writer.close()
         body = assert_not_ready(until(lambda: (r := http.get("/health/ready")).status_code == 503 and r),
                                 "has not applied events in the log")

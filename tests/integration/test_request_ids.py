@@ -28,7 +28,7 @@ def logged_ids(services) -> list[tuple[str, str | None]]:
 
 
 def test_a_sane_request_id_is_kept_answered_and_written_to_the_access_log(client, services):
-    ref = client.post("/contact-files", json={"cpr": CPR}, headers=CASEWORKER).json()["citizen_ref"]
+    ref = client.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER).json()["citizen_ref"]
     looked = client.post("/front-desk/lookup", json={"cpr": CPR}, headers={**GUARD, "X-Request-ID": "lb-7f3a.2:x_1"})
     read = client.get(f"/contact-files/{ref}", headers={**CASEWORKER, "X-Request-ID": "a" * 128})
     assert looked.headers["x-request-id"] == "lb-7f3a.2:x_1" and read.headers["x-request-id"] == "a" * 128
