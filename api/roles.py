@@ -60,11 +60,11 @@ WARNINGS = _row(
     "POST /contact-files/{ref}/warnings", LEADER, "a warning to stop a named behaviour, resting on incidents"
 )
 GRANT_ACCESS = _row(
-    "POST /contact-files/{ref}/access-grants", LEADER,
+    "POST /contact-files/{ref}/grants", LEADER,
     "let a named caseworker (user id in the body) reach the citizen's file and the incidents naming them, whatever"
     " their centre, for a reason, `until` a moment; `created_id` is the grant",
 )
-REVOKE_ACCESS = _row("…/access-grants/{gid}/revoke", LEADER, "end a grant before its time")
+REVOKE_ACCESS = _row("…/grants/{gid}/revoke", LEADER, "end a grant before its time")
 PROPOSE = _row("POST /contact-files/{ref}/restrictions", STAFF, "propose a restriction: terms and grounds")
 HEARING = _row((R + "/hearing", "…/hearing/answer"), STAFF, "the hearing sent with a deadline; the citizen's answer")
 SKIP_HEARING = _row(R + "/hearing/skip", LEADER, "skip the hearing under a legal exception, with the reason")

@@ -73,10 +73,10 @@ add_writes(router, (
     Write("/{citizen_ref}/warnings", IssueWarning, WarningBody, roles.WARNINGS,
           "Records a warning asking the citizen to stop a named behaviour; the caller is the named official.",
           status.HTTP_201_CREATED),
-    Write("/{citizen_ref}/access-grants", GrantAccess, GrantAccessBody, roles.GRANT_ACCESS,
+    Write("/{citizen_ref}/grants", GrantAccess, GrantAccessBody, roles.GRANT_ACCESS,
           "Lets the caseworker named reach the citizen's file and the incidents naming them, whatever their centre,"
           " for the reason given, until the moment given; the caller is the granting leader.", status.HTTP_201_CREATED),
-    Write("/{citizen_ref}/access-grants/{grant_id}/revoke", RevokeAccess, None, roles.REVOKE_ACCESS,
+    Write("/{citizen_ref}/grants/{grant_id}/revoke", RevokeAccess, None, roles.REVOKE_ACCESS,
           "Ends a grant before its time; the caller is the revoking leader."),
 ))
 

@@ -34,7 +34,7 @@ def opened(client, headers=JKI_WORKER) -> str:
 
 def grant(client, ref: str, user: str, until: datetime) -> str:
     body = {"employee_id": user, "reason": "Overtager sagen under ferie", "until": until.isoformat()}
-    answer = client.post(f"/contact-files/{ref}/access-grants", json=body, headers=LEADER)
+    answer = client.post(f"/contact-files/{ref}/grants", json=body, headers=LEADER)
     assert answer.status_code == 201, answer.text
     return answer.json()["created_id"]
 
@@ -105,10 +105,10 @@ def test_a_grant_admits_its_caseworker_to_the_file_and_its_incidents_until_revok
     assert reaches(JKA_WORKER) == [200, 200, 200, 200]
     assert reaches(token(Role.CASEWORKER, "c5", Centre.JKA)) == [403, 403, 403, 404]  # the grant names c2 only
 
-    revoked = client.post(f"/contact-files/{ref}/access-grants/{grant_id}/revoke", headers=LEADER)
+    revoked = client.post(f"/contact-files/{ref}/grants/{grant_id}/revoke", headers=LEADER)
     assert revoked.status_code == 200, revoked.text
     assert reaches(JKA_WORKER) == [403, 403, 403, 404]
-    again = client.post(f"/contact-files/{ref}/access-grants/{grant_id}/revoke", headers=LEADER)
+    again = client.post(f"/contact-files/{ref}/grants/{grant_id}/revoke", headers=LEADER)
     assert again.status_code == 422 and again.json()["errors"][0]["field"] == "grant_id"
 
     grant(client, ref, "c2", now + timedelta(hours=1))
@@ -120,11 +120,11 @@ def test_a_grant_admits_its_caseworker_to_the_file_and_its_incidents_until_revok
 def test_a_grant_needs_a_future_end_and_a_known_grant_to_revoke(client):
     ref = opened(client)
     past = {"employee_id": "c2", "reason": "Vikar", "until": "2020-01-01T00:00:00+00:00"}
-    refused = client.post(f"/contact-files/{ref}/access-grants", json=past, headers=LEADER)
+    refused = client.post(f"/contact-files/{ref}/grants", json=past, headers=LEADER)
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "until"
-    unknown = client.post(f"/contact-files/{ref}/access-grants/{ref}/revoke", headers=LEADER)
+    unknown = client.post(f"/contact-files/{ref}/grants/{ref}/revoke", headers=LEADER)
     assert unknown.status_code == 404
-    caseworker = client.post(f"/contact-files/{ref}/access-grants", json=past, headers=JKI_WORKER)
+    caseworker = client.post(f"/contact-files/{ref}/grants", json=past, headers=JKI_WORKER)
     assert caseworker.status_code == 403
 
 
