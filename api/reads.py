@@ -80,7 +80,7 @@ class Reader:
         """The reference of the citizen's open file (NotFound if none): a lookup with its purpose, creating nothing."""
         cpr = Cpr.parse(cpr_text)
         ref = self.services.app.find_contact_file(cpr)
-        if ref is not None and not reaches(self.services, caller, self.services.app.get_contact_file(ref)):
+        if ref is not None and not self._reached(caller, ref):
             # Answered as if there were none, so a search tells no one where a file they may not reach is;
             # legal still sees the attempt against the citizen.
             self.services.access.denied(caller.actor, 404, "POST /contact-files/search", ref)
@@ -96,11 +96,15 @@ class Reader:
         tells the caller whether the file was open already. A file open already that the caller does not reach is
         refused (403, logged as denied against the citizen) and nothing is recorded on it."""
         if caller.centre_bound and (ref := self.services.app.find_contact_file(Cpr.parse(command.cpr))) is not None:
-            if not reaches(self.services, caller, self.services.app.get_contact_file(ref)):
+            if not self._reached(caller, ref):
                 raise Forbidden("you may not open this file; a leader can grant you access", caller.actor, ref)
         receipt = self.services.app.open_contact_file(command)
         self._search(caller, Cpr.parse(command.cpr), f"contact_file_open:{command.purpose.value}", receipt.citizen_ref)
         return receipt
+
+    def _reached(self, caller: Principal, ref: UUID) -> bool:
+        """Whether the caller reaches the open file `ref`; loaded only for a caller bound to a centre."""
+        return not caller.centre_bound or reaches(self.services, caller, self.services.app.get_contact_file(ref))
 
     def _search(self, caller: Principal, cpr: Cpr, what: str, ref: UUID | None) -> None:
         search = self.services.access.search_ref("cpr", cpr.digits)
