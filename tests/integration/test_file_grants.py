@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from uuid import uuid4
 
 from api.security import issue_token
 from domain.incident.facts import Centre
@@ -47,6 +48,9 @@ def test_a_file_is_its_opening_centres_and_another_centre_is_refused_and_the_att
     version = client.get(f"/contact-files/{ref}", headers=LEADER).headers["ETag"]
 
     assert client.get(f"/contact-files/{ref}", headers=JKA_WORKER).status_code == 403
+    letter = f"/contact-files/{ref}/letters/{uuid4()}"  # refused before it is looked for
+    assert client.get(letter, headers=JKA_WORKER).status_code == 403
+    assert client.get(letter, headers=JKI_WORKER).status_code == 404
     number = client.post(f"/contact-files/{ref}/phone-numbers", json={"number": "20304050"}, headers=JKA_WORKER)
     assert number.status_code == 403
     hidden = client.post("/contact-files/search", json={"cpr": CPR, "purpose": "incident"}, headers=JKA_WORKER)
@@ -60,6 +64,7 @@ def test_a_file_is_its_opening_centres_and_another_centre_is_refused_and_the_att
         assert client.get(f"/contact-files/{ref}", headers=anywhere).status_code == 200
     assert denied(services) == [
         ("c2", "403 GET /contact-files/{citizen_ref}", ref),
+        ("c2", "403 GET /contact-files/{citizen_ref}/letters/{letter_id}", ref),
         ("c2", "403 POST /contact-files/{citizen_ref}/phone-numbers", ref),
         ("c2", "404 POST /contact-files/search", ref),
         ("c2", "403 POST /contact-files", ref),
