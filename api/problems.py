@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from uuid import UUID
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -27,9 +28,10 @@ PROBLEM = "application/problem+json"
 class Forbidden(Exception):
     """The caller's role may not do this."""
 
-    def __init__(self, detail: str, caller: Actor | None = None) -> None:
+    def __init__(self, detail: str, caller: Actor | None = None, subject: UUID | None = None) -> None:
         super().__init__(detail)
         self.caller = caller  # who was refused, for the access log
+        self.subject = subject  # whose file was asked for, when the path does not name it
 
 
 class BadPrecondition(Exception):

@@ -18,6 +18,7 @@ from uuid import UUID
 
 from fastapi import Depends, Request
 
+from api.case_access import file_for, guard, incident_for, reaches
 from api.problems import Forbidden
 from api.security import Principal
 from domain.application import Receipt
@@ -34,6 +35,9 @@ from projections.front_desk import OPEN_FILES, FrontDeskAnswer
 from projections.phone_routing import PhoneRoutingAnswer
 from projections.restriction_schedule import Scheduled
 from projections.routing_states import NAME as ROUTING_STATES
+
+
+NO_FILE = "no contact file is open for this CPR number"
 
 
 class Reader:
@@ -93,17 +97,31 @@ class Reader:
         """The reference of the citizen's open file (NotFound if none): a lookup with its purpose, creating nothing."""
         cpr = Cpr.parse(cpr_text)
         ref = self.services.app.find_contact_file(cpr)
-        self._search(caller, cpr, f"contact_file_search:{purpose}", ref)
+        if ref is not None and not self._reached(caller, ref):
+            # Answered as if there were none, so a search tells no one where a file they may not reach is;
+            # legal still sees the attempt against the citizen.
+            self.services.access.denied(caller.actor, 404, "POST /contact-files/search", ref)
+            ref = None
+        else:
+            self._search(caller, cpr, f"contact_file_search:{purpose}", ref)
         if ref is None:
-            raise NotFound("no contact file is open for this CPR number")
+            raise NotFound(NO_FILE)
         return ref
 
     def open_file(self, caller: Principal, command: OpenContactFile) -> Receipt:
         """Opens the citizen's file for the purpose stated (or finds the open one): logged as a lookup, as it
-        tells the caller whether the file was open already."""
+        tells the caller whether the file was open already. A file open already that the caller does not reach is
+        refused (403, logged as denied against the citizen) and nothing is recorded on it."""
+        if caller.centre_bound and (ref := self.services.app.find_contact_file(Cpr.parse(command.cpr))) is not None:
+            if not self._reached(caller, ref):
+                raise Forbidden("you may not open this file; a leader can grant you access", caller.actor, ref)
         receipt = self.services.app.open_contact_file(command)
         self._search(caller, Cpr.parse(command.cpr), f"contact_file_open:{command.purpose.value}", receipt.citizen_ref)
         return receipt
+
+    def _reached(self, caller: Principal, ref: UUID) -> bool:
+        """Whether the caller reaches the open file `ref`; loaded only for a caller bound to a centre."""
+        return not caller.centre_bound or reaches(self.services, caller, self.services.app.get_contact_file(ref))
 
     def _search(self, caller: Principal, cpr: Cpr, what: str, ref: UUID | None) -> None:
         search = self.services.access.search_ref("cpr", cpr.digits)
@@ -111,7 +129,7 @@ class Reader:
 
     def contact_file(self, caller: Principal, citizen_ref: UUID) -> ContactFile:
         """The contact file as it stands."""
-        file = self.services.app.get_contact_file(citizen_ref)
+        file = file_for(self.services, caller, citizen_ref)
         self.record(caller, case_purpose(caller.actor), "contact_file", citizen_ref)
         return file
 
@@ -123,31 +141,25 @@ class Reader:
 
     def letter(self, caller: Principal, citizen_ref: UUID, letter_id: UUID) -> tuple[bytes, str]:
         """The letter as issued: its stored bytes and media type."""
+        guard(self.services, caller, {"citizen_ref": citizen_ref})
         content, media_type = self.services.letters.fetch(citizen_ref, letter_id)
         self.record(caller, case_purpose(caller.actor), "letter", citizen_ref)
         return content, media_type
 
     def incident(self, caller: Principal, incident_id: UUID) -> Incident:
         """The incident as it stands."""
-        incident = self._of_centre(caller, incident_id)
+        incident = incident_for(self.services, caller, incident_id)
         self.record(caller, case_purpose(caller.actor), "incident", incident.basis().citizen_ref)
         return incident
 
     def evidence(self, caller: Principal, incident_id: UUID, sha256: str) -> tuple[bytes, str]:
         """A file attached to the incident, as stored, with the type it was stored as."""
-        incident = self._of_centre(caller, incident_id)
+        incident = incident_for(self.services, caller, incident_id)
         if sha256 not in incident.evidence:
             raise NotFound("no such evidence on this incident")
         content, stored_type = self.services.blobs.get(sha256)
         self.record(caller, case_purpose(caller.actor), "evidence", incident.basis().citizen_ref)
         return content, stored_type
-
-    def _of_centre(self, caller: Principal, incident_id: UUID) -> Incident:
-        """The incident, if the caller may read its centre's cases; Forbidden (logged as denied) if not."""
-        incident = self.services.app.get_incident(incident_id)
-        if not caller.sees(incident.facts.centre):
-            raise Forbidden("this incident is another centre's", caller.actor)
-        return incident
 
     def reviews_due(self, caller: Principal, within: timedelta) -> tuple[datetime, list[Scheduled]]:
         """Now, and the decided restrictions whose review falls before `within` from now; each citizen listed is a read."""

@@ -47,9 +47,10 @@ def _logged(handler: Handler, status: int) -> Handler:
         route = request.scope.get("route")
         operation = f"{request.method} {getattr(route, 'path', '(no route)')}"
         caller = exc.caller if isinstance(exc, Forbidden) else None
+        named = exc.subject if isinstance(exc, Forbidden) else None
 
         def record() -> None:
-            services.access.denied(caller, status, operation, _subject(services, request.path_params))
+            services.access.denied(caller, status, operation, named or _subject(services, request.path_params))
 
         await run_in_threadpool(record)
         return await handler(request, exc)

@@ -59,6 +59,12 @@ ADJUSTMENT_NEEDS = _row(
 WARNINGS = _row(
     "POST /contact-files/{ref}/warnings", LEADER, "a warning to stop a named behaviour, resting on incidents"
 )
+GRANT_ACCESS = _row(
+    "POST /contact-files/{ref}/grants", LEADER,
+    "let a named caseworker (user id in the body) reach the citizen's file and the incidents naming them, whatever"
+    " their centre, for a reason, `until` a moment; `created_id` is the grant",
+)
+REVOKE_ACCESS = _row("…/grants/{gid}/revoke", LEADER, "end a grant before its time")
 PROPOSE = _row("POST /contact-files/{ref}/restrictions", STAFF, "propose a restriction: terms and grounds")
 HEARING = _row((R + "/hearing", "…/hearing/answer"), STAFF, "the hearing sent with a deadline; the citizen's answer")
 SKIP_HEARING = _row(R + "/hearing/skip", LEADER, "skip the hearing under a legal exception, with the reason")
@@ -170,7 +176,7 @@ HEALTH = _row(
 )
 
 TABLE: tuple[Operations, ...] = (
-    FIND_FILE, OPEN_FILE, READ_FILE, PHONE_NUMBERS, ADJUSTMENT_NEEDS, WARNINGS, PROPOSE, HEARING, SKIP_HEARING, DECIDE,
+    FIND_FILE, OPEN_FILE, READ_FILE, PHONE_NUMBERS, ADJUSTMENT_NEEDS, WARNINGS, GRANT_ACCESS, REVOKE_ACCESS, PROPOSE, HEARING, SKIP_HEARING, DECIDE,
     REVIEW, COMPLAINTS, COMPLAINT_DECISION, LIFT, REVIEWS_DUE, ISSUE_LETTER, READ_LETTER, LETTER_SENT,
     REPORT_INCIDENT, READ_INCIDENT, HANDLE_INCIDENT, CLOSE_INCIDENT, POLICE_REPORT, OVERDUE, UPLOAD_EVIDENCE,
     READ_EVIDENCE, FRONT_DESK, PHONE_LOOKUP, PHONE_SNAPSHOT, CITIZEN_TIMELINE, INCIDENT_TIMELINE, AS_OF,

@@ -16,6 +16,7 @@ from pydantic import PlainSerializer, model_serializer
 from pydantic_core import to_jsonable_python
 
 from domain.contact_file.commands import (
+    GrantAccessInputs,
     IssueLetterInputs,
     IssueWarningInputs,
     CprInputs,
@@ -147,6 +148,10 @@ class AdjustmentNeedBody(RecordAdjustmentNeedInputs):
 
 class WarningBody(IssueWarningInputs):
     pass
+
+
+class GrantAccessBody(GrantAccessInputs):
+    """Who is let in (their user id), why, and until when; the granting leader is the caller."""
 
 
 class IssueLetterBody(IssueLetterInputs):

@@ -38,7 +38,12 @@ class Principal:
     def sees(self, centre: Centre) -> bool:
         """Whether the caller may read a case of `centre`: a caseworker whose token names a centre reads only its
         cases; every other case role reads all."""
-        return self.role is not Role.CASEWORKER or self.centre is None or self.centre == centre
+        return not self.centre_bound or self.centre == centre
+
+    @property
+    def centre_bound(self) -> bool:
+        """Whether the caller reaches only their centre's cases (and those a leader granted them)."""
+        return self.role is Role.CASEWORKER and self.centre is not None
 
     @property
     def actor(self) -> Actor:

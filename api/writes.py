@@ -19,6 +19,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 
+from api.case_access import guard
 from api.deps import ExpectedVersion, ServicesDep, allowed
 from api.roles import Operations
 from api.schemas import WriteReceipt
@@ -83,6 +84,7 @@ def _endpoint(write: Write, ids: list[str], receipts: Receipts) -> Callable[...,
 
     def endpoint(**given: Any) -> BaseModel:
         caller, body, services = given["caller"], given.get("body"), given["services"]
+        guard(services, caller, {name: given[name] for name in ids})  # the caller's centre, or a grant
         if write.check is not None:
             write.check(body, services, {name: given[name] for name in ids})
         targets = {name: given[name] for name in ids} | {"actor": caller.actor}

@@ -48,6 +48,8 @@ OTHER_EVENTS: tuple[type, ...] = (
     E.LetterIssued,
     E.LetterDispatched,
     E.LetterDelivered,
+    E.AccessGranted,
+    E.AccessRevoked,
 )
 ROUTING_TOPICS: tuple[str, ...] = tuple(cls.TOPIC for cls in ROUTING_EVENTS)
 del E

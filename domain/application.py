@@ -16,6 +16,7 @@ from domain.changes import change_now, load
 from domain.contact_file.aggregate import ContactFile
 from domain.contact_file.commands import (
     EraseCitizen,
+    GrantAccess,
     IssueLetter,
     IssueWarning,
     OnFile,
@@ -24,6 +25,7 @@ from domain.contact_file.commands import (
     RecordDelivery,
     RecordDispatch,
     RegisterPhoneNumber,
+    RevokeAccess,
 )
 from domain.errors import RuleViolation
 from domain.employee_erasure import EmployeeErasure, EraseEmployee
@@ -126,7 +128,9 @@ class Vaern(SupersessionCommands, IncidentCommands, LookupAlertCommands, Applica
         for ref in candidates:
             if (existing := self._file(ref)) is not None:
                 return self._reopened(existing, cpr, derived, command.actor)
-        file = ContactFile.open(derived, command.actor, self.clock(), cpr=cpr.digits, purpose=command.purpose.value)
+        file = ContactFile.open(
+            derived, command.actor, self.clock(), cpr=cpr.digits, purpose=command.purpose.value, centre=command.centre
+        )
         try:
             recordings = self.save(file)
         except IntegrityError:  # opened concurrently by someone else: the same file
@@ -273,6 +277,14 @@ class Vaern(SupersessionCommands, IncidentCommands, LookupAlertCommands, Applica
     def record_delivery(self, c: RecordDelivery) -> Receipt:
         """Records the evidence that a letter reached the citizen."""
         return self._change(c, lambda f, now: f.record_delivery(c.letter_id, c.evidence, c.actor, now))
+
+    def grant_access(self, c: GrantAccess) -> Receipt:
+        """Records a leader's grant letting one caseworker reach the file until a moment; its id is created_id."""
+        return self._change(c, lambda f, now: f.grant_access(c.employee_id, c.reason, c.until, c.official, c.actor, now))
+
+    def revoke_access(self, c: RevokeAccess) -> Receipt:
+        """Records that a grant no longer admits its caseworker."""
+        return self._change(c, lambda f, now: f.revoke_access(c.grant_id, c.official, c.actor, now))
 
     def erase_citizen(self, c: EraseCitizen) -> ErasureReceipt:
         """Records the erasure of the citizen's personal data and of the incidents naming them, in one save:

@@ -40,6 +40,8 @@ FACT_NAMES: dict[type, str] = {
     ContactFile.LetterIssued: "Brev udstedt",
     ContactFile.LetterDispatched: "Brev afsendt",
     ContactFile.LetterDelivered: "Brev leveret",
+    ContactFile.AccessGranted: "Adgang til sagen givet",
+    ContactFile.AccessRevoked: "Adgang til sagen tilbagekaldt",
     ContactFile.Erased: "Borgerens personoplysninger slettet",
     Incident.Reported: "Hændelse indberettet",
     Incident.LeaderInformed: "Leder orienteret",

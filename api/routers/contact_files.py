@@ -15,12 +15,20 @@ from api.schemas import (
     ContactFileOut,
     FileBody,
     FileFoundOut,
+    GrantAccessBody,
     PhoneNumberBody,
     WarningBody,
     WriteReceipt,
 )
 from api.writes import Write, add_writes, receipt_out
-from domain.contact_file.commands import IssueWarning, OpenContactFile, RecordAdjustmentNeed, RegisterPhoneNumber
+from domain.contact_file.commands import (
+    GrantAccess,
+    IssueWarning,
+    OpenContactFile,
+    RecordAdjustmentNeed,
+    RegisterPhoneNumber,
+    RevokeAccess,
+)
 
 router = APIRouter(prefix="/contact-files", tags=["contact files"])
 MayOpenFile = allowed(roles.OPEN_FILE)
@@ -36,7 +44,7 @@ MayAccessReport = allowed(roles.ACCESS_REPORT)
 def open_contact_file(body: FileBody, caller: MayOpenFile, reader: ReaderDep, response: Response) -> WriteReceipt:
     """Opens the citizen's contact file for the purpose stated, kept on the file (or finds the open one), and
     returns its opaque reference. To learn whether a file is open, find it instead: that creates nothing."""
-    receipt = reader.open_file(caller, OpenContactFile.of(body, actor=caller.actor))
+    receipt = reader.open_file(caller, OpenContactFile.of(body, actor=caller.actor, centre=caller.centre))
     if receipt.position is None:
         response.status_code = status.HTTP_200_OK
     return receipt_out(response, receipt)
@@ -65,6 +73,11 @@ add_writes(router, (
     Write("/{citizen_ref}/warnings", IssueWarning, WarningBody, roles.WARNINGS,
           "Records a warning asking the citizen to stop a named behaviour; the caller is the named official.",
           status.HTTP_201_CREATED),
+    Write("/{citizen_ref}/grants", GrantAccess, GrantAccessBody, roles.GRANT_ACCESS,
+          "Lets the caseworker named reach the citizen's file and the incidents naming them, whatever their centre,"
+          " for the reason given, until the moment given; the caller is the granting leader.", status.HTTP_201_CREATED),
+    Write("/{citizen_ref}/grants/{grant_id}/revoke", RevokeAccess, None, roles.REVOKE_ACCESS,
+          "Ends a grant before its time; the caller is the revoking leader."),
 ))
 
 

@@ -14,6 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 
 from api import roles
+from api.case_access import reporting
 from api.deps import ServicesDep, allowed
 from api.reads import ReaderDep
 from api.roles import Operations
@@ -46,12 +47,14 @@ def report_incident(
 ) -> IncidentWriteReceipt:
     """Reports an incident; the caller is recorded as the reporter."""
     facts = IncidentFacts.model_validate(body.model_dump())
+    reporting(caller, facts)
     return _receipt(response, services.app.report_incident(on.ReportIncident(facts=facts, actor=caller.actor)))
 
 
 @router.get("/overdue", response_model=list[OverdueIncidentOut])
 def list_overdue_incidents(caller: MayOverdue, services: ServicesDep) -> list[OverdueIncidentOut]:
-    """Incidents whose leader was not informed within 24 hours of the report, oldest first."""
+    """Incidents whose leader was not informed within 24 hours of the report, oldest first; a caseworker whose
+    token names a centre sees that centre's only."""
     return [
         OverdueIncidentOut(
             incident_id=i.id,
@@ -60,6 +63,7 @@ def list_overdue_incidents(caller: MayOverdue, services: ServicesDep) -> list[Ov
             leader_informed_due=i.leader_informed_due,
         )
         for i in services.app.list_overdue_incidents(utc_now())
+        if caller.sees(i.facts.centre)
     ]
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import SerializerFunctionWrapHandler, model_serializer
 
 from domain.errors import NotFound, RuleViolation
+from domain.contact_file.access import FileAccess, Grant
 from domain.contact_file.behaviour import ContactFileCommands
 from domain.model import Aggregate, Erasable, ErasureEvent
 from domain.contact_file.restriction_state import (
@@ -23,10 +24,11 @@ from domain.contact_file.restriction_state import (
     Warning,
 )
 from domain.contact_file.restriction_terms import Grounds, PhoneRestriction, PhoneRouting, RestrictionTerms
+from domain.incident.facts import Centre
 from domain.values import Actor, ArchiveAuthorisation, Channel, Erasure, Official
 
 
-class ContactFile(ContactFileCommands, Erasable, Aggregate):
+class ContactFile(ContactFileCommands, FileAccess, Erasable, Aggregate):
     """One per citizen; its id is the citizen's opaque reference, never the CPR number."""
 
     TOPIC = "vaern:ContactFile"
@@ -39,12 +41,14 @@ class ContactFile(ContactFileCommands, Erasable, Aggregate):
         TOPIC: ClassVar[str] = "vaern:ContactFile.Opened"
         cpr: str | None = None  # sealed like all the citizen's text; None in files opened before it was kept
         purpose: str | None = None  # why it was opened (FilePurpose); None in files opened before it was stated
+        centre: Centre | None = None  # the opening caseworker's centre; None if their token named none, or before
 
         @model_serializer(mode="wrap")
         def _stored(self, write: SerializerFunctionWrapHandler) -> dict[str, Any]:
-            """As stored: a file opened before files kept the CPR number or the purpose is stored as it was then."""
+            """As stored: a file opened before files kept the CPR number, the purpose or the centre is stored as it
+            was then."""
             stored: dict[str, Any] = write(self)
-            for field in ("cpr", "purpose"):
+            for field in ("cpr", "purpose", "centre"):
                 if stored.get(field) is None:
                     stored.pop(field, None)
             return stored
@@ -223,6 +227,29 @@ class ContactFile(ContactFileCommands, Erasable, Aggregate):
         def apply(self, file: ContactFile) -> None:
             file._letter(self.letter_id, delivery_evidence=self.evidence, delivered_at=self.effective_at)
 
+    class AccessGranted(Event):
+        """A leader let one caseworker (`employee_id`, the employee's) reach the file for a reason (the citizen's)."""
+
+        TOPIC: ClassVar[str] = "vaern:ContactFile.AccessGranted"
+        grant_id: UUID
+        employee_id: str
+        reason: str
+        until: datetime
+        granted_by: Official
+
+        def apply(self, file: ContactFile) -> None:
+            file.grants[self.grant_id] = Grant(
+                **self.values_of("grant_id", "employee_id", "reason", "until", "granted_by"), granted_at=self.effective_at
+            )
+
+    class AccessRevoked(Event):
+        TOPIC: ClassVar[str] = "vaern:ContactFile.AccessRevoked"
+        grant_id: UUID
+        revoked_by: Official
+
+        def apply(self, file: ContactFile) -> None:
+            file.grants[self.grant_id] = file.grants[self.grant_id].model_copy(update={"revoked_at": self.effective_at})
+
     class Erased(ErasureEvent, Event):
         """The citizen's personal data was erased under an archive authorisation (crypto-shredding): with
         it, the incidents naming them. The facts stay in the log; their personal text no longer reads."""
@@ -232,8 +259,10 @@ class ContactFile(ContactFileCommands, Erasable, Aggregate):
         erased_by: Official
         incident_ids: tuple[UUID, ...] = ()
 
-    def __init__(self, cpr: str | None = None) -> None:
+    def __init__(self, cpr: str | None = None, centre: Centre | None = None) -> None:
         self.erasure: Erasure | None = None
+        self.opened_at = centre
+        self.grants: dict[UUID, Grant] = {}
         self.cpr_on_file = cpr is not None
         self.phone_numbers: list[str] = []
         self.restrictions: dict[UUID, Restriction] = {}
@@ -243,9 +272,12 @@ class ContactFile(ContactFileCommands, Erasable, Aggregate):
 
     @classmethod
     def open(
-        cls, citizen_ref: UUID, actor: Actor, now: datetime, cpr: str | None = None, purpose: str | None = None
+        cls, citizen_ref: UUID, actor: Actor, now: datetime, cpr: str | None = None, purpose: str | None = None,
+        centre: Centre | None = None,
     ) -> ContactFile:
-        return cls._create(cls.Opened, id=citizen_ref, actor=actor, effective_at=now, cpr=cpr, purpose=purpose)
+        return cls._create(
+            cls.Opened, id=citizen_ref, actor=actor, effective_at=now, cpr=cpr, purpose=purpose, centre=centre
+        )
 
     def record_cpr(self, cpr: str, actor: Actor, now: datetime) -> None:
         """Keeps the CPR number on a file opened before files kept it; a file that has it is left as it is."""

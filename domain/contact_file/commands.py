@@ -11,10 +11,11 @@ from enum import Enum
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic import AwareDatetime, BeforeValidator, Field, StringConstraints
 
 from domain.command import Command, Inputs
 from domain.identity import Cpr
+from domain.incident.facts import Centre
 from domain.letters.parts import LetterKind, Recipient
 from domain.values import ArchiveAuthorisation, Channel, Official, ShortText, Text
 
@@ -62,6 +63,24 @@ class OpenContactFileInputs(CprInputs):
 
 class OpenContactFile(OpenContactFileInputs, Command):
     """Open the citizen's contact file for a stated purpose, or find the one already open."""
+
+    centre: Centre | None = None  # the centre of the caller opening it, the file's first centre
+
+
+class GrantAccessInputs(Inputs):
+    employee_id: ShortText = Field(description="the user id of the caseworker given access (in the body, never the URL)")
+    reason: Text = Field(description="why they need the file; kept with the grant")
+    until: AwareDatetime = Field(description="when the grant ends; in the future")
+
+
+class GrantAccess(GrantAccessInputs, OnFile, Signed):
+    """Let one caseworker reach the citizen's file and the incidents naming them, for a reason, until a moment."""
+
+
+class RevokeAccess(OnFile, Signed):
+    """End a grant before its time."""
+
+    grant_id: UUID
 
 
 class RegisterPhoneNumberInputs(Inputs):

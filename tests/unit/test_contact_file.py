@@ -417,3 +417,11 @@ def test_a_letter_is_recorded_for_a_restriction_dispatched_then_delivered(file):
     file.record_delivery(letter_id, "Digital Post kvittering", LEADER, NOW)
     assert file.letters[letter_id].delivered_at == NOW
     assert refusal(file.record_letter, uuid4(), "decision", uuid4(), "b" * 64, OFFICIAL, LEADER, NOW).field == "subject_id"
+
+
+def test_a_restriction_scoped_to_a_centre_makes_the_file_that_centres_too(file):
+    assert file.centres() == set()
+    propose(file, terms(scope={"kind": "case", "case": "S-1"}))
+    propose(file, terms(scope={"kind": "centre", "centre": "JKU"}, valid_from=NOW + timedelta(days=200),
+                        valid_until=NOW + timedelta(days=260)))
+    assert file.centres() == {"JKU"}

@@ -150,8 +150,17 @@ class Citizen:
                 file.record_delivery(rng.choice(self.letters), "Kvittering", LEADER, now)
             elif action == "cpr":
                 file.record_cpr("0101701234", LEADER, now)
+                self.grant_or_revoke(now)
         except DomainError:
             pass
+
+    def grant_or_revoke(self, now: datetime) -> None:
+        """A grant, or the revocation of the last one; drawing nothing, so the other commands stay as they were."""
+        open_grants = [g for g in self.file.grants.values() if g.revoked_at is None]
+        if open_grants:
+            self.file.revoke_access(open_grants[-1].grant_id, OFFICIAL, LEADER, now)
+        else:
+            self.file.grant_access("c2", "Vikar", now + timedelta(days=7), OFFICIAL, LEADER, now)
 
     def review(self, current, now: datetime) -> None:
         outcome = self.rng.choice(list(ReviewOutcome))

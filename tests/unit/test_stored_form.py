@@ -7,7 +7,7 @@ from eventsourcing.persistence import JSONTranscoder
 
 from domain.contact_file.aggregate import ContactFile
 from domain.incident.aggregate import Incident
-from domain.incident.facts import IncidentFacts
+from domain.incident.facts import Centre, IncidentFacts
 from domain.model import PydanticMapper
 from domain.contact_file.restriction_terms import RestrictionTerms
 from domain.values import Actor, Official, Role
@@ -96,3 +96,15 @@ def test_a_file_opened_before_purposes_were_stated_reads_and_is_stored_as_it_was
     stated = old.model_copy(update={"purpose": "restriction"})
     assert '"purpose":"restriction"' in mapper.to_stored_event(stated).state.decode("utf-8")
     assert mapper.to_domain_event(mapper.to_stored_event(stated)).purpose == "restriction"
+
+
+def test_the_centre_a_file_was_opened_at_is_kept_and_a_file_opened_before_is_stored_as_it_was():
+    mapper = PydanticMapper(JSONTranscoder())
+    old = mapper.to_domain_event(mapper.to_stored_event(ContactFile.Opened(
+        originator_id=FILE, originator_version=1, timestamp=UTC_MICROS, actor=LEADER, effective_at=UTC_MICROS,
+        originator_topic="vaern:ContactFile",
+    )))
+    assert old.centre is None and mapper.to_stored_event(old).state.decode("utf-8") == OPENED_BEFORE_PURPOSES
+    at_centre = old.model_copy(update={"centre": Centre.JKA})
+    assert '"centre":"JKA"' in mapper.to_stored_event(at_centre).state.decode("utf-8")
+    assert mapper.to_domain_event(mapper.to_stored_event(at_centre)).centre.value == "JKA"

@@ -66,6 +66,11 @@ LINES: dict[type, Callable[[Any], str]] = {
     ContactFile.LetterDispatched:
         lambda e: f"Brev {short(e.letter_id)} afsendt med {DISPATCH_CHANNELS.get(e.channel, text(word(e.channel)))}",
     ContactFile.LetterDelivered: lambda e: f"Brev {short(e.letter_id)} leveret; dokumentation: {text(e.evidence)}",
+    ContactFile.AccessGranted: lambda e: (
+        f"Adgang {short(e.grant_id)} givet medarbejder {e.employee_id} af {e.granted_by.name} indtil {printed(e.until)}:"
+        f" {text(e.reason)}"
+    ),
+    ContactFile.AccessRevoked: lambda e: f"Adgang {short(e.grant_id)} tilbagekaldt af {e.revoked_by.name}",
     ContactFile.Erased: lambda e: (
         f"Borgerens personoplysninger slettet efter {authorisation(e.authorisation)}, besluttet af {e.erased_by.name}"
         + (f"; med dem hændelse {', '.join(short(i) for i in e.incident_ids)}" if e.incident_ids else "")
