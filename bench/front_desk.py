@@ -317,6 +317,10 @@ def _servers(
         "VAERN_PORT": str(vaern_port),
         "VAERN_LOG_LEVEL": "WARNING",
         "VAERN_DATA_DIR": str(workdir / "data"),
+        # The desk's normal traffic is traffic in opening hours; the benchmark may run at any hour. A lookup
+        # outside them records an alert, an event: no view runs here to move past it, so 5 s later the
+        # front-desk view would count as behind and every lookup answer "cannot tell".
+        "VAERN_WATCH_OPENS": "00:00", "VAERN_WATCH_CLOSES": "23:59", "VAERN_WATCH_OPEN_WEEKDAYS": "[1,2,3,4,5,6,7]",
     }
     if provider is not None:
         from tests.support.oidc_provider import ROLE_MAP
