@@ -37,6 +37,14 @@ from tests.support import broker as _broker  # noqa: E402
 from tests.support import oidc_provider as _oidc  # noqa: E402
 from tests.support import postgres as _postgres  # noqa: E402
 
+# The suite runs at any hour, and a front-desk lookup outside opening hours records an alert (an event,
+# which moves the log's head and every view's position): so the desk is open all week in the tests, and
+# the tests of watched lookups state the hours they test (tests/integration/test_watched_lookups.py).
+# Processes a test starts inherit it, unless the test gives them an environment of their own.
+for _name, _value in (("VAERN_WATCH_OPENS", "00:00"), ("VAERN_WATCH_CLOSES", "23:59:59.999999"),
+                      ("VAERN_WATCH_OPEN_WEEKDAYS", "[1,2,3,4,5,6,7]")):
+    os.environ.setdefault(_name, _value)
+
 _POSTGRES_FIXTURES = {"postgres_server_url", "database_url"}
 _KAFKA_FIXTURES = {"kafka_bootstrap", "restartable_broker"}
 
