@@ -92,7 +92,7 @@ def page(browser: Browser, page_problems: list[str]) -> Iterator[Page]:
         viewport={"width": 1280, "height": 900}, locale="da-DK", timezone_id="Europe/Copenhagen"
     )
     opened = context.new_page()
-    opened.set_default_timeout(5000)
+    opened.set_default_timeout(15000)
     opened.on("console", lambda m: "Content Security Policy" in m.text and page_problems.append(m.text))
     opened.on("pageerror", lambda error: page_problems.append(f"script error: {error}"))
     yield opened
