@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from domain.errors import RuleViolation, VersionConflict, within
 from domain.identity import Cpr
-from infra.metrics import ProcessMetrics, refusal_rule
+from infra.metrics import MULTIPROC_ENV, ProcessMetrics, refusal_rule, shared_by_workers
 from infra.metrics_scraped import FollowersCollector, TelephonyCollector, every, none, only
 
 
@@ -105,3 +107,11 @@ def test_the_telephony_consumer_reports_its_messages_dead_letters_and_lag():
     assert got[("vaern_telephony_messages_total", (("outcome", "erased"),))] == 2
     assert got[("vaern_dead_letters_total", ())] == 3
     assert math.isnan(got[("vaern_telephony_lag_messages", ())])
+
+
+def test_the_api_workers_share_a_fresh_directory_removed_when_they_stop():
+    before = os.environ.get(MULTIPROC_ENV)
+    with shared_by_workers() as directory:
+        assert os.environ[MULTIPROC_ENV] == directory and os.listdir(directory) == []
+        Path(directory, "counter_1.db").write_bytes(b"")  # what a worker leaves
+    assert not Path(directory).exists() and os.environ.get(MULTIPROC_ENV) == before
