@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+from wsgiref.simple_server import WSGIServer
 from typing import Annotated, Optional
 
 import typer
@@ -21,18 +22,18 @@ MetricsHost = Annotated[
 CANNOT_LISTEN = 3  # as `vaern api` answers when it cannot listen
 
 
-def serve_metrics(registry: CollectorRegistry, port: int | None, host: str, *scraped: Collector) -> int | None:
-    """With a port, serves `registry` (and `scraped`, collectors read when scraped) from a background thread;
-    returns the port it listens on."""
+def serve_metrics(registry: CollectorRegistry, port: int | None, host: str, *scraped: Collector) -> WSGIServer | None:
+    """With a port, serves `registry` (and `scraped`, collectors read when scraped) from a background thread
+    until the process ends; returns the server (None without a port)."""
     if port is None:
         return None
     for collector in scraped:
         registry.register(collector)
     try:
-        bound = serve(registry, port, host)
+        server = serve(registry, port, host)
     except OSError as error:
         why = "the port is in use" if error.errno == errno.EADDRINUSE else error.strerror or str(error)
         typer.echo(f"vaern: cannot serve metrics on {host}:{port}: {why}; choose another with --metrics-port", err=True)
         raise typer.Exit(CANNOT_LISTEN) from None
-    print(f"Metrics at http://{host}:{bound}/metrics", flush=True)
-    return bound
+    print(f"Metrics at http://{host}:{server.server_port}/metrics", flush=True)
+    return server

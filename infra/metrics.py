@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -140,9 +141,9 @@ def refusal_rule(error: BaseException) -> str:
     return site
 
 
-def serve(registry: CollectorRegistry, port: int, host: str = "127.0.0.1") -> int:
-    """Serves `registry` on http://host:port/metrics from a background thread; returns the port (0: any free one)."""
+def serve(registry: CollectorRegistry, port: int, host: str = "127.0.0.1") -> WSGIServer:
+    """Serves `registry` on http://host:port/metrics from a background thread (port 0: any free one)."""
     from prometheus_client import start_http_server
 
     server, _ = start_http_server(port, addr=host, registry=registry)
-    return int(server.server_port)
+    return server

@@ -12,16 +12,27 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from domain.contact_file.commands import OpenContactFile
 from domain.identity import Cpr
 from domain.values import Role
+from infra.cli_metrics import serve_metrics
 from infra.metrics import ProcessMetrics
+from infra.metrics_scraped import TelephonyCollector
 from infra.scheduler import ExpiryScheduler
 from infra.services import Services
 from tests.integration.conftest import bearer
 from tests.integration.test_health_processes import VAERN, environment, until
+from tests.integration.test_relay_and_consumer import (  # noqa: F401 - fixtures
+    NAMED,
+    closing,
+    produce,
+    read_everything,
+    sqlite_consumer,
+)
+from tests.integration.test_telephony_consumer import restricted_citizen
 from tests.support.cases import LEADER, decide, incident_facts
 from tests.support.secrets import server_settings
 
@@ -40,6 +51,11 @@ def samples(text: str) -> Samples:
     """Every sample of a scrape, by name and sorted labels."""
     return {(s.name, tuple(sorted(s.labels.items()))): s.value
             for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def served(url: str) -> Samples:
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return samples(answer.read().decode())
 
 
 def scrape(http) -> Samples:
@@ -137,13 +153,8 @@ def test_a_view_runner_started_with_a_metrics_port_serves_its_position(database_
         assert runner.stdout is not None
         url = re.search(r"http://\S+/metrics", runner.stdout.readline())
         assert url is not None
-
-        def served() -> Samples:
-            with urllib.request.urlopen(url.group(0), timeout=5) as answer:
-                return samples(answer.read().decode())
-
         view = (("follower", "front_desk"), ("kind", "view"))
-        scraped = until(lambda: (s := served()).get(("vaern_follower_position", view)) == head and s,
+        scraped = until(lambda: (s := served(url.group(0))).get(("vaern_follower_position", view)) == head and s,
                         what="the view's position served at its metrics port")
         assert scraped[("vaern_follower_lag_events", view)] == 0 and scraped[("vaern_event_log_head", ())] == head
         assert scraped[("vaern_follower_behind_seconds", view)] == 0
@@ -152,3 +163,23 @@ def test_a_view_runner_started_with_a_metrics_port_serves_its_position(database_
         os.kill(runner.pid, signal.SIGTERM)
         runner.wait(15)
         services.close()
+
+
+def test_the_telephony_consumer_serves_its_dead_letters_and_messages_by_outcome(
+    closing, tmp_path, kafka_bootstrap, kafka_topic_prefix  # noqa: F811
+):
+    topic = f"{kafka_topic_prefix}.contact-restrictions.v1"
+    registered, decided = restricted_citizen("+4520123456", NAMED)
+    produce(kafka_bootstrap, topic, [registered, (registered[0], b"\xff not json"), decided])
+    consumer = sqlite_consumer(closing, tmp_path, kafka_bootstrap, topic, f"{kafka_topic_prefix}-telephony")
+    read_everything(consumer, 3)
+    # What `vaern telephony-consumer --metrics-port 0` serves.
+    server = serve_metrics(CollectorRegistry(), 0, "127.0.0.1", TelephonyCollector(consumer.status))
+    assert server is not None
+    try:
+        scraped = served(f"http://127.0.0.1:{server.server_port}/metrics")
+    finally:
+        server.shutdown()
+    assert scraped[("vaern_dead_letters_total", ())] == 1
+    assert scraped[("vaern_telephony_messages_total", (("outcome", "applied"),))] == 2
+    assert not [v for _, labels in scraped for _, v in labels if "20123456" in v]
