@@ -26,6 +26,7 @@ from api.routers import (
     timeline,
     watching,
 )
+from infra.metrics_scraped import FollowersCollector, every
 from infra.services import Services
 from infra.settings import Settings
 
@@ -37,6 +38,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or Services.build(settings)
+        # The views it reads and the relays it waits for, in its metrics.
+        app.state.services.metrics.add(FollowersCollector(app.state.services.status, every, every))
         await app.state.services.db.open_async()  # the guards' lookups read on this event loop
         try:
             yield

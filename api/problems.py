@@ -15,6 +15,7 @@ from api.oidc import ProviderUnavailable
 from api.security import InvalidToken
 from infra.blobs import BlobCorrupted, BlobErased
 from infra.keys import KeyDestroyed
+from infra.metrics import refusal_rule
 from infra.readiness import NotReady
 from domain.errors import NotFound, RuleViolation, VersionConflict
 from domain.values import Actor
@@ -196,6 +197,21 @@ async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=getattr(exc, "headers", None))
 
 
+def _counted(handler: Any) -> Any:
+    """`handler`, after counting the refusal under its rule (infra/metrics.py `refusal_rule`)."""
+
+    async def counted(request: Request, exc: Exception) -> JSONResponse:
+        services = getattr(request.app.state, "services", None)
+        if services is not None:
+            services.metrics.refused.labels(refusal_rule(exc)).inc()
+        return await handler(request, exc)
+
+    return counted
+
+
+COUNTED = (RuleViolation, VersionConflict, Forbidden, LookupLimitReached)  # commands refused, not merely failed
+
+
 def install(app: FastAPI) -> None:
     for error, handler in (
         (RequestValidationError, _validation),
@@ -216,4 +232,4 @@ def install(app: FastAPI) -> None:
         (KeyDestroyed, _erased),
         (StarletteHTTPException, _http),
     ):
-        app.add_exception_handler(error, handler)  # type: ignore[arg-type]
+        app.add_exception_handler(error, _counted(handler) if error in COUNTED else handler)  # type: ignore[arg-type]

@@ -65,6 +65,7 @@ class Reader:
         answer = await services.front_desk.lookup_async(
             services.db, found or ref, now, before=logged, counted=(watch.counted(user, search, now), 2)
         )
+        access.written(Purpose.ENTRY_CHECK)  # the lookup's statement wrote its entry
         seen, known = answer.counted
         verdict = watch.verdict(caller.actor.role, int(seen), bool(known), now)
         for kind in watch.to_raise(user, verdict):
@@ -88,10 +89,15 @@ class Reader:
         """Every citizen's phone-routing state, as JSON; each citizen's read is logged beside it."""
         services = self.services
 
+        entries: list[UUID] = []
+
         def logged(ref: UUID) -> tuple[str, Any]:
+            entries.append(ref)
             return services.access.entry(Access(caller.actor, Purpose.CALL_ROUTING, "phone_routing_snapshot", ref))
 
-        return services.views[ROUTING_STATES].snapshot(services.db, logged)
+        snapshot = services.views[ROUTING_STATES].snapshot(services.db, logged)
+        services.access.written(Purpose.CALL_ROUTING, len(entries))  # written with the snapshot's read
+        return snapshot
 
     def find_file(self, caller: Principal, cpr_text: str, purpose: str) -> UUID:
         """The reference of the citizen's open file (NotFound if none): a lookup with its purpose, creating nothing."""

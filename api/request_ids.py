@@ -1,5 +1,6 @@
 """Each request's id: the caller's `X-Request-ID` when it is a sane token, else a new one; answered in the
-same header, carried by every log line written while answering and by the access-log entries it makes."""
+same header, carried by every log line written while answering and by the access-log entries it makes.
+Each answer is also counted, by method, route template and status (infra/metrics.py)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,13 @@ def route_of(scope: Scope) -> str:
     return getattr(route, "path", None) or "(no route)"
 
 
+def _count(scope: Scope, route: str, status: int, seconds: float) -> None:
+    """Counts the answer in the metrics of the app's services (none before its start-up has built them)."""
+    services = getattr(scope["app"].state, "services", None) if "app" in scope else None
+    if services is not None:
+        services.metrics.answered(scope["method"], route, status, seconds)
+
+
 class RequestIds(HttpMiddleware):
     """ASGI middleware: the request id in context, in the answer's header, and a log line per request."""
 
@@ -55,7 +63,9 @@ class RequestIds(HttpMiddleware):
                 log.exception("request failed", extra={"method": scope["method"], "route": route_of(scope)})
                 raise
             finally:
+                seconds, route = time.perf_counter() - started, route_of(scope)
                 log.info("request", extra={
-                    "method": scope["method"], "route": route_of(scope), "status": status[0],
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                    "method": scope["method"], "route": route, "status": status[0],
+                    "duration_ms": round(seconds * 1000, 3),
                 })
+                _count(scope, route, status[0], seconds)

@@ -165,8 +165,9 @@ LOOKUP_ALERTS = _row(
     " opening hours; who, which kind, which hour, how many, never which citizens",
 )
 METRICS = _row(
-    "GET /metrics", (), "counters in Prometheus text format per role and kind: lookups, lookups refused for the"
-    " hourly limit (429), alerts raised",
+    "GET /metrics", (), "metrics in Prometheus text format, labelled by fixed values only: requests and latency"
+    " by route template and status, refusals by rule, access-log writes, views' and relays' position and lag,"
+    " lookups, lookups refused for the hourly limit (429) and alerts, by role and kind",
 )
 HEALTH = _row(
     ("GET /health", "GET /health/live", "GET /health/ready"), (),

@@ -19,6 +19,8 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from prometheus_client import Counter
+
 from domain.values import Actor, Role
 from infra import access_chain
 from infra.citizen_refs import RefSql
@@ -116,8 +118,10 @@ class AccessReportLine:
 class AccessLog:
     """Records reads and answers a citizen's question "when, and why, was my data read?"."""
 
-    def __init__(self, db: Database, key: bytes) -> None:
+    def __init__(self, db: Database, key: bytes, writes: Counter | None = None) -> None:
         self.db, self._key = db, key
+        # Entries written, by purpose (infra/metrics.py); one of its own when the process exposes none.
+        self.writes = writes or Counter("vaern_access_log_writes", "", ["purpose"], registry=None)
         with db.transaction() as cur:
             for statement in DDL[db.dialect]:
                 cur.execute(statement)
@@ -166,6 +170,11 @@ class AccessLog:
         sql, params = self.entry(access)
         with self.db.transaction() as cur:
             cur.execute(sql, params)
+        self.written(access.purpose)
+
+    def written(self, purpose: Purpose, entries: int = 1) -> None:
+        """Counts entries committed: by `record` and `denied`, or by a read that ran `entry`'s statement itself."""
+        self.writes.labels(purpose.value).inc(entries)
 
     def denied(self, caller: Actor | None, status: int, operation: str, subject_ref: UUID | None) -> None:
         """Records a refused attempt: by whom (blank when no valid token named them), the status and the
@@ -175,6 +184,7 @@ class AccessLog:
                   None if subject_ref is None else str(subject_ref), None, None, current_request_id())
         with self.db.transaction() as cur:
             cur.execute(INSERT, values)
+        self.written(Purpose.DENIED)
 
     def report(self, subject_ref: UUID) -> list[AccessReportLine]:
         """Per day and purpose, how often the citizen's data was read; never by whom."""

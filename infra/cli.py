@@ -9,16 +9,17 @@ import signal
 import socket
 import threading
 from collections.abc import Callable
-from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Optional, Protocol
 
 import typer
 
 from infra.cli_chain import checkpoint, verify
 from infra.cli_keys import keys
+from infra.cli_metrics import MetricsHost, MetricsPort, serve_metrics
 from infra.cli_projections import projections
 from infra.cli_retention import retention
 from infra.cli_settings import command_settings
+from infra.cli_token import token
 from infra.settings import Settings, TelephonySettings
 
 if TYPE_CHECKING:
@@ -53,13 +54,15 @@ def _run_until_signalled(follower: _Follower) -> None:
     follower.run()
 
 
-def _follow(settings: Settings, follower_of: Callable[[Services], _Follower]) -> None:
-    """Builds the services, runs what `follower_of` makes of them until signalled, then closes them."""
+def _follow(settings: Settings, follower_of: Callable[[Services], _Follower], metrics: Callable[..., None]) -> None:
+    """Builds the services, runs what `follower_of` makes of them until signalled, then closes them;
+    `metrics(services, follower)` serves the process's metrics first, if asked to."""
     from infra.services import Services
 
     services = Services.build(settings)
     follower = follower_of(services)
     try:
+        metrics(services, follower)
         _run_until_signalled(follower)
     finally:
         services.close()
@@ -169,27 +172,37 @@ def api(
     settings = command_settings(host=host, port=port)
     listening = _listening(settings.host, settings.port)
     if workers > 1:
-        _workers(settings, listening, workers)
+        from infra.metrics import shared_by_workers
+
+        with shared_by_workers():  # the workers' counts, added up by the one a scrape reaches
+            _workers(settings, listening, workers)
         return
     _uvicorn(create_app(settings), settings, listening, lambda url: f"Vaern API at {url}")
 
 
 @cli.command()
-def projection(name: Annotated[str, typer.Argument(help="the view, e.g. front_desk")]) -> None:
+def projection(
+    name: Annotated[str, typer.Argument(help="the view, e.g. front_desk")],
+    metrics_port: MetricsPort = None, metrics_host: MetricsHost = "127.0.0.1",
+) -> None:
     """Runs one view, resuming from its tracked position, until stopped."""
+    from infra.metrics_scraped import FollowersCollector, none, only
 
     def runner(services: Services) -> _Follower:
         if name not in services.views:
             raise typer.BadParameter(f"unknown view {name!r}; known: {', '.join(services.views)}")
         return services.runner(name)
 
-    _follow(command_settings(), runner)
+    _follow(command_settings(), runner, lambda services, _: serve_metrics(
+        services.metrics.registry, metrics_port, metrics_host, FollowersCollector(services.status, only(name), none)
+    ))
 
 
 @cli.command()
-def relay() -> None:
+def relay(metrics_port: MetricsPort = None, metrics_host: MetricsHost = "127.0.0.1") -> None:
     """Publishes restriction events to Kafka from the relay's tracked position, until stopped."""
     from consumers.relay import Relay
+    from infra.metrics_scraped import FollowersCollector, none, only
 
     settings = command_settings()
     if not settings.kafka_bootstrap_servers:
@@ -202,18 +215,20 @@ def relay() -> None:
         gc.freeze()
         return built
 
-    _follow(settings, relay)
+    _follow(settings, relay, lambda services, built: serve_metrics(
+        services.metrics.registry, metrics_port, metrics_host, FollowersCollector(services.status, none, only(built.name))
+    ))
 
 
 @cli.command()
-def scheduler() -> None:
+def scheduler(metrics_port: MetricsPort = None, metrics_host: MetricsHost = "127.0.0.1") -> None:
     """Records restriction expiries when their periods end (safe to run twice), until stopped."""
     from infra.scheduler import ExpiryScheduler
 
     settings = command_settings()
     _follow(settings, lambda services: ExpiryScheduler(
-        services.app, services.schedule, services.db, settings.scheduler_interval
-    ))
+        services.app, services.schedule, services.db, settings.scheduler_interval, metrics=services.metrics
+    ), lambda services, _: serve_metrics(services.metrics.registry, metrics_port, metrics_host))
 
 
 @cli.command("telephony-consumer")
@@ -225,15 +240,20 @@ def telephony_consumer(
         Optional[str],  # noqa: UP007
         typer.Option(help="a file saved from GET /phone-routing/snapshot: empty the table, load it, read the topic"),
     ] = None,
+    metrics_port: MetricsPort = None, metrics_host: MetricsHost = "127.0.0.1",
 ) -> None:
     """The telephony reference consumer: keeps its routing table from the restrictions topic."""
+    from prometheus_client import CollectorRegistry
+
     from consumers.telephony import TelephonyConsumer
+    from infra.metrics_scraped import TelephonyCollector
 
     settings = command_settings(TelephonySettings)
     if not settings.kafka_bootstrap_servers:
         raise typer.BadParameter("set VAERN_KAFKA_BOOTSTRAP_SERVERS to run the consumer")
     consumer = TelephonyConsumer.from_settings(settings)
     try:
+        serve_metrics(CollectorRegistry(), metrics_port, metrics_host, TelephonyCollector(consumer.status))
         if snapshot is not None:
             with open(snapshot, "rb") as saved:
                 log.info("loaded %d routing states from the snapshot", consumer.resync_from_snapshot(saved.read()))
@@ -260,36 +280,7 @@ cli.add_typer(keys, name="keys")  # rotate-master: infra/cli_keys.py
 cli.add_typer(retention, name="retention")  # due: infra/cli_retention.py
 cli.command()(verify)  # the logs' hash chains: infra/cli_chain.py
 cli.command()(checkpoint)
-
-
-@cli.command()
-def token(
-    role: Annotated[str, typer.Option(help="guard, caseworker, leader, legal, telephony, management or admin")],
-    user: Annotated[str, typer.Option(help="the user's id")],
-    name: Annotated[str, typer.Option(help="the user's full name")],
-    title: Annotated[Optional[str], typer.Option(help="job title, named on decisions")] = None,  # noqa: UP007
-    hours: Annotated[float, typer.Option(help="validity in hours, at most VAERN_TOKEN_MAX_HOURS")] = 12,
-    centre: Annotated[Optional[str], typer.Option(help="the centre the user works at: JKI, JKA, JKU, CAB or CF")] = None,  # noqa: UP007
-) -> None:
-    """Prints a signed development token on standard output, and nothing else there."""
-    from api.security import issue_token
-    from domain.incident.facts import Centre
-    from domain.values import Role
-
-    settings = Settings()
-    try:
-        chosen = Role(role)
-    except ValueError:
-        raise typer.BadParameter(f"unknown role {role!r}") from None
-    if not 0 < hours <= settings.token_max_hours:
-        raise typer.BadParameter(f"tokens live more than 0 and at most {settings.token_max_hours:g} hours")
-    if centre is not None and centre not in Centre._value2member_map_:
-        raise typer.BadParameter(f"unknown centre {centre!r}")
-    secret = settings.token_secret.get_secret_value()
-    try:
-        print(issue_token(secret, chosen, user, name, title, timedelta(hours=hours), centre and Centre(centre)))
-    except ValueError as error:  # a blank or unprintable name: no letter could name this user
-        raise typer.BadParameter(str(error)) from None
+cli.command()(token)  # development tokens: infra/cli_token.py
 
 
 def main() -> None:

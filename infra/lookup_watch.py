@@ -21,13 +21,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter
-
 from domain.lookup_watch import AlertKind, Verdict, WatchRules, Window
 from domain.values import Role
 from infra.access_log import lookup_what
 from infra.citizen_refs import RefSql
 from infra.database import Database
+from infra.metrics import ProcessMetrics
 
 WHAT = "front_desk_lookup"
 _COUNTED = f"('{WHAT}', '{lookup_what(WHAT, answered=False)}')"  # a lookup refused for the limit is not counted
@@ -59,33 +58,12 @@ DDL = {
 _EXCLUDE_CURRENT = {"postgresql": "", "sqlite": " AND f.access_id <> last_insert_rowid()"}
 
 
-class LookupMetrics:
-    """Counters per role and kind, never per user: lookups, refusals for the limit, alerts raised."""
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.lookups = Counter(
-            "vaern_front_desk_lookups", "front-desk lookups asked, by role", ["role"], registry=self.registry
-        )
-        self.throttled = Counter(
-            "vaern_front_desk_lookups_throttled", "front-desk lookups refused for the hourly limit (429), by role",
-            ["role"], registry=self.registry,
-        )
-        self.alerts = Counter(
-            "vaern_lookup_alerts", "lookup alerts raised by this process, by kind", ["kind"], registry=self.registry
-        )
-        for role in Role:  # every series present from the start, so a rate over them has a beginning
-            self.lookups.labels(role.value), self.throttled.labels(role.value)
-        for kind in AlertKind:
-            self.alerts.labels(kind.value)
-
-
 class LookupWatch:
     """The watching rules and the SQL that counts a user's lookups of the hour."""
 
-    def __init__(self, rules: WatchRules, db: Database) -> None:
+    def __init__(self, rules: WatchRules, db: Database, metrics: ProcessMetrics | None = None) -> None:
         self.rules, self.db = rules, db
-        self.metrics = LookupMetrics()
+        self.metrics = metrics or ProcessMetrics()  # counted per role and kind (infra/metrics.py)
         self._exclude = _EXCLUDE_CURRENT[db.dialect]
         self._raised: set[tuple[str, AlertKind, datetime]] = set()  # raised here: not asked of the event store again
         with db.transaction() as cur:

@@ -59,7 +59,7 @@ def ensure_ready(services: Reporting, max_lag: timedelta) -> Readiness:
         unreachable = f"the database is unreachable ({type(error).__name__})"
         raise NotReady(Readiness({"database": "unreachable"}, [unreachable])) from None
     at = now()
-    views = {name: _view(view, at) for name, view in status["views"].items()}
+    views = {name: view_lag(view, at) for name, view in status["views"].items()}
     problems = [f"view {name} is stopped" for name, view in views.items() if view["state"] == "stopped"]
     problems += [f"view {name} has not applied events in the log {_since(view['behind_seconds'])}"
                  f" (more than {max_lag.total_seconds():g} s)"
@@ -70,7 +70,7 @@ def ensure_ready(services: Reporting, max_lag: timedelta) -> Readiness:
     return found
 
 
-def _view(status: dict[str, Any], at: datetime) -> dict[str, Any]:
+def view_lag(status: dict[str, Any], at: datetime) -> dict[str, Any]:
     """A view's state, its lag in events and how long it has not applied events in the log (None: never)."""
     current_at: datetime | None = status["current_at"]
     if not status["lag"]:

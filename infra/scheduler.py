@@ -18,6 +18,7 @@ from domain.errors import DomainError
 from domain.contact_file.restriction_commands import ExpireRestriction
 from infra.background import in_background
 from infra.database import Database
+from infra.metrics import ProcessMetrics
 from projections.restriction_schedule import RestrictionScheduleView
 
 log = logging.getLogger(__name__)
@@ -29,9 +30,10 @@ class ExpiryScheduler:
 
     def __init__(
         self, app: Vaern, schedule: RestrictionScheduleView, db: Database, interval: float = 15.0,
-        chores: Sequence[Callable[[], object]] = (),
+        chores: Sequence[Callable[[], object]] = (), metrics: ProcessMetrics | None = None,
     ) -> None:
         self.app, self.schedule, self.db, self.interval, self.chores = app, schedule, db, interval, tuple(chores)
+        self.metrics = metrics or ProcessMetrics()  # runs, their outcome, the last good one (infra/metrics.py)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -56,12 +58,20 @@ class ExpiryScheduler:
     def run(self) -> None:
         try:
             while not self._stopping.is_set():
-                self.tick()
+                self._counted_tick()
                 self._stopping.wait(self.interval)
         except BaseException as error:
             self.error = error
             log.error("scheduler stopped: %s", error)
             raise
+
+    def _counted_tick(self) -> None:
+        try:
+            recorded = self.tick()
+        except BaseException:
+            self.metrics.ticked(None)
+            raise
+        self.metrics.ticked(recorded)
 
     def start(self) -> None:
         self._thread = in_background(self.run, "scheduler")

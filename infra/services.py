@@ -18,6 +18,7 @@ from infra.erasure import Shredder
 from infra.eventstore import EventLog, build_application
 from infra.keys import KeyStore
 from infra.lookup_watch import LookupWatch
+from infra.metrics import ProcessMetrics
 from infra.scheduler import ExpiryScheduler
 from infra.settings import Settings
 from infra.startup_lock import startup_lock
@@ -65,6 +66,7 @@ class Services:
     runners: dict[str, ViewRunner] = field(default_factory=dict)
     relay: Relay | None = None
     scheduler: ExpiryScheduler | None = None
+    metrics: ProcessMetrics = field(default_factory=ProcessMetrics)
     routing_states: RoutingStatesView = field(init=False)
     freshness: Freshness = field(init=False)
     blobs: BlobStore = field(init=False)
@@ -82,8 +84,8 @@ class Services:
         self.front_desk.freshness = self.phone_routing.freshness = self.freshness
         self.blobs = BlobStore(self.db, self.keys)
         self.citizen_keys = CitizenKeys.from_settings(self.settings)
-        self.access = AccessLog(self.db, self.citizen_keys.current)
-        self.lookup_watch = LookupWatch(self.settings.watch_rules, self.db)
+        self.access = AccessLog(self.db, self.citizen_keys.current, self.metrics.access_writes)
+        self.lookup_watch = LookupWatch(self.settings.watch_rules, self.db, self.metrics)
         self.citizen_refs = CitizenRefTable(self.db, self.citizen_keys)
         self.app.recorded_refs = self.citizen_refs
         self.letters = LetterDesk(self.app, self.blobs)
@@ -142,8 +144,11 @@ class Services:
             self.shredder.complete, lambda: self.blobs.forget_unclaimed(now() - keep_uploads),
             lambda: self.lookup_watch.forget_before(now()),
         )
-        self.scheduler = ExpiryScheduler(self.app, self.schedule, self.db, self.settings.scheduler_interval, chores)
+        self.scheduler = ExpiryScheduler(
+            self.app, self.schedule, self.db, self.settings.scheduler_interval, chores, self.metrics
+        )
         self.scheduler.start()
+
 
     def wait_for(self, view: str, position: int | None) -> None:
         """Returns once `view` reflects `position`, or raises ViewNotCaughtUp after the wait limit."""

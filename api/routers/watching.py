@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import Field
 
 from api import roles
@@ -45,6 +45,8 @@ def lookup_alerts(caller: MayReadAlerts, reader: ReaderDep) -> LookupAlertsOut:
 
 @router.get("/metrics", response_class=Response)
 def metrics(services: ServicesDep) -> Response:
-    """Counters in Prometheus text format, per role and kind (never per user): lookups, lookups refused for
-    the hourly limit, alerts raised. Each API process counts its own."""
-    return Response(generate_latest(services.lookup_watch.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    """Metrics in Prometheus text format, labelled by fixed values only (never a user, a citizen or a path as
+    sent): requests and their latency by route template and status; commands refused, by rule; access-log
+    writes, by purpose; each view's and relay's position and lag; front-desk lookups, lookups refused for the
+    hourly limit and alerts raised, by role and kind. The API's worker processes are counted together."""
+    return Response(services.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
