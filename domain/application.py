@@ -12,7 +12,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper
 from eventsourcing.utils import EnvType, get_topic
 
-from domain.changes import change_now, load
+from domain.changes import Written, change_now, load
 from domain.contact_file.aggregate import ContactFile
 from domain.contact_file.commands import (
     EraseCitizen,
@@ -59,13 +59,11 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-@dataclass(frozen=True)
-class Receipt:
-    """What a write returns: the file's new version, the log position of its last event, what it created."""
+@dataclass(frozen=True, kw_only=True)
+class Receipt(Written):
+    """What a write on a contact file returns: the file, its new version and position, and what it created."""
 
     citizen_ref: UUID
-    version: int
-    position: int | None
     created_id: UUID | None = None
 
 
@@ -134,8 +132,8 @@ class Vaern(SupersessionCommands, IncidentCommands, LookupAlertCommands, Applica
         try:
             recordings = self.save(file)
         except IntegrityError:  # opened concurrently by someone else: the same file
-            return Receipt(derived, self.repository.get(derived).version, None)
-        return Receipt(derived, file.version, recordings[-1].notification.id)
+            return Receipt(citizen_ref=derived, version=self.repository.get(derived).version, position=None)
+        return Receipt(citizen_ref=derived, version=file.version, position=recordings[-1].notification.id)
 
     def _refs(self, cpr: Cpr) -> tuple[UUID, list[UUID]]:
         """The CPR number's reference under the current citizen key, and the references its file may have:
@@ -171,8 +169,8 @@ class Vaern(SupersessionCommands, IncidentCommands, LookupAlertCommands, Applica
             try:
                 self.save(file)
             except IntegrityError:  # changed meanwhile: the CPR number is kept the next time the file is opened
-                return Receipt(file.id, self.repository.get(file.id).version, None)
-        return Receipt(file.id, file.version, None)
+                return Receipt(citizen_ref=file.id, version=self.repository.get(file.id).version, position=None)
+        return Receipt(citizen_ref=file.id, version=file.version, position=None)
 
     def register_phone_number(self, c: RegisterPhoneNumber) -> Receipt:
         """Records a phone number (normalised to E.164) as the citizen's."""
@@ -339,4 +337,4 @@ class Vaern(SupersessionCommands, IncidentCommands, LookupAlertCommands, Applica
         file, created_id, position = change_now(
             lambda: self.get_contact_file(c.citizen_ref), self.save, self.clock, c.expected_version, decide
         )
-        return Receipt(c.citizen_ref, file.version, position, created_id)
+        return Receipt(citizen_ref=c.citizen_ref, version=file.version, position=position, created_id=created_id)

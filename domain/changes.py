@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
@@ -21,6 +22,15 @@ _MAX_ATTEMPTS = 30
 # Someone else wrote first: decide again on the fresh state, after a short random pause (up to 2 ms
 # per collision so far, at most 20 ms) so that writers racing for one aggregate do not keep colliding.
 _PAUSES = jittered(0.002, 10)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Written:
+    """What a write returns of any aggregate: its new version (the ETag) and the log position of its last event
+    (None when the write recorded nothing new), so the caller can wait for a view to reach it."""
+
+    version: int
+    position: int | None
 
 
 class _WrittenFirst(Exception):

@@ -92,20 +92,21 @@ class Settings(BaseSettings):
         " longer (s)"
     )
     database_pool_size: int = 10
-    # The front desk's lookups, watched per user and clock hour (domain/lookup_watch.py, README "Watched lookups").
+    # The front desk's lookups, watched per user and clock hour: defaults and rules are the domain's WatchRules
+    # (domain/lookup_watch.py, README "Watched lookups").
     watch_lookups_per_hour: int = Field(
-        60, ge=1, description="a user who looks up more different citizens than this within a clock hour raises an"
-        " alert for legal (once per user and hour)"
+        WatchRules.alert_above, ge=1, description="a user who looks up more different citizens than this within a"
+        " clock hour raises an alert for legal (once per user and hour)"
     )
     watch_lookup_limit_per_hour: int = Field(
-        200, ge=2, description="past this many different citizens within a clock hour, a user's lookups of further"
-        " citizens are refused (429, Retry-After: the seconds until the hour ends); above the alert threshold"
+        WatchRules.limit, ge=2, description="past this many different citizens within a clock hour, a user's lookups"
+        " of further citizens are refused (429, Retry-After: the seconds until the hour ends); above the alert threshold"
     )
-    watch_opens: time = Field(time(7, 0), description="opening time, Copenhagen (HH:MM); a lookup before it raises an alert")
-    watch_closes: time = Field(time(18, 0), description="closing time, Copenhagen (HH:MM); a lookup from it raises an alert")
+    watch_opens: time = Field(WatchRules.opens, description="opening time, Copenhagen (HH:MM); a lookup before it raises an alert")
+    watch_closes: time = Field(WatchRules.closes, description="closing time, Copenhagen (HH:MM); a lookup from it raises an alert")
     watch_open_weekdays: list[int] = Field(
-        [1, 2, 3, 4, 5], description="JSON list of ISO weekdays (1 Monday … 7 Sunday) the front desk is open;"
-        " a lookup on another day raises an alert"
+        sorted(WatchRules.open_weekdays), description="JSON list of ISO weekdays (1 Monday … 7 Sunday) the front desk is"
+        " open; a lookup on another day raises an alert"
     )
     scheduler_interval: float = Field(15.0, gt=0, le=60, description="seconds between expiry checks")
     restriction_max_months: int = Field(12, ge=1, description="longest period a restriction may have")

@@ -13,9 +13,9 @@ its supersession as a fact of its own (who, why, which fields the replacement co
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -29,7 +29,9 @@ from api.timeline_schemas import (
     AccessOut, AsOfOut, AttributionOut, CitizenTimelineOut, EntryOut, IncidentTimelineOut,
 )
 from domain.application import utc_now
-from domain.records.as_of import ViewPositions, as_of, check_asked_about, recorded_by, relied_on, replay
+from domain.records.as_of import (
+    ViewPositions, as_of, check_asked_about, printed_second, recorded_by, relied_on, replay,
+)
 from domain.bounds import Moment
 from domain.contact_file.aggregate import ContactFile
 from domain.errors import NotFound
@@ -85,6 +87,16 @@ class _Read:
 def _exported(read: _Read, caller: Principal) -> dict[str, Any]:
     """What every export of a timeline states of itself: when, by whom, up to which log position."""
     return {"exported_at": read.exported_at, "exported_by": caller.actor, "position": read.head}
+
+
+def _logged_as(what: str, format: str) -> str:
+    """How the access log names the read: a PDF export apart from the JSON answer of the same timeline."""
+    return f"{what}_pdf" if format == "pdf" else what
+
+
+def _answer(read: _Read, caller: Principal, out: Callable[..., Any], **own: Any) -> Any:
+    """A timeline's JSON answer: what the export states of itself, its entries, and what is `own` to its subject."""
+    return out(**_exported(read, caller), entries=[EntryOut.of(e) for e in read.entries], **own)
 
 
 def _read_citizen(reader: Reader, caller: Principal, citizen_ref: UUID, what: str) -> _Read:
@@ -161,19 +173,12 @@ def _perpetrators(events: Iterable[Any]) -> list[UUID]:
 @router.get("/contact-files/{citizen_ref}/timeline", response_model=CitizenTimelineOut, responses=WAITS)
 def get_citizen_timeline(citizen_ref: UUID, caller: MayCitizenTimeline, reader: ReaderDep, format: Format = "json") -> Any:
     """Every fact of the citizen's contact file and of the incidents naming them, in log order, with who read the data."""
-    if format == "pdf":
-        return get_citizen_timeline_pdf(citizen_ref, caller, reader)
-    read = _read_citizen(reader, caller, citizen_ref, "legal_timeline")
-    return CitizenTimelineOut(
-        citizen_ref=citizen_ref, **_exported(read, caller), incidents=[AttributionOut.of(a) for a in read.attributions],
-        entries=[EntryOut.of(e) for e in read.entries], accesses=[AccessOut.of(a) for a in read.accesses],
-    )
-
-
-@router.get("/contact-files/{citizen_ref}/timeline.pdf", response_class=Response, responses=WAITS)
-def get_citizen_timeline_pdf(citizen_ref: UUID, caller: MayCitizenTimeline, reader: ReaderDep) -> Response:
-    """The citizen's timeline as PDF, headed by the export's time, user and log position."""
-    read = _read_citizen(reader, caller, citizen_ref, "legal_timeline_pdf")
+    read = _read_citizen(reader, caller, citizen_ref, _logged_as("legal_timeline", format))
+    if format == "json":
+        return _answer(
+            read, caller, CitizenTimelineOut, citizen_ref=citizen_ref,
+            incidents=[AttributionOut.of(a) for a in read.attributions], accesses=[AccessOut.of(a) for a in read.accesses],
+        )
     related = [
         f"Hændelse {a.incident_id}: angivet fra logposition {a.since}"
         + (f" til en rettelse på position {a.until}" if a.until else " (stadig angivet)")
@@ -185,6 +190,12 @@ def get_citizen_timeline_pdf(citizen_ref: UUID, caller: MayCitizenTimeline, read
         related_heading="Hændelser, der angiver borgeren som udøver", accesses=read.accesses,
     )
     return _pdf(export, f"timeline-{citizen_ref}")
+
+
+@router.get("/contact-files/{citizen_ref}/timeline.pdf", response_class=Response, responses=WAITS)
+def get_citizen_timeline_pdf(citizen_ref: UUID, caller: MayCitizenTimeline, reader: ReaderDep) -> Response:
+    """The citizen's timeline as PDF, headed by the export's time, user and log position."""
+    return get_citizen_timeline(citizen_ref, caller, reader, "pdf")
 
 
 # ---- an incident ------------------------------------------------------------------------------
@@ -204,19 +215,9 @@ def _read_incident(reader: Reader, caller: Principal, incident_id: UUID, what: s
 @router.get("/incidents/{incident_id}/timeline", response_model=IncidentTimelineOut, responses=WAITS)
 def get_incident_timeline(incident_id: UUID, caller: MayIncidentTimeline, reader: ReaderDep, format: Format = "json") -> Any:
     """Every fact of the incident in log order: both times, who recorded it, a readable line."""
-    if format == "pdf":
-        return get_incident_timeline_pdf(incident_id, caller, reader)
-    read = _read_incident(reader, caller, incident_id, "incident_timeline")
-    return IncidentTimelineOut(
-        incident_id=incident_id, perpetrator_refs=read.perpetrators, **_exported(read, caller),
-        entries=[EntryOut.of(e) for e in read.entries],
-    )
-
-
-@router.get("/incidents/{incident_id}/timeline.pdf", response_class=Response, responses=WAITS)
-def get_incident_timeline_pdf(incident_id: UUID, caller: MayIncidentTimeline, reader: ReaderDep) -> Response:
-    """The incident's timeline as PDF, headed by the export's time, user and log position."""
-    read = _read_incident(reader, caller, incident_id, "incident_timeline_pdf")
+    read = _read_incident(reader, caller, incident_id, _logged_as("incident_timeline", format))
+    if format == "json":
+        return _answer(read, caller, IncidentTimelineOut, incident_id=incident_id, perpetrator_refs=read.perpetrators)
     export = TimelineExport(
         title="Juridisk tidslinje: hændelse", subject=f"Hændelse {incident_id}", subject_ref=incident_id,
         **_exported(read, caller), entries=read.entries,
@@ -224,6 +225,12 @@ def get_incident_timeline_pdf(incident_id: UUID, caller: MayIncidentTimeline, re
         related_heading="Borgere angivet som udøver",
     )
     return _pdf(export, f"incident-timeline-{incident_id}")
+
+
+@router.get("/incidents/{incident_id}/timeline.pdf", response_class=Response, responses=WAITS)
+def get_incident_timeline_pdf(incident_id: UUID, caller: MayIncidentTimeline, reader: ReaderDep) -> Response:
+    """The incident's timeline as PDF, headed by the export's time, user and log position."""
+    return get_incident_timeline(incident_id, caller, reader, "pdf")
 
 
 # ---- as of a moment ---------------------------------------------------------------------------
@@ -240,7 +247,7 @@ def _read_as_of(reader: Reader, caller: Principal, citizen_ref: UUID, at: dateti
     if not facts:
         raise NotFound("no contact file with that reference")
     looked_up, logged = services.access.view_positions_at(citizen_ref, at)
-    at = looked_up or _printed_second(at)
+    at = looked_up or printed_second(at)
     known_then = replay(event for _, event in recorded_by(facts, at))
     numbers = [*(known_then.phone_numbers if known_then else ()), *replay(event for _, event in facts).phone_numbers]
     sharing = {ref: history(services.app, ref, stop=head) for ref in _sharing(services, citizen_ref, numbers, head)}
@@ -252,15 +259,6 @@ def _read_as_of(reader: Reader, caller: Principal, citizen_ref: UUID, at: dateti
     shown = [i.incident.facts.perpetrator.citizen_ref for i in answer.incidents_then]
     reader.legal(caller, what, citizen_ref, *sharing, *(ref for ref in shown if ref is not None))
     return AsOfOut.of(citizen_ref, answer, head)
-
-
-def _printed_second(at: datetime) -> datetime:
-    """A whole-second moment, as answers and documents print them, stands for that whole second: its last instant.
-
-    So a fact printed at 10:00:03 (recorded at 10:00:03.4) is known, and a decision printed then in
-    force, when asked about 10:00:03. A moment given with a fraction of a second is taken as given.
-    """
-    return at if at.microsecond else at + timedelta(microseconds=999_999)
 
 
 def _logged_lookups(logged: dict[str, int]) -> ViewPositions:

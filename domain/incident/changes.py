@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-from domain.changes import change_now, load
+from domain.changes import Written, change_now, load
 from domain.incident.aggregate import Incident
 from domain.incident.commands import OnIncident
 
@@ -19,13 +19,11 @@ if TYPE_CHECKING:
 C = TypeVar("C", bound=OnIncident)
 
 
-@dataclass(frozen=True)
-class IncidentReceipt:
-    """What a write returns: the incident's new version and the log position of its last event."""
+@dataclass(frozen=True, kw_only=True)
+class IncidentReceipt(Written):
+    """What a write on an incident returns: the incident, its new version and position, and a takedown it created."""
 
     incident_id: UUID
-    version: int
-    position: int | None
     takedown_id: UUID | None = None
 
 
@@ -47,7 +45,9 @@ class IncidentChanges:
         incident, takedown_id, position = change_now(
             lambda: self.get_incident(command.incident_id), self.save, self.clock, command.expected_version, decide
         )
-        return IncidentReceipt(command.incident_id, incident.version, position, takedown_id)
+        return IncidentReceipt(
+            incident_id=command.incident_id, version=incident.version, position=position, takedown_id=takedown_id
+        )
 
 
 def decides(command: type[C], decide: Callable[[Incident, C, datetime], Any]) -> Callable[[IncidentChanges, C], IncidentReceipt]:

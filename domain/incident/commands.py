@@ -7,7 +7,7 @@ commands are in `domain.incident.police_commands`.
 
 from __future__ import annotations
 
-from typing import Any, get_type_hints
+from typing import Annotated, Any, get_type_hints
 from uuid import UUID
 
 from pydantic import Field, create_model
@@ -25,7 +25,8 @@ from domain.incident.facts import (
 )
 from domain.values import ShortText, Text
 
-EmployeeIds = list[ShortText]
+EmployeeIds = Annotated[list[ShortText], Field(min_length=1)]
+"""The employees a fact is about: at least one, each by user id."""
 
 
 class ReportIncident(Command):
@@ -73,7 +74,7 @@ class DeclineSupport(SupportInputs, OnIncident):
 
 
 class DebriefingInputs(AtInputs):
-    employee_ids: EmployeeIds = Field(min_length=1)
+    employee_ids: EmployeeIds
     summary: Text
 
 

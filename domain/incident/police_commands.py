@@ -34,7 +34,7 @@ class RecordPoliceAdvice(AdviceInputs, OnIncident):
 
 
 class PoliceReportInputs(AtInputs):
-    employee_ids: EmployeeIds = Field(min_length=1, description="the affected employees the report names")
+    employee_ids: EmployeeIds = Field(description="the affected employees the report names")
     police_reference: ShortText
 
 
@@ -52,7 +52,7 @@ class RecordPrivateReport(PrivateReportInputs, OnIncident):
 
 
 class NotReportedInputs(AtInputs):
-    employee_ids: EmployeeIds = Field(min_length=1)
+    employee_ids: EmployeeIds
     reason: Text
 
 

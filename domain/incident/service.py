@@ -31,7 +31,7 @@ class IncidentCommands(PoliceReportCommands):
         """Records a new incident."""
         incident = Incident.report(command.facts, command.actor, self.clock())
         recordings = self.save(incident)
-        return IncidentReceipt(incident.id, incident.version, recordings[-1].notification.id)
+        return IncidentReceipt(incident_id=incident.id, version=incident.version, position=recordings[-1].notification.id)
 
     inform_leader = decides(on.InformLeader, lambda i, c, now: i.inform_leader(c.leader, c.actor, now, c.at))
     offer_support = decides(on.OfferSupport, lambda i, c, now: i.offer_support(c.employee_id, c.kind, c.actor, now, c.at))

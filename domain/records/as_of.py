@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -244,6 +244,15 @@ def check_asked_about(at: datetime, now: datetime) -> None:
     """Refuses a moment after `now`: what was in force, shown and known is asked only of what has happened."""
     if at > now:
         raise RuleViolation("at", "may not lie in the future: the answer is about what was in force, shown and known")
+
+
+def printed_second(at: datetime) -> datetime:
+    """A whole-second moment, as answers and documents print them, stands for that whole second: its last instant.
+
+    So a fact printed at 10:00:03 (recorded at 10:00:03.4) is known, and a decision printed then in
+    force, when asked about 10:00:03. A moment given with a fraction of a second is taken as given.
+    """
+    return at if at.microsecond else at + timedelta(microseconds=999_999)
 
 
 def as_of(

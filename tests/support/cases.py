@@ -79,7 +79,10 @@ def decide(app: Vaern, citizen_ref: UUID, **terms: Any) -> Receipt:
     decided = app.decide_restriction(
         DecideRestriction(citizen_ref=citizen_ref, restriction_id=proposed.created_id, official=OFFICIAL, actor=LEADER)
     )
-    return Receipt(decided.citizen_ref, decided.version, decided.position, proposed.created_id)
+    return Receipt(
+        citizen_ref=decided.citizen_ref, version=decided.version, position=decided.position,
+        created_id=proposed.created_id,
+    )
 
 
 def decide_over_http(http: Any, citizen_ref: str, leader: dict, caseworker: dict, **terms: Any) -> dict[str, Any]:
