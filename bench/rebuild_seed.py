@@ -52,9 +52,13 @@ class Stories:
             reasons="Benchmark: gentagne trusler mod sagsbehandler",
         )
 
+    def citizen(self, index: int, rng: random.Random) -> tuple[uuid.UUID, str | None]:
+        """The index-th citizen's reference, and the CPR number their file keeps (none here: a random reference)."""
+        return uuid.UUID(int=rng.getrandbits(128), version=4), None
+
     def story(self, index: int) -> list[Any]:
         rng, now = random.Random(index), self.now
-        ref = uuid.UUID(int=rng.getrandbits(128), version=4)
+        ref, cpr = self.citizen(index, rng)
         facts = IncidentFacts.model_validate({
             "kinds": ["threat"], "threat": {"targets": ["employee"]}, "channel": "meeting",
             "occurred_at": now - timedelta(days=3), "known_at": now - timedelta(days=3), "centre": "JKI",
@@ -68,7 +72,7 @@ class Stories:
             incident.offer_support(AFFECTED, SupportKind.CRISIS_HELP, LEADER, now)
         if rng.random() < 0.3:
             incident.add_note("Benchmark: ringede igen dagen efter", CASEWORKER, now)
-        file = ContactFile.open(ref, CASEWORKER, now)
+        file = ContactFile.open(ref, CASEWORKER, now, cpr=cpr)
         file.register_phone_number(normalise_phone_number(f"+4526{index:06d}"), CASEWORKER, now)
         if rng.random() < 0.3:
             file.register_phone_number(normalise_phone_number(f"+4527{index:06d}"), CASEWORKER, now)
@@ -96,13 +100,18 @@ class Stories:
             file.lift_restriction(rid, "Benchmark: borgeren er flyttet", OFFICIAL, LEADER, now)
 
 
-def seed(app: Vaern, events: int, per_save: int = 400, report: Callable[[int, float], None] | None = None) -> int:
-    """Saves stories until the log holds at least `events` events; returns the log's head."""
-    stories, index, head, started = Stories(app), 0, 0, time.perf_counter()
-    while head < events:
-        aggregates = [a for i in range(index, index + per_save) for a in stories.story(i)]
+def seed(
+    app: Vaern, events: int, per_save: int = 400, report: Callable[[int, float], None] | None = None,
+    stories: Stories | None = None, citizens: int | None = None,
+) -> int:
+    """Saves stories until the log holds at least `events` events (or, given `citizens`, that many
+    citizens' stories); returns the log's head."""
+    stories, index, head, started = stories or Stories(app), 0, 0, time.perf_counter()
+    while head < events if citizens is None else index < citizens:
+        last = index + per_save if citizens is None else min(index + per_save, citizens)
+        aggregates = [a for i in range(index, last) for a in stories.story(i)]
         recordings = app.save(*aggregates)
-        head, index = recordings[-1].notification.id, index + per_save
+        head, index = recordings[-1].notification.id, last
         if report:
             report(head, time.perf_counter() - started)
     return head
