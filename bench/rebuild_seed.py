@@ -14,10 +14,11 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bench.servers import log
 from domain.application import Vaern
 from domain.contact_file.aggregate import ContactFile
 from domain.identity import normalise_phone_number
@@ -25,7 +26,11 @@ from domain.incident.aggregate import Incident
 from domain.incident.facts import IncidentFacts, Person, SupportKind
 from domain.contact_file.restriction_state import HearingException
 from domain.contact_file.restriction_terms import Grounds, RestrictionTerms
+from domain.personal import personal_text
 from domain.values import Actor, Channel, InPersonRule, InPersonTerms, Official, PhoneRule, PhoneTerms, Role
+
+if TYPE_CHECKING:
+    from infra.keys import KeyStore
 
 CASEWORKER = Actor(user_id="bench-caseworker", name="Bench Sagsbehandler", role=Role.CASEWORKER)
 LEADER = Actor(user_id="bench-leader", name="Bench Leder", role=Role.LEADER)
@@ -102,16 +107,39 @@ class Stories:
 
 def seed(
     app: Vaern, events: int, per_save: int = 400, report: Callable[[int, float], None] | None = None,
-    stories: Stories | None = None, citizens: int | None = None,
+    stories: Stories | None = None, citizens: int | None = None, keys: KeyStore | None = None,
 ) -> int:
     """Saves stories until the log holds at least `events` events (or, given `citizens`, that many
-    citizens' stories); returns the log's head."""
+    citizens' stories); returns the log's head. Given the application's key store, the data keys of
+    each batch's subjects are made at once before it is saved, not one by one as each fact is sealed."""
     stories, index, head, started = stories or Stories(app), 0, 0, time.perf_counter()
     while head < events if citizens is None else index < citizens:
         last = index + per_save if citizens is None else min(index + per_save, citizens)
         aggregates = [a for i in range(index, last) for a in stories.story(i)]
+        if keys is not None:
+            keys.create_all(_subjects(app, aggregates))
         recordings = app.save(*aggregates)
         head, index = recordings[-1].notification.id, last
         if report:
             report(head, time.perf_counter() - started)
     return head
+
+
+def _subjects(app: Vaern, aggregates: list[Any]) -> Iterator[str]:
+    """The key store's names of the subjects the aggregates' new facts hold personal text of."""
+    mapper: Any = app.mapper  # infra's SealingMapper: the names are its own (an employee's is a digest)
+    for aggregate in aggregates:
+        for event in aggregate.pending_events:
+            yield from (mapper.subject_id(subject) for _, _, subject in personal_text(event))
+
+
+def progress_log() -> Callable[[int, float], None]:
+    """A `report` for `seed` that logs the seeding rate at most every 10 s."""
+    last = [0.0]
+
+    def seeded(head: int, seconds: float) -> None:
+        if seconds - last[0] >= 10:
+            last[0] = seconds
+            log(f"  seeded {head:,} events ({head / seconds:,.0f}/s)")
+
+    return seeded
