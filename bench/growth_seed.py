@@ -57,7 +57,7 @@ def seed_citizens(settings: Settings, citizens: int) -> tuple[Population, int, f
     services = Services.build(settings)
     try:
         stories, started = CitizenStories(services.app, settings.citizen_key.get_secret_value()), time.perf_counter()
-        head = seed(services.app, 0, report=progress_log(), stories=stories, citizens=citizens, keys=services.keys)
+        head = seed(services.app, 0, report=progress_log(), stories=stories, citizens=range(citizens), keys=services.keys)
         seconds = time.perf_counter() - started
     finally:
         services.close()

@@ -11,10 +11,11 @@ restriction proposed, heard (or the hearing skipped), decided, and sometimes ame
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -107,19 +108,21 @@ class Stories:
 
 def seed(
     app: Vaern, events: int, per_save: int = 400, report: Callable[[int, float], None] | None = None,
-    stories: Stories | None = None, citizens: int | None = None, keys: KeyStore | None = None,
+    stories: Stories | None = None, citizens: Sequence[int] | None = None, keys: KeyStore | None = None,
 ) -> int:
-    """Saves stories until the log holds at least `events` events (or, given `citizens`, that many
-    citizens' stories); returns the log's head. Given the application's key store, the data keys of
-    each batch's subjects are made at once before it is saved, not one by one as each fact is sealed."""
-    stories, index, head, started = stories or Stories(app), 0, 0, time.perf_counter()
-    while head < events if citizens is None else index < citizens:
-        last = index + per_save if citizens is None else min(index + per_save, citizens)
-        aggregates = [a for i in range(index, last) for a in stories.story(i)]
+    """Saves stories until the log holds at least `events` events (or, given `citizens`, the stories of
+    those citizens' indices); returns the log's head. Given the application's key store, the data keys
+    of each batch's subjects are made at once before it is saved, not one by one as each fact is sealed."""
+    stories, head, started = stories or Stories(app), 0, time.perf_counter()
+    batches = (range(i, i + per_save) for i in itertools.count(0, per_save)) if citizens is None else (
+        citizens[i:i + per_save] for i in range(0, len(citizens), per_save))
+    for batch in batches:
+        if citizens is None and head >= events:
+            break
+        aggregates = [a for i in batch for a in stories.story(i)]
         if keys is not None:
             keys.create_all(_subjects(app, aggregates))
-        recordings = app.save(*aggregates)
-        head, index = recordings[-1].notification.id, last
+        head = app.save(*aggregates)[-1].notification.id
         if report:
             report(head, time.perf_counter() - started)
     return head
