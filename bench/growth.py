@@ -1,6 +1,6 @@
 """Benchmark: the front desk as the population grows, from 10,000 to 1,000,000 citizens on file.
 
-    .venv/bin/python bench/growth.py            # 10,000 and 1,000,000 citizens (7.4 million events); 1-2 hours
+    .venv/bin/python bench/growth.py            # 10,000 and 1,000,000 citizens (7.4 million events); hours
     .venv/bin/python bench/growth.py --quick    # 10,000 and 100,000 citizens, 3 s phases
 
 For each size, in a throwaway PostgreSQL database of its own (dropped at the end, also after an
