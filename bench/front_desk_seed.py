@@ -26,18 +26,22 @@ RULES = ("guard_present", "guard_present", "by_appointment", "by_appointment", "
 
 _FIRST_BIRTHDAY = date(1925, 1, 1)
 _BIRTHDAYS = 20000  # days from _FIRST_BIRTHDAY: up to 1979, all in the 1900s
+_SERIALS = 3000  # 1000-3999
+CPR_NUMBERS = _BIRTHDAYS * _SERIALS
 
 
 def cpr_number(index: int) -> str:
     """The index-th benchmark CPR number, DDMMYY-SSSS with a real birth date, unique per index.
 
-    Birth dates step 7 days (coprime with the range, so distinct for 20,000 indices); the serial's
-    first digit is 1-3, which places the year in the 1900s.
+    Birth dates step 7 days (coprime with the range, so distinct for 20,000 indices in a row); the
+    serial's first digit is 1-3, which places the year in the 1900s. Every further 20,000 indices
+    shift the serials by one, so each birth date has 3,000 numbers: 60 million in all.
     """
-    if not 0 <= index < _BIRTHDAYS:
-        raise ValueError(f"only {_BIRTHDAYS} distinct benchmark CPR numbers")
-    born = _FIRST_BIRTHDAY + timedelta(days=(index * 7) % _BIRTHDAYS)
-    serial = 1000 + (index * 37) % 3000
+    if not 0 <= index < CPR_NUMBERS:
+        raise ValueError(f"only {CPR_NUMBERS:,} distinct benchmark CPR numbers")
+    day, turn = index % _BIRTHDAYS, index // _BIRTHDAYS
+    born = _FIRST_BIRTHDAY + timedelta(days=(day * 7) % _BIRTHDAYS)
+    serial = 1000 + (day * 37 + turn) % _SERIALS
     return f"{born:%d%m%y}-{serial:04d}"
 
 
@@ -51,8 +55,8 @@ class Population:
     def make(cls, citizens: int, restricted: int, unknown: int = 1000, seed: int = 2024) -> Population:
         if restricted > citizens:
             raise BenchError("more restricted citizens than citizens")
-        if citizens + unknown > _BIRTHDAYS:
-            raise BenchError(f"at most {_BIRTHDAYS - unknown} citizens")
+        if citizens + unknown > CPR_NUMBERS:
+            raise BenchError(f"at most {CPR_NUMBERS - unknown:,} citizens")
         cprs = [cpr_number(i) for i in range(citizens)]
         chosen = random.Random(seed).sample(range(citizens), restricted)
         rules = {cprs[i]: RULES[n % len(RULES)] for n, i in enumerate(chosen)}

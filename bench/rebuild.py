@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: make the project importable
 
 from bench.rebuild_baseline import measure  # noqa: E402
-from bench.rebuild_seed import seed  # noqa: E402
+from bench.rebuild_seed import progress_log, seed  # noqa: E402
 from bench.servers import ThrowawayDatabase, bench_parser, bench_settings, in_throwaway_databases, log  # noqa: E402
 from infra.eventstore import application_class, build_application, event_store_env  # noqa: E402
 from infra.services import Services  # noqa: E402
@@ -67,15 +67,8 @@ def run(args: argparse.Namespace, events_db: ThrowawayDatabase, baseline_db: Thr
 def _seed_log(settings: Settings, events: int) -> int:
     """Seeds `events` events through the domain, reporting every 10 s; returns the log's head."""
     app = build_application(settings)
-    last = [0.0]
-
-    def seeded(head: int, seconds: float) -> None:
-        if seconds - last[0] >= 10:
-            last[0] = seconds
-            log(f"  seeded {head:,} events ({head / seconds:,.0f}/s)")
-
     started = time.perf_counter()
-    head = seed(app, events, report=seeded)
+    head = seed(app, events, report=progress_log())
     app.close()
     print(f"Seeded {head:,} events through the domain in {time.perf_counter() - started:.0f} s")
     return head
@@ -91,7 +84,7 @@ def _rebuild_each_view(
         for name in VIEWS:
             view = services.views[name]
             log(f"{name}: Vaern rebuild of the whole log ({load()})")
-            ours = rebuild(view, services.events, services.db, args.batch_size, _progress(name))
+            ours = rebuild(view, services.events, services.db, args.batch_size, rebuild_progress(name))
             log(f"{name}: library ProjectionRunner, first {args.baseline_events:,} events or {args.baseline_seconds:.0f} s"
                 f" ({load()})")
             env = event_store_env(settings)
@@ -106,7 +99,7 @@ def _rebuild_each_view(
     return rows
 
 
-def _progress(name: str) -> Callable[[int, int], None]:
+def rebuild_progress(name: str) -> Callable[[int, int], None]:
     """Logs a rebuild's rate at most every 10 s."""
     began = time.perf_counter()
     shown = [0.0]

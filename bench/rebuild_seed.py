@@ -11,13 +11,15 @@ restriction proposed, heard (or the hearing skipped), decided, and sometimes ame
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bench.servers import log
 from domain.application import Vaern
 from domain.contact_file.aggregate import ContactFile
 from domain.identity import normalise_phone_number
@@ -25,7 +27,11 @@ from domain.incident.aggregate import Incident
 from domain.incident.facts import IncidentFacts, Person, SupportKind
 from domain.contact_file.restriction_state import HearingException
 from domain.contact_file.restriction_terms import Grounds, RestrictionTerms
+from domain.personal import personal_text
 from domain.values import Actor, Channel, InPersonRule, InPersonTerms, Official, PhoneRule, PhoneTerms, Role
+
+if TYPE_CHECKING:
+    from infra.keys import KeyStore
 
 CASEWORKER = Actor(user_id="bench-caseworker", name="Bench Sagsbehandler", role=Role.CASEWORKER)
 LEADER = Actor(user_id="bench-leader", name="Bench Leder", role=Role.LEADER)
@@ -52,9 +58,13 @@ class Stories:
             reasons="Benchmark: gentagne trusler mod sagsbehandler",
         )
 
+    def citizen(self, index: int, rng: random.Random) -> tuple[uuid.UUID, str | None]:
+        """The index-th citizen's reference, and the CPR number their file keeps (none here: a random reference)."""
+        return uuid.UUID(int=rng.getrandbits(128), version=4), None
+
     def story(self, index: int) -> list[Any]:
         rng, now = random.Random(index), self.now
-        ref = uuid.UUID(int=rng.getrandbits(128), version=4)
+        ref, cpr = self.citizen(index, rng)
         facts = IncidentFacts.model_validate({
             "kinds": ["threat"], "threat": {"targets": ["employee"]}, "channel": "meeting",
             "occurred_at": now - timedelta(days=3), "known_at": now - timedelta(days=3), "centre": "JKI",
@@ -68,7 +78,7 @@ class Stories:
             incident.offer_support(AFFECTED, SupportKind.CRISIS_HELP, LEADER, now)
         if rng.random() < 0.3:
             incident.add_note("Benchmark: ringede igen dagen efter", CASEWORKER, now)
-        file = ContactFile.open(ref, CASEWORKER, now)
+        file = ContactFile.open(ref, CASEWORKER, now, cpr=cpr)
         file.register_phone_number(normalise_phone_number(f"+4526{index:06d}"), CASEWORKER, now)
         if rng.random() < 0.3:
             file.register_phone_number(normalise_phone_number(f"+4527{index:06d}"), CASEWORKER, now)
@@ -96,13 +106,43 @@ class Stories:
             file.lift_restriction(rid, "Benchmark: borgeren er flyttet", OFFICIAL, LEADER, now)
 
 
-def seed(app: Vaern, events: int, per_save: int = 400, report: Callable[[int, float], None] | None = None) -> int:
-    """Saves stories until the log holds at least `events` events; returns the log's head."""
-    stories, index, head, started = Stories(app), 0, 0, time.perf_counter()
-    while head < events:
-        aggregates = [a for i in range(index, index + per_save) for a in stories.story(i)]
-        recordings = app.save(*aggregates)
-        head, index = recordings[-1].notification.id, index + per_save
+def seed(
+    app: Vaern, events: int, per_save: int = 400, report: Callable[[int, float], None] | None = None,
+    stories: Stories | None = None, citizens: Sequence[int] | None = None, keys: KeyStore | None = None,
+) -> int:
+    """Saves stories until the log holds at least `events` events (or, given `citizens`, the stories of
+    those citizens' indices); returns the log's head. Given the application's key store, the data keys
+    of each batch's subjects are made at once before it is saved, not one by one as each fact is sealed."""
+    stories, head, started = stories or Stories(app), 0, time.perf_counter()
+    batches = (range(i, i + per_save) for i in itertools.count(0, per_save)) if citizens is None else (
+        citizens[i:i + per_save] for i in range(0, len(citizens), per_save))
+    for batch in batches:
+        if citizens is None and head >= events:
+            break
+        aggregates = [a for i in batch for a in stories.story(i)]
+        if keys is not None:
+            keys.create_all(_subjects(app, aggregates))
+        head = app.save(*aggregates)[-1].notification.id
         if report:
             report(head, time.perf_counter() - started)
     return head
+
+
+def _subjects(app: Vaern, aggregates: list[Any]) -> Iterator[str]:
+    """The key store's names of the subjects the aggregates' new facts hold personal text of."""
+    mapper: Any = app.mapper  # infra's SealingMapper: the names are its own (an employee's is a digest)
+    for aggregate in aggregates:
+        for event in aggregate.pending_events:
+            yield from (mapper.subject_id(subject) for _, _, subject in personal_text(event))
+
+
+def progress_log() -> Callable[[int, float], None]:
+    """A `report` for `seed` that logs the seeding rate at most every 10 s."""
+    last = [0.0]
+
+    def seeded(head: int, seconds: float) -> None:
+        if seconds - last[0] >= 10:
+            last[0] = seconds
+            log(f"  seeded {head:,} events ({head / seconds:,.0f}/s)")
+
+    return seeded

@@ -262,3 +262,18 @@ def test_reading_ahead_reads_a_batchs_missing_keys_at_once_however_many(db):
     assert other.existing_key("citizen:7") is None
     assert all(other.existing_key(s) == keys[s] for s in subjects if s != "citizen:7")
     assert other.existing_key("citizen:never-made") is None
+
+
+def test_keys_made_at_once_for_many_subjects_are_used_and_existing_or_destroyed_ones_kept(db):
+    earlier = KeyStore(db, OLD)
+    kept = earlier.data_key("citizen:1")
+    earlier.destroy("citizen:2")
+    store = KeyStore(db, OLD)
+    subjects = [f"citizen:{n}" for n in range(450)]  # more than one statement's worth
+    store.create_all(subjects)
+    with db.transaction() as cur:  # had any key been made (or read) one by one from here on, it would be gone
+        cur.execute("UPDATE vaern_data_keys SET wrapped = NULL")
+    made = {subject: store.data_key(subject) for subject in subjects if subject != "citizen:2"}
+    assert made["citizen:1"] == kept and len(set(made.values())) == len(made) and store.existing_key("citizen:2") is None
+    with pytest.raises(KeyDestroyed):
+        store.data_key("citizen:2")

@@ -1,0 +1,177 @@
+"""Benchmark: the front desk as the population grows, from 10,000 to 1,000,000 citizens on file.
+
+    .venv/bin/python bench/growth.py            # 10,000 and 1,000,000 citizens (7.4 million events); hours
+    .venv/bin/python bench/growth.py --quick    # 10,000 and 100,000 citizens, 3 s phases
+
+For each size, in a throwaway PostgreSQL database of its own (dropped at the end, also after an
+error or Ctrl-C): the citizens' stories are seeded in bulk through the domain's events
+(bench/growth_seed.py; no view row is written), the front-desk view is brought up by Vaern's
+rebuild (projections.rebuild, what `vaern projections rebuild` runs), timed, and then Vaern's API
+and the one-SELECT baseline app are loaded with the front-desk benchmark's lookups
+(bench/front_desk_load.py: the same servers, guard tokens, request mix and phases), over the
+population of that size. It prints, per size, the rebuild's seconds per event and both systems'
+throughput and latencies, then the large size against the small one. Targets: Vaern's lookups at
+most 1.2 times slower (throughput and p99); the rebuild's time per event within 1.2 (linear).
+The exit code is 0 whether or not the targets hold; 1 when the benchmark itself failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: make the project importable
+
+from bench.front_desk_load import (  # noqa: E402
+    add_load_arguments, check_alive, check_load_arguments, clean_up, guarded, load, lookup_servers, start,
+)
+from bench.front_desk_report import Measured  # noqa: E402
+from bench.front_desk_watch import Watched  # noqa: E402
+from bench.growth_seed import seed_citizens  # noqa: E402
+from bench.rebuild import load as load_average, rebuild_progress  # noqa: E402
+from bench.servers import Server, ThrowawayDatabase, bench_parser, environment, log  # noqa: E402
+from infra.services import Services  # noqa: E402
+from infra.settings import Settings  # noqa: E402
+from projections.rebuild import Rebuilt, rebuild  # noqa: E402
+from tests.support.secrets import server_settings  # noqa: E402
+
+TARGET = 1.2  # the large population at most this many times slower; the rebuild's time per event as well
+
+
+@dataclass(frozen=True)
+class Size:
+    """One population's figures."""
+
+    citizens: int
+    events: int  # the log's head
+    seed_seconds: float
+    rebuilt: Rebuilt
+    results: dict[str, Measured]  # Vaern, baseline
+    load_average: str
+    watched: Watched
+
+    @property
+    def rebuild_us_per_event(self) -> float:
+        return self.rebuilt.seconds / self.events * 1e6
+
+    @property
+    def seed_us_per_event(self) -> float:
+        return self.seed_seconds / self.events * 1e6
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = bench_parser(__doc__)
+    parser.add_argument("--quick", action="store_true", help="10,000 and 100,000 citizens, 1 s warm-ups, 3 s phases")
+    parser.add_argument("--citizens", type=int, default=10_000, help="the small population")
+    parser.add_argument("--large", type=int, default=None, help="the large population [1,000,000; quick 100,000]")
+    parser.add_argument("--batch-size", type=int, default=5000, help="the rebuild's events per transaction")
+    add_load_arguments(parser)
+    args = parser.parse_args(argv)
+    if args.large is None:
+        args.large = 100_000 if args.quick else 1_000_000
+    check_load_arguments(parser, args)
+    if not 100 <= args.citizens < args.large:
+        parser.error("need at least 100 citizens in the small population and more in the large one")
+    return args
+
+
+def measure_size(args: argparse.Namespace, citizens: int) -> Size:
+    """Seeds `citizens` in a fresh database, rebuilds the front-desk view, loads both systems; cleans up."""
+    stop, servers = threading.Event(), dict[str, Server]()
+    database, workdir = ThrowawayDatabase(args.database_url), Path(tempfile.mkdtemp(prefix="vaern-bench-growth-"))
+    try:
+        database.create()
+        citizen_key, token_secret = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        settings = server_settings(database_url=database.url, citizen_key=citizen_key, token_secret=token_secret,
+                                   data_dir=workdir / "data", log_level="WARNING")
+        log(f"{citizens:,} citizens: seeding their stories through the domain ({load_average()})")
+        population, head, seeded = seed_citizens(settings, citizens)
+        log(f"  {head:,} events in {seeded:.0f} s; rebuilding the front-desk view ({load_average()})")
+        rebuilt = _rebuild_front_desk(settings, args.batch_size)
+        servers.update(lookup_servers(database.url, (citizen_key, ""), citizen_key, token_secret, workdir, None))
+        start(servers)
+        results, average, watched = load(servers, population, token_secret, args, stop, None)
+        check_alive(servers)
+        return Size(citizens, head, seeded, rebuilt, results, average, watched)
+    finally:
+        clean_up(stop, servers, database, workdir)
+
+
+def _rebuild_front_desk(settings: Settings, batch_size: int) -> Rebuilt:
+    services = Services.build(settings)
+    try:
+        return rebuild(services.views["front_desk"], services.events, services.db, batch_size,
+                       rebuild_progress("front_desk"))
+    finally:
+        services.close()
+
+
+def report(small: Size, large: Size) -> str:
+    """Both sizes side by side, then the large against the small, Vaern beside the baseline."""
+    lines = [f"\n{'citizens':>10} {'events':>10} {'seed µs/ev':>10} {'rebuild s':>10} {'µs/event':>9}"
+             f"   {'system':<9} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'p99 @rate':>9}   load average"]
+    for size in (small, large):
+        first = (f"{size.citizens:>10,} {size.events:>10,} {size.seed_us_per_event:>10.1f}"
+                 f" {size.rebuilt.seconds:>10.1f} {size.rebuild_us_per_event:>9.1f}")
+        for n, (name, measured) in enumerate(size.results.items()):
+            closed, opened = measured.closed, measured.open
+            lead = first if n == 0 else " " * len(first)
+            lines.append(f"{lead}   {name:<9} {closed.throughput:>7,.0f} {closed.quantile_ms(0.5):>7.1f}"
+                         f" {closed.quantile_ms(0.99):>7.1f} {opened.quantile_ms(0.99):>9.1f}"
+                         f"   {size.load_average if n == 0 else ''}")
+        lines.extend(f"{'':>10} {line}" for line in size.watched.lines())
+    return "\n".join(lines + _ratios(small, large))
+
+
+def _ratios(small: Size, large: Size) -> list[str]:
+    """How many times slower the large population is (above 1: slower), with the targets."""
+    def slower(name: str) -> tuple[float, float, float]:
+        a, b = small.results[name], large.results[name]
+        return (a.closed.throughput / b.closed.throughput, b.closed.quantile_ms(0.99) / a.closed.quantile_ms(0.99),
+                b.open.quantile_ms(0.99) / a.open.quantile_ms(0.99))
+
+    vaern, baseline = slower("Vaern"), slower("baseline")
+    rebuild_ratio = large.rebuild_us_per_event / small.rebuild_us_per_event
+    seed_ratio = large.seed_us_per_event / small.seed_us_per_event
+    verdict = lambda ratio: "met" if ratio <= TARGET else "NOT met"  # noqa: E731
+    return [
+        f"\n{large.citizens:,} against {small.citizens:,} citizens (times slower){'Vaern':>13} {'baseline':>9}",
+        f"  lookups per second (small / large)              {vaern[0]:>7.2f} {baseline[0]:>9.2f}"
+        f"   target Vaern <= {TARGET}: {verdict(vaern[0])}",
+        f"  p99 at max load (large / small)                 {vaern[1]:>7.2f} {baseline[1]:>9.2f}"
+        f"   target Vaern <= {TARGET}: {verdict(vaern[1])}",
+        f"  p99 at the fixed rate (large / small)           {vaern[2]:>7.2f} {baseline[2]:>9.2f}",
+        f"  rebuild µs per event (large / small)            {rebuild_ratio:>7.2f}"
+        f"   (seeding: {seed_ratio:.2f})   target <= {TARGET}: {verdict(rebuild_ratio)}",
+    ]
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    small = measure_size(args, args.citizens)
+    large = measure_size(args, args.large)
+    print(environment(ThrowawayDatabase(args.database_url)))
+    print(report(small, large))
+    print(f"\nwhole run: {time.perf_counter() - started:.0f} s")
+    failed = sum(m.closed.errors + m.open.errors for size in (small, large) for m in size.results.values())
+    throttled = small.watched.throttled + large.watched.throttled
+    if failed or throttled:
+        log(f"{failed} requests failed, {throttled:.0f} throttled (429): the figures do not count")
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    return guarded(lambda: run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
