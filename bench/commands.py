@@ -8,7 +8,8 @@ end), given the same work in the same run, one after another (order rotated per 
 
 - **Vaern**: the front-desk benchmark's command mix through the application (bench/front_desk_seed.py):
   per citizen, open the contact file; for half of them also report an incident, propose a
-  restriction, skip the hearing and decide it (five saves). Every save is chained (infra/event_chain.py);
+  restriction, skip the hearing and decide it (five saves). Every save is chained (infra/event_chain.py)
+  and, as served, seals its personal text under each data subject's key;
 - **Vaern, unchained**: the same application on the library's own recorder: what the chain costs;
 - **baseline**: the bare eventsourcing library (its PostgreSQL recorder, the same pool and lock
   settings) saving a plain aggregate (`Application.save`) as many times, each save with as many
@@ -41,7 +42,7 @@ from eventsourcing.domain import Aggregate, event  # noqa: E402
 from bench.front_desk_seed import Population, _in_pool, _Seeder  # noqa: E402
 from bench.servers import ThrowawayDatabase, bench_parser, bench_settings, environment, in_throwaway_databases, log  # noqa: E402
 from domain.application import Vaern  # noqa: E402
-from infra.eventstore import event_store_env  # noqa: E402
+from infra.eventstore import event_store_env, sealing_mapper  # noqa: E402
 
 SYSTEMS = ["Vaern", "Vaern, unchained", "baseline"]
 TARGET = 0.7  # Vaern's saves per second at least this share of the bare library's
@@ -170,10 +171,11 @@ def _same_events_per_save(measured: dict[int, dict[str, list[Timed]]]) -> int:
 
 
 def _vaern(url: str, chained: bool) -> System:
-    env = event_store_env(bench_settings(url, "commands"))
+    settings = bench_settings(url, "commands")
+    env = event_store_env(settings)
     if not chained:
         del env["APPLICATION_RECORDER_TOPIC"]
-    app = Vaern(env=env)
+    app = Vaern(env=env, mapper=sealing_mapper(settings))  # as served: every fact's personal text sealed
     saves = [0]
     app.on_saved.append(lambda _: saves.__setitem__(0, saves[0] + 1))
 
