@@ -28,7 +28,6 @@ from api.deps import ExpectedVersion, ServicesDep, allowed
 from api.reads import ReaderDep
 from api.security import Principal
 from api.writes import method_name
-from domain.application import utc_now
 from domain.appointments import commands as on
 from domain.appointments.service import AppointmentReceipt
 from domain.appointments.values import SafetyStep
@@ -71,7 +70,7 @@ def list_overdue_post_meetings(caller: MayOverdue, services: ServicesDep) -> lis
     a caller bound to a centre sees that centre's only."""
     return [
         OverduePostMeetingOut(appointment_id=a.id, centre=a.place.centre, ends_at=a.slot.ends_at, post_meeting_due=due)
-        for a, due in services.app.list_overdue_post_meetings(utc_now())
+        for a, due in services.app.list_overdue_post_meetings()
         if caller.sees(a.place.centre)
     ]
 
