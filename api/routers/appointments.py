@@ -7,6 +7,7 @@ caller, makes one call and answers with the appointment's receipt; refusals are 
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response, status
@@ -26,17 +27,16 @@ from api.appointment_schemas import (
 )
 from api.deps import ExpectedVersion, ServicesDep, allowed
 from api.reads import ReaderDep
-from api.security import Principal
-from api.writes import method_name
+from api.case_access import guard
+from api.roles import Operations
+from api.writes import Receipts, Write, add_writes
 from domain.appointments import commands as on
 from domain.appointments.service import AppointmentReceipt
 from domain.appointments.values import SafetyStep
-from infra.services import Services
 
 router = APIRouter(prefix="/appointments", tags=["appointments"])
 MayBook = allowed(roles.BOOK_APPOINTMENT)
 MayRead = allowed(roles.READ_APPOINTMENT)
-MayPlan = allowed(roles.SAFETY_PLAN)
 MayFollowUp = allowed(roles.MEETING_FOLLOW_UP)
 MayOverdue = allowed(roles.OVERDUE_POST_MEETINGS)
 ONE = "/{appointment_id}"
@@ -46,12 +46,6 @@ def _receipt(response: Response, receipt: AppointmentReceipt) -> AppointmentWrit
     response.headers["ETag"] = f'"{receipt.version}"'
     response.headers["Location"] = f"/appointments/{receipt.appointment_id}"
     return AppointmentWriteReceipt(**receipt.__dict__)
-
-
-def _send(services: Services, caller: Principal, command: on.OnAppointment, response: Response) -> AppointmentWriteReceipt:
-    """The command sent on an appointment the caller reaches, answered with its receipt."""
-    appointment_reads.reached(services, caller, command.appointment_id)
-    return _receipt(response, getattr(services.app, method_name(type(command)))(command))
 
 
 @router.post("", response_model=AppointmentWriteReceipt, status_code=status.HTTP_201_CREATED)
@@ -83,34 +77,24 @@ def get_appointment(appointment_id: UUID, caller: MayRead, reader: ReaderDep, re
     return AppointmentOut.of(appointment)
 
 
-@router.post(ONE + "/move", response_model=AppointmentWriteReceipt)
-def move_appointment(
-    appointment_id: UUID, body: MoveAppointmentBody, caller: MayBook, services: ServicesDep, version: ExpectedVersion,
-    response: Response,
-) -> AppointmentWriteReceipt:
-    """Moves a meeting still to come to another time or room, under the rules of a booking."""
-    command = on.MoveAppointment.of(body, appointment_id=appointment_id, expected_version=version, actor=caller.actor)
-    return _send(services, caller, command, response)
+def _on(path: str, command: type[on.OnAppointment], body: type[Any], may: Operations, description: str, **more: Any) -> Write:
+    """A write on a meeting: a POST to `path` under it, its body the command's inputs."""
+    return Write(ONE + path, command, body, may, description, **more)
 
 
-@router.post(ONE + "/cancel", response_model=AppointmentWriteReceipt)
-def cancel_appointment(
-    appointment_id: UUID, body: CancelAppointmentBody, caller: MayBook, services: ServicesDep, version: ExpectedVersion,
-    response: Response,
-) -> AppointmentWriteReceipt:
-    """Cancels a meeting that has not taken place, with the reason; its room is free again."""
-    command = on.CancelAppointment.of(body, appointment_id=appointment_id, expected_version=version, actor=caller.actor)
-    return _send(services, caller, command, response)
-
-
-@router.post(ONE + "/safety-plan", response_model=AppointmentWriteReceipt)
-def attach_safety_plan(
-    appointment_id: UUID, body: SafetyPlanBody, caller: MayPlan, services: ServicesDep, version: ExpectedVersion,
-    response: Response,
-) -> AppointmentWriteReceipt:
-    """Attaches the leader's safety plan to a meeting with a citizen who has an incident or restriction on file."""
-    command = on.AttachSafetyPlan.of(body, appointment_id=appointment_id, expected_version=version, actor=caller.actor)
-    return _send(services, caller, command, response)
+add_writes(router, (
+    _on("/move", on.MoveAppointment, MoveAppointmentBody, roles.BOOK_APPOINTMENT,
+        "Moves a meeting still to come to another time or room, under the rules of a booking."),
+    _on("/cancel", on.CancelAppointment, CancelAppointmentBody, roles.BOOK_APPOINTMENT,
+        "Cancels a meeting that has not taken place, with the reason; its room is free again."),
+    _on("/safety-plan", on.AttachSafetyPlan, SafetyPlanBody, roles.SAFETY_PLAN,
+        "Attaches the leader's safety plan to a meeting with a citizen who has an incident or restriction on file."),
+    _on("/outcome", on.RecordMeetingOutcome, MeetingOutcomeBody, roles.MEETING_FOLLOW_UP,
+        "Records how the meeting went: held, cancelled, did_not_attend or interrupted."),
+    _on("/incidents", on.ReportIncidentFromMeeting, IncidentFromMeetingBody, roles.MEETING_FOLLOW_UP,
+        "Reports an incident that happened at a meeting recorded as held or interrupted, linked to the meeting;"
+        " `incident_id` in the answer is the new incident.", status_code=status.HTTP_201_CREATED),
+), Receipts(_receipt, AppointmentWriteReceipt))
 
 
 @router.post(ONE + "/safety-plan/steps/{step}/done", response_model=AppointmentWriteReceipt)
@@ -119,30 +103,8 @@ def record_safety_step(
     version: ExpectedVersion, response: Response,
 ) -> AppointmentWriteReceipt:
     """Records a step of the meeting's safety plan as done (now, or at `at`)."""
+    guard(services, caller, {"appointment_id": appointment_id})
     command = on.RecordSafetyStep.of(
         body, appointment_id=appointment_id, step=step, expected_version=version, actor=caller.actor
     )
-    return _send(services, caller, command, response)
-
-
-@router.post(ONE + "/outcome", response_model=AppointmentWriteReceipt)
-def record_meeting_outcome(
-    appointment_id: UUID, body: MeetingOutcomeBody, caller: MayFollowUp, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> AppointmentWriteReceipt:
-    """Records how the meeting went: held, cancelled, did_not_attend or interrupted."""
-    command = on.RecordMeetingOutcome.of(body, appointment_id=appointment_id, expected_version=version, actor=caller.actor)
-    return _send(services, caller, command, response)
-
-
-@router.post(ONE + "/incidents", response_model=AppointmentWriteReceipt, status_code=status.HTTP_201_CREATED)
-def report_incident_from_meeting(
-    appointment_id: UUID, body: IncidentFromMeetingBody, caller: MayFollowUp, services: ServicesDep,
-    version: ExpectedVersion, response: Response,
-) -> AppointmentWriteReceipt:
-    """Reports an incident that happened at a meeting recorded as held or interrupted, linked to the meeting;
-    `incident_id` in the answer is the new incident."""
-    command = on.ReportIncidentFromMeeting.of(
-        body, appointment_id=appointment_id, expected_version=version, actor=caller.actor
-    )
-    return _send(services, caller, command, response)
+    return _receipt(response, services.app.record_safety_step(command))

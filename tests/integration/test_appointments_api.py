@@ -16,7 +16,9 @@ from domain.appointments.values import Host, Place, Slot, local_day
 from domain.contact_file.commands import OpenContactFile
 from domain.errors import RuleViolation
 from domain.values import Role
-from tests.integration.conftest import bearer
+from api.security import issue_token
+from domain.incident.facts import Centre
+from tests.integration.conftest import SECRET, bearer
 from tests.support.cases import LEADER as LEADER_ACTOR
 from tests.support.cases import decide_over_http, incident_facts
 
@@ -131,6 +133,16 @@ def test_a_safety_plan_its_steps_the_outcome_and_an_incident_reported_from_the_m
     overdue = client.get("/appointments/post-meetings/overdue", headers=LEADER)
     assert [o["appointment_id"] for o in overdue.json()] == [appointment]
     assert client.get("/appointments/post-meetings/overdue", headers=CASEWORKER).status_code == 403
+
+
+def test_a_caseworker_bound_to_a_centre_books_and_acts_at_that_centre_only(client, ref):
+    jka = {"Authorization": f"Bearer {issue_token(SECRET, Role.CASEWORKER, 'c2', 'Test Person', centre=Centre.JKA)}"}
+    appointment = book(client, ref)  # at JKI, by a caseworker of no centre
+    assert client.get(f"/appointments/{appointment}", headers=jka).status_code == 403
+    assert client.post(f"/appointments/{appointment}/cancel", json={"reason": "x"}, headers=jka).status_code == 403
+    done = client.post(f"/appointments/{appointment}/safety-plan/steps/alarm/done", json={}, headers=jka)
+    assert done.status_code == 403
+    assert client.post("/appointments", json=booking(ref), headers=jka).status_code == 403
 
 
 def _racing_saves(app: Any) -> None:
