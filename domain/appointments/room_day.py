@@ -60,6 +60,7 @@ class RoomDay(Aggregate):
             day.bookings.pop(self.appointment_id, None)
 
     def __init__(self, centre: Centre, room: str, day: date) -> None:
+        self.centre, self.room, self.day = centre, room, day
         self.bookings: dict[UUID, tuple[datetime, datetime]] = {}
 
     @classmethod
