@@ -12,6 +12,7 @@ from api.headers import PrivateAnswers
 from api.oidc import OidcVerifier
 from api.request_ids import RequestIds
 from api.routers import (
+    appointments,
     contact_files,
     erasures,
     evidence,
@@ -59,8 +60,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.oidc = OidcVerifier(settings) if settings.oidc_issuer else None
     problems.install(app)
     refusals.install(app)
-    modules = (lookups, telephony, contact_files, restrictions, letters, incidents, evidence, health, pages, statistics,
-               timeline, erasures, watching)
+    modules = (lookups, telephony, contact_files, restrictions, letters, incidents, appointments, evidence, health, pages,
+               statistics, timeline, erasures, watching)
     for module in modules:
         app.include_router(module.router)
     app.add_middleware(PrivateAnswers)

@@ -79,3 +79,7 @@ def guard(services: Services, caller: Principal, ids: dict[str, UUID]) -> None:
         file_for(services, caller, ids["citizen_ref"])
     elif "incident_id" in ids:
         incident_for(services, caller, ids["incident_id"])
+    elif "appointment_id" in ids:  # a meeting is its centre's
+        appointment = services.app.get_appointment(ids["appointment_id"])
+        if not caller.sees(appointment.place.centre):
+            raise Forbidden("this meeting is at another centre than yours", caller.actor, appointment.citizen_ref)

@@ -108,6 +108,26 @@ UPLOAD_EVIDENCE = _row(
 READ_EVIDENCE = _row(
     "GET /incidents/{id}/evidence/{sha256}", CASE_READERS, "an incident's evidence file, as a download"
 )
+A = "POST /appointments/{id}"
+BOOK_APPOINTMENT = _row(
+    ("POST /appointments", A + "/move", A + "/cancel"), STAFF,
+    "book a meeting with a citizen on file (reference in the body) in Copenhagen wall time, a room and a host"
+    " (a team unless the booking names the employee); move or cancel it. Refused in the past, overlapping the"
+    " room's other meetings, or where a restriction in force then bans attendance",
+)
+READ_APPOINTMENT = _row("GET /appointments/{id}", STAFF, "a meeting: time, place, host, safety plan, steps, outcome")
+SAFETY_PLAN = _row(
+    A + "/safety-plan", LEADER,
+    "attach a safety plan (colleague, takeover, guard, room, pre- and post-meeting) to a meeting with a citizen"
+    " with an incident or restriction on file",
+)
+MEETING_FOLLOW_UP = _row(
+    (A + "/safety-plan/steps/{step}/done", A + "/outcome", A + "/incidents"), STAFF,
+    "a plan's step done; the meeting's outcome; an incident reported from it, linked to it",
+)
+OVERDUE_POST_MEETINGS = _row(
+    "GET /appointments/post-meetings/overdue", LEADER, "meetings whose plan's post-meeting was not held in time"
+)
 FRONT_DESK = _row(
     "POST /front-desk/lookup", GUARD,
     "in-person terms in force now, never the reasons nor whether the person is on file; 503 `cannot_tell`"
@@ -180,7 +200,7 @@ TABLE: tuple[Operations, ...] = (
     FIND_FILE, OPEN_FILE, READ_FILE, PHONE_NUMBERS, ADJUSTMENT_NEEDS, WARNINGS, GRANT_ACCESS, REVOKE_ACCESS, PROPOSE, HEARING, SKIP_HEARING, DECIDE,
     REVIEW, COMPLAINTS, COMPLAINT_DECISION, LIFT, REVIEWS_DUE, ISSUE_LETTER, READ_LETTER, LETTER_SENT,
     REPORT_INCIDENT, READ_INCIDENT, HANDLE_INCIDENT, CLOSE_INCIDENT, POLICE_REPORT, OVERDUE, UPLOAD_EVIDENCE,
-    READ_EVIDENCE, FRONT_DESK, PHONE_LOOKUP, PHONE_SNAPSHOT, CITIZEN_TIMELINE, INCIDENT_TIMELINE, AS_OF,
+    READ_EVIDENCE, BOOK_APPOINTMENT, READ_APPOINTMENT, SAFETY_PLAN, MEETING_FOLLOW_UP, OVERDUE_POST_MEETINGS, FRONT_DESK, PHONE_LOOKUP, PHONE_SNAPSHOT, CITIZEN_TIMELINE, INCIDENT_TIMELINE, AS_OF,
     ACCESS_REPORT, LOOKUP_ALERTS, STATISTICS, RELEASES, ERASE_CITIZEN, ERASE_EMPLOYEE, METRICS, HEALTH,
 )
 

@@ -12,6 +12,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper
 from eventsourcing.utils import EnvType, get_topic
 
+from domain.appointments.service import AppointmentCommands
 from domain.changes import Written, change_now, load
 from domain.contact_file.aggregate import ContactFile
 from domain.contact_file.commands import (
@@ -76,7 +77,7 @@ class ErasureReceipt:
     incident_ids: tuple[UUID, ...] = ()
 
 
-class Vaern(SupersessionCommands, IncidentCommands, LookupAlertCommands, Application[UUID]):
+class Vaern(AppointmentCommands, SupersessionCommands, IncidentCommands, LookupAlertCommands, Application[UUID]):
     """Contact files of citizens and the restrictions on their contact with the administration."""
 
     name = "Vaern"

@@ -26,6 +26,7 @@ from uuid import UUID
 from eventsourcing.utils import resolve_topic
 from pydantic import AwareDatetime, BaseModel
 
+from domain.appointments.aggregate import Appointment
 from domain.contact_file.aggregate import ContactFile
 from domain.incident.aggregate import Incident
 from domain.incident.facts import IncidentFacts, Person
@@ -73,6 +74,8 @@ def case_subject(event: Any) -> Subject:
         return Subject(kind, str(event.event_originator_id))
     if isinstance(event, ContactFile.Event):
         return Subject("citizen", str(event.originator_id))
+    if isinstance(event, Appointment.Event):  # a meeting with a citizen is the citizen's, erased with them
+        return Subject("citizen", str(event.citizen_ref))
     if isinstance(event, Incident.Event):
         return Subject("incident", str(event.originator_id))
     return Subject("register", str(event.originator_id))

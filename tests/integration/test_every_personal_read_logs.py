@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
+from api.appointment_schemas import AppointmentWriteReceipt
 from api.incident_schemas import IncidentWriteReceipt
 from api.schemas import WriteReceipt
 from domain.values import Role
@@ -49,6 +50,7 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("GET", "/statistics/releases/{release_id}.csv"): "a release of the same anonymous figures, as CSV",
     ("GET", "/statistics/releases/{release_id}/incidents-per-month.svg"): "a release, as a chart",
     ("GET", "/incidents/overdue"): "incident ids, centres and report times: no citizen, no employee, no facts",
+    ("GET", "/appointments/post-meetings/overdue"): "meeting ids, centres and times: no citizen, no employee",
     ("POST", "/evidence"): "stores a file and answers with its hash, type and size only",
     ("POST", "/contact-files/{citizen_ref}/erasure"): "a command: answers with ids, a position and a count of keys",
     ("POST", "/employees/erasure"): "a command: answers with the record's keyed id, a position and a count of keys",
@@ -64,6 +66,7 @@ class Case:
     incident_id: str
     sha256: str
     letter_id: str
+    appointment_id: str = ""
 
 
 def _calls(case: Case) -> dict[tuple[str, str], Callable[[Any], Any]]:
@@ -84,6 +87,7 @@ def _calls(case: Case) -> dict[tuple[str, str], Callable[[Any], Any]]:
             f"/contact-files/{ref}/letters/{case.letter_id}", headers=LEGAL),
         ("GET", "/restrictions/reviews"): lambda c: c.get("/restrictions/reviews?within_days=366", headers=LEADER),
         ("GET", "/incidents/{incident_id}"): lambda c: c.get(f"/incidents/{incident}", headers=LEGAL),
+        ("GET", "/appointments/{appointment_id}"): lambda c: c.get(f"/appointments/{case.appointment_id}", headers=LEADER),
         ("GET", "/incidents/{incident_id}/evidence/{sha256}"): lambda c: c.get(
             f"/incidents/{incident}/evidence/{case.sha256}", headers=LEGAL),
         ("GET", "/contact-files/{citizen_ref}/timeline"): lambda c: c.get(f"/contact-files/{ref}/timeline", headers=LEGAL),
@@ -114,7 +118,8 @@ def _routes(routes: list[Any]) -> Iterator[tuple[str, str, Any]]:
 
 def _is_write(method: str, route: Any) -> bool:
     """A command's route: a POST answering with a write receipt (ids, version, position), nothing read."""
-    return method == "POST" and getattr(route, "response_model", None) in (WriteReceipt, IncidentWriteReceipt)
+    return method == "POST" and getattr(route, "response_model", None) in (
+        WriteReceipt, IncidentWriteReceipt, AppointmentWriteReceipt)
 
 
 def test_every_route_is_classified_as_returning_personal_data_or_not(client):
@@ -139,7 +144,13 @@ def case(client) -> Case:
     letter = {"kind": "decision", "subject_id": decided["restriction_id"], "recipient": RECIPIENT}
     issued = client.post(f"/contact-files/{ref}/letters", json=letter, headers=LEADER)
     assert issued.status_code == 201, issued.text
-    return Case(ref, issued.json()["position"], incident_id, stored.json()["sha256"], issued.json()["created_id"])
+    day = (datetime.now(timezone.utc) + timedelta(days=2)).date().isoformat()
+    meeting = {"citizen_ref": ref, "place": {"centre": "JKI", "room": "Lokale 1"}, "host": {"team": "Team Nord"},
+               "slot": {"date": day, "starts": "10:00", "ends": "11:00"}, "kind": "other", "arranged_with_citizen": True}
+    booked = client.post("/appointments", json=meeting, headers=CASEWORKER)
+    assert booked.status_code == 201, booked.text
+    return Case(ref, issued.json()["position"], incident_id, stored.json()["sha256"], issued.json()["created_id"],
+                booked.json()["appointment_id"])
 
 
 def test_every_route_returning_personal_data_records_whose_data_it_read(client, services, case):
