@@ -16,6 +16,7 @@ import typer
 
 from infra.cli_chain import checkpoint, verify
 from infra.cli_keys import keys
+from infra.cli_migrate import migrate
 from infra.cli_projections import projections
 from infra.cli_retention import retention
 from infra.cli_settings import command_settings
@@ -260,6 +261,7 @@ cli.add_typer(keys, name="keys")  # rotate-master: infra/cli_keys.py
 cli.add_typer(retention, name="retention")  # due: infra/cli_retention.py
 cli.command()(verify)  # the logs' hash chains: infra/cli_chain.py
 cli.command()(checkpoint)
+cli.command()(migrate)  # the durable tables' migrations: infra/cli_migrate.py
 
 
 @cli.command()

@@ -13,6 +13,7 @@ from infra.blobs import BlobCorrupted, BlobErased, BlobStore
 from infra.database import open_database
 from infra.keys import KeyStore, MasterKey
 from infra.pdf import MEDIA_TYPE, render_pdf
+from infra.schema import migrate
 
 CONTENT = "Kære borger — æøå ÆØÅ".encode() + bytes(range(256))
 
@@ -20,6 +21,7 @@ CONTENT = "Kære borger — æøå ÆØÅ".encode() + bytes(range(256))
 @pytest.fixture
 def db(settings):
     database = open_database(settings.database_url, settings.sqlite_path)
+    migrate(database)
     yield database
     database.close()
 
@@ -172,10 +174,13 @@ def test_a_table_made_before_sealing_gains_its_subject_column(settings, keys):
     try:
         with old.transaction() as cur:
             cur.execute("DROP TABLE IF EXISTS vaern_blobs")
+            for yoyo_table in ("_yoyo_migration", "_yoyo_log", "_yoyo_version", "yoyo_lock"):  # (no migrations then)
+                cur.execute(f"DROP TABLE IF EXISTS {yoyo_table}")
             cur.execute(
                 "CREATE TABLE vaern_blobs (sha256 TEXT PRIMARY KEY, media_type TEXT NOT NULL, size BIGINT NOT NULL,"
                 f" content {'BYTEA' if old.dialect == 'postgresql' else 'BLOB'} NOT NULL, stored_at TIMESTAMPTZ NOT NULL)"
             )
+        migrate(old)  # the first migration gives it the column
         store = BlobStore(old, keys)
         digest = store.put(CONTENT, "text/plain", subject=SUBJECT)
         assert store.get(digest) == (CONTENT, "text/plain")

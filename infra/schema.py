@@ -1,0 +1,119 @@
+"""Versioned migrations of Vaern's durable tables, applied by yoyo on PostgreSQL and on SQLite.
+
+The tables whose rows must outlive a release (the access log and its chain, blobs, statistics releases,
+followers' positions; the telephony consumer's table in its own set) are created and changed only by
+the numbered files of a migration folder; views are rebuilt from the event log instead, and create
+their own tables. A folder's first migration is the schema the release before migrations created,
+written to apply to a database that release had already made, so such a database upgrades in place.
+
+yoyo records what it applied in its own tables (`_yoyo_migration`, `_yoyo_log`) in the same database.
+Processes that start together call `migrate` under `infra.startup_lock` (yoyo's own lock row comes
+after CREATE TABLE statements that PostgreSQL does not serialise).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from yoyo import read_migrations
+from yoyo.backends.base import DatabaseBackend
+from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
+from yoyo.backends.core.sqlite3 import SQLiteBackend
+from yoyo.connections import DatabaseURI
+from yoyo.migrations import default_migration_table
+
+from infra.database import Database, PostgresDatabase, SqliteDatabase
+from infra.startup_lock import startup_lock
+
+VAERN_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One migration of a folder, and when it was applied to this database (None: not yet)."""
+
+    id: str
+    applied_at: datetime | None
+
+
+class _Postgres(PostgresqlPsycopgBackend):
+    """yoyo's psycopg 3 backend on the URL Vaern was given, passed to libpq as it is."""
+
+    def connect(self, dburi: DatabaseURI) -> psycopg.Connection[Any]:
+        self.schema = None
+        return psycopg.connect(dburi.database, autocommit=True, application_name="vaern-migrate")
+
+
+class _Sqlite(SQLiteBackend):
+    """yoyo's SQLite backend on Vaern's file, without swapping the process's datetime adapters.
+
+    yoyo's own backend replaces sqlite3's adapters for the whole process while it runs, which other
+    threads' writes would see; its own timestamps are given as text here instead.
+    """
+
+    def connect(self, dburi: DatabaseURI) -> sqlite3.Connection:
+        conn = sqlite3.connect(dburi.database, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout=10000")
+        return conn
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        if params:
+            params = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in params.items()}
+        return super().execute(sql, params)
+
+
+def _backend(db: Database) -> DatabaseBackend:
+    if isinstance(db, PostgresDatabase):
+        backend: DatabaseBackend = _Postgres(DatabaseURI("postgresql", None, None, None, None, db.url, {}),
+                                             default_migration_table)
+    elif isinstance(db, SqliteDatabase):
+        backend = _Sqlite(DatabaseURI("sqlite", None, None, None, None, str(db.path), {}), default_migration_table)
+    else:
+        raise TypeError(f"no migrations for a {type(db).__name__}")
+    backend.init_database()
+    return backend
+
+
+def migrate(db: Database, folder: Path = VAERN_MIGRATIONS) -> list[str]:
+    """Applies the folder's migrations not yet applied to `db`, in order; returns their ids.
+
+    The caller holds `infra.startup_lock.startup_lock` for the database: see the module docstring.
+    """
+    backend = _backend(db)
+    try:
+        with backend.lock():
+            pending = backend.to_apply(read_migrations(str(folder)))
+            backend.apply_migrations(pending)
+        return [migration.id for migration in pending]
+    finally:
+        backend.connection.close()
+
+
+def migrate_at_start(db: Database, folder: Path = VAERN_MIGRATIONS) -> list[str]:
+    """`migrate` under the start-up lock, for a process that does not hold it already."""
+    with startup_lock(db.url if isinstance(db, PostgresDatabase) else None):
+        return migrate(db, folder)
+
+
+def migrations(db: Database, folder: Path = VAERN_MIGRATIONS) -> list[Migration]:
+    """Every migration of the folder, in order, with when it was applied to `db`."""
+    backend = _backend(db)
+    try:
+        backend.ensure_internal_schema_updated()
+        rows = backend.execute(f"SELECT migration_id, applied_at_utc FROM {default_migration_table}").fetchall()
+    finally:
+        backend.connection.close()
+    applied = {str(row[0]): _utc(row[1]) for row in rows}
+    return [Migration(m.id, applied.get(m.id)) for m in read_migrations(str(folder))]
+
+
+def _utc(value: datetime | str) -> datetime:
+    """yoyo's applied time (naive UTC: a datetime on PostgreSQL, ISO text on SQLite), as an aware datetime."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment.replace(tzinfo=timezone.utc)
