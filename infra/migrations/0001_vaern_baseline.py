@@ -1,5 +1,5 @@
-"""The durable tables as the release before migrations created them: the access log and its hash chain,
-blobs, statistics releases and followers' positions.
+"""The durable tables as the release before migrations created them: the access log with its hash chain and
+the lookups it counts, blobs, statistics releases and followers' positions.
 
 Every statement holds on a database that release (or an earlier one) already made: tables and indexes
 IF NOT EXISTS, functions replaced, triggers dropped and made again, and the columns later releases added
@@ -35,6 +35,10 @@ _CONTENT = " || ".join([
     f"CASE WHEN NEW.request_id IS NULL THEN ''::bytea ELSE {_text('NEW.request_id')} END",
 ])
 
+# A front-desk lookup's entry, answered or not (not one refused for the hourly limit), counts towards the limit.
+COUNTED = ("NEW.purpose = 'entry_check' AND NEW.what IN ('front_desk_lookup', 'front_desk_lookup_unanswered')"
+           " AND NEW.search_ref IS NOT NULL")
+
 POSTGRESQL = (
     # The access log, append-only whatever connects.
     "CREATE TABLE IF NOT EXISTS vaern_access_log (id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL,"
@@ -67,6 +71,16 @@ POSTGRESQL = (
     "DROP TRIGGER IF EXISTS vaern_access_chain_no_truncate ON vaern_access_chain",
     "CREATE TRIGGER vaern_access_chain_no_truncate BEFORE TRUNCATE ON vaern_access_chain"
     " FOR EACH STATEMENT EXECUTE FUNCTION vaern_access_log_append_only()",
+    # Each user's first lookup of each citizen per clock hour (infra/lookup_watch.py), kept by a trigger on
+    # the log: BEFORE, and named to fire before the chain's trigger, whose lock it need not wait for.
+    "CREATE TABLE IF NOT EXISTS vaern_lookup_firsts (user_id TEXT NOT NULL, window_start TIMESTAMPTZ NOT NULL,"
+    " search_ref TEXT NOT NULL, PRIMARY KEY (user_id, window_start, search_ref))",
+    "CREATE OR REPLACE FUNCTION vaern_lookup_first() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " INSERT INTO vaern_lookup_firsts VALUES (NEW.user_id, date_trunc('hour', NEW.at AT TIME ZONE 'UTC')"
+    " AT TIME ZONE 'UTC', NEW.search_ref) ON CONFLICT DO NOTHING; RETURN NEW; END $$",
+    "DROP TRIGGER IF EXISTS vaern_access_log_count ON vaern_access_log",
+    f"CREATE TRIGGER vaern_access_log_count BEFORE INSERT ON vaern_access_log FOR EACH ROW WHEN ({COUNTED})"
+    " EXECUTE FUNCTION vaern_lookup_first()",
     # Documents by SHA-256, sealed under their subject's key (NULL subject: stored before sealing began).
     "CREATE TABLE IF NOT EXISTS vaern_blobs (sha256 TEXT PRIMARY KEY, media_type TEXT NOT NULL,"
     " size BIGINT NOT NULL, content BYTEA NOT NULL, stored_at TIMESTAMPTZ NOT NULL, subject TEXT)",
@@ -125,6 +139,12 @@ SQLITE_LINK = (
     " INSERT INTO vaern_access_chain VALUES (NEW.id, vaern_access_link((SELECT link FROM vaern_access_chain"
     " ORDER BY position DESC LIMIT 1), NEW.id, NEW.at, NEW.user_id, NEW.role, NEW.purpose, NEW.what,"
     " NEW.subject_ref, NEW.search_ref, NEW.view_position, NEW.request_id)); END",
+    # The lookups counted per user and hour, with the entry that counted each (infra/lookup_watch.py).
+    "CREATE TABLE IF NOT EXISTS vaern_lookup_firsts (user_id TEXT NOT NULL, window_start TIMESTAMPTZ NOT NULL,"
+    " search_ref TEXT NOT NULL, access_id INTEGER NOT NULL, PRIMARY KEY (user_id, window_start, search_ref))",
+    f"CREATE TRIGGER IF NOT EXISTS vaern_access_log_count AFTER INSERT ON vaern_access_log FOR EACH ROW WHEN {COUNTED}"
+    " BEGIN INSERT OR IGNORE INTO vaern_lookup_firsts VALUES (NEW.user_id,"
+    " substr(NEW.at, 1, 13) || ':00:00.000000+00:00', NEW.search_ref, NEW.id); END",
 )
 
 
