@@ -51,11 +51,19 @@ class _Postgres(PostgresqlPsycopgBackend):
 
 
 class _Sqlite(SQLiteBackend):
-    """yoyo's SQLite backend on Vaern's file, without swapping the process's datetime adapters.
+    """yoyo's SQLite backend on Vaern's file, leaving the process's datetime adapter alone.
 
-    yoyo's own backend replaces sqlite3's adapters for the whole process while it runs, which other
-    threads' writes would see; its own timestamps are given as text here instead.
+    yoyo's own backend registers its adapter (ISO text without microseconds) while a migration runs and
+    then rebinds `sqlite3.adapters` rather than restoring the registry sqlite3 uses, so the adapter would
+    stay for the whole process and every later timestamp parameter would be written in its form, unlike
+    the stored ones (infra/database.py). Its own timestamps are given as text here instead.
     """
+
+    def __enter__(self) -> _Sqlite:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.connection.close()
 
     def connect(self, dburi: DatabaseURI) -> sqlite3.Connection:
         conn = sqlite3.connect(dburi.database, isolation_level=None, check_same_thread=False)

@@ -180,3 +180,15 @@ def test_a_new_database_gets_the_same_tables_as_an_upgraded_one(upgraded, fresh)
             assert shape(fresh, table) == shape(previous_telephony, table), table
     finally:
         previous_telephony.close()
+
+
+def test_migrating_leaves_the_stored_form_of_timestamps_as_it_was(tmp_path):
+    db = open_database(None, tmp_path / "vaern.sqlite")
+    try:
+        migrate(db)  # yoyo's own SQLite backend would leave its datetime adapter registered for the process
+        with db.transaction() as cur:
+            cur.execute("CREATE TABLE moments (at TEXT)")
+            cur.execute("INSERT INTO moments VALUES (%s)", (datetime(2026, 1, 5, 9, tzinfo=timezone.utc),))
+        assert db.read("SELECT at FROM moments") == [("2026-01-05T09:00:00.000000+00:00",)]
+    finally:
+        db.close()
