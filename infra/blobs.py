@@ -20,6 +20,8 @@ from infra.database import Database
 from infra.keys import Keys, UnsealError, seal, unseal
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Served by the partial index vaern_blobs_unclaimed (infra/migrations/), whose condition is this one as written.
+UNCLAIMED_SWEEP = "DELETE FROM vaern_blobs WHERE subject LIKE 'upload:%%' AND stored_at < %s"
 
 
 class BlobCorrupted(RuntimeError):
@@ -92,7 +94,7 @@ class BlobStore:
         An upload attached since is sealed under its owner's key and no longer an upload, so it stays.
         """
         with self.db.transaction() as cur:
-            cur.execute("DELETE FROM vaern_blobs WHERE subject LIKE 'upload:%%' AND stored_at < %s", (before,))
+            cur.execute(UNCLAIMED_SWEEP, (before,))
             return max(cur.rowcount, 0)
 
     def claim(self, sha256: str, subject: str) -> None:

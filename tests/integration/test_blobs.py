@@ -9,7 +9,7 @@ from domain.errors import NotFound
 from domain.letters.kinds import Recipient, compose_lift_letter
 from domain.contact_file.restriction_terms import RestrictionTerms
 from domain.values import Official
-from infra.blobs import BlobCorrupted, BlobErased, BlobStore
+from infra.blobs import UNCLAIMED_SWEEP, BlobCorrupted, BlobErased, BlobStore
 from infra.database import open_database
 from infra.keys import KeyStore, MasterKey
 from infra.pdf import MEDIA_TYPE, render_pdf
@@ -186,3 +186,13 @@ def test_a_table_made_before_sealing_gains_its_subject_column(settings, keys):
         assert store.get(digest) == (CONTENT, "text/plain")
     finally:
         old.close()
+
+
+def test_the_sweep_of_unclaimed_uploads_can_read_their_index_instead_of_every_document(db):
+    with db.transaction() as cur:
+        if db.dialect == "postgresql":
+            cur.execute("SET LOCAL enable_seqscan = off")  # an empty table would be read whole anyway
+            plan = cur.execute(f"EXPLAIN {UNCLAIMED_SWEEP}", (datetime.now(timezone.utc),)).fetchall()
+        else:
+            plan = cur.execute(f"EXPLAIN QUERY PLAN {UNCLAIMED_SWEEP}", (datetime.now(timezone.utc),)).fetchall()
+    assert "vaern_blobs_unclaimed" in " ".join(str(part) for row in plan for part in row)
