@@ -6,7 +6,10 @@ are put in every durable table, then the current release starts on the database,
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from infra.tamper import verify
 from tests.support import postgres
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+VAERN = str(Path(sys.executable).with_name("vaern"))
 AT = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=timezone.utc)
 # Every durable table with rows as the previous release wrote them (the access chain's are its trigger's).
 ROWS: dict[str, tuple[str, list[tuple[Any, ...]]]] = {
@@ -192,3 +196,22 @@ def test_migrating_leaves_the_stored_form_of_timestamps_as_it_was(tmp_path):
         assert db.read("SELECT at FROM moments") == [("2026-01-05T09:00:00.000000+00:00",)]
     finally:
         db.close()
+
+
+def test_vaern_migrate_applies_what_is_pending_and_lists_each_migration(tmp_path):
+    def vaern_migrate(*args: str) -> list[list[str]]:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("VAERN_")}
+        done = subprocess.run([VAERN, "migrate", *args], env={**clean, "VAERN_DATA_DIR": str(tmp_path)},
+                              capture_output=True, text=True, timeout=60, check=True)
+        return [line.split("  ") for line in done.stdout.splitlines()]
+
+    ids = folder_ids(VAERN_MIGRATIONS)
+    assert vaern_migrate("--list") == [[m, "pending"] for m in ids]
+    applied = vaern_migrate()
+    assert [(row[0], row[2]) for row in applied] == [(m, "(applied now)") for m in ids]
+    listed = vaern_migrate("--list")
+    assert [row[:2] for row in listed] == [row[:2] for row in applied]  # when each was applied, and nothing more
+    assert all(datetime.fromisoformat(row[1]).tzinfo is not None for row in listed)
+    telephony = vaern_migrate("--telephony")
+    assert [(row[0], row[2]) for row in telephony] == [(m, "(applied now)") for m in folder_ids(TELEPHONY_MIGRATIONS)]
+    assert (tmp_path / "telephony.sqlite").exists()
