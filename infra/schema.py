@@ -7,14 +7,17 @@ their own tables. A folder's first migration is the schema the release before mi
 written to apply to a database that release had already made, so such a database upgrades in place.
 
 yoyo records what it applied in its own tables (`_yoyo_migration`, `_yoyo_log`) in the same database.
-Processes that start together call `migrate` under `infra.startup_lock` (yoyo's own lock row comes
-after CREATE TABLE statements that PostgreSQL does not serialise).
+Processes that start together take turns: on PostgreSQL under `infra.startup_lock` (held by the caller),
+on SQLite under a lock on a file beside the database. Both go with the process that holds them; yoyo's
+own lock, a row in a table, would outlive a process killed while migrating and stop every later start.
 """
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,8 +45,16 @@ class Migration:
     applied_at: datetime | None
 
 
+@contextmanager
+def _unlocked(*_: object, **__: object) -> Iterator[None]:
+    """In place of yoyo's lock row: the callers take turns otherwise (see the module docstring)."""
+    yield
+
+
 class _Postgres(PostgresqlPsycopgBackend):
     """yoyo's psycopg 3 backend on the URL Vaern was given, passed to libpq as it is."""
+
+    lock = _unlocked
 
     def connect(self, dburi: DatabaseURI) -> psycopg.Connection[Any]:
         self.schema = None
@@ -58,6 +69,8 @@ class _Sqlite(SQLiteBackend):
     stay for the whole process and every later timestamp parameter would be written in its form, unlike
     the stored ones (infra/database.py). Its own timestamps are given as text here instead.
     """
+
+    lock = _unlocked
 
     def __enter__(self) -> _Sqlite:
         return self
@@ -93,14 +106,28 @@ def migrate(db: Database, folder: Path = VAERN_MIGRATIONS) -> list[str]:
 
     The caller holds `infra.startup_lock.startup_lock` for the database: see the module docstring.
     """
-    backend = _backend(db)
-    try:
-        with backend.lock():
+    with _file_lock(db):
+        backend = _backend(db)
+        try:
             pending = backend.to_apply(read_migrations(str(folder)))
             backend.apply_migrations(pending)
-        return [migration.id for migration in pending]
-    finally:
-        backend.connection.close()
+            return [migration.id for migration in pending]
+        finally:
+            backend.connection.close()
+
+
+@contextmanager
+def _file_lock(db: Database) -> Iterator[None]:
+    """On SQLite, an exclusive lock on `<database>.migrating`, held until done (or the process ends)."""
+    if not isinstance(db, SqliteDatabase):
+        yield
+        return
+    with open(f"{db.path}.migrating", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
 
 
 def migrate_at_start(db: Database, folder: Path = VAERN_MIGRATIONS) -> list[str]:
@@ -111,12 +138,13 @@ def migrate_at_start(db: Database, folder: Path = VAERN_MIGRATIONS) -> list[str]
 
 def migrations(db: Database, folder: Path = VAERN_MIGRATIONS) -> list[Migration]:
     """Every migration of the folder, in order, with when it was applied to `db`."""
-    backend = _backend(db)
-    try:
-        backend.ensure_internal_schema_updated()
-        rows = backend.execute(f"SELECT migration_id, applied_at_utc FROM {default_migration_table}").fetchall()
-    finally:
-        backend.connection.close()
+    with _file_lock(db):
+        backend = _backend(db)
+        try:
+            backend.ensure_internal_schema_updated()
+            rows = backend.execute(f"SELECT migration_id, applied_at_utc FROM {default_migration_table}").fetchall()
+        finally:
+            backend.connection.close()
     applied = {str(row[0]): _utc(row[1]) for row in rows}
     return [Migration(m.id, applied.get(m.id)) for m in read_migrations(str(folder))]
 

@@ -10,6 +10,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from domain.values import Actor, Role
 from infra import access_chain
 from infra.access_log import Access, Purpose
 from infra.database import Database, open_database
-from infra.schema import VAERN_MIGRATIONS, migrate, migrations
+from infra.schema import VAERN_MIGRATIONS, migrate, migrate_at_start, migrations
 from infra.services import Services
 from infra.tamper import verify
 from tests.support import postgres
@@ -215,3 +216,14 @@ def test_vaern_migrate_applies_what_is_pending_and_lists_each_migration(tmp_path
     telephony = vaern_migrate("--telephony")
     assert [(row[0], row[2]) for row in telephony] == [(m, "(applied now)") for m in folder_ids(TELEPHONY_MIGRATIONS)]
     assert (tmp_path / "telephony.sqlite").exists()
+
+
+def test_processes_starting_together_apply_each_migration_once(settings, tmp_path):
+    db = open_database(settings.database_url, tmp_path / "together.sqlite")
+    try:
+        with ThreadPoolExecutor(4) as pool:  # each on connections of its own, as separate processes are
+            applied = list(pool.map(lambda _: migrate_at_start(db), range(4)))
+        assert sorted(applied, key=len) == [[], [], [], folder_ids(VAERN_MIGRATIONS)]
+        assert logged(db) == [(m, "apply") for m in folder_ids(VAERN_MIGRATIONS)]
+    finally:
+        db.close()
