@@ -53,6 +53,7 @@ from bench.relay_seed import ACTOR, OFFICIAL, proposals, seed  # noqa: E402
 from domain.contact_file.restriction_commands import DecideRestriction  # noqa: E402
 from infra.database import PostgresDatabase  # noqa: E402
 from infra.eventstore import EventLog, build_application  # noqa: E402
+from infra.schema import migrate  # noqa: E402
 from tests.support.secrets import secret_env, server_settings  # noqa: E402
 from tests.support import free_port  # noqa: E402
 from tests.support.broker import BrokerProcess  # noqa: E402
@@ -226,6 +227,7 @@ def run(args: argparse.Namespace, database_url: str, bootstrap: str, workdir: Pa
     settings = server_settings(database_url=database_url, topic_prefix=prefix)
     app = build_application(settings)
     events, db = EventLog(app, settings), PostgresDatabase(database_url, pool_size=4)
+    migrate(db)  # the positions table the relay tracks itself in, as every Vaern process makes it at start
     try:
         seeded = time.perf_counter()
         seed(app, args.citizens)

@@ -93,7 +93,7 @@ class TelephonyConsumer:
         if not settings.kafka_bootstrap_servers:
             raise ValueError("kafka_bootstrap_servers is not set")
         db = open_database(
-            settings.telephony_database_url, settings.data_dir / "telephony.sqlite", name="vaern-telephony"
+            settings.telephony_database_url, settings.telephony_sqlite_path, name="vaern-telephony"
         )
         servers, topic = settings.kafka_bootstrap_servers, settings.restrictions_topic
         return cls(db, servers, topic, settings.telephony_group_id, owns_db=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -21,22 +22,14 @@ from domain.identity import normalise_phone_number
 from domain.bounds import from_log
 from domain.values import PhoneRule, TimeWindow
 from infra.database import Cursor, Database
+from infra.schema import migrate_at_start
 from domain.contact_file.routing import routing_in_force
 from projections.phone_routing import CallRouting as Routing
 
 DEFAULT_ROUTING = Routing(rule=PhoneRule.OPEN)
 
-DDL = (
-    "CREATE TABLE IF NOT EXISTS telephony_citizens ("
-    " citizen_ref TEXT PRIMARY KEY, sequence BIGINT NOT NULL, position BIGINT NOT NULL, state TEXT NOT NULL,"
-    " applied_at TIMESTAMPTZ NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS telephony_numbers ("
-    " number TEXT NOT NULL, citizen_ref TEXT NOT NULL, PRIMARY KEY (number, citizen_ref))",
-    "CREATE INDEX IF NOT EXISTS telephony_numbers_citizen ON telephony_numbers (citizen_ref)",
-    "CREATE TABLE IF NOT EXISTS telephony_offsets ("
-    " topic TEXT NOT NULL, partition_no INTEGER NOT NULL, topic_id TEXT, next_offset BIGINT NOT NULL,"
-    " PRIMARY KEY (topic, partition_no))",
-)
+# The table's schema: the consumer's own migrations, apart from Vaern's (it may have a database of its own).
+MIGRATIONS = Path(__file__).resolve().parent / "telephony_migrations"
 
 
 @dataclass(frozen=True)
@@ -52,9 +45,7 @@ class RoutingTable:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        with db.transaction() as cur:
-            for statement in DDL:
-                cur.execute(statement)
+        migrate_at_start(db, MIGRATIONS)
 
     def apply(self, cur: Cursor, state: RoutingState) -> bool:
         """Stores the citizen's state if it is newer than what the table holds; says whether it was."""

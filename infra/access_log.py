@@ -28,32 +28,6 @@ from infra.database import Database
 from infra.logs import current_request_id
 from projections.freshness import Freshness
 
-DDL = {
-    "postgresql": (
-        "CREATE TABLE IF NOT EXISTS vaern_access_log (id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL,"
-        " user_id TEXT NOT NULL, role TEXT NOT NULL, purpose TEXT NOT NULL, what TEXT NOT NULL,"
-        " subject_ref TEXT, search_ref TEXT, view_position BIGINT)",
-        "ALTER TABLE vaern_access_log ADD COLUMN IF NOT EXISTS view_position BIGINT",
-        "ALTER TABLE vaern_access_log ADD COLUMN IF NOT EXISTS request_id TEXT",
-        "CREATE INDEX IF NOT EXISTS vaern_access_log_subject ON vaern_access_log (subject_ref, at)",
-        # The log is append-only, whatever connects: updates and deletes are refused by the database.
-        "CREATE OR REPLACE FUNCTION vaern_access_log_append_only() RETURNS trigger LANGUAGE plpgsql AS"
-        " $$ BEGIN RAISE EXCEPTION 'the access log is append-only'; END $$",
-        "DROP TRIGGER IF EXISTS vaern_access_log_append_only ON vaern_access_log",
-        "CREATE TRIGGER vaern_access_log_append_only BEFORE UPDATE OR DELETE ON vaern_access_log"
-        " FOR EACH ROW EXECUTE FUNCTION vaern_access_log_append_only()",
-    ),
-    "sqlite": (
-        "CREATE TABLE IF NOT EXISTS vaern_access_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at TIMESTAMPTZ NOT NULL,"
-        " user_id TEXT NOT NULL, role TEXT NOT NULL, purpose TEXT NOT NULL, what TEXT NOT NULL,"
-        " subject_ref TEXT, search_ref TEXT, view_position BIGINT)",
-        "CREATE INDEX IF NOT EXISTS vaern_access_log_subject ON vaern_access_log (subject_ref, at)",
-        "CREATE TRIGGER IF NOT EXISTS vaern_access_log_no_update BEFORE UPDATE ON vaern_access_log"
-        " BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
-        "CREATE TRIGGER IF NOT EXISTS vaern_access_log_no_delete BEFORE DELETE ON vaern_access_log"
-        " BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
-    ),
-}
 COLUMNS = "at, user_id, role, purpose, what, subject_ref, search_ref, view_position, request_id"
 INSERT = f"INSERT INTO vaern_access_log ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
 # The same, taking the view's position in the statement itself: run beside the lookup (see
@@ -122,15 +96,7 @@ class AccessLog:
         self.db, self._key = db, key
         # Entries written, by purpose (infra/metrics.py); one of its own when the process exposes none.
         self.writes = writes or Counter("vaern_access_log_writes", "", ["purpose"], registry=None)
-        with db.transaction() as cur:
-            for statement in DDL[db.dialect]:
-                cur.execute(statement)
-            if db.dialect == "sqlite":  # no ADD COLUMN IF NOT EXISTS: a log from before view positions or request ids
-                columns = {row[1] for row in cur.execute("PRAGMA table_info(vaern_access_log)").fetchall()}
-                for column, kind in (("view_position", "BIGINT"), ("request_id", "TEXT")):
-                    if column not in columns:
-                        cur.execute(f"ALTER TABLE vaern_access_log ADD COLUMN {column} {kind}")
-            access_chain.install(db, cur)  # every entry linked to the one before (tamper evidence)
+        access_chain.install(db)  # every entry linked to the one before (tamper evidence)
 
     def search_ref(self, kind: str, term: str) -> str:
         """A keyed hash of a search term (a CPR or phone number): findable, not readable."""

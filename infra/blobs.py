@@ -16,11 +16,12 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from domain.errors import NotFound, RuleViolation
-from infra.database import Cursor, Database
+from infra.database import Database
 from infra.keys import Keys, UnsealError, seal, unseal
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_CONTENT_TYPE = {"postgresql": "BYTEA", "sqlite": "BLOB"}
+# Served by the partial index vaern_blobs_unclaimed (infra/migrations/), whose condition is this one as written.
+UNCLAIMED_SWEEP = "DELETE FROM vaern_blobs WHERE subject LIKE 'upload:%%' AND stored_at < %s"
 
 
 class BlobCorrupted(RuntimeError):
@@ -39,42 +40,19 @@ def sha256_hex(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def ddl(dialect: str) -> str:
-    return (
-        "CREATE TABLE IF NOT EXISTS vaern_blobs ("
-        " sha256 TEXT PRIMARY KEY,"
-        " media_type TEXT NOT NULL,"
-        " size BIGINT NOT NULL,"
-        f" content {_CONTENT_TYPE[dialect]} NOT NULL,"
-        " stored_at TIMESTAMPTZ NOT NULL,"
-        " subject TEXT)"  # whose data key seals `content`; NULL: stored in plain before sealing began
-    )
-
-
-def _add_subject_column(cur: Cursor, dialect: str) -> None:
-    """Gives a table made before documents were sealed its `subject` column."""
-    if dialect == "postgresql":
-        cur.execute("ALTER TABLE vaern_blobs ADD COLUMN IF NOT EXISTS subject TEXT")
-    elif "subject" not in {row[1] for row in cur.execute("PRAGMA table_info(vaern_blobs)").fetchall()}:
-        cur.execute("ALTER TABLE vaern_blobs ADD COLUMN subject TEXT")
-
-
 def _aad(digest: str, subject: str) -> bytes:
     """Binds the sealed bytes to their hash and owner: a row's content cannot be swapped for another's."""
     return f"vaern blob {digest} {subject}".encode()
 
 
 class BlobStore:
-    """Documents by SHA-256 on PostgreSQL or SQLite, sealed under `keys`; creates its table when built."""
+    """Documents by SHA-256 on PostgreSQL or SQLite, sealed under `keys`, in the migrations' table (infra/migrations/)."""
 
     def __init__(
         self, db: Database, keys: Keys, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     ) -> None:
         self.db, self.keys = db, keys
         self._now = now
-        with db.transaction() as cur:
-            cur.execute(ddl(db.dialect))
-            _add_subject_column(cur, db.dialect)
 
     def put(self, content: bytes, media_type: str, *, subject: str) -> str:
         """Stores `content` sealed under `subject`'s key unless present, and returns its SHA-256 (hex).
@@ -116,7 +94,7 @@ class BlobStore:
         An upload attached since is sealed under its owner's key and no longer an upload, so it stays.
         """
         with self.db.transaction() as cur:
-            cur.execute("DELETE FROM vaern_blobs WHERE subject LIKE 'upload:%%' AND stored_at < %s", (before,))
+            cur.execute(UNCLAIMED_SWEEP, (before,))
             return max(cur.rowcount, 0)
 
     def claim(self, sha256: str, subject: str) -> None:

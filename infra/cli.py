@@ -16,6 +16,7 @@ import typer
 from infra.cli_chain import checkpoint, verify
 from infra.cli_keys import keys
 from infra.cli_metrics import MetricsHost, MetricsPort, serve_metrics
+from infra.cli_migrate import migrate
 from infra.cli_projections import projections
 from infra.cli_retention import retention
 from infra.cli_settings import command_settings
@@ -281,6 +282,7 @@ cli.add_typer(retention, name="retention")  # due: infra/cli_retention.py
 cli.command()(verify)  # the logs' hash chains: infra/cli_chain.py
 cli.command()(checkpoint)
 cli.command()(token)  # development tokens: infra/cli_token.py
+cli.command()(migrate)  # the durable tables' migrations: infra/cli_migrate.py
 
 
 def main() -> None:

@@ -13,7 +13,8 @@ the other's row yet): one over, at most. Refused lookups are not counted: they s
 
 On PostgreSQL the statement's reads see the tables as they were before the statement; on SQLite the
 entry (and its trigger) run first, in the same transaction, so the count leaves out the entry's row.
-The scheduler forgets the rows of hours gone by (`forget_before`).
+The scheduler forgets the rows of hours gone by (`forget_before`). The table and its trigger are the
+migrations' (infra/migrations/): an entry counts when it is a front-desk lookup's, answered or not.
 """
 
 from __future__ import annotations
@@ -23,38 +24,10 @@ from typing import Any
 
 from domain.lookup_watch import AlertKind, Verdict, WatchRules, Window
 from domain.values import Role
-from infra.access_log import lookup_what
 from infra.citizen_refs import RefSql
 from infra.database import Database
 from infra.metrics import ProcessMetrics
 
-WHAT = "front_desk_lookup"
-_COUNTED = f"('{WHAT}', '{lookup_what(WHAT, answered=False)}')"  # a lookup refused for the limit is not counted
-_TABLE = (
-    "CREATE TABLE IF NOT EXISTS vaern_lookup_firsts (user_id TEXT NOT NULL, window_start TIMESTAMPTZ NOT NULL,"
-    " search_ref TEXT NOT NULL{}, PRIMARY KEY (user_id, window_start, search_ref))"
-)
-_WHEN = f"NEW.purpose = 'entry_check' AND NEW.what IN {_COUNTED} AND NEW.search_ref IS NOT NULL"
-DDL = {
-    "postgresql": (
-        _TABLE.format(""),
-        "CREATE OR REPLACE FUNCTION vaern_lookup_first() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
-        " INSERT INTO vaern_lookup_firsts VALUES (NEW.user_id, date_trunc('hour', NEW.at AT TIME ZONE 'UTC')"
-        " AT TIME ZONE 'UTC', NEW.search_ref) ON CONFLICT DO NOTHING; RETURN NEW; END $$",
-        # BEFORE, and named to fire before the access chain's trigger (PostgreSQL fires them by name): the
-        # chain's lock serialises every entry until commit, and this work need not wait for it nor hold it.
-        "DROP TRIGGER IF EXISTS vaern_access_log_count ON vaern_access_log",
-        f"CREATE TRIGGER vaern_access_log_count BEFORE INSERT ON vaern_access_log FOR EACH ROW WHEN ({_WHEN})"
-        " EXECUTE FUNCTION vaern_lookup_first()",
-    ),
-    "sqlite": (
-        _TABLE.format(", access_id INTEGER NOT NULL"),  # the entry that counted it: see `_EXCLUDE_CURRENT`
-        # Moments are stored as UTC text, `YYYY-MM-DDTHH:MM:SS.ffffff+00:00` (infra/database.py): the hour is a prefix.
-        f"CREATE TRIGGER IF NOT EXISTS vaern_access_log_count AFTER INSERT ON vaern_access_log FOR EACH ROW WHEN {_WHEN}"
-        " BEGIN INSERT OR IGNORE INTO vaern_lookup_firsts VALUES (NEW.user_id,"
-        " substr(NEW.at, 1, 13) || ':00:00.000000+00:00', NEW.search_ref, NEW.id); END",
-    ),
-}
 _EXCLUDE_CURRENT = {"postgresql": "", "sqlite": " AND f.access_id <> last_insert_rowid()"}
 
 
@@ -66,9 +39,6 @@ class LookupWatch:
         self.metrics = metrics or ProcessMetrics()  # counted per role and kind (infra/metrics.py)
         self._exclude = _EXCLUDE_CURRENT[db.dialect]
         self._raised: set[tuple[str, AlertKind, datetime]] = set()  # raised here: not asked of the event store again
-        with db.transaction() as cur:
-            for statement in DDL[db.dialect]:
-                cur.execute(statement)
 
     def refusal(self, user_id: str, search_ref: str, at: datetime) -> RefSql:
         """A SQL condition, true when the access-log entry of this lookup must record it refused."""

@@ -20,6 +20,7 @@ from infra.keys import KeyStore
 from infra.lookup_watch import LookupWatch
 from infra.metrics import ProcessMetrics
 from infra.scheduler import ExpiryScheduler
+from infra.schema import migrate
 from infra.settings import Settings
 from infra.startup_lock import startup_lock
 from projections.freshness import Freshness, assess
@@ -99,6 +100,7 @@ class Services:
     @classmethod
     def _build(cls, settings: Settings) -> Services:
         db = open_database(settings.database_url, settings.sqlite_path, settings.database_pool_size)
+        migrate(db)  # the durable tables, before anything reads or writes them (the start-up lock is held)
         # The keys on connections of their own: facts are decoded (and their keys read) inside views'
         # and rebuilds' transactions, which on SQLite hold the thread's one connection.
         keys_db = open_database(settings.database_url, settings.sqlite_path, 2, name="vaern-keys")

@@ -258,6 +258,11 @@ class Settings(BaseSettings):
         return self.data_dir / "vaern.sqlite"
 
     @property
+    def telephony_sqlite_path(self) -> Path:
+        """The telephony consumer's table when VAERN_TELEPHONY_DATABASE_URL is unset."""
+        return self.data_dir / "telephony.sqlite"
+
+    @property
     def restrictions_topic(self) -> str:
         return f"{self.topic_prefix}.contact-restrictions.v1"
 

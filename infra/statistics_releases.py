@@ -8,8 +8,9 @@ figures a committee was given; recomputing them only checks that they still come
 A stored row whose figures no longer match its own hash has been altered: it is refused.
 
 The table lives outside the statistics view (it is not among the view's `tables`), so rebuilding
-the view leaves every release in place. A table from before figures and stock instants were
-stored gets the two columns added, empty; such a release cannot be given out again.
+the view leaves every release in place; its schema is the migrations' (infra/migrations/). A release
+recorded before figures and stock instants were stored has the two columns empty: it cannot be given
+out again.
 """
 
 from __future__ import annotations
@@ -21,13 +22,6 @@ from uuid import UUID, uuid4
 
 from infra.database import Database
 
-DDL = (
-    "CREATE TABLE IF NOT EXISTS statistics_releases ("
-    " release_id TEXT PRIMARY KEY, period_from TEXT NOT NULL, period_to TEXT NOT NULL, position BIGINT NOT NULL,"
-    " min_cell INTEGER NOT NULL, requested_by TEXT NOT NULL, requested_at TIMESTAMPTZ NOT NULL,"
-    " sha256 TEXT NOT NULL, stocks_at TIMESTAMPTZ, figures TEXT)"
-)
-ADDED = {"stocks_at": "TIMESTAMPTZ", "figures": "TEXT"}
 COLUMNS = (
     "release_id, period_from, period_to, position, min_cell, requested_by, requested_at, sha256, stocks_at, figures"
 )
@@ -56,16 +50,6 @@ class StatisticsReleases:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        with db.transaction() as cur:
-            cur.execute(DDL)
-            if db.dialect == "postgresql":
-                for column, kind in ADDED.items():
-                    cur.execute(f"ALTER TABLE statistics_releases ADD COLUMN IF NOT EXISTS {column} {kind}")
-            else:  # SQLite has no ADD COLUMN IF NOT EXISTS
-                present = {row[1] for row in cur.execute("PRAGMA table_info(statistics_releases)").fetchall()}
-                for column, kind in ADDED.items():
-                    if column not in present:
-                        cur.execute(f"ALTER TABLE statistics_releases ADD COLUMN {column} {kind}")
 
     def record(
         self, first: date, end: date, position: int, min_cell: int, requested_by: str, requested_at: datetime,

@@ -31,15 +31,6 @@ from projections.failures import describe
 
 log = logging.getLogger(__name__)
 
-DDL = (
-    "CREATE TABLE IF NOT EXISTS vaern_positions ("
-    " name TEXT PRIMARY KEY,"
-    " position BIGINT NOT NULL,"
-    " updated_at TIMESTAMPTZ)"
-)
-# Added to tables from before followers recorded their state (each NULL until first written).
-STATE_COLUMNS = {"state": "TEXT", "error": "TEXT", "stopped_at": "BIGINT", "alive_at": "TIMESTAMPTZ",
-                 "current_at": "TIMESTAMPTZ"}
 RUNNING, WAITING, STOPPED = "running", "waiting", "stopped"
 _FOLLOWING = "state = 'running', error = NULL, stopped_at = NULL"
 
@@ -62,30 +53,13 @@ class Follower:
 
 
 def register(db: Database, name: str) -> None:
-    """Creates the positions table (with its state columns) and `name`'s row (at 0) if missing."""
+    """Creates `name`'s row (at 0) if missing; the table is the migrations' (infra/migrations/)."""
     with db.transaction() as cur:
-        cur.execute(DDL)
-        present = _columns(cur)
-        for column, kind in STATE_COLUMNS.items():
-            if column not in present:  # (IF NOT EXISTS: another process may be starting too)
-                exists = " IF NOT EXISTS" if cur_dialect(cur) == "postgresql" else ""
-                cur.execute(f"ALTER TABLE vaern_positions ADD COLUMN{exists} {column} {kind}")
         cur.execute(
             "INSERT INTO vaern_positions (name, position, updated_at) VALUES (%s, 0, %s)"
             " ON CONFLICT (name) DO NOTHING",
             (name, now()),
         )
-
-
-def _columns(cur: Cursor) -> set[str]:
-    # Looked up first: an ALTER TABLE on PostgreSQL would queue behind every running batch.
-    if cur_dialect(cur) == "sqlite":
-        return {str(row[1]) for row in cur.execute("PRAGMA table_info(vaern_positions)").fetchall()}
-    rows = cur.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'vaern_positions'"
-        " AND table_schema = current_schema()"
-    ).fetchall()
-    return {str(row[0]) for row in rows}
 
 
 def read_position(cur: Cursor, name: str, lock: bool = False) -> int:

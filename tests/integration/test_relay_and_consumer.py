@@ -24,6 +24,7 @@ from domain.values import Actor, Official, PhoneRule, Role
 from infra.database import PostgresDatabase, SqliteDatabase
 from infra.eventstore import EventLog, build_application
 from infra.keys import citizen_subject
+from infra.schema import migrate
 from tests.support import cases, wait_until
 from tests.support.secrets import server_settings
 
@@ -88,6 +89,7 @@ def events(app, settings):
 @pytest.fixture
 def db(database_url):
     db = PostgresDatabase(database_url, pool_size=3)
+    migrate(db)  # the positions table, as Services.build would
     yield db
     db.close()
 

@@ -23,6 +23,7 @@ from domain.contact_file.aggregate import ContactFile
 from domain.values import Channel
 from infra.database import open_database
 from infra.eventstore import EventLog, build_application
+from infra.schema import migrate
 from projections.routing_states import RoutingStatesView
 
 VIEW_KEY = bytes(range(32))  # the view's sealing key; Services takes it from the key store
@@ -41,6 +42,7 @@ def store(request, tmp_path, kafka_topic_prefix):
     app = build_application(settings)
     events = EventLog(app, settings)
     db = open_database(url, settings.sqlite_path, pool_size=3)
+    migrate(db)  # the positions table, as Services.build would
     yield app, events, db, settings.restrictions_topic
     events.close()
     db.close()

@@ -11,7 +11,9 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.routers.statistics import releases
 from domain.contact_file.commands import OpenContactFile
 from domain.identity import Cpr
@@ -19,6 +21,7 @@ from domain.incident.commands import RecordAbsence
 from domain.incident.police_commands import DeclineConsent, GiveConsent, RecordPrivateReport, ReportToPolice, WithdrawConsent
 from domain.contact_file.restriction_commands import ExpireRestriction, LiftRestriction, ReviewRestriction
 from domain.contact_file.restriction_state import ReviewOutcome
+from infra.database import open_database
 from infra.services import Services
 from projections.statistics_figures import Period
 from tests.integration.test_statistics import (
@@ -156,22 +159,30 @@ def test_every_statistics_answer_names_its_release_in_a_header_and_the_chart_in_
     assert chart.get("data-release-id") == str(recorded)
 
 
-def test_a_release_table_from_before_figures_were_stored_is_extended_and_its_releases_are_gone(client, services):
+def test_a_release_table_from_before_figures_were_stored_is_extended_and_its_releases_are_gone(settings):
     legacy = str(uuid4())
-    with services.db.transaction() as cur:
+    old = open_database(settings.database_url, settings.sqlite_path)  # as a release before figures left it
+    with old.transaction() as cur:
         cur.execute(OLD_RELEASES)
         cur.execute(
             "INSERT INTO statistics_releases (release_id, period_from, period_to, position, min_cell, requested_by,"
             " requested_at, sha256) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
             (legacy, period()["from"], period()["to"], 0, 3, "m1", datetime.now(timezone.utc), "0" * 64),
         )
-    report(services, None, -2, (1,))
-    caught_up(services)
-    fresh = client.get("/statistics", params=period(), headers=MANAGEMENT)
-    assert fresh.status_code == 200 and given_again(client, fresh.json()["release"]["id"]).status_code == 200
-    for suffix in PATHS:
-        gone = given_again(client, legacy, suffix)
-        assert gone.status_code == 410 and gone.headers["content-type"] == "application/problem+json"
+    old.close()
+    services = Services.build(settings)  # the first migration adds the columns
+    services.start_views()
+    try:
+        with TestClient(create_app(settings, services)) as client:
+            report(services, None, -2, (1,))
+            caught_up(services)
+            fresh = client.get("/statistics", params=period(), headers=MANAGEMENT)
+            assert fresh.status_code == 200 and given_again(client, fresh.json()["release"]["id"]).status_code == 200
+            for suffix in PATHS:
+                gone = given_again(client, legacy, suffix)
+                assert gone.status_code == 410 and gone.headers["content-type"] == "application/problem+json"
+    finally:
+        services.close()
 
 
 def test_a_restriction_table_from_before_citizen_digests_gets_the_column(services):
