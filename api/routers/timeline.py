@@ -23,6 +23,7 @@ from fastapi import APIRouter, Query, Response
 
 from api import roles
 from api.deps import allowed
+from api.paging import Page, paged, with_pages
 from api.reads import Reader, ReaderDep
 from api.security import Principal
 from api.timeline_schemas import (
@@ -87,7 +88,8 @@ def _exported(read: _Read, caller: Principal) -> dict[str, Any]:
     return {"exported_at": read.exported_at, "exported_by": caller.actor, "position": read.head}
 
 
-def _read_citizen(reader: Reader, caller: Principal, citizen_ref: UUID, what: str) -> _Read:
+def _read_citizen(reader: Reader, caller: Principal, citizen_ref: UUID, what: str, page: Page | None = None) -> _Read:
+    """The citizen's timeline; of the accesses, the page asked for (all of them for the PDF)."""
     services = reader.services
     head = services.events.head()
     own = _contact_file(services, citizen_ref, head)
@@ -110,7 +112,7 @@ def _read_citizen(reader: Reader, caller: Principal, citizen_ref: UUID, what: st
     withheld.update(p for p, e in corrections if e.position in withheld)  # another citizen's data too
     facts.extend(corrections)
     reader.legal(caller, what, *named)
-    accesses = services.access.entries(citizen_ref)
+    accesses = services.access.entries(citizen_ref, *((page.after, page.fetch) if page else ()))
     lines = [replace(e, summary=WITHHELD, letters=()) if e.position in withheld else e for e in entries(facts)]
     return _Read(head, utc_now(), lines, attributions, accesses, list(dict.fromkeys(named)))
 
@@ -158,15 +160,24 @@ def _perpetrators(events: Iterable[Any]) -> list[UUID]:
     return [ref for ref in dict.fromkeys(named) if ref is not None]
 
 
-@router.get("/contact-files/{citizen_ref}/timeline", response_model=CitizenTimelineOut, responses=WAITS)
-def get_citizen_timeline(citizen_ref: UUID, caller: MayCitizenTimeline, reader: ReaderDep, format: Format = "json") -> Any:
-    """Every fact of the citizen's contact file and of the incidents naming them, in log order, with who read the data."""
+AccessesPage = paged("timeline_accesses", datetime, int)
+
+
+@router.get("/contact-files/{citizen_ref}/timeline", response_model=CitizenTimelineOut, responses=with_pages(WAITS))
+def get_citizen_timeline(
+    citizen_ref: UUID, caller: MayCitizenTimeline, reader: ReaderDep, page: AccessesPage, response: Response,
+    format: Format = "json",
+) -> Any:
+    """Every fact of the citizen's contact file and of the incidents naming them, in log order, with who read the
+    data: the reads a page at a time (`limit`, `cursor`), every fact on every page. The PDF has every read."""
     if format == "pdf":
         return get_citizen_timeline_pdf(citizen_ref, caller, reader)
-    read = _read_citizen(reader, caller, citizen_ref, "legal_timeline")
+    read = _read_citizen(reader, caller, citizen_ref, "legal_timeline", page)
+    accesses, cursor = page.cut(read.accesses, lambda a: (a.at, a.entry_id), response)
     return CitizenTimelineOut(
         citizen_ref=citizen_ref, **_exported(read, caller), incidents=[AttributionOut.of(a) for a in read.attributions],
-        entries=[EntryOut.of(e) for e in read.entries], accesses=[AccessOut.of(a) for a in read.accesses],
+        entries=[EntryOut.of(e) for e in read.entries], accesses=[AccessOut.of(a) for a in accesses],
+        accesses_next_cursor=cursor,
     )
 
 
