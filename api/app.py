@@ -12,6 +12,7 @@ from api.headers import PrivateAnswers
 from api.oidc import OidcVerifier
 from api.request_ids import RequestIds
 from api.routers import (
+    as_of,
     contact_files,
     erasures,
     evidence,
@@ -57,7 +58,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     problems.install(app)
     refusals.install(app)
     modules = (lookups, telephony, contact_files, restrictions, letters, incidents, evidence, health, pages, statistics,
-               timeline, erasures, watching)
+               timeline, as_of, erasures, watching)
     for module in modules:
         app.include_router(module.router)
     app.add_middleware(PrivateAnswers)

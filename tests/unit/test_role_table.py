@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 
 from api import roles
 from api.routers import (
+    as_of,
     contact_files,
     erasures,
     evidence,
@@ -27,7 +28,7 @@ from domain.values import Role
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 ROUTERS = (
-    contact_files, erasures, evidence, health, incidents, letters, lookups, restrictions, statistics, telephony, timeline,
+    as_of, contact_files, erasures, evidence, health, incidents, letters, lookups, restrictions, statistics, telephony, timeline,
     watching,
 )
 OPEN = {"/health": roles.HEALTH, "/metrics": roles.METRICS}  # rows no role is needed for
