@@ -13,6 +13,7 @@ from api.oidc import OidcVerifier
 from api.request_ids import RequestIds
 from api.routers import (
     appointments,
+    as_of,
     contact_files,
     erasures,
     evidence,
@@ -61,7 +62,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     problems.install(app)
     refusals.install(app)
     modules = (lookups, telephony, contact_files, restrictions, letters, incidents, appointments, evidence, health, pages,
-               statistics, timeline, erasures, watching)
+               statistics, timeline, as_of, erasures, watching)
     for module in modules:
         app.include_router(module.router)
     app.add_middleware(PrivateAnswers)

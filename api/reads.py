@@ -19,6 +19,7 @@ from uuid import UUID
 from fastapi import Depends, Request
 
 from api.case_access import file_for, guard, incident_for, reaches
+from api.paging import Page
 from api.problems import Forbidden
 from api.security import Principal
 from domain.application import Receipt
@@ -139,11 +140,11 @@ class Reader:
         self.record(caller, case_purpose(caller.actor), "contact_file", citizen_ref)
         return file
 
-    def access_report(self, caller: Principal, citizen_ref: UUID) -> list[AccessReportLine]:
-        """When and why the citizen's data was read, this read included; never by whom."""
+    def access_report(self, caller: Principal, citizen_ref: UUID, page: Page) -> list[AccessReportLine]:
+        """A page of when and why the citizen's data was read, this read included; never by whom."""
         self.services.app.get_contact_file(citizen_ref)
         self.record(caller, Purpose.SUBJECT_ACCESS_REQUEST, "access_report", citizen_ref)
-        return self.services.access.report(citizen_ref)
+        return self.services.access.report(citizen_ref, page.after, page.fetch)
 
     def letter(self, caller: Principal, citizen_ref: UUID, letter_id: UUID) -> tuple[bytes, str]:
         """The letter as issued: its stored bytes and media type."""
@@ -167,18 +168,21 @@ class Reader:
         self.record(caller, case_purpose(caller.actor), "evidence", incident.basis().citizen_ref)
         return content, stored_type
 
-    def reviews_due(self, caller: Principal, within: timedelta) -> tuple[datetime, list[Scheduled]]:
-        """Now, and the decided restrictions whose review falls before `within` from now; each citizen listed is a read."""
+    def reviews_due(self, caller: Principal, within: timedelta, page: Page) -> tuple[datetime, list[Scheduled]]:
+        """Now, and a page of the decided restrictions whose review falls before `within` from now; each citizen
+        listed on the page is a read."""
         services = self.services
         now = services.app.clock()
-        due = [d for d in services.schedule.reviews_due(services.db, now + within) if d.review_at is not None]
-        for ref in dict.fromkeys(d.citizen_ref for d in due):
+        due = services.schedule.reviews_due(services.db, now + within, page.after, page.fetch)
+        for ref in dict.fromkeys(d.citizen_ref for d in due[: page.limit]):
             self.record(caller, case_purpose(caller.actor), "reviews_due", ref)
         return now, due
 
-    def lookup_alerts(self, caller: Principal) -> list[LookupAlert.Raised]:
-        """Every alert raised on users' front-desk lookups; they name users and count citizens, naming none."""
-        alerts = self.services.app.list_lookup_alerts()
+    def lookup_alerts(self, caller: Principal, page: Page) -> list[tuple[int, LookupAlert.Raised]]:
+        """A page of the alerts raised on users' front-desk lookups, with their log positions; they name users
+        and count citizens, naming none."""
+        after = page.after[0] if page.after else 0
+        alerts = self.services.app.list_lookup_alerts(after, page.fetch)
         self.record(caller, Purpose.LEGAL_REVIEW, "lookup_alerts", None)
         return alerts
 

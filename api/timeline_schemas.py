@@ -85,7 +85,13 @@ class CitizenTimelineOut(ExportHeader):
     citizen_ref: UUID
     incidents: list[AttributionOut] = Field(description="incidents naming the citizen as perpetrator, now or before")
     entries: list[EntryOut]
-    accesses: list[AccessOut] = Field(description="who read the citizen's data, when and why (this read included)")
+    accesses: list[AccessOut] = Field(
+        description="who read the citizen's data, when and why, oldest first: a page of `limit` (this read included, on"
+        " the last page)"
+    )
+    accesses_next_cursor: str | None = Field(
+        None, description="the `cursor` of the accesses' next page (also in the `Link` header); none on the last page"
+    )
 
 
 class IncidentTimelineOut(ExportHeader):

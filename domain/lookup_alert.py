@@ -8,7 +8,6 @@ the event store and the alert stands as first recorded.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import ApplicationRecorder, Mapper
 
 WATCH = Actor(user_id="vaern-watch", name="Vaern (opslagsovervågning)", role=Role.ADMIN)
-_PAGE = 500
 
 
 class LookupAlert(Aggregate):
@@ -94,17 +92,9 @@ class LookupAlertCommands:
             return False
         return True
 
-    def list_lookup_alerts(self) -> list[LookupAlert.Raised]:
-        """Every lookup alert raised, oldest first."""
-        return [self.mapper.to_domain_event(n) for n in self._alert_notifications()]
-
-    def _alert_notifications(self) -> Iterator[object]:
-        start = 0
-        while True:
-            page = self.recorder.select_notifications(
-                start, _PAGE, topics=(LookupAlert.Raised.TOPIC,), inclusive_of_start=False
-            )
-            yield from page
-            if len(page) < _PAGE:
-                return
-            start = page[-1].id
+    def list_lookup_alerts(self, after: int = 0, limit: int = 500) -> list[tuple[int, LookupAlert.Raised]]:
+        """The lookup alerts raised after log position `after`, oldest first, `limit` at most, each with its position."""
+        notifications = self.recorder.select_notifications(
+            after, limit, topics=(LookupAlert.Raised.TOPIC,), inclusive_of_start=False
+        )
+        return [(n.id, self.mapper.to_domain_event(n)) for n in notifications]

@@ -46,8 +46,14 @@ INSERT_AT_VIEW_JUDGED = (
     " p.position, %s"
     " FROM (SELECT 1 AS one) AS one LEFT JOIN vaern_positions p ON p.name = %s"
 )
+# The UTC day of an entry, as each database computes it (SQLite keeps moments as UTC ISO text).
+REPORT_DAY = {"postgresql": "CAST(at AT TIME ZONE 'UTC' AS DATE)", "sqlite": "substr(at, 1, 10)"}
 UNANSWERED = "_unanswered"  # appended to what a lookup read when it answered "cannot tell"
 REFUSED = "_refused"  # appended to what a lookup read when it was refused for its user's hourly limit
+
+
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def lookup_what(what: str, answered: bool) -> str:
@@ -152,16 +158,20 @@ class AccessLog:
             cur.execute(INSERT, values)
         self.written(Purpose.DENIED)
 
-    def report(self, subject_ref: UUID) -> list[AccessReportLine]:
-        """Per day and purpose, how often the citizen's data was read; never by whom."""
+    def report(self, subject_ref: UUID, after: tuple[date, str] | None = None, limit: int = 500) -> list[AccessReportLine]:
+        """Per day and purpose, how often the citizen's data was read, never by whom: `limit` lines at most, by
+        day then purpose, from after the day and purpose `after`."""
+        day = REPORT_DAY[self.db.dialect]
+        where, params = "subject_ref = %s", [str(subject_ref)]
+        if after is not None:
+            where += f" AND ({day} > %s OR ({day} = %s AND purpose > %s))"
+            params += [after[0].isoformat(), after[0].isoformat(), after[1]]
         rows = self.db.read(
-            "SELECT at, purpose FROM vaern_access_log WHERE subject_ref = %s ORDER BY at", (str(subject_ref),)
+            f"SELECT {day} AS day, purpose, COUNT(*) FROM vaern_access_log WHERE {where}"
+            " GROUP BY 1, 2 ORDER BY 1, 2 LIMIT %s",
+            (*params, limit),
         )
-        counts: dict[tuple[date, str], int] = {}
-        for at, purpose in rows:
-            key = (at.astimezone(timezone.utc).date(), purpose)
-            counts[key] = counts.get(key, 0) + 1
-        return [AccessReportLine(day, Purpose(purpose), n) for (day, purpose), n in counts.items()]
+        return [AccessReportLine(_day(on), Purpose(purpose), int(n)) for on, purpose, n in rows]
 
     def view_positions_at(self, subject_ref: UUID, at: datetime) -> tuple[datetime | None, dict[str, int]]:
         """The citizen's lookups made at `at`: the instant they were made (None: none) and their views' positions.
@@ -184,18 +194,25 @@ class AccessLog:
         # Latest first, so the first lookup of each kind is the one the dictionary keeps.
         return min((logged_at for logged_at, _, _ in within), default=None), {what: p for _, what, p in within}
 
-    def entries(self, subject_ref: UUID) -> list[AccessEntry]:
-        """Every read of the citizen's data, oldest first, with who read it: for legal review only."""
+    def entries(self, subject_ref: UUID, after: tuple[datetime, int] | None = None, limit: int | None = None) -> list[AccessEntry]:
+        """The reads of the citizen's data with who read them, for legal review only: by time then entry id, after
+        the time and id `after`, `limit` at most (None: all)."""
+        where, params = "subject_ref = %s", [str(subject_ref)]
+        if after is not None:
+            where += " AND (at > %s OR (at = %s AND id > %s))"
+            params += [after[0], after[0], after[1]]
+        bound = "" if limit is None else f" LIMIT {int(limit)}"
         rows = self.db.read(
-            "SELECT at, user_id, role, purpose, what, view_position FROM vaern_access_log WHERE subject_ref = %s"
-            " ORDER BY at, id",
-            (str(subject_ref),),
+            f"SELECT at, user_id, role, purpose, what, view_position, id FROM vaern_access_log WHERE {where}"
+            f" ORDER BY at, id{bound}",
+            params,
         )
         return [
             AccessEntry(
-                at, str(user), Role(role) if role else None, Purpose(purpose), str(what), None if view is None else int(view)
+                at, str(user), Role(role) if role else None, Purpose(purpose), str(what),
+                None if view is None else int(view), int(entry_id),
             )
-            for at, user, role, purpose, what, view in rows
+            for at, user, role, purpose, what, view, entry_id in rows
         ]
 
 
@@ -209,3 +226,4 @@ class AccessEntry:
     purpose: Purpose
     what: str
     view_position: int | None = None  # for a lookup: the position of the view it was answered from
+    entry_id: int = 0  # the entry's row in the log: orders entries recorded at the same instant

@@ -74,9 +74,16 @@ class RestrictionScheduleView(DeclaredView):
         """Decided restrictions whose period has ended but whose expiry is not yet recorded."""
         return self._select(db, "active = %s AND valid_until <= %s ORDER BY valid_until LIMIT %s", (True, now, limit))
 
-    def reviews_due(self, db: Database, until: datetime) -> list[Scheduled]:
-        """Decided restrictions whose review falls before `until` (those before now are overdue)."""
-        return self._select(db, "active = %s AND review_at <= %s ORDER BY review_at", (True, until))
+    def reviews_due(
+        self, db: Database, until: datetime, after: tuple[datetime, UUID] | None = None, limit: int = 500
+    ) -> list[Scheduled]:
+        """Decided restrictions whose review falls before `until` (those before now are overdue), by review
+        date then id: `limit` of them at most, from after the review date and id `after`."""
+        where, params = "active = %s AND review_at <= %s", [True, until]
+        if after is not None:
+            where += " AND (review_at > %s OR (review_at = %s AND restriction_id > %s))"
+            params += [after[0], after[0], str(after[1])]
+        return self._select(db, where + " ORDER BY review_at, restriction_id LIMIT %s", (*params, limit))
 
     def _select(self, db: Database, where: str, params: tuple[Any, ...]) -> list[Scheduled]:
         with db.transaction(write=False) as cur:

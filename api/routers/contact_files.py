@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
 from api import roles
 from api.deps import allowed
+from api.paging import RESPONSES as PAGED, paged
 from api.reads import ReaderDep
 from api.schemas import (
     AccessReportLineOut,
@@ -81,8 +83,14 @@ add_writes(router, (
 ))
 
 
-@router.get("/{citizen_ref}/access-report", response_model=list[AccessReportLineOut])
-def access_report(citizen_ref: UUID, caller: MayAccessReport, reader: ReaderDep) -> list[AccessReportLineOut]:
-    """When, and why, the citizen's data was read: what the citizen may be told; never by whom."""
-    lines = reader.access_report(caller, citizen_ref)
+ReportPage = paged("access_report", date, str)
+
+
+@router.get("/{citizen_ref}/access-report", response_model=list[AccessReportLineOut], responses=PAGED)
+def access_report(
+    citizen_ref: UUID, caller: MayAccessReport, reader: ReaderDep, page: ReportPage, response: Response
+) -> list[AccessReportLineOut]:
+    """When, and why, the citizen's data was read: what the citizen may be told; never by whom. By day, then
+    purpose, a page at a time: the next page is named in the `Link` header; each page read is itself a read."""
+    lines, _ = page.cut(reader.access_report(caller, citizen_ref, page), lambda l: (l.day, l.purpose.value), response)
     return [AccessReportLineOut(day=l.day, purpose=l.purpose.value, reads=l.reads) for l in lines]

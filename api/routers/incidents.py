@@ -8,6 +8,7 @@ the ids in the path, If-Match and the caller, and makes one call.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Response, status
 from api import roles
 from api.case_access import reporting
 from api.deps import ServicesDep, allowed
+from api.paging import RESPONSES as PAGED, paged
 from api.reads import ReaderDep
 from api.roles import Operations
 from api.incident_schemas import EvidenceBody, IncidentOut, IncidentWriteReceipt, OverdueIncidentOut, ReportIncidentBody, body_of
@@ -24,6 +26,7 @@ from domain.incident import commands as on
 from domain.incident import police_commands as police
 from domain.application import utc_now
 from domain.incident.service import IncidentReceipt
+from domain.incident.aggregate import Incident
 from domain.incident.facts import IncidentFacts
 from domain.values import Role
 from infra.keys import incident_subject
@@ -51,19 +54,26 @@ def report_incident(
     return _receipt(response, services.app.report_incident(on.ReportIncident(facts=facts, actor=caller.actor)))
 
 
-@router.get("/overdue", response_model=list[OverdueIncidentOut])
-def list_overdue_incidents(caller: MayOverdue, services: ServicesDep) -> list[OverdueIncidentOut]:
-    """Incidents whose leader was not informed within 24 hours of the report, oldest first; a caseworker whose
-    token names a centre sees that centre's only."""
+OverduePage = paged("overdue_incidents", datetime, UUID)
+
+
+def _reported(incident: Incident) -> tuple[datetime, UUID]:
+    """The overdue list's order: by report, the id settling ties (the scan of the log finds them: no table yet)."""
+    return incident.reported_at, incident.id
+
+
+@router.get("/overdue", response_model=list[OverdueIncidentOut], responses=PAGED)
+def list_overdue_incidents(caller: MayOverdue, services: ServicesDep, page: OverduePage, response: Response) -> list[OverdueIncidentOut]:
+    """Incidents whose leader was not informed within 24 hours of the report, oldest first (then by id); a
+    caseworker whose token names a centre sees that centre's only. A page at a time: the next page is named in
+    the `Link` header."""
+    seen = sorted((i for i in services.app.list_overdue_incidents(utc_now()) if caller.sees(i.facts.centre)), key=_reported)
+    shown, _ = page.cut(page.of(seen, _reported), _reported, response)
     return [
         OverdueIncidentOut(
-            incident_id=i.id,
-            centre=i.facts.centre,
-            reported_at=i.reported_at,
-            leader_informed_due=i.leader_informed_due,
+            incident_id=i.id, centre=i.facts.centre, reported_at=i.reported_at, leader_informed_due=i.leader_informed_due,
         )
-        for i in services.app.list_overdue_incidents(utc_now())
-        if caller.sees(i.facts.centre)
+        for i in shown
     ]
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
+from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from api import roles
 from api.deps import allowed
+from api.paging import RESPONSES as PAGED, paged
 from api.reads import ReaderDep
 from api.schemas import (
     AmendBody,
@@ -51,16 +53,22 @@ add_writes(router, (
 ))
 
 
-@router.get("/restrictions/reviews", response_model=list[ReviewDue])
+ReviewsPage = paged("reviews_due", datetime, UUID)
+
+
+@router.get("/restrictions/reviews", response_model=list[ReviewDue], responses=PAGED)
 def reviews_due(
-    caller: MayReviewsDue, reader: ReaderDep, within_days: Annotated[int, Query(ge=0, le=366)] = 30
+    caller: MayReviewsDue, reader: ReaderDep, page: ReviewsPage, response: Response,
+    within_days: Annotated[int, Query(ge=0, le=366)] = 30,
 ) -> list[ReviewDue]:
-    """Restrictions whose review is overdue or falls within the coming days, earliest first."""
-    now, due = reader.reviews_due(caller, timedelta(days=within_days))
+    """Restrictions whose review is overdue or falls within the coming days, earliest first (then by restriction
+    id), a page at a time: the next page is named in the `Link` header."""
+    now, due = reader.reviews_due(caller, timedelta(days=within_days), page)
+    shown, _ = page.cut(due, lambda d: (d.review_at, d.restriction_id), response)
     return [
         ReviewDue(
             citizen_ref=d.citizen_ref, restriction_id=d.restriction_id, review_at=d.review_at,
             valid_until=d.valid_until, overdue=d.review_at < now,
         )
-        for d in due
+        for d in shown
     ]

@@ -1,4 +1,4 @@
-"""Legal review: a case's facts in log order, what applied and what was shown at a moment, as JSON or PDF.
+"""Legal review: a case's facts in log order, as JSON or PDF (what applied at a moment: api/routers/as_of.py).
 
 Every read here is recorded in the access log (purpose legal review) for each citizen whose data it
 shows or rests on: an incident's facts naming another citizen, another contact file sharing a
@@ -13,7 +13,7 @@ its supersession as a fact of its own (who, why, which fields the replacement co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -23,25 +23,21 @@ from fastapi import APIRouter, Query, Response
 
 from api import roles
 from api.deps import allowed
+from api.paging import Page, paged, with_pages
 from api.reads import Reader, ReaderDep
 from api.security import Principal
 from api.timeline_schemas import (
-    AccessOut, AsOfOut, AttributionOut, CitizenTimelineOut, EntryOut, IncidentTimelineOut,
+    AccessOut, AttributionOut, CitizenTimelineOut, EntryOut, IncidentTimelineOut,
 )
 from domain.application import utc_now
-from domain.records.as_of import (
-    ViewPositions, as_of, check_asked_about, printed_second, recorded_by, relied_on, replay,
-)
-from domain.bounds import Moment
 from domain.contact_file.aggregate import ContactFile
 from domain.errors import NotFound
 from domain.incident.aggregate import Incident
 from domain.records.supersession import REGISTER_ID, SupersessionRegister
 from domain.records.timeline import Entry, entries
-from infra.access_log import AccessEntry, lookup_what
-from infra.as_of_pdf import as_of_sections
+from infra.access_log import AccessEntry
 from infra.services import Services
-from infra.timeline_pdf import TimelineExport, render_timeline, stamp
+from infra.timeline_pdf import TimelineExport, render_timeline
 from projections.incident_index import Attribution, history
 
 router = APIRouter(tags=["legal review"])
@@ -52,7 +48,6 @@ WAITS: dict[int | str, dict[str, Any]] = {
 }
 MayCitizenTimeline = allowed(roles.CITIZEN_TIMELINE)
 MayIncidentTimeline = allowed(roles.INCIDENT_TIMELINE)
-MayAsOf = allowed(roles.AS_OF)
 
 Format = Annotated[Literal["json", "pdf"], Query(description="json (default) or pdf")]
 PDF_HEADERS = {"Cache-Control": "no-store"}
@@ -89,17 +84,8 @@ def _exported(read: _Read, caller: Principal) -> dict[str, Any]:
     return {"exported_at": read.exported_at, "exported_by": caller.actor, "position": read.head}
 
 
-def _logged_as(what: str, format: str) -> str:
-    """How the access log names the read: a PDF export apart from the JSON answer of the same timeline."""
-    return f"{what}_pdf" if format == "pdf" else what
-
-
-def _answer(read: _Read, caller: Principal, out: Callable[..., Any], **own: Any) -> Any:
-    """A timeline's JSON answer: what the export states of itself, its entries, and what is `own` to its subject."""
-    return out(**_exported(read, caller), entries=[EntryOut.of(e) for e in read.entries], **own)
-
-
-def _read_citizen(reader: Reader, caller: Principal, citizen_ref: UUID, what: str) -> _Read:
+def _read_citizen(reader: Reader, caller: Principal, citizen_ref: UUID, what: str, page: Page | None = None) -> _Read:
+    """The citizen's timeline; of the accesses, the page asked for (all of them for the PDF)."""
     services = reader.services
     head = services.events.head()
     own = _contact_file(services, citizen_ref, head)
@@ -122,7 +108,7 @@ def _read_citizen(reader: Reader, caller: Principal, citizen_ref: UUID, what: st
     withheld.update(p for p, e in corrections if e.position in withheld)  # another citizen's data too
     facts.extend(corrections)
     reader.legal(caller, what, *named)
-    accesses = services.access.entries(citizen_ref)
+    accesses = services.access.entries(citizen_ref, *((page.after, page.fetch) if page else ()))
     lines = [replace(e, summary=WITHHELD, letters=()) if e.position in withheld else e for e in entries(facts)]
     return _Read(head, utc_now(), lines, attributions, accesses, list(dict.fromkeys(named)))
 
@@ -170,15 +156,31 @@ def _perpetrators(events: Iterable[Any]) -> list[UUID]:
     return [ref for ref in dict.fromkeys(named) if ref is not None]
 
 
-@router.get("/contact-files/{citizen_ref}/timeline", response_model=CitizenTimelineOut, responses=WAITS)
-def get_citizen_timeline(citizen_ref: UUID, caller: MayCitizenTimeline, reader: ReaderDep, format: Format = "json") -> Any:
-    """Every fact of the citizen's contact file and of the incidents naming them, in log order, with who read the data."""
-    read = _read_citizen(reader, caller, citizen_ref, _logged_as("legal_timeline", format))
-    if format == "json":
-        return _answer(
-            read, caller, CitizenTimelineOut, citizen_ref=citizen_ref,
-            incidents=[AttributionOut.of(a) for a in read.attributions], accesses=[AccessOut.of(a) for a in read.accesses],
-        )
+AccessesPage = paged("timeline_accesses", datetime, int)
+
+
+@router.get("/contact-files/{citizen_ref}/timeline", response_model=CitizenTimelineOut, responses=with_pages(WAITS))
+def get_citizen_timeline(
+    citizen_ref: UUID, caller: MayCitizenTimeline, reader: ReaderDep, page: AccessesPage, response: Response,
+    format: Format = "json",
+) -> Any:
+    """Every fact of the citizen's contact file and of the incidents naming them, in log order, with who read the
+    data: the reads a page at a time (`limit`, `cursor`), every fact on every page. The PDF has every read."""
+    if format == "pdf":
+        return get_citizen_timeline_pdf(citizen_ref, caller, reader)
+    read = _read_citizen(reader, caller, citizen_ref, "legal_timeline", page)
+    accesses, cursor = page.cut(read.accesses, lambda a: (a.at, a.entry_id), response)
+    return CitizenTimelineOut(
+        citizen_ref=citizen_ref, **_exported(read, caller), incidents=[AttributionOut.of(a) for a in read.attributions],
+        entries=[EntryOut.of(e) for e in read.entries], accesses=[AccessOut.of(a) for a in accesses],
+        accesses_next_cursor=cursor,
+    )
+
+
+@router.get("/contact-files/{citizen_ref}/timeline.pdf", response_class=Response, responses=WAITS)
+def get_citizen_timeline_pdf(citizen_ref: UUID, caller: MayCitizenTimeline, reader: ReaderDep) -> Response:
+    """The citizen's timeline as PDF, headed by the export's time, user and log position."""
+    read = _read_citizen(reader, caller, citizen_ref, "legal_timeline_pdf")
     related = [
         f"Hændelse {a.incident_id}: angivet fra logposition {a.since}"
         + (f" til en rettelse på position {a.until}" if a.until else " (stadig angivet)")
@@ -190,12 +192,6 @@ def get_citizen_timeline(citizen_ref: UUID, caller: MayCitizenTimeline, reader: 
         related_heading="Hændelser, der angiver borgeren som udøver", accesses=read.accesses,
     )
     return _pdf(export, f"timeline-{citizen_ref}")
-
-
-@router.get("/contact-files/{citizen_ref}/timeline.pdf", response_class=Response, responses=WAITS)
-def get_citizen_timeline_pdf(citizen_ref: UUID, caller: MayCitizenTimeline, reader: ReaderDep) -> Response:
-    """The citizen's timeline as PDF, headed by the export's time, user and log position."""
-    return get_citizen_timeline(citizen_ref, caller, reader, "pdf")
 
 
 # ---- an incident ------------------------------------------------------------------------------
@@ -215,9 +211,19 @@ def _read_incident(reader: Reader, caller: Principal, incident_id: UUID, what: s
 @router.get("/incidents/{incident_id}/timeline", response_model=IncidentTimelineOut, responses=WAITS)
 def get_incident_timeline(incident_id: UUID, caller: MayIncidentTimeline, reader: ReaderDep, format: Format = "json") -> Any:
     """Every fact of the incident in log order: both times, who recorded it, a readable line."""
-    read = _read_incident(reader, caller, incident_id, _logged_as("incident_timeline", format))
-    if format == "json":
-        return _answer(read, caller, IncidentTimelineOut, incident_id=incident_id, perpetrator_refs=read.perpetrators)
+    if format == "pdf":
+        return get_incident_timeline_pdf(incident_id, caller, reader)
+    read = _read_incident(reader, caller, incident_id, "incident_timeline")
+    return IncidentTimelineOut(
+        incident_id=incident_id, perpetrator_refs=read.perpetrators, **_exported(read, caller),
+        entries=[EntryOut.of(e) for e in read.entries],
+    )
+
+
+@router.get("/incidents/{incident_id}/timeline.pdf", response_class=Response, responses=WAITS)
+def get_incident_timeline_pdf(incident_id: UUID, caller: MayIncidentTimeline, reader: ReaderDep) -> Response:
+    """The incident's timeline as PDF, headed by the export's time, user and log position."""
+    read = _read_incident(reader, caller, incident_id, "incident_timeline_pdf")
     export = TimelineExport(
         title="Juridisk tidslinje: hændelse", subject=f"Hændelse {incident_id}", subject_ref=incident_id,
         **_exported(read, caller), entries=read.entries,
@@ -225,76 +231,3 @@ def get_incident_timeline(incident_id: UUID, caller: MayIncidentTimeline, reader
         related_heading="Borgere angivet som udøver",
     )
     return _pdf(export, f"incident-timeline-{incident_id}")
-
-
-@router.get("/incidents/{incident_id}/timeline.pdf", response_class=Response, responses=WAITS)
-def get_incident_timeline_pdf(incident_id: UUID, caller: MayIncidentTimeline, reader: ReaderDep) -> Response:
-    """The incident's timeline as PDF, headed by the export's time, user and log position."""
-    return get_incident_timeline(incident_id, caller, reader, "pdf")
-
-
-# ---- as of a moment ---------------------------------------------------------------------------
-
-At = Annotated[Moment, Query(description="the moment asked about, with its UTC offset; from 2000-01-01 to now")]
-
-
-def _read_as_of(reader: Reader, caller: Principal, citizen_ref: UUID, at: datetime, what: str) -> AsOfOut:
-    """The as-of answer, after recording the read for every citizen whose data it rests on or shows."""
-    services = reader.services
-    check_asked_about(at, services.app.clock())
-    head = services.events.head()
-    facts = _contact_file(services, citizen_ref, head)
-    if not facts:
-        raise NotFound("no contact file with that reference")
-    looked_up, logged = services.access.view_positions_at(citizen_ref, at)
-    at = looked_up or printed_second(at)
-    known_then = replay(event for _, event in recorded_by(facts, at))
-    numbers = [*(known_then.phone_numbers if known_then else ()), *replay(event for _, event in facts).phone_numbers]
-    sharing = {ref: history(services.app, ref, stop=head) for ref in _sharing(services, citizen_ref, numbers, head)}
-    services.wait_for(services.incident_index.name, head)
-    candidates = [*relied_on(known_then), *(a.incident_id for a in services.incident_index.incidents_of(services.db, citizen_ref))]
-    incidents = {i: history(services.app, i, stop=head) for i in dict.fromkeys(candidates)}
-    views = _logged_lookups(logged)
-    answer = as_of(facts, at, sharing, incidents, views)
-    shown = [i.incident.facts.perpetrator.citizen_ref for i in answer.incidents_then]
-    reader.legal(caller, what, citizen_ref, *sharing, *(ref for ref in shown if ref is not None))
-    return AsOfOut.of(citizen_ref, answer, head)
-
-
-def _logged_lookups(logged: dict[str, int]) -> ViewPositions:
-    """The view positions the citizen's lookups at the moment kept, and whether they went unanswered."""
-    def seen(what: str) -> tuple[int | None, bool]:
-        unanswered = lookup_what(what, answered=False)
-        return logged.get(what, logged.get(unanswered)), what not in logged and unanswered in logged
-
-    (desk, desk_unanswered), (phone, phone_unanswered) = seen("front_desk_lookup"), seen("phone_routing_lookup")
-    return ViewPositions(desk, phone, desk_unanswered, phone_unanswered)
-
-
-def _sharing(services: Services, citizen_ref: UUID, held: Iterable[str], head: int) -> list[UUID]:
-    """The other contact files that hold, by position `head`, one of the `held` numbers (from the routing view)."""
-    numbers = list(held)
-    if not numbers:
-        return []
-    services.wait_for(services.phone_routing.name, head)
-    return services.phone_routing.holders(services.db, numbers, head, citizen_ref)
-
-
-@router.get("/contact-files/{citizen_ref}/as-of", response_model=AsOfOut, responses=WAITS)
-def get_as_of(citizen_ref: UUID, caller: MayAsOf, reader: ReaderDep, at: At, format: Format = "json") -> Any:
-    """At moment `at`: what was in force as known now, what the front desk and phone routing answered, what was known."""
-    if format == "pdf":
-        return get_as_of_pdf(citizen_ref, caller, reader, at)
-    return _read_as_of(reader, caller, citizen_ref, at, f"legal_as_of {at.isoformat()}")
-
-
-@router.get("/contact-files/{citizen_ref}/as-of.pdf", response_class=Response, responses=WAITS)
-def get_as_of_pdf(citizen_ref: UUID, caller: MayAsOf, reader: ReaderDep, at: At) -> Response:
-    """The as-of answer as PDF, headed by the moment asked about and the export's time, user and log position."""
-    out = _read_as_of(reader, caller, citizen_ref, at, f"legal_as_of_pdf {at.isoformat()}")
-    export = TimelineExport(
-        title="Juridisk gennemgang: status på et tidspunkt", subject=f"Borgerreference {citizen_ref}",
-        subject_ref=citizen_ref, exported_at=utc_now(), exported_by=caller.actor, position=out.position, entries=(),
-        header=(f"Tidspunkt: {stamp(at)}",), sections=as_of_sections(out),
-    )
-    return _pdf(export, f"as-of-{citizen_ref}")

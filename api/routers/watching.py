@@ -8,6 +8,7 @@ from pydantic import Field
 
 from api import roles
 from api.deps import ServicesDep, allowed
+from api.paging import RESPONSES as PAGED, paged
 from api.reads import ReaderDep
 from api.schemas import Answer, LocalMoment
 from domain.lookup_watch import AlertKind
@@ -29,17 +30,22 @@ class LookupAlertOut(Answer):
 
 class LookupAlertsOut(Answer):
     alerts: list[LookupAlertOut]
+    next_cursor: str | None = Field(None, description="the next page's `cursor`; none on the last page")
 
 
-@router.get("/access/alerts", response_model=LookupAlertsOut)
-def lookup_alerts(caller: MayReadAlerts, reader: ReaderDep) -> LookupAlertsOut:
+AlertsPage = paged("lookup_alerts", int)
+
+
+@router.get("/access/alerts", response_model=LookupAlertsOut, responses=PAGED)
+def lookup_alerts(caller: MayReadAlerts, reader: ReaderDep, page: AlertsPage, response: Response) -> LookupAlertsOut:
     """Every alert raised on users' front-desk lookups, oldest first: a user who looked up more different
-    citizens within a clock hour than `VAERN_WATCH_LOOKUPS_PER_HOUR`, or anyone outside opening hours."""
-    alerts = reader.lookup_alerts(caller)
-    return LookupAlertsOut(alerts=[
+    citizens within a clock hour than `VAERN_WATCH_LOOKUPS_PER_HOUR`, or anyone outside opening hours.
+    A page at a time: the next page's cursor is `next_cursor` (and the `Link` header)."""
+    alerts, cursor = page.cut(reader.lookup_alerts(caller, page), lambda a: (a[0],), response)
+    return LookupAlertsOut(next_cursor=cursor, alerts=[
         LookupAlertOut(user_id=a.employee_id, kind=a.kind, window_start=a.window_start, window_end=a.window_end,
                        count=a.count, raised_at=a.effective_at)
-        for a in alerts
+        for _, a in alerts
     ])
 
 

@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from api import roles
 from api.routers import (
     appointments,
+    as_of,
     contact_files,
     erasures,
     evidence,
@@ -28,7 +29,8 @@ from domain.values import Role
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 ROUTERS = (
-    appointments, contact_files, erasures, evidence, health, incidents, letters, lookups, restrictions, statistics, telephony, timeline,
+    appointments, as_of, contact_files, erasures, evidence, health, incidents, letters, lookups, restrictions, statistics,
+    telephony, timeline,
     watching,
 )
 OPEN = {"/health": roles.HEALTH, "/metrics": roles.METRICS}  # rows no role is needed for
