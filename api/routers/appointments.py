@@ -7,6 +7,7 @@ caller, makes one call and answers with the appointment's receipt; refusals are 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -26,11 +27,13 @@ from api.appointment_schemas import (
     SafetyStepBody,
 )
 from api.deps import ExpectedVersion, ServicesDep, allowed
+from api.paging import RESPONSES as PAGED, paged
 from api.reads import ReaderDep
 from api.case_access import guard
 from api.roles import Operations
 from api.writes import Receipts, Write, add_writes
 from domain.appointments import commands as on
+from domain.appointments.aggregate import Appointment
 from domain.appointments.service import AppointmentReceipt
 from domain.appointments.values import SafetyStep
 
@@ -58,14 +61,26 @@ def book_appointment(
     return _receipt(response, services.app.book_appointment(on.BookAppointment.of(body, actor=caller.actor)))
 
 
-@router.get("/post-meetings/overdue", response_model=list[OverduePostMeetingOut])
-def list_overdue_post_meetings(caller: MayOverdue, services: ServicesDep) -> list[OverduePostMeetingOut]:
-    """Meetings whose safety plan's post-meeting was not held within its days after the meeting, oldest first;
-    a caller bound to a centre sees that centre's only."""
+OverduePage = paged("overdue_post_meetings", datetime, UUID)
+
+
+def _due(pair: tuple[Appointment, datetime]) -> tuple[datetime, UUID]:
+    """The overdue list's order: by when the post-meeting was due, the meeting's id settling ties."""
+    return pair[1], pair[0].id
+
+
+@router.get("/post-meetings/overdue", response_model=list[OverduePostMeetingOut], responses=PAGED)
+def list_overdue_post_meetings(
+    caller: MayOverdue, services: ServicesDep, page: OverduePage, response: Response
+) -> list[OverduePostMeetingOut]:
+    """Meetings whose safety plan's post-meeting was not held within its days after the meeting, oldest first
+    (then by id); a caller bound to a centre sees that centre's only. A page at a time: the next page is named
+    in the `Link` header."""
+    seen = sorted((pair for pair in services.app.list_overdue_post_meetings() if caller.sees(pair[0].place.centre)), key=_due)
+    shown, _ = page.cut(page.of(seen, _due), _due, response)
     return [
         OverduePostMeetingOut(appointment_id=a.id, centre=a.place.centre, ends_at=a.slot.ends_at, post_meeting_due=due)
-        for a, due in services.app.list_overdue_post_meetings()
-        if caller.sees(a.place.centre)
+        for a, due in shown
     ]
 
 

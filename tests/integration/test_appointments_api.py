@@ -181,3 +181,25 @@ def test_two_bookings_of_one_room_at_the_same_moment_book_it_once(services, seco
         assert refused == [] and len(day.bookings) == 2
     else:
         assert [r.field for r in refused] == ["place.room"] and len(day.bookings) == 1
+
+
+def test_overdue_post_meetings_come_a_page_at_a_time_in_the_order_they_fell_due(client, services, ref):
+    incident = client.post("/incidents", json=incident_facts(ref), headers=CASEWORKER).json()["incident_id"]
+    meetings = []
+    for n, days in enumerate((3, 1, 2)):  # booked in another order than their post-meetings fall due
+        appointment = book(client, ref, place={"centre": "JKI", "room": f"Mødelokale {n + 1}"})
+        plan = {"plan": {"steps": ["post_meeting"], "post_meeting_within_days": days}, "incident_ids": [incident]}
+        assert client.post(f"/appointments/{appointment}/safety-plan", json=plan, headers=LEADER).status_code == 200
+        meetings.append(appointment)
+    starts = datetime.fromisoformat(client.get(f"/appointments/{meetings[0]}", headers=LEADER).json()["starts_at"])
+    services.app.clock = lambda: starts + timedelta(days=5)
+    whole = [o["appointment_id"] for o in client.get("/appointments/post-meetings/overdue", headers=LEADER).json()]
+    assert whole == [meetings[1], meetings[2], meetings[0]]
+    first = client.get("/appointments/post-meetings/overdue", params={"limit": 2}, headers=LEADER)
+    assert [o["appointment_id"] for o in first.json()] == whole[:2]
+    following = first.headers["Link"].split(";")[0].strip("<>")
+    second = client.get(following, headers=LEADER)
+    assert [o["appointment_id"] for o in second.json()] == whole[2:] and "Link" not in second.headers
+    tampered = client.get("/appointments/post-meetings/overdue", params={"cursor": "x" + first.headers["X-Next-Cursor"]},
+                          headers=LEADER)
+    assert refusal(tampered) == "cursor"
