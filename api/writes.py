@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from inspect import Parameter, Signature
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Response, status
@@ -26,12 +26,19 @@ from api.schemas import WriteReceipt
 from domain.application import Receipt
 from domain.command import Command
 
+Answer = TypeVar("Answer", bound=BaseModel)
+
+
+def answered(response: Response, receipt: Any, out: type[Answer], location: str) -> Answer:
+    """A write's receipt as answered: the written aggregate's version as ETag, the aggregate as Location."""
+    response.headers["ETag"] = f'"{receipt.version}"'
+    response.headers["Location"] = location
+    return out(**receipt.__dict__)
+
 
 def receipt_out(response: Response, receipt: Receipt) -> WriteReceipt:
     """The receipt of a write on a contact file, with its version as ETag and the file as Location."""
-    response.headers["ETag"] = f'"{receipt.version}"'
-    response.headers["Location"] = f"/contact-files/{receipt.citizen_ref}"
-    return WriteReceipt(**receipt.__dict__)
+    return answered(response, receipt, WriteReceipt, f"/contact-files/{receipt.citizen_ref}")
 
 
 @dataclass(frozen=True)

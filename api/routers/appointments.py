@@ -31,7 +31,7 @@ from api.paging import RESPONSES as PAGED, paged
 from api.reads import ReaderDep
 from api.case_access import guard
 from api.roles import Operations
-from api.writes import Receipts, Write, add_writes
+from api.writes import Receipts, Write, add_writes, answered
 from domain.appointments import commands as on
 from domain.appointments.aggregate import Appointment
 from domain.appointments.service import AppointmentReceipt
@@ -46,9 +46,7 @@ ONE = "/{appointment_id}"
 
 
 def _receipt(response: Response, receipt: AppointmentReceipt) -> AppointmentWriteReceipt:
-    response.headers["ETag"] = f'"{receipt.version}"'
-    response.headers["Location"] = f"/appointments/{receipt.appointment_id}"
-    return AppointmentWriteReceipt(**receipt.__dict__)
+    return answered(response, receipt, AppointmentWriteReceipt, f"/appointments/{receipt.appointment_id}")
 
 
 @router.post("", response_model=AppointmentWriteReceipt, status_code=status.HTTP_201_CREATED)

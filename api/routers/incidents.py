@@ -21,7 +21,7 @@ from api.paging import RESPONSES as PAGED, paged
 from api.reads import ReaderDep
 from api.roles import Operations
 from api.incident_schemas import EvidenceBody, IncidentOut, IncidentWriteReceipt, OverdueIncidentOut, ReportIncidentBody, body_of
-from api.writes import Receipts, Write, add_writes
+from api.writes import Receipts, Write, add_writes, answered
 from domain.incident import commands as on
 from domain.incident import police_commands as police
 from domain.application import utc_now
@@ -39,9 +39,7 @@ POLICE_READERS = (Role.LEADER, Role.LEGAL)  # police-report data is criminal-off
 
 
 def _receipt(response: Response, receipt: IncidentReceipt) -> IncidentWriteReceipt:
-    response.headers["ETag"] = f'"{receipt.version}"'
-    response.headers["Location"] = f"/incidents/{receipt.incident_id}"
-    return IncidentWriteReceipt(**receipt.__dict__)
+    return answered(response, receipt, IncidentWriteReceipt, f"/incidents/{receipt.incident_id}")
 
 
 @router.post("", response_model=IncidentWriteReceipt, status_code=status.HTTP_201_CREATED)
