@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support import chaos, postgres
+from tests.support.supervisor import procfile
 
 
 @pytest.mark.chaos
@@ -20,6 +21,7 @@ def test_killed_processes_a_broker_outage_and_a_database_restart_lose_nothing(
     print(report.summary())
 
     assert sum(report.kills.values()) >= 20 and report.broker_down >= 30 and report.database_restarts == 1
+    assert set(report.kills) == set(procfile()) - chaos.SPARED  # the API, each view runner, both relays, the scheduler
     assert report.load["acked"] >= 50 and report.load["lookups_answered"] >= 50, report.summary()
     assert report.behind == {}, report.summary()
     assert report.lost == [] and report.twice == {} and report.strays == [], report.summary()

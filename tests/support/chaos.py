@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import os
 import random
-import threading
 import time
+from collections.abc import Callable
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,38 +95,49 @@ def environment(database_url: str, broker: BrokerProcess, topic_prefix: str, wor
 
 
 class Faults:
-    """The fault timeline: kills spread over the run, one broker outage, one database restart."""
+    """The fault timeline: kills spread over the run, one broker outage, one database restart.
+
+    Every action runs on the calling thread: the broker dies with the thread that started it
+    (PR_SET_PDEATHSIG, tests/support/broker.py), so it must be started from one that outlives it."""
 
     def __init__(self, plan: Plan, supervisor: Supervisor, broker: BrokerProcess, cluster: ThrowawayCluster) -> None:
         self.plan, self.supervisor, self.broker, self.cluster = plan, supervisor, broker, cluster
         self.targets = sorted(set(supervisor.processes) - SPARED)
         self.broker_down = 0.0
         self.database_restarts = 0
+        self._stopped_at = 0.0
+
+    def timeline(self) -> list[tuple[float, Callable[[], None]]]:
+        """(seconds into the run, action), in order."""
+        step, seconds = self.plan.seconds / (self.plan.kills + 1), self.plan.seconds
+        victims = [name for _ in range(self.plan.kills // len(self.targets) + 1)
+                   for name in random.sample(self.targets, len(self.targets))]  # each in turn, in a random order
+        kills = [(step * (n + random.uniform(-0.4, 0.4)), self._killing(victims[n - 1]))
+                 for n in range(1, self.plan.kills + 1)]
+        outage = [(0.2 * seconds, self._stop_broker), (0.2 * seconds + self.plan.broker_down, self._start_broker)]
+        return sorted([*kills, *outage, (0.7 * seconds, self._restart_database)], key=lambda timed: timed[0])
 
     def run(self) -> None:
-        started, step = time.monotonic(), self.plan.seconds / (self.plan.kills + 1)
-        outage = threading.Thread(target=self._outage, args=(started + 0.2 * self.plan.seconds,), daemon=True)
-        outage.start()
-        restart_at, restarted = started + 0.7 * self.plan.seconds, False
-        for n in range(1, self.plan.kills + 1):
-            _sleep_until(started + step * (n + random.uniform(-0.4, 0.4)))
-            if not restarted and time.monotonic() >= restart_at:
-                self.cluster.restart()
-                self.database_restarts, restarted = 1, True
-            self.supervisor.kill(random.choice(self.targets))
+        started = time.monotonic()
+        for at, action in self.timeline():
+            _sleep_until(started + at)
+            action()
         _sleep_until(started + self.plan.seconds)
-        outage.join()
-        if not restarted:
-            self.cluster.restart()
-            self.database_restarts = 1
 
-    def _outage(self, at: float) -> None:
-        _sleep_until(at)
-        stopped = time.monotonic()
+    def _killing(self, name: str) -> Callable[[], None]:
+        return lambda: self.supervisor.kill(name)
+
+    def _stop_broker(self) -> None:
+        self._stopped_at = time.monotonic()
         self.broker.stop()
-        time.sleep(self.plan.broker_down)
+
+    def _start_broker(self) -> None:
         self.broker.start()  # same port, empty storage
-        self.broker_down = time.monotonic() - stopped
+        self.broker_down = time.monotonic() - self._stopped_at
+
+    def _restart_database(self) -> None:
+        self.cluster.restart()
+        self.database_restarts += 1
 
 
 def run(plan: Plan, cluster: ThrowawayCluster, database_url: str, broker: BrokerProcess, topic_prefix: str,
