@@ -129,3 +129,23 @@ def test_while_the_broker_is_down_commands_go_on_and_after_it_the_relay_and_a_ru
     fresh = sqlite_consumer(closing, tmp_path, bootstrap, topic, f"{kafka_topic_prefix}-fresh")
     read_everything(fresh, 5)  # everything was published again to the new topic: 2 numbers, decided, lifted, decided
     assert fresh.contents() == consumer.contents()
+
+
+def test_a_broker_that_came_back_empty_while_the_relay_was_idle_gets_every_routing_state_again(
+    app, events, db, tmp_path, restartable_broker, closing, topic, kafka_topic_prefix
+):
+    bootstrap = restartable_broker.bootstrap
+    relay = new_relay(closing, app, events, db, bootstrap, topic, timeout=1.0, max_backoff=0.5, poll_interval=0.2)
+    relay.start()
+    anna = citizen(app, 4, "+4520123456")
+    first = decide(app, anna, BANNED)
+    wait_until(lambda: relay.position == first.position, 15, message=lambda: str(relay.status()))
+
+    restartable_broker.stop()  # nothing to publish meanwhile: the relay's producer sends nothing while it is away
+    restartable_broker.start()
+    last = decide(app, citizen(app, 5, "+4587654321"), NAMED)
+    wait_until(lambda: relay.position == last.position and relay.status()["error"] is None, 30,
+               message=lambda: str(relay.status()))
+    fresh = sqlite_consumer(closing, tmp_path, bootstrap, topic, f"{kafka_topic_prefix}-fresh")
+    read_everything(fresh, 4)  # anna's number and decision, published again; bo's number and decision
+    assert set(fresh.contents()["citizens"]) == {str(anna), str(last.citizen_ref)}
