@@ -42,7 +42,7 @@ def arguments() -> argparse.Namespace:
 def failed(report: chaos.Report) -> bool:
     differing = any(report.views_differing.values()) or not report.views_differing
     return bool(report.lost or report.twice or report.strays or differing or report.lookups_unlogged
-                or report.behind or not report.consumer_equals_snapshot)
+                or report.behind or not report.consumer_equals_snapshot or any(report.stopped.values()))
 
 
 def counts(report: chaos.Report) -> dict:
@@ -54,7 +54,7 @@ def counts(report: chaos.Report) -> dict:
         "lookups_unlogged": len(report.lookups_unlogged), "views_differing": report.views_differing,
         "consumer_equals_snapshot": report.consumer_equals_snapshot, "behind": {k: str(v) for k, v in report.behind.items()},
         "broker_down_seconds": report.broker_down, "database_restarts": report.database_restarts,
-        "seconds": report.seconds,
+        "seconds": report.seconds, "exit_codes_at_the_end": report.stopped,
     }
 
 

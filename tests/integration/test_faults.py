@@ -28,3 +28,4 @@ def test_killed_processes_a_broker_outage_and_a_database_restart_lose_nothing(
     assert report.views_differing == {name: [] for name in report.views_differing} != {}, report.summary()
     assert report.consumer_equals_snapshot, report.summary()
     assert report.lookups_unlogged == [], report.summary()
+    assert report.stopped == {name: 0 for name in procfile()}, report.summary()  # each still stops cleanly

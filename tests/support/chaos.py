@@ -61,6 +61,7 @@ class Report:
     broker_down: float = 0.0
     database_restarts: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    stopped: dict[str, int | None] = field(default_factory=dict)  # each process's exit code on SIGTERM at the end
 
     def summary(self) -> str:
         differing = {v: t for v, t in self.views_differing.items() if t}
@@ -75,6 +76,7 @@ class Report:
             f" consumer's table equals the snapshot: {self.consumer_equals_snapshot}",
             f"broker down {self.broker_down:.1f} s; PostgreSQL restarts: {self.database_restarts};"
             f" followers behind the head after the wait: {self.behind or 'none'}",
+            f"exit codes on SIGTERM at the end: {self.stopped}",
             "seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in self.seconds.items()),
         ])
 
@@ -158,7 +160,7 @@ def run(plan: Plan, cluster: ThrowawayCluster, database_url: str, broker: Broker
         try:
             _settle(plan, services, settings.restrictions_topic, where, work / "data", report)
             report.seconds["settle"] = time.monotonic() - clock - sum(report.seconds.values())
-            supervisor.stop()
+            report.stopped = supervisor.stop()
             _check(services, ledger, report)
         finally:
             services.close()
