@@ -32,6 +32,8 @@ log = logging.getLogger("vaern")
 
 # What `vaern serve` and `vaern api` answer when they cannot listen: uvicorn's code for a failed start-up.
 CANNOT_LISTEN = 3
+# How long a worker of `vaern api --workers N` may leave its health check unanswered (see `_workers`).
+WORKER_HEALTHCHECK_SECONDS = 60
 HostOption = Annotated[
     Optional[str], typer.Option(help="the address to serve on (default: VAERN_HOST, else 127.0.0.1)")  # noqa: UP007
 ]
@@ -155,8 +157,13 @@ def _workers(settings: Settings, listening: socket.socket, workers: int) -> None
 
     # Each worker reads its settings afresh: the address chosen here must be the one it judges itself by.
     os.environ.update(VAERN_HOST=settings.host, VAERN_PORT=str(settings.port))
+    # uvicorn kills a worker that has not answered its health check within `timeout_worker_healthcheck`,
+    # and a fresh worker answers only once it has imported Vaern: on a busy machine (every process
+    # restarting at once after a crash) that took longer than uvicorn's 5 s, so each new worker was
+    # killed while starting and the API stayed down. A worker that hangs for a minute is still replaced.
     config = uvicorn.Config("infra.cli:worker_app", factory=True, workers=workers,
-                            log_level=settings.log_level.lower(), log_config=None, access_log=False)
+                            log_level=settings.log_level.lower(), log_config=None, access_log=False,
+                            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)
     print(f"Vaern API at {_url(listening)} in {workers} worker processes", flush=True)
     Multiprocess(config, sockets=[listening]).run()
 

@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,9 +19,8 @@ from domain.values import Role
 from tests.support import free_port, postgres, tail, wait_until
 from tests.support.cases import decide_over_http
 from tests.support.secrets import system_env
+from tests.support.supervisor import BIN, ROOT, procfile, ready
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 SECRET = "procfile-token-secret-0123456789abcdefgh"
 STOPPED = re.compile(r"system\s+\| (\w+)\.1 stopped \(rc=(-?\d+)\)")
 
@@ -50,11 +48,6 @@ class Honcho:
         if self.handle.poll() is None:
             os.killpg(self.handle.pid, signal.SIGKILL)
             self.handle.wait()
-
-
-def procfile_names() -> set[str]:
-    lines = (ROOT / "Procfile").read_text().splitlines()
-    return {line.split(":", 1)[0] for line in lines if line and not line.startswith("#")}
 
 
 @pytest.fixture
@@ -96,17 +89,6 @@ def production(own_database, kafka_bootstrap, kafka_topic_prefix, tmp_path) -> I
         honcho.kill()
 
 
-def ready(api: str, telephony: str) -> bool:
-    """Every view current and a relay recorded, as the API's process judges them, and the consumer up."""
-    try:
-        health = httpx.get(f"{api}/health", timeout=2).json()
-        consumer = httpx.get(f"{telephony}/health", timeout=2)
-    except httpx.HTTPError:
-        return False
-    views = health.get("views", {}).values()
-    return bool(views) and all(v["state"] == "current" for v in views) and consumer.status_code == 200
-
-
 def auth(role: Role, user: str, name: str, title: str | None = None) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_token(SECRET, role, user, name, title)}"}
 
@@ -144,6 +126,6 @@ def test_the_procfile_carries_a_case_to_the_front_desk_and_the_telephone_and_sto
 
     assert honcho.handle.poll() is None and not STOPPED.search(honcho.output()), honcho.output()
     exits = honcho.stop()
-    assert exits == {name: 0 for name in procfile_names()}, honcho.output()
+    assert exits == {name: 0 for name in procfile()}, honcho.output()
     for personal in ("2110625629", "211062-5629", "+4520304050", "Lone Hansen"):
         assert personal not in honcho.log.read_text()

@@ -37,6 +37,7 @@ from tests.integration.test_relay_and_consumer import (  # noqa: F401 - fixtures
     sqlite_consumer,
     topic,
 )
+from consumers.topics import ensure_topic
 from tests.support import wait_until
 
 
@@ -129,3 +130,57 @@ def test_while_the_broker_is_down_commands_go_on_and_after_it_the_relay_and_a_ru
     fresh = sqlite_consumer(closing, tmp_path, bootstrap, topic, f"{kafka_topic_prefix}-fresh")
     read_everything(fresh, 5)  # everything was published again to the new topic: 2 numbers, decided, lifted, decided
     assert fresh.contents() == consumer.contents()
+
+
+def test_a_broker_that_came_back_empty_while_the_relay_was_idle_gets_every_routing_state_again(
+    app, events, db, tmp_path, restartable_broker, closing, topic, kafka_topic_prefix
+):
+    bootstrap = restartable_broker.bootstrap
+    relay = new_relay(closing, app, events, db, bootstrap, topic, timeout=1.0, max_backoff=0.5, poll_interval=0.2)
+    relay.start()
+    anna = citizen(app, 4, "+4520123456")
+    first = decide(app, anna, BANNED)
+    wait_until(lambda: relay.position == first.position, 15, message=lambda: str(relay.status()))
+
+    restartable_broker.stop()  # nothing to publish meanwhile: the relay's producer sends nothing while it is away
+    restartable_broker.start()
+    last = decide(app, citizen(app, 5, "+4587654321"), NAMED)
+    wait_until(lambda: relay.position == last.position and relay.status()["error"] is None, 30,
+               message=lambda: str(relay.status()))
+    fresh = sqlite_consumer(closing, tmp_path, bootstrap, topic, f"{kafka_topic_prefix}-fresh")
+    read_everything(fresh, 4)  # anna's number and decision, published again; bo's number and decision
+    assert set(fresh.contents()["citizens"]) == {str(anna), str(last.citizen_ref)}
+
+
+@pytest.mark.xfail(reason="seen under faults (tests/integration/test_faults.py, about 1 run in 7): after the broker "
+                   "came back empty the consumer was never assigned the new topic's partitions and read nothing more; "
+                   "a new KafkaConsumer on a topic id change did not help either. With --runxfail the log shows the "
+                   "consumer re-joining its group over and over (generation 0 each time) while its metadata flips "
+                   "between holding the topic and not: Tansu's, kafka-python's or ours, not yet known.", strict=False)
+def test_a_consumer_reads_every_partition_of_a_topic_that_came_back_with_more_of_them(
+    app, events, db, tmp_path, restartable_broker, closing, topic, kafka_topic_prefix
+):
+    bootstrap = restartable_broker.bootstrap
+    ensure_topic(bootstrap, topic, partitions=1)  # as a broker creates it on a consumer's first metadata request
+    relay = new_relay(closing, app, events, db, bootstrap, topic, timeout=1.0, max_backoff=0.5, poll_interval=0.2)
+    consumer = sqlite_consumer(closing, tmp_path, bootstrap, topic, f"{kafka_topic_prefix}-telephony")
+    first = citizen(app, 1, "+4520123401")
+    relay.catch_up()
+    read_everything(consumer, 1)
+
+    restartable_broker.stop()
+    restartable_broker.start()  # empty: the relay creates the topic anew, now with six partitions
+    refs = [first, *(citizen(app, n, f"+45201234{n:02d}") for n in range(2, 9))]
+    wait_until(lambda: _publishes(relay) and relay.position == events.head(), 30, message=lambda: str(relay.status()))
+    consumer.positions.suspect()  # as after a failed poll: the id is checked on the next one
+    wait_until(lambda: consumer.poll_once() >= 0 and len(consumer.contents()["citizens"]) == len(refs), 30,
+               interval=0.2, message=lambda: str(consumer.status()))
+    assert set(consumer.contents()["citizens"]) == {str(ref) for ref in refs}
+
+
+def _publishes(relay) -> bool:
+    try:
+        relay.catch_up()
+    except Exception:  # noqa: BLE001 - the broker's new topic makes the first attempt start over
+        return False
+    return True
