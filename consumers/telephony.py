@@ -77,6 +77,8 @@ class TelephonyConsumer:
             "reconnect_backoff_max_ms": 1000,
             **(consumer_config or {}),
         }
+        # A group join takes up to a session timeout (Tansu: about half of it; Kafka: its rebalance delay).
+        self._join_wait_ms = int(self._consumer_config["session_timeout_ms"]) + 1000
         self.table = RoutingTable(db)
         self.positions = ReadingPositions(self.table, bootstrap_servers, topic)
         self.dead_letters = DeadLetterQueue(bootstrap_servers, topic, group_id)
@@ -102,8 +104,14 @@ class TelephonyConsumer:
         """Reads one batch and applies it with its offsets in one transaction; returns its size."""
         consumer = self._connected_consumer()
         self.positions.check(consumer)
+        wait = self.poll_timeout_ms if timeout_ms is None else timeout_ms
+        if not consumer.assignment():
+            # Joining the group: kafka-python drops a join that completes between two polls and starts another,
+            # so a poll shorter than a whole join, repeated, can keep the consumer joining for ever (seen after
+            # a broker came back empty). Waiting out a whole join lets it complete while a poll awaits it.
+            wait = max(wait, self._join_wait_ms)
         try:
-            records = consumer.poll(timeout_ms=self.poll_timeout_ms if timeout_ms is None else timeout_ms)
+            records = consumer.poll(timeout_ms=wait)
         except KafkaError:
             self.positions.suspect()
             raise
@@ -232,7 +240,7 @@ class TelephonyConsumer:
         """Stops polling after the batch in hand, and waits for the thread."""
         self._stopping.set()
         if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(self.poll_timeout_ms / 1000 + 10)
+            self._thread.join(max(self.poll_timeout_ms, self._join_wait_ms) / 1000 + 10)
 
     def _drop_consumer(self) -> None:
         consumer, self._consumer = self._consumer, None
