@@ -12,7 +12,9 @@ import uuid
 from starlette.datastructures import MutableHeaders
 from starlette.types import Message, Receive, Scope, Send
 
-from api.headers import HttpMiddleware
+from starlette.responses import JSONResponse
+
+from api.headers import DEFAULTS, HttpMiddleware
 from infra.logs import answering
 
 HEADER = "X-Request-ID"
@@ -44,15 +46,23 @@ def _count(scope: Scope, route: str, status: int, seconds: float) -> None:
         services.metrics.answered(scope["method"], route, status, seconds)
 
 
+async def failed(scope: Scope, receive: Receive, send: Send) -> None:
+    """A 500 problem that says nothing of the failure; the log line with the same request id says what."""
+    body = {"type": "about:blank", "title": "Internal Server Error", "status": 500,
+            "detail": "the request failed; quote the X-Request-ID header when reporting it"}
+    answer = JSONResponse(body, status_code=500, media_type="application/problem+json", headers=DEFAULTS)
+    await answer(scope, receive, send)
+
+
 class RequestIds(HttpMiddleware):
     """ASGI middleware: the request id in context, in the answer's header, and a log line per request."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        rid, started, status = request_id(scope), time.perf_counter(), [500]
+        rid, started, status, begun = request_id(scope), time.perf_counter(), [500], [False]
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status[0] = message["status"]
+                status[0], begun[0] = message["status"], True
                 MutableHeaders(scope=message)[HEADER] = rid
             await send(message)
 
@@ -61,6 +71,10 @@ class RequestIds(HttpMiddleware):
                 await self.app(scope, receive, send_with_id)
             except Exception:
                 log.exception("request failed", extra={"method": scope["method"], "route": route_of(scope)})
+                if not begun[0]:
+                    # Answered here rather than by the server's bare 500, so the caller gets the id to
+                    # quote and the same private headers as every other answer.
+                    await failed(scope, receive, send_with_id)
                 raise
             finally:
                 seconds, route = time.perf_counter() - started, route_of(scope)

@@ -119,3 +119,19 @@ def test_entries_linked_before_request_ids_still_verify_beside_new_ones(settings
         assert found.broken is None and found.count == 4
     finally:
         upgraded.close()
+
+
+def test_a_request_that_fails_unexpectedly_is_answered_with_its_id_and_the_private_headers(services):
+    app = create_app(services.settings, services)
+
+    def fails() -> None:
+        raise RuntimeError("a defect")
+
+    app.add_api_route("/failing-for-the-test", fails)
+    with TestClient(app, raise_server_exceptions=False) as http:
+        answer = http.get("/failing-for-the-test", headers={"X-Request-ID": "trace-500"})
+    assert answer.status_code == 500
+    assert answer.headers["X-Request-ID"] == "trace-500"
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["status"] == 500 and "a defect" not in answer.text
