@@ -33,15 +33,25 @@ def banning(
     restrictions: Iterable[Restriction], place: Place, case: str | None, starts_at: datetime, ends_at: datetime
 ) -> Restriction | None:
     """The first decided, unended restriction that bans the citizen from attending this meeting, if any."""
+    reaching = governing(restrictions, place, case, starts_at, ends_at)
+    return next((r for r in reaching if r.terms.in_person.rule is InPersonRule.BANNED), None)
+
+
+def governing(
+    restrictions: Iterable[Restriction], place: Place, case: str | None, starts_at: datetime, ends_at: datetime
+) -> list[Restriction]:
+    """The decided, unended restrictions whose in-person rule governs attending this meeting: one that limits
+    attending (not `open`), whose period overlaps the meeting and whose scope reaches it."""
+    found = []
     for restriction in restrictions:
         terms = restriction.terms
-        if not restriction.active or terms.in_person.rule is not InPersonRule.BANNED:
+        if not restriction.active or terms.in_person.rule is InPersonRule.OPEN:
             continue
         if not (terms.valid_from < ends_at and starts_at < terms.valid_until):
             continue
         if _reaches(terms.scope.kind, terms.scope.centre, terms.scope.case, place, case):
-            return restriction
-    return None
+            found.append(restriction)
+    return found
 
 
 def _reaches(kind: ScopeKind, centre: str | None, scoped_case: str | None, place: Place, case: str | None) -> bool:
