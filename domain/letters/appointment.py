@@ -57,9 +57,7 @@ def compose_appointment_letter(
             "subject_id", "a restriction in force at the meeting bans the citizen from attending it; move or cancel it"
         )
     host = text_value("host", meeting.host_shown_as)
-    sections = [_when_and_where(meeting, host)]
-    if attending:
-        sections.append(_terms(attending))
+    sections = [_when_and_where(meeting, host), _attending(attending)]
     first = attending[0] if attending else None
     channel = texts.open_channel(first.open_channel, first.contact_point) if first else None
     sections.append(Section(heading="Hvis du ikke kan komme", paragraphs=texts.cannot_come(host, channel)))
@@ -79,17 +77,18 @@ def _when_and_where(meeting: Meeting, host: str) -> Section:
             f"Tidspunkt: {texts.meeting_time(slot.date, slot.starts, slot.ends)}",
             f"Sted: {centre}, {text_value('place.room', place.room)}",
             f"Du skal mødes med: {host}",
-            texts.MEETING_ARRIVAL,
         ),
     )
 
 
-def _terms(attending: Sequence[RestrictionTerms]) -> Section:
-    """Each in-person rule once; `by_appointment` says that this meeting is such an appointment."""
+def _attending(attending: Sequence[RestrictionTerms]) -> Section:
+    """Where to go on arrival; then each in-person rule of the terms once, `by_appointment` saying that this
+    meeting is such an appointment."""
     rules: dict[str, None] = {}
     for terms in attending:
         rule = texts.in_person_rule(terms.in_person)
         if terms.in_person.rule is InPersonRule.BY_APPOINTMENT:
             rule = f"{rule} {texts.THIS_IS_THE_APPOINTMENT}"
         rules[rule] = None
-    return Section(heading="Når du møder op", paragraphs=(texts.ATTENDING_TERMS,), items=tuple(rules))
+    paragraphs = (texts.MEETING_ARRIVAL, texts.ATTENDING_TERMS) if rules else (texts.MEETING_ARRIVAL,)
+    return Section(heading="Når du møder op", paragraphs=paragraphs, items=tuple(rules))

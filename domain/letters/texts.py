@@ -89,9 +89,7 @@ MEETING_KINDS = {
 MEETING_ARRANGED = "Vi bekræfter hermed det møde, vi har aftalt med dig."
 MEETING_CALLED = "Vi indkalder dig hermed til et møde."
 MEETING_ARRIVAL = "Henvend dig i receptionen, når du kommer."
-ATTENDING_TERMS = (
-    f"Der gælder en begrænsning af {ACCESS}. For dette møde betyder den følgende:"
-)
+ATTENDING_TERMS = f"Der gælder en begrænsning af {ACCESS}. For dette møde betyder den følgende:"
 THIS_IS_THE_APPOINTMENT = "Dette møde er en sådan aftale."
 
 
