@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -12,7 +11,7 @@ import pytest
 
 from domain.application import Vaern
 from domain.appointments import commands as on
-from domain.appointments.values import Host, Place, Slot, local_day
+from domain.appointments.values import Host, Place, Slot
 from domain.contact_file.commands import IssueLetter, OpenContactFile
 from domain.errors import RuleViolation
 from domain.incident.facts import Person
@@ -21,12 +20,12 @@ from domain.letters.kinds import Letter, LetterKind, Recipient
 from domain.records.timeline import entries
 from domain.values import Official
 from tests.support.cases import AFFECTED, LEADER, OFFICIAL, RECIPIENT, decide
+from tests.unit import test_appointments as meetings
+from tests.unit.test_appointments import DAY, HOST, JKI, app, clock  # noqa: F401  (the clocked application)
 from tests.unit.test_letters import terms
 
 ADDRESSEE = Recipient.model_validate(RECIPIENT)
 HARASSED = Official(user_id=AFFECTED["user_id"], name=AFFECTED["name"], title="Sagsbehandler")
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
-DAY = local_day(NOW) + timedelta(days=2)
 
 
 def meeting(day: date = date(2026, 11, 2), arranged: bool = True, host: str = "Team Nord", **more: Any) -> Meeting:
@@ -96,37 +95,12 @@ def test_a_ban_on_attending_a_past_day_or_a_cpr_number_is_refused():
     assert refusal(compose, meeting(host="Team 211062-5629")).field == "host"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def vaern(clock: Clock) -> Iterator[Vaern]:
-    application = Vaern(env={"CITIZEN_KEY": "unit-test-key"}, clock=clock)
-    yield application
-    application.close()
-
-
 def open_file(app: Vaern, cpr: str = "211062-5629") -> UUID:
     return app.open_contact_file(OpenContactFile(purpose="incident", cpr=cpr, actor=LEADER)).citizen_ref
 
 
-def book(app: Vaern, citizen: UUID, day: date = DAY, host: Host = Host(team="Team Nord")) -> UUID:
-    command = on.BookAppointment(
-        citizen_ref=citizen, place=Place(centre="JKI", room="Mødelokale 3"),
-        slot=Slot(date=day, starts=time(10), ends=time(11)), host=host, kind="job_interview",
-        arranged_with_citizen=True, actor=LEADER,
-    )  # fmt: skip
-    return app.book_appointment(command).appointment_id
+def book(app: Vaern, citizen: UUID, day: date = DAY, host: Host = HOST) -> UUID:
+    return meetings.book(app, citizen, JKI, meetings.slot(day), host)
 
 
 def issue(app: Vaern, citizen: UUID, appointment: UUID, official: Official = OFFICIAL) -> tuple[UUID, list[Letter]]:
@@ -151,44 +125,44 @@ def refused_issue(app: Vaern, citizen: UUID, appointment: UUID, field: str, offi
     return refused.value.reason
 
 
-def test_the_letter_is_recorded_on_the_file_like_every_letter_and_shows_in_the_timeline(vaern):
-    citizen = open_file(vaern)
-    decide(vaern, citizen, in_person={"rule": "by_appointment"})
-    appointment = book(vaern, citizen)
-    letter_id, kept = issue(vaern, citizen, appointment)
-    record = vaern.get_contact_file(citizen).letters[letter_id]
+def test_the_letter_is_recorded_on_the_file_like_every_letter_and_shows_in_the_timeline(app):
+    citizen = open_file(app)
+    decide(app, citizen, in_person={"rule": "by_appointment"})
+    appointment = book(app, citizen)
+    letter_id, kept = issue(app, citizen, appointment)
+    record = app.get_contact_file(citizen).letters[letter_id]
     assert (record.kind, record.subject_id, record.signed_by) == ("appointment", appointment, OFFICIAL)
     assert "Dette møde er en sådan aftale." in kept[0].text() and "Sted: JKI, Mødelokale 3" in kept[0].text()
-    facts = [(n.id, vaern.mapper.to_domain_event(n)) for n in vaern.recorder.select_notifications(start=1, limit=100)]
+    facts = [(n.id, app.mapper.to_domain_event(n)) for n in app.recorder.select_notifications(start=1, limit=100)]
     issued = [e for e in entries(facts) if e.letters and e.letters[0].letter_id == letter_id]
     assert issued and "(mødeindkaldelse)" in issued[0].summary and "Lone Hansen" in issued[0].summary
 
 
-def test_a_cancelled_begun_unknown_or_other_citizens_meeting_gets_no_letter(vaern, clock):
-    citizen, other = open_file(vaern), open_file(vaern, "010190-1238")
-    cancelled, begun, theirs = book(vaern, citizen), book(vaern, citizen, DAY + timedelta(days=1)), book(vaern, other, DAY + timedelta(days=3))
-    vaern.cancel_appointment(on.CancelAppointment(appointment_id=cancelled, reason="Borgeren er syg", actor=LEADER))
-    assert "cancelled" in refused_issue(vaern, citizen, cancelled, "subject_id")
-    assert "no appointment" in refused_issue(vaern, citizen, theirs, "subject_id")
-    assert "no appointment" in refused_issue(vaern, citizen, citizen, "subject_id")  # the file's id, not a meeting's
+def test_a_cancelled_begun_unknown_or_other_citizens_meeting_gets_no_letter(app, clock):
+    citizen, other = open_file(app), open_file(app, "010190-1238")
+    cancelled, begun, theirs = book(app, citizen), book(app, citizen, DAY + timedelta(days=1)), book(app, other, DAY + timedelta(days=3))
+    app.cancel_appointment(on.CancelAppointment(appointment_id=cancelled, reason="Borgeren er syg", actor=LEADER))
+    assert "cancelled" in refused_issue(app, citizen, cancelled, "subject_id")
+    assert "no appointment" in refused_issue(app, citizen, theirs, "subject_id")
+    assert "no appointment" in refused_issue(app, citizen, citizen, "subject_id")  # the file's id, not a meeting's
     clock.now = datetime.combine(DAY + timedelta(days=1), time(10, 5), ZoneInfo("Europe/Copenhagen"))
-    assert "has begun" in refused_issue(vaern, citizen, begun, "subject_id")
+    assert "has begun" in refused_issue(app, citizen, begun, "subject_id")
 
 
-def test_a_ban_decided_after_the_booking_refuses_the_letter(vaern):
-    citizen = open_file(vaern)
-    appointment = book(vaern, citizen)
-    decide(vaern, citizen, in_person={"rule": "banned"})
-    assert "bans the citizen from attending" in refused_issue(vaern, citizen, appointment, "subject_id")
+def test_a_ban_decided_after_the_booking_refuses_the_letter(app):
+    citizen = open_file(app)
+    appointment = book(app, citizen)
+    decide(app, citizen, in_person={"rule": "banned"})
+    assert "bans the citizen from attending" in refused_issue(app, citizen, appointment, "subject_id")
 
 
-def test_an_employee_the_incidents_affected_neither_signs_nor_is_named_as_host(vaern):
-    citizen = open_file(vaern)
-    decide(vaern, citizen, in_person={"rule": "guard_present"})
+def test_an_employee_the_incidents_affected_neither_signs_nor_is_named_as_host(app):
+    citizen = open_file(app)
+    decide(app, citizen, in_person={"rule": "guard_present"})
     harassed = Person.model_validate(AFFECTED)
-    named = book(vaern, citizen, host=Host(team="Team Nord", employee=harassed, name_employee=True))
-    assert "show the team" in refused_issue(vaern, citizen, named, "host")
-    assert "another official" in refused_issue(vaern, citizen, named, "signed_by", official=HARASSED)
-    shown_as_team = book(vaern, citizen, DAY + timedelta(days=1), host=Host(team="Team Nord", employee=harassed))
-    _, kept = issue(vaern, citizen, shown_as_team)
+    named = book(app, citizen, host=Host(team="Team Nord", employee=harassed, name_employee=True))
+    assert "show the team" in refused_issue(app, citizen, named, "host")
+    assert "another official" in refused_issue(app, citizen, named, "signed_by", official=HARASSED)
+    shown_as_team = book(app, citizen, DAY + timedelta(days=1), host=Host(team="Team Nord", employee=harassed))
+    _, kept = issue(app, citizen, shown_as_team)
     assert AFFECTED["name"] not in kept[0].text() and "Du skal mødes med: Team Nord" in kept[0].text()
