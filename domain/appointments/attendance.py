@@ -14,6 +14,8 @@ The rule on attendance, read from the restriction's own terms (domain/contact_fi
 - The terms' `instructions` are free text for the guards and are not read as permission: a meeting the
   administration wants despite a ban is allowed by deciding so in the terms (an amendment to
   `by_appointment`, or a narrower scope), so that the decision, not the booking, says the citizen may come.
+The restrictions that reach a meeting in this way and limit attending (any rule but `open`) are those whose
+terms the meeting's appointment letter states (domain/appointments/letter.py).
 """
 
 from __future__ import annotations

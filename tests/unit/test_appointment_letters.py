@@ -166,3 +166,16 @@ def test_an_employee_the_incidents_affected_neither_signs_nor_is_named_as_host(a
     shown_as_team = book(app, citizen, DAY + timedelta(days=1), host=Host(team="Team Nord", employee=harassed))
     _, kept = issue(app, citizen, shown_as_team)
     assert AFFECTED["name"] not in kept[0].text() and "Du skal mødes med: Team Nord" in kept[0].text()
+
+
+def test_only_the_terms_that_reach_the_meeting_and_are_in_force_at_it_are_stated(app):
+    citizen = open_file(app)
+    decide(app, citizen, in_person={"rule": "by_appointment"}, scope={"kind": "centre", "centre": "JKA"})
+    ends_before = meetings.slot(DAY).starts_at - timedelta(hours=1)
+    decide(app, citizen, in_person={"rule": "guard_present"}, valid_until=ends_before.isoformat())
+    decide(app, citizen, phone={"rule": "banned"}, in_person={"rule": "open"}, open_channel="written",
+           scope={"kind": "centre", "centre": "JKI"})  # fmt: skip
+    _, kept = issue(app, citizen, book(app, citizen))  # at JKI, after the guard's restriction ends
+    text = kept[0].text()
+    assert "Der gælder en begrænsning" not in text and "vagt" not in text and "forudgående aftale" not in text
+    assert "så kontakt Team Nord så hurtigt som muligt." in text
