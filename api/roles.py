@@ -79,8 +79,8 @@ LIFT = _row(R + "/lift", LEADER, "lift it, with the reason")
 REVIEWS_DUE = _row("GET /restrictions/reviews", LEADER, "reviews overdue or coming due (`within_days`, default 30)")
 ISSUE_LETTER = _row(
     "POST /contact-files/{ref}/letters", LEADER,
-    "issue a hearing, warning, decision, continuation, amendment or lift letter (PDF) to the recipient given"
-    " (name and postal address, kept only in the PDF); `Location` is the letter",
+    "issue a hearing, warning, decision, continuation, amendment or lift letter, or a meeting's appointment letter"
+    " (PDF), to the recipient given (name and postal address, kept only in the PDF); `Location` is the letter",
 )
 READ_LETTER = _row("GET /contact-files/{ref}/letters/{id}", CASE_READERS, "the stored PDF, exactly as issued")
 LETTER_SENT = _row(("…/letters/{id}/dispatch", "…/delivery"), LEADER, "how it was sent; the evidence it arrived")

@@ -38,7 +38,7 @@ from domain.lookup_alert import LookupAlertCommands
 from domain.records.supersession_service import SupersessionCommands
 from domain.model import PydanticMapper
 from domain.letters.composer import letter_grounds
-from domain.letters.kinds import Letter
+from domain.letters.kinds import Letter, LetterKind
 from domain.contact_file.restriction_commands import (
     SCHEDULER,  # noqa: F401  (still importable from here, where it was first defined)
     AmendRestriction,
@@ -264,6 +264,8 @@ class Vaern(AppointmentCommands, SupersessionCommands, IncidentCommands, LookupA
         """
 
         def issue(f: ContactFile, now: datetime) -> UUID:
+            if c.kind is LetterKind.APPOINTMENT:
+                return self.issue_appointment_letter(f, c, store, now)
             incidents = self.incident_basis(letter_grounds(f, c.kind, c.subject_id), "subject_id")
             return f.issue_letter(c, list(incidents.values()), store, now)
 

@@ -110,7 +110,7 @@ WORDS: dict[type[Enum], dict[str, str]] = {
 }
 LETTER_KINDS = {
     "warning": "advarsel", "hearing": "partshøring", "decision": "afgørelse", "continuation": "fortsættelse",
-    "amendment": "ændring", "lift": "ophævelse",
+    "amendment": "ændring", "lift": "ophævelse", "appointment": "mødeindkaldelse",
 }
 DISPATCH_CHANNELS = {"digital_post": "Digital Post", "post": "almindelig post", "hand_delivered": "personlig aflevering"}
 # The incident facts a correction can change, as a reader knows them.

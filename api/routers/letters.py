@@ -28,8 +28,9 @@ MayReadLetter = allowed(roles.READ_LETTER)
 def issue_letter(
     citizen_ref: UUID, body: IssueLetterBody, caller: MayIssueLetter, services: ServicesDep, response: Response
 ) -> WriteReceipt:
-    """Issues a letter about a restriction or warning to the citizen at the given address, signed by the caller;
-    it is rendered once, here. `Location` points to the letter."""
+    """Issues a letter about a restriction or warning, or a meeting's appointment letter (kind `appointment`, the
+    meeting as `subject_id`), to the citizen at the given address, signed by the caller; it is rendered once,
+    here. `Location` points to the letter."""
     receipt = services.letters.issue(
         IssueLetter.of(body, citizen_ref=citizen_ref, official=caller.official, actor=caller.actor)
     )

@@ -14,6 +14,8 @@ The rule on attendance, read from the restriction's own terms (domain/contact_fi
 - The terms' `instructions` are free text for the guards and are not read as permission: a meeting the
   administration wants despite a ban is allowed by deciding so in the terms (an amendment to
   `by_appointment`, or a narrower scope), so that the decision, not the booking, says the citizen may come.
+The restrictions that reach a meeting in this way and limit attending (any rule but `open`) are those whose
+terms the meeting's appointment letter states (domain/appointments/letter.py).
 """
 
 from __future__ import annotations
@@ -33,15 +35,25 @@ def banning(
     restrictions: Iterable[Restriction], place: Place, case: str | None, starts_at: datetime, ends_at: datetime
 ) -> Restriction | None:
     """The first decided, unended restriction that bans the citizen from attending this meeting, if any."""
+    reaching = governing(restrictions, place, case, starts_at, ends_at)
+    return next((r for r in reaching if r.terms.in_person.rule is InPersonRule.BANNED), None)
+
+
+def governing(
+    restrictions: Iterable[Restriction], place: Place, case: str | None, starts_at: datetime, ends_at: datetime
+) -> list[Restriction]:
+    """The decided, unended restrictions whose in-person rule governs attending this meeting: one that limits
+    attending (not `open`), whose period overlaps the meeting and whose scope reaches it."""
+    found = []
     for restriction in restrictions:
         terms = restriction.terms
-        if not restriction.active or terms.in_person.rule is not InPersonRule.BANNED:
+        if not restriction.active or terms.in_person.rule is InPersonRule.OPEN:
             continue
         if not (terms.valid_from < ends_at and starts_at < terms.valid_until):
             continue
         if _reaches(terms.scope.kind, terms.scope.centre, terms.scope.case, place, case):
-            return restriction
-    return None
+            found.append(restriction)
+    return found
 
 
 def _reaches(kind: ScopeKind, centre: str | None, scoped_case: str | None, place: Place, case: str | None) -> bool:

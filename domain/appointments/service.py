@@ -20,10 +20,12 @@ from eventsourcing.persistence import IntegrityError
 from domain.appointments import commands as on
 from domain.appointments.aggregate import Appointment
 from domain.appointments.attendance import check_attendance, check_plan_grounds
+from domain.appointments.letter import attending_restrictions, compose_meeting_letter, letter_meeting
 from domain.appointments.room_day import RoomDay, room_day_id
-from domain.appointments.values import Place, Slot, check_host, check_slot
+from domain.appointments.values import Place, Slot, check_host, check_slot, local_day
 from domain.changes import Written, load
 from domain.contact_file.aggregate import ContactFile
+from domain.contact_file.commands import IssueLetter
 from domain.errors import NotFound, RuleViolation, VersionConflict, within
 from domain.incident.aggregate import Incident
 from domain.incident.facts import IncidentChannel, IncidentFacts
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import Notification, Recording
 
     from domain.contact_file.restriction_terms import IncidentBasis
+    from domain.letters.parts import Letter
 
 _ATTEMPTS = 30
 _PAUSES = jittered(0.002, 10)
@@ -148,6 +151,23 @@ class AppointmentCommands:
             return [incident]
 
         return self._write(c.appointment_id, c.expected_version, report)
+
+    def issue_appointment_letter(
+        self, file: ContactFile, c: IssueLetter, store: Callable[[Letter], str], now: datetime
+    ) -> UUID:
+        """Composes the meeting's letter under every letter rule (domain/appointments/letter.py), has `store` keep
+        it (giving its hash) and records it on the file, whose save this is part of."""
+        try:
+            found: Appointment | None = self.get_appointment(c.subject_id)
+        except NotFound:
+            found = None
+        meeting = letter_meeting(file, found, now)
+        restrictions = attending_restrictions(file, meeting)
+        incidents = self.incident_basis(dict.fromkeys(i for r in restrictions for i in r.grounds.incident_ids), "subject_id")
+        letter = compose_meeting_letter(meeting, restrictions, c, incidents.values(), local_day(now))
+        letter_id = uuid4()
+        file.record_letter(letter_id, c.kind.value, meeting.id, store(letter), c.official, c.actor, now)
+        return letter_id
 
     def list_overdue_post_meetings(self, now: datetime | None = None) -> list[tuple[Appointment, datetime]]:
         """Meetings whose plan's post-meeting is not recorded as held by its due date, with that date, oldest first.

@@ -15,7 +15,7 @@ from domain.contact_file.commands import IssueLetter
 from domain.contact_file.state import FileState
 from domain.errors import NotFound, RuleViolation, within
 from domain.letters.composer import compose_letter
-from domain.letters.kinds import Letter
+from domain.letters.kinds import Letter, LetterKind
 from domain.contact_file.restriction_state import (
     AdjustmentNeed,
     Complaint,
@@ -261,7 +261,8 @@ class ContactFileCommands:
         self: FileState, letter_id: UUID, kind: str, subject_id: UUID, sha256: str, official: Official,
         actor: Actor, now: datetime,
     ) -> None:
-        if subject_id not in self.restrictions and subject_id not in self.warnings:
+        # An appointment letter's meeting is checked by the application, which holds the meetings.
+        if kind != LetterKind.APPOINTMENT.value and subject_id not in self.restrictions and subject_id not in self.warnings:
             raise RuleViolation("subject_id", "a letter concerns a restriction or warning on this file")
         self.trigger_event(
             self.LetterIssued, letter_id=letter_id, kind=kind, subject_id=subject_id, sha256=sha256,

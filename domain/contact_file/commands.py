@@ -112,7 +112,7 @@ class IssueWarning(IssueWarningInputs, OnFile, Signed):
 
 class IssueLetterInputs(Inputs):
     kind: LetterKind
-    subject_id: UUID = Field(description="the restriction or warning the letter is about")
+    subject_id: UUID = Field(description="the restriction or warning the letter is about; for `appointment`, the meeting")
     recipient: Recipient = Field(
         description="the citizen's name and postal address, printed in the letter's address block; kept only in"
         " the stored PDF, never in an event or a log",
@@ -122,7 +122,7 @@ class IssueLetterInputs(Inputs):
 
 
 class IssueLetter(IssueLetterInputs, OnFile, Signed):
-    """Issue a letter about a restriction or warning, signed by the official."""
+    """Issue a letter about a restriction, a warning or a meeting, signed by the official."""
 
 
 class DispatchChannel(str, Enum):

@@ -1,4 +1,5 @@
-"""Letters to a citizen, composed in Danish: hearing, warning, decision, continuation, amendment, lift.
+"""Letters to a citizen, composed in Danish: hearing, warning, decision, continuation, amendment, lift
+(the appointment letter is composed in domain/letters/appointment.py).
 
 Composing is pure: plain inputs in, a `Letter` out, or a RuleViolation naming the input at fault.
 Each composer first checks the signer: a named official (name and title) who is not one of the
@@ -55,6 +56,7 @@ TITLES = {
     LetterKind.CONTINUATION: "Afgørelse om forlængelse af begrænsningen af din adgang til at kontakte os",
     LetterKind.AMENDMENT: "Afgørelse om ændring af begrænsningen af din adgang til at kontakte os",
     LetterKind.LIFT: "Begrænsningen af din adgang til at kontakte os er ophævet",
+    LetterKind.APPOINTMENT: "Indkaldelse til møde",
 }
 NO_BEHAVIOUR = "describe the behaviour relied on; a letter states the actual behaviour it rests on"
 

@@ -32,6 +32,7 @@ class LetterKind(str, Enum):
     CONTINUATION = "continuation"
     AMENDMENT = "amendment"
     LIFT = "lift"
+    APPOINTMENT = "appointment"
 
 
 class Section(Value):
@@ -90,13 +91,16 @@ def check_signer(signed_by: Official | None, affected_employee_ids: Collection[s
     return signed_by
 
 
-def check_names_absent(letter: Letter, names: Iterable[str]) -> None:
-    """Refuses a letter whose text names one of `names` (the employees the incidents affected)."""
+def check_names_absent(
+    letter: Letter, names: Iterable[str], field: str = "behaviour",
+    reason: str = "describe the behaviour without naming the employees affected",
+) -> None:
+    """Refuses a letter whose text names one of `names` (the employees the incidents affected), naming `field`."""
     body = letter.text().casefold()
     for name in names:
         # Whole words only: a short name ("Bo") inside another word ("borger") names no one.
         if name.strip() and re.search(rf"(?<!\w){re.escape(name.strip().casefold())}(?!\w)", body):
-            raise RuleViolation("behaviour", "describe the behaviour without naming the employees affected")
+            raise RuleViolation(field, reason)
 
 
 def descriptions(field: str, values: Iterable[str], required: str | None = None) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from domain.appointments.values import AppointmentKind
 from domain.contact_file.restriction_dates import last_day, local
 from domain.values import (
     Channel, InPersonRule, InPersonTerms, PhoneRule, PhoneTerms, Scope, ScopeKind, TimeWindow, Weekday, WrittenRule,
@@ -73,6 +74,25 @@ PROPORTIONALITY = (
 )
 
 
+# The appointment letter. Centres are named as the administration's own documents name them; a centre
+# whose full name is not in those documents is named by its code, as the booking gives it.
+CENTRE_NAMES = {
+    "JKA": "Jobcenter København – Arbejdsfastholdelse (JKA)",
+    "JKU": "Jobcenter København Ungecentret (JKU)",
+    "CF": "Centralforvaltningen (CF)",
+}
+MEETING_KINDS = {
+    AppointmentKind.JOB_INTERVIEW: "Mødet er en jobsamtale.",
+    AppointmentKind.REHABILITATION_MEETING: "Mødet er et rehabiliteringsmøde.",
+    AppointmentKind.FOLLOW_UP_MEETING: "Mødet er et opfølgningsmøde.",
+}
+MEETING_ARRANGED = "Vi bekræfter hermed det møde, vi har aftalt med dig."
+MEETING_CALLED = "Vi indkalder dig hermed til et møde."
+MEETING_ARRIVAL = "Henvend dig i receptionen, når du kommer."
+ATTENDING_TERMS = f"Der gælder en begrænsning af {ACCESS}. For dette møde betyder den følgende:"
+THIS_IS_THE_APPOINTMENT = "Dette møde er en sådan aftale."
+
+
 def long_date(day: date) -> str:
     """A date as Danish letters write it: 3. marts 2027."""
     return f"{day.day}. {MONTHS[day.month - 1]} {day.year}"
@@ -114,6 +134,19 @@ def period_end(valid_until: datetime) -> str:
     if at.time() == time(0):
         return f"til og med den {long_date(last_day(valid_until))}"
     return f"til den {long_date(at.date())} kl. {clock(at.time())}"
+
+
+def meeting_time(day: date, starts: time, ends: time) -> str:
+    """'mandag den 29. marts 2027 kl. 10.00–11.00': the meeting's local wall time as it was booked."""
+    weekday = WEEKDAYS[list(Weekday)[day.weekday()]]
+    return f"{weekday} den {long_date(day)} kl. {clock(starts)}–{clock(ends)}"
+
+
+def cannot_come(host: str, open_channel_text: str | None) -> tuple[str, ...]:
+    """Whom to tell if the citizen cannot come: the open channel a restriction names, else the host."""
+    if open_channel_text is None:
+        return (f"Kan du ikke komme, eller har du spørgsmål til mødet, så kontakt {host} så hurtigt som muligt.",)
+    return ("Kan du ikke komme, eller har du spørgsmål til mødet, så giv os besked så hurtigt som muligt.", open_channel_text)
 
 
 def sentence(text: str) -> str:

@@ -1,10 +1,12 @@
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from uuid import uuid4
 
 import pytest
 
+from domain.appointments.values import Place, Slot
 from domain.errors import RuleViolation
+from domain.letters.appointment import Meeting, compose_appointment_letter
 from domain.letters.kinds import (
     Letter,
     LetterKind,
@@ -95,6 +97,13 @@ COMPOSERS = {
         terms(), reference=REFERENCE, recipient=RECIPIENT, lifted_at=datetime(2027, 2, 1, 11, 0, tzinfo=timezone.utc),
         reason="Der har ikke været episoder siden november.", signed_by=signer,
         affected_employee_ids={HARASSED}, issued_on=date(2027, 2, 1),
+    ),
+    LetterKind.APPOINTMENT: lambda signer: compose_appointment_letter(
+        Meeting(slot=Slot(date=date(2026, 12, 1), starts=time(10), ends=time(11)),
+                place=Place(centre="JKI", room="Mødelokale 3"), host_shown_as="Team Nord", kind="job_interview",
+                arranged_with_citizen=False),
+        [terms()], reference=REFERENCE, recipient=RECIPIENT, signed_by=signer, affected_employee_ids={HARASSED},
+        issued_on=ISSUED_ON,
     ),
 }  # fmt: skip
 
