@@ -26,6 +26,7 @@ from api.statistics_labels import MASKED, category_label, masking_note, table_la
 from domain.moments import iso
 from infra.statistics_releases import Release
 from projections.statistics_figures import NOTES, FigureSet
+from projections.statistics_meeting_figures import MEETING_FIGURES, MEETING_NOTES
 from projections.statistics_masking import ShownCell
 
 MASKING_RULE = (
@@ -43,6 +44,9 @@ MASKING_RULE = (
     " because only management, an internal trusted role, can ask, and every release is recorded with who asked and"
     " when."
 )
+
+
+ALL_NOTES = {**NOTES, **MEETING_NOTES}
 
 
 class PeriodOut(Answer):
@@ -140,7 +144,7 @@ class StatisticsOut(Answer):
         """A release's stored figures, with the prose, the labels and the release's details added."""
         document = json.loads(release.figures or "{}")
         for table in document["tables"]:
-            table["note"], table["label"] = NOTES.get(table["name"]), table_label(table["name"])
+            table["note"], table["label"] = ALL_NOTES.get(table["name"]), table_label(table["name"])
             for cell in table["cells"]:
                 cell["label"] = category_label(table["name"], cell["category"])
         out = cls.model_validate(document)
@@ -164,6 +168,11 @@ def canonical_json(figures: FigureSet) -> bytes:
     out = StatisticsOut.of(figures)
     document = out.model_dump(mode="json", by_alias=True, exclude=leave_out, context={AS_STORED: True})
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def counts_meetings(figures: str) -> bool:
+    """Whether stored figures hold the meeting figures: a release given out before they were counted has none."""
+    return any(table["name"] in MEETING_FIGURES for table in json.loads(figures).get("tables", ()))
 
 
 def figures_csv(out: StatisticsOut) -> bytes:
