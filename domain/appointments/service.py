@@ -174,6 +174,18 @@ class AppointmentCommands:
         booked = (self.mapper.to_domain_event(n) for n in self._notifications((Appointment.Booked.TOPIC,)))
         return [self.get_appointment(b.originator_id) for b in booked if b.citizen_ref == citizen_ref]
 
+    def meeting_reported_from(self, incident_id: UUID, stop: int | None = None) -> tuple[int, Any] | None:
+        """The position and fact (`Appointment.IncidentReported`) linking the incident to the meeting it was
+        reported from, if it was, recorded at or before `stop`. Scans the log for such links (topics only): linear
+        in the number of incidents reported from meetings."""
+        for notification in self._notifications((Appointment.IncidentReported.TOPIC,)):
+            if stop is not None and notification.id > stop:
+                return None
+            linked = self.mapper.to_domain_event(notification)
+            if linked.incident_id == incident_id:
+                return notification.id, linked
+        return None
+
     def check_no_meeting_pending(self, citizen_ref: UUID) -> None:
         """Refuses a citizen's erasure while a meeting with them is booked and its outcome not recorded: the
         meeting still holds its room, and recording what happened at it needs the citizen's key."""
