@@ -151,7 +151,7 @@ def compute(
     raw["restrictions"] = _restrictions(db, period.start_at, stocks_at, position)
     known = relations(raw)
     if meetings:
-        raw.update(meeting_tables(db, period, position))
+        raw.update(meeting_tables(db, period.months(), period.start_at, period.end_at, position))
         known += meeting_relations(raw)
     shown = mask(raw, known, min_cell)
     tables = [Table(name, shown[name], {**NOTES, **MEETING_NOTES}.get(name)) for name in raw]

@@ -21,15 +21,12 @@ Definitions (the published notes repeat them):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
 
 from domain.appointments.values import Outcome
 from domain.incident.facts import Centre, IncidentChannel
 from infra.database import Database
 from projections.statistics_masking import AtMost, Cell, Known, adds_up
-
-if TYPE_CHECKING:
-    from projections.statistics_figures import Period
 
 AT = "{t}valid_from_position <= %s AND ({t}valid_to_position IS NULL OR {t}valid_to_position > %s)"
 HELD = "meetings_under_safety_plan"
@@ -57,19 +54,18 @@ MEETING_NOTES = {
 }
 
 
-def _months(period: Period) -> tuple[str, str]:
-    return period.first.strftime("%Y-%m"), period.end.strftime("%Y-%m")
-
-
-def meeting_tables(db: Database, period: Period, position: int) -> dict[str, list[Cell]]:
-    """The raw (unmasked) meeting figures for `period` as at `position`."""
+def meeting_tables(
+    db: Database, months: list[str], start_at: datetime, end_at: datetime, position: int
+) -> dict[str, list[Cell]]:
+    """The raw (unmasked) meeting figures for the period of the `months` (YYYY-MM, Copenhagen), from `start_at`
+    to `end_at` (its first and its end instant), as at `position`."""
     held = db.read(
         "SELECT m.meeting_month, m.centre, o.outcome, m.citizen_key, COUNT(*) FROM statistics_meetings m"
         " JOIN statistics_meeting_plans p ON p.appointment_id = m.appointment_id AND p.position <= %s"
         " JOIN statistics_meeting_outcomes o ON o.appointment_id = m.appointment_id AND o.position <= %s"
-        " WHERE " + AT.format(t="m.") + " AND m.meeting_month >= %s AND m.meeting_month < %s"
+        " WHERE " + AT.format(t="m.") + " AND m.meeting_month >= %s AND m.meeting_month <= %s"
         " AND o.outcome IN (%s, %s) GROUP BY m.meeting_month, m.centre, o.outcome, m.citizen_key",
-        (position, position, position, position, *_months(period), *COUNTED_OUTCOMES),
+        (position, position, position, position, months[0], months[-1], *COUNTED_OUTCOMES),
     )
     incidents = db.read(
         "SELECT i.occurred_month, i.centre, 'total', m.citizen_key, COUNT(DISTINCT i.incident_id)"
@@ -78,16 +74,16 @@ def meeting_tables(db: Database, period: Period, position: int) -> dict[str, lis
         " JOIN statistics_meetings m ON m.appointment_id = l.appointment_id AND " + AT.format(t="m.")
         + " WHERE " + AT.format(t="i.") + " AND i.occurred_at >= %s AND i.occurred_at < %s AND i.channel = %s"
         " GROUP BY i.occurred_month, i.centre, m.citizen_key",
-        (position, position, position, position, position, period.start_at, period.end_at,
+        (position, position, position, position, position, start_at, end_at,
          IncidentChannel.MEETING.value),
     )
     held_rows = [Row(*r) for r in held]
     was_held = [r for r in held_rows if r.kind == Outcome.HELD.value]
     return {
         HELD: [_cell(outcome, [r for r in held_rows if r.kind == outcome]) for outcome in COUNTED_OUTCOMES],
-        **_breakdowns(HELD_BY, was_held, period),
+        **_breakdowns(HELD_BY, was_held, months),
         FROM_MEETINGS: [_cell("total", [Row(*r) for r in incidents])],
-        **_breakdowns(FROM_MEETINGS_BY, [Row(*r) for r in incidents], period),
+        **_breakdowns(FROM_MEETINGS_BY, [Row(*r) for r in incidents], months),
     }
 
 
@@ -102,10 +98,10 @@ class Row:
     count: int
 
 
-def _breakdowns(names: tuple[str, str], rows: list[Row], period: Period) -> dict[str, list[Cell]]:
+def _breakdowns(names: tuple[str, str], rows: list[Row], months: list[str]) -> dict[str, list[Cell]]:
     by_month, by_centre = names
     return {
-        by_month: [_cell(month, [r for r in rows if r.month == month]) for month in period.months()],
+        by_month: [_cell(month, [r for r in rows if r.month == month]) for month in months],
         by_centre: [_cell(c.value, [r for r in rows if r.centre == c.value]) for c in Centre],
     }
 

@@ -41,7 +41,8 @@ def overdue(client, app, starts_at) -> list[str]:  # type: ignore[no-untyped-def
 
 def held(services) -> int:  # type: ignore[no-untyped-def]
     services.wait_for(services.statistics.name, services.events.head())
-    raw = meeting_tables(services.db, PERIOD, services.statistics.position(services.db))
+    position = services.statistics.position(services.db)
+    raw = meeting_tables(services.db, PERIOD.months(), PERIOD.start_at, PERIOD.end_at, position)
     return raw["meetings_under_safety_plan"][0].value
 
 

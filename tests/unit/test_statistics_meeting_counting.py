@@ -62,6 +62,10 @@ def view_of(app: Vaern, tmp_path) -> tuple[SqliteDatabase, int]:
     return db, last
 
 
+def raw_of(db: SqliteDatabase, period: Period, position: int) -> dict[str, list[Cell]]:
+    return meeting_tables(db, period.months(), period.start_at, period.end_at, position)
+
+
 def cells(raw: dict[str, list[Cell]], table: str) -> dict[str, tuple[int, int]]:
     return {c.category: (c.value, c.people) for c in raw[table] if c.value}
 
@@ -80,11 +84,11 @@ def test_held_under_a_plan_counts_held_meetings_with_a_plan_by_month_and_centre_
     cancelled = hold(app, c, JKA, slot(DAY, "08:00", "09:00"), grounds=c_grounds)
     app.cancel_appointment(on.CancelAppointment(appointment_id=cancelled.appointment_id, reason="Syg", actor=LEADER))
     db, position = view_of(app, tmp_path)
-    raw = meeting_tables(db, month_of(DAY), position)
+    raw = raw_of(db, month_of(DAY), position)
     assert cells(raw, "meetings_under_safety_plan") == {"held": (3, 2), "interrupted": (1, 1)}
     assert cells(raw, "meetings_held_under_safety_plan_by_centre") == {"JKI": (2, 1), "CF": (1, 1)}
     assert cells(raw, "meetings_held_under_safety_plan_by_month") == {DAY.strftime("%Y-%m"): (3, 2)}
-    assert meeting_tables(db, month_of(DAY + timedelta(days=40)), position)["meetings_under_safety_plan"][0].value == 0
+    assert raw_of(db, month_of(DAY + timedelta(days=40)), position)["meetings_under_safety_plan"][0].value == 0
 
 
 def test_a_meeting_belongs_to_its_copenhagen_month_not_its_utc_one(app, tmp_path):
@@ -93,8 +97,8 @@ def test_a_meeting_belongs_to_its_copenhagen_month_not_its_utc_one(app, tmp_path
     held = hold(app, a, JKI, slot(first, "00:30", "01:30"), grounds=grounds, outcome=Outcome.HELD)
     assert held.starts_at.astimezone(timezone.utc).date() < first
     db, position = view_of(app, tmp_path)
-    assert cells(meeting_tables(db, month_of(first), position), "meetings_under_safety_plan") == {"held": (1, 1)}
-    assert not cells(meeting_tables(db, month_of(first - timedelta(days=1)), position), "meetings_under_safety_plan")
+    assert cells(raw_of(db, month_of(first), position), "meetings_under_safety_plan") == {"held": (1, 1)}
+    assert not cells(raw_of(db, month_of(first - timedelta(days=1)), position), "meetings_under_safety_plan")
 
 
 def test_incidents_from_meetings_count_linked_incidents_as_at_the_position_and_follow_corrections(app, tmp_path):
@@ -103,7 +107,7 @@ def test_incidents_from_meetings_count_linked_incidents_as_at_the_position_and_f
     planned = hold(app, a, JKI, slot(DAY, "10:00", "11:00"), grounds=a_grounds, outcome=Outcome.INTERRUPTED, report=True)
     hold(app, b, JKA, slot(DAY, "10:00", "11:00"), outcome=Outcome.HELD, report=True)
     db, before = view_of(app, tmp_path)
-    raw = meeting_tables(db, month_of(DAY), before)
+    raw = raw_of(db, month_of(DAY), before)
     assert cells(raw, "incidents_from_meetings") == {"total": (2, 2)}
     assert cells(raw, "incidents_from_meetings_by_centre") == {"JKI": (1, 1), "JKA": (1, 1)}
     assert cells(raw, "incidents_from_meetings_by_month") == {DAY.strftime("%Y-%m"): (2, 2)}
@@ -112,8 +116,8 @@ def test_incidents_from_meetings_count_linked_incidents_as_at_the_position_and_f
         app.correct_incident(CorrectIncident(incident_id=planned.incident_id, changes={"channel": "phone"},
                                              reason="Det skete i telefonen efter mødet", actor=LEADER))
     db, after = view_of(app, tmp_path)
-    assert cells(meeting_tables(db, month_of(DAY), after), "incidents_from_meetings") == {"total": (1, 1)}
-    assert cells(meeting_tables(db, month_of(DAY), before), "incidents_from_meetings") == {"total": (2, 2)}
+    assert cells(raw_of(db, month_of(DAY), after), "incidents_from_meetings") == {"total": (1, 1)}
+    assert cells(raw_of(db, month_of(DAY), before), "incidents_from_meetings") == {"total": (2, 2)}
 
 
 def test_the_view_keeps_digests_of_citizens_never_their_reference(app, tmp_path):
