@@ -203,10 +203,12 @@ class IncidentOut(Answer):
     victim_compensation_deadline: datetime = Field(description="72 hours from when the incident began")
     victim_compensation_deadline_passed: bool
     police_report: PoliceReportOut | None = Field(description="only for leaders and legal")
+    appointment_id: UUID | None = Field(None, description="the meeting the incident was reported from, if it was")
 
     @classmethod
-    def of(cls, incident: Incident, now: datetime, with_police: bool) -> IncidentOut:
+    def of(cls, incident: Incident, now: datetime, with_police: bool, appointment_id: UUID | None = None) -> IncidentOut:
         return cls(
+            appointment_id=appointment_id,
             **{name: getattr(incident, name) for name in _KEPT_AS_IS},
             incident_id=incident.id,
             leaders_informed=incident.leader_notices,

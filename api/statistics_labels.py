@@ -22,6 +22,12 @@ TABLES = {
     "absence": "Fravær",
     "police_reports": "Politianmeldelser",
     "restrictions": "Restriktioner",
+    "meetings_under_safety_plan": "Møder med sikkerhedsplan",
+    "meetings_held_under_safety_plan_by_month": "Møder gennemført med sikkerhedsplan pr. måned",
+    "meetings_held_under_safety_plan_by_centre": "Møder gennemført med sikkerhedsplan efter center",
+    "incidents_from_meetings": "Hændelser anmeldt fra møder",
+    "incidents_from_meetings_by_month": "Hændelser anmeldt fra møder pr. måned",
+    "incidents_from_meetings_by_centre": "Hændelser anmeldt fra møder efter center",
 }
 CATEGORIES = {
     "incidents": {"total": "I alt"},
@@ -34,6 +40,8 @@ CATEGORIES = {
         "reported_by_administration": "Anmeldt af forvaltningen", "reported_privately": "Anmeldt privat af medarbejderen",
         "not_reported": "Ikke anmeldt", "consent_declined": "Samtykke nægtet eller trukket tilbage",
     },
+    "meetings_under_safety_plan": {"held": "Gennemført", "interrupted": "Afbrudt"},
+    "incidents_from_meetings": {"total": "I alt"},
     "restrictions": {
         "in_force_at_start": "Gældende ved periodens start", "decided": "Besluttet", "lifted": "Ophævet",
         "expired": "Udløbet", "in_force_at_end": "Gældende ved opgørelsen", "reviews_overdue_at_end": "Revurdering overskredet",
@@ -55,7 +63,7 @@ def table_label(name: str) -> str:
 
 
 def category_label(table: str, category: str) -> str:
-    if table == "incidents_by_month":
+    if table.endswith("_by_month"):
         return month_label(category)
     return CATEGORIES.get(table, {}).get(category, category)
 

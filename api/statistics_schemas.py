@@ -26,23 +26,30 @@ from api.statistics_labels import MASKED, category_label, masking_note, table_la
 from domain.moments import iso
 from infra.statistics_releases import Release
 from projections.statistics_figures import NOTES, FigureSet
+from projections.statistics_meeting_figures import MEETING_FIGURES, MEETING_NOTES
 from projections.statistics_masking import ShownCell
 
 MASKING_RULE = (
     "A count resting on 1 up to one below min_cell people is masked (absence days by the employees absent, police"
-    " decisions by the employees they concern, restrictions by the citizens they restrict). Zeros are never masked."
+    " decisions by the employees they concern, restrictions by the citizens they restrict, meetings and incidents"
+    " from meetings by the citizens the meetings were with). Zeros are never masked."
     " Further cells are masked until, for every masked cell, the values it could take given everything shown and"
     " everything a reader knows (each breakdown of incidents adds up to the total; the kinds add up to at least the"
     " total, none above it; the restriction flow, in force at the start + decided - lifted - expired = in force at"
     " the end; reviews overdue at most in force at the end; employees absent at most employees affected and at most"
-    " the days absent) include one of at least min_cell and at least one other: no masked cell can be worked out,"
-    " nor shown to be below min_cell, from the rest. Residual risk: that a masked cell stands in no relation says it"
+    " the days absent; the meetings held under a safety plan by month and by centre add up to those held; the"
+    " incidents from meetings by month and by centre add up to their total, and each is at most the incidents of"
+    " its month or centre, their total at most the incidents through a meeting) include one of at least min_cell"
+    " and at least one other: no masked cell can be worked out, nor shown to be below min_cell, from the rest. Residual risk: that a masked cell stands in no relation says it"
     " rests on few people, as masking always does; and comparing releases for overlapping periods, or successive"
     " releases of one period, can still narrow a masked cell down. Positions cannot be chosen (each release is"
     " computed at the latest position) and periods are whole months, which limits this; what remains is accepted"
     " because only management, an internal trusted role, can ask, and every release is recorded with who asked and"
     " when."
 )
+
+
+ALL_NOTES = {**NOTES, **MEETING_NOTES}
 
 
 class PeriodOut(Answer):
@@ -140,7 +147,7 @@ class StatisticsOut(Answer):
         """A release's stored figures, with the prose, the labels and the release's details added."""
         document = json.loads(release.figures or "{}")
         for table in document["tables"]:
-            table["note"], table["label"] = NOTES.get(table["name"]), table_label(table["name"])
+            table["note"], table["label"] = ALL_NOTES.get(table["name"]), table_label(table["name"])
             for cell in table["cells"]:
                 cell["label"] = category_label(table["name"], cell["category"])
         out = cls.model_validate(document)
@@ -164,6 +171,11 @@ def canonical_json(figures: FigureSet) -> bytes:
     out = StatisticsOut.of(figures)
     document = out.model_dump(mode="json", by_alias=True, exclude=leave_out, context={AS_STORED: True})
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def counts_meetings(figures: str) -> bool:
+    """Whether stored figures hold the meeting figures: a release given out before they were counted has none."""
+    return any(table["name"] in MEETING_FIGURES for table in json.loads(figures).get("tables", ()))
 
 
 def figures_csv(out: StatisticsOut) -> bytes:

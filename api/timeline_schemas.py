@@ -97,6 +97,9 @@ class CitizenTimelineOut(ExportHeader):
 class IncidentTimelineOut(ExportHeader):
     incident_id: UUID
     perpetrator_refs: list[UUID] = Field(description="the citizens the incident named as perpetrator, now or before")
+    appointment_id: UUID | None = Field(
+        None, description="the meeting the incident was reported from, if it was; its fact of the link is among the entries"
+    )
     entries: list[EntryOut]
 
 

@@ -294,6 +294,7 @@ class Vaern(AppointmentCommands, SupersessionCommands, IncidentCommands, LookupA
         incidents: list[Incident] = []
 
         def load() -> ContactFile:
+            self.check_no_meeting_pending(c.citizen_ref)
             incidents[:] = [self.get_incident(i) for i in dict.fromkeys(c.incident_ids)]
             return self.get_contact_file(c.citizen_ref)
 

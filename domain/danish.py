@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
+from domain.appointments.aggregate import Appointment
 from domain.contact_file.aggregate import ContactFile
 from domain.incident.aggregate import Incident
 from domain.incident.facts import (
@@ -68,6 +69,7 @@ FACT_NAMES: dict[type, str] = {
     Incident.PoliceCaseConcluded: "Politisagen afsluttet",
     Incident.Erased: "Hændelsens personoplysninger slettet",
     SupersessionRegister.EventSuperseded: "Registrering erstattet for følgerne",
+    Appointment.IncidentReported: "Hændelse anmeldt fra et møde",
 }
 
 # Keyed by vocabulary, then value: str enums with equal values ("citizen", "lift") must not share a name.

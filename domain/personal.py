@@ -27,6 +27,7 @@ from eventsourcing.utils import resolve_topic
 from pydantic import AwareDatetime, BaseModel
 
 from domain.appointments.aggregate import Appointment
+from domain.appointments.values import Slot
 from domain.contact_file.aggregate import ContactFile
 from domain.incident.aggregate import Incident
 from domain.incident.facts import IncidentFacts, Person
@@ -61,9 +62,11 @@ PUBLIC_TEXT: dict[type[BaseModel], frozenset[str]] = {
     IncidentFacts: frozenset({"platform"}),
     SupersessionRegister.EventSuperseded: frozenset({"topic", "corrected"}),
     ArchiveAuthorisation: frozenset({"reference"}),
+    Slot: frozenset({"zone"}),
 }
 """Text fields that identify no one (kinds, digests, media types, field names, platforms' names, the archive's
-reference of an erasure's authorisation, which the record of an erasure must keep showing)."""
+reference of an erasure's authorisation, which the record of an erasure must keep showing, the time zone a
+meeting's time is read in)."""
 
 
 def case_subject(event: Any) -> Subject:

@@ -35,7 +35,10 @@ from infra.database import Cursor, Database
 from projections.positions import cur_dialect, current_position
 from projections.statistics_figures import FigureSet, Period, compute
 from projections.view import DeclaredView
-from projections.view_keys import keep_to_keys, keys_table
+from projections.statistics_meetings import (
+    MEETING_DDL, MEETING_EVENTS, MEETING_TABLES, apply_meeting_event, predates_meetings,
+)
+from projections.view_keys import keep_to_keys, keys_table, start_again
 
 NAME = "statistics"
 CURRENT = "valid_to_position IS NULL"
@@ -51,6 +54,7 @@ TABLES = (
     "statistics_restriction_terms",
     "statistics_restriction_reviews",
     "statistics_restriction_ends",
+    *MEETING_TABLES,
     keys_table(NAME),
 )
 
@@ -91,6 +95,7 @@ DDL = (
     "CREATE TABLE IF NOT EXISTS statistics_restriction_ends ("
     " restriction_id TEXT NOT NULL, end_kind TEXT NOT NULL, ended_at TIMESTAMPTZ NOT NULL,"
     " position BIGINT NOT NULL, PRIMARY KEY (restriction_id, position))",
+    *MEETING_DDL,
 )
 
 POLICE_OUTCOMES = {
@@ -113,7 +118,7 @@ RESTRICTION_EVENTS = (
 )
 HANDLED = (
     Incident.Reported, Incident.Corrected, Incident.AbsenceRecorded, *POLICE_OUTCOMES, *CONSENT_ANSWERS,
-    *RESTRICTION_EVENTS,
+    *RESTRICTION_EVENTS, *MEETING_EVENTS,
 )
 
 
@@ -161,6 +166,8 @@ class StatisticsView(DeclaredView):
         """Creates the tables; a view whose digests were written under another key is built again
         (projections/view_keys.py): digests of one citizen under two keys would count as two."""
         keep_to_keys(cur, NAME, self.tables, self._secret())
+        if predates_meetings(cur):  # a view from before it counted meetings: built again to count those in the log
+            start_again(cur, NAME, self.tables)
         super().create_tables(cur)
         # A table created before restrictions kept a citizen digest: the column is added, empty.
         if cur_dialect(cur) == "postgresql":
@@ -184,6 +191,8 @@ class StatisticsView(DeclaredView):
             self._store_consent(cur, event, CONSENT_ANSWERS[type(event)], position)
         elif isinstance(event, RESTRICTION_EVENTS):
             self._apply_restriction_event(cur, event, position)
+        elif isinstance(event, MEETING_EVENTS):
+            apply_meeting_event(cur, event, position, citizen_key(self._secret(), str(event.citizen_ref)))
 
     def _store_facts(self, cur: Cursor, incident_id: str, facts: IncidentFacts, position: int) -> None:
         cur.execute(
@@ -261,9 +270,12 @@ class StatisticsView(DeclaredView):
                 (rid, kind, event.effective_at, position),
             )
 
-    def figures(self, db: Database, period: Period, position: int, min_cell: int, stocks_at: datetime) -> FigureSet:
-        """The published (masked) figures for `period` as at `position`, stocks taken at `stocks_at`."""
-        return compute(db, period, position, min_cell, stocks_at)
+    def figures(
+        self, db: Database, period: Period, position: int, min_cell: int, stocks_at: datetime, meetings: bool = True
+    ) -> FigureSet:
+        """The published (masked) figures for `period` as at `position`, stocks taken at `stocks_at` (with the
+        meeting figures unless `meetings` is false: as releases from before them were counted)."""
+        return compute(db, period, position, min_cell, stocks_at, meetings)
 
     def position(self, db: Database) -> int:
         """How far into the event log the view has got: the position figures default to."""

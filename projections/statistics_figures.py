@@ -42,6 +42,7 @@ from typing import Any
 
 from domain.incident.facts import COPENHAGEN, Centre, IncidentChannel, IncidentKind
 from infra.database import Database
+from projections.statistics_meeting_figures import MEETING_NOTES, meeting_relations, meeting_tables
 from projections.statistics_masking import AtMost, Cell, Known, Relation, ShownCell, adds_up, mask
 
 AT = "{t}valid_from_position <= %s AND ({t}valid_to_position IS NULL OR {t}valid_to_position > %s)"
@@ -138,14 +139,22 @@ class FigureSet:
         return next(t for t in self.tables if t.name == name)
 
 
-def compute(db: Database, period: Period, position: int, min_cell: int, stocks_at: datetime) -> FigureSet:
-    """Counts every figure as at `position`, stocks at `stocks_at`, and masks the small ones."""
+def compute(
+    db: Database, period: Period, position: int, min_cell: int, stocks_at: datetime, meetings: bool = True
+) -> FigureSet:
+    """Counts every figure as at `position`, stocks at `stocks_at`, and masks the small ones. Without
+    `meetings`, the figures are counted as they were before meetings were: a release given out then
+    is recomputed so, and verifies."""
     if not period.start_at <= stocks_at <= period.end_at:
         raise ValueError("stocks are taken within the period")
     raw = {**_incident_tables(db, period, position), **_people_tables(db, period, position)}
     raw["restrictions"] = _restrictions(db, period.start_at, stocks_at, position)
-    shown = mask(raw, relations(raw), min_cell)
-    tables = [Table(name, shown[name], NOTES.get(name)) for name in raw]
+    known = relations(raw)
+    if meetings:
+        raw.update(meeting_tables(db, period.months(), period.start_at, period.end_at, position))
+        known += meeting_relations(raw)
+    shown = mask(raw, known, min_cell)
+    tables = [Table(name, shown[name], {**NOTES, **MEETING_NOTES}.get(name)) for name in raw]
     return FigureSet(period, position, min_cell, stocks_at.astimezone(timezone.utc), tables)
 
 

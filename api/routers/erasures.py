@@ -42,14 +42,16 @@ class ErasureOut(Answer):
 def erase_citizen(
     citizen_ref: UUID, body: EraseBody, caller: MayEraseCitizen, services: ServicesDep, version: ExpectedVersion
 ) -> ErasureOut:
-    """Erases the citizen's personal data and that of the incidents now naming them, under the archive
-    authorisation given; refused while a restriction is proposed or in force, a complaint is open, or an
-    incident naming them is open or under police investigation, or while a fact the erasure covers is stored in
+    """Erases the citizen's personal data (their meetings' included) and that of the incidents now naming them,
+    under the archive authorisation given; refused while a restriction is proposed or in force, a complaint is open,
+    a meeting with them is booked and its outcome not recorded, or an incident naming them is open or under police
+    investigation, or while a fact the erasure covers is stored in
     clear from before sealing (`vaern keys seal-existing` seals them). The caller is the responsible official."""
     head = services.events.head()
     services.wait_for(services.incident_index.name, head)
     named = [a.incident_id for a in services.incident_index.incidents_of(services.db, citizen_ref) if a.current]
-    services.shredder.require_sealed("citizen_ref", [citizen_ref, *named])
+    meetings = [a.id for a in services.app.meetings_of(citizen_ref)]
+    services.shredder.require_sealed("citizen_ref", [citizen_ref, *named, *meetings])
     command = EraseCitizen.of(
         body, citizen_ref=citizen_ref, incident_ids=tuple(dict.fromkeys(named)), official=caller.official,
         actor=caller.actor, expected_version=version,

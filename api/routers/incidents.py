@@ -77,10 +77,13 @@ def list_overdue_incidents(caller: MayOverdue, services: ServicesDep, page: Over
 
 @router.get("/{incident_id}", response_model=IncidentOut)
 def get_incident(incident_id: UUID, caller: MayReadIncident, reader: ReaderDep, response: Response) -> IncidentOut:
-    """The incident as it stands; the police-report section only for leaders and legal."""
+    """The incident as it stands, with the meeting it was reported from (if it was); the police-report section
+    only for leaders and legal."""
     incident = reader.incident(caller, incident_id)
     response.headers["ETag"] = f'"{incident.version}"'
-    return IncidentOut.of(incident, utc_now(), with_police=caller.role in POLICE_READERS)
+    linked = reader.services.app.meeting_reported_from(incident_id)
+    meeting = linked[1].originator_id if linked else None
+    return IncidentOut.of(incident, utc_now(), with_police=caller.role in POLICE_READERS, appointment_id=meeting)
 
 
 TAKEDOWN = "takedowns/{takedown_id}"

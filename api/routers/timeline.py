@@ -77,6 +77,7 @@ class _Read:
     attributions: list[Attribution]
     accesses: list[AccessEntry]
     perpetrators: list[UUID]
+    appointment_id: UUID | None = None
 
 
 def _exported(read: _Read, caller: Principal) -> dict[str, Any]:
@@ -204,8 +205,14 @@ def _read_incident(reader: Reader, caller: Principal, incident_id: UUID, what: s
     if not facts or not isinstance(facts[0][1], Incident.Reported):
         raise NotFound("no incident with that id")
     perpetrators = _perpetrators(e for _, e in facts)
-    reader.legal(caller, what, *(perpetrators or [None]))
-    return _Read(head, utc_now(), entries([*facts, *_supersessions(services, facts, head)]), [], [], perpetrators)
+    # The meeting it was reported from shows with the meeting's own fact of the link, read as the meeting's citizen's.
+    linked = services.app.meeting_reported_from(incident_id, stop=head)
+    meeting = [linked] if linked else []
+    read_of = list(dict.fromkeys([*perpetrators, *(event.citizen_ref for _, event in meeting)]))
+    reader.legal(caller, what, *(read_of or [None]))
+    lines = entries([*facts, *meeting, *_supersessions(services, facts, head)])
+    appointment_id = linked[1].originator_id if linked else None
+    return _Read(head, utc_now(), lines, [], [], perpetrators, appointment_id)
 
 
 @router.get("/incidents/{incident_id}/timeline", response_model=IncidentTimelineOut, responses=WAITS)
@@ -215,8 +222,8 @@ def get_incident_timeline(incident_id: UUID, caller: MayIncidentTimeline, reader
         return get_incident_timeline_pdf(incident_id, caller, reader)
     read = _read_incident(reader, caller, incident_id, "incident_timeline")
     return IncidentTimelineOut(
-        incident_id=incident_id, perpetrator_refs=read.perpetrators, **_exported(read, caller),
-        entries=[EntryOut.of(e) for e in read.entries],
+        incident_id=incident_id, perpetrator_refs=read.perpetrators, appointment_id=read.appointment_id,
+        **_exported(read, caller), entries=[EntryOut.of(e) for e in read.entries],
     )
 
 
@@ -227,7 +234,8 @@ def get_incident_timeline_pdf(incident_id: UUID, caller: MayIncidentTimeline, re
     export = TimelineExport(
         title="Juridisk tidslinje: hændelse", subject=f"Hændelse {incident_id}", subject_ref=incident_id,
         **_exported(read, caller), entries=read.entries,
-        related=[f"Borgerreference {ref}" for ref in read.perpetrators],
-        related_heading="Borgere angivet som udøver",
+        related=[f"Borgerreference {ref}" for ref in read.perpetrators]
+        + ([f"Anmeldt fra mødet {read.appointment_id}"] if read.appointment_id else []),
+        related_heading="Borgere angivet som udøver" + (" og mødet, hændelsen er anmeldt fra" if read.appointment_id else ""),
     )
     return _pdf(export, f"incident-timeline-{incident_id}")

@@ -61,6 +61,7 @@ class AppointmentCommands:
 
     if TYPE_CHECKING:
         repository: Repository[UUID]
+        mapper: Any
 
         def clock(self) -> datetime: ...
         def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]: ...
@@ -173,12 +174,51 @@ class AppointmentCommands:
         """Meetings whose plan's post-meeting is not recorded as held by its due date, with that date, oldest first.
 
         Scans the log for plans attached (topics only), then loads those appointments: linear in the
-        number of plans. A read model replaces it when the lists grow long.
+        number of plans. A read model replaces it when the lists grow long. A meeting whose citizen was
+        erased takes no further step, so it is not listed.
         """
         moment = now or self.clock()
         planned = dict.fromkeys(UUID(str(n.originator_id)) for n in self._notifications((Appointment.SafetyPlanAttached.TOPIC,)))
-        found = [(a, due) for a in map(self.get_appointment, planned) if (due := a.post_meeting_due()) and due < moment]
+        found = [
+            (a, due) for a in map(self.get_appointment, planned)
+            if (due := a.post_meeting_due()) and due < moment and not self._erased(a.citizen_ref)
+        ]
         return sorted(found, key=lambda pair: pair[1])
+
+    def meetings_of(self, citizen_ref: UUID) -> list[Appointment]:
+        """The citizen's appointments, in the order they were booked.
+
+        Scans the log for bookings (topics only) and decodes each to read its citizen: linear in the
+        number of bookings, like the overdue lists. A read model replaces it when the lists grow long.
+        """
+        booked = (self.mapper.to_domain_event(n) for n in self._notifications((Appointment.Booked.TOPIC,)))
+        return [self.get_appointment(b.originator_id) for b in booked if b.citizen_ref == citizen_ref]
+
+    def meeting_reported_from(self, incident_id: UUID, stop: int | None = None) -> tuple[int, Any] | None:
+        """The position and fact (`Appointment.IncidentReported`) linking the incident to the meeting it was
+        reported from, if it was, recorded at or before `stop`. Scans the log for such links (topics only): linear
+        in the number of incidents reported from meetings."""
+        for notification in self._notifications((Appointment.IncidentReported.TOPIC,)):
+            if stop is not None and notification.id > stop:
+                return None
+            linked = self.mapper.to_domain_event(notification)
+            if linked.incident_id == incident_id:
+                return notification.id, linked
+        return None
+
+    def check_no_meeting_pending(self, citizen_ref: UUID) -> None:
+        """Refuses a citizen's erasure while a meeting with them is booked and its outcome not recorded: the
+        meeting still holds its room, and recording what happened at it needs the citizen's key."""
+        for appointment in self.meetings_of(citizen_ref):
+            if appointment.live:
+                raise RuleViolation(
+                    "citizen_ref",
+                    f"meeting {appointment.id} is booked and its outcome not recorded: a citizen's data is not erased"
+                    " while a meeting with them is pending; cancel it or record its outcome first",
+                )
+
+    def _erased(self, citizen_ref: UUID) -> bool:
+        return self.get_contact_file(citizen_ref).erasure is not None
 
     def _check_booking(self, citizen_ref: UUID, place: Place, slot: Slot, case: str | None, now: datetime) -> None:
         with within("slot"):
@@ -216,6 +256,8 @@ class AppointmentCommands:
             current = None if appointment_id is None else self.get_appointment(appointment_id)
             if current is not None and expected is not None and current.version != expected:
                 raise VersionConflict(expected, current.version)
+            if current is not None and self._erased(current.citizen_ref):
+                raise RuleViolation("citizen_ref", "the citizen's contact file was erased: the meeting is closed to changes")
             others = decide(current, self.clock())
             aggregates = ([current] if current is not None else []) + [o for o in others if o is not current]
             try:

@@ -67,7 +67,9 @@ class Slot(Value):
     zone: str = ZONE
 
     def _instant(self, at: time, field: str) -> datetime:
-        zone = ZoneInfo(self.zone)
+        # Read in Copenhagen time, as every slot is (check_slot admits no other zone): the stored `zone` says so
+        # to a reader of the fact, and a slot stored with that text sealed still has its times once it is erased.
+        zone = ZoneInfo(ZONE)
         local = datetime.combine(self.date, at, tzinfo=zone)
         earlier, later = local.replace(fold=0), local.replace(fold=1)
         if earlier.utcoffset() != later.utcoffset():

@@ -10,6 +10,7 @@ from eventsourcing.utils import resolve_topic
 
 from domain.danish import FACT_FIELDS, fact_name, word
 from domain.records.fact_summaries.words import MAX_VALUE, authorisation, cut, day, short, text
+from domain.appointments.aggregate import Appointment
 from domain.incident.aggregate import Incident
 from domain.incident.facts import Perpetrator, Person, Threat
 from domain.moments import printed
@@ -124,4 +125,6 @@ LINES: dict[type, Callable[[Any], str]] = {
         f"Hændelsens personoplysninger slettet med borgerens efter {authorisation(e.authorisation)},"
         f" besluttet af {e.erased_by.name}"
     ),
+    # The meeting's own fact, shown on the incident's timeline: the link as the meeting recorded it.
+    Appointment.IncidentReported: lambda e: f"Hændelse {e.incident_id} anmeldt fra mødet {e.originator_id}",
 }
