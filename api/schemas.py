@@ -7,7 +7,7 @@ one place. The stored events keep their own form: they never pass through here.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 from uuid import UUID
 
@@ -218,6 +218,19 @@ class InPersonOut(Answer):
     scope: Scope | None = None
 
 
+class DeskAppointmentOut(Answer):
+    """A meeting today as the guard sees it: its Copenhagen wall time, where, and the host as booked to be shown."""
+
+    flat = True
+
+    starts: time = Field(description="local start time (Europe/Copenhagen), as booked")
+    ends: time = Field(description="local end time (Europe/Copenhagen), as booked")
+    starts_at: LocalMoment = Field(description="the start as a moment, for counting down to it")
+    centre: str
+    room: str
+    host: str = Field(description="the host team or contact point (an employee only where the booking names one)")
+
+
 class FrontDeskOut(Answer):
     """The in-person terms in force; the same answer for a citizen without a restriction and one never on file."""
 
@@ -225,6 +238,11 @@ class FrontDeskOut(Answer):
 
     in_person: InPersonOut = Field(description="the strictest in-person terms in force now")
     also_in_force: list[InPersonOut] = Field(description="other in-person terms in force (other scopes)")
+    appointments_today: list[DeskAppointmentOut] | None = Field(
+        None, description="for by_appointment and guard_present: the citizen's meetings still booked today (Copenhagen"
+        " day) at the caller's centre (every centre for a caller bound to none), earliest first; null otherwise",
+    )
+    appointment_note: str | None = Field(None, description="'no appointment today' when the list is empty")
     checked_at: LocalMoment
     position: int = Field(description="the event-log position this answer reflects")
 
