@@ -7,6 +7,7 @@ one place. The stored events keep their own form: they never pass through here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 from uuid import UUID
@@ -39,6 +40,7 @@ from domain.contact_file.restriction_commands import (
     SkipHearingInputs,
 )
 from domain.contact_file.restriction_state import AdjustmentNeed, LetterRecord, Restriction, Warning
+from domain.appointments.desk import NO_APPOINTMENT, DeskAppointment, concerns
 from domain.values import InPersonRule, PhoneRule, Scope, TimeWindow
 
 if TYPE_CHECKING:
@@ -229,6 +231,15 @@ class DeskAppointmentOut(Answer):
     centre: str
     room: str
     host: str = Field(description="the host team or contact point (an employee only where the booking names one)")
+
+
+def desk_meetings(rule: InPersonRule, meetings: Sequence[DeskAppointment]) -> dict[str, Any]:
+    """The desk's words on meetings: the day's, under a rule that turns on them (`concerns`); nothing otherwise."""
+    if not concerns(rule):
+        return {}
+    listed = [DeskAppointmentOut(starts=a.starts, ends=a.ends, starts_at=a.starts_at, centre=a.centre.value,
+                                 room=a.room, host=a.host) for a in meetings]
+    return {"appointments_today": listed, "appointment_note": None if listed else NO_APPOINTMENT}
 
 
 class FrontDeskOut(Answer):

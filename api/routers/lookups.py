@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 
 from api import roles
 from api.deps import allowed, reflecting
 from api.problems import CANNOT_TELL, LOOKUP_LIMIT
 from api.reads import ReaderDep
-from api.schemas import CprBody, DeskAppointmentOut, FrontDeskOut, InPersonOut, PhoneNumberBody, PhoneRoutingOut
+from api.schemas import CprBody, FrontDeskOut, InPersonOut, PhoneNumberBody, PhoneRoutingOut, desk_meetings
 from domain.application import utc_now
-from domain.appointments.desk import NO_APPOINTMENT, DeskAppointment, concerns
 from domain.identity import Cpr, normalise_phone_number
 from domain.values import InPersonRule
 from projections.front_desk import NAME as FRONT_DESK
@@ -59,20 +56,10 @@ async def front_desk_lookup(
         also_in_force=[_in_person(t) for t in answer.in_force[1:]],
         checked_at=now,
         position=answer.position,
-        **_appointments(headline.rule, answer.appointments),
+        **desk_meetings(headline.rule, answer.appointments),
     )
     return _json(out)
 
-
-def _appointments(rule: InPersonRule, booked: list[DeskAppointment]) -> dict[str, Any]:
-    """Today's meetings, for a citizen whose strictest rule turns on them; nothing about meetings otherwise."""
-    if not concerns(rule):
-        return {}
-    shown = [
-        DeskAppointmentOut(starts=a.starts, ends=a.ends, starts_at=a.starts_at, centre=a.centre.value, room=a.room, host=a.host)
-        for a in booked
-    ]
-    return {"appointments_today": shown, "appointment_note": None if shown else NO_APPOINTMENT}
 
 
 @router.post("/phone-routing/lookup", response_model=PhoneRoutingOut, responses=CANNOT_TELL)

@@ -15,7 +15,7 @@ reasons for anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
@@ -23,6 +23,7 @@ from uuid import UUID
 from domain.appointments.aggregate import Appointment
 from domain.appointments.values import Slot, local_day
 from domain.incident.facts import Centre
+from domain.records.as_of import History, recorded_by, replay, up_to
 from domain.values import InPersonRule
 
 CONCERNS = frozenset({InPersonRule.BY_APPOINTMENT, InPersonRule.GUARD_PRESENT})
@@ -85,3 +86,16 @@ def todays(appointments: Iterable[Appointment], at: datetime, centre: Centre | N
         shown(a) for a in appointments
         if a.live and a.slot.date == day and (centre is None or a.place.centre is centre)
     )
+
+
+def shown_then(histories: Mapping[UUID, History], at: datetime, position: int | None) -> list[DeskAppointment]:
+    """The meetings the front-desk view held for the day of `at`, at every centre: each meeting's facts up to the
+    view's `position` when a lookup at `at` kept it, else those recorded by `at` (what a current view held).
+
+    The desk showed a guard those of their own centre, and only under a rule that turns on meetings
+    (`concerns`); which centre the guard stood at is not recorded, so all are given, each with its centre.
+    """
+    def as_applied(history: History) -> Appointment | None:
+        return replay(e for _, e in (recorded_by(history, at) if position is None else up_to(history, position)))
+
+    return todays((a for a in map(as_applied, histories.values()) if a is not None), at, None)

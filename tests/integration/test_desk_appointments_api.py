@@ -5,15 +5,19 @@ that name in clear in the view."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from domain.appointments import commands as on
 from domain.appointments.values import Host, Place
 from domain.contact_file.commands import OpenContactFile
 from domain.incident.facts import Centre, Person
 from domain.values import Role
 from api.security import issue_token
-from tests.integration.conftest import SECRET
+from tests.integration.conftest import SECRET, bearer
+from tests.integration.test_timeline_api import DESK, LEGAL
 from tests.support.cases import LEADER, decide, erasable, erase
 from tests.support.meetings_today import at_start_of_today, book_today, slot_today
+from tests.support.pdfs import text_of
 from tests.support.plaintext import find_plaintext
 
 CPR = "211062-5629"
@@ -100,3 +104,25 @@ def test_an_erased_citizen_leaves_no_meeting_in_the_view(services):
     erase(app, ref, incident)
     services.wait_for(services.front_desk.name, services.events.head())
     assert services.db.read(count, (str(ref),))[0][0] == 0
+
+
+def test_the_as_of_answer_gives_the_meetings_the_desk_showed_then(client, services):
+    app, ref = services.app, on_file(services)
+    decide(app, ref, in_person={"rule": "by_appointment"})
+    book_today(app, ref, "10:00", "11:00")
+    later = book_today(app, ref, "14:00", "15:00", centre="JKA", room="Lokale 2")
+    live = look_up(client, services, guard(None))
+    at_start_of_today(app, lambda: app.cancel_appointment(on.CancelAppointment(
+        appointment_id=later, reason="Flyttet til telefonmøde", actor=LEADER)))
+    services.wait_for(services.front_desk.name, services.events.head())
+
+    then = client.get(f"/contact-files/{ref}/as-of", params={"at": live["checked_at"]}, headers=LEGAL)
+    assert then.status_code == 200, then.text
+    assert then.json()["answered_from"]["front_desk_position"] == live["position"]
+    assert then.json()["front_desk"] == {k: live[k] for k in DESK}
+    assert [a["starts"] for a in then.json()["front_desk"]["appointments_today"]] == ["10:00:00", "14:00:00"]
+    now = datetime.now(timezone.utc).isoformat()
+    after = client.get(f"/contact-files/{ref}/as-of", params={"at": now}, headers=LEGAL).json()["front_desk"]
+    assert [(a["centre"], a["room"]) for a in after["appointments_today"]] == [("JKI", "Mødelokale 3")]
+    pdf = client.get(f"/contact-files/{ref}/as-of.pdf", params={"at": live["checked_at"]}, headers=LEGAL)
+    assert pdf.status_code == 200 and "Aftale i dag kl. 14.00-15.00, center JKA" in text_of(pdf.content)
