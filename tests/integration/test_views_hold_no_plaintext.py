@@ -3,8 +3,8 @@
 Known values are planted through the API as users would (a CPR number, a citizen's phone number,
 an employee's name on every fact they record, sentences in a restriction's reasons and grounds, in
 a skipped hearing's reason and in the reason it was lifted for, an incident's description, an
-adjustment need, a meeting hosted by a named employee, and a letter to a named recipient), looked up at the front desk and by telephony,
-and the views left to catch up; management then takes out figures (a statistics release is
+adjustment need, a meeting hosted by a named employee, and a letter to a named recipient), looked up at
+the front desk and by telephony, and the views left to catch up; management then takes out figures (a statistics release is
 stored). Then every table of the database is searched for each value in clear
 (tests/support/plaintext.py), on SQLite and on PostgreSQL: the events (sealed per data subject,
 infra/sealed_events.py), the views, the documents, the access log, the keys.
