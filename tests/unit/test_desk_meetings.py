@@ -4,7 +4,6 @@ row of a meeting holds and gives back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, time, timezone
 from uuid import UUID
 
@@ -15,41 +14,29 @@ from domain.calendar import COPENHAGEN
 from domain.appointments import commands as on
 from domain.appointments.desk import concerns, shown_then, todays
 from domain.appointments.values import Host, Outcome, Place, Slot
-from domain.contact_file.commands import OpenContactFile
 from domain.incident.facts import Centre, Person
 from domain.values import InPersonRule
 from projections.incident_index import history
 from projections.front_desk_appointments import COLUMNS, HostSeal, appointment_writes, desk_appointment
 from tests.support.cases import LEADER
+from tests.unit.test_appointments import Clock, app, citizen  # noqa: F401 -- the application's fixtures
 
 BOOKED_ON = datetime(2026, 10, 15, 10, 0, tzinfo=timezone.utc)  # summer time (UTC+2)
 MONDAY = date(2026, 10, 26)  # the Monday after the last Sunday of October: winter time (UTC+1)
 NAMED = Host(team="Team Syd", employee=Person(user_id="c9", name="Xenia Quistgaard"), name_employee=True)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = BOOKED_ON
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    """The clock of the application (tests/unit/test_appointments.py's fixture), in October's summer time."""
+    summer = Clock()
+    summer.now = BOOKED_ON
+    return summer
 
 
 @pytest.fixture
-def app(clock: Clock) -> Iterator[Vaern]:
-    application = Vaern(env={"CITIZEN_KEY": "unit-test-key"}, clock=clock)
-    yield application
-    application.close()
-
-
-@pytest.fixture
-def ref(app: Vaern) -> UUID:
-    return app.open_contact_file(OpenContactFile(purpose="incident", cpr="211062-5629", actor=LEADER)).citizen_ref
+def ref(citizen: UUID) -> UUID:
+    return citizen
 
 
 def book(app: Vaern, ref: UUID, starts: str, ends: str, day: date = MONDAY, centre: str = "JKI",
