@@ -65,7 +65,7 @@ class FrontDeskAnswer:
     """The terms in force, strictest first; the same for a citizen on file without any and for one never on file.
 
     From a view that is behind (see projections/freshness.py) there is no answer: reading the
-    terms raises ViewBehind, so no caller can serve it as current by mistake.
+    terms or the meetings raises ViewBehind, so no caller can serve it as current by mistake.
     """
 
     found: list[InPersonTerms]
@@ -77,14 +77,17 @@ class FrontDeskAnswer:
     @property
     def appointments(self) -> list[DeskAppointment]:
         """The citizen's meetings still booked on the day asked about (at the centre asked about), earliest first."""
-        self.in_force  # noqa: B018 -- raises ViewBehind: nothing is read from a view behind
+        self._check_current()
         return self.booked
 
     @property
     def in_force(self) -> list[InPersonTerms]:
+        self._check_current()
+        return self.found
+
+    def _check_current(self) -> None:
         if self.behind is not None:
             raise ViewBehind(self.behind.view, self.behind.reason, self.behind.position)
-        return self.found
 
     @property
     def headline(self) -> InPersonTerms | None:
