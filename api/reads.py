@@ -48,7 +48,8 @@ class Reader:
         self.services = services
 
     async def front_desk(self, caller: Principal, cpr: Cpr, now: datetime) -> FrontDeskAnswer:
-        """The in-person terms in force for the person with `cpr` at `now`; the entry goes in the same round trip."""
+        """The in-person terms in force for the person with `cpr` at `now`, and their meetings today at the caller's
+        centre (every centre's for a caller bound to none); the entry goes in the same round trip."""
         services = self.services
         access = services.access
         ref = services.citizen_keys.derived(cpr)
@@ -64,7 +65,8 @@ class Reader:
         )
         # On the event loop, no worker thread: the work before the read is computation only.
         answer = await services.front_desk.lookup_async(
-            services.db, found or ref, now, before=logged, counted=(watch.counted(user, search, now), 2)
+            services.db, found or ref, now, before=logged, counted=(watch.counted(user, search, now), 2),
+            centre=caller.centre,
         )
         access.written(Purpose.ENTRY_CHECK)  # the lookup's statement wrote its entry
         seen, known = answer.counted

@@ -130,7 +130,8 @@ OVERDUE_POST_MEETINGS = _row(
 )
 FRONT_DESK = _row(
     "POST /front-desk/lookup", GUARD,
-    "in-person terms in force now, never the reasons nor whether the person is on file; 503 `cannot_tell`"
+    "in-person terms in force now, never the reasons nor whether the person is on file; for `by_appointment` and"
+    " `guard_present`, today's meetings at the guard's centre (\"no appointment today\" when none); 503 `cannot_tell`"
     " when the view is stopped or behind; 429 past the hourly limit of different citizens per user",
 )
 PHONE_LOOKUP = _row(

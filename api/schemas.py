@@ -7,7 +7,8 @@ one place. The stored events keep their own form: they never pass through here.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 from uuid import UUID
 
@@ -39,6 +40,7 @@ from domain.contact_file.restriction_commands import (
     SkipHearingInputs,
 )
 from domain.contact_file.restriction_state import AdjustmentNeed, LetterRecord, Restriction, Warning
+from domain.appointments.desk import NO_APPOINTMENT, DeskAppointment, concerns
 from domain.values import InPersonRule, PhoneRule, Scope, TimeWindow
 
 if TYPE_CHECKING:
@@ -218,6 +220,28 @@ class InPersonOut(Answer):
     scope: Scope | None = None
 
 
+class DeskAppointmentOut(Answer):
+    """A meeting today as the guard sees it: its Copenhagen wall time, where, and the host as booked to be shown."""
+
+    flat = True
+
+    starts: time = Field(description="local start time (Europe/Copenhagen), as booked")
+    ends: time = Field(description="local end time (Europe/Copenhagen), as booked")
+    starts_at: LocalMoment = Field(description="the start as a moment, for counting down to it")
+    centre: str
+    room: str
+    host: str = Field(description="the host team or contact point (an employee only where the booking names one)")
+
+
+def desk_meetings(rule: InPersonRule, meetings: Sequence[DeskAppointment]) -> dict[str, Any]:
+    """The desk's words on meetings: the day's, under a rule that turns on them (`concerns`); nothing otherwise."""
+    if not concerns(rule):
+        return {}
+    listed = [DeskAppointmentOut(starts=a.starts, ends=a.ends, starts_at=a.starts_at, centre=a.centre.value,
+                                 room=a.room, host=a.host) for a in meetings]
+    return {"appointments_today": listed, "appointment_note": None if listed else NO_APPOINTMENT}
+
+
 class FrontDeskOut(Answer):
     """The in-person terms in force; the same answer for a citizen without a restriction and one never on file."""
 
@@ -225,6 +249,11 @@ class FrontDeskOut(Answer):
 
     in_person: InPersonOut = Field(description="the strictest in-person terms in force now")
     also_in_force: list[InPersonOut] = Field(description="other in-person terms in force (other scopes)")
+    appointments_today: list[DeskAppointmentOut] | None = Field(
+        None, description="for by_appointment and guard_present: the citizen's meetings still booked today (Copenhagen"
+        " day) at the caller's centre (every centre for a caller bound to none), earliest first; null otherwise",
+    )
+    appointment_note: str | None = Field(None, description="'no appointment today' when the list is empty")
     checked_at: LocalMoment
     position: int = Field(description="the event-log position this answer reflects")
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
 from pydantic import Field
 
-from api.schemas import Answer, FileRecord, InPersonOut
+from api.schemas import Answer, DeskAppointmentOut, FileRecord, InPersonOut, desk_meetings
+from domain.appointments.desk import DeskAppointment
 
 from domain.records.as_of import Answers, AsOf, IncidentThen, NumberThen, ReachBack
 from domain.incident.facts import IncidentFacts
@@ -109,11 +111,19 @@ class FrontDeskThenOut(Answer):
 
     in_person: InPersonOut
     also_in_force: list[InPersonOut]
+    appointments_today: list[DeskAppointmentOut] | None = Field(
+        None, description="as the live lookup: for by_appointment and guard_present, the citizen's meetings still"
+        " booked on the day of `at` as the view held them; at every centre, each with its centre (a guard was shown"
+        " those of their own centre; which centre is not recorded); null otherwise",
+    )
+    appointment_note: str | None = Field(None, description="'no appointment today' when the list is empty")
 
     @classmethod
-    def of(cls, answers: Answers) -> FrontDeskThenOut:
+    def of(cls, answers: Answers, meetings: Sequence[DeskAppointment] = ()) -> FrontDeskThenOut:
         shown = [_in_person(r) for r in sorted(answers.in_person, key=lambda r: front_desk.strictest_first(r.terms.in_person.rule, r.terms.valid_until, r.restriction_id))]
-        return cls(in_person=shown[0] if shown else InPersonOut(rule=InPersonRule.OPEN), also_in_force=shown[1:])
+        headline = shown[0] if shown else InPersonOut(rule=InPersonRule.OPEN)
+        return cls(in_person=headline, also_in_force=shown[1:], **desk_meetings(headline.rule, meetings))
+
 
 
 def _in_person(r: Restriction) -> InPersonOut:
@@ -230,13 +240,15 @@ class AsOfOut(Answer):
     )
 
     @classmethod
-    def of(cls, citizen_ref: UUID, answer: AsOf, position: int) -> AsOfOut:
+    def of(
+        cls, citizen_ref: UUID, answer: AsOf, position: int, meetings: Sequence[DeskAppointment] = ()
+    ) -> AsOfOut:
         return cls(
             citizen_ref=citizen_ref, at=answer.at, position=position, position_then=answer.position_then,
             in_force_known_now=list(answer.in_force_known_now), in_force_known_then=list(answer.in_force_known_then),
             learned_later=list(answer.learned_later),
             reaches_back=[ReachBackOut.of(r, answer.at) for r in answer.reaches_back],
-            front_desk=FrontDeskThenOut.of(answer.answered),
+            front_desk=FrontDeskThenOut.of(answer.answered, meetings),
             phone_routing=[PhoneRoutingThenOut.of(n) for n in answer.answered.numbers],
             known_then=ContactFileThenOut.of(answer.known_then) if answer.known_then else None,
             incidents_known_then=[IncidentThenOut.of(i) for i in answer.incidents_then],

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from psycopg_pool import ConnectionPool
@@ -24,10 +25,11 @@ from pydantic import BaseModel
 
 from domain.identity import Cpr, citizen_ref
 
-# The strictest in-person rule in force now (never whether the citizen is on file, as Vaern's answer):
-# one statement, on an index (front_desk_restrictions_citizen).
+# The strictest in-person rule in force now (never whether the citizen is on file, as Vaern's answer), and
+# the citizen's meetings still booked today: one statement, on two indexes (front_desk_restrictions_citizen,
+# front_desk_appointments_citizen_day), the meetings gathered into one JSON value by the database.
 LOOKUP = """
-SELECT r.rule, r.instructions, r.contact_point, r.valid_until
+SELECT r.rule, r.instructions, r.contact_point, r.valid_until, a.meetings
 FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (
     SELECT rule, instructions, contact_point, valid_until
@@ -39,7 +41,15 @@ LEFT JOIN LATERAL (
              valid_until
     LIMIT 1
 ) AS r ON true
+LEFT JOIN LATERAL (
+    SELECT json_agg(json_build_object('starts', starts, 'ends', ends, 'centre', centre, 'room', room, 'host', host)
+                    ORDER BY starts) AS meetings
+    FROM front_desk_appointments
+    WHERE citizen_ref = %(ref)s AND day = %(day)s AND status = 'booked'
+) AS a ON true
 """
+MEETING_RULES = ("by_appointment", "guard_present")
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
 class CprBody(BaseModel):
@@ -75,11 +85,12 @@ def create_app() -> FastAPI:
     def lookup(body: CprBody) -> dict[str, Any]:
         ref = str(citizen_ref(Cpr.parse(body.cpr), key))
         now = datetime.now(timezone.utc)
+        day = now.astimezone(COPENHAGEN).date().isoformat()
         with pool.connection() as conn:
-            row = conn.execute(LOOKUP, {"ref": ref, "now": now}).fetchone()
+            row = conn.execute(LOOKUP, {"ref": ref, "now": now, "day": day}).fetchone()
         assert row is not None
-        rule, instructions, contact_point, valid_until = row
-        return {
+        rule, instructions, contact_point, valid_until, meetings = row
+        answer = {
             "in_person": {
                 "rule": rule or "open",
                 "instructions": instructions,
@@ -88,5 +99,8 @@ def create_app() -> FastAPI:
             },
             "checked_at": now,
         }
+        if rule in MEETING_RULES:
+            answer["appointments_today"] = meetings or []
+        return answer
 
     return app

@@ -23,7 +23,7 @@ import psycopg
 from bench import front_desk_watch as watch
 from bench import loadgen
 from bench.front_desk_report import Measured
-from bench.front_desk_seed import Population
+from bench.front_desk_seed import MEETING_RULES, Population
 from bench.http_client import build_request
 from bench.servers import HOST, BenchError, Server, ThrowawayDatabase, base_environment, free_port, log, vaern_command
 
@@ -36,7 +36,7 @@ OIDC_GUARDS = 300  # guard clients the tests' OpenID provider has (tests/support
 
 
 def sanity_check(servers: dict[str, Server], population: Population, headers: dict[str, str]) -> None:
-    """Both systems give the expected answer for a sample of each kind of citizen."""
+    """Both systems give the expected answer for a sample of each kind of citizen: the rule, and today's meetings."""
     sample = (
         [(c, population.restricted[c]) for c in list(population.restricted)[:10]]
         + [(c, "open") for c in population.cprs if c not in population.restricted][:10]
@@ -50,6 +50,10 @@ def sanity_check(servers: dict[str, Server], population: Population, headers: di
             got = answer.get("in_person", {}).get("rule")
             if got != rule or "on_file" in answer:
                 raise BenchError(f"{name}: expected the rule {rule} (and no on_file), got {answer}")
+            meetings = int(cpr_text in population.meeting_today) if rule in MEETING_RULES else None
+            listed = answer.get("appointments_today")
+            if (None if listed is None else len(listed)) != meetings:
+                raise BenchError(f"{name}: expected {meetings} meetings today, got {answer}")
 
 
 def measure(

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time as time_of_day, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 # The lookup mix: on file and restricted / on file, no restriction / never on file.
 MIX = {"restricted": 0.2, "unrestricted": 0.7, "unknown": 0.1}
 RULES = ("guard_present", "guard_present", "by_appointment", "by_appointment", "banned")
+MEETING_RULES = ("guard_present", "by_appointment")  # the rules under which the desk lists today's meetings
 
 _FIRST_BIRTHDAY = date(1925, 1, 1)
 _BIRTHDAYS = 20000  # days from _FIRST_BIRTHDAY: up to 1979, all in the 1900s
@@ -50,6 +51,16 @@ class Population:
     cprs: list[str]  # on file
     restricted: dict[str, str]  # cpr -> in-person rule
     unknown: list[str]  # never on file
+
+    @property
+    def meeting_today(self) -> set[str]:
+        """The citizens with a meeting today: every other one restricted to by appointment or guard present (each
+        of those also has one tomorrow, which the desk does not show)."""
+        return set(self.with_meetings[::2])
+
+    @property
+    def with_meetings(self) -> list[str]:
+        return [cpr for cpr, rule in self.restricted.items() if rule in MEETING_RULES]
 
     @classmethod
     def make(cls, citizens: int, restricted: int, unknown: int = 1000, seed: int = 2024) -> Population:
@@ -84,13 +95,29 @@ def _seed_files(settings: Any, population: Population, threads: int, stop: threa
     from infra.eventstore import build_application
 
     app = build_application(settings)
+    booker = build_application(settings, clock=_before_today)
     try:
-        seeder = _Seeder(app, population, stop)
+        seeder = _Seeder(app, population, stop, booker)
         started = time.perf_counter()
         _in_pool(seeder.one, population.cprs, threads, stop)
         return time.perf_counter() - started
     finally:
         app.close()
+        booker.close()
+
+
+def _today() -> date:
+    from domain.calendar import COPENHAGEN
+
+    return datetime.now(timezone.utc).astimezone(COPENHAGEN).date()
+
+
+def _before_today() -> datetime:
+    """The minute before today began in Copenhagen: meetings are booked as then, so any hour of today is ahead."""
+    from domain.calendar import COPENHAGEN
+
+    midnight = datetime.combine(_today(), datetime.min.time(), tzinfo=COPENHAGEN)
+    return (midnight - timedelta(minutes=1)).astimezone(timezone.utc)
 
 
 def _in_pool(work: Callable[[str], None], items: Iterable[str], threads: int, stop: threading.Event) -> None:
@@ -127,10 +154,12 @@ def _catch_up_views(settings: Any) -> float:
 class _Seeder:
     """Opens one citizen's contact file at a time and, for a restricted citizen, decides a restriction."""
 
-    def __init__(self, app: Any, population: Population, stop: threading.Event) -> None:
+    def __init__(self, app: Any, population: Population, stop: threading.Event, booker: Any) -> None:
         from domain.values import Actor, Official, Role
 
-        self.app, self.population, self.stop = app, population, stop
+        self.app, self.population, self.stop, self.booker = app, population, stop, booker
+        self.today = population.meeting_today
+        self.rooms = {cpr: f"Rum {n}" for n, cpr in enumerate(population.with_meetings)}  # one room each: no overlaps
         self.caseworker = Actor(user_id="bench-caseworker", name="Bench Sagsbehandler", role=Role.CASEWORKER)
         self.leader = Actor(user_id="bench-leader", name="Bench Leder", role=Role.LEADER)
         self.official = Official(user_id="bench-leader", name="Bench Leder", title="Afdelingsleder")
@@ -149,6 +178,9 @@ class _Seeder:
         rule = self.population.restricted.get(cpr_text)
         if rule is not None:
             self.decide(receipt.citizen_ref, self.terms(rule))
+        if rule in MEETING_RULES:
+            for days in (0, 1) if cpr_text in self.today else (1,):
+                self.book(receipt.citizen_ref, cpr_text, days)
         with self.lock:
             self.done += 1
             if self.done % 2000 == 0:
@@ -193,6 +225,17 @@ class _Seeder:
             )
         )
 
+    def book(self, ref: Any, cpr_text: str, days: int) -> None:
+        """A meeting `days` after today, 10:00-11:00, in a room of the citizen's own (no two bookings collide)."""
+        from domain.appointments.commands import BookAppointment
+        from domain.appointments.values import Host, Place, Slot
+
+        slot = Slot(date=_today() + timedelta(days=days), starts=time_of_day(10), ends=time_of_day(11))
+        self.booker.book_appointment(BookAppointment(
+            citizen_ref=ref, place=Place(centre="JKI", room=self.rooms[cpr_text]), slot=slot,
+            host=Host(team="Team Nord"), kind="rehabilitation_meeting", arranged_with_citizen=True, actor=self.leader,
+        ))
+
     def incident(self, ref: Any) -> Any:
         """The facts of a threat the citizen made at a meeting three days ago."""
         from domain.incident.facts import IncidentFacts
@@ -208,9 +251,12 @@ class _Seeder:
 
 def check_view_tables(url: str, population: Population) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
-        files = conn.execute("SELECT count(*) FROM front_desk_files").fetchone()
-        restrictions = conn.execute("SELECT count(*) FROM front_desk_restrictions").fetchone()
-    counts = (files[0] if files else -1, restrictions[0] if restrictions else -1)
-    if counts != (len(population.cprs), len(population.restricted)):
-        expected = (len(population.cprs), len(population.restricted))
-        raise BenchError(f"the front-desk view holds (files, restrictions) {counts}, expected {expected}")
+        counts = tuple(
+            row[0] if (row := conn.execute(f"SELECT count(*) FROM {table}").fetchone()) else -1
+            for table in ("front_desk_files", "front_desk_restrictions", "front_desk_appointments")
+        )
+    expected = (
+        len(population.cprs), len(population.restricted), len(population.with_meetings) + len(population.meeting_today)
+    )
+    if counts != expected:
+        raise BenchError(f"the front-desk view holds (files, restrictions, meetings) {counts}, expected {expected}")

@@ -17,7 +17,7 @@ from domain.records.timeline import terms_text
 from domain.values import TimeWindow
 
 if TYPE_CHECKING:  # the HTTP shapes are what is printed; infra needs them for their types only
-    from api.schemas import InPersonOut
+    from api.schemas import DeskAppointmentOut, InPersonOut
     from api.timeline_schemas import AsOfOut, ContactFileThenOut, IncidentThenOut, PhoneRoutingThenOut
 
 Section = tuple[str, list[str]]
@@ -54,7 +54,15 @@ def _front_desk(out: AsOfOut) -> Section:
         _basis(out.answered_from.front_desk_position, "front_desk" in out.unanswered),
         _in_person(desk.in_person),
         *(f"Også gældende: {_in_person(t)}" for t in desk.also_in_force),
+        *(_meetings(desk.appointments_today) if desk.appointments_today is not None else ()),
     ])
+
+
+def _meetings(meetings: list[DeskAppointmentOut]) -> list[str]:
+    """The day's meetings as the desk listed them (in local wall time), or that there were none."""
+    return [
+        f"Aftale i dag kl. {m.starts:%H.%M}-{m.ends:%H.%M}, center {m.centre}, {m.room}, vært {m.host}" for m in meetings
+    ] or ["Ingen aftale i dag"]
 
 
 def _phone_routing(out: AsOfOut) -> Section:

@@ -25,6 +25,7 @@ from infra.settings import Settings
 from infra.startup_lock import startup_lock
 from projections.freshness import Freshness, assess
 from projections.front_desk import FrontDeskView
+from projections.front_desk_appointments import VIEW_KEY as FRONT_DESK_KEY, HostSeal
 from projections.incident_index import IncidentIndexView
 from projections.number_keys import phone_routing_key
 from projections.phone_routing import PhoneRoutingView
@@ -83,6 +84,7 @@ class Services:
         limit = timedelta(seconds=self.settings.view_max_staleness_seconds)
         self.freshness = Freshness(self.events.head_sql(), limit)
         self.front_desk.freshness = self.phone_routing.freshness = self.freshness
+        self.front_desk.seal = HostSeal(self.keys.data_key(FRONT_DESK_KEY))
         self.blobs = BlobStore(self.db, self.keys)
         self.citizen_keys = CitizenKeys.from_settings(self.settings)
         self.access = AccessLog(self.db, self.citizen_keys.current, self.metrics.access_writes)

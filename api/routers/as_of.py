@@ -22,6 +22,7 @@ from api.routers.timeline import WAITS, Format, _contact_file, _pdf
 from api.security import Principal
 from api.timeline_schemas import AsOfOut
 from domain.application import utc_now
+from domain.appointments.desk import shown_then
 from domain.bounds import Moment
 from domain.errors import NotFound
 from domain.records.as_of import (
@@ -31,6 +32,7 @@ from infra.access_log import lookup_what
 from infra.as_of_pdf import as_of_sections
 from infra.services import Services
 from infra.timeline_pdf import TimelineExport, stamp
+from projections.front_desk_appointments import TABLE as MEETINGS
 from projections.incident_index import history
 
 router = APIRouter(tags=["legal review"])
@@ -56,9 +58,17 @@ def _read_as_of(reader: Reader, caller: Principal, citizen_ref: UUID, at: dateti
     incidents = {i: history(services.app, i, stop=head) for i in dict.fromkeys(candidates)}
     views = _logged_lookups(logged)
     answer = as_of(facts, at, sharing, incidents, views)
+    meetings = shown_then(_meetings(services, citizen_ref, head), at, views.front_desk)
     shown = [i.incident.facts.perpetrator.citizen_ref for i in answer.incidents_then]
     reader.legal(caller, what, citizen_ref, *sharing, *(ref for ref in shown if ref is not None))
-    return AsOfOut.of(citizen_ref, answer, head)
+    return AsOfOut.of(citizen_ref, answer, head, meetings)
+
+
+def _meetings(services: Services, citizen_ref: UUID, head: int) -> dict[UUID, list[tuple[int, Any]]]:
+    """The histories of the citizen's meetings by position `head` (found through the front-desk view's rows)."""
+    services.wait_for(services.front_desk.name, head)
+    rows = services.db.read(f"SELECT appointment_id FROM {MEETINGS} WHERE citizen_ref = %s", (str(citizen_ref),))
+    return {UUID(str(row[0])): history(services.app, UUID(str(row[0])), stop=head) for row in rows}
 
 
 def _logged_lookups(logged: dict[str, int]) -> ViewPositions:

@@ -8,7 +8,7 @@ from api import roles
 from api.deps import allowed, reflecting
 from api.problems import CANNOT_TELL, LOOKUP_LIMIT
 from api.reads import ReaderDep
-from api.schemas import CprBody, FrontDeskOut, InPersonOut, PhoneNumberBody, PhoneRoutingOut
+from api.schemas import CprBody, FrontDeskOut, InPersonOut, PhoneNumberBody, PhoneRoutingOut, desk_meetings
 from domain.application import utc_now
 from domain.identity import Cpr, normalise_phone_number
 from domain.values import InPersonRule
@@ -40,6 +40,9 @@ async def front_desk_lookup(
     """May this person come in, and on what terms? Terms only: never the reasons, nor whether the person
     is on file (someone without a file and someone without a restriction get the same answer).
 
+    For a person restricted to `by_appointment` or `guard_present`, their meetings today (Copenhagen day)
+    at the caller's centre, in local wall time with room and host team; `no appointment today` when none.
+
     When the view cannot be served as current (its runner is stopped, or it has not applied events
     in the log in time) the answer is 503 `cannot_tell`, never "open": follow the local procedure.
 
@@ -53,8 +56,10 @@ async def front_desk_lookup(
         also_in_force=[_in_person(t) for t in answer.in_force[1:]],
         checked_at=now,
         position=answer.position,
+        **desk_meetings(headline.rule, answer.appointments),
     )
     return _json(out)
+
 
 
 @router.post("/phone-routing/lookup", response_model=PhoneRoutingOut, responses=CANNOT_TELL)

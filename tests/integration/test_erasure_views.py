@@ -20,13 +20,14 @@ from tests.integration.conftest import bearer
 from tests.integration.test_rebuild import tables
 from tests.integration.test_statistics import MANAGEMENT, cells, period
 from tests.integration.test_views import cpr
+from tests.support.meetings_today import book_today
 from tests.support.cases import LEADER, close_incident, decide, erasable, erase, report_incident
 
 SHARED, OWN = "+4520304050", "+4530405060"
 TELEPHONY = bearer(Role.TELEPHONY, "t1", "Telefoni")
 NAMING = (  # the view tables with a row per citizen, restriction or number, each naming its citizen
     "front_desk_files", "front_desk_restrictions", "phone_routing_numbers", "phone_routing_restrictions",
-    "restriction_schedule", "routing_states",
+    "restriction_schedule", "routing_states", "front_desk_appointments",
 )
 
 
@@ -51,6 +52,8 @@ def erased_and_kept(services: Services) -> tuple[UUID, UUID, UUID]:
     erased = on_file(services, 1, SHARED, OWN)
     kept = on_file(services, 2, SHARED)
     incident = erasable(app, erased, phone={"rule": "banned"})
+    book_today(app, erased, "10:00", "11:00", days=1)
+    book_today(app, kept, "12:00", "13:00", days=1)
     decide(app, kept, phone={"rule": "banned"})
     erase(app, erased, incident)
     later = on_file(services, 3, "+4540506070")

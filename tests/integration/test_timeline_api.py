@@ -31,6 +31,7 @@ CASEWORKER = bearer(Role.CASEWORKER, "c1", "Carl Berg")
 GUARD = bearer(Role.GUARD, "g1", "Gitte Vagt")
 TELEPHONY = bearer(Role.TELEPHONY, "tel", "Telefoni")
 LEGAL = bearer(Role.LEGAL, "j1", "Jens Jurist")
+DESK = ("in_person", "also_in_force", "appointments_today", "appointment_note")  # what the desk answered
 
 
 def legal_reads(services, ref):
@@ -222,7 +223,7 @@ def test_the_reconstructed_front_desk_and_phone_answers_equal_what_the_live_look
     answer = client.get(f"/contact-files/{ref}/as-of", params={"at": desk_at.isoformat()}, headers=LEGAL)
     assert answer.status_code == 200, answer.text
     then = answer.json()
-    assert then["front_desk"] == {k: live_desk[k] for k in ("in_person", "also_in_force")}
+    assert then["front_desk"] == {k: live_desk[k] for k in DESK}
     phone_at = datetime.fromisoformat(live_phone["checked_at"])
     (phone,) = client.get(f"/contact-files/{ref}/as-of", params={"at": phone_at.isoformat()}, headers=LEGAL).json()["phone_routing"]
     assert phone["number"] == "+4520304050" and phone["restriction_id"] == banned_phone["restriction_id"]
@@ -266,7 +267,7 @@ def test_a_lookup_from_a_view_that_was_behind_is_reconstructed_as_it_was_shown_n
 
     then = as_of(desk["checked_at"])
     assert then["answered_from"]["front_desk_position"] == desk["position"]
-    assert then["front_desk"] == {k: desk[k] for k in ("in_person", "also_in_force")}
+    assert then["front_desk"] == {k: desk[k] for k in DESK}
     assert [r["restriction_id"] for r in then["in_force_known_now"]] == [decided["restriction_id"]]  # though in force
     (number,) = as_of(phone["checked_at"])["phone_routing"]
     assert (number["rule"], number["restriction_id"]) == ("open", None)
@@ -310,7 +311,7 @@ def test_full_ties_are_broken_by_restriction_id_alike_in_the_live_lookups_and_th
 
     at = max(datetime.fromisoformat(live_desk["checked_at"]), datetime.fromisoformat(live_phone["checked_at"]))
     then = client.get(f"/contact-files/{ref}/as-of", params={"at": at.isoformat()}, headers=LEGAL).json()
-    assert then["front_desk"] == {k: live_desk[k] for k in ("in_person", "also_in_force")}
+    assert then["front_desk"] == {k: live_desk[k] for k in DESK}
     (number,) = then["phone_routing"]
     assert number["restriction_id"] == first_phone and number["contact"] == live_phone["contact"]
 
@@ -360,7 +361,7 @@ def test_a_decision_reaching_back_was_not_in_force_before_it_was_made_and_is_sho
     assert reach["restriction_id"] == decision["restriction_id"] and reach["covers_at"]
     assert datetime.fromisoformat(reach["valid_from"]) < asked.replace(microsecond=0) <= datetime.fromisoformat(reach["decided_at"])
     assert then["known_then"]["restrictions"] == []
-    assert then["front_desk"] == {"in_person": OPEN, "also_in_force": []}  # on file, which the desk never says
+    assert then["front_desk"] == {"in_person": OPEN, "also_in_force": [], "appointments_today": None, "appointment_note": None}  # on file, which the desk never says
     after = client.get(f"/contact-files/{ref}/as-of", params={"at": reach["decided_at"]}, headers=LEGAL).json()
     assert [r["restriction_id"] for r in after["in_force_known_now"]] == [decision["restriction_id"]]
     assert not after["reaches_back"][0]["covers_at"]

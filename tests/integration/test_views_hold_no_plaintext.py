@@ -3,8 +3,8 @@
 Known values are planted through the API as users would (a CPR number, a citizen's phone number,
 an employee's name on every fact they record, sentences in a restriction's reasons and grounds, in
 a skipped hearing's reason and in the reason it was lifted for, an incident's description, an
-adjustment need, and a letter to a named recipient), looked up at the front desk and by telephony,
-and the views left to catch up; management then takes out figures (a statistics release is
+adjustment need, a meeting hosted by a named employee, and a letter to a named recipient), looked up at
+the front desk and by telephony, and the views left to catch up; management then takes out figures (a statistics release is
 stored). Then every table of the database is searched for each value in clear
 (tests/support/plaintext.py), on SQLite and on PostgreSQL: the events (sealed per data subject,
 infra/sealed_events.py), the views, the documents, the access log, the keys.
@@ -57,7 +57,13 @@ def _plant(http) -> int:
     assert skipped.status_code == 200, skipped.text
     decided = http.post(f"{one}/decision", headers=LEADER)
     assert decided.status_code == 200, decided.text
-    position = {"min_position": decided.json()["position"]}
+    meeting = {"citizen_ref": ref, "place": {"centre": "JKI", "room": "Mødelokale 3"}, "kind": "job_interview",
+               "slot": {"date": (datetime.now(timezone.utc) + timedelta(days=2)).date().isoformat(), "starts": "10:00",
+                        "ends": "11:00"}, "arranged_with_citizen": True,
+               "host": {"team": "Team Nord", "employee": {"user_id": "c1", "name": EMPLOYEE}, "name_employee": True}}
+    booked = http.post("/appointments", json=meeting, headers=CASEWORKER)
+    assert booked.status_code == 201, booked.text
+    position = {"min_position": booked.json()["position"]}
     desk = http.post("/front-desk/lookup", params=position, json={"cpr": CPR}, headers=GUARD)
     routed = http.post("/phone-routing/lookup", params=position, json={"number": NUMBER}, headers=TELEPHONY)
     assert desk.json()["in_person"]["rule"] == "guard_present" and routed.json()["rule"] == "banned"

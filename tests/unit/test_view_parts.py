@@ -3,13 +3,18 @@ whole event would have them write; a sealed fact's part opens only the subjects 
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timezone
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from eventsourcing.persistence import JSONTranscoder
 from eventsourcing.utils import get_topic
 
+from domain.appointments.aggregate import Appointment
+from domain.appointments.values import AppointmentKind, Host, Outcome, Place, Slot
 from domain.bounds import from_log_json
+from domain.incident.facts import Person
 from domain.contact_file.aggregate import ContactFile
 from domain.event_parts import is_a, kind_of
 from domain.model import PydanticMapper
@@ -18,14 +23,37 @@ from infra.sealed_events import SealingMapper
 from projections.erasures import erased_citizen
 from projections.front_desk import FrontDeskView
 from projections.phone_routing import PhoneRoutingView
-from tests.unit.test_routing_follower import rich_log
+from tests.unit.test_routing_follower import LEADER, rich_log
 
 VIEWS = (FrontDeskView(), PhoneRoutingView(key=b"a number key for the tests only.."))
 
 
 @pytest.fixture(scope="module")
 def log() -> list[tuple[int, Any]]:
-    return rich_log(seed=7)
+    events = rich_log(seed=7)
+    return events + meetings(events[-1][0], [e.originator_id for _, e in events if isinstance(e, ContactFile.Opened)])
+
+
+def meetings(after: int, citizens: list[Any]) -> list[tuple[int, Any]]:
+    """Meetings with the citizens, booked, moved, cancelled, and held, in log positions after `after`."""
+    now, day = datetime(2026, 3, 2, 9, tzinfo=timezone.utc), date(2026, 3, 20)
+    made = []
+    for n, citizen in enumerate(citizens[:8]):
+        host = Host(team="Team Nord", employee=Person(user_id="c9", name="Carl Berg"), name_employee=n % 2 == 0)
+        slot = Slot(date=day, starts=time(9 + n), ends=time(9 + n, 45))
+        meeting = Appointment._create(  # noqa: SLF001 -- as the application books one
+            Appointment.Booked, id=uuid4(), citizen_ref=citizen, place=Place(centre="JKI", room=f"Lokale {n}"),
+            slot=slot, host=host, kind=AppointmentKind.JOB_INTERVIEW, arranged_with_citizen=True, actor=LEADER,
+            effective_at=now,
+        )
+        if n % 3 == 0:
+            meeting.move(Place(centre="JKA", room="Lokale 1"), slot, False, None, LEADER, now)
+        if n % 3 == 1:
+            meeting.cancel("Syg", LEADER, now)
+        if n % 3 == 2:
+            meeting.record_outcome(Outcome.HELD, None, LEADER, slot.starts_at)
+        made.extend(meeting.collect_events())
+    return [(after + i, event) for i, event in enumerate(made, start=1)]
 
 
 @pytest.mark.parametrize("view", VIEWS, ids=lambda v: v.name)

@@ -10,6 +10,7 @@
   const TIMEOUT_MS = 8000;
   const PENDING_DELAY_MS = 250; // a quick answer replaces the old one without a "wait" flash
   const RESULT_SECONDS = 120; // an answer does not stay on an unattended screen
+  const SOON_MS = 30 * 60 * 1000; // a meeting starting within this is highlighted
   const CPR_SHAPE = /^(\d{6})-?(\d{4})$/;
   const REFUSED = "Vaern kan ikke bruge det som CPR-nummer. Tjek fødselsdatoen og de sidste 4 cifre.";
 
@@ -232,6 +233,7 @@
       scope: scope(terms.scope),
       details: details(terms),
       others: (body.also_in_force || []).filter((t) => t.rule !== "open"),
+      meetings: body.appointments_today, // null when the rule does not turn on meetings
       footer,
     };
   }
@@ -330,6 +332,7 @@
     const body = node("div", "card__body");
     for (const line of card.lines || []) body.append(node("p", "card__line", line));
     if (card.details && card.details.length) body.append(list(card.details));
+    if (Array.isArray(card.meetings)) body.append(meetings(card.meetings));
     if (card.others && card.others.length) body.append(others(card.others));
     if (body.childNodes.length) article.append(body);
 
@@ -359,6 +362,32 @@
     section.append(ul);
     return section;
   }
+
+  // Today's meetings at this centre, in local time as booked; the one starting within half an hour stands out.
+  function meetings(today) {
+    const section = node("section", "card__meetings");
+    section.append(node("h3", "card__meetings-heading", "Aftaler i dag"));
+    if (!today.length) {
+      section.append(node("p", "card__meeting card__meeting--none", "Ingen aftale i dag"));
+      return section;
+    }
+    const ul = node("ul", "card__meetings-list");
+    const now = Date.now();
+    for (const m of today) {
+      const starts = new Date(m.starts_at).getTime();
+      const soon = starts >= now && starts - now <= SOON_MS;
+      const li = node("li", soon ? "card__meeting card__meeting--soon" : "card__meeting");
+      li.append(node("span", "card__meeting-time", `kl. ${wall(m.starts)}–${wall(m.ends)}`));
+      li.append(node("span", "card__meeting-place", [m.room, `center ${m.centre}`, m.host].join(" · ")));
+      if (soon) li.append(node("span", "card__meeting-soon", `Om ${Math.max(1, Math.round((starts - now) / 60000))} min`));
+      ul.append(li);
+    }
+    section.append(ul);
+    return section;
+  }
+
+  // A wall time as booked ("10:00:00"), written as the page writes times ("10.00").
+  const wall = (t) => t.slice(0, 5).replace(":", ".");
 
   function clearResult() {
     clearTimeout(expiryTimer);
