@@ -22,13 +22,14 @@ from domain.event_parts import is_a
 from domain.incident.facts import Centre
 from domain.values import InPersonRule, Scope
 from infra.citizen_refs import RefSql
-from infra.database import Database
+from infra.database import Cursor, Database
 from projections.erasures import ERASURES
 from projections import front_desk_appointments as meetings
 from projections.freshness import JudgedView, ViewBehind
 from projections.restriction_events import ENDS, IN_PERSON_TERMS, STORES_TERMS, ended, restriction_needs, restriction_writes
 from projections.row_writes import RowWritingView, Write, inserting
 from projections.view import DeclaredView
+from projections.view_keys import start_again_if_older
 
 NAME = "front_desk"
 OPEN_FILES = "SELECT citizen_ref FROM front_desk_files"
@@ -116,6 +117,12 @@ class FrontDeskView(DeclaredView, RowWritingView, JudgedView):
         *meetings.FORGETS,
     )
     seal = meetings.HostSeal()  # Services gives it the view's key (a named host is sealed under it)
+
+    def create_tables(self, cur: Cursor) -> None:
+        """Creates the tables; a view from before it kept meetings is built again, or a guard would be
+        told "no appointment today" of every meeting booked before the upgrade."""
+        start_again_if_older(cur, NAME, self.tables, kept="front_desk_restrictions", added=meetings.TABLE)
+        super().create_tables(cur)
 
     def writes(self, event: Any, position: int) -> list[Write]:
         """The rows `event` writes (at most one)."""

@@ -36,9 +36,9 @@ from projections.positions import cur_dialect, current_position
 from projections.statistics_figures import FigureSet, Period, compute
 from projections.view import DeclaredView
 from projections.statistics_meetings import (
-    MEETING_DDL, MEETING_EVENTS, MEETING_TABLES, apply_meeting_event, predates_meetings,
+    MEETING_DDL, MEETING_EVENTS, MEETING_TABLES, apply_meeting_event,
 )
-from projections.view_keys import keep_to_keys, keys_table, start_again
+from projections.view_keys import keep_to_keys, keys_table, start_again_if_older
 
 NAME = "statistics"
 CURRENT = "valid_to_position IS NULL"
@@ -166,8 +166,8 @@ class StatisticsView(DeclaredView):
         """Creates the tables; a view whose digests were written under another key is built again
         (projections/view_keys.py): digests of one citizen under two keys would count as two."""
         keep_to_keys(cur, NAME, self.tables, self._secret())
-        if predates_meetings(cur):  # a view from before it counted meetings: built again to count those in the log
-            start_again(cur, NAME, self.tables)
+        # A view from before it counted meetings kept incidents and no meetings: built again to count those in the log.
+        start_again_if_older(cur, NAME, self.tables, kept="statistics_incidents", added="statistics_meetings")
         super().create_tables(cur)
         # A table created before restrictions kept a citizen digest: the column is added, empty.
         if cur_dialect(cur) == "postgresql":

@@ -19,7 +19,6 @@ from typing import Any
 from domain.appointments.aggregate import Appointment
 from domain.appointments.values import Place, Slot
 from infra.database import Cursor
-from projections.positions import cur_dialect
 
 CURRENT = "valid_to_position IS NULL"
 
@@ -89,19 +88,3 @@ def _place(cur: Cursor, appointment_id: str, place: Place, slot: Slot, citizen: 
         " VALUES (%s, %s, %s, %s, %s)",
         (appointment_id, meeting_month(slot), place.centre.value, citizen, position),
     )
-
-
-def predates_meetings(cur: Cursor) -> bool:
-    """Whether the view's tables are from before it counted meetings: its incidents are kept, its meetings not.
-    (Neither is there on a new database, nor where a rebuild creates the tables.)"""
-    return _exists(cur, "statistics_incidents") and not _exists(cur, "statistics_meetings")
-
-
-def _exists(cur: Cursor, table: str) -> bool:
-    if cur_dialect(cur) == "postgresql":
-        found = cur.execute(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = %s", (table,)
-        ).fetchall()
-    else:
-        found = cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", (table,)).fetchall()
-    return bool(found)

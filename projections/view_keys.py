@@ -55,3 +55,24 @@ def start_again(cur: Cursor, view: str, tables: tuple[str, ...]) -> None:
         " stopped_at = NULL, alive_at = NULL, current_at = NULL WHERE name = %s",
         (now(), view),
     )
+
+
+def table_exists(cur: Cursor, table: str) -> bool:
+    if cur_dialect(cur) == "postgresql":
+        found = cur.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = %s", (table,)
+        ).fetchall()
+    else:
+        found = cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", (table,)).fetchall()
+    return bool(found)
+
+
+def start_again_if_older(cur: Cursor, view: str, tables: tuple[str, ...], kept: str, added: str) -> None:
+    """Builds `view` again from the first event when its tables are from before it kept `added`: `kept`
+    is there and `added` is not. The new table would otherwise start empty and the view answer as if the
+    events it holds had never happened. (Neither is there on a new database, nor where a rebuild creates
+    the tables.)"""
+    if table_exists(cur, kept) and not table_exists(cur, added):
+        log.warning("view %s is from before it kept %s: its tables are dropped and it is built again from the"
+                    " first event; it answers 'cannot tell' until it has caught up", view, added)
+        start_again(cur, view, tables)

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from fastapi.testclient import TestClient
+
 from domain.appointments import commands as on
 from domain.appointments.values import Host, Place
 from domain.contact_file.commands import OpenContactFile
 from domain.incident.facts import Centre, Person
 from domain.values import Role
+from api.app import create_app
 from api.security import issue_token
+from infra.services import Services
 from tests.integration.conftest import SECRET, bearer
 from tests.integration.test_timeline_api import DESK, LEGAL
 from tests.support.cases import LEADER, decide, erasable, erase
@@ -97,9 +101,13 @@ def test_the_desk_says_nothing_of_meetings_for_an_open_or_banned_citizen_or_one_
 def test_an_erased_citizen_leaves_no_meeting_in_the_view(services):
     app, ref = services.app, on_file(services)
     incident = erasable(app, ref, in_person={"rule": "by_appointment"})
-    book_today(app, ref, "10:00", "11:00", days=1)
+    meeting = book_today(app, ref, "10:00", "11:00", days=1)
     services.wait_for(services.front_desk.name, services.events.head())
     count = "SELECT count(*) FROM front_desk_appointments WHERE citizen_ref = %s"
+    assert services.db.read(count, (str(ref),))[0][0] == 1
+    # A citizen is not erased while a meeting with them is pending; the cancelled meeting's row stays until then.
+    app.cancel_appointment(on.CancelAppointment(appointment_id=meeting, reason="Aflyst", actor=LEADER))
+    services.wait_for(services.front_desk.name, services.events.head())
     assert services.db.read(count, (str(ref),))[0][0] == 1
     erase(app, ref, incident)
     services.wait_for(services.front_desk.name, services.events.head())
@@ -126,3 +134,24 @@ def test_the_as_of_answer_gives_the_meetings_the_desk_showed_then(client, servic
     assert [(a["centre"], a["room"]) for a in after["appointments_today"]] == [("JKI", "Mødelokale 3")]
     pdf = client.get(f"/contact-files/{ref}/as-of.pdf", params={"at": live["checked_at"]}, headers=LEGAL)
     assert pdf.status_code == 200 and "Aftale i dag kl. 14.00-15.00, center JKA" in text_of(pdf.content)
+
+
+def test_a_view_from_before_it_kept_meetings_is_built_again_and_shows_the_meetings_booked_before(settings, services):
+    app, ref = services.app, on_file(services)
+    decide(app, ref)  # guard present
+    book_today(app, ref, "10:00", "11:00")
+    services.wait_for(services.front_desk.name, services.events.head())
+    services.close()
+    again = Services.build(settings)
+    try:
+        with again.db.transaction() as cur:  # the tables as the release before meetings left them
+            cur.execute("DROP TABLE front_desk_appointments")
+        again.close()
+        again = Services.build(settings)
+        again.start_views()
+        with TestClient(create_app(settings, again)) as http:
+            body = look_up(http, again, guard(Centre.JKI))
+        assert body["in_person"]["rule"] == "guard_present" and body["appointment_note"] is None
+        assert [(a["starts"], a["room"]) for a in body["appointments_today"]] == [("10:00:00", "Mødelokale 3")]
+    finally:
+        again.close()
