@@ -30,6 +30,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg.sql import SQL, Identifier
 
 from infra.chain import GENESIS, links
+from infra.database import connection_ended
 
 CHAIN_TABLE = "vaern_event_chain"
 GENESIS_TABLE = "vaern_event_chain_genesis"
@@ -121,6 +122,15 @@ def _link_existing(
         after, previous = chained[-1]
 
 
+def _refuse_ended(conn: Any) -> None:
+    """The pool's check of a connection it hands out: one the server ended (a restart, a terminated backend,
+    an idle timeout) is refused, and the pool hands out another. The library's pre-ping finds the same
+    with an empty query: a round trip on every load and save of a command."""
+    if connection_ended(conn):
+        conn.close()
+        raise ConnectionError("the server ended this pooled connection")
+
+
 class ChainedPostgresRecorder(PostgresApplicationRecorder):
     """The library's PostgreSQL application recorder, linking each save's events into the chain."""
 
@@ -129,6 +139,8 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             raise ValueError("the event chain needs POSTGRES_ENABLE_DB_FUNCTIONS off: the database function"
                              " inserts events without linking them")
         super().__init__(datastore, events_table_name=events_table_name)
+        if getattr(datastore.pool, "_check", None) is not None:  # POSTGRES_PRE_PING: a query per checkout
+            datastore.pool._check = _refuse_ended  # the same check without the round trip
         self._tails = threading.local()  # the tail's cursor, from the insert to the ids (one thread, one save)
         names = {"schema": Identifier(datastore.schema), "chain": Identifier(CHAIN_TABLE),
                  "genesis": Identifier(GENESIS_TABLE), "relinks": Identifier(RELINKS_TABLE), "events": Identifier(events_table_name)}
