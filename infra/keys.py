@@ -51,6 +51,7 @@ def incident_subject(incident_id: object) -> str:
     return f"incident:{incident_id}"
 
 
+_READ_KEY = "SELECT wrapped, master_key_id FROM vaern_data_keys WHERE subject = %s"
 _INSERT_KEY = "INSERT INTO vaern_data_keys (subject, wrapped, master_key_id, created_at) VALUES (%s, %s, %s, %s)"
 # A first use's key stored unless the subject has a row, and the row stored returned: the new one, or the one there.
 _MAKE_OR_FIND = (
@@ -134,6 +135,20 @@ class KeyStore:
             raise KeyDestroyed(subject)
         return key
 
+    def key_or_new(self, subject: str) -> tuple[bytes, tuple[str, bytes, str, datetime] | None]:
+        """The subject's key, and if it has none a new one with its row, NOT stored: for a save to store it in its
+        own transaction (infra/new_keys.py), before which it must not be used. KeyDestroyed once destroyed."""
+        found, key = self._at_hand(subject)
+        if not found:
+            rows = self.db.read(_READ_KEY, (subject,))
+            if not rows:
+                new = AESGCM.generate_key(bit_length=8 * KEY_BYTES)
+                return new, (subject, self.master.wrap(new, subject), self.master.id, self._now())
+            key = self._unwrapped(subject, _as_row(rows[0]))
+        if key is None:
+            raise KeyDestroyed(subject)
+        return key, None
+
     def _made_or_found(self, subject: str, initial: bytes | None) -> tuple[bytes | None, str | None]:
         """The subject's stored row; if there is none, a new key's, stored and committed first.
 
@@ -178,7 +193,7 @@ class KeyStore:
         found, key = self._at_hand(subject)
         if found:
             return key
-        rows = self.db.read("SELECT wrapped, master_key_id FROM vaern_data_keys WHERE subject = %s", (subject,))
+        rows = self.db.read(_READ_KEY, (subject,))
         return self._unwrapped(subject, _as_row(rows[0]) if rows else None)
 
     def _at_hand(self, subject: str) -> tuple[bool, bytes | None]:
