@@ -31,7 +31,6 @@ from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 from infra.chain import GENESIS, links
-from infra.database import connection_ended
 from infra.new_keys import KeyedPostgresRecorder
 
 CHAIN_TABLE = "vaern_event_chain"
@@ -124,21 +123,6 @@ def _link_existing(
         after, previous = chained[-1]
 
 
-def _refusing_ended(pool: Any) -> Callable[[Any], None]:
-    """The pool's check of a connection it hands out: one the server ended (a restart, a terminated backend,
-    an idle timeout) is refused, and the pool hands out another. The library's pre-ping finds the same
-    with an empty query: a round trip on every load and save of a command. As infra/database.py does,
-    the idle connections are replaced at once: a restart ended them all."""
-
-    def refuse_ended(conn: Any) -> None:
-        if connection_ended(conn):
-            conn.close()
-            pool.drain()
-            raise ConnectionError("the server ended this pooled connection")
-
-    return refuse_ended
-
-
 class ChainedPostgresRecorder(KeyedPostgresRecorder):
     """The library's PostgreSQL application recorder, linking each save's events into the chain (and storing
     its new data keys, infra/new_keys.py)."""
@@ -148,8 +132,6 @@ class ChainedPostgresRecorder(KeyedPostgresRecorder):
             raise ValueError("the event chain needs POSTGRES_ENABLE_DB_FUNCTIONS off: the database function"
                              " inserts events without linking them")
         super().__init__(datastore, events_table_name=events_table_name)
-        if getattr(datastore.pool, "_check", None) is not None:  # POSTGRES_PRE_PING: a query per checkout
-            datastore.pool._check = _refusing_ended(datastore.pool)  # the same check without the round trip
         self._tails = threading.local()  # the tail's cursor, from the insert to the ids (one thread, one save)
         names = {"schema": Identifier(datastore.schema), "chain": Identifier(CHAIN_TABLE),
                  "genesis": Identifier(GENESIS_TABLE), "relinks": Identifier(RELINKS_TABLE), "events": Identifier(events_table_name)}

@@ -135,12 +135,13 @@ class KeyStore:
             raise KeyDestroyed(subject)
         return key
 
-    def key_or_new(self, subject: str) -> tuple[bytes, tuple[str, bytes, str, datetime] | None]:
+    def key_or_new(self, subject: str, unread: bool = False) -> tuple[bytes, tuple[str, bytes, str, datetime] | None]:
         """The subject's key, and if it has none a new one with its row, NOT stored: for a save to store it in its
-        own transaction (infra/new_keys.py), before which it must not be used. KeyDestroyed once destroyed."""
+        own transaction (infra/new_keys.py), before which it must not be used. KeyDestroyed once destroyed.
+        `unread`: a key not at hand is taken to be missing, unread (the save's insert finds out if it was not)."""
         found, key = self._at_hand(subject)
         if not found:
-            rows = self.db.read(_READ_KEY, (subject,))
+            rows = [] if unread else self.db.read(_READ_KEY, (subject,))
             if not rows:
                 new = AESGCM.generate_key(bit_length=8 * KEY_BYTES)
                 return new, (subject, self.master.wrap(new, subject), self.master.id, self._now())

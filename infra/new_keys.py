@@ -17,19 +17,22 @@ a save (letters, evidence, re-sealing old facts) keys are made and committed at 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from eventsourcing.persistence import EventStore, IntegrityError, Recording, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.sql import SQL, Identifier
 
+from infra.database import connection_ended
 from infra.keys import KeyStore
 
 KEYS_TABLE = "vaern_data_keys"
-_ATTEMPTS = 3  # a first use raced by another's, then by an erasure: a third sealing finds the row either way
+# A guess that a created aggregate's subject has no key (`NewKeys.key`) that was wrong, then a first use raced by
+# another's or by an erasure: a further sealing reads the row stored either way.
+_ATTEMPTS = 4
 
 Row = tuple[str, bytes, str, datetime]  # subject, wrapped key, master key id, created at
 
@@ -42,9 +45,11 @@ class NewKeys:
         self._local = threading.local()
 
     @contextmanager
-    def saving(self) -> Iterator[None]:
-        """A save: new keys are kept for its transaction; cached once it has returned (committed)."""
-        self._local.pending = pending = {}
+    def saving(self, guess: bool) -> Iterator[None]:
+        """A save: new keys are kept for its transaction; cached once it has returned (committed). With `guess`,
+        a subject named after the aggregate a fact creates is taken to have no key, without a read (`key`)."""
+        pending: dict[str, tuple[bytes, Row]] = {}
+        self._local.pending, self._local.guess = pending, guess
         try:
             yield
             for subject, (key, _) in pending.items():
@@ -52,14 +57,19 @@ class NewKeys:
         finally:
             self._local.pending = None
 
-    def key(self, subject: str) -> bytes | None:
-        """During a save, the subject's key, a new one kept for the save if it has none; None outside a save."""
+    def key(self, subject: str, creates: bool = False) -> bytes | None:
+        """During a save, the subject's key, a new one kept for the save if it has none; None outside a save.
+
+        `creates`: the fact sealed creates the aggregate the subject is named after (a contact file opened, an
+        incident reported), whose subject has almost never a key yet. In a save's first attempt it is made
+        without a read; if the subject had a row after all, the insert fails and the save is sealed again,
+        reading it."""
         pending: dict[str, tuple[bytes, Row]] | None = getattr(self._local, "pending", None)
         if pending is None:
             return None
         if subject in pending:
             return pending[subject][0]
-        key, row = self.keys.key_or_new(subject)
+        key, row = self.keys.key_or_new(subject, unread=creates and self._local.guess)
         if row is not None:
             pending[subject] = (key, row)
         return key
@@ -70,14 +80,35 @@ class NewKeys:
         return [row for _, row in pending.values()]
 
 
+def _refusing_ended(pool: Any) -> Callable[[Any], None]:
+    """The pool's check of a connection it hands out: one the server ended (a restart, a terminated backend,
+    an idle timeout) is refused, and the pool hands out another. The library's pre-ping finds the same
+    with an empty query: a round trip on every load and save of a command. As infra/database.py does,
+    the idle connections are replaced at once: a restart ended them all."""
+
+    def refuse_ended(conn: Any) -> None:
+        if connection_ended(conn):
+            conn.close()
+            pool.drain()
+            raise ConnectionError("the server ended this pooled connection")
+
+    return refuse_ended
+
+
 class KeyedPostgresRecorder(PostgresApplicationRecorder):
-    """The library's PostgreSQL application recorder, inserting a save's new keys (`NewKeys`) in its transaction."""
+    """The library's PostgreSQL application recorder, inserting a save's new keys (`NewKeys`) in its transaction,
+    its pool checking connections without a round trip (`_refusing_ended`)."""
 
     new_keys: NewKeys | None = None  # set by `store_new_keys_with_facts`
     # Unqualified, as the key store names it (infra/keys.py): the same table on the same search path.
     _insert_keys = SQL("INSERT INTO {} (subject, wrapped, master_key_id, created_at)"
                        " SELECT * FROM unnest(%s::text[], %s::bytea[], %s::text[], %s::timestamptz[])").format(
                            Identifier(KEYS_TABLE))
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        if getattr(datastore.pool, "_check", None) is not None:  # POSTGRES_PRE_PING: a query per checkout
+            datastore.pool._check = _refusing_ended(datastore.pool)  # the same check without the round trip
 
     def _insert_new_keys(self, curs: Any) -> None:
         """Before the events table's lock is asked for: a row this waits on is never held by a save waiting for it."""
@@ -100,7 +131,7 @@ class KeyedEventStore(EventStore[Any]):
     def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Recording[Any]]:
         for attempt in range(1, _ATTEMPTS + 1):
             try:
-                with self.new_keys.saving():
+                with self.new_keys.saving(guess=attempt == 1):
                     return super().put(domain_events, **kwargs)
             except IntegrityError as error:
                 # Only a subject's row is sealed again; a fact written first (optimistic concurrency) is the caller's.

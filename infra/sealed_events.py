@@ -111,7 +111,8 @@ class SealingMapper(PydanticMapper):
 
     def _box(self, event: Any, subject: str, texts: list[str]) -> str:
         plain = json.dumps(texts, ensure_ascii=False).encode("utf-8")
-        key = self.new_keys.key(subject) if self.new_keys is not None else None
+        creates = event.originator_version == 1 and subject.endswith(f":{event.originator_id}")
+        key = self.new_keys.key(subject, creates) if self.new_keys is not None else None
         sealed = seal(key or self.keys.data_key(subject), plain, _aad(event.originator_id, event.originator_version, subject))
         return base64.b64encode(sealed).decode("ascii")
 

@@ -20,7 +20,7 @@ from domain.records.supersession import SupersedeEvent
 from domain.values import Actor, Official, Role
 from infra.database import open_database
 from infra.eventstore import build_application
-from infra.keys import KeyDestroyed, KeyStore, incident_subject
+from infra.keys import KeyDestroyed, KeyStore, citizen_subject, incident_subject
 from projections.incident_index import history
 from tests.support.cases import LEADER, decide, incident_facts
 from tests.support.secrets import server_settings
@@ -85,11 +85,11 @@ def test_a_subject_erased_while_its_first_fact_is_sealed_gets_neither_a_key_nor_
     other = KeyStore.from_settings(open_database(settings.database_url, settings.sqlite_path, 2), settings)
     original, erased = keys.key_or_new, []
 
-    def erased_meanwhile(subject):
-        found = original(subject)
+    def erased_meanwhile(subject, **kwargs):
+        found = original(subject, **kwargs)
         if subject.startswith("incident:") and not erased:
             erased.append(subject)
-            other.destroy(subject)  # another process erases between the read and the save
+            other.destroy(subject)  # another process erases between the sealing and the save
         return found
 
     keys.key_or_new = erased_meanwhile
@@ -110,8 +110,8 @@ def test_two_processes_first_naming_an_employee_at_once_both_save_under_the_one_
     def report(app):
         original, waited = app.mapper.keys.key_or_new, []
 
-        def read_together(subject):
-            found = original(subject)
+        def read_together(subject, **kwargs):
+            found = original(subject, **kwargs)
             if subject.startswith("employee:") and found[1] is not None and not waited:
                 waited.append(subject)
                 both_read.wait(timeout=20)  # each has read "no key" and made its own before either saves
@@ -134,6 +134,24 @@ def test_two_processes_first_naming_an_employee_at_once_both_save_under_the_one_
     reader = apps()
     for incident_id in reported:
         assert [p.name for p in reader.get_incident(incident_id).facts.affected] == [NEWCOMER["name"]]
+
+
+def test_a_file_opened_for_a_subject_with_a_key_already_is_sealed_under_that_key_or_refused_if_destroyed(apps, settings):
+    app = apps()
+    other = KeyStore.from_settings(open_database(settings.database_url, settings.sqlite_path, 2), settings)
+    left, erased = app.citizen_ref(Cpr.parse("211062-5629")), app.citizen_ref(Cpr.parse("010203-1234"))
+    other.data_key(citizen_subject(left))  # a key a crash left behind, before the file was saved
+    other.destroy(citizen_subject(erased))
+    before = key_rows(settings, "citizen:%")
+
+    assert opened(app) == left  # taken to have no key, the insert fails; sealed again under the key stored
+    assert key_rows(settings, "citizen:%") == before
+    assert apps().get_contact_file(left).cpr_on_file  # opens in a cold process: sealed under the stored key
+    head = app.recorder.max_notification_id()
+    with pytest.raises(KeyDestroyed):
+        opened(app, "010203-1234")
+    assert app.recorder.max_notification_id() == head and key_rows(settings, "citizen:%") == before
+    other.db.close()
 
 
 def test_a_pooled_connection_the_server_ended_is_replaced_before_a_command_uses_it(apps, settings):
