@@ -24,6 +24,7 @@ from typing import Any
 
 from eventsourcing.persistence import EventStore, IntegrityError, Recording, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.sql import SQL, Identifier
 
 from infra.database import connection_ended
@@ -144,9 +145,20 @@ def store_new_keys_with_facts(events: EventStore[Any], keys: object) -> EventSto
     """`events`, storing each save's new keys in its transaction where it can (its recorder a KeyedPostgresRecorder,
     its mapper sealing with a KeyStore on PostgreSQL: the same database); else `events` as it is."""
     recorder, mapper = events.recorder, events.mapper
-    if not (isinstance(recorder, KeyedPostgresRecorder) and isinstance(keys, KeyStore) and keys.db.dialect == "postgresql"
-            and hasattr(mapper, "new_keys")):
+    if not (isinstance(recorder, KeyedPostgresRecorder) and isinstance(keys, KeyStore) and hasattr(mapper, "new_keys")
+            and _same_database(getattr(keys.db, "url", None), recorder.datastore.pool.kwargs)):
         return events
     new_keys = NewKeys(keys)
     recorder.new_keys = mapper.new_keys = new_keys  # type: ignore[attr-defined]
     return KeyedEventStore(events, new_keys)
+
+
+def _same_database(keys_url: str | None, events: dict[str, Any]) -> bool:
+    """Whether the key store's PostgreSQL database is the event store's (whose pool connects with `events`, as
+    infra/eventstore.py configures it from the same URL): a save's keys are inserted beside its facts."""
+    if not keys_url:
+        return False
+    keys = conninfo_to_dict(keys_url)
+    place = lambda info: (str(info.get("host", "127.0.0.1")), str(info.get("port", "5432")),  # noqa: E731
+                          str(info.get("dbname", "postgres")))
+    return place(keys) == place(events)
