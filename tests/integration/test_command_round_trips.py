@@ -5,6 +5,7 @@ pooled connections refused without a query; the supersession register read besid
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timezone
 
 import psycopg
@@ -161,8 +162,12 @@ def test_a_pooled_connection_the_server_ended_is_replaced_before_a_command_uses_
     with datastore.get_connection() as conn:
         ended = conn.info.backend_pid
     with psycopg.connect(settings.database_url, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                      " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        admin.execute(f"SELECT pg_terminate_backend(pid) {others}")
+        for _ in range(100):  # a backend says goodbye (what the check sees) before it is gone
+            if not admin.execute(f"SELECT 1 {others}").fetchall():
+                break
+            time.sleep(0.05)
     with datastore.get_connection() as conn:  # no retry here: an ended connection handed out would raise
         assert conn.execute("SELECT 1").fetchone() == {"?column?": 1}
         assert conn.info.backend_pid != ended
