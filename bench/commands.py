@@ -10,7 +10,8 @@ end), given the same work in the same run, one after another (order rotated per 
   per citizen, open the contact file; for half of them also report an incident, propose a
   restriction, skip the hearing and decide it (five saves). Every save is chained (infra/event_chain.py)
   and, as served, seals its personal text under each data subject's key;
-- **Vaern, unchained**: the same application on the library's own recorder: what the chain costs;
+- **Vaern, unchained**: the same application on the library's own recorder (storing new data keys with the
+  facts as the chained one does, infra/new_keys.py): what the chain costs;
 - **baseline**: the bare eventsourcing library (its PostgreSQL recorder, the same pool and lock
   settings) saving a plain aggregate (`Application.save`) as many times, each save with as many
   events as Vaern's save in its place: the events per save of Vaern's mix are measured first (one
@@ -38,11 +39,12 @@ sys.path.insert(0, str(ROOT))  # run as a script: make the project importable
 
 from eventsourcing.application import Application  # noqa: E402
 from eventsourcing.domain import Aggregate, event  # noqa: E402
+from eventsourcing.utils import get_topic  # noqa: E402
 
 from bench.front_desk_seed import Population, _in_pool, _Seeder  # noqa: E402
 from bench.servers import ThrowawayDatabase, bench_parser, bench_settings, environment, in_throwaway_databases, log  # noqa: E402
-from domain.application import Vaern  # noqa: E402
-from infra.eventstore import event_store_env, sealing_mapper  # noqa: E402
+from infra.eventstore import build_application, event_store_env  # noqa: E402
+from infra.new_keys import KeyedPostgresRecorder  # noqa: E402
 
 SYSTEMS = ["Vaern", "Vaern, unchained", "baseline"]
 TARGET = 0.7  # Vaern's saves per second at least this share of the bare library's
@@ -130,7 +132,7 @@ def run(args: argparse.Namespace, databases: list[ThrowawayDatabase]) -> int:
 
 def _shapes(url: str) -> dict[bool, list[int]]:
     """Events per save of Vaern's mix, by whether the citizen is restricted: what the baseline repeats."""
-    app = Vaern(env=event_store_env(bench_settings(url, "commands")))
+    app = build_application(bench_settings(url, "commands"))
     positions = [0]
     app.on_saved.append(positions.append)
     population = Population.make(2, 1, unknown=0)
@@ -173,9 +175,9 @@ def _same_events_per_save(measured: dict[int, dict[str, list[Timed]]]) -> int:
 def _vaern(url: str, chained: bool) -> System:
     settings = bench_settings(url, "commands")
     env = event_store_env(settings)
-    if not chained:
-        del env["APPLICATION_RECORDER_TOPIC"]
-    app = Vaern(env=env, mapper=sealing_mapper(settings))  # as served: every fact's personal text sealed
+    if not chained:  # the library's recorder, storing new data keys with the facts as the chained one does
+        env["APPLICATION_RECORDER_TOPIC"] = get_topic(KeyedPostgresRecorder)
+    app = build_application(settings, env=env)  # as served: every fact's personal text sealed
     saves = [0]
     app.on_saved.append(lambda _: saves.__setitem__(0, saves[0] + 1))
 

@@ -67,6 +67,11 @@ class Database(ABC):
     ) -> list[tuple[Any, ...]]:
         """The rows of one read-only statement, after running `before` if given."""
 
+    def write(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of one statement that writes, committed durably before it returns (PostgreSQL: one round trip)."""
+        with self.transaction() as cur:
+            return cur.execute(sql, params).fetchall()
+
     async def read_async(
         self, sql: str, params: Sequence[Any] = (), before: tuple[str, Sequence[Any]] | None = None
     ) -> list[tuple[Any, ...]]:
@@ -151,7 +156,7 @@ class PostgresDatabase(Database):
         pool = self._async_reads
         assert pool is not None
         conn = await pool.getconn()
-        if _ended(conn):
+        if connection_ended(conn):
             await pool.drain()
             await conn.close()
             await pool.putconn(conn)
@@ -166,6 +171,11 @@ class PostgresDatabase(Database):
     def transaction(self, write: bool = True) -> Iterator[Cursor]:
         with _connection(self.pool) as conn, conn.transaction(), conn.cursor() as cur:
             yield cur  # type: ignore[misc]
+
+    def write(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        # Autocommit on the durable pool: the statement is its own transaction, without BEGIN and COMMIT round trips.
+        with _connection(self.pool) as conn:
+            return conn.execute(sql, params).fetchall()
 
     def read(
         self, sql: str, params: Sequence[Any] = (), before: tuple[str, Sequence[Any]] | None = None
@@ -207,7 +217,7 @@ class PostgresDatabase(Database):
 def _connection(pool: ConnectionPool, timeout: float | None = None) -> Iterator[psycopg.Connection[Any]]:
     """A connection from `pool` that the server has not ended; ended ones are replaced first."""
     conn = pool.getconn(timeout)
-    if _ended(conn):
+    if connection_ended(conn):
         pool.drain()  # a restart ends every idle connection: replace them all now, not one failure at a time
         conn.close()
         pool.putconn(conn)  # closed, so the pool drops it
@@ -218,7 +228,7 @@ def _connection(pool: ConnectionPool, timeout: float | None = None) -> Iterator[
         pool.putconn(conn)
 
 
-def _ended(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
+def connection_ended(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
     """Whether the server has ended this idle connection, found without a round trip.
 
     An idle connection has nothing to read; once the server ends it (a restart, `pg_terminate_backend`,

@@ -24,12 +24,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 from infra.chain import GENESIS, links
+from infra.new_keys import KeyedPostgresRecorder
 
 CHAIN_TABLE = "vaern_event_chain"
 GENESIS_TABLE = "vaern_event_chain_genesis"
@@ -121,8 +123,9 @@ def _link_existing(
         after, previous = chained[-1]
 
 
-class ChainedPostgresRecorder(PostgresApplicationRecorder):
-    """The library's PostgreSQL application recorder, linking each save's events into the chain."""
+class ChainedPostgresRecorder(KeyedPostgresRecorder):
+    """The library's PostgreSQL application recorder, linking each save's events into the chain (and storing
+    its new data keys, infra/new_keys.py)."""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         if datastore.enable_db_functions:
@@ -139,12 +142,17 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         self._genesis = SQL("INSERT INTO {schema}.{genesis} SELECT now(), coalesce(max(notification_id), 0), count(*)"
                             " FROM {schema}.{events} WHERE NOT EXISTS (SELECT 1 FROM {schema}.{genesis})"
                             " RETURNING linked_through").format(**names)
+        self._two = SQL("SELECT 0 AS part, originator_id, originator_version, topic, state FROM {schema}.{events}"
+                        " WHERE originator_id = %s AND originator_version > %s UNION ALL"
+                        " SELECT 1, originator_id, originator_version, topic, state FROM {schema}.{events}"
+                        " WHERE originator_id = %s").format(**names)
         self._existing = SQL("SELECT notification_id, originator_id, originator_version, topic, state"
                              " FROM {schema}.{events} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
                              ).format(**names)
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         # The chain's tail is read under the lock, in the same pipeline as the insert: no round trip of its own.
+        self._insert_new_keys(curs)
         self._lock_table(curs)
         self._notify_channel(curs)
         tail = curs.connection.cursor()
@@ -163,6 +171,21 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         rows = _chain_rows(tail and bytes(tail["link"]), ids, stored_events)
         curs.execute(self._append, ([p for p, _ in rows], [link for _, link in rows]), prepare=True)
         return ids
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library's select_events
+    def select_two(
+        self, first_id: UUID, first_after: int, second_id: UUID
+    ) -> tuple[list[StoredEvent], list[StoredEvent]]:
+        """The events of one aggregate after a version, and all of another's, each in version order: in one
+        statement, so one round trip and one snapshot (the application's repository reads the supersession
+        register's new events beside the aggregate it loads)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            rows = curs.execute(self._two, (first_id, first_after, second_id), prepare=True).fetchall()
+        parts: tuple[list[StoredEvent], list[StoredEvent]] = ([], [])
+        for row in sorted(rows, key=lambda r: (r["part"], r["originator_version"])):
+            parts[row["part"]].append(StoredEvent(row["originator_id"], row["originator_version"], row["topic"],
+                                                  bytes(row["state"])))
+        return parts
 
     def create_table(self) -> None:
         super().create_table()

@@ -24,6 +24,7 @@ from domain.model import PydanticMapper
 from infra.database import open_database
 from infra.event_chain import ChainedPostgresRecorder, ChainedSQLiteRecorder
 from infra.keys import Keys, KeyStore
+from infra.new_keys import store_new_keys_with_facts
 from infra.sealed_events import SealingMapper, employee_subject_key
 from infra.settings import Settings
 
@@ -66,14 +67,20 @@ def event_store_env(settings: Settings) -> dict[str, str]:
 
 
 def build_application(
-    settings: Settings, keys: Keys | None = None, clock: Callable[[], datetime] = utc_now
+    settings: Settings, keys: Keys | None = None, clock: Callable[[], datetime] = utc_now,
+    env: dict[str, str] | None = None,
 ) -> Vaern:
-    """The application, storing facts with personal text sealed under each data subject's key.
+    """The application, storing facts with personal text sealed under each data subject's key, a subject's
+    new key in the transaction of its first facts (infra/new_keys.py).
 
     `keys` is the process's key store (Services shares its own, so that destroying a key is seen
     at once by this process's reads); without it, a key store of its own is opened from settings.
+    `env` replaces the event store's configuration (`event_store_env`), for the benchmarks.
     """
-    return Vaern(env=event_store_env(settings), clock=clock, mapper=sealing_mapper(settings, keys))
+    mapper = sealing_mapper(settings, keys)
+    app = Vaern(env=env or event_store_env(settings), clock=clock, mapper=mapper)
+    app.events = store_new_keys_with_facts(app.events, mapper.keys)
+    return app
 
 
 def application_class(settings: Settings) -> type[Vaern]:

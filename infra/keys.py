@@ -51,8 +51,21 @@ def incident_subject(incident_id: object) -> str:
     return f"incident:{incident_id}"
 
 
+_READ_KEY = "SELECT wrapped, master_key_id FROM vaern_data_keys WHERE subject = %s"
+_INSERT_KEY = "INSERT INTO vaern_data_keys (subject, wrapped, master_key_id, created_at) VALUES (%s, %s, %s, %s)"
+# A first use's key stored unless the subject has a row, and the row stored returned: the new one, or the one there.
+_MAKE_OR_FIND = (
+    f"WITH made AS ({_INSERT_KEY} ON CONFLICT (subject) DO NOTHING RETURNING wrapped, master_key_id)"
+    " SELECT wrapped, master_key_id FROM made UNION ALL"
+    " SELECT wrapped, master_key_id FROM vaern_data_keys WHERE subject = %s"
+)
 _READ_AHEAD_CHUNK = 500  # subjects per statement: SQLite takes at most 999 parameters in older builds
 _CREATE_CHUNK = 200  # new keys per statement, four parameters each
+
+
+def _as_row(row: tuple[object, ...]) -> tuple[bytes | None, str | None]:
+    """A stored (wrapped, master_key_id) row as bytes: a NULL `wrapped` is a destroyed key."""
+    return (None if row[0] is None else bytes(row[0])), (None if row[1] is None else str(row[1]))  # type: ignore[arg-type]
 
 
 class Keys(Protocol):
@@ -115,23 +128,47 @@ class KeyStore:
 
     def data_key(self, subject: str, initial: bytes | None = None) -> bytes:
         """The subject's data key, created (and committed) on first use, random or `initial`; KeyDestroyed once destroyed."""
-        key = self.existing_key(subject)
-        if key is not None:
-            return key
-        if self.destroyed(subject):
-            raise KeyDestroyed(subject)
-        wrapped = self.master.wrap(initial or AESGCM.generate_key(bit_length=8 * KEY_BYTES), subject)
-        with self.db.transaction() as cur:
-            cur.execute(
-                "INSERT INTO vaern_data_keys (subject, wrapped, master_key_id, created_at) VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (subject) DO NOTHING",
-                (subject, wrapped, self.master.id, self._now()),
-            )
-            row = self._row(cur, subject)  # ours, or the one a concurrent first use committed
-        key = self._unwrapped(subject, row)
+        found, key = self._at_hand(subject)
+        if not found:
+            key = self._unwrapped(subject, self._made_or_found(subject, initial))
         if key is None:
             raise KeyDestroyed(subject)
         return key
+
+    def key_or_new(self, subject: str, unread: bool = False) -> tuple[bytes, tuple[str, bytes, str, datetime] | None]:
+        """The subject's key, and if it has none a new one with its row, NOT stored: for a save to store it in its
+        own transaction (infra/new_keys.py), before which it must not be used. KeyDestroyed once destroyed.
+        `unread`: a key not at hand is taken to be missing, unread (the save's insert finds out if it was not)."""
+        found, key = self._at_hand(subject)
+        if not found:
+            rows = [] if unread else self.db.read(_READ_KEY, (subject,))
+            if not rows:
+                new = AESGCM.generate_key(bit_length=8 * KEY_BYTES)
+                return new, (subject, self.master.wrap(new, subject), self.master.id, self._now())
+            key = self._unwrapped(subject, _as_row(rows[0]))
+        if key is None:
+            raise KeyDestroyed(subject)
+        return key, None
+
+    def _made_or_found(self, subject: str, initial: bytes | None) -> tuple[bytes | None, str | None]:
+        """The subject's stored row; if there is none, a new key's, stored and committed first.
+
+        On PostgreSQL one statement, so one round trip: it inserts unless a row is there (a live or a
+        destroyed key: kept as it is) and returns the row stored. A row a concurrent first use committed
+        after the statement began is not in its snapshot: the statement is run again, and then finds it."""
+        new = (subject, self.master.wrap(initial or AESGCM.generate_key(bit_length=8 * KEY_BYTES), subject),
+               self.master.id, self._now())
+        if self.db.dialect != "postgresql":  # no INSERT in a WITH clause; a local file has no round trips to save
+            with self.db.transaction() as cur:
+                cur.execute(_INSERT_KEY + " ON CONFLICT (subject) DO NOTHING", new)
+                row = self._row(cur, subject)
+            assert row is not None
+            return row
+        for _ in range(5):
+            rows = self.db.write(_MAKE_OR_FIND, (*new, subject))
+            if rows:
+                return _as_row(rows[0])
+        raise LookupError("the data key of this subject was neither stored nor found")
 
     def create_all(self, subjects: Iterable[str]) -> None:
         """Makes the keys of many subjects at once, before their facts are sealed: a bulk import (the
@@ -154,15 +191,21 @@ class KeyStore:
 
     def existing_key(self, subject: str) -> bytes | None:
         """The subject's data key; None if it was never created or was destroyed."""
-        found, key = self.cache.get(subject)
+        found, key = self._at_hand(subject)
         if found:
             return key
+        rows = self.db.read(_READ_KEY, (subject,))
+        return self._unwrapped(subject, _as_row(rows[0]) if rows else None)
+
+    def _at_hand(self, subject: str) -> tuple[bool, bytes | None]:
+        """(found, key) from the cache or what `warm`/`read_ahead` read, without a read; a found None is destroyed."""
+        found, key = self.cache.get(subject)
+        if found:
+            return True, key
         warmed = self._warmed.pop(subject, None)
         if warmed is not None and warmed[2] > time.monotonic():
-            return self._unwrapped(subject, warmed[:2])
-        with self.db.transaction(write=False) as cur:
-            row = self._row(cur, subject)
-        return self._unwrapped(subject, row)
+            return True, self._unwrapped(subject, warmed[:2])
+        return False, None
 
     def read_ahead(self, subjects: Iterable[str]) -> None:
         """Reads the keys of `subjects` not already at hand in one statement a few hundred, for a batch of
@@ -258,7 +301,7 @@ class KeyStore:
 
     def _row(self, cur: Cursor, subject: str) -> tuple[bytes | None, str | None] | None:
         row = cur.execute("SELECT wrapped, master_key_id FROM vaern_data_keys WHERE subject = %s", (subject,)).fetchone()
-        return None if row is None else (None if row[0] is None else bytes(row[0]), row[1])
+        return None if row is None else _as_row(row)
 
     def _unwrapped(self, subject: str, row: tuple[bytes | None, str | None] | None) -> bytes | None:
         """The key a row holds, cached (None: destroyed, also cached); a row that is not there is not cached."""

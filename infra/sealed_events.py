@@ -19,7 +19,7 @@ import hmac
 import json
 from collections import defaultdict
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from pydantic_core import from_json
@@ -28,6 +28,9 @@ from domain.bounds import from_log, from_log_json
 from domain.model import PydanticMapper
 from domain.personal import Path, Subject, personal_text
 from infra.keys import Keys, seal, unseal
+
+if TYPE_CHECKING:
+    from infra.new_keys import NewKeys
 
 SEALED = "$sealed"
 FORMAT = 1
@@ -67,6 +70,7 @@ class SealingMapper(PydanticMapper):
     keys: Keys
     employee_key: bytes
     _employees: dict[str, str]
+    new_keys: NewKeys | None = None  # during a save, keys of subjects without one (infra/new_keys.py)
 
     @classmethod
     def over(cls, mapper: PydanticMapper, keys: Keys, employee_key: bytes) -> SealingMapper:
@@ -107,7 +111,9 @@ class SealingMapper(PydanticMapper):
 
     def _box(self, event: Any, subject: str, texts: list[str]) -> str:
         plain = json.dumps(texts, ensure_ascii=False).encode("utf-8")
-        sealed = seal(self.keys.data_key(subject), plain, _aad(event.originator_id, event.originator_version, subject))
+        creates = event.originator_version == 1 and subject.endswith(f":{event.originator_id}")
+        key = self.new_keys.key(subject, creates) if self.new_keys is not None else None
+        sealed = seal(key or self.keys.data_key(subject), plain, _aad(event.originator_id, event.originator_version, subject))
         return base64.b64encode(sealed).decode("ascii")
 
     def decode(self, model: type[Any], stored_event: Any) -> Any:

@@ -11,13 +11,13 @@ the as-of reconstruction read the log as it was recorded.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Repository
+from eventsourcing.application import AggregateNotFoundError, Repository, project_aggregate
 from eventsourcing.persistence import EventStore
 
 from domain.changes import change
@@ -47,7 +47,10 @@ class Replacements:
 
     def refresh(self) -> None:
         """Reads the supersessions recorded since the last refresh (usually none: one indexed read)."""
-        stored = self._recorder.select_events(REGISTER_ID, gt=self.version)
+        self.absorb(self._recorder.select_events(REGISTER_ID, gt=self.version))
+
+    def absorb(self, stored: Sequence[Any]) -> None:
+        """Takes in the register's events read after `version` (by `refresh`, or beside an aggregate's)."""
         if not stored:
             return
         with self._lock:  # another thread may have read the same ones meanwhile
@@ -103,8 +106,16 @@ class SupersedingRepository(Repository[UUID]):
         self.replacements = replacements
 
     def get(self, aggregate_id: UUID, **kwargs: Any) -> Any:  # type: ignore[override]
-        self.replacements.refresh()
-        return super().get(aggregate_id, **kwargs)
+        select_two = getattr(self.event_store.recorder, "select_two", None)  # PostgreSQL's: one round trip
+        if select_two is None or kwargs.get("version") is not None or set(kwargs) - {"version"} or aggregate_id == REGISTER_ID:
+            self.replacements.refresh()
+            return super().get(aggregate_id, **kwargs)
+        register, stored = select_two(REGISTER_ID, self.replacements.version, aggregate_id)
+        self.replacements.absorb(register)  # before the aggregate's events are decoded: they may be superseded
+        aggregate = project_aggregate(None, (self.event_store.mapper.to_domain_event(s) for s in stored))
+        if aggregate is None:
+            raise AggregateNotFoundError(f"Aggregate {aggregate_id!r} not found.")
+        return aggregate
 
 
 @dataclass(frozen=True)
