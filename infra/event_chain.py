@@ -123,6 +123,14 @@ def _link_existing(
         after, previous = chained[-1]
 
 
+class _Unlinked(BaseException):
+    """A failure to link a save's facts, carried past the library's `except Exception` so the save rolls back."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(cause)
+        self.cause = cause
+
+
 class ChainedPostgresRecorder(KeyedPostgresRecorder):
     """The library's PostgreSQL application recorder, linking each save's events into the chain (and storing
     its new data keys, infra/new_keys.py)."""
@@ -161,15 +169,27 @@ class ChainedPostgresRecorder(KeyedPostgresRecorder):
         # The library's recorder would lock and notify again before inserting: insert as its base does.
         PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events, **kwargs)
 
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        try:
+            return super().insert_events(stored_events, **kwargs)
+        except _Unlinked as unlinked:
+            raise unlinked.cause from None
+
     def _fetch_ids_after_insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        assert ids is not None
-        with self._tails.cursor as tail_cursor:
-            tail = tail_cursor.fetchone()
-        rows = _chain_rows(tail and bytes(tail["link"]), ids, stored_events)
-        curs.execute(self._append, ([p for p, _ in rows], [link for _, link in rows]), prepare=True)
+        try:
+            assert ids is not None
+            with self._tails.cursor as tail_cursor:
+                tail = tail_cursor.fetchone()
+            rows = _chain_rows(tail and bytes(tail["link"]), ids, stored_events)
+            curs.execute(self._append, ([p for p, _ in rows], [link for _, link in rows]), prepare=True)
+        except Exception as error:
+            # The library keeps an exception raised here until its transaction has ended, and that ends in a
+            # commit: the facts would be stored unlinked while the save reports a failure. Carried out as a
+            # BaseException, it rolls the transaction back; `insert_events` raises the error itself.
+            raise _Unlinked(error) from error
         return ids
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library's select_events
