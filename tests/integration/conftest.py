@@ -18,8 +18,10 @@ SECRET = "integration-token-secret-0123456789abcdef"
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def settings(request, tmp_path):
-    """Settings for one isolated store: a SQLite file, or a fresh PostgreSQL database."""
-    database_url = request.getfixturevalue("database_url") if request.param == "postgres" else None
+    """Settings for one isolated store: a SQLite file, or a fresh PostgreSQL database (with Vaern's tables
+    made already when the test starts `services` on it, tests/support/pg_template.py)."""
+    database = "started_database_url" if "services" in request.fixturenames else "database_url"
+    database_url = request.getfixturevalue(database) if request.param == "postgres" else None
     return server_settings(
         data_dir=tmp_path / "data",
         database_url=database_url,

@@ -50,16 +50,29 @@ def admitted(row: roles.Operations, caller: Role | None) -> bool:
     return not row.roles or caller in row.roles
 
 
+Answers = dict[tuple[str, str], dict[Role | None, int]]
+
+
+@pytest.fixture(scope="module")
+def answers_by_store() -> dict[str, Answers]:
+    return {}
+
+
 @pytest.fixture
-def answers(client) -> dict[tuple[str, str], dict[Role | None, int]]:
-    """The status every caller gets from every operation."""
-    return {
-        (method, path): {caller: call(client, method, path, operation, caller).status_code for caller in CALLERS}
-        for method, path, operation in operations(client.app.openapi())
-    }
+def answers(request, settings, answers_by_store) -> Answers:
+    """The status every caller gets from every operation, asked once per store for the tests that judge it:
+    some five hundred calls, each test reading the part it judges from the same answers."""
+    store = "postgres" if settings.database_url else "sqlite"
+    if store not in answers_by_store:
+        client = request.getfixturevalue("client")
+        answers_by_store[store] = {
+            (method, path): {caller: call(client, method, path, operation, caller).status_code for caller in CALLERS}
+            for method, path, operation in operations(client.app.openapi())
+        }
+    return answers_by_store[store]
 
 
-def reached(answers: dict[tuple[str, str], dict[Role | None, int]], role: Role) -> set[tuple[str, str]]:
+def reached(answers: Answers, role: Role) -> set[tuple[str, str]]:
     return {operation for operation, statuses in answers.items() if statuses[role] not in REFUSALS}
 
 

@@ -139,11 +139,14 @@ def probe(url: str) -> str | None:
 # --------------------------------------------------------------------------
 
 
-def create_database(server_url: str, name: str | None = None) -> tuple[str, str]:
-    """Create a fresh, empty database; return ``(name, url)``."""
+def create_database(server_url: str, name: str | None = None, template: str | None = None) -> tuple[str, str]:
+    """Create a fresh database, empty or a copy of ``template``; return ``(name, url)``."""
     name = name or f"{DB_PREFIX}{uuid.uuid4().hex[:16]}"
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     with _connect(server_url) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        conn.execute(statement)
     return name, url_with_dbname(server_url, name)
 
 
@@ -154,9 +157,9 @@ def drop_database(server_url: str, name: str) -> None:
 
 
 @contextlib.contextmanager
-def temporary_database(server_url: str) -> Iterator[str]:
-    """Yield the URL of a new empty database; drop it on exit."""
-    name, url = create_database(server_url)
+def temporary_database(server_url: str, template: str | None = None) -> Iterator[str]:
+    """Yield the URL of a new database, empty or a copy of ``template``; drop it on exit."""
+    name, url = create_database(server_url, template=template)
     try:
         yield url
     finally:
