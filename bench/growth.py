@@ -37,13 +37,15 @@ from bench.front_desk_load import (  # noqa: E402
 )
 from bench.front_desk_report import Measured  # noqa: E402
 from bench.front_desk_watch import Watched  # noqa: E402
+from bench import growth_kept  # noqa: E402
+from bench.growth_kept import Kept  # noqa: E402
 from bench.growth_seed import Seeder, population  # noqa: E402
 from bench.rebuild import load as load_average, rebuild_progress  # noqa: E402
 from bench.servers import Server, ThrowawayDatabase, bench_parser, environment, log  # noqa: E402
 from infra.services import Services  # noqa: E402
 from infra.settings import Settings  # noqa: E402
-from projections.rebuild import Rebuilt, rebuild  # noqa: E402
-from tests.support.secrets import server_settings  # noqa: E402
+from projections.rebuild import rebuild  # noqa: E402
+from tests.support.secrets import SECRETS, server_settings  # noqa: E402
 
 TARGET = 1.2  # the large population at most this many times slower; the rebuild's time per event as well
 
@@ -53,11 +55,11 @@ class Rebuild:
     """The front-desk view rebuilt from a log of `events` events."""
 
     events: int
-    rebuilt: Rebuilt
+    seconds: float
 
     @property
     def us_per_event(self) -> float:
-        return self.rebuilt.seconds / self.events * 1e6
+        return self.seconds / self.events * 1e6
 
 
 @dataclass(frozen=True)
@@ -72,10 +74,6 @@ class Size:
     results: dict[str, Measured]  # Vaern, baseline
     load_average: str
     watched: Watched
-
-    @property
-    def rebuilt(self) -> Rebuilt:
-        return self.rebuilds[-1].rebuilt
 
     @property
     def rebuild_us_per_event(self) -> float:
@@ -96,6 +94,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="the large population's seeding stops once the log holds this many events and the view"
                         " is rebuilt there too, for the rebuild's time per event at two log sizes")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="seeding processes [the CPUs]")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="keep each size's seeded database (not dropped) and"
+                        " record it in DIR, for --reuse")
+    parser.add_argument("--reuse", type=Path, metavar="DIR", help="load the sizes kept in DIR again instead of seeding"
+                        " them (each dropped at the end unless --keep)")
     add_load_arguments(parser)
     args = parser.parse_args(argv)
     if args.large is None:
@@ -107,33 +109,53 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def measure_size(args: argparse.Namespace, citizens: int, rebuild_at: int | None = None) -> Size:
-    """Seeds `citizens` in a fresh database, rebuilds the front-desk view, loads both systems; cleans up.
-    With `rebuild_at`, the view is also rebuilt when the seeding has reached that many events."""
-    stop, servers = threading.Event(), dict[str, Server]()
-    database, workdir = ThrowawayDatabase(args.database_url), Path(tempfile.mkdtemp(prefix="vaern-bench-growth-"))
+    """Seeds `citizens` in a fresh database (or finds them kept, --reuse), rebuilds the front-desk view, loads
+    both systems; cleans up. With `rebuild_at`, the view is also rebuilt when the seeding reaches that many events."""
+    stop, servers, kept = threading.Event(), dict[str, Server](), growth_kept.find(args.reuse, citizens)
+    database = ThrowawayDatabase(args.database_url) if kept is None else growth_kept.existing(args.database_url, kept.database)
+    workdir = Path(tempfile.mkdtemp(prefix="vaern-bench-growth-"))
     try:
-        database.create()
-        citizen_key, token_secret = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        settings = server_settings(database_url=database.url, citizen_key=citizen_key, token_secret=token_secret,
-                                   data_dir=workdir / "data", log_level="WARNING")
-        log(f"{citizens:,} citizens: seeding their stories through the domain, {args.workers} processes ({load_average()})")
-        seeder, rebuilds = Seeder(settings, args.workers), list[Rebuild]()
-        try:
-            seeder.seed(citizens, until_events=rebuild_at)
-            if seeder.next < citizens:  # stopped on the way
-                rebuilds.append(_rebuild_front_desk(settings, args.batch_size, seeder.head))
-                seeder.seed(citizens)
-        finally:
-            seeder.close()
-        rebuilds.append(_rebuild_front_desk(settings, args.batch_size, seeder.head))
-        database_bytes = _database_size(settings)
-        servers.update(lookup_servers(database.url, (citizen_key, ""), citizen_key, token_secret, workdir, None))
+        if kept is None:
+            kept = _seeded(args, citizens, rebuild_at, database, workdir)
+        else:
+            log(f"{citizens:,} citizens: kept in {database.name}, {kept.events:,} events, not seeded again")
+            SECRETS["master_key"] = kept.master_key  # the key its data keys are wrapped under, for the API too
+        if args.keep:
+            growth_kept.save(args.keep, kept)
+        servers.update(lookup_servers(database.url, (kept.citizen_key, ""), kept.citizen_key, kept.token_secret,
+                                      workdir, None))
         start(servers)
-        results, average, watched = load(servers, population(citizens, seeder.rules), token_secret, args, stop, None)
+        results, average, watched = load(servers, population(citizens, kept.rules), kept.token_secret, args, stop, None)
         check_alive(servers)
-        return Size(citizens, seeder.head, seeder.seconds, rebuilds, database_bytes, results, average, watched)
+        return Size(citizens, kept.events, kept.seed_seconds, [Rebuild(*r) for r in kept.rebuilds], kept.database_bytes,
+                    results, average, watched)
     finally:
+        if args.keep and kept is not None:
+            database.created = False  # kept: clean_up leaves it
+        elif args.reuse is not None:
+            growth_kept.forget(args.reuse, citizens)
         clean_up(stop, servers, database, workdir)
+
+
+def _seeded(args: argparse.Namespace, citizens: int, rebuild_at: int | None, database: ThrowawayDatabase,
+            workdir: Path) -> Kept:
+    """A fresh database seeded with `citizens`, the front-desk view rebuilt (on the way too, given `rebuild_at`)."""
+    database.create()
+    citizen_key, token_secret = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    settings = server_settings(database_url=database.url, citizen_key=citizen_key, token_secret=token_secret,
+                               data_dir=workdir / "data", log_level="WARNING")
+    log(f"{citizens:,} citizens: seeding their stories through the domain, {args.workers} processes ({load_average()})")
+    seeder, rebuilds = Seeder(settings, args.workers), list[Rebuild]()
+    try:
+        seeder.seed(citizens, until_events=rebuild_at)
+        if seeder.next < citizens:  # stopped on the way
+            rebuilds.append(_rebuild_front_desk(settings, args.batch_size, seeder.head))
+            seeder.seed(citizens)
+    finally:
+        seeder.close()
+    rebuilds.append(_rebuild_front_desk(settings, args.batch_size, seeder.head))
+    return Kept(citizens, database.name, citizen_key, token_secret, settings.master_key.get_secret_value(), seeder.head,
+                seeder.seconds, [(r.events, r.seconds) for r in rebuilds], _database_size(settings), seeder.rules)
 
 
 def _rebuild_front_desk(settings: Settings, batch_size: int, head: int) -> Rebuild:
@@ -146,7 +168,7 @@ def _rebuild_front_desk(settings: Settings, batch_size: int, head: int) -> Rebui
     finally:
         services.close()
     log(f"  rebuilt in {rebuilt.seconds:.1f} s ({rebuilt.seconds / head * 1e6:.1f} µs per event)")
-    return Rebuild(head, rebuilt)
+    return Rebuild(head, rebuilt.seconds)
 
 
 def _database_size(settings: Settings) -> int:
@@ -161,7 +183,7 @@ def report(small: Size, large: Size) -> str:
              f"   {'system':<9} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'p99 @rate':>9}   load average"]
     for size in (small, large):
         first = (f"{size.citizens:>10,} {size.events:>10,} {size.seed_us_per_event:>10.1f}"
-                 f" {size.rebuilt.seconds:>10.1f} {size.rebuild_us_per_event:>9.1f}")
+                 f" {size.rebuilds[-1].seconds:>10.1f} {size.rebuild_us_per_event:>9.1f}")
         for n, (name, measured) in enumerate(size.results.items()):
             closed, opened = measured.closed, measured.open
             lead = first if n == 0 else " " * len(first)
@@ -171,7 +193,7 @@ def report(small: Size, large: Size) -> str:
         lines.extend(f"{'':>10} {line}" for line in size.watched.lines())
         lines.append(f"{'':>10} seeded in {size.seed_seconds:,.0f} s ({size.events / size.seed_seconds:,.0f} events/s);"
                      f" database {size.database_bytes / 2**20:,.0f} MB")
-        lines.extend(f"{'':>10} rebuilt from {r.events:,} events in {r.rebuilt.seconds:,.1f} s: {r.us_per_event:.1f} µs/event"
+        lines.extend(f"{'':>10} rebuilt from {r.events:,} events in {r.seconds:,.1f} s: {r.us_per_event:.1f} µs/event"
                      for r in size.rebuilds)
     return "\n".join(lines + _ratios(small, large))
 

@@ -84,8 +84,8 @@ def _seed_chunk(start: int, stop: int) -> tuple[int, dict[str, str]]:
 class Seeder:
     """Seeds a population in chunks over `workers` processes; it can stop once the log reaches a size."""
 
-    def __init__(self, settings: Settings, workers: int) -> None:
-        self.workers = workers
+    def __init__(self, settings: Settings, workers: int, chunk: int = CHUNK) -> None:
+        self.workers, self.chunk = workers, chunk
         self.pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
                                         initargs=(settings,))
         self.rules: dict[str, str] = {}
@@ -97,7 +97,7 @@ class Seeder:
         started, pending, reported = time.perf_counter(), set[Future[tuple[int, dict[str, str]]]](), time.perf_counter()
         while pending or self.next < citizens:
             while self.next < citizens and len(pending) < 2 * self.workers and not _reached(self.head, until_events):
-                stop = min(self.next + CHUNK, citizens)
+                stop = min(self.next + self.chunk, citizens)
                 pending.add(self.pool.submit(_seed_chunk, self.next, stop))
                 self.next = stop
             if not pending:
