@@ -1,17 +1,19 @@
 """Benchmark: the front desk as the population grows, from 10,000 to 1,000,000 citizens on file.
 
-    .venv/bin/python bench/growth.py            # 10,000 and 1,000,000 citizens (7.4 million events); hours
+    .venv/bin/python bench/growth.py            # 10,000 and 1,000,000 citizens (1.8 million events)
     .venv/bin/python bench/growth.py --quick    # 10,000 and 100,000 citizens, 3 s phases
 
 For each size, in a throwaway PostgreSQL database of its own (dropped at the end, also after an
-error or Ctrl-C): the citizens' stories are seeded in bulk through the domain's events
-(bench/growth_seed.py; no view row is written), the front-desk view is brought up by Vaern's
-rebuild (projections.rebuild, what `vaern projections rebuild` runs), timed, and then Vaern's API
-and the one-SELECT baseline app are loaded with the front-desk benchmark's lookups
+error or Ctrl-C, unless --keep): the citizens are seeded in bulk through the domain's events by
+worker processes (bench/growth_seed.py; no view row is written), the front-desk view is brought up
+by Vaern's rebuild (projections.rebuild, what `vaern projections rebuild` runs), timed, and then
+Vaern's API and the one-SELECT baseline app are loaded with the front-desk benchmark's lookups
 (bench/front_desk_load.py: the same servers, guard tokens, request mix and phases), over the
-population of that size. It prints, per size, the rebuild's seconds per event and both systems'
-throughput and latencies, then the large size against the small one. Targets: Vaern's lookups at
-most 1.2 times slower (throughput and p99); the rebuild's time per event within 1.2 (linear).
+population of that size. The large size's seeding stops once on the way (--rebuild-at events) for
+a rebuild of that smaller log. It prints, per size, the seeding, the rebuilds' time per event, the
+database's size and both systems' throughput and latencies, then the large size against the small
+one. Targets: Vaern's lookups at most 1.2 times slower (throughput and p99); the rebuild's time per
+event within 1.2 (linear) between the smaller log and the whole large one.
 The exit code is 0 whether or not the targets hold; 1 when the benchmark itself failed.
 """
 
