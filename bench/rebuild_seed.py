@@ -65,6 +65,18 @@ class Stories:
     def story(self, index: int) -> list[Any]:
         rng, now = random.Random(index), self.now
         ref, cpr = self.citizen(index, rng)
+        incident = self.incident(ref, rng)
+        file = ContactFile.open(ref, CASEWORKER, now, cpr=cpr)
+        file.register_phone_number(normalise_phone_number(f"+4526{index:06d}"), CASEWORKER, now)
+        if rng.random() < 0.3:
+            file.register_phone_number(normalise_phone_number(f"+4527{index:06d}"), CASEWORKER, now)
+        if rng.random() < 0.6:
+            self.restrict(file, incident, rng)
+        return [incident, file]
+
+    def incident(self, ref: uuid.UUID, rng: random.Random) -> Incident:
+        """A threat by the citizen `ref` reported, the leader informed, sometimes support offered or a note added."""
+        now = self.now
         facts = IncidentFacts.model_validate({
             "kinds": ["threat"], "threat": {"targets": ["employee"]}, "channel": "meeting",
             "occurred_at": now - timedelta(days=3), "known_at": now - timedelta(days=3), "centre": "JKI",
@@ -78,15 +90,11 @@ class Stories:
             incident.offer_support(AFFECTED, SupportKind.CRISIS_HELP, LEADER, now)
         if rng.random() < 0.3:
             incident.add_note("Benchmark: ringede igen dagen efter", CASEWORKER, now)
-        file = ContactFile.open(ref, CASEWORKER, now, cpr=cpr)
-        file.register_phone_number(normalise_phone_number(f"+4526{index:06d}"), CASEWORKER, now)
-        if rng.random() < 0.3:
-            file.register_phone_number(normalise_phone_number(f"+4527{index:06d}"), CASEWORKER, now)
-        if rng.random() < 0.6:
-            self._restrict(file, incident, rng)
-        return [incident, file]
+        return incident
 
-    def _restrict(self, file: ContactFile, incident: Incident, rng: random.Random) -> None:
+    def restrict(self, file: ContactFile, incident: Incident, rng: random.Random) -> None:
+        """A restriction on the grounds of `incident` proposed, heard or the hearing skipped, decided, then
+        sometimes amended or lifted."""
         now, policy = self.now, self.app.policy
         incidents = {incident.id: incident.basis()}
         grounds = Grounds(incident_ids=(incident.id,), milder_measures=("Mundtlig advarsel",))
