@@ -67,6 +67,9 @@ def _plant(http) -> int:
     desk = http.post("/front-desk/lookup", params=position, json={"cpr": CPR}, headers=GUARD)
     routed = http.post("/phone-routing/lookup", params=position, json={"number": NUMBER}, headers=TELEPHONY)
     assert desk.json()["in_person"]["rule"] == "guard_present" and routed.json()["rule"] == "banned"
+    # Cancelled, so the citizen can be erased (not while a meeting is pending); the view keeps the meeting's row.
+    cancelled = http.post(f"/appointments/{booked.json()['appointment_id']}/cancel", json={"reason": "Aflyst"}, headers=CASEWORKER)
+    assert cancelled.status_code == 200, cancelled.text
     letter = {"kind": "decision", "subject_id": proposed.json()["created_id"],
               "recipient": {"name": RECIPIENT, "address": ["Quillgade 77, 3. tv.", "2300 København S"]}}
     assert http.post(f"/contact-files/{ref}/letters", json=letter, headers=LEADER).status_code == 201
