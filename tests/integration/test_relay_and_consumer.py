@@ -30,17 +30,22 @@ from tests.support.secrets import server_settings
 
 ACTOR = Actor(user_id="l1", name="Lone Hansen", role=Role.LEADER)
 OFFICIAL = Official(user_id="l1", name="Lone Hansen", title="Afdelingsleder")
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+def now() -> datetime:
+    """The moment of the call, not of import: a run that crosses midnight in Copenhagen must not propose
+    restrictions that start on a day already past."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
 # Tansu gives a joining member its partitions after about half the session timeout.
 CONSUMER_CONFIG = {"max_poll_interval_ms": 5000, "session_timeout_ms": 2000, "heartbeat_interval_ms": 400}
 
 
-def terms(phone: dict, valid_from=NOW - timedelta(minutes=1), days: int = 30) -> RestrictionTerms:
+def terms(phone: dict, valid_from: datetime | None = None, days: int = 30) -> RestrictionTerms:
     return RestrictionTerms.model_validate(cases.terms_body(phone=phone, **period(valid_from, days)))
 
 
 def period(valid_from: datetime | None, days: int) -> dict[str, str]:
-    start = valid_from or NOW - timedelta(minutes=1)
+    start = valid_from or now() - timedelta(minutes=1)
     return {"valid_from": start.isoformat(), "valid_until": (start + timedelta(days=days)).isoformat()}
 
 
@@ -51,14 +56,15 @@ def decide(app: Vaern, ref, phone: dict, valid_from: datetime | None = None, day
 
 def decide_on(file: ContactFile, phone: dict, valid_from: datetime | None = None, days: int = 30) -> None:
     """The same on an aggregate alone: proposal, hearing skipped, decision."""
-    basis = IncidentBasis(incident_id=uuid4(), citizen_ref=file.id, occurred_at=NOW - timedelta(days=3),
+    at = now()
+    basis = IncidentBasis(incident_id=uuid4(), citizen_ref=file.id, occurred_at=at - timedelta(days=3),
                           affected_employee_ids=frozenset({"c7"}))
     incidents, policy = {basis.incident_id: basis}, RestrictionPolicy()
     grounds = Grounds(incident_ids=(basis.incident_id,), milder_measures=("Mundtlig advarsel",))
-    proposal = file.propose_restriction(terms(phone, valid_from or NOW - timedelta(minutes=1), days), grounds, incidents,
-                                        policy, OFFICIAL, ACTOR, NOW)
-    file.skip_hearing(proposal, HearingException.URGENCY, "Akut fare", ACTOR, NOW)
-    file.decide_restriction(proposal, incidents, policy, OFFICIAL, ACTOR, NOW)
+    proposal = file.propose_restriction(terms(phone, valid_from or at - timedelta(minutes=1), days), grounds, incidents,
+                                        policy, OFFICIAL, ACTOR, at)
+    file.skip_hearing(proposal, HearingException.URGENCY, "Akut fare", ACTOR, at)
+    file.decide_restriction(proposal, incidents, policy, OFFICIAL, ACTOR, at)
 
 
 NAMED = {"rule": "named_contact_only", "contact": "Kø 4711"}
@@ -265,10 +271,10 @@ def test_the_consumer_applies_redelivered_messages_once_and_parks_malformed_ones
     closing, tmp_path, kafka_bootstrap, kafka_topic_prefix
 ):
     topic = f"{kafka_topic_prefix}.contact-restrictions.v1"
-    file = ContactFile.open(uuid4(), ACTOR, NOW)
+    file = ContactFile.open(uuid4(), ACTOR, now())
     registered, decided = history(
         file,
-        lambda f: f.register_phone_number("+4520123456", ACTOR, NOW),
+        lambda f: f.register_phone_number("+4520123456", ACTOR, now()),
         lambda f: decide_on(f, NAMED),
     )
     produce(kafka_bootstrap, topic, [registered, decided, registered, decided, (decided[0], b'{"type": "x"}')])
@@ -276,7 +282,7 @@ def test_the_consumer_applies_redelivered_messages_once_and_parks_malformed_ones
     read_everything(consumer, 5)
     assert (consumer.applied, consumer.stale, consumer.dead_lettered) == (2, 2, 1)
     assert consumer.contents()["citizens"][str(file.id)][0] == 5
-    routing = consumer.lookup("20 12 34 56", NOW)
+    routing = consumer.lookup("20 12 34 56", now())
     assert routing.rule is PhoneRule.NAMED_CONTACT_ONLY and routing.contact == "Kø 4711"
 
 
@@ -284,26 +290,27 @@ def test_a_lookup_takes_the_strictest_restriction_in_force_for_a_number(
     closing, tmp_path, kafka_bootstrap, kafka_topic_prefix
 ):
     topic = f"{kafka_topic_prefix}.contact-restrictions.v1"
-    shared, ban_from = "+4520123456", NOW + timedelta(days=10)
-    first, second = ContactFile.open(uuid4(), ACTOR, NOW), ContactFile.open(uuid4(), ACTOR, NOW)
+    start = now()
+    shared, ban_from = "+4520123456", start + timedelta(days=10)
+    first, second = ContactFile.open(uuid4(), ACTOR, start), ContactFile.open(uuid4(), ACTOR, start)
     messages = history(
         first,
-        lambda f: f.register_phone_number(shared, ACTOR, NOW),
-        lambda f: decide_on(f, NAMED, valid_from=NOW),
+        lambda f: f.register_phone_number(shared, ACTOR, start),
+        lambda f: decide_on(f, NAMED, valid_from=start),
     ) + history(
         second,
-        lambda f: f.register_phone_number(shared, ACTOR, NOW),
+        lambda f: f.register_phone_number(shared, ACTOR, start),
         lambda f: decide_on(f, BANNED, valid_from=ban_from, days=10),
     )
     produce(kafka_bootstrap, topic, messages)
     consumer = sqlite_consumer(closing, tmp_path, kafka_bootstrap, topic, f"{kafka_topic_prefix}-telephony")
     read_everything(consumer, 4)
     rule = lambda number, at: consumer.lookup(number, at).rule  # noqa: E731
-    assert rule(shared, NOW) is PhoneRule.NAMED_CONTACT_ONLY
+    assert rule(shared, start) is PhoneRule.NAMED_CONTACT_ONLY
     assert rule(shared, ban_from) is PhoneRule.BANNED
     assert rule("+45 20 12 34 56", ban_from + timedelta(days=9)) is PhoneRule.BANNED  # as the exchange writes it
     assert rule(shared, ban_from + timedelta(days=10)) is PhoneRule.NAMED_CONTACT_ONLY  # the ban ended
-    assert rule(shared, NOW - timedelta(seconds=1)) is PhoneRule.OPEN  # not yet in force
+    assert rule(shared, start - timedelta(seconds=1)) is PhoneRule.OPEN  # not yet in force
     for unknown in (None, "", "   ", "+4587654321", "not a number"):
         assert rule(unknown, ban_from) is PhoneRule.OPEN
     assert consumer.lookup(shared, ban_from).valid_until == ban_from + timedelta(days=10)
@@ -330,7 +337,7 @@ def test_an_erased_citizen_is_tombstoned_leaves_the_consumers_table_and_only_the
     held = consumer.contents()
     assert consumer.erased == 1 and set(held["citizens"]) == {str(bo)}
     assert {ref for _, ref in held["numbers"]} == {str(bo)}
-    assert consumer.lookup("+4520123456", NOW).rule is PhoneRule.OPEN
+    assert consumer.lookup("+4520123456", now()).rule is PhoneRule.OPEN
     assert sum(o.next_offset for o in consumer.table.offsets(topic).values()) == 6  # the tombstone read past
 
     produce(kafka_bootstrap, topic, [(str(anna).encode(), None)])  # a tombstone redelivered

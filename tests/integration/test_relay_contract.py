@@ -13,7 +13,7 @@ from tests.integration.test_relay_and_consumer import (  # noqa: F401 - fixtures
     ACTOR,
     BANNED,
     NAMED,
-    NOW,
+    now,
     OFFICIAL,
     app,
     citizen,
@@ -35,17 +35,17 @@ WINDOWS = {"rule": "time_window", "windows": [{"days": ["mon", "fri"], "start": 
 def test_every_message_the_relay_publishes_keeps_the_asyncapi_contract(
     app, events, db, closing, settings, kafka_bootstrap, topic
 ):
-    anna, bo = citizen(app, 1, "+4520123456"), citizen(app, 2, "+4587654321")
+    start, anna, bo = now(), citizen(app, 1, "+4520123456"), citizen(app, 2, "+4587654321")
     app.register_phone_number(RegisterPhoneNumber(citizen_ref=anna, number="+4530303030", actor=ACTOR))
     named = decide(app, anna, NAMED)
-    later = decide(app, anna, WINDOWS, valid_from=NOW + timedelta(days=40))
+    later = decide(app, anna, WINDOWS, valid_from=start + timedelta(days=40))
     app.lift_restriction(
         LiftRestriction(
             citizen_ref=anna, restriction_id=named.created_id, reason="Adfærden er ophørt", official=OFFICIAL,
             actor=ACTOR,
         )
     )
-    amended = terms(BANNED, valid_from=NOW + timedelta(days=40))
+    amended = terms(BANNED, valid_from=start + timedelta(days=40))
     app.amend_restriction(
         AmendRestriction(
             citizen_ref=anna, restriction_id=later.created_id, terms=amended, reasons="Fortsatte opkald",
@@ -53,7 +53,7 @@ def test_every_message_the_relay_publishes_keeps_the_asyncapi_contract(
         )
     )
     ending = decide(app, bo, BANNED, days=30)
-    after_the_end = build_application(settings, clock=lambda: NOW + timedelta(days=31))
+    after_the_end = build_application(settings, clock=lambda: start + timedelta(days=31))
     try:
         # as the scheduler does at the end of the period
         after_the_end.expire_restriction(ExpireRestriction(citizen_ref=bo, restriction_id=ending.created_id))

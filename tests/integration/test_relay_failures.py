@@ -17,7 +17,7 @@ from tests.integration.test_relay_and_consumer import (  # noqa: F401 - fixtures
     BANNED,
     CONSUMER_CONFIG,
     NAMED,
-    NOW,
+    now,
     OFFICIAL,
     Crash,
     app,
@@ -45,13 +45,13 @@ def restriction_histories(count: int) -> list[tuple[bytes, bytes]]:
     """Four changes each for `count` citizens: number, decision, second number, lift."""
     messages = []
     for n in range(count):
-        file = ContactFile.open(uuid4(), ACTOR, NOW)
+        file = ContactFile.open(uuid4(), ACTOR, now())
         messages += history(
             file,
-            lambda f: f.register_phone_number(f"+45201234{n:02d}", ACTOR, NOW),
+            lambda f: f.register_phone_number(f"+45201234{n:02d}", ACTOR, now()),
             lambda f: decide_on(f, NAMED),
-            lambda f: f.register_phone_number(f"+45876543{n:02d}", ACTOR, NOW),
-            lambda f: f.lift_restriction(next(iter(f.restrictions)), "Ophørt", OFFICIAL, ACTOR, NOW),
+            lambda f: f.register_phone_number(f"+45876543{n:02d}", ACTOR, now()),
+            lambda f: f.lift_restriction(next(iter(f.restrictions)), "Ophørt", OFFICIAL, ACTOR, now()),
         )
     return messages
 

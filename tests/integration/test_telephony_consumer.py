@@ -20,7 +20,7 @@ from tests.integration.test_relay_and_consumer import (  # noqa: F401 - fixtures
     ACTOR,
     BANNED,
     NAMED,
-    NOW,
+    now,
     closing,
     decide_on,
     history,
@@ -34,10 +34,10 @@ VAERN = str(Path(sys.executable).with_name("vaern"))
 
 
 def restricted_citizen(number: str, phone: dict) -> list[tuple[bytes, bytes]]:
-    file = ContactFile.open(uuid4(), ACTOR, NOW)
+    file = ContactFile.open(uuid4(), ACTOR, now())
     return history(
         file,
-        lambda f: f.register_phone_number(number, ACTOR, NOW),
+        lambda f: f.register_phone_number(number, ACTOR, now()),
         lambda f: decide_on(f, phone),
     )
 
