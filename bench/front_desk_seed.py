@@ -51,12 +51,13 @@ class Population:
     cprs: list[str]  # on file
     restricted: dict[str, str]  # cpr -> in-person rule
     unknown: list[str]  # never on file
+    booked_today: frozenset[str] | None = None  # who has a meeting today, when the seeding chose otherwise
 
     @property
     def meeting_today(self) -> set[str]:
-        """The citizens with a meeting today: every other one restricted to by appointment or guard present (each
-        of those also has one tomorrow, which the desk does not show)."""
-        return set(self.with_meetings[::2])
+        """The citizens with a meeting today: unless the seeding said who, every other one restricted to by
+        appointment or guard present (each of those also has one tomorrow, which the desk does not show)."""
+        return set(self.with_meetings[::2]) if self.booked_today is None else set(self.booked_today)
 
     @property
     def with_meetings(self) -> list[str]:
@@ -95,7 +96,7 @@ def _seed_files(settings: Any, population: Population, threads: int, stop: threa
     from infra.eventstore import build_application
 
     app = build_application(settings)
-    booker = build_application(settings, clock=_before_today)
+    booker = build_application(settings, clock=before_today)
     try:
         seeder = _Seeder(app, population, stop, booker)
         started = time.perf_counter()
@@ -106,17 +107,17 @@ def _seed_files(settings: Any, population: Population, threads: int, stop: threa
         booker.close()
 
 
-def _today() -> date:
+def today() -> date:
     from domain.calendar import COPENHAGEN
 
     return datetime.now(timezone.utc).astimezone(COPENHAGEN).date()
 
 
-def _before_today() -> datetime:
+def before_today() -> datetime:
     """The minute before today began in Copenhagen: meetings are booked as then, so any hour of today is ahead."""
     from domain.calendar import COPENHAGEN
 
-    midnight = datetime.combine(_today(), datetime.min.time(), tzinfo=COPENHAGEN)
+    midnight = datetime.combine(today(), datetime.min.time(), tzinfo=COPENHAGEN)
     return (midnight - timedelta(minutes=1)).astimezone(timezone.utc)
 
 
@@ -230,7 +231,7 @@ class _Seeder:
         from domain.appointments.commands import BookAppointment
         from domain.appointments.values import Host, Place, Slot
 
-        slot = Slot(date=_today() + timedelta(days=days), starts=time_of_day(10), ends=time_of_day(11))
+        slot = Slot(date=today() + timedelta(days=days), starts=time_of_day(10), ends=time_of_day(11))
         self.booker.book_appointment(BookAppointment(
             citizen_ref=ref, place=Place(centre="JKI", room=self.rooms[cpr_text]), slot=slot,
             host=Host(team="Team Nord"), kind="rehabilitation_meeting", arranged_with_citizen=True, actor=self.leader,

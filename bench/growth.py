@@ -127,7 +127,7 @@ def measure_size(args: argparse.Namespace, citizens: int, rebuild_at: int | None
         servers.update(lookup_servers(database.url, (kept.citizen_key, ""), kept.citizen_key, kept.token_secret,
                                       workdir, None))
         start(servers)
-        results, average, watched = load(servers, population(citizens, kept.rules), kept.token_secret, args, stop, None)
+        results, average, watched = load(servers, population(citizens, kept.rules, kept.meetings), kept.token_secret, args, stop, None)
         check_alive(servers)
         return Size(citizens, kept.events, kept.seed_seconds, [Rebuild(*r) for r in kept.rebuilds], kept.database_bytes,
                     results, average, watched)
@@ -157,7 +157,8 @@ def _seeded(args: argparse.Namespace, citizens: int, rebuild_at: int | None, dat
         seeder.close()
     rebuilds.append(_rebuild_front_desk(settings, args.batch_size, seeder.head))
     return Kept(citizens, database.name, citizen_key, token_secret, settings.master_key.get_secret_value(), seeder.head,
-                seeder.seconds, [(r.events, r.seconds) for r in rebuilds], _database_size(settings), seeder.rules)
+                seeder.seconds, [(r.events, r.seconds) for r in rebuilds], _database_size(settings), seeder.rules,
+                sorted(seeder.meetings))
 
 
 def _rebuild_front_desk(settings: Settings, batch_size: int, head: int) -> Rebuild:

@@ -11,7 +11,7 @@ lookup mix). The file holds secrets and benchmark CPR numbers only: keep DIR pri
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench.servers import ThrowawayDatabase, with_dbname
@@ -31,6 +31,7 @@ class Kept:
     rebuilds: list[tuple[int, float]]  # events, seconds
     database_bytes: int
     rules: dict[str, str]  # cpr -> in-person rule in force
+    meetings: list[str] = field(default_factory=list)  # the citizens with a meeting booked for the seeding's day
 
 
 def _path(folder: Path, citizens: int) -> Path:

@@ -32,14 +32,17 @@ def test_a_population_seeded_in_parallel_chunks_is_what_the_rebuilt_front_desk_a
         topics = Counter(n.topic.rsplit(".", 1)[-1] for n in services.app.recorder.select_notifications(
             start=1, limit=100_000))
         assert services.events.head() == seeder.head == sum(topics.values())
-        assert topics["Opened"] == CITIZENS  # every citizen's file, once
+        meetings = seeder.meetings
+        assert topics["Opened"] == CITIZENS + len(meetings)  # every citizen's file, once, and each meeting's room day
+        assert topics["Booked"] == len(meetings)
         restricted = topics["RestrictionDecided"]
         assert 0.06 * CITIZENS < restricted < 0.2 * CITIZENS
         assert topics["Reported"] == topics["RestrictionProposed"] == restricted
 
         rebuild(services.views["front_desk"], services.events, services.db, 500)
-        people = population(CITIZENS, seeder.rules)
+        people = population(CITIZENS, seeder.rules, meetings)
         assert 0 < len(people.restricted) <= restricted
+        assert people.meeting_today == meetings and 0 < len(meetings) < len(people.with_meetings)
         key, now = settings.citizen_key.get_secret_value().encode(), datetime.now(timezone.utc)
         for cpr in people.cprs:
             answer = services.front_desk.lookup(services.db, citizen_ref(Cpr.parse(cpr), key), now)
