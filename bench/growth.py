@@ -127,7 +127,8 @@ def measure_size(args: argparse.Namespace, citizens: int, rebuild_at: int | None
         servers.update(lookup_servers(database.url, (kept.citizen_key, ""), kept.citizen_key, kept.token_secret,
                                       workdir, None))
         start(servers)
-        results, average, watched = load(servers, population(citizens, kept.rules, kept.meetings), kept.token_secret, args, stop, None)
+        people = population(citizens, kept.rules, kept.meetings_today())
+        results, average, watched = load(servers, people, kept.token_secret, args, stop, None)
         check_alive(servers)
         return Size(citizens, kept.events, kept.seed_seconds, [Rebuild(*r) for r in kept.rebuilds], kept.database_bytes,
                     results, average, watched)
@@ -158,7 +159,7 @@ def _seeded(args: argparse.Namespace, citizens: int, rebuild_at: int | None, dat
     rebuilds.append(_rebuild_front_desk(settings, args.batch_size, seeder.head))
     return Kept(citizens, database.name, citizen_key, token_secret, settings.master_key.get_secret_value(), seeder.head,
                 seeder.seconds, [(r.events, r.seconds) for r in rebuilds], _database_size(settings), seeder.rules,
-                sorted(seeder.meetings))
+                sorted(seeder.meetings), seeder.meeting_day)
 
 
 def _rebuild_front_desk(settings: Settings, batch_size: int, head: int) -> Rebuild:

@@ -14,6 +14,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from bench.front_desk_seed import today
 from bench.servers import ThrowawayDatabase, with_dbname
 
 
@@ -32,6 +33,11 @@ class Kept:
     database_bytes: int
     rules: dict[str, str]  # cpr -> in-person rule in force
     meetings: list[str] = field(default_factory=list)  # the citizens with a meeting booked for the seeding's day
+    meeting_day: str = ""  # that day, ISO
+
+    def meetings_today(self) -> list[str]:
+        """Who has a meeting today: none if the population was seeded on another day."""
+        return self.meetings if self.meeting_day == today().isoformat() else []
 
 
 def _path(folder: Path, citizens: int) -> Path:

@@ -117,6 +117,7 @@ class Seeder:
                                         initargs=(settings,))
         self.rules: dict[str, str] = {}
         self.meetings: set[str] = set()
+        self.meeting_day = today().isoformat()  # the day they are booked for (a run that crosses midnight fails)
         self.head, self.seconds, self.next = 0, 0.0, 0
 
     def seed(self, citizens: int, until_events: int | None = None) -> None:
