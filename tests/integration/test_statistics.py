@@ -44,7 +44,7 @@ from projections.rebuild import rebuild
 from projections.statistics import citizen_key, employee_key, statistics_key
 from projections.statistics_figures import Period, review_dates
 from tests.integration.conftest import bearer
-from tests.support.cases import LEADER, OFFICIAL, incident_facts, terms_body
+from tests.support.cases import LEADER, OFFICIAL, earlier_the_same_day, incident_facts, terms_body
 
 MANAGEMENT = bearer(Role.MANAGEMENT, "m1", "Mette Madsen")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -184,7 +184,7 @@ def dataset(services: Services) -> dict[str, Any]:
     grounds = [i["a"]] + [report(services, c, -6, (9,), centre="CAB", channel="email") for c in citizens[1:]]
     now = datetime.now(timezone.utc)
     app.clock = lambda: now - timedelta(hours=1)
-    since = (now - timedelta(hours=2)).isoformat()
+    since = earlier_the_same_day(now - timedelta(hours=1), timedelta(hours=1)).isoformat()
     scopes = [{"kind": "centre", "centre": c} for c in ("JKI", "JKA", "JKU")]
     review = (now - timedelta(minutes=30)).isoformat()  # passed by the time the figures are asked for
     overdue = [restrict(services, c, g, scope=scopes[0], valid_from=since, review_at=review)

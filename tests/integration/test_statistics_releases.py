@@ -27,7 +27,7 @@ from projections.statistics_figures import Period
 from tests.integration.test_statistics import (
     CPRS, MANAGEMENT, SVG, caught_up, cells, first_of_month, in_month, period, report, restrict, uid,
 )
-from tests.support.cases import LEADER, OFFICIAL
+from tests.support.cases import LEADER, OFFICIAL, earlier_the_same_day
 
 OLD_RELEASES = (
     "CREATE TABLE statistics_releases ("
@@ -61,7 +61,8 @@ def test_a_release_is_verified_after_late_absence_police_decisions_consents_and_
         app.give_consent(GiveConsent(incident_id=incident, employee_id=uid(n), actor=LEADER))
     now = datetime.now(timezone.utc)
     app.clock = lambda: now - timedelta(hours=1)
-    since, ends = (now - timedelta(hours=2)).isoformat(), (now - timedelta(minutes=30)).isoformat()
+    since = earlier_the_same_day(now - timedelta(hours=1), timedelta(hours=1)).isoformat()
+    ends = (now - timedelta(minutes=30)).isoformat()
     lapsed = [restrict(services, c, ids[n], valid_from=since, valid_until=ends) for n, c in enumerate(citizens)]
     app.clock = lambda: datetime.now(timezone.utc)
     kept = [restrict(services, c, ids[n], scope={"kind": "centre", "centre": "JKA"}) for n, c in enumerate(citizens)]

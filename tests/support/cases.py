@@ -11,6 +11,7 @@ from domain.contact_file.commands import EraseCitizen
 from domain.incident.commands import CloseIncident, InformLeader, ReportIncident
 from domain.incident.facts import IncidentFacts, Person
 from domain.contact_file.restriction_commands import DecideRestriction, LiftRestriction, ProposeRestriction, SkipHearing
+from domain.contact_file.restriction_dates import start_of_day
 from domain.contact_file.restriction_state import HearingException
 from domain.contact_file.restriction_terms import Grounds, RestrictionTerms
 from domain.values import Actor, ArchiveAuthorisation, Official, Role
@@ -38,6 +39,13 @@ def incident_facts(citizen_ref: UUID | str, **overrides: Any) -> dict[str, Any]:
         "description": "Borgeren truede sagsbehandleren under et møde",
         **overrides,
     }
+
+
+def earlier_the_same_day(decided: datetime, back: timedelta) -> datetime:
+    """`back` before a decision, but not before the Copenhagen day the decision is taken on: a restriction cannot
+    start before that day, and one starting earlier that day starts at its decision either way. A test that
+    dates terms "two hours ago" would otherwise be refused in the first hours after midnight."""
+    return max(decided - back, start_of_day(decided))
 
 
 def terms_body(**overrides: Any) -> dict[str, Any]:
