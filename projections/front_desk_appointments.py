@@ -27,6 +27,7 @@ from domain.appointments.aggregate import Appointment
 from domain.appointments.desk import DeskAppointment
 from domain.event_parts import is_a
 from domain.incident.facts import Centre
+from infra.database import Database
 from projections.row_writes import Write, inserting, updating
 
 TABLE = "front_desk_appointments"
@@ -125,3 +126,9 @@ def desk_appointment(row: tuple[Any, ...], seal: HostSeal) -> DeskAppointment:
         host=seal.opened(str(appointment_id), named_host) if named_host else host,
         day=date.fromisoformat(day), starts=time.fromisoformat(starts), ends=time.fromisoformat(ends),
     )
+
+
+def citizens_meetings(db: Database, citizen_ref: UUID) -> list[UUID]:
+    """The ids of the meetings the view holds for a citizen, whatever their state."""
+    return [UUID(str(row[0])) for row in db.read(f"SELECT appointment_id FROM {TABLE} WHERE citizen_ref = %s",
+                                                 (str(citizen_ref),))]

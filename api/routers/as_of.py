@@ -32,7 +32,7 @@ from infra.access_log import lookup_what
 from infra.as_of_pdf import as_of_sections
 from infra.services import Services
 from infra.timeline_pdf import TimelineExport, stamp
-from projections.front_desk_appointments import TABLE as MEETINGS
+from projections.front_desk_appointments import citizens_meetings
 from projections.incident_index import history
 
 router = APIRouter(tags=["legal review"])
@@ -67,8 +67,7 @@ def _read_as_of(reader: Reader, caller: Principal, citizen_ref: UUID, at: dateti
 def _meetings(services: Services, citizen_ref: UUID, head: int) -> dict[UUID, list[tuple[int, Any]]]:
     """The histories of the citizen's meetings by position `head` (found through the front-desk view's rows)."""
     services.wait_for(services.front_desk.name, head)
-    rows = services.db.read(f"SELECT appointment_id FROM {MEETINGS} WHERE citizen_ref = %s", (str(citizen_ref),))
-    return {UUID(str(row[0])): history(services.app, UUID(str(row[0])), stop=head) for row in rows}
+    return {meeting: history(services.app, meeting, stop=head) for meeting in citizens_meetings(services.db, citizen_ref)}
 
 
 def _logged_lookups(logged: dict[str, int]) -> ViewPositions:
