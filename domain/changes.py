@@ -42,8 +42,9 @@ def change(
 ) -> tuple[A, Any, int | None]:
     """Loads, decides and saves; returns the aggregate, what `decide` returned and the log position.
 
-    With an expected version a concurrent write is a VersionConflict; without one the command is
-    decided again on the fresh state. A refusal raised by `decide` saves nothing.
+    With an expected version a concurrent write to the aggregate is a VersionConflict; without one, or when
+    the write was to another aggregate `save` saves with it, the command is decided again on the fresh state.
+    A refusal raised by `decide` saves nothing.
     """
 
     def attempt() -> tuple[A, Any, int | None]:
@@ -54,8 +55,9 @@ def change(
         try:
             recordings = save(aggregate)
         except IntegrityError:
-            if expected_version is not None:
-                raise VersionConflict(expected_version, load().version) from None  # type: ignore[attr-defined]
+            # Only a change to the aggregate whose version the caller named conflicts with what they saw.
+            if expected_version is not None and (now := load().version) != expected_version:  # type: ignore[attr-defined]
+                raise VersionConflict(expected_version, now) from None
             raise _WrittenFirst from None
         return aggregate, outcome, recordings[-1].notification.id if recordings else None
 
