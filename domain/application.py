@@ -260,16 +260,19 @@ class Vaern(AppointmentCommands, SupersessionCommands, IncidentCommands, LookupA
         """Issues a letter under every letter rule; `store` keeps its rendering and returns the content hash.
 
         The rendering is stored before the event is saved: a stored PDF without an event does no harm,
-        an event pointing at a missing PDF would.
+        an event pointing at a missing PDF would. An appointment letter is saved with its meeting, and is
+        composed again if the meeting was moved meanwhile (domain/appointments/service.py).
         """
+        meeting: list[Any] = []  # the meeting an appointment letter is recorded on, saved with the file
 
         def issue(f: ContactFile, now: datetime) -> UUID:
             if c.kind is LetterKind.APPOINTMENT:
-                return self.issue_appointment_letter(f, c, store, now)
+                letter_id, meeting[:] = self.issue_appointment_letter(f, c, store, now)
+                return letter_id
             incidents = self.incident_basis(letter_grounds(f, c.kind, c.subject_id), "subject_id")
             return f.issue_letter(c, list(incidents.values()), store, now)
 
-        return self._change(c, issue)
+        return self._change(c, issue, save=lambda f: self.save(f, *meeting))
 
     def record_dispatch(self, c: RecordDispatch) -> Receipt:
         """Records how and when a letter was sent."""
@@ -337,8 +340,9 @@ class Vaern(AppointmentCommands, SupersessionCommands, IncidentCommands, LookupA
             found[incident_id] = incident.basis()
         return found
 
-    def _change(self, c: OnFile, decide: Callable[[ContactFile, datetime], Any]) -> Receipt:
+    def _change(self, c: OnFile, decide: Callable[[ContactFile, datetime], Any], save: Any = None) -> Receipt:
+        """Decides on the file and saves it, or has `save` save it with what it saves alongside, at once."""
         file, created_id, position = change_now(
-            lambda: self.get_contact_file(c.citizen_ref), self.save, self.clock, c.expected_version, decide
+            lambda: self.get_contact_file(c.citizen_ref), save or self.save, self.clock, c.expected_version, decide
         )
         return Receipt(citizen_ref=c.citizen_ref, version=file.version, position=position, created_id=created_id)

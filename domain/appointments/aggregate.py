@@ -1,8 +1,11 @@
-"""A meeting with a citizen on file: booked, moved, cancelled, its safety plan, its outcome.
+"""A meeting with a citizen on file: booked, moved, cancelled, its safety plan, its outcome, its letters.
 
 Every change is an event carrying the citizen's reference, so that its text is sealed under the
 citizen's key (domain/personal.py) and is erased with them. The room is booked through the room's
-day (domain/appointments/room_day.py), saved with the appointment in one save.
+day (domain/appointments/room_day.py), saved with the appointment in one save. An appointment letter
+is recorded on the meeting too, in the same save as on the citizen's file: it states the meeting as it
+stood when loaded, so a move or cancellation saved meanwhile makes that save fail; and a move or
+cancellation after it leaves the letter out of date, which the meeting shows.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ class Appointment(Aggregate):
 
         def apply(self, a: Appointment) -> None:
             a.place, a.slot, a.arranged_with_citizen = self.place, self.slot, self.arranged_with_citizen
+            a.letter_out_of_date = bool(a.letter_ids)
 
     class Cancelled(Event):
         TOPIC: ClassVar[str] = "vaern:Appointment.Cancelled"
@@ -70,6 +74,7 @@ class Appointment(Aggregate):
 
         def apply(self, a: Appointment) -> None:
             a.status = AppointmentStatus.CANCELLED
+            a.letter_out_of_date = bool(a.letter_ids)
 
     class SafetyPlanAttached(Event):
         TOPIC: ClassVar[str] = "vaern:Appointment.SafetyPlanAttached"
@@ -104,6 +109,17 @@ class Appointment(Aggregate):
         def apply(self, a: Appointment) -> None:
             a.incident_ids.append(self.incident_id)
 
+    class LetterIssued(Event):
+        """An appointment letter stating the meeting as it stood just before this fact was issued to the citizen;
+        recorded in the same save as the letter on the citizen's file (`ContactFile.LetterIssued`)."""
+
+        TOPIC: ClassVar[str] = "vaern:Appointment.LetterIssued"
+        letter_id: UUID
+
+        def apply(self, a: Appointment) -> None:
+            a.letter_ids.append(self.letter_id)
+            a.letter_out_of_date = False
+
     def __init__(
         self, citizen_ref: UUID, place: Place, slot: Slot, host: Host, kind: AppointmentKind,
         arranged_with_citizen: bool, case: str | None = None,
@@ -115,6 +131,8 @@ class Appointment(Aggregate):
         self.done: dict[SafetyStep, StepDone] = {}
         self.outcome: Outcome | None = None
         self.incident_ids: list[UUID] = []
+        self.letter_ids: list[UUID] = []  # the appointment letters issued for it, oldest first
+        self.letter_out_of_date = False  # moved or cancelled since its last letter: the citizen holds another time
 
     @property
     def live(self) -> bool:
@@ -182,6 +200,13 @@ class Appointment(Aggregate):
         if local_day(occurred_at) != self.slot.date:
             raise RuleViolation("occurred_at", "an incident reported from the meeting happened on the meeting's day")
         self._event(self.IncidentReported, actor, now, incident_id=incident_id)
+
+    def record_letter(self, letter_id: UUID, actor: Actor, now: datetime) -> None:
+        """Records that a letter stating the meeting as it now stands was issued, while the meeting is to come."""
+        self._live("subject_id")
+        if self.slot.starts_at <= now:
+            raise RuleViolation("subject_id", "the meeting has begun; an appointment letter is sent before it")
+        self._event(self.LetterIssued, actor, now, letter_id=letter_id)
 
     def post_meeting_due(self) -> datetime | None:
         """When the plan's post-meeting falls due, if it has one still to hold for a meeting that took place."""

@@ -155,9 +155,11 @@ class AppointmentCommands:
 
     def issue_appointment_letter(
         self, file: ContactFile, c: IssueLetter, store: Callable[[Letter], str], now: datetime
-    ) -> UUID:
+    ) -> tuple[UUID, list[Appointment]]:
         """Composes the meeting's letter under every letter rule (domain/appointments/letter.py), has `store` keep
-        it (giving its hash) and records it on the file, whose save this is part of."""
+        it (giving its hash) and records it on the file and on the meeting; returns its id and the meeting, to be
+        saved with the file at once. A meeting moved or cancelled since it was loaded here makes that save fail:
+        a letter is only recorded with the meeting as it states it, and is composed again from the fresh one."""
         try:
             found: Appointment | None = self.get_appointment(c.subject_id)
         except NotFound:
@@ -168,7 +170,8 @@ class AppointmentCommands:
         letter = compose_meeting_letter(meeting, restrictions, c, incidents.values(), local_day(now))
         letter_id = uuid4()
         file.record_letter(letter_id, c.kind.value, meeting.id, store(letter), c.official, c.actor, now)
-        return letter_id
+        meeting.record_letter(letter_id, c.actor, now)
+        return letter_id, [meeting]
 
     def list_overdue_post_meetings(self, now: datetime | None = None) -> list[tuple[Appointment, datetime]]:
         """Meetings whose plan's post-meeting is not recorded as held by its due date, with that date, oldest first.

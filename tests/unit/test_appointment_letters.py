@@ -103,7 +103,9 @@ def book(app: Vaern, citizen: UUID, day: date = DAY, host: Host = HOST) -> UUID:
     return meetings.book(app, citizen, JKI, meetings.slot(day), host)
 
 
-def issue(app: Vaern, citizen: UUID, appointment: UUID, official: Official = OFFICIAL) -> tuple[UUID, list[Letter]]:
+def issue(
+    app: Vaern, citizen: UUID, appointment: UUID, official: Official = OFFICIAL, expected_version: int | None = None
+) -> tuple[UUID, list[Letter]]:
     kept: list[Letter] = []
 
     def store(letter: Letter) -> str:
@@ -111,7 +113,7 @@ def issue(app: Vaern, citizen: UUID, appointment: UUID, official: Official = OFF
         return f"{len(kept):064x}"
 
     command = IssueLetter(citizen_ref=citizen, kind=LetterKind.APPOINTMENT, subject_id=appointment,
-                          recipient=ADDRESSEE, official=official, actor=LEADER)  # fmt: skip
+                          recipient=ADDRESSEE, official=official, actor=LEADER, expected_version=expected_version)  # fmt: skip
     return app.issue_letter(command, store).created_id, kept
 
 
