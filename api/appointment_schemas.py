@@ -58,7 +58,7 @@ class AppointmentWriteReceipt(Answer):
 
 
 class AppointmentOut(Answer):
-    """A meeting as it stands: wall time in Copenhagen and its UTC instants, place, host, plan, outcome."""
+    """A meeting as it stands: wall time in Copenhagen and its UTC instants, place, host, plan, outcome, letters."""
 
     appointment_id: UUID
     version: int
@@ -81,6 +81,11 @@ class AppointmentOut(Answer):
     post_meeting_due: datetime | None = Field(description="when the plan's post-meeting falls due, while it is not held")
     outcome: Outcome | None
     incident_ids: list[UUID]
+    letter_ids: list[UUID] = Field(description="the appointment letters issued for the meeting, oldest first")
+    letter_out_of_date: bool = Field(
+        description="the meeting was moved or cancelled since its last letter: the citizen holds a time, place or"
+        " meeting that no longer stands, and is to be told again"
+    )
 
     @classmethod
     def of(cls, a: Appointment) -> AppointmentOut:
@@ -90,7 +95,8 @@ class AppointmentOut(Answer):
             place=a.place, date=slot.date, starts=slot.starts, ends=slot.ends, zone=slot.zone, starts_at=slot.starts_at,
             ends_at=slot.ends_at, host=a.host, host_shown_as=a.host.shown_as, arranged_with_citizen=a.arranged_with_citizen,
             case=a.case, safety_plan=a.plan, steps_done=list(a.done.values()), post_meeting_due=a.post_meeting_due(),
-            outcome=a.outcome, incident_ids=list(a.incident_ids),
+            outcome=a.outcome, incident_ids=list(a.incident_ids), letter_ids=list(a.letter_ids),
+            letter_out_of_date=a.letter_out_of_date,
         )
 
 
