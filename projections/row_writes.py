@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.database import Cursor
-from projections.erasures import erased_citizen, forget
+from projections.erasures import erased_citizen, forget, overwriting
 
 Batch = Sequence[tuple[int, Any]]
 
@@ -141,6 +141,8 @@ class RowWritingView:
             forget(cur, self.forgets, citizen_ref)
             return True
         sweeps = self.sweeps(event)
+        if sweeps:
+            overwriting(cur)  # a sweep takes personal data off: its old bytes are not left in free pages
         for statement, params in sweeps:
             cur.execute(statement, params)
         return bool(sweeps)
