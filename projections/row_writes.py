@@ -5,8 +5,8 @@ The front-desk and phone-routing views describe what each event writes as `Write
 batch at a time (`write_batch`). A citizen's erasure deletes every row of theirs (`forgets`): in a
 batch it is a barrier, the writes before it run first and those after it next, so the outcome is
 still that of applying each event in turn. So is any `Sweep`, a statement over rows found by what they
-hold rather than by their key (an erased employee's name taken off the rows naming them). `inserting` and `updating` write both forms of a statement
-from its table and column list.
+hold rather than by their key (an erased employee's name taken off the rows naming them). `inserting`
+and `updating` write both forms of a statement from its table and column list.
 """
 
 from __future__ import annotations
