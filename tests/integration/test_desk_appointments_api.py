@@ -5,6 +5,7 @@ that name in clear in the view."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from fastapi.testclient import TestClient
@@ -186,17 +187,25 @@ def test_a_view_from_before_it_kept_meetings_is_built_again_and_shows_the_meetin
     decide(app, ref)  # guard present
     book_today(app, ref, "10:00", "11:00")
     services.wait_for(services.front_desk.name, services.events.head())
+    with started_again(settings, services, "DROP TABLE front_desk_appointments") as (again, http):
+        body = look_up(http, again, guard(Centre.JKI))
+    assert body["in_person"]["rule"] == "guard_present" and body["appointment_note"] is None
+    assert [(a["starts"], a["room"]) for a in body["appointments_today"]] == [("10:00:00", "Mødelokale 3")]
+
+
+@contextmanager
+def started_again(settings, services, older: str):  # type: ignore[no-untyped-def]
+    """Vaern started again, its views running, on its tables as `older` (a statement) leaves them: as an
+    earlier release left them."""
     services.close()
     again = Services.build(settings)
     try:
-        with again.db.transaction() as cur:  # the tables as the release before meetings left them
-            cur.execute("DROP TABLE front_desk_appointments")
+        with again.db.transaction() as cur:
+            cur.execute(older)
         again.close()
         again = Services.build(settings)
         again.start_views()
         with TestClient(create_app(settings, again)) as http:
-            body = look_up(http, again, guard(Centre.JKI))
-        assert body["in_person"]["rule"] == "guard_present" and body["appointment_note"] is None
-        assert [(a["starts"], a["room"]) for a in body["appointments_today"]] == [("10:00:00", "Mødelokale 3")]
+            yield again, http
     finally:
         again.close()

@@ -5,17 +5,15 @@ name is built again at start."""
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
-
-from api.app import create_app
 from domain.appointments.values import Host
 from domain.employee_erasure import EraseEmployee
 from domain.incident.facts import Centre, Person
 from domain.values import Role
 from infra.services import Services
+from projections.front_desk_appointments import ADDED_COLUMN
 from projections.rebuild import rebuild
 from tests.integration.conftest import bearer
-from tests.integration.test_desk_appointments_api import guard, look_up, on_file
+from tests.integration.test_desk_appointments_api import guard, look_up, on_file, started_again
 from tests.integration.test_erasure_api import AUTHORISATION
 from tests.integration.test_rebuild import tables
 from tests.support.cases import LEADER, OFFICIAL, decide
@@ -75,18 +73,10 @@ def test_a_view_from_before_its_meetings_knew_whom_they_name_is_built_again_and_
     decide(app, ref)  # guard present
     book_today(app, ref, "10:00", "11:00", host=naming("c9", ERASED))
     services.wait_for(services.front_desk.name, services.events.head())
-    services.close()
-    again = Services.build(settings)
-    try:
-        with again.db.transaction() as cur:  # the meetings table as the release before left it
-            cur.execute("ALTER TABLE front_desk_appointments DROP COLUMN named_erased_as")
-        again.close()
-        again = Services.build(settings)
-        again.start_views()
-        with TestClient(create_app(settings, again)) as http:
-            assert hosts(http, again) == [ERASED]
-            again.app.erase_employee(EraseEmployee(employee_id="c9", authorisation=AUTHORISATION, official=OFFICIAL,
-                                                   actor=LEADER))
-            assert hosts(http, again) == [TEAM]
-    finally:
-        again.close()
+    with started_again(settings, services, f"ALTER TABLE front_desk_appointments DROP COLUMN {ADDED_COLUMN}") as (
+        again, http
+    ):
+        assert hosts(http, again) == [ERASED]
+        again.app.erase_employee(EraseEmployee(employee_id="c9", authorisation=AUTHORISATION, official=OFFICIAL,
+                                               actor=LEADER))
+        assert hosts(http, again) == [TEAM]
