@@ -69,8 +69,8 @@ def _meetings(meetings: list[DeskAppointmentOut], basis: AnsweredFromOut) -> lis
 def _centre(basis: AnsweredFromOut) -> str:
     """The centre whose meetings the answer lists, and, for a lookup logged before centres were, that it is unknown."""
     if basis.front_desk_centre_not_recorded:
-        return ("Opslagets center blev ikke logget (opslaget er fra før centret blev logget): aftalerne på alle"
-                " centre står herunder, hver med sit center; vagten fik kun sit eget centers vist")
+        return ("Opslagets center er ikke logget (opslaget er fra før centret kom med i loggen): aftalerne på alle"
+                " centre står herunder, hver med sit center; vagten så kun sit eget centers")
     if basis.front_desk_centre:
         return f"Aftaler på center {basis.front_desk_centre}, det center opslaget blev besvaret for"
     return "Aftaler på alle centre, hver med sit center"

@@ -178,7 +178,7 @@ def test_an_entry_logged_before_lookups_recorded_their_centre_lists_every_centre
     basis = then.json()["answered_from"]
     assert (basis["front_desk_centre"], basis["front_desk_centre_not_recorded"]) == (None, True)
     pdf = text_of(client.get(f"/contact-files/{ref}/as-of.pdf", params={"at": at.isoformat()}, headers=LEGAL).content)
-    assert "Opslagets center blev ikke logget" in pdf and "center JKI" in pdf and "center JKA" in pdf
+    assert "Opslagets center er ikke logget" in pdf and "center JKI" in pdf and "center JKA" in pdf
     assert verify(services.db)["access_log"].broken is None
 
 
