@@ -30,7 +30,7 @@ from domain.identity import Cpr
 from domain.incident.aggregate import Incident
 from domain.lookup_alert import LookupAlert, RaiseLookupAlert
 from domain.lookup_watch import LookupLimitReached
-from infra.access_log import Access, AccessReportLine, Purpose, case_purpose, lookup_what
+from infra.access_log import EVERY_CENTRE, Access, AccessReportLine, Purpose, case_purpose, lookup_what
 from infra.services import Services
 from projections.front_desk import OPEN_FILES, FrontDeskAnswer
 from projections.phone_routing import PhoneRoutingAnswer
@@ -57,7 +57,8 @@ class Reader:
         # the statements find it themselves, in the same round trip.
         found = services.citizen_refs.ref_sql(cpr, OPEN_FILES)
         search = access.search_ref("cpr", cpr.digits)
-        entry = Access(caller.actor, Purpose.ENTRY_CHECK, "front_desk_lookup", ref, search, at=now)
+        centre = EVERY_CENTRE if caller.centre is None else caller.centre.value  # the meetings it answers with
+        entry = Access(caller.actor, Purpose.ENTRY_CHECK, "front_desk_lookup", ref, search, at=now, centre=centre)
         watch, user = services.lookup_watch, caller.actor.user_id
         logged = access.entry(
             entry, view=services.front_desk.name, freshness=services.freshness, subject_sql=found,

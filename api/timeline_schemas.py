@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import Field
 
 from api.schemas import Answer, DeskAppointmentOut, FileRecord, InPersonOut, desk_meetings
-from domain.appointments.desk import DeskAppointment
+from domain.appointments.desk import DeskAppointment, DeskCentre
 
 from domain.records.as_of import Answers, AsOf, IncidentThen, NumberThen, ReachBack
 from domain.incident.facts import IncidentFacts
@@ -113,8 +113,8 @@ class FrontDeskThenOut(Answer):
     also_in_force: list[InPersonOut]
     appointments_today: list[DeskAppointmentOut] | None = Field(
         None, description="as the live lookup: for by_appointment and guard_present, the citizen's meetings still"
-        " booked on the day of `at` as the view held them; at every centre, each with its centre (a guard was shown"
-        " those of their own centre; which centre is not recorded); null otherwise",
+        " booked on the day of `at` as the view held them, at the centre the lookup was answered for, or at every"
+        " centre, each with its centre (see `answered_from.front_desk_centre`); null otherwise",
     )
     appointment_note: str | None = Field(None, description="'no appointment today' when the list is empty")
 
@@ -207,6 +207,17 @@ class AnsweredFromOut(Answer):
     phone_routing_position: int | None = Field(
         description="the same for the phone routing, from a call routing lookup of the citizen made at exactly `at`"
     )
+    front_desk_centre: str | None = Field(
+        None, description="the centre the front-desk lookup at `at` was answered for: `appointments_today` lists"
+        " that centre's meetings alone, as the guard was shown them. None: every centre's, each with its centre:"
+        " the guard was bound to no centre and shown them all, no lookup was logged at `at`, or the lookup was"
+        " logged before lookups recorded their centre (`front_desk_centre_not_recorded`)"
+    )
+    front_desk_centre_not_recorded: bool = Field(
+        False, description="true when the front-desk lookup at `at` was logged before lookups recorded their"
+        " centre: which centre's meetings the guard was shown is not known, so the meetings of every centre are"
+        " listed, possibly more than the guard saw"
+    )
 
 
 class AsOfOut(Answer):
@@ -241,7 +252,8 @@ class AsOfOut(Answer):
 
     @classmethod
     def of(
-        cls, citizen_ref: UUID, answer: AsOf, position: int, meetings: Sequence[DeskAppointment] = ()
+        cls, citizen_ref: UUID, answer: AsOf, position: int, meetings: Sequence[DeskAppointment] = (),
+        centre: DeskCentre = DeskCentre(),
     ) -> AsOfOut:
         return cls(
             citizen_ref=citizen_ref, at=answer.at, position=position, position_then=answer.position_then,
@@ -253,7 +265,9 @@ class AsOfOut(Answer):
             known_then=ContactFileThenOut.of(answer.known_then) if answer.known_then else None,
             incidents_known_then=[IncidentThenOut.of(i) for i in answer.incidents_then],
             answered_from=AnsweredFromOut(
-                front_desk_position=answer.views.front_desk, phone_routing_position=answer.views.phone_routing
+                front_desk_position=answer.views.front_desk, phone_routing_position=answer.views.phone_routing,
+                front_desk_centre=centre.centre.value if centre.centre else None,
+                front_desk_centre_not_recorded=not centre.recorded,
             ),
             unanswered=[name for name, flag in (("front_desk", answer.views.front_desk_unanswered),
                                                 ("phone_routing", answer.views.phone_routing_unanswered)) if flag],

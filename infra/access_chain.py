@@ -13,6 +13,8 @@ log is (infra/event_chain.py), recorded in `vaern_access_chain_genesis`.
 The request id came later than the chain: an entry that has one has it encoded as one more field at
 the end, and an entry without one (every entry from before) is encoded as it always was, so links
 made before it still verify. Fields are length-prefixed, so the two cannot be mistaken for each other.
+The centre a front-desk lookup was answered for came later still: an entry that has one has the request id
+encoded after the fields (NULL if it has none) and then the centre; an entry without one is encoded as before.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from infra.database import Database
 CHAIN_TABLE = "vaern_access_chain"
 LOCK_KEY = 7_661_657_200_001  # the advisory lock that serialises the access log's tail
 BATCH = 5000
-FIELDS = "id, at, user_id, role, purpose, what, subject_ref, search_ref, view_position, request_id"
+FIELDS = "id, at, user_id, role, purpose, what, subject_ref, search_ref, view_position, request_id, centre"
 
 
 _GENESIS = {
@@ -38,9 +40,13 @@ _GENESIS = {
 
 
 def entry_content(row: tuple[Any, ...]) -> bytes:
-    """An entry's canonical encoding, from its columns after the id (in FIELDS' order)."""
-    at, *rest, request_id = row
+    """An entry's canonical encoding, from its columns after the id (in FIELDS' order; the request id and the
+    centre may be left off, as the columns of a log from before them)."""
+    at, *rest = row[:8]
+    request_id, centre = (*row[8:], None, None)[:2]
     encoded = field(microseconds(at)) + b"".join(field(value) for value in rest)
+    if centre is not None:
+        return encoded + field(request_id) + field(centre)
     return encoded if request_id is None else encoded + field(request_id)
 
 
@@ -53,8 +59,8 @@ def install(db: Database) -> None:
 
     The chain's tables and triggers are the migrations' (infra/migrations/).
     """
-    if db.dialect == "sqlite":
-        db.add_function("vaern_access_link", 11, _sqlite_link)
+    if db.dialect == "sqlite":  # any number of arguments: the trigger passes the centre from migration 0003 on
+        db.add_function("vaern_access_link", -1, _sqlite_link)
     with db.transaction() as cur:
         if db.dialect == "postgresql":
             cur.execute(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")

@@ -5,7 +5,8 @@ reference), the id of the HTTP request that read it (as its log lines carry it: 
 search, a keyed hash of the search term, so a search for a CPR or phone
 number can be found in the log without the log holding the number. A lookup answered from a view
 also keeps the view's position, so legal review can rebuild exactly what that lookup showed, even
-if the view was behind at the time. A citizen may be told when and
+if the view was behind at the time, and the centre it was answered for (a guard is shown their own
+centre's meetings; `EVERY_CENTRE` for a guard bound to none). A citizen may be told when and
 why their data was read, but not by whom: `report` leaves the staff out.
 """
 
@@ -28,13 +29,13 @@ from infra.database import Database
 from infra.logs import current_request_id
 from projections.freshness import Freshness
 
-COLUMNS = "at, user_id, role, purpose, what, subject_ref, search_ref, view_position, request_id"
-INSERT = f"INSERT INTO vaern_access_log ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+COLUMNS = "at, user_id, role, purpose, what, subject_ref, search_ref, view_position, request_id, centre"
+INSERT = f"INSERT INTO vaern_access_log ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 # The same, taking the view's position in the statement itself: run beside the lookup (see
 # Database.read's `before`), it is the very position the lookup read.
 INSERT_AT_VIEW = (
     f"INSERT INTO vaern_access_log ({COLUMNS})"
-    " SELECT %s, %s, %s, %s, %s, %s, %s, (SELECT position FROM vaern_positions WHERE name = %s), %s"
+    " SELECT %s, %s, %s, %s, %s, %s, %s, (SELECT position FROM vaern_positions WHERE name = %s), %s, %s"
 )
 # The same for a lookup that may find its view behind (projections/freshness.py): the entry says,
 # by the same judgement the lookup makes in the same statement, whether the lookup was answered;
@@ -43,13 +44,14 @@ INSERT_AT_VIEW = (
 INSERT_AT_VIEW_JUDGED = (
     f"INSERT INTO vaern_access_log ({COLUMNS})"
     " SELECT %s, %s, %s, %s, CASE WHEN {refused} THEN %s WHEN ({check}) IS NULL THEN %s ELSE %s END, {subject}, %s,"
-    " p.position, %s"
+    " p.position, %s, %s"
     " FROM (SELECT 1 AS one) AS one LEFT JOIN vaern_positions p ON p.name = %s"
 )
 # The UTC day of an entry, as each database computes it (SQLite keeps moments as UTC ISO text).
 REPORT_DAY = {"postgresql": "CAST(at AT TIME ZONE 'UTC' AS DATE)", "sqlite": "substr(at, 1, 10)"}
 UNANSWERED = "_unanswered"  # appended to what a lookup read when it answered "cannot tell"
 REFUSED = "_refused"  # appended to what a lookup read when it was refused for its user's hourly limit
+EVERY_CENTRE = "*"  # the centre a lookup was answered for when its guard was bound to none: every centre's meetings
 
 
 def _day(value: date | str) -> date:
@@ -86,6 +88,7 @@ class Access:
     search_ref: str | None = None
     view_position: int | None = None  # the position of the view the answer came from
     at: datetime | None = None  # when the read happened, if not now (the lookup's own `checked_at`)
+    centre: str | None = None  # a front-desk lookup's: the centre whose meetings it answered with, or EVERY_CENTRE
 
 
 @dataclass(frozen=True)
@@ -130,13 +133,13 @@ class AccessLog:
             refused, refused_params = refusal or ("1 = 0", ())
             judged = (at, p.user_id, p.role.value, access.purpose.value, *refused_params, access.what + REFUSED,
                       freshness.threshold(at), access.what, lookup_what(access.what, answered=False), *found_params,
-                      access.search_ref, request, view)
+                      access.search_ref, request, access.centre, view)
             return INSERT_AT_VIEW_JUDGED.format(refused=refused, check=freshness.check(), subject=found), judged
         if subject_sql is not None or refusal is not None:
             raise ValueError("a subject found by the statement, or a refusal, is only recorded beside a judged view's lookup")
         if view is not None:
-            return INSERT_AT_VIEW, (*values, view, request)
-        return INSERT, (*values, access.view_position, request)
+            return INSERT_AT_VIEW, (*values, view, request, access.centre)
+        return INSERT, (*values, access.view_position, request, access.centre)
 
     def record(self, access: Access) -> None:
         sql, params = self.entry(access)
@@ -153,7 +156,7 @@ class AccessLog:
         operation as its route template (`GET /contact-files/{citizen_ref}`, never a value from the path)."""
         user, role = (caller.user_id, caller.role.value) if caller is not None else ("", "")
         values = (datetime.now(timezone.utc), user, role, Purpose.DENIED.value, f"{status} {operation}",
-                  None if subject_ref is None else str(subject_ref), None, None, current_request_id())
+                  None if subject_ref is None else str(subject_ref), None, None, current_request_id(), None)
         with self.db.transaction() as cur:
             cur.execute(INSERT, values)
         self.written(Purpose.DENIED)
@@ -173,8 +176,9 @@ class AccessLog:
         )
         return [AccessReportLine(_day(on), Purpose(purpose), int(n)) for on, purpose, n in rows]
 
-    def view_positions_at(self, subject_ref: UUID, at: datetime) -> tuple[datetime | None, dict[str, int]]:
-        """The citizen's lookups made at `at`: the instant they were made (None: none) and their views' positions.
+    def view_positions_at(self, subject_ref: UUID, at: datetime) -> tuple[datetime | None, dict[str, LoggedLookup]]:
+        """The citizen's lookups made at `at`: the instant they were made (None: none) and, by what they read, the
+        position of the view each was answered from and the centre it was answered for.
 
         A lookup made at exactly `at` is that lookup. Answers and documents print moments to the
         second, so a whole-second `at` with no lookup at exactly that instant stands for the first
@@ -183,16 +187,17 @@ class AccessLog:
         lookups of one citizen within one second, only the first can be asked about this way.
         """
         rows = self.db.read(
-            "SELECT at, what, view_position FROM vaern_access_log WHERE subject_ref = %s AND at BETWEEN %s AND %s"
-            " AND view_position IS NOT NULL ORDER BY at DESC, id DESC",
+            "SELECT at, what, view_position, centre FROM vaern_access_log WHERE subject_ref = %s"
+            " AND at BETWEEN %s AND %s AND view_position IS NOT NULL ORDER BY at DESC, id DESC",
             (str(subject_ref), at - timedelta(seconds=1), at + timedelta(seconds=1)),
         )
-        exact = {str(what): int(position) for logged_at, what, position in rows if logged_at == at}
+        found = [(logged_at, str(what), LoggedLookup(int(p), centre)) for logged_at, what, p, centre in rows]
+        exact = {what: lookup for logged_at, what, lookup in found if logged_at == at}
         if exact or at.microsecond:
             return (at if exact else None), exact
-        within = [(logged_at, str(what), int(p)) for logged_at, what, p in rows if at <= logged_at < at + timedelta(seconds=1)]
+        within = [(logged_at, what, lookup) for logged_at, what, lookup in found if at <= logged_at < at + timedelta(seconds=1)]
         # Latest first, so the first lookup of each kind is the one the dictionary keeps.
-        return min((logged_at for logged_at, _, _ in within), default=None), {what: p for _, what, p in within}
+        return min((logged_at for logged_at, _, _ in within), default=None), {what: lookup for _, what, lookup in within}
 
     def entries(self, subject_ref: UUID, after: tuple[datetime, int] | None = None, limit: int | None = None) -> list[AccessEntry]:
         """The reads of the citizen's data with who read them, for legal review only: by time then entry id, after
@@ -214,6 +219,15 @@ class AccessLog:
             )
             for at, user, role, purpose, what, view, entry_id in rows
         ]
+
+
+@dataclass(frozen=True)
+class LoggedLookup:
+    """What a lookup's entry keeps of its answer: the view's position, and the centre whose meetings it gave
+    (`EVERY_CENTRE` for a guard bound to none; None for an entry from before centres were recorded)."""
+
+    position: int
+    centre: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from domain.values import TimeWindow
 
 if TYPE_CHECKING:  # the HTTP shapes are what is printed; infra needs them for their types only
     from api.schemas import DeskAppointmentOut, InPersonOut
-    from api.timeline_schemas import AsOfOut, ContactFileThenOut, IncidentThenOut, PhoneRoutingThenOut
+    from api.timeline_schemas import AnsweredFromOut, AsOfOut, ContactFileThenOut, IncidentThenOut, PhoneRoutingThenOut
 
 Section = tuple[str, list[str]]
 
@@ -54,15 +54,26 @@ def _front_desk(out: AsOfOut) -> Section:
         _basis(out.answered_from.front_desk_position, "front_desk" in out.unanswered),
         _in_person(desk.in_person),
         *(f"Også gældende: {_in_person(t)}" for t in desk.also_in_force),
-        *(_meetings(desk.appointments_today) if desk.appointments_today is not None else ()),
+        *(_meetings(desk.appointments_today, out.answered_from) if desk.appointments_today is not None else ()),
     ])
 
 
-def _meetings(meetings: list[DeskAppointmentOut]) -> list[str]:
-    """The day's meetings as the desk listed them (in local wall time), or that there were none."""
-    return [
+def _meetings(meetings: list[DeskAppointmentOut], basis: AnsweredFromOut) -> list[str]:
+    """Whose meetings are listed, then the day's meetings as the desk listed them (in local wall time), or that
+    there were none."""
+    return [_centre(basis), *([
         f"Aftale i dag kl. {m.starts:%H.%M}-{m.ends:%H.%M}, center {m.centre}, {m.room}, vært {m.host}" for m in meetings
-    ] or ["Ingen aftale i dag"]
+    ] or ["Ingen aftale i dag"])]
+
+
+def _centre(basis: AnsweredFromOut) -> str:
+    """The centre whose meetings the answer lists, and, for a lookup logged before centres were, that it is unknown."""
+    if basis.front_desk_centre_not_recorded:
+        return ("Opslagets center er ikke logget (opslaget er fra før centret kom med i loggen): aftalerne på alle"
+                " centre står herunder, hver med sit center; vagten så kun sit eget centers")
+    if basis.front_desk_centre:
+        return f"Aftaler på center {basis.front_desk_centre}, det center opslaget blev besvaret for"
+    return "Aftaler på alle centre, hver med sit center"
 
 
 def _phone_routing(out: AsOfOut) -> Section:

@@ -96,6 +96,10 @@ class SealingMapper(PydanticMapper):
             found = self._employees[subject.id] = f"employee:{digest}"
         return found
 
+    def erased_employee(self, user_id: str) -> str:
+        """What every text of the employee with `user_id` reads as once their key is destroyed."""
+        return erased_text(self.subject_id(Subject("employee", user_id)))
+
     def encode(self, domain_event: Any) -> bytes:
         """The stored JSON of `domain_event`, its personal text sealed per subject."""
         public = domain_event.model_dump(mode="json")

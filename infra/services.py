@@ -21,6 +21,7 @@ from infra.lookup_watch import LookupWatch
 from infra.metrics import ProcessMetrics
 from infra.scheduler import ExpiryScheduler
 from infra.schema import migrate
+from infra.sealed_events import SealingMapper
 from infra.settings import Settings
 from infra.startup_lock import startup_lock
 from projections.freshness import Freshness, assess
@@ -84,7 +85,9 @@ class Services:
         limit = timedelta(seconds=self.settings.view_max_staleness_seconds)
         self.freshness = Freshness(self.events.head_sql(), limit)
         self.front_desk.freshness = self.phone_routing.freshness = self.freshness
-        self.front_desk.seal = HostSeal(self.keys.data_key(FRONT_DESK_KEY))
+        mapper = self.app.mapper  # names employees' data subjects: the view knows whom a named host is by it
+        erased_as = mapper.erased_employee if isinstance(mapper, SealingMapper) else None
+        self.front_desk.seal = HostSeal(self.keys.data_key(FRONT_DESK_KEY), erased_as)
         self.blobs = BlobStore(self.db, self.keys)
         self.citizen_keys = CitizenKeys.from_settings(self.settings)
         self.access = AccessLog(self.db, self.citizen_keys.current, self.metrics.access_writes)

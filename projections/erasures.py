@@ -34,10 +34,15 @@ def forget(cur: Cursor, statements: tuple[str, ...], citizen_ref: str) -> None:
 
     On SQLite the deleted rows' bytes are overwritten, not left in free pages; PostgreSQL's dead rows
     go at its next vacuum of the table."""
-    if cur_dialect(cur) == "sqlite":
-        cur.execute("PRAGMA secure_delete = ON")
+    overwriting(cur)
     for statement in statements:
         cur.execute(statement, (citizen_ref,))
+
+
+def overwriting(cur: Cursor) -> None:
+    """Has SQLite overwrite the bytes of what the transaction deletes or replaces (PostgreSQL: at its vacuum)."""
+    if cur_dialect(cur) == "sqlite":
+        cur.execute("PRAGMA secure_delete = ON")
 
 
 def reads_erased(text: str | None) -> bool:

@@ -3,7 +3,7 @@
 Beside the terms, the view keeps the citizen's meetings (projections/front_desk_appointments.py), so
 that the same statement answers with the meetings of the day asked about.
 A citizen's erasure deletes their file's row, their restrictions' rows and their meetings' rows
-(projections/erasures.py).
+(projections/erasures.py); an employee's erasure takes their name off the meetings naming them.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from projections.erasures import ERASURES
 from projections import front_desk_appointments as meetings
 from projections.freshness import JudgedView, ViewBehind
 from projections.restriction_events import ENDS, IN_PERSON_TERMS, STORES_TERMS, ended, restriction_needs, restriction_writes
-from projections.row_writes import RowWritingView, Write, inserting
+from projections.row_writes import RowWritingView, Sweep, Write, inserting
 from projections.view import DeclaredView
 from projections.view_keys import start_again_if_older
 
@@ -120,9 +120,15 @@ class FrontDeskView(DeclaredView, RowWritingView, JudgedView):
 
     def create_tables(self, cur: Cursor) -> None:
         """Creates the tables; a view from before it kept meetings is built again, or a guard would be
-        told "no appointment today" of every meeting booked before the upgrade."""
-        start_again_if_older(cur, NAME, self.tables, kept="front_desk_restrictions", added=meetings.TABLE)
+        told "no appointment today" of every meeting booked before the upgrade; so is one from before its
+        meetings knew whom they name, or an employee's erasure would leave their name shown."""
+        start_again_if_older(cur, NAME, self.tables, kept="front_desk_restrictions", added=meetings.TABLE,
+                             column=meetings.ADDED_COLUMN)
         super().create_tables(cur)
+
+    def sweeps(self, event: Any) -> list[Sweep]:
+        """An employee's erasure: their name off the meetings naming them (the desk shows the team)."""
+        return meetings.host_sweeps(event, self.seal)
 
     def writes(self, event: Any, position: int) -> list[Write]:
         """The rows `event` writes (at most one)."""

@@ -4,8 +4,9 @@ The front-desk and phone-routing views describe what each event writes as `Write
 `RowWritingView` gives them `apply`, which runs them one by one (`write_rows`), and `apply_batch`, a
 batch at a time (`write_batch`). A citizen's erasure deletes every row of theirs (`forgets`): in a
 batch it is a barrier, the writes before it run first and those after it next, so the outcome is
-still that of applying each event in turn. `inserting` and `updating` write both forms of a statement
-from its table and column list.
+still that of applying each event in turn. So is any `Sweep`, a statement over rows found by what they
+hold rather than by their key (an erased employee's name taken off the rows naming them). `inserting`
+and `updating` write both forms of a statement from its table and column list.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.database import Cursor
-from projections.erasures import erased_citizen, forget
+from projections.erasures import erased_citizen, forget, overwriting
 
 Batch = Sequence[tuple[int, Any]]
 
@@ -70,6 +71,9 @@ def updating(name: str, table: str, columns: str, key: str) -> RowWrite:
 Write = tuple[RowWrite, Hashable, tuple[Any, ...]]
 """A statement, the key of the one row it writes (table and primary key), and its parameters."""
 
+Sweep = tuple[str, tuple[Any, ...]]
+"""A statement over whichever rows hold something (not one row by its key), and its parameters."""
+
 
 def write_rows(cur: Cursor, writes: Iterable[Write]) -> None:
     for statement, _, params in writes:
@@ -104,28 +108,41 @@ def write_batch(cur: Any, writes: Iterable[Write]) -> None:
 
 class RowWritingView:
     """`apply` and `apply_batch` for a view whose `writes(event, position)` says the rows each event writes,
-    and whose `forgets` are the statements deleting an erased citizen's rows (one %s: the reference)."""
+    whose `forgets` are the statements deleting an erased citizen's rows (one %s: the reference), and whose
+    `sweeps(event)` are the statements an event runs over rows found by what they hold."""
 
     forgets: tuple[str, ...] = ()
 
     def writes(self, event: Any, position: int) -> list[Write]:
         raise NotImplementedError
 
+    def sweeps(self, event: Any) -> list[Sweep]:
+        return []
+
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
-        citizen_ref = erased_citizen(event)
-        if citizen_ref is None:
+        if not self._barrier(cur, event):
             write_rows(cur, self.writes(event, position))
-        else:
-            forget(cur, self.forgets, citizen_ref)
 
     def apply_batch(self, cur: Cursor, batch: Batch) -> None:
         pending: list[Write] = []
         for position, event in batch:
-            citizen_ref = erased_citizen(event)
-            if citizen_ref is None:
+            if erased_citizen(event) is None and not self.sweeps(event):
                 pending.extend(self.writes(event, position))
                 continue
             write_batch(cur, pending)
             pending = []
-            forget(cur, self.forgets, citizen_ref)
+            self._barrier(cur, event)
         write_batch(cur, pending)
+
+    def _barrier(self, cur: Cursor, event: Any) -> bool:
+        """Runs what `event` does to rows found by what they hold (a citizen's erasure, a sweep), if anything."""
+        citizen_ref = erased_citizen(event)
+        if citizen_ref is not None:
+            forget(cur, self.forgets, citizen_ref)
+            return True
+        sweeps = self.sweeps(event)
+        if sweeps:
+            overwriting(cur)  # a sweep takes personal data off: its old bytes are not left in free pages
+        for statement, params in sweeps:
+            cur.execute(statement, params)
+        return bool(sweeps)

@@ -67,12 +67,26 @@ def table_exists(cur: Cursor, table: str) -> bool:
     return bool(found)
 
 
-def start_again_if_older(cur: Cursor, view: str, tables: tuple[str, ...], kept: str, added: str) -> None:
+def column_exists(cur: Cursor, table: str, column: str) -> bool:
+    if cur_dialect(cur) == "postgresql":
+        found = cur.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = %s"
+            " AND column_name = %s", (table, column),
+        ).fetchall()
+        return bool(found)
+    return column in {str(row[1]) for row in cur.execute(f"PRAGMA table_info({table})").fetchall()}
+
+
+def start_again_if_older(
+    cur: Cursor, view: str, tables: tuple[str, ...], kept: str, added: str, column: str | None = None
+) -> None:
     """Builds `view` again from the first event when its tables are from before it kept `added`: `kept`
-    is there and `added` is not. The new table would otherwise start empty and the view answer as if the
-    events it holds had never happened. (Neither is there on a new database, nor where a rebuild creates
-    the tables.)"""
-    if table_exists(cur, kept) and not table_exists(cur, added):
+    is there and `added` is not, or (with `column`) `added` is there without that column. The new table
+    or column would otherwise start empty and the view answer as if the events it holds had never
+    happened. (Neither is there on a new database, nor where a rebuild creates the tables.)"""
+    current = table_exists(cur, added) and (column is None or column_exists(cur, added, column))
+    if table_exists(cur, kept) and not current:
         log.warning("view %s is from before it kept %s: its tables are dropped and it is built again from the"
-                    " first event; it answers 'cannot tell' until it has caught up", view, added)
+                    " first event; it answers 'cannot tell' until it has caught up", view,
+                    added if column is None else f"{added}.{column}")
         start_again(cur, view, tables)

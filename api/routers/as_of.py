@@ -22,13 +22,14 @@ from api.routers.timeline import WAITS, Format, _contact_file, _pdf
 from api.security import Principal
 from api.timeline_schemas import AsOfOut
 from domain.application import utc_now
-from domain.appointments.desk import shown_then
+from domain.appointments.desk import DeskCentre, shown_then
 from domain.bounds import Moment
 from domain.errors import NotFound
+from domain.incident.facts import Centre
 from domain.records.as_of import (
     ViewPositions, as_of, check_asked_about, printed_second, recorded_by, relied_on, replay,
 )
-from infra.access_log import lookup_what
+from infra.access_log import EVERY_CENTRE, LoggedLookup, lookup_what
 from infra.as_of_pdf import as_of_sections
 from infra.services import Services
 from infra.timeline_pdf import TimelineExport, stamp
@@ -58,10 +59,11 @@ def _read_as_of(reader: Reader, caller: Principal, citizen_ref: UUID, at: dateti
     incidents = {i: history(services.app, i, stop=head) for i in dict.fromkeys(candidates)}
     views = _logged_lookups(logged)
     answer = as_of(facts, at, sharing, incidents, views)
-    meetings = shown_then(_meetings(services, citizen_ref, head), at, views.front_desk)
+    centre = _desk_centre(logged)
+    meetings = shown_then(_meetings(services, citizen_ref, head), at, views.front_desk, centre.centre)
     shown = [i.incident.facts.perpetrator.citizen_ref for i in answer.incidents_then]
     reader.legal(caller, what, citizen_ref, *sharing, *(ref for ref in shown if ref is not None))
-    return AsOfOut.of(citizen_ref, answer, head, meetings)
+    return AsOfOut.of(citizen_ref, answer, head, meetings, centre)
 
 
 def _meetings(services: Services, citizen_ref: UUID, head: int) -> dict[UUID, list[tuple[int, Any]]]:
@@ -70,14 +72,26 @@ def _meetings(services: Services, citizen_ref: UUID, head: int) -> dict[UUID, li
     return {meeting: history(services.app, meeting, stop=head) for meeting in citizens_meetings(services.db, citizen_ref)}
 
 
-def _logged_lookups(logged: dict[str, int]) -> ViewPositions:
+def _logged_lookups(logged: dict[str, LoggedLookup]) -> ViewPositions:
     """The view positions the citizen's lookups at the moment kept, and whether they went unanswered."""
     def seen(what: str) -> tuple[int | None, bool]:
         unanswered = lookup_what(what, answered=False)
-        return logged.get(what, logged.get(unanswered)), what not in logged and unanswered in logged
+        lookup = logged.get(what, logged.get(unanswered))
+        return (lookup.position if lookup else None), what not in logged and unanswered in logged
 
     (desk, desk_unanswered), (phone, phone_unanswered) = seen("front_desk_lookup"), seen("phone_routing_lookup")
     return ViewPositions(desk, phone, desk_unanswered, phone_unanswered)
+
+
+def _desk_centre(logged: dict[str, LoggedLookup]) -> DeskCentre:
+    """The centre the front-desk lookup at the moment was answered for, as its entry kept it."""
+    what = "front_desk_lookup"
+    lookup = logged.get(what, logged.get(lookup_what(what, answered=False)))
+    if lookup is None:
+        return DeskCentre()
+    if lookup.centre is None:
+        return DeskCentre(recorded=False)
+    return DeskCentre(None if lookup.centre == EVERY_CENTRE else Centre(lookup.centre))
 
 
 def _sharing(services: Services, citizen_ref: UUID, held: Iterable[str], head: int) -> list[UUID]:

@@ -88,14 +88,25 @@ def todays(appointments: Iterable[Appointment], at: datetime, centre: Centre | N
     )
 
 
-def shown_then(histories: Mapping[UUID, History], at: datetime, position: int | None) -> list[DeskAppointment]:
-    """The meetings the front-desk view held for the day of `at`, at every centre: each meeting's facts up to the
-    view's `position` when a lookup at `at` kept it, else those recorded by `at` (what a current view held).
+@dataclass(frozen=True)
+class DeskCentre:
+    """Whose meetings a reconstructed desk answer lists: those of `centre`, the one the lookup at the moment
+    was answered for, exactly as it showed them; or every centre's (`centre` None), each with its centre:
+    as shown to a guard bound to no centre, as a current view held them where no lookup was logged, or,
+    for a lookup logged before lookups recorded their centre (`recorded` False), more than the guard saw."""
 
-    The desk showed a guard those of their own centre, and only under a rule that turns on meetings
-    (`concerns`); which centre the guard stood at is not recorded, so all are given, each with its centre.
+    centre: Centre | None = None
+    recorded: bool = True
+
+
+def shown_then(
+    histories: Mapping[UUID, History], at: datetime, position: int | None, centre: Centre | None = None
+) -> list[DeskAppointment]:
+    """The meetings the front-desk view held for the day of `at` at `centre` (every centre if None): each
+    meeting's facts up to the view's `position` when a lookup at `at` kept it, else those recorded by `at`
+    (what a current view held). The desk showed them only under a rule that turns on meetings (`concerns`).
     """
     def as_applied(history: History) -> Appointment | None:
         return replay(e for _, e in (recorded_by(history, at) if position is None else up_to(history, position)))
 
-    return todays((a for a in map(as_applied, histories.values()) if a is not None), at, None)
+    return todays((a for a in map(as_applied, histories.values()) if a is not None), at, centre)

@@ -5,6 +5,7 @@ that name in clear in the view."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from fastapi.testclient import TestClient
@@ -13,10 +14,12 @@ from domain.appointments import commands as on
 from domain.appointments.values import Host, Place
 from domain.contact_file.commands import OpenContactFile
 from domain.incident.facts import Centre, Person
-from domain.values import Role
+from domain.values import Actor, Role
 from api.app import create_app
 from api.security import issue_token
+from infra.access_log import Access, Purpose
 from infra.services import Services
+from infra.tamper import verify
 from tests.integration.conftest import SECRET, bearer
 from tests.integration.test_timeline_api import DESK, LEGAL
 from tests.support.cases import LEADER, decide, erasable, erase
@@ -26,6 +29,9 @@ from tests.support.plaintext import find_plaintext
 
 CPR = "211062-5629"
 EMPLOYEE = "Xenia Quistgaard"
+
+
+GUARD = Actor(user_id="g1", role=Role.GUARD, name="Gitte Vagt")
 
 
 def guard(centre: Centre | None) -> dict[str, str]:
@@ -136,22 +142,70 @@ def test_the_as_of_answer_gives_the_meetings_the_desk_showed_then(client, servic
     assert pdf.status_code == 200 and "Aftale i dag kl. 14.00-15.00, center JKA" in text_of(pdf.content)
 
 
+def test_the_as_of_answer_lists_only_the_meetings_of_the_centre_the_lookup_was_answered_for(client, services):
+    app, ref = services.app, on_file(services)
+    decide(app, ref, in_person={"rule": "by_appointment"})
+    book_today(app, ref, "10:00", "11:00")
+    book_today(app, ref, "14:00", "15:00", centre="JKA", room="Lokale 2")
+    live = look_up(client, services, guard(Centre.JKA))
+    assert shown(live) == [("14:00:00", "15:00:00", "JKA", "Lokale 2", "Team Nord")]
+
+    then = client.get(f"/contact-files/{ref}/as-of", params={"at": live["checked_at"]}, headers=LEGAL)
+    assert then.status_code == 200, then.text
+    assert then.json()["front_desk"] == {k: live[k] for k in DESK}  # exactly what the guard was shown
+    basis = then.json()["answered_from"]
+    assert (basis["front_desk_centre"], basis["front_desk_centre_not_recorded"]) == ("JKA", False)
+    pdf = text_of(client.get(f"/contact-files/{ref}/as-of.pdf", params={"at": live["checked_at"]}, headers=LEGAL).content)
+    assert "Aftaler på center JKA" in pdf and "Aftale i dag kl. 14.00-15.00, center JKA" in pdf
+    assert "Aftale i dag kl. 10.00" not in pdf
+
+
+def test_an_entry_logged_before_lookups_recorded_their_centre_lists_every_centre_and_says_why(client, services):
+    app, ref = services.app, on_file(services)
+    decide(app, ref, in_person={"rule": "by_appointment"})
+    book_today(app, ref, "10:00", "11:00")
+    book_today(app, ref, "14:00", "15:00", centre="JKA", room="Lokale 2")
+    services.wait_for(services.front_desk.name, services.events.head())
+    at = datetime.now(timezone.utc)
+    head = services.events.head()
+    # An entry as lookups wrote them before they kept their centre: none.
+    old = Access(GUARD, Purpose.ENTRY_CHECK, "front_desk_lookup", ref, view_position=head, at=at)
+    services.access.record(old)
+
+    then = client.get(f"/contact-files/{ref}/as-of", params={"at": at.isoformat()}, headers=LEGAL)
+    assert then.status_code == 200, then.text
+    assert [a["centre"] for a in then.json()["front_desk"]["appointments_today"]] == ["JKI", "JKA"]
+    basis = then.json()["answered_from"]
+    assert (basis["front_desk_centre"], basis["front_desk_centre_not_recorded"]) == (None, True)
+    pdf = text_of(client.get(f"/contact-files/{ref}/as-of.pdf", params={"at": at.isoformat()}, headers=LEGAL).content)
+    assert "Opslagets center er ikke logget" in pdf and "center JKI" in pdf and "center JKA" in pdf
+    assert verify(services.db)["access_log"].broken is None
+
+
 def test_a_view_from_before_it_kept_meetings_is_built_again_and_shows_the_meetings_booked_before(settings, services):
     app, ref = services.app, on_file(services)
     decide(app, ref)  # guard present
     book_today(app, ref, "10:00", "11:00")
     services.wait_for(services.front_desk.name, services.events.head())
+    with started_again(settings, services, "DROP TABLE front_desk_appointments") as (again, http):
+        body = look_up(http, again, guard(Centre.JKI))
+    assert body["in_person"]["rule"] == "guard_present" and body["appointment_note"] is None
+    assert [(a["starts"], a["room"]) for a in body["appointments_today"]] == [("10:00:00", "Mødelokale 3")]
+
+
+@contextmanager
+def started_again(settings, services, older: str):  # type: ignore[no-untyped-def]
+    """Vaern started again, its views running, on its tables as `older` (a statement) leaves them: as an
+    earlier release left them."""
     services.close()
     again = Services.build(settings)
     try:
-        with again.db.transaction() as cur:  # the tables as the release before meetings left them
-            cur.execute("DROP TABLE front_desk_appointments")
+        with again.db.transaction() as cur:
+            cur.execute(older)
         again.close()
         again = Services.build(settings)
         again.start_views()
         with TestClient(create_app(settings, again)) as http:
-            body = look_up(http, again, guard(Centre.JKI))
-        assert body["in_person"]["rule"] == "guard_present" and body["appointment_note"] is None
-        assert [(a["starts"], a["room"]) for a in body["appointments_today"]] == [("10:00:00", "Mødelokale 3")]
+            yield again, http
     finally:
         again.close()

@@ -114,10 +114,12 @@ def test_a_database_from_the_previous_release_keeps_its_rows_and_records_its_mig
     assert upgraded.db.read("SELECT user_id FROM vaern_lookup_firsts") == [("g1",)]  # its trigger counted the lookup
     assert [m.id for m in migrations(upgraded.db) if m.applied_at is not None] == folder_ids(VAERN_MIGRATIONS)
     assert logged(upgraded.db) == [(m, "apply") for m in folder_ids(VAERN_MIGRATIONS)]
+    assert upgraded.db.read("SELECT centre FROM vaern_access_log") == [(None,), (None,)]  # from before centres
     guard = Actor(user_id="g2", role=Role.GUARD, name="Guard Two")
     upgraded.access.record(Access(guard, Purpose.ENTRY_CHECK, "front_desk_lookup"))  # the migrated trigger links it
+    upgraded.access.record(Access(guard, Purpose.ENTRY_CHECK, "front_desk_lookup", view_position=5, centre="JKA"))
     walk = verify(upgraded.db)["access_log"]
-    assert (walk.broken, walk.count) == (None, 3)
+    assert (walk.broken, walk.count) == (None, 4)
 
 
 def test_starting_again_applies_nothing(upgraded, settings):

@@ -197,6 +197,16 @@ def test_an_altered_or_deleted_access_log_entry_is_found_at_its_position(logged)
     assert (found.position, found.kind) == (deleted, "missing")
 
 
+def test_a_lookups_centre_altered_or_blanked_is_found_at_its_position(logged):
+    logged.access.record(Access(GUARD, Purpose.ENTRY_CHECK, "front_desk_lookup", subject_ref=uuid4(), centre="JKA"))
+    lookup = entries(logged)[-1]
+    assert broken(logged, "access_log") is None
+    for centre in ("JKI", None):  # another centre's meetings, or the answer made to look older than it is
+        as_superuser(logged, ("UPDATE vaern_access_log SET centre = %s WHERE id = %s", (centre, lookup)))
+        found = broken(logged, "access_log")
+        assert (found.position, found.kind) == (lookup, "altered")
+
+
 def test_an_access_log_entry_slipped_in_around_the_chain_is_found_unlinked(logged):
     as_superuser(logged, ("INSERT INTO vaern_access_log (id, at, user_id, role, purpose, what)"
                           " SELECT max(id) + 100, max(at), 'x', 'guard', 'entry_check', 'x' FROM vaern_access_log", ()))

@@ -276,7 +276,8 @@ def test_a_lookup_from_a_view_that_was_behind_is_reconstructed_as_it_was_shown_n
     while datetime.now(timezone.utc) <= unlogged_at:  # an as-of moment may not lie in the future
         time.sleep(0.05)
     unlogged = as_of(unlogged_at.isoformat())
-    assert unlogged["answered_from"] == {"front_desk_position": None, "phone_routing_position": None}
+    assert unlogged["answered_from"] == {"front_desk_position": None, "phone_routing_position": None,
+                                         "front_desk_centre": None, "front_desk_centre_not_recorded": False}
     assert unlogged["front_desk"]["in_person"]["rule"] == "guard_present" and unlogged["phone_routing"][0]["rule"] == "banned"
     timeline = client.get(f"/contact-files/{ref}/timeline", headers=LEGAL).json()
     lookups = [(a["what"], a["view_position"]) for a in timeline["accesses"] if a["what"].endswith("_lookup")]

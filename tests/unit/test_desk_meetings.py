@@ -4,6 +4,7 @@ row of a meeting holds and gives back."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, time, timezone
 from uuid import UUID
 
@@ -17,7 +18,11 @@ from domain.appointments.values import Host, Outcome, Place, Slot
 from domain.incident.facts import Centre, Person
 from domain.values import InPersonRule
 from projections.incident_index import history
-from projections.front_desk_appointments import COLUMNS, HostSeal, appointment_writes, desk_appointment
+from domain.employee_erasure import EmployeeErasure
+from infra.sealed_events import erased_text
+from projections.front_desk_appointments import (
+    COLUMNS, UNNAME, HostSeal, appointment_writes, desk_appointment, host_sweeps,
+)
 from tests.support.cases import LEADER
 from tests.unit.test_appointments import Clock, app, citizen  # noqa: F401 -- the application's fixtures
 
@@ -102,19 +107,56 @@ def test_what_the_desk_held_then_is_replayed_up_to_the_views_position(app, ref, 
     assert shown_then(histories, at, None) == []  # every fact recorded by then
 
 
+def test_what_the_desk_held_then_is_given_for_the_centre_the_lookup_was_answered_for(app, ref):
+    meetings = [book(app, ref, "09:00", "10:00"), book(app, ref, "11:00", "12:00", centre="JKA", room="Lokale 2")]
+    histories = {m: history(app, m) for m in meetings}
+    at, held = local(MONDAY, 8), max(p for h in histories.values() for p, _ in h)  # the view had both
+    assert [(m.centre, m.starts) for m in shown_then(histories, at, held, Centre.JKA)] == [(Centre.JKA, time(11))]
+    assert [m.centre for m in shown_then(histories, at, held)] == [Centre.JKI, Centre.JKA]  # every centre's
+
+
 def test_the_views_row_keeps_the_wall_time_and_seals_a_named_host(app, ref):
     appointment = book(app, ref, "09:00", "10:00", host=NAMED)
     booked = history(app, appointment)[0][1]
     seal = HostSeal(b"k" * 32)
     ((_, _, params),) = appointment_writes(booked, 7, seal)
     row = dict(zip(("appointment_id", "citizen_ref", "centre", "room", "day", "starts", "ends", "host", "named_host",
-                    "status", "position"), params))
+                    "named_erased_as", "status", "position"), params))
     assert (row["day"], row["starts"], row["host"], row["status"]) == ("2026-10-26", "09:00:00", "Team Syd", "booked")
     assert "Xenia" not in str(params)
     shown = desk_appointment(tuple(row[c] for c in ("appointment_id", *COLUMNS)), seal)
     assert (shown.host, shown.starts_at) == ("Xenia Quistgaard", datetime(2026, 10, 26, 8, tzinfo=timezone.utc))
     ((_, _, unnamed),) = appointment_writes(booked, 7, HostSeal())  # a view without a key names no one
     assert "Xenia" not in str(unnamed) and None in unnamed
+
+
+def erased_as(user_id: str) -> str:
+    """What an employee's texts read as once erased: a mark of their data subject (here a stand-in digest)."""
+    return erased_text(f"employee:{hashlib.sha256(user_id.encode()).hexdigest()[:32]}")
+
+
+def erasure_of(employee_id: str) -> EmployeeErasure.Recorded:
+    return EmployeeErasure.Recorded.model_construct(employee_id=employee_id)
+
+
+def test_the_row_knows_whom_it_names_and_their_erasure_takes_the_name_off_however_its_id_reads(app, ref):
+    booked = history(app, book(app, ref, "09:00", "10:00", host=NAMED))[0][1]
+    seal = HostSeal(b"k" * 32, erased_as)
+    ((_, _, params),) = appointment_writes(booked, 7, seal)
+    assert erased_as("c9") in params and "c9" not in params  # whom it names, by a mark, never by their id
+    unnamed = ((UNNAME, (erased_as("c9"),)),)
+    assert tuple(host_sweeps(erasure_of("c9"), seal)) == unnamed  # applied while the id still reads
+    assert tuple(host_sweeps(erasure_of(erased_as("c9")), seal)) == unnamed  # applied after the key was destroyed
+    assert host_sweeps(erasure_of("c9"), HostSeal(b"k" * 32)) == []  # no employee is erased where facts are not sealed
+    assert host_sweeps(booked, seal) == []
+
+
+def test_a_booking_read_after_its_employee_was_erased_names_no_one(app, ref):
+    booked = history(app, book(app, ref, "09:00", "10:00", host=NAMED))[0][1]
+    erased = NAMED.model_copy(update={"employee": Person(user_id=erased_as("c9"), name=erased_as("c9"))})
+    ((_, _, params),) = appointment_writes(booked.model_copy(update={"host": erased}), 7, HostSeal(b"k" * 32, erased_as))
+    row = dict(zip(("host", "named_host", "named_erased_as"), params[7:10]))
+    assert row == {"host": "Team Syd", "named_host": None, "named_erased_as": None}  # as the live view after the erasure
 
 
 def _ids(app: Vaern) -> list[UUID]:

@@ -21,11 +21,22 @@ from domain.model import PydanticMapper
 from infra.keys import MemoryKeyStore
 from infra.sealed_events import SealingMapper
 from projections.erasures import erased_citizen
+from domain.employee_erasure import EmployeeErasure, EraseEmployee
+from infra.sealed_events import erased_text
 from projections.front_desk import FrontDeskView
+from projections.front_desk_appointments import HostSeal
+from tests.support.cases import AUTHORISATION, OFFICIAL
 from projections.phone_routing import PhoneRoutingView
 from tests.unit.test_routing_follower import LEADER, rich_log
 
-VIEWS = (FrontDeskView(), PhoneRoutingView(key=b"a number key for the tests only.."))
+def front_desk() -> FrontDeskView:
+    """The front-desk view as Services gives it: a key to seal named hosts, and employees' erased marks."""
+    view = FrontDeskView()
+    view.seal = HostSeal(b"a view key for the tests only...", lambda user_id: erased_text(f"employee:{user_id}"))
+    return view
+
+
+VIEWS = (front_desk(), PhoneRoutingView(key=b"a number key for the tests only.."))
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +64,8 @@ def meetings(after: int, citizens: list[Any]) -> list[tuple[int, Any]]:
         if n % 3 == 2:
             meeting.record_outcome(Outcome.HELD, None, LEADER, slot.starts_at)
         made.extend(meeting.collect_events())
+    erasure = EraseEmployee(employee_id="c9", authorisation=AUTHORISATION, official=OFFICIAL, actor=LEADER)
+    made.extend(EmployeeErasure.record(uuid4(), erasure, datetime(2026, 12, 1, tzinfo=timezone.utc)).collect_events())
     return [(after + i, event) for i, event in enumerate(made, start=1)]
 
 
@@ -72,7 +85,8 @@ def test_a_view_writes_the_same_rows_from_the_part_as_from_the_whole_event(view:
         assert type(part) is not type(event) and is_a(part, type(event))
         assert view.writes(part, position) == view.writes(event, position)
         assert erased_citizen(part) == erased_citizen(event)
-        written += bool(view.writes(event, position))
+        assert view.sweeps(part) == view.sweeps(event)
+        written += bool(view.writes(event, position)) + bool(view.sweeps(event))
     assert written > 100
 
 
