@@ -60,6 +60,7 @@ class TelephonyConsumer:
         poll_timeout_ms: int = 1000,
         max_backoff: float = 30.0,
         owns_db: bool = False,
+        stall_after: float = 60.0,
     ) -> None:
         self.db, self.topic, self.group_id = db, topic, group_id
         self.bootstrap_servers = bootstrap_servers
@@ -80,12 +81,13 @@ class TelephonyConsumer:
         # A group join takes up to a session timeout (Tansu: about half of it; Kafka: its rebalance delay).
         self._join_wait_ms = int(self._consumer_config["session_timeout_ms"]) + 1000
         self.table = RoutingTable(db)
-        self.positions = ReadingPositions(self.table, bootstrap_servers, topic)
+        # Longer than a rebalance waiting for a slow member, so a healthy group is never joined again.
+        self.positions = ReadingPositions(self.table, bootstrap_servers, topic, stall_after=stall_after)
         self.dead_letters = DeadLetterQueue(bootstrap_servers, topic, group_id)
         self._consumer: KafkaConsumer | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self.applied = self.stale = self.erased = self.dead_lettered = 0
+        self.applied = self.stale = self.erased = self.dead_lettered = self.reconnected = 0
         self.error: BaseException | None = None
         self.last_failure: str | None = None
 
@@ -124,7 +126,12 @@ class TelephonyConsumer:
                 raise
             self._commit(consumer, records)
         self.positions.measure_lag(consumer)
-        return sum(len(batch) for batch in records.values())
+        read = sum(len(batch) for batch in records.values())
+        if self.positions.stalled(consumer, read):
+            log.warning("%s: behind and read nothing for %.0fs; connecting anew", self.topic, self.positions.stall_after)
+            self.reconnected += 1
+            self._drop_consumer()
+        return read
 
     def _take(self, records: dict[Any, list[Any]]) -> None:
         updates, letters = _sorted(records)
@@ -174,6 +181,7 @@ class TelephonyConsumer:
             "stale": self.stale,
             "erased": self.erased,
             "dead_lettered": self.dead_lettered,
+            "reconnected": self.reconnected,
             "retrying_after": self.last_failure,
             "error": str(self.error) if self.error else None,
         }

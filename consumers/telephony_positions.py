@@ -10,6 +10,11 @@ every `check_interval` seconds.
 Lag per partition is the high watermark the last fetch response gave minus the position read to.
 Tansu answers ListOffsets ("end offsets") with the last record batch's base offset plus one, not the
 log end, so end offsets are never used.
+
+A consumer whose partitions have records past its positions, and that reads nothing for
+`stall_after` seconds, is stalled: something below it (a group join that never completes, a position
+that never becomes fetchable) keeps it from fetching. `stalled` says so, and the consumer then
+connects anew; its positions come from its table.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -32,12 +38,17 @@ log = logging.getLogger(__name__)
 class ReadingPositions:
     """Seeks assigned partitions to the table's offsets, watches the topic's id, measures the lag."""
 
-    def __init__(self, table: RoutingTable, bootstrap_servers: str, topic: str, check_interval: float = 30.0) -> None:
+    def __init__(
+        self, table: RoutingTable, bootstrap_servers: str, topic: str, check_interval: float = 30.0,
+        stall_after: float = 60.0, clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.table, self.bootstrap_servers, self.topic = table, bootstrap_servers, topic
-        self.check_interval = check_interval
+        self.check_interval, self.stall_after, self._clock = check_interval, stall_after, clock
         self.topic_id: str | None = None
         self.partitions: dict[int, dict[str, int | None]] = {}
         self._next_check = 0.0
+        self._behind_since: float | None = None
+        self._next_end_check = 0.0
 
     def listener(self, consumer: KafkaConsumer) -> ConsumerRebalanceListener:
         """The rebalance listener that seeks every newly assigned partition."""
@@ -94,6 +105,29 @@ class ReadingPositions:
             partitions[tp.partition] = {"position": position, "highwater": highwater, "lag": lag}
         self.partitions = partitions
 
+    def stalled(self, consumer: KafkaConsumer, read: int) -> bool:
+        """After a poll that read `read` records: True once the topic has held records past the positions of
+        assigned partitions, with nothing read, for `stall_after` seconds; then the clock starts again.
+
+        Behind is asked of the broker (its end offsets, at most every quarter interval), not judged from the
+        fetch responses' high watermarks: a client that no longer fetches never learns of newer records."""
+        if read or not consumer.assignment():
+            self._behind_since = None
+            return False
+        now = self._clock()
+        if now < self._next_end_check:
+            return False
+        self._next_end_check = now + self.stall_after / 4
+        if not _behind(consumer):
+            self._behind_since = None
+            return False
+        if self._behind_since is None:
+            self._behind_since = now
+        if now - self._behind_since < self.stall_after:
+            return False
+        self._behind_since = None
+        return True
+
     def lag(self) -> int | None:
         """The lag summed over the assigned partitions; None while any is unknown or none is assigned."""
         lags = [p["lag"] for p in self.partitions.values()]
@@ -109,6 +143,16 @@ class _SeekOnAssignment(ConsumerRebalanceListener):
 
     def on_partitions_assigned(self, assigned: set[Any]) -> None:
         self.positions.assigned(self.consumer, assigned)
+
+
+def _behind(consumer: KafkaConsumer) -> bool:
+    assignment = list(consumer.assignment())
+    try:
+        ends = consumer.end_offsets(assignment, timeout_ms=5000)
+    except KafkaError:
+        return False  # the broker cannot say: an outage is retried as a failure, not counted as a stall
+    # Tansu's end offset is the last batch's base offset plus one: at most the log end, so never a false "behind".
+    return any((ends.get(tp) or 0) > (_position(consumer, tp) or 0) for tp in assignment)
 
 
 def _position(consumer: KafkaConsumer, tp: Any) -> int | None:

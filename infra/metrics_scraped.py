@@ -84,6 +84,8 @@ class TelephonyCollector(Collector):
         yield messages
         yield CounterMetricFamily("vaern_dead_letters", "messages that could not be parsed, parked on the"
                                   " dead-letter topic", value=status["dead_lettered"])
+        yield CounterMetricFamily("vaern_telephony_reconnects", "times the consumer stayed behind reading nothing"
+                                  " and connected anew", value=status.get("reconnected", 0))
         lag = status["lag"]
         yield GaugeMetricFamily("vaern_telephony_lag_messages", "messages on the topic not yet taken (NaN: not"
                                 " known yet)", value=math.nan if lag is None else lag)

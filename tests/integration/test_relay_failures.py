@@ -11,7 +11,7 @@ from consumers.telephony import TelephonyConsumer
 from domain.contact_file.aggregate import ContactFile
 from domain.contact_file.restriction_commands import LiftRestriction
 from domain.values import PhoneRule
-from infra.database import PostgresDatabase
+from infra.database import PostgresDatabase, SqliteDatabase
 from tests.integration.test_relay_and_consumer import (  # noqa: F401 - fixtures
     ACTOR,
     BANNED,
@@ -160,7 +160,7 @@ def test_a_consumer_reads_every_partition_of_a_topic_that_came_back_with_more_of
     bootstrap = restartable_broker.bootstrap
     ensure_topic(bootstrap, topic, partitions=1)  # as a broker creates it on a consumer's first metadata request
     relay = new_relay(closing, app, events, db, bootstrap, topic, timeout=1.0, max_backoff=0.5, poll_interval=0.2)
-    consumer = sqlite_consumer(closing, tmp_path, bootstrap, topic, f"{kafka_topic_prefix}-telephony")
+    consumer = stalling_consumer(closing, tmp_path, bootstrap, topic, f"{kafka_topic_prefix}-telephony", 10.0)
     first = citizen(app, 1, "+4520123401")
     relay.catch_up()
     read_everything(consumer, 1)
@@ -170,9 +170,38 @@ def test_a_consumer_reads_every_partition_of_a_topic_that_came_back_with_more_of
     refs = [first, *(citizen(app, n, f"+45201234{n:02d}") for n in range(2, 9))]
     wait_until(lambda: _publishes(relay) and relay.position == events.head(), 30, message=lambda: str(relay.status()))
     consumer.positions.suspect()  # as after a failed poll: the id is checked on the next one
-    wait_until(lambda: consumer.poll_once() >= 0 and len(consumer.contents()["citizens"]) == len(refs), 30,
+    # Within a join or two; should the client never finish rejoining, the consumer connects anew after 10 s.
+    wait_until(lambda: consumer.poll_once() >= 0 and len(consumer.contents()["citizens"]) == len(refs), 45,
                interval=0.2, message=lambda: str(consumer.status()))
     assert set(consumer.contents()["citizens"]) == {str(ref) for ref in refs}
+
+
+def test_a_consumer_behind_that_reads_nothing_connects_anew_and_goes_on_from_its_table(
+    app, events, db, tmp_path, kafka_bootstrap, closing, topic, kafka_topic_prefix
+):
+    relay = new_relay(closing, app, events, db, kafka_bootstrap, topic)
+    consumer = stalling_consumer(closing, tmp_path, kafka_bootstrap, topic, f"{kafka_topic_prefix}-stalled", 2.0)
+    citizen(app, 1, "+4520123401")
+    relay.catch_up()
+    read_everything(consumer, 1)
+    stuck = consumer._consumer
+    stuck.pause(*stuck.assignment())  # stands for a client that no longer fetches (a join that never ends)
+    refs = {str(citizen(app, n, f"+45201234{n:02d}")) for n in range(2, 5)}
+    relay.catch_up()
+    wait_until(lambda: consumer.poll_once() >= 0 and consumer.reconnected == 1 and consumer.applied == 4, 30,
+               interval=0.2, message=lambda: str(consumer.status()))
+    assert consumer._consumer is not stuck and refs < set(consumer.contents()["citizens"])
+    assert consumer.stale == 0  # went on from the table's offsets: nothing read twice
+
+
+def stalling_consumer(closing, tmp_path, bootstrap, topic, group, stall_after: float) -> TelephonyConsumer:
+    """A consumer with its own SQLite table that connects anew after `stall_after` seconds behind."""
+    consumer = TelephonyConsumer(
+        SqliteDatabase(tmp_path / f"{group}.sqlite"), bootstrap, topic, group, dict(CONSUMER_CONFIG),
+        poll_timeout_ms=200, stall_after=stall_after, owns_db=True,
+    )
+    closing(consumer)
+    return consumer
 
 
 def _publishes(relay) -> bool:

@@ -104,11 +104,12 @@ def test_an_unreachable_database_is_reported_not_raised():
 
 
 def test_the_telephony_consumer_reports_its_messages_dead_letters_and_lag():
-    status = {"applied": 5, "stale": 1, "erased": 2, "dead_lettered": 3, "lag": None}
+    status = {"applied": 5, "stale": 1, "erased": 2, "dead_lettered": 3, "reconnected": 4, "lag": None}
     got = scraped(TelephonyCollector(lambda: status))
     assert got[("vaern_telephony_messages_total", (("outcome", "applied"),))] == 5
     assert got[("vaern_telephony_messages_total", (("outcome", "erased"),))] == 2
     assert got[("vaern_dead_letters_total", ())] == 3
+    assert got[("vaern_telephony_reconnects_total", ())] == 4
     assert math.isnan(got[("vaern_telephony_lag_messages", ())])
 
 
