@@ -40,6 +40,17 @@ GUARD = bearer(Role.GUARD, "g1", "Gitte Vagt")
 TELEPHONY = bearer(Role.TELEPHONY, "tel", "Telefoni")
 MANAGEMENT = bearer(Role.MANAGEMENT, "m1", "Mette Leder")
 
+def _book(http, ref: str, room: str, days: int):
+    """A meeting with the citizen `days` from now, hosted by the named employee; the booking's answer."""
+    meeting = {"citizen_ref": ref, "place": {"centre": "JKI", "room": room}, "kind": "job_interview",
+               "slot": {"date": (datetime.now(timezone.utc) + timedelta(days=days)).date().isoformat(), "starts": "10:00",
+                        "ends": "11:00"}, "arranged_with_citizen": True,
+               "host": {"team": "Team Nord", "employee": {"user_id": "c1", "name": EMPLOYEE}, "name_employee": True}}
+    booked = http.post("/appointments", json=meeting, headers=CASEWORKER)
+    assert booked.status_code == 201, booked.text
+    return booked
+
+
 def _plant(http) -> int:
     """A citizen with the values, lookups of them while restricted, then the restriction lifted; the last position."""
     ref = http.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER).json()["citizen_ref"]
@@ -58,12 +69,7 @@ def _plant(http) -> int:
     assert skipped.status_code == 200, skipped.text
     decided = http.post(f"{one}/decision", headers=LEADER)
     assert decided.status_code == 200, decided.text
-    meeting = {"citizen_ref": ref, "place": {"centre": "JKI", "room": "Mødelokale 3"}, "kind": "job_interview",
-               "slot": {"date": (datetime.now(timezone.utc) + timedelta(days=2)).date().isoformat(), "starts": "10:00",
-                        "ends": "11:00"}, "arranged_with_citizen": True,
-               "host": {"team": "Team Nord", "employee": {"user_id": "c1", "name": EMPLOYEE}, "name_employee": True}}
-    booked = http.post("/appointments", json=meeting, headers=CASEWORKER)
-    assert booked.status_code == 201, booked.text
+    booked = _book(http, ref, "Mødelokale 3", days=2)
     position = {"min_position": booked.json()["position"]}
     desk = http.post("/front-desk/lookup", params=position, json={"cpr": CPR}, headers=GUARD)
     routed = http.post("/phone-routing/lookup", params=position, json={"number": NUMBER}, headers=TELEPHONY)
@@ -84,12 +90,7 @@ def _plan_a_meeting(http) -> int:
     booked with its post-meeting to come, so the worklists view holds a row for it; the last position."""
     ref = http.post("/contact-files", json={"cpr": "180470-2931", "purpose": "incident"}, headers=CASEWORKER).json()["citizen_ref"]
     incident = http.post("/incidents", json=incident_facts(ref, description=DESCRIPTION), headers=CASEWORKER).json()
-    meeting = {"citizen_ref": ref, "place": {"centre": "JKA", "room": "Mødelokale 4"}, "kind": "job_interview",
-               "slot": {"date": (datetime.now(timezone.utc) + timedelta(days=3)).date().isoformat(), "starts": "10:00",
-                        "ends": "11:00"}, "arranged_with_citizen": True,
-               "host": {"team": "Team Nord", "employee": {"user_id": "c1", "name": EMPLOYEE}, "name_employee": True}}
-    booked = http.post("/appointments", json=meeting, headers=CASEWORKER)
-    assert booked.status_code == 201, booked.text
+    booked = _book(http, ref, "Mødelokale 4", days=3)
     plan = {"plan": {"steps": ["colleague_present", "post_meeting"], "colleague": {"user_id": "c1", "name": EMPLOYEE}},
             "incident_ids": [incident["incident_id"]]}
     planned = http.post(f"/appointments/{booked.json()['appointment_id']}/safety-plan", json=plan, headers=LEADER)
