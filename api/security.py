@@ -41,6 +41,11 @@ class Principal:
         return not self.centre_bound or self.centre == centre
 
     @property
+    def only_centre(self) -> Centre | None:
+        """The centre whose cases alone the caller reads, if they are bound to one (see `centre_bound`)."""
+        return self.centre if self.centre_bound else None
+
+    @property
     def centre_bound(self) -> bool:
         """Whether the caller reaches only their centre's cases (and those a leader granted them)."""
         return self.role is Role.CASEWORKER and self.centre is not None

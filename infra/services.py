@@ -36,6 +36,7 @@ from projections.routing_states import VIEW_KEY as ROUTING_STATES_KEY, RoutingSt
 from projections.statistics import StatisticsView, statistics_key
 from projections.runner import PositionWatch, ViewRunner
 from projections.view import View
+from projections.worklists import WorklistsView
 
 if TYPE_CHECKING:  # not a cycle: the relay module brings Kafka, imported only where a relay runs
     from consumers.relay import Relay
@@ -65,6 +66,7 @@ class Services:
     schedule: RestrictionScheduleView = field(default_factory=RestrictionScheduleView)
     statistics: StatisticsView = field(default_factory=StatisticsView)
     incident_index: IncidentIndexView = field(default_factory=IncidentIndexView)
+    worklists: WorklistsView = field(default_factory=WorklistsView)
     watch: PositionWatch = field(default_factory=PositionWatch)
     runners: dict[str, ViewRunner] = field(default_factory=dict)
     relay: Relay | None = None
@@ -125,7 +127,7 @@ class Services:
     @property
     def views(self) -> dict[str, View]:
         return {v.name: v for v in (self.front_desk, self.phone_routing, self.schedule, self.routing_states, self.statistics,
-                                         self.incident_index)}
+                                         self.incident_index, self.worklists)}
 
     def runner(self, name: str) -> ViewRunner:
         """The view's runner in this process; stopped by an event, it waits for the event to be superseded."""
@@ -179,6 +181,12 @@ class Services:
         behind = self.freshness.verdict(view, reason, position)
         if behind is not None:
             raise behind
+
+    def current_to_head(self, view: str) -> None:
+        """Returns once `view` reflects every event logged before the call; raises ViewBehind at once if it is
+        stopped or behind (it may not be served), ViewNotCaughtUp if it does not get there within the wait limit."""
+        self.ensure_current(view)
+        self.wait_for(view, self.events.head())
 
     def followers_past(self, position: int) -> list[str]:
         """The views and relays whose position has passed `position`: they applied the event there as it was."""

@@ -28,14 +28,15 @@ from api.appointment_schemas import (
 )
 from api.deps import ExpectedVersion, ServicesDep, allowed
 from api.paging import RESPONSES as PAGED, paged
+from api.problems import CANNOT_TELL
 from api.reads import ReaderDep
 from api.case_access import guard
 from api.roles import Operations
 from api.writes import Receipts, Write, add_writes, answered
 from domain.appointments import commands as on
-from domain.appointments.aggregate import Appointment
 from domain.appointments.service import AppointmentReceipt
 from domain.appointments.values import SafetyStep
+from projections.worklists import OverduePostMeeting
 
 router = APIRouter(prefix="/appointments", tags=["appointments"])
 MayBook = allowed(roles.BOOK_APPOINTMENT)
@@ -62,23 +63,27 @@ def book_appointment(
 OverduePage = paged("overdue_post_meetings", datetime, UUID)
 
 
-def _due(pair: tuple[Appointment, datetime]) -> tuple[datetime, UUID]:
+def _due(meeting: OverduePostMeeting) -> tuple[datetime, UUID]:
     """The overdue list's order: by when the post-meeting was due, the meeting's id settling ties."""
-    return pair[1], pair[0].id
+    return meeting.post_meeting_due, meeting.appointment_id
 
 
-@router.get("/post-meetings/overdue", response_model=list[OverduePostMeetingOut], responses=PAGED)
+@router.get("/post-meetings/overdue", response_model=list[OverduePostMeetingOut], responses={**PAGED, **CANNOT_TELL})
 def list_overdue_post_meetings(
     caller: MayOverdue, services: ServicesDep, page: OverduePage, response: Response
 ) -> list[OverduePostMeetingOut]:
     """Meetings whose safety plan's post-meeting was not held within its days after the meeting, oldest first
     (then by id); a caller bound to a centre sees that centre's only. A page at a time: the next page is named
-    in the `Link` header."""
-    seen = sorted((pair for pair in services.app.list_overdue_post_meetings() if caller.sees(pair[0].place.centre)), key=_due)
-    shown, _ = page.cut(page.of(seen, _due), _due, response)
+    in the `Link` header. From the worklists view once it reflects every event logged before the request: 503
+    `cannot_tell` while it is stopped or behind the log."""
+    services.current_to_head(services.worklists.name)
+    now = services.app.clock()
+    found = services.worklists.overdue_post_meetings(services.db, now, caller.only_centre, page.after, page.fetch)
+    shown, _ = page.cut(found, _due, response)
     return [
-        OverduePostMeetingOut(appointment_id=a.id, centre=a.place.centre, ends_at=a.slot.ends_at, post_meeting_due=due)
-        for a, due in shown
+        OverduePostMeetingOut(appointment_id=m.appointment_id, centre=m.centre, ends_at=m.ends_at,
+                              post_meeting_due=m.post_meeting_due)
+        for m in shown
     ]
 
 

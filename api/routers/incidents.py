@@ -18,6 +18,7 @@ from api import roles
 from api.case_access import reporting
 from api.deps import ServicesDep, allowed
 from api.paging import RESPONSES as PAGED, paged
+from api.problems import CANNOT_TELL
 from api.reads import ReaderDep
 from api.roles import Operations
 from api.incident_schemas import EvidenceBody, IncidentOut, IncidentWriteReceipt, OverdueIncidentOut, ReportIncidentBody, body_of
@@ -26,10 +27,10 @@ from domain.incident import commands as on
 from domain.incident import police_commands as police
 from domain.application import utc_now
 from domain.incident.service import IncidentReceipt
-from domain.incident.aggregate import Incident
 from domain.incident.facts import IncidentFacts
 from domain.values import Role
 from infra.keys import incident_subject
+from projections.worklists import OverdueIncident
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 MayReportIncident = allowed(roles.REPORT_INCIDENT)
@@ -55,21 +56,23 @@ def report_incident(
 OverduePage = paged("overdue_incidents", datetime, UUID)
 
 
-def _reported(incident: Incident) -> tuple[datetime, UUID]:
-    """The overdue list's order: by report, the id settling ties (the scan of the log finds them: no table yet)."""
-    return incident.reported_at, incident.id
+def _reported(incident: OverdueIncident) -> tuple[datetime, UUID]:
+    """The overdue list's order: by report, the id settling ties (the worklists view reads its rows so)."""
+    return incident.reported_at, incident.incident_id
 
 
-@router.get("/overdue", response_model=list[OverdueIncidentOut], responses=PAGED)
+@router.get("/overdue", response_model=list[OverdueIncidentOut], responses={**PAGED, **CANNOT_TELL})
 def list_overdue_incidents(caller: MayOverdue, services: ServicesDep, page: OverduePage, response: Response) -> list[OverdueIncidentOut]:
     """Incidents whose leader was not informed within 24 hours of the report, oldest first (then by id); a
     caseworker whose token names a centre sees that centre's only. A page at a time: the next page is named in
-    the `Link` header."""
-    seen = sorted((i for i in services.app.list_overdue_incidents(utc_now()) if caller.sees(i.facts.centre)), key=_reported)
-    shown, _ = page.cut(page.of(seen, _reported), _reported, response)
+    the `Link` header. From the worklists view once it reflects every event logged before the request: 503
+    `cannot_tell` while it is stopped or behind the log."""
+    services.current_to_head(services.worklists.name)
+    found = services.worklists.overdue_incidents(services.db, utc_now(), caller.only_centre, page.after, page.fetch)
+    shown, _ = page.cut(found, _reported, response)
     return [
         OverdueIncidentOut(
-            incident_id=i.id, centre=i.facts.centre, reported_at=i.reported_at, leader_informed_due=i.leader_informed_due,
+            incident_id=i.incident_id, centre=i.centre, reported_at=i.reported_at, leader_informed_due=i.leader_informed_due,
         )
         for i in shown
     ]

@@ -177,8 +177,9 @@ class AppointmentCommands:
         """Meetings whose plan's post-meeting is not recorded as held by its due date, with that date, oldest first.
 
         Scans the log for plans attached (topics only), then loads those appointments: linear in the
-        number of plans. A read model replaces it when the lists grow long. A meeting whose citizen was
-        erased takes no further step, so it is not listed.
+        number of plans. The API's list is read from the worklists view (projections/worklists.py)
+        instead; this is the rule that view is held to. A meeting whose citizen was erased takes no
+        further step, so it is not listed.
         """
         moment = now or self.clock()
         planned = dict.fromkeys(UUID(str(n.originator_id)) for n in self._notifications((Appointment.SafetyPlanAttached.TOPIC,)))
@@ -192,7 +193,7 @@ class AppointmentCommands:
         """The citizen's appointments, in the order they were booked.
 
         Scans the log for bookings (topics only) and decodes each to read its citizen: linear in the
-        number of bookings, like the overdue lists. A read model replaces it when the lists grow long.
+        number of bookings. A read model replaces it when the lists grow long.
         """
         booked = (self.mapper.to_domain_event(n) for n in self._notifications((Appointment.Booked.TOPIC,)))
         return [self.get_appointment(b.originator_id) for b in booked if b.citizen_ref == citizen_ref]

@@ -66,7 +66,8 @@ class IncidentCommands(PoliceReportCommands):
         """Incidents whose leader was not informed within 24 hours of the report, oldest first.
 
         Scans the event log for reports and leader notices (topics only, no decoding), then loads the
-        uninformed incidents: linear in the number of incidents. A read model replaces it later.
+        uninformed incidents: linear in the number of incidents. The API's list is read from the worklists
+        view (projections/worklists.py) instead; this is the rule that view is held to.
         """
         moment = now or self.clock()
         reported: list[UUID] = []

@@ -28,7 +28,7 @@ SHARED, OWN = "+4520304050", "+4530405060"
 TELEPHONY = bearer(Role.TELEPHONY, "t1", "Telefoni")
 NAMING = (  # the view tables with a row per citizen, restriction or number, each naming its citizen
     "front_desk_files", "front_desk_restrictions", "phone_routing_numbers", "phone_routing_restrictions",
-    "restriction_schedule", "routing_states", "front_desk_appointments",
+    "restriction_schedule", "routing_states", "front_desk_appointments", "worklist_meetings",
 )
 
 

@@ -4,8 +4,9 @@ Known values are planted through the API as users would (a CPR number, a citizen
 an employee's name on every fact they record, sentences in a restriction's reasons and grounds, in
 a skipped hearing's reason and in the reason it was lifted for, an incident's description, an
 adjustment need, a meeting hosted by a named employee, and a letter to a named recipient), looked up at
-the front desk and by telephony, and the views left to catch up; management then takes out figures (a statistics release is
-stored). Then every table of the database is searched for each value in clear
+the front desk and by telephony; a meeting is planned under a safety plan naming the employee, and the views
+left to catch up (the worklists view then holds rows in each of its tables); management then takes out
+figures (a statistics release is stored). Then every table of the database is searched for each value in clear
 (tests/support/plaintext.py), on SQLite and on PostgreSQL: the events (sealed per data subject,
 infra/sealed_events.py), the views, the documents, the access log, the keys.
 
@@ -39,6 +40,17 @@ GUARD = bearer(Role.GUARD, "g1", "Gitte Vagt")
 TELEPHONY = bearer(Role.TELEPHONY, "tel", "Telefoni")
 MANAGEMENT = bearer(Role.MANAGEMENT, "m1", "Mette Leder")
 
+def _book(http, ref: str, room: str, days: int):
+    """A meeting with the citizen `days` from now, hosted by the named employee; the booking's answer."""
+    meeting = {"citizen_ref": ref, "place": {"centre": "JKI", "room": room}, "kind": "job_interview",
+               "slot": {"date": (datetime.now(timezone.utc) + timedelta(days=days)).date().isoformat(), "starts": "10:00",
+                        "ends": "11:00"}, "arranged_with_citizen": True,
+               "host": {"team": "Team Nord", "employee": {"user_id": "c1", "name": EMPLOYEE}, "name_employee": True}}
+    booked = http.post("/appointments", json=meeting, headers=CASEWORKER)
+    assert booked.status_code == 201, booked.text
+    return booked
+
+
 def _plant(http) -> int:
     """A citizen with the values, lookups of them while restricted, then the restriction lifted; the last position."""
     ref = http.post("/contact-files", json={"cpr": CPR, "purpose": "incident"}, headers=CASEWORKER).json()["citizen_ref"]
@@ -57,12 +69,7 @@ def _plant(http) -> int:
     assert skipped.status_code == 200, skipped.text
     decided = http.post(f"{one}/decision", headers=LEADER)
     assert decided.status_code == 200, decided.text
-    meeting = {"citizen_ref": ref, "place": {"centre": "JKI", "room": "Mødelokale 3"}, "kind": "job_interview",
-               "slot": {"date": (datetime.now(timezone.utc) + timedelta(days=2)).date().isoformat(), "starts": "10:00",
-                        "ends": "11:00"}, "arranged_with_citizen": True,
-               "host": {"team": "Team Nord", "employee": {"user_id": "c1", "name": EMPLOYEE}, "name_employee": True}}
-    booked = http.post("/appointments", json=meeting, headers=CASEWORKER)
-    assert booked.status_code == 201, booked.text
+    booked = _book(http, ref, "Mødelokale 3", days=2)
     position = {"min_position": booked.json()["position"]}
     desk = http.post("/front-desk/lookup", params=position, json={"cpr": CPR}, headers=GUARD)
     routed = http.post("/phone-routing/lookup", params=position, json={"number": NUMBER}, headers=TELEPHONY)
@@ -78,6 +85,19 @@ def _plant(http) -> int:
     return lifted.json()["position"]
 
 
+def _plan_a_meeting(http) -> int:
+    """A meeting hosted by the named employee under a safety plan naming them as the colleague present, left
+    booked with its post-meeting to come, so the worklists view holds a row for it; the last position."""
+    ref = http.post("/contact-files", json={"cpr": "180470-2931", "purpose": "incident"}, headers=CASEWORKER).json()["citizen_ref"]
+    incident = http.post("/incidents", json=incident_facts(ref, description=DESCRIPTION), headers=CASEWORKER).json()
+    booked = _book(http, ref, "Mødelokale 4", days=3)
+    plan = {"plan": {"steps": ["colleague_present", "post_meeting"], "colleague": {"user_id": "c1", "name": EMPLOYEE}},
+            "incident_ids": [incident["incident_id"]]}
+    planned = http.post(f"/appointments/{booked.json()['appointment_id']}/safety-plan", json=plan, headers=LEADER)
+    assert planned.status_code == 200, planned.text
+    return planned.json()["position"]
+
+
 def _months_till_now() -> dict[str, str]:
     """Whole months from the one before this one up to this one (the incident happened 3 days ago)."""
     this = datetime.now(timezone.utc).date().replace(day=1)
@@ -86,9 +106,10 @@ def _months_till_now() -> dict[str, str]:
 
 
 def test_no_table_holds_a_planted_value_in_clear(client, services, settings):
-    head = _plant(client)
+    head = max(_plant(client), _plan_a_meeting(client))
     for view in services.views:
         services.wait_for(view, head)
+    assert all(services.db.read(f"SELECT count(*) FROM {table}")[0][0] for table in services.worklists.tables)
     assert client.get("/statistics", params=_months_till_now(), headers=MANAGEMENT).status_code == 200
     database = settings.database_url or settings.sqlite_path
     assert find_plaintext(database, PLANTED) == []
