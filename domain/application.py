@@ -13,8 +13,9 @@ from eventsourcing.persistence import IntegrityError, Mapper
 from eventsourcing.utils import EnvType, get_topic
 
 from domain.appointments.service import AppointmentCommands
-from domain.changes import Written, change_now, load
+from domain.changes import change_now, load
 from domain.contact_file.aggregate import ContactFile
+from domain.contact_file.changes import Receipt
 from domain.contact_file.commands import (
     EraseCitizen,
     GrantAccess,
@@ -39,33 +40,13 @@ from domain.records.supersession_service import SupersessionCommands
 from domain.model import PydanticMapper
 from domain.letters.composer import letter_grounds
 from domain.letters.kinds import Letter, LetterKind
-from domain.contact_file.restriction_commands import (
-    SCHEDULER,  # noqa: F401  (still importable from here, where it was first defined)
-    AmendRestriction,
-    AnswerHearing,
-    DecideComplaint,
-    DecideRestriction,
-    ExpireRestriction,
-    LiftRestriction,
-    ProposeRestriction,
-    ReceiveComplaint,
-    ReviewRestriction,
-    SendHearing,
-    SkipHearing,
-)
+from domain.contact_file.restriction_commands import SCHEDULER  # noqa: F401  (still importable from here, where it was first defined)
+from domain.contact_file.restriction_service import RestrictionCommands
 from domain.contact_file.restriction_terms import IncidentBasis, RestrictionPolicy
 
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Receipt(Written):
-    """What a write on a contact file returns: the file, its new version and position, and what it created."""
-
-    citizen_ref: UUID
-    created_id: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +58,9 @@ class ErasureReceipt:
     incident_ids: tuple[UUID, ...] = ()
 
 
-class Vaern(AppointmentCommands, SupersessionCommands, IncidentCommands, LookupAlertCommands, Application[UUID]):
+class Vaern(
+    RestrictionCommands, AppointmentCommands, SupersessionCommands, IncidentCommands, LookupAlertCommands, Application[UUID]
+):
     """Contact files of citizens and the restrictions on their contact with the administration."""
 
     name = "Vaern"
@@ -188,73 +171,6 @@ class Vaern(AppointmentCommands, SupersessionCommands, IncidentCommands, LookupA
         return self._change(
             c, lambda f, now: f.issue_warning(c.behaviour, c.contact_point, incidents, c.official, c.actor, now)
         )
-
-    def propose_restriction(self, c: ProposeRestriction) -> Receipt:
-        """Proposes a restriction on the given terms and grounds; the citizen is heard before a decision."""
-        incidents = self.incident_basis(c.grounds.incident_ids, "grounds.incident_ids")
-        return self._change(
-            c, lambda f, now: f.propose_restriction(c.terms, c.grounds, incidents, self.policy, c.official, c.actor, now)
-        )
-
-    def send_hearing(self, c: SendHearing) -> Receipt:
-        """Records that the citizen was sent the intended restriction to comment on by `deadline`."""
-        return self._change(c, lambda f, now: f.send_hearing(c.restriction_id, c.deadline, c.actor, now))
-
-    def answer_hearing(self, c: AnswerHearing) -> Receipt:
-        """Records the citizen's answer to the hearing."""
-        return self._change(c, lambda f, now: f.answer_hearing(c.restriction_id, c.answer, c.actor, now))
-
-    def skip_hearing(self, c: SkipHearing) -> Receipt:
-        """Records that the hearing is skipped under a legal exception, with the reason."""
-        return self._change(c, lambda f, now: f.skip_hearing(c.restriction_id, c.exception, c.reason, c.actor, now))
-
-    def decide_restriction(self, c: DecideRestriction) -> Receipt:
-        """Decides a proposed restriction; the official is named on the decision."""
-
-        def decide(f: ContactFile, now: datetime) -> None:
-            grounds = f.restriction(c.restriction_id).grounds  # the file loaded once: the incidents come from it
-            incidents = self.incident_basis(grounds.incident_ids, "grounds.incident_ids")
-            f.decide_restriction(c.restriction_id, incidents, self.policy, c.official, c.actor, now)
-
-        return self._change(c, decide)
-
-    def review_restriction(self, c: ReviewRestriction) -> Receipt:
-        """Reviews a restriction: continue on fresh grounds, amend, or lift; each with reasons."""
-        fresh = tuple(c.fresh_incident_ids)
-
-        def review(f: ContactFile, now: datetime) -> None:
-            current = f.restriction(c.restriction_id)
-            incidents = self.incident_basis((*current.grounds.incident_ids, *fresh), "fresh_incident_ids")
-            f.review_restriction(
-                c.restriction_id, c.outcome, c.reasons, c.official, c.actor, now, next_review_at=c.next_review_at,
-                terms=c.terms, fresh_incident_ids=fresh, incidents=incidents, policy=self.policy,
-            )
-
-        return self._change(c, review)
-
-    def amend_restriction(self, c: AmendRestriction) -> Receipt:
-        """Changes a restriction's terms within its period."""
-        return self._change(
-            c, lambda f, now: f.amend_restriction(c.restriction_id, c.terms, c.reasons, c.official, c.actor, now, self.policy)
-        )
-
-    def receive_complaint(self, c: ReceiveComplaint) -> Receipt:
-        """Records a complaint about a restriction."""
-        return self._change(c, lambda f, now: f.receive_complaint(c.restriction_id, c.summary, c.received_at, c.actor, now))
-
-    def decide_complaint(self, c: DecideComplaint) -> Receipt:
-        """Records the decision on a complaint, with reasons."""
-        return self._change(
-            c, lambda f, now: f.decide_complaint(c.restriction_id, c.complaint_id, c.outcome, c.reasons, c.official, c.actor, now)
-        )
-
-    def lift_restriction(self, c: LiftRestriction) -> Receipt:
-        """Records that a restriction no longer applies, with the reason."""
-        return self._change(c, lambda f, now: f.lift_restriction(c.restriction_id, c.reason, c.official, c.actor, now))
-
-    def expire_restriction(self, c: ExpireRestriction) -> Receipt:
-        """Records that a restriction reached its end (the scheduler's command; once only)."""
-        return self._change(c, lambda f, now: f.expire_restriction(c.restriction_id, c.actor, now))
 
     def issue_letter(self, c: IssueLetter, store: Callable[[Letter], str]) -> Receipt:
         """Issues a letter under every letter rule; `store` keeps its rendering and returns the content hash.
