@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from domain.values import Role
 from tests.integration.conftest import bearer
+from tests.support import wait_until
 from tests.support.cases import RECIPIENT, decide_over_http
+
+
+def current(ask):
+    """A view's answer once the view has caught up (a loaded machine may first answer 503 cannot-tell)."""
+    answered = []
+    wait_until(lambda: answered.append(ask()) or answered[-1].status_code != 503, 30, interval=0.2,
+               message=lambda: answered[-1].text)
+    return answered[-1]
 
 CPR = "211062-5629"
 LEADER = bearer(Role.LEADER, "l1", "Lone Hansen", "Afdelingsleder")
